@@ -1,0 +1,147 @@
+/**
+ * All configuration, in one place: every environment variable, its default and its check.
+ * The README's configuration table mirrors this file. `loadConfig` reports every problem at once.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses `500ms`, `10s`, `15m`, `24h`, `7d` into milliseconds; undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like 500ms, 10s, 15m, 24h or 7d` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const DEFAULT_TAG_KEYS = [
+  '*.version',
+  'client.*',
+  'http.route',
+  'owner',
+  'team',
+  'service.owner',
+  'service.team',
+  'tenant.id',
+  'customer.id',
+  'deployment.environment.name',
+  'cloud.region',
+  'k8s.namespace.name',
+];
+
+/** Attributes whose values are recorded as library versions of a service (besides scopes, telemetry.sdk.*, process.runtime.*). */
+export const DEFAULT_VERSION_KEYS = [];
+
+const schema = z.object({
+  NEO4J_URI: z.string().url().optional(),
+  NEO4J_USER: z.string().default('neo4j'),
+  NEO4J_PASSWORD: z.string().optional(),
+  NEO4J_DATABASE: z.string().default('neo4j'),
+
+  TOPOGRAPH_HOST: z.string().default('127.0.0.1'),
+  TOPOGRAPH_API_PORT: port.default(4000),
+  TOPOGRAPH_OTLP_HTTP_PORT: port.default(4318),
+  TOPOGRAPH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  TOPOGRAPH_FLUSH_INTERVAL: duration.default(1000),
+  TOPOGRAPH_PAIRING_TTL: duration.default(10_000),
+  TOPOGRAPH_PAIRING_MAX_ENTRIES: positiveInt.default(200_000),
+  TOPOGRAPH_MAX_BODY_BYTES: positiveInt.default(16 * 1024 * 1024),
+
+  TOPOGRAPH_TAG_KEYS: list.default(DEFAULT_TAG_KEYS),
+  TOPOGRAPH_TAG_MAX_VALUES: positiveInt.default(1000),
+  TOPOGRAPH_VERSION_KEYS: list.default(DEFAULT_VERSION_KEYS),
+  TOPOGRAPH_EXEMPLARS_PER_EDGE: nonNegativeInt.default(5),
+
+  TOPOGRAPH_LIVE_WINDOW: duration.default(24 * 3_600_000),
+  TOPOGRAPH_RETENTION: duration.default(7 * 86_400_000),
+  TOPOGRAPH_RETENTION_INTERVAL: duration.default(3_600_000),
+
+  TOPOGRAPH_QUERY_TIMEOUT: duration.default(10_000),
+  TOPOGRAPH_MAX_DEPTH: positiveInt.max(20).default(10),
+  TOPOGRAPH_GRAPHIQL: bool.default(true),
+});
+
+export type RawConfig = z.output<typeof schema>;
+
+export interface Config {
+  neo4j: { uri?: string; user: string; password?: string; database: string };
+  host: string;
+  apiPort: number;
+  otlpHttpPort: number;
+  logLevel: RawConfig['TOPOGRAPH_LOG_LEVEL'];
+  ingest: {
+    flushIntervalMs: number;
+    pairingTtlMs: number;
+    pairingMaxEntries: number;
+    maxBodyBytes: number;
+    tagKeys: string[];
+    tagMaxValues: number;
+    versionKeys: string[];
+    exemplarsPerEdge: number;
+  };
+  liveWindowMs: number;
+  retentionMs: number;
+  retentionIntervalMs: number;
+  api: { queryTimeoutMs: number; maxDepth: number; graphiql: boolean };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads the configuration from an environment; throws a ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty variables count as unset, as shells and compose files often leave them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const c = parsed.data;
+  return {
+    neo4j: { uri: c.NEO4J_URI, user: c.NEO4J_USER, password: c.NEO4J_PASSWORD, database: c.NEO4J_DATABASE },
+    host: c.TOPOGRAPH_HOST,
+    apiPort: c.TOPOGRAPH_API_PORT,
+    otlpHttpPort: c.TOPOGRAPH_OTLP_HTTP_PORT,
+    logLevel: c.TOPOGRAPH_LOG_LEVEL,
+    ingest: {
+      flushIntervalMs: c.TOPOGRAPH_FLUSH_INTERVAL,
+      pairingTtlMs: c.TOPOGRAPH_PAIRING_TTL,
+      pairingMaxEntries: c.TOPOGRAPH_PAIRING_MAX_ENTRIES,
+      maxBodyBytes: c.TOPOGRAPH_MAX_BODY_BYTES,
+      tagKeys: c.TOPOGRAPH_TAG_KEYS,
+      tagMaxValues: c.TOPOGRAPH_TAG_MAX_VALUES,
+      versionKeys: c.TOPOGRAPH_VERSION_KEYS,
+      exemplarsPerEdge: c.TOPOGRAPH_EXEMPLARS_PER_EDGE,
+    },
+    liveWindowMs: c.TOPOGRAPH_LIVE_WINDOW,
+    retentionMs: c.TOPOGRAPH_RETENTION,
+    retentionIntervalMs: c.TOPOGRAPH_RETENTION_INTERVAL,
+    api: { queryTimeoutMs: c.TOPOGRAPH_QUERY_TIMEOUT, maxDepth: c.TOPOGRAPH_MAX_DEPTH, graphiql: c.TOPOGRAPH_GRAPHIQL },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The Neo4j connection both processes share: one driver, managed transactions with metadata,
+ * and the idempotent application of schema/graph.cypher.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import type { Config } from '../config.js';
+import { defaultLocalOptions, ensureLocalNeo4j } from './local-server.js';
+
+export interface Neo4jTarget {
+  uri: string;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export interface Graph {
+  driver: Driver;
+  database: string;
+  /** Runs `work` in a managed read transaction (retried on transient errors). */
+  read<T>(app: string, work: (tx: ManagedTransaction) => Promise<T>, opts?: TxOptions): Promise<T>;
+  /** Runs `work` in a managed write transaction (retried on transient errors). */
+  write<T>(app: string, work: (tx: ManagedTransaction) => Promise<T>, opts?: TxOptions): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface TxOptions {
+  timeoutMs?: number;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Where to connect: NEO4J_URI when set, else the project's local server (started on demand).
+ * Returns whether the local server was started by this call so the caller can stop it.
+ */
+export async function resolveNeo4j(config: Config): Promise<Neo4jTarget & { startedLocal: boolean }> {
+  if (config.neo4j.uri) {
+    if (config.neo4j.password === undefined) {
+      throw new Error('NEO4J_PASSWORD must be set when NEO4J_URI is set');
+    }
+    return { ...config.neo4j, uri: config.neo4j.uri, password: config.neo4j.password, startedLocal: false };
+  }
+  const local = await ensureLocalNeo4j(defaultLocalOptions());
+  return {
+    uri: local.uri,
+    user: local.user,
+    password: local.password,
+    database: config.neo4j.database,
+    startedLocal: local.started,
+  };
+}
+
+export function createGraph(target: Neo4jTarget, opts: { maxPoolSize?: number } = {}): Graph {
+  const driver = neo4j.driver(target.uri, neo4j.auth.basic(target.user, target.password), {
+    maxConnectionPoolSize: opts.maxPoolSize ?? 50,
+    // Plain JS numbers: every integer the model stores (counts, epoch millis) fits in 2^53.
+    disableLosslessIntegers: true,
+    connectionAcquisitionTimeout: 10_000,
+  });
+  const config = (app: string, o?: TxOptions) => ({
+    timeout: o?.timeoutMs,
+    metadata: { app, ...o?.metadata },
+  });
+  return {
+    driver,
+    database: target.database,
+    read: (app, work, o) => {
+      const session = driver.session({ database: target.database, defaultAccessMode: neo4j.session.READ });
+      return session.executeRead(work, config(app, o)).finally(() => session.close());
+    },
+    write: (app, work, o) => {
+      const session = driver.session({ database: target.database });
+      return session.executeWrite(work, config(app, o)).finally(() => session.close());
+    },
+    close: () => driver.close(),
+  };
+}
+
+const SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '../../schema/graph.cypher');
+
+/** The statements of schema/graph.cypher, comments removed. */
+export function schemaStatements(text = readFileSync(SCHEMA_FILE, 'utf8')): string[] {
+  return text
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('//'))
+    .join('\n')
+    .split(/;\s*$/m)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Applies the constraints and indexes; safe to run from several processes at once. */
+export async function applySchema(graph: Graph): Promise<void> {
+  const session = graph.driver.session({ database: graph.database });
+  try {
+    for (const statement of schemaStatements()) {
+      try {
+        await session.run(statement);
+      } catch (error) {
+        // Another process may create the same constraint between our check and our write.
+        const code = (error as { code?: string }).code ?? '';
+        if (!code.includes('EquivalentSchemaRuleAlreadyExists') && !code.includes('ConstraintAlreadyExists')) throw error;
+      }
+    }
+    await session.run('CALL db.awaitIndexes(60)');
+  } finally {
+    await session.close();
+  }
+}
