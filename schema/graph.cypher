@@ -8,7 +8,7 @@
 CREATE CONSTRAINT component_key IF NOT EXISTS FOR (c:Component) REQUIRE c.key IS UNIQUE;
 CREATE CONSTRAINT operation_key IF NOT EXISTS FOR (o:Operation) REQUIRE o.key IS UNIQUE;
 CREATE CONSTRAINT library_name IF NOT EXISTS FOR (l:Library) REQUIRE l.name IS UNIQUE;
-CREATE CONSTRAINT tag_key IF NOT EXISTS FOR (t:Tag) REQUIRE t.key IS UNIQUE;
+CREATE CONSTRAINT tag_uid IF NOT EXISTS FOR (t:Tag) REQUIRE t.uid IS UNIQUE;
 CREATE CONSTRAINT checkpoint_id IF NOT EXISTS FOR (c:IngestCheckpoint) REQUIRE c.id IS UNIQUE;
 
 // Lookups by name, with and without environment and namespace.
@@ -17,6 +17,6 @@ CREATE INDEX service_name IF NOT EXISTS FOR (s:Service) ON (s.name);
 CREATE INDEX component_last_seen IF NOT EXISTS FOR (c:Component) ON (c.lastSeen);
 CREATE INDEX operation_name IF NOT EXISTS FOR (o:Operation) ON (o.name);
 CREATE INDEX operation_last_seen IF NOT EXISTS FOR (o:Operation) ON (o.lastSeen);
-CREATE INDEX tag_key_name IF NOT EXISTS FOR (t:Tag) ON (t.tagKey);
+CREATE INDEX tag_key IF NOT EXISTS FOR (t:Tag) ON (t.key);
 CREATE INDEX depends_on_last_seen IF NOT EXISTS FOR ()-[r:DEPENDS_ON]-() ON (r.lastSeen);
 CREATE INDEX calls_last_seen IF NOT EXISTS FOR ()-[r:CALLS]-() ON (r.lastSeen);

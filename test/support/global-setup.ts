@@ -5,14 +5,8 @@
  */
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../src/config.js';
-import { applySchema, createGraph, resolveNeo4j, type Neo4jTarget } from '../../src/neo4j/connection.js';
+import { applySchema, createGraph, resolveNeo4j } from '../../src/neo4j/connection.js';
 import { defaultLocalOptions, stopLocalNeo4j } from '../../src/neo4j/local-server.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    neo4j: Neo4jTarget;
-  }
-}
 
 export default async function setup(project: TestProject) {
   const config = loadConfig();

@@ -1,0 +1,314 @@
+/**
+ * In-memory aggregation of facts between flushes: however many spans arrive, one flush writes one
+ * row per component, operation, edge, library use and tag (per minute where health is kept).
+ * `drain()` hands the rows to the writer and starts afresh.
+ */
+import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, MINUTE_MS, tagKey } from '../src/model.js';
+import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
+
+export interface Measure {
+  calls: number;
+  errors: number;
+  latSum: number;
+  latMax: number;
+  latBuckets: number[];
+  firstSeen: number;
+  lastSeen: number;
+  /** the minute (Unix ms / 60 000) these calls fall in: recent-health rings are per minute */
+  minute: number;
+}
+
+export interface ComponentRow {
+  key: string;
+  name: string;
+  environment: string;
+  namespace: string | null;
+  system: string | null;
+  address: string | null;
+  version: string | null;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface OperationRow extends Measure {
+  key: string;
+  componentKey: string;
+  name: string;
+  kind: string;
+  /** calls that came from outside the traced system (no instrumented caller) */
+  entryCalls: number;
+}
+
+export interface EdgeRow extends Measure {
+  from: string;
+  to: string;
+  protocols: string[];
+}
+
+export interface CallRow extends Measure {
+  from: string;
+  to: string;
+  /** most recent first */
+  exemplars: string[];
+}
+
+export interface UsesRow {
+  service: string;
+  library: string;
+  libraryKind: string;
+  version: string;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface TagRow {
+  subject: string;
+  onOperation: boolean;
+  /** the Tag node's unique id (src/model.ts tagKey) */
+  tagUid: string;
+  key: string;
+  value: string;
+  calls: number;
+  errors: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface FactBatch {
+  services: ComponentRow[];
+  databases: ComponentRow[];
+  destinations: ComponentRow[];
+  externals: ComponentRow[];
+  operations: OperationRow[];
+  edges: EdgeRow[];
+  calls: CallRow[];
+  uses: UsesRow[];
+  tags: TagRow[];
+}
+
+export function emptyFactBatch(): FactBatch {
+  return {
+    services: [],
+    databases: [],
+    destinations: [],
+    externals: [],
+    operations: [],
+    edges: [],
+    calls: [],
+    uses: [],
+    tags: [],
+  };
+}
+
+export function factCount(b: FactBatch): number {
+  return Object.values(b).reduce((n, rows: unknown[]) => n + rows.length, 0);
+}
+
+export function bucketOf(latencyMs: number): number {
+  // Linear scan: 16 bounds, most latencies fall in the first few.
+  for (let i = 0; i < LATENCY_BOUNDS_MS.length; i++) if (latencyMs <= LATENCY_BOUNDS_MS[i]!) return i;
+  return LATENCY_BOUNDS_MS.length;
+}
+
+function newMeasure(minute: number, at: number): Measure {
+  return {
+    calls: 0,
+    errors: 0,
+    latSum: 0,
+    latMax: 0,
+    latBuckets: new Array<number>(LATENCY_BUCKETS).fill(0),
+    firstSeen: at,
+    lastSeen: at,
+    minute,
+  };
+}
+
+function record(m: Measure, error: boolean, latencyMs: number, at: number): void {
+  m.calls++;
+  if (error) m.errors++;
+  m.latSum += latencyMs;
+  if (latencyMs > m.latMax) m.latMax = latencyMs;
+  m.latBuckets[bucketOf(latencyMs)]!++;
+  if (at < m.firstSeen) m.firstSeen = at;
+  if (at > m.lastSeen) m.lastSeen = at;
+}
+
+export interface AggregatorOptions {
+  exemplarsPerEdge: number;
+}
+
+export class Aggregator {
+  private services = new Map<string, ComponentRow>();
+  private virtuals = new Map<string, { kind: VirtualComponent['kind']; row: ComponentRow }>();
+  private operations = new Map<string, OperationRow>();
+  private edges = new Map<string, EdgeRow>();
+  private calls = new Map<string, CallRow>();
+  private uses = new Map<string, UsesRow>();
+  private tags = new Map<string, TagRow>();
+
+  constructor(private readonly options: AggregatorOptions) {}
+
+  service(s: ServiceInfo, at: number): void {
+    const row = this.services.get(s.key);
+    if (row) {
+      widen(row, at);
+      if (s.version) row.version = s.version;
+      return;
+    }
+    this.services.set(s.key, {
+      key: s.key,
+      name: s.name,
+      environment: s.environment,
+      namespace: s.namespace,
+      system: null,
+      address: null,
+      version: s.version || null,
+      firstSeen: at,
+      lastSeen: at,
+    });
+  }
+
+  virtual(c: VirtualComponent, at: number): void {
+    const existing = this.virtuals.get(c.key);
+    if (existing) {
+      widen(existing.row, at);
+      return;
+    }
+    this.virtuals.set(c.key, {
+      kind: c.kind,
+      row: {
+        key: c.key,
+        name: c.name,
+        environment: c.environment,
+        namespace: c.namespace ?? null,
+        system: c.system ?? null,
+        address: c.address ?? null,
+        version: null,
+        firstSeen: at,
+        lastSeen: at,
+      },
+    });
+  }
+
+  /**
+   * An operation was seen at `at`; `call` counts one call it served, `entry` one that came from
+   * outside the traced system (a root span, or a caller that never reported).
+   */
+  operation(op: OperationRef, at: number, call?: { error: boolean; latencyMs: number }, entry = false): void {
+    const minute = Math.floor(at / MINUTE_MS);
+    const k = `${op.key}\n${minute}`;
+    let row = this.operations.get(k);
+    if (!row) {
+      row = {
+        ...newMeasure(minute, at),
+        key: op.key,
+        componentKey: op.componentKey,
+        name: op.name,
+        kind: op.kind,
+        entryCalls: 0,
+      };
+      this.operations.set(k, row);
+    }
+    if (call) record(row, call.error, call.latencyMs, at);
+    else widen(row, at);
+    if (entry) row.entryCalls++;
+  }
+
+  edge(from: string, to: string, protocol: string, error: boolean, latencyMs: number, at: number): void {
+    const minute = Math.floor(at / MINUTE_MS);
+    const k = `${from}\n${to}\n${minute}`;
+    let row = this.edges.get(k);
+    if (!row) {
+      row = { ...newMeasure(minute, at), from, to, protocols: [] };
+      this.edges.set(k, row);
+    }
+    record(row, error, latencyMs, at);
+    if (!row.protocols.includes(protocol)) row.protocols.push(protocol);
+  }
+
+  call(fromOp: string, toOp: string, error: boolean, latencyMs: number, at: number, traceId: string): void {
+    const minute = Math.floor(at / MINUTE_MS);
+    const k = `${fromOp}\n${toOp}\n${minute}`;
+    let row = this.calls.get(k);
+    if (!row) {
+      row = { ...newMeasure(minute, at), from: fromOp, to: toOp, exemplars: [] };
+      this.calls.set(k, row);
+    }
+    record(row, error, latencyMs, at);
+    // Keep the newest few; errors are the exemplars worth keeping, so they push out successes first.
+    const max = this.options.exemplarsPerEdge;
+    if (max > 0 && !row.exemplars.includes(traceId)) {
+      row.exemplars.unshift(traceId);
+      if (row.exemplars.length > max) row.exemplars.length = max;
+    }
+  }
+
+  use(serviceKey: string, lib: LibraryUse, at: number): void {
+    const k = `${serviceKey}\n${lib.name}\n${lib.version}`;
+    const row = this.uses.get(k);
+    if (row) widen(row, at);
+    else
+      this.uses.set(k, {
+        service: serviceKey,
+        library: lib.name,
+        libraryKind: lib.kind,
+        version: lib.version,
+        firstSeen: at,
+        lastSeen: at,
+      });
+  }
+
+  tag(subject: string, onOperation: boolean, key: string, value: string, calls: number, error: boolean, at: number): void {
+    const tagUid = tagKey(key, value);
+    const k = `${subject}\n${tagUid}`;
+    let row = this.tags.get(k);
+    if (!row) {
+      row = { subject, onOperation, tagUid, key, value, calls: 0, errors: 0, firstSeen: at, lastSeen: at };
+      this.tags.set(k, row);
+    }
+    row.calls += calls;
+    if (error && calls > 0) row.errors += calls;
+    widen(row, at);
+  }
+
+  get isEmpty(): boolean {
+    return (
+      this.services.size + this.virtuals.size + this.operations.size + this.edges.size + this.calls.size + this.uses.size + this.tags.size === 0
+    );
+  }
+
+  /** The rows gathered since the last drain, sorted by key so that concurrent writers lock in one order. */
+  drain(): FactBatch {
+    const batch = emptyFactBatch();
+    batch.services = [...this.services.values()];
+    for (const { kind, row } of this.virtuals.values()) {
+      if (kind === 'DATABASE') batch.databases.push(row);
+      else if (kind === 'MESSAGING_DESTINATION') batch.destinations.push(row);
+      else batch.externals.push(row);
+    }
+    batch.operations = [...this.operations.values()];
+    batch.edges = [...this.edges.values()];
+    batch.calls = [...this.calls.values()];
+    batch.uses = [...this.uses.values()];
+    batch.tags = [...this.tags.values()];
+    for (const rows of [batch.services, batch.databases, batch.destinations, batch.externals, batch.operations] as { key: string }[][]) {
+      rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+    for (const rows of [batch.edges, batch.calls]) rows.sort((a, b) => cmp(a.from, b.from) || cmp(a.to, b.to) || a.minute - b.minute);
+    this.services.clear();
+    this.virtuals.clear();
+    this.operations.clear();
+    this.edges.clear();
+    this.calls.clear();
+    this.uses.clear();
+    this.tags.clear();
+    return batch;
+  }
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function widen(row: { firstSeen: number; lastSeen: number }, at: number): void {
+  if (at < row.firstSeen) row.firstSeen = at;
+  if (at > row.lastSeen) row.lastSeen = at;
+}

@@ -1,0 +1,247 @@
+/**
+ * Span → facts, pure: what one span (with its resource and scope) says about the system, before
+ * pairing. DESIGN.md "Deriving facts from spans" is the specification; the naming precedence of
+ * components that send no spans follows Grafana Tempo's service graphs.
+ */
+import {
+  ComponentKind,
+  databaseKey,
+  destinationKey,
+  externalKey,
+  operationKey,
+  OperationKind,
+  serviceKey,
+} from '../src/model.js';
+import { deploymentEnvironment, serviceName, serviceNamespace } from './resource.js';
+import * as sc from './semconv.js';
+import { SpanKind, StatusCode, type Attributes, type Scope, type Span } from './span.js';
+
+export const UNKNOWN_SERVICE = 'unknown_service';
+export const UNKNOWN_PEER = 'unknown';
+
+export interface ServiceInfo {
+  key: string;
+  name: string;
+  namespace: string;
+  environment: string;
+  version: string;
+}
+
+/** A component known only from the spans that call it: a database, a destination, an external peer. */
+export interface VirtualComponent {
+  kind: Exclude<ComponentKind, 'SERVICE'>;
+  key: string;
+  name: string;
+  environment: string;
+  system?: string;
+  namespace?: string;
+  address?: string;
+}
+
+export interface OperationRef {
+  key: string;
+  componentKey: string;
+  name: string;
+  kind: OperationKind;
+}
+
+export interface LibraryUse {
+  name: string;
+  version: string;
+  kind: 'instrumentation' | 'sdk' | 'runtime' | 'attribute';
+}
+
+export function describeService(resource: Attributes): ServiceInfo {
+  const name = serviceName(resource) ?? UNKNOWN_SERVICE;
+  const namespace = serviceNamespace(resource) ?? '';
+  const environment = deploymentEnvironment(resource);
+  return {
+    key: serviceKey(environment, namespace, name),
+    name,
+    namespace,
+    environment,
+    version: sc.str(resource, 'service.version') ?? '',
+  };
+}
+
+/** Libraries a resource and scope reveal: the OTel SDK, the runtime, configured version attributes, the scope. */
+export function librariesOf(resource: Attributes, versionKeys: readonly string[]): LibraryUse[] {
+  const out: LibraryUse[] = [];
+  const sdk = sc.str(resource, 'telemetry.sdk.name');
+  if (sdk) {
+    const language = sc.str(resource, 'telemetry.sdk.language');
+    out.push({
+      name: language ? `${sdk}/${language}` : sdk,
+      version: sc.str(resource, 'telemetry.sdk.version') ?? '',
+      kind: 'sdk',
+    });
+  }
+  const runtime = sc.str(resource, 'process.runtime.name');
+  if (runtime) out.push({ name: runtime, version: sc.str(resource, 'process.runtime.version') ?? '', kind: 'runtime' });
+  for (const key of versionKeys) {
+    const version = sc.str(resource, key);
+    if (version) out.push({ name: key, version, kind: 'attribute' });
+  }
+  return out;
+}
+
+export function scopeLibrary(scope: Scope): LibraryUse | undefined {
+  return scope.name ? { name: scope.name, version: scope.version, kind: 'instrumentation' } : undefined;
+}
+
+export function isError(span: Span): boolean {
+  if (span.status === StatusCode.ERROR) return true;
+  if (span.kind === SpanKind.SERVER && span.status !== StatusCode.OK) {
+    const status = sc.httpStatus(span.attributes);
+    return status !== undefined && status >= 500;
+  }
+  return false;
+}
+
+export function protocolOf(a: Attributes): string {
+  if (sc.dbSystem(a)) return 'db';
+  if (sc.messagingSystem(a)) return 'messaging';
+  const rpc = sc.rpcSystem(a);
+  if (rpc) return rpc;
+  if (sc.httpMethod(a) || sc.urlFull(a)) return 'http';
+  return 'unknown';
+}
+
+/** The name of a SERVER or CONSUMER span's operation: method and route for HTTP, never a raw URL. */
+export function entryOperationName(span: Span): string {
+  const a = span.attributes;
+  const method = sc.httpMethod(a);
+  if (method) {
+    const route = sc.httpRoute(a);
+    if (route) return `${method} ${route}`;
+    // Span names of HTTP servers without a route are `GET` or `GET /path`: keep the method, template the path.
+    const fromName = span.name.startsWith(`${method} `) ? span.name.slice(method.length + 1) : undefined;
+    const path = fromName ?? sc.urlPath(a) ?? sc.urlFull(a);
+    return path ? `${method} ${sc.templatePath(path)}` : method;
+  }
+  const rpcService = sc.rpcService(a);
+  const rpcMethod = sc.rpcMethod(a);
+  if (rpcService && rpcMethod) return `${rpcService}/${rpcMethod}`;
+  return normalizeName(span.name);
+}
+
+/** Span names that embed a URL or path are templated; others are kept, bounded in length. */
+function normalizeName(name: string): string {
+  const space = name.indexOf(' ');
+  const rest = space >= 0 ? name.slice(space + 1) : name;
+  if (rest.startsWith('/') || /^[a-z]+:\/\//i.test(rest)) {
+    return `${space >= 0 ? name.slice(0, space + 1) : ''}${sc.templatePath(rest)}`;
+  }
+  return name.length > 200 ? name.slice(0, 200) : name;
+}
+
+/** The destination a PRODUCER or CONSUMER span names, when it names one. */
+export function destinationOf(span: Span, environment: string): VirtualComponent | undefined {
+  const system = sc.messagingSystem(span.attributes);
+  if (!system) return undefined;
+  const name = sc.messagingDestination(span.attributes) ?? system;
+  return {
+    kind: ComponentKind.MESSAGING_DESTINATION,
+    key: destinationKey(environment, system, name),
+    name,
+    environment,
+    system,
+  };
+}
+
+/**
+ * The name of a peer that sends no spans of its own, by Tempo's precedence: peer.service,
+ * server.address (net.peer.name), network peer address:port, db.namespace, db.name, URL host, db.system.
+ */
+export function peerName(a: Attributes): string | undefined {
+  const byPeer = sc.peerService(a) ?? sc.serverAddress(a);
+  if (byPeer) return byPeer;
+  const address = sc.networkPeerAddress(a);
+  if (address) {
+    const port = sc.networkPeerPort(a);
+    return port ? `${address}:${port}` : address;
+  }
+  return sc.dbNamespace(a) ?? sc.dbName(a) ?? sc.urlHost(sc.urlFull(a)) ?? sc.dbSystem(a);
+}
+
+/** What an unanswered CLIENT (or PRODUCER) span called: a Database, a MessagingDestination or an External peer. */
+export function calleeOf(span: Span, environment: string): VirtualComponent {
+  const a = span.attributes;
+  if (span.kind === SpanKind.PRODUCER || span.kind === SpanKind.CONSUMER) {
+    const destination = destinationOf(span, environment);
+    if (destination) return destination;
+  }
+  const system = sc.dbSystem(a);
+  if (system) {
+    const name = peerName(a) ?? system;
+    const address = sc.serverAddress(a) ?? sc.networkPeerAddress(a);
+    const port = sc.str(a, 'server.port') ?? sc.networkPeerPort(a);
+    return {
+      kind: ComponentKind.DATABASE,
+      key: databaseKey(environment, system, name),
+      name,
+      environment,
+      system,
+      namespace: sc.dbNamespace(a) ?? sc.dbName(a),
+      address: address ? (port ? `${address}:${port}` : address) : undefined,
+    };
+  }
+  const name = peerName(a) ?? UNKNOWN_PEER;
+  return { kind: ComponentKind.EXTERNAL, key: externalKey(environment, name), name, environment };
+}
+
+/** The operation a CLIENT/PRODUCER span reached on a component that has no spans of its own. */
+export function calleeOperation(span: Span, callee: VirtualComponent): OperationRef {
+  const a = span.attributes;
+  let name: string;
+  let kind: OperationKind = OperationKind.CLIENT;
+  if (callee.kind === ComponentKind.MESSAGING_DESTINATION) {
+    name = 'publish';
+    kind = OperationKind.PRODUCER;
+  } else if (callee.kind === ComponentKind.DATABASE) {
+    const op = sc.dbOperation(a);
+    const collection = sc.dbCollection(a);
+    name = op ? (collection ? `${op} ${collection}` : op) : (sc.dbQuerySummary(a) ?? normalizeName(span.name));
+  } else {
+    const method = sc.httpMethod(a);
+    const template = sc.urlTemplate(a);
+    const path = template ?? sc.urlPath(a) ?? sc.urlFull(a);
+    name = method ? (path ? `${method} ${template ?? sc.templatePath(path)}` : method) : normalizeName(span.name);
+  }
+  return { key: operationKey(callee.key, kind, name), componentKey: callee.key, name, kind };
+}
+
+/** The operation a destination's messages are received through, on the consumer's way in. */
+export function destinationReceiveOperation(destination: VirtualComponent): OperationRef {
+  return {
+    key: operationKey(destination.key, OperationKind.CONSUMER, 'receive'),
+    componentKey: destination.key,
+    name: 'receive',
+    kind: OperationKind.CONSUMER,
+  };
+}
+
+export function entryOperation(span: Span, service: ServiceInfo): OperationRef {
+  const kind = span.kind === SpanKind.CONSUMER ? OperationKind.CONSUMER : OperationKind.SERVER;
+  const name = entryOperationName(span);
+  return { key: operationKey(service.key, kind, name), componentKey: service.key, name, kind };
+}
+
+/** An operation for work that began inside a service with no SERVER/CONSUMER span above it (a job, a script). */
+export function internalOperation(name: string, service: ServiceInfo): OperationRef {
+  const n = normalizeName(name);
+  return {
+    key: operationKey(service.key, OperationKind.INTERNAL, n),
+    componentKey: service.key,
+    name: n,
+    kind: OperationKind.INTERNAL,
+  };
+}
+
+/** A caller seen only through the `peer.service` of a root SERVER/CONSUMER span (Tempo's virtual client). */
+export function externalCallerOf(span: Span, environment: string): VirtualComponent | undefined {
+  const name = sc.peerService(span.attributes);
+  return name
+    ? { kind: ComponentKind.EXTERNAL, key: externalKey(environment, name), name, environment }
+    : undefined;
+}

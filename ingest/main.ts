@@ -1,0 +1,70 @@
+/** `npm run ingest`: the ingest worker on its own. Reads the environment, connects, listens. */
+import { createServer } from 'node:http';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { createRegistry } from '../src/metrics.js';
+import { applySchema, createGraph, resolveNeo4j } from '../src/neo4j/connection.js';
+import { createWorker } from './worker.js';
+import { createNeo4jSink } from './writer.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  throw error;
+}
+const log = createLogger('ingest', config.logLevel);
+const target = await resolveNeo4j(config);
+const graph = createGraph(target);
+let schemaApplied = false;
+const applyWithRetry = async (): Promise<void> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await applySchema(graph);
+      schemaApplied = true;
+      return;
+    } catch (error) {
+      log.warn({ err: error, attempt }, 'Neo4j not reachable yet; retrying schema setup');
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
+    }
+  }
+};
+await applyWithRetry();
+
+const worker = createWorker({
+  config,
+  sink: createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
+  log,
+  registry: createRegistry('ingest'),
+  ready: async () => {
+    if (!schemaApplied) return false;
+    try {
+      await graph.driver.getServerInfo({ database: graph.database });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+});
+worker.start();
+const server = createServer((req, res) => worker.handle(req, res));
+server.listen(config.otlpHttpPort, config.host, () => {
+  log.info(`OTLP/HTTP receiver on http://${config.host}:${config.otlpHttpPort}/v1/traces (Neo4j ${target.uri})`);
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping: no new requests, flushing what was received');
+  server.close();
+  await worker.stop();
+  await graph.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

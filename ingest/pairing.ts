@@ -1,0 +1,131 @@
+/**
+ * The pairing buffer: the two halves of one call (a CLIENT span and its SERVER child, a PRODUCER and
+ * its CONSUMER) arrive in different batches, from different processes, at different times. Unmatched
+ * halves wait here, client side keyed by its span id and server side by its parent span id (or link),
+ * until the other half arrives (`onComplete`) or the TTL passes (`onExpire`).
+ *
+ * Pure and synchronous: the clock is passed in, and tests force expiry with `expire(now)` instead of
+ * sleeping. Bounded: past `maxEntries`, the oldest halves are expired early and counted as evicted.
+ */
+
+export interface PairingCallbacks<C, S> {
+  onComplete(client: C, server: S): void;
+  onExpireClient(client: C, reason: 'ttl' | 'evicted'): void;
+  onExpireServer(server: S, reason: 'ttl' | 'evicted'): void;
+}
+
+export interface PairingOptions {
+  ttlMs: number;
+  maxEntries: number;
+}
+
+interface Waiting<T> {
+  value: T;
+  at: number;
+  /** every key a server half waits under (its parent, or a batch consumer's links); all go when it pairs */
+  keys?: string[];
+}
+
+export interface PairingStats {
+  completed: number;
+  expiredClients: number;
+  expiredServers: number;
+  evicted: number;
+}
+
+export class PairingStore<C, S> {
+  // Maps keep insertion order, which is arrival order: expiry scans from the front and stops early.
+  private readonly clients = new Map<string, Waiting<C>>();
+  private readonly servers = new Map<string, Waiting<S>>();
+  readonly stats: PairingStats = { completed: 0, expiredClients: 0, expiredServers: 0, evicted: 0 };
+
+  constructor(
+    private readonly options: PairingOptions,
+    private readonly callbacks: PairingCallbacks<C, S>,
+  ) {}
+
+  get size(): number {
+    return this.clients.size + this.servers.size;
+  }
+
+  /** A CLIENT or PRODUCER half, keyed by trace id and its own span id. */
+  addClient(key: string, client: C, now: number): void {
+    const server = this.servers.get(key);
+    if (server) {
+      this.takeServer(key, server);
+      this.stats.completed++;
+      this.callbacks.onComplete(client, server.value);
+      return;
+    }
+    this.clients.set(key, { value: client, at: now });
+    this.bound();
+  }
+
+  /**
+   * A SERVER or CONSUMER half, keyed by trace id and parent span id; a batch consumer also waits
+   * under each link, and pairs with whichever producer arrives first.
+   */
+  addServer(keys: string[], server: S, now: number): void {
+    for (const key of keys) {
+      const client = this.clients.get(key);
+      if (client) {
+        this.clients.delete(key);
+        this.stats.completed++;
+        this.callbacks.onComplete(client.value, server);
+        return;
+      }
+    }
+    if (keys.length === 0) return;
+    const entry: Waiting<S> = { value: server, at: now, keys: keys.length > 1 ? keys : undefined };
+    for (const key of keys) this.servers.set(key, entry);
+    this.bound();
+  }
+
+  /** Expires every half that waited longer than the TTL at `now`. */
+  expire(now: number): void {
+    const deadline = now - this.options.ttlMs;
+    for (const [key, entry] of this.clients) {
+      if (entry.at > deadline) break;
+      this.clients.delete(key);
+      this.stats.expiredClients++;
+      this.callbacks.onExpireClient(entry.value, 'ttl');
+    }
+    for (const [key, entry] of this.servers) {
+      if (entry.at > deadline) break;
+      if (!this.takeServer(key, entry)) continue;
+      this.stats.expiredServers++;
+      this.callbacks.onExpireServer(entry.value, 'ttl');
+    }
+  }
+
+  /** Expires everything still waiting (shutdown, or the end of an import). */
+  expireAll(): void {
+    this.expire(Number.POSITIVE_INFINITY);
+  }
+
+  /** Removes a waiting server half under all its keys; false when it was already taken. */
+  private takeServer(key: string, entry: Waiting<S>): boolean {
+    if (this.servers.get(key) !== entry) return false;
+    for (const k of entry.keys ?? [key]) if (this.servers.get(k) === entry) this.servers.delete(k);
+    return true;
+  }
+
+  private bound(): void {
+    while (this.size > this.options.maxEntries) {
+      const oldestClient = this.clients.entries().next();
+      const oldestServer = this.servers.entries().next();
+      const takeClient =
+        !oldestClient.done && (oldestServer.done || oldestClient.value[1].at <= oldestServer.value[1].at);
+      this.stats.evicted++;
+      if (takeClient) {
+        const [key, entry] = oldestClient.value as [string, Waiting<C>];
+        this.clients.delete(key);
+        this.callbacks.onExpireClient(entry.value, 'evicted');
+      } else if (!oldestServer.done) {
+        const [key, entry] = oldestServer.value;
+        this.takeServer(key, entry);
+        this.callbacks.onExpireServer(entry.value, 'evicted');
+      } else return;
+    }
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The ingest worker, without sockets: the OTLP handlers, the pipeline, the flush loop, health and
+ * metrics. `ingest/main.ts` reads the environment, opens Neo4j and listens; tests and benchmarks
+ * build a worker around any FactSink.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Config } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
+import { createOtlpHttpHandler } from './otlp/http-receiver.js';
+import { createPipeline, type Pipeline } from './pipeline.js';
+import type { DecodedBatch } from './span.js';
+import type { FactSink } from './writer.js';
+
+export interface WorkerDeps {
+  config: Config;
+  sink: FactSink;
+  log: Logger;
+  registry: Registry;
+  /** true when the store is reachable and its schema applied */
+  ready(): Promise<boolean>;
+  now?: () => number;
+}
+
+export interface Worker {
+  pipeline: Pipeline;
+  /** the HTTP request handler: /v1/traces, /healthz, /readyz, /metrics */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** takes decoded spans from any receiver */
+  accept(decoded: DecodedBatch): void;
+  /** one flush now (tests, shutdown) */
+  flush(): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createWorker(deps: WorkerDeps): Worker {
+  const { config, sink, log, registry } = deps;
+  const pipeline = createPipeline({ sink, options: pipelineOptions(config), now: deps.now });
+
+  const spansReceived = new Counter({
+    name: 'topograph_ingest_spans_received_total',
+    help: 'Spans accepted by the receivers',
+    registers: [registry],
+  });
+  const spansRejected = new Counter({
+    name: 'topograph_ingest_spans_rejected_total',
+    help: 'Spans refused (invalid ids, times, …), reported back as OTLP partial success',
+    registers: [registry],
+  });
+  const requestsRejected = new Counter({
+    name: 'topograph_ingest_requests_rejected_total',
+    help: 'Requests refused whole, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const flushSeconds = new Histogram({
+    name: 'topograph_ingest_flush_duration_seconds',
+    help: 'Time to write one flush to Neo4j',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const flushFailures = new Counter({
+    name: 'topograph_ingest_flush_failures_total',
+    help: 'Flushes that failed and will be retried',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'topograph_ingest_pairing_buffer_size',
+    help: 'Unmatched call halves waiting for their other half',
+    registers: [registry],
+    collect() {
+      this.set(pipeline.pairing.size);
+    },
+  });
+  new Gauge({
+    name: 'topograph_ingest_pairing_events',
+    help: 'Pairing outcomes since start: completed, expired client/server halves, evicted when full',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const s = pipeline.pairing.stats;
+      this.set({ outcome: 'completed' }, s.completed);
+      this.set({ outcome: 'expired_client' }, s.expiredClients);
+      this.set({ outcome: 'expired_server' }, s.expiredServers);
+      this.set({ outcome: 'evicted' }, s.evicted);
+    },
+  });
+  new Gauge({
+    name: 'topograph_ingest_tag_values_overflowed',
+    help: 'Tag values past their key cardinality cap (counted, not stored)',
+    registers: [registry],
+    collect() {
+      this.set(pipeline.stats().tagOverflow);
+    },
+  });
+
+  const accept = (decoded: DecodedBatch) => {
+    spansReceived.inc(decoded.spanCount);
+    pipeline.ingest(decoded);
+  };
+
+  const otlp = createOtlpHttpHandler({
+    options: { maxBodyBytes: config.ingest.maxBodyBytes, maxDecompressedBytes: config.ingest.maxBodyBytes * 8 },
+    accept: async (decoded) => {
+      accept(decoded);
+      return {};
+    },
+    onRejected(spans, reason) {
+      if (spans > 0) spansRejected.inc(spans);
+      else requestsRejected.inc({ reason });
+    },
+  });
+
+  let flushing: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+
+  async function flushOnce(): Promise<void> {
+    const end = flushSeconds.startTimer();
+    try {
+      const batch = await pipeline.flush();
+      end();
+      failures = 0;
+      if (batch.edges.length > 0) log.debug({ edges: batch.edges.length, calls: batch.calls.length }, 'flushed');
+    } catch (error) {
+      flushFailures.inc();
+      failures++;
+      log.error({ err: error, failures }, 'flush to Neo4j failed; the facts of this flush are lost');
+    }
+  }
+
+  const flush = () => {
+    flushing ??= flushOnce().finally(() => {
+      flushing = undefined;
+    });
+    return flushing;
+  };
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = (req.url ?? '/').split('?')[0];
+    const fail = (error: unknown) => {
+      log.error({ err: error }, 'request failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 500, message: 'internal error' }));
+    };
+    if (url === '/v1/traces') {
+      if (req.method !== 'POST') {
+        res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
+        res.end(JSON.stringify({ code: 405, message: 'use POST' }));
+        return;
+      }
+      otlp(req, res).catch(fail);
+    } else if (url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'ok' }));
+    } else if (url === '/readyz') {
+      deps
+        .ready()
+        .then((ok) => {
+          res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: ok ? 'ready' : 'neo4j unavailable' }));
+        })
+        .catch(fail);
+    } else if (url === '/metrics') {
+      registry
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        })
+        .catch(fail);
+    } else {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 404, message: 'not found: OTLP traces go to POST /v1/traces' }));
+    }
+  }
+
+  return {
+    pipeline,
+    handle,
+    accept,
+    flush,
+    start() {
+      timer = setInterval(() => void flush(), config.ingest.flushIntervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await flush();
+    },
+  };
+}
+
+export function pipelineOptions(config: Config) {
+  return {
+    pairingTtlMs: config.ingest.pairingTtlMs,
+    pairingMaxEntries: config.ingest.pairingMaxEntries,
+    tagKeys: config.ingest.tagKeys,
+    tagMaxValues: config.ingest.tagMaxValues,
+    versionKeys: config.ingest.versionKeys,
+    exemplarsPerEdge: config.ingest.exemplarsPerEdge,
+  };
+}

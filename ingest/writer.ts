@@ -1,0 +1,160 @@
+/**
+ * The Neo4j writer: one flush, one transaction, a handful of `UNWIND $rows … MERGE` statements.
+ * Counters are added in the database, never overwritten, so several workers can write the same
+ * edges; rows arrive sorted by key so that concurrent transactions take their locks in one order.
+ *
+ * Numbers cross the driver as floats; every count and time is turned back to an integer here.
+ */
+import type { ManagedTransaction } from 'neo4j-driver';
+import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS } from '../src/model.js';
+import type { Graph } from '../src/neo4j/connection.js';
+import type { FactBatch } from './aggregate.js';
+
+/** What the worker writes to: Neo4j in production, a discarding sink in benchmarks. */
+export interface FactSink {
+  write(batch: FactBatch): Promise<void>;
+}
+
+const SEEN = (v: string) => `
+  ${v}.firstSeen = CASE WHEN ${v}.firstSeen IS NULL OR toInteger(row.firstSeen) < ${v}.firstSeen THEN toInteger(row.firstSeen) ELSE ${v}.firstSeen END,
+  ${v}.lastSeen = CASE WHEN ${v}.lastSeen IS NULL OR toInteger(row.lastSeen) > ${v}.lastSeen THEN toInteger(row.lastSeen) ELSE ${v}.lastSeen END`;
+
+const ZEROS = (n: number) => `[i IN range(1, ${n}) | 0]`;
+const MINUS_ONES = (n: number) => `[i IN range(1, ${n}) | -1]`;
+
+/** Counters, latency histogram and the recent-health rings start at zero on a new node or edge. */
+const INIT_MEASURE = (v: string) => `
+  ${v}.calls = 0, ${v}.errors = 0, ${v}.latSum = 0.0, ${v}.latMax = 0.0,
+  ${v}.latBuckets = ${ZEROS(LATENCY_BUCKETS)},
+  ${v}.hm = ${MINUS_ONES(MINUTE_SLOTS)}, ${v}.hmCalls = ${ZEROS(MINUTE_SLOTS)}, ${v}.hmErrors = ${ZEROS(MINUTE_SLOTS)}, ${v}.hmLatSum = ${ZEROS(MINUTE_SLOTS)},
+  ${v}.hh = ${MINUS_ONES(HOUR_SLOTS)}, ${v}.hhCalls = ${ZEROS(HOUR_SLOTS)}, ${v}.hhErrors = ${ZEROS(HOUR_SLOTS)}, ${v}.hhLatSum = ${ZEROS(HOUR_SLOTS)}`;
+
+/**
+ * Adds one row's calls to the totals and to the ring slot of its minute and hour. A slot that holds
+ * an older minute is reset; a row for a minute older than the slot's (late data) counts only in totals.
+ * `m` and `h` are the row's minute and hour, bound by the caller.
+ */
+const ring = (v: string, prefix: 'hm' | 'hh', slots: number, t: string, field: string, add: string) =>
+  `${v}.${prefix}${field} = [i IN range(0, ${slots - 1}) | CASE WHEN i <> ${t} % ${slots} THEN ${v}.${prefix}${field}[i] ` +
+  `WHEN ${v}.${prefix}[i] = ${t} THEN ${v}.${prefix}${field}[i] + ${add} ` +
+  `WHEN ${v}.${prefix}[i] < ${t} THEN ${add} ELSE ${v}.${prefix}${field}[i] END]`;
+
+const ADD_MEASURE = (v: string) => `
+  ${v}.calls = ${v}.calls + toInteger(row.calls),
+  ${v}.errors = ${v}.errors + toInteger(row.errors),
+  ${v}.latSum = ${v}.latSum + row.latSum,
+  ${v}.latMax = CASE WHEN row.latMax > ${v}.latMax THEN row.latMax ELSE ${v}.latMax END,
+  ${v}.latBuckets = [i IN range(0, ${LATENCY_BUCKETS - 1}) | ${v}.latBuckets[i] + toInteger(row.latBuckets[i])],
+  ${ring(v, 'hm', MINUTE_SLOTS, 'm', 'Calls', 'toInteger(row.calls)')},
+  ${ring(v, 'hm', MINUTE_SLOTS, 'm', 'Errors', 'toInteger(row.errors)')},
+  ${ring(v, 'hm', MINUTE_SLOTS, 'm', 'LatSum', 'row.latSum')},
+  ${ring(v, 'hh', HOUR_SLOTS, 'h', 'Calls', 'toInteger(row.calls)')},
+  ${ring(v, 'hh', HOUR_SLOTS, 'h', 'Errors', 'toInteger(row.errors)')},
+  ${ring(v, 'hh', HOUR_SLOTS, 'h', 'LatSum', 'row.latSum')},
+  ${v}.hm = [i IN range(0, ${MINUTE_SLOTS - 1}) | CASE WHEN i = m % ${MINUTE_SLOTS} AND ${v}.hm[i] < m THEN m ELSE ${v}.hm[i] END],
+  ${v}.hh = [i IN range(0, ${HOUR_SLOTS - 1}) | CASE WHEN i = h % ${HOUR_SLOTS} AND ${v}.hh[i] < h THEN h ELSE ${v}.hh[i] END],
+  ${SEEN(v)}`;
+
+const MERGE_COMPONENT = (label: string) => `
+UNWIND $rows AS row
+MERGE (c:Component {key: row.key})
+  ON CREATE SET c:${label}, c.kind = $kind, c.name = row.name, c.environment = row.environment
+SET c.namespace = coalesce(row.namespace, c.namespace),
+    c.system = coalesce(row.system, c.system),
+    c.address = coalesce(row.address, c.address),
+    c.version = coalesce(row.version, c.version),
+    ${SEEN('c')}`;
+
+export const MERGE_SERVICES = MERGE_COMPONENT('Service');
+export const MERGE_DATABASES = MERGE_COMPONENT('Database');
+export const MERGE_DESTINATIONS = MERGE_COMPONENT('MessagingDestination');
+export const MERGE_EXTERNALS = MERGE_COMPONENT('External');
+
+export const MERGE_OPERATIONS = `
+UNWIND $rows AS row
+WITH row, toInteger(row.minute) AS m, toInteger(row.minute) / 60 AS h
+MATCH (c:Component {key: row.componentKey})
+MERGE (o:Operation {key: row.key})
+  ON CREATE SET o.name = row.name, o.kind = row.kind, o.componentKey = row.componentKey, o.entryCalls = 0, ${INIT_MEASURE('o')}
+MERGE (c)-[:HAS_OPERATION]->(o)
+SET o.entryCalls = o.entryCalls + toInteger(row.entryCalls),
+    o.entryPoint = o.entryCalls + toInteger(row.entryCalls) > 0,
+    ${ADD_MEASURE('o')}`;
+
+export const MERGE_DEPENDS_ON = `
+UNWIND $rows AS row
+WITH row, toInteger(row.minute) AS m, toInteger(row.minute) / 60 AS h
+MATCH (a:Component {key: row.from})
+MATCH (b:Component {key: row.to})
+MERGE (a)-[r:DEPENDS_ON]->(b)
+  ON CREATE SET r.protocols = [], ${INIT_MEASURE('r')}
+SET r.protocols = reduce(acc = r.protocols, p IN row.protocols | CASE WHEN p IN acc THEN acc ELSE acc + p END),
+    ${ADD_MEASURE('r')}`;
+
+export const MERGE_CALLS = `
+UNWIND $rows AS row
+WITH row, toInteger(row.minute) AS m, toInteger(row.minute) / 60 AS h
+MATCH (a:Operation {key: row.from})
+MATCH (b:Operation {key: row.to})
+MERGE (a)-[r:CALLS]->(b)
+  ON CREATE SET r.exemplars = [], ${INIT_MEASURE('r')}
+SET r.exemplars = (row.exemplars + [x IN r.exemplars WHERE NOT x IN row.exemplars])[0..toInteger($maxExemplars)],
+    ${ADD_MEASURE('r')}`;
+
+export const MERGE_USES = `
+UNWIND $rows AS row
+MATCH (s:Component {key: row.service})
+MERGE (l:Library {name: row.library})
+  ON CREATE SET l.kind = row.libraryKind
+MERGE (s)-[u:USES {version: row.version}]->(l)
+SET ${SEEN('u')}
+WITH l, row
+SET ${SEEN('l')}`;
+
+const MERGE_TAGS = (subject: string) => `
+UNWIND $rows AS row
+MATCH (s:${subject} {key: row.subject})
+MERGE (t:Tag {uid: row.tagUid})
+  ON CREATE SET t.key = row.key, t.value = row.value
+MERGE (s)-[r:TAGGED]->(t)
+  ON CREATE SET r.calls = 0, r.errors = 0
+SET r.calls = r.calls + toInteger(row.calls),
+    r.errors = r.errors + toInteger(row.errors),
+    ${SEEN('r')}
+WITH t, row
+SET ${SEEN('t')}`;
+
+export const MERGE_COMPONENT_TAGS = MERGE_TAGS('Component');
+export const MERGE_OPERATION_TAGS = MERGE_TAGS('Operation');
+
+export interface WriterOptions {
+  exemplarsPerEdge: number;
+}
+
+/** Writes one FactBatch in the given transaction: components first, then what hangs off them. */
+export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts: WriterOptions): Promise<void> {
+  const run = async (query: string, rows: unknown[], extra: Record<string, unknown> = {}) => {
+    if (rows.length > 0) await tx.run(query, { rows, ...extra });
+  };
+  await run(MERGE_SERVICES, batch.services, { kind: 'SERVICE' });
+  await run(MERGE_DATABASES, batch.databases, { kind: 'DATABASE' });
+  await run(MERGE_DESTINATIONS, batch.destinations, { kind: 'MESSAGING_DESTINATION' });
+  await run(MERGE_EXTERNALS, batch.externals, { kind: 'EXTERNAL' });
+  await run(MERGE_OPERATIONS, batch.operations);
+  await run(MERGE_DEPENDS_ON, batch.edges);
+  await run(MERGE_CALLS, batch.calls, { maxExemplars: opts.exemplarsPerEdge });
+  await run(MERGE_USES, batch.uses);
+  await run(MERGE_COMPONENT_TAGS, batch.tags.filter((t) => !t.onOperation));
+  await run(MERGE_OPERATION_TAGS, batch.tags.filter((t) => t.onOperation));
+}
+
+export function createNeo4jSink(graph: Graph, opts: WriterOptions): FactSink {
+  return {
+    write: (batch) => graph.write('topograph-ingest', (tx) => writeFacts(tx, batch, opts), { metadata: { op: 'flush' } }),
+  };
+}
+
+/** A sink that discards: the baseline the ingest benchmark compares the Neo4j writer against. */
+export function createNoopSink(): FactSink {
+  return { write: async () => {} };
+}

@@ -1,0 +1,75 @@
+/**
+ * The graph model's names, shared by the ingest worker (which writes them) and the API (which reads them).
+ *
+ * Every node has a `key` string made from its natural key (see DESIGN.md "Graph model"); keys are
+ * JSON arrays so that no name, however odd, can make two keys collide. The API uses them as node ids.
+ */
+
+export const ComponentKind = {
+  SERVICE: 'SERVICE',
+  DATABASE: 'DATABASE',
+  MESSAGING_DESTINATION: 'MESSAGING_DESTINATION',
+  EXTERNAL: 'EXTERNAL',
+} as const;
+export type ComponentKind = (typeof ComponentKind)[keyof typeof ComponentKind];
+
+/** The Neo4j label that goes with each kind, beside `:Component`. */
+export const KIND_LABEL: Record<ComponentKind, string> = {
+  SERVICE: 'Service',
+  DATABASE: 'Database',
+  MESSAGING_DESTINATION: 'MessagingDestination',
+  EXTERNAL: 'External',
+};
+
+/** How an operation was observed: the OpenTelemetry span kind of the spans that make it. */
+export const OperationKind = {
+  SERVER: 'SERVER',
+  CONSUMER: 'CONSUMER',
+  CLIENT: 'CLIENT',
+  PRODUCER: 'PRODUCER',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type OperationKind = (typeof OperationKind)[keyof typeof OperationKind];
+
+export const serviceKey = (environment: string, namespace: string, name: string) =>
+  JSON.stringify(['service', environment, namespace, name]);
+export const databaseKey = (environment: string, system: string, name: string) =>
+  JSON.stringify(['database', environment, system, name]);
+export const destinationKey = (environment: string, system: string, name: string) =>
+  JSON.stringify(['destination', environment, system, name]);
+export const externalKey = (environment: string, name: string) => JSON.stringify(['external', environment, name]);
+export const operationKey = (componentKey: string, kind: OperationKind, name: string) =>
+  JSON.stringify(['operation', componentKey, kind, name]);
+export const tagKey = (key: string, value: string) => JSON.stringify([key, value]);
+
+/** The kind a component key names, read back from the key. */
+export function kindOfComponentKey(key: string): ComponentKind {
+  const first = (JSON.parse(key) as string[])[0];
+  switch (first) {
+    case 'service':
+      return ComponentKind.SERVICE;
+    case 'database':
+      return ComponentKind.DATABASE;
+    case 'destination':
+      return ComponentKind.MESSAGING_DESTINATION;
+    default:
+      return ComponentKind.EXTERNAL;
+  }
+}
+
+/**
+ * Latency histogram bounds in milliseconds (upper bounds; one more bucket catches the rest).
+ * The same bounds as the Collector's servicegraph connector defaults, so figures compare.
+ */
+export const LATENCY_BOUNDS_MS = [2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10000, 15000];
+export const LATENCY_BUCKETS = LATENCY_BOUNDS_MS.length + 1;
+
+/**
+ * Recent health rings kept on edges and entry operations: one slot per minute for the last hour and
+ * one per hour for the last day, each slot remembering which minute (hour) it holds. Storage stays
+ * constant; "the last 15 minutes" reads 60 small numbers, "the last 24 hours" 24.
+ */
+export const MINUTE_SLOTS = 60;
+export const HOUR_SLOTS = 24;
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;

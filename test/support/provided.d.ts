@@ -1,0 +1,8 @@
+import 'vitest';
+import type { Neo4jTarget } from '../../src/neo4j/connection.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    neo4j: Neo4jTarget;
+  }
+}
