@@ -147,7 +147,8 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
           agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
         } else {
           const error = c.error || s.error;
-          agg.edge(c.service.key, s.service.key, messaging ? 'messaging' : c.protocol, error, c.latencyMs, c.at);
+          const protocol = messaging ? 'messaging' : c.protocol !== 'unknown' ? c.protocol : s.protocol;
+          agg.edge(c.service.key, s.service.key, protocol, error, c.latencyMs, c.at);
           callTo(c, s.op!.key, error, c.latencyMs);
         }
       },

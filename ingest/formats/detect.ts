@@ -41,7 +41,8 @@ export function decodeFile(name: string, text: string): DecodedFile {
   const body = text.replace(/^\uFEFF/, '');
   try {
     if (/\.ya?ml$/i.test(name)) {
-      if (!/^resourceSpans\s*:/m.test(body)) throw new Error(`not a pdata YAML traces file (no resourceSpans); expected ${KNOWN}`);
+      if (!/^resourceSpans\s*:/m.test(body))
+        throw new Error(`not a pdata YAML traces file (no resourceSpans); expected ${KNOWN}`);
       return pdataYamlToBatch(body);
     }
     let doc: unknown;

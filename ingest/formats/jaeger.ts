@@ -93,12 +93,12 @@ function readReferences(raw: JsonObject, traceId: string): { parent: string; lin
     }
   }
   const legacy = parseId(raw.parentSpanID, 8, 'parentSpanID', true);
-  if ('id' in legacy && legacy.id !== '' && legacy.id !== '0000000000000000') childOf.push({ traceId, spanId: legacy.id });
+  if ('id' in legacy && legacy.id !== '' && legacy.id !== '0000000000000000')
+    childOf.push({ traceId, spanId: legacy.id });
 
   // The parent is the first CHILD_OF within the trace, else the first FOLLOWS_FROM within it;
   // every other reference, and every FOLLOWS_FROM, is a link.
-  const parentRef =
-    childOf.find((r) => r.traceId === traceId) ?? followsFrom.find((r) => r.traceId === traceId);
+  const parentRef = childOf.find((r) => r.traceId === traceId) ?? followsFrom.find((r) => r.traceId === traceId);
   const seen = new Set<string>();
   const links: SpanLink[] = [];
   for (const r of [...childOf.filter((r) => r !== parentRef), ...followsFrom]) {
@@ -119,12 +119,14 @@ function readSpan(raw: unknown, processes: JsonObject): SpanDraft | string {
   if ('error' in traceId) return `${label}: ${traceId.error}`;
 
   const processId = String(raw.processID);
-  const process = readProcess(raw.process) ?? readProcess(Object.hasOwn(processes, processId) ? processes[processId] : undefined);
+  const process =
+    readProcess(raw.process) ?? readProcess(Object.hasOwn(processes, processId) ? processes[processId] : undefined);
   if (!process || process.service === '') return `${label} has no service name`;
 
   const startUs = micros(raw.startTime) ?? (micros(raw.startTimeMillis) ?? NaN) * 1000;
   if (Number.isNaN(startUs)) return `${label} has no startTime`;
-  const durationUs = micros(raw.duration) ?? 0;
+  const durationUs = raw.duration === undefined || raw.duration === null ? 0 : micros(raw.duration);
+  if (durationUs === undefined) return `${label}: duration ${JSON.stringify(raw.duration)} is not a length in µs`;
 
   const tags = readTags(raw.tags, raw.tag);
   const errorTag = tags.error === true || tags.error === 'true';

@@ -20,7 +20,8 @@ function parseYaml(text: string): unknown {
   visit(doc, {
     Pair(_, pair) {
       if (isScalar(pair.key) && ID_KEYS.has(String(pair.key.value)) && isScalar(pair.value)) {
-        if (typeof pair.value.value !== 'string' && pair.value.source !== undefined) pair.value.value = pair.value.source;
+        if (typeof pair.value.value !== 'string' && pair.value.source !== undefined)
+          pair.value.value = pair.value.source;
       }
     },
     Scalar(_, node) {

@@ -106,7 +106,8 @@ export function assembleBatch(drafts: SpanDraft[]): TraceBatch {
   for (const d of drafts) {
     const resourceKey = JSON.stringify(Object.entries(d.resource).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     let entry = resources.get(resourceKey);
-    if (!entry) resources.set(resourceKey, (entry = { rs: { resource: d.resource, scopeSpans: [] }, scopes: new Map() }));
+    if (!entry)
+      resources.set(resourceKey, (entry = { rs: { resource: d.resource, scopeSpans: [] }, scopes: new Map() }));
     const scopeKey = JSON.stringify([d.scope.name, d.scope.version]);
     let ss = entry.scopes.get(scopeKey);
     if (!ss) {

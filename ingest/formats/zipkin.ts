@@ -71,6 +71,9 @@ function readEntry(raw: unknown, at: string): Entry | string {
   if ('error' in traceId) return `span ${id.id}: ${traceId.error}`;
   const parentId = parseId(raw.parentId, 8, 'parentId', true);
   if ('error' in parentId) return `span ${id.id}: ${parentId.error}`;
+  if (raw.duration !== undefined && raw.duration !== null && micros(raw.duration) === undefined) {
+    return `span ${id.id}: duration ${JSON.stringify(raw.duration)} is not a length in µs`;
+  }
   const local = endpoint(raw.localEndpoint);
   if (!local || local.serviceName === '') return `span ${id.id} has no service name (localEndpoint.serviceName)`;
   return {
@@ -92,15 +95,20 @@ function readEntry(raw: unknown, at: string): Entry | string {
 const sameEndpoint = (a: Endpoint, b: Endpoint) =>
   a.serviceName === b.serviceName && a.ipv4 === b.ipv4 && a.ipv6 === b.ipv6 && a.port === b.port;
 
-/** Merges pieces of one span: same trace, id and local endpoint, and no conflicting kind. */
+/** Merges the pieces of one span: same trace, id and local endpoint, no conflicting kind, one piece untimed. */
 function mergeFragments(entries: Entry[]): Entry[] {
   const out: Entry[] = [];
   const byId = new Map<string, Entry[]>();
   for (const e of entries) {
     const key = `${e.traceId}/${e.id}`;
     const candidates = byId.get(key) ?? [];
+    // Only a piece without a time of its own is a fragment: two timed spans with one id from one
+    // host are two events (the corpus has Kafka messages received several times under one id).
     const into = candidates.find(
-      (c) => sameEndpoint(c.local, e.local) && (c.kind === e.kind || c.kind === '' || e.kind === ''),
+      (c) =>
+        sameEndpoint(c.local, e.local) &&
+        (c.timestamp === undefined || e.timestamp === undefined) &&
+        (c.kind === e.kind || c.kind === '' || e.kind === ''),
     );
     if (!into) {
       byId.set(key, [...candidates, e]);
@@ -186,5 +194,7 @@ export function zipkinToBatch(spans: unknown): DecodedBatch {
     });
   }
   repairSharedSpanIds(drafts);
+  // Problems are found in two passes; list them in file order.
+  rejected.sort((a, b) => Number(a.at.slice(1, -1)) - Number(b.at.slice(1, -1)));
   return { batch: assembleBatch(drafts), spanCount: drafts.length, rejected };
 }

@@ -65,7 +65,8 @@ export function parseId(value: unknown, bytes: 8 | 16, field: string, pad = fals
   if (typeof value !== 'string') return { error: `${field} is a ${typeof value}, not a string` };
   const digits = bytes * 2;
   if (HEX.test(value)) {
-    if (value.length === digits || (pad && value.length < digits)) return { id: value.toLowerCase().padStart(digits, '0') };
+    if (value.length === digits || (pad && value.length < digits))
+      return { id: value.toLowerCase().padStart(digits, '0') };
   }
   // An all-hex string can also be valid base64, so base64 is only believed when it decodes to exactly the right size.
   if (BASE64.test(value)) {
@@ -159,7 +160,8 @@ function decodeSpan(raw: unknown): Span | string {
   const parentSpanId = parseId(raw.parentSpanId, 8, 'parentSpanId');
   if ('error' in parentSpanId) return parentSpanId.error;
   const startMs = nanosToMs(raw.startTimeUnixNano);
-  if (startMs === undefined) return `startTimeUnixNano ${JSON.stringify(raw.startTimeUnixNano)} is not an unsigned integer`;
+  if (startMs === undefined)
+    return `startTimeUnixNano ${JSON.stringify(raw.startTimeUnixNano)} is not an unsigned integer`;
   const endMs = nanosToMs(raw.endTimeUnixNano);
   if (endMs === undefined) return `endTimeUnixNano ${JSON.stringify(raw.endTimeUnixNano)} is not an unsigned integer`;
   if (endMs < startMs) {

@@ -1,0 +1,67 @@
+/** `npm run api`: the GraphQL API on its own. Reads the environment, connects, listens. */
+import { createServer } from 'node:http';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { createRegistry } from './metrics.js';
+import { applySchema, createGraph, resolveNeo4j } from './neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from './yoga.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  throw error;
+}
+const log = createLogger('api', config.logLevel);
+const target = await resolveNeo4j(config);
+const graph = createGraph(target);
+let schemaApplied = false;
+void (async () => {
+  for (let attempt = 1; !schemaApplied; attempt++) {
+    try {
+      await applySchema(graph);
+      schemaApplied = true;
+    } catch (error) {
+      log.warn({ err: error, attempt }, 'Neo4j not reachable yet; retrying schema setup');
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
+    }
+  }
+})();
+
+const api = createApi({
+  graph,
+  graphiql: config.api.graphiql,
+  registry: createRegistry('api'),
+  settings: {
+    ...DEFAULT_API_SETTINGS,
+    liveWindowMs: config.liveWindowMs,
+    maxDepth: config.api.maxDepth,
+    queryTimeoutMs: config.api.queryTimeoutMs,
+  },
+  ready: async () => {
+    if (!schemaApplied) return false;
+    try {
+      await graph.driver.getServerInfo({ database: graph.database });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+});
+const server = createServer(api);
+server.listen(config.apiPort, config.host, () => {
+  log.info(`GraphQL API and GraphiQL on http://${config.host}:${config.apiPort}/graphql (Neo4j ${target.uri})`);
+});
+
+async function shutdown(signal: string) {
+  log.info({ signal }, 'stopping');
+  server.close();
+  await graph.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

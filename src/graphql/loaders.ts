@@ -1,0 +1,244 @@
+/**
+ * Per-request DataLoaders: every field that would otherwise cost a query per parent goes through one
+ * of these, so a list of N services with their operations costs one query, not N.
+ *
+ * Traversals (dependencies, dependents, downstream, upstream) walk breadth-first, one query per level
+ * for all roots of the request together: the cost grows with depth, never with the number of parents,
+ * and each component is reached once, by its shortest path.
+ */
+import DataLoader from 'dataloader';
+import type { Graph } from '../neo4j/connection.js';
+import type { ApiSettings } from './context.js';
+
+export interface ComponentRecord {
+  key: string;
+  kind: string;
+  name: string;
+  environment: string;
+  namespace: string | null;
+  system: string | null;
+  address: string | null;
+  version: string | null;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface MeasureRecord {
+  calls: number;
+  errors: number;
+  latSum: number;
+  latMax: number;
+  latBuckets: number[];
+  hm: number[];
+  hmCalls: number[];
+  hmErrors: number[];
+  hmLatSum: number[];
+  hh: number[];
+  hhCalls: number[];
+  hhErrors: number[];
+  hhLatSum: number[];
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface OperationRecord extends MeasureRecord {
+  key: string;
+  componentKey: string;
+  name: string;
+  kind: string;
+  entryPoint: boolean;
+  entryCalls: number;
+}
+
+export interface Hop {
+  depth: number;
+  /** the key reached */
+  key: string;
+  /** the key it was reached from */
+  via: string;
+  /** keys from the root to this one, both included */
+  path: string[];
+  edge: MeasureRecord;
+}
+
+export type Direction = 'out' | 'in';
+
+export interface TraverseRequest {
+  root: string;
+  direction: Direction;
+  depth: number;
+  since: number;
+}
+
+const COMPONENT_FIELDS = `c { .key, .kind, .name, .environment, .namespace, .system, .address, .version, .firstSeen, .lastSeen }`;
+
+export const COMPONENTS_BY_KEY = `
+UNWIND $keys AS key
+MATCH (c:Component {key: key})
+RETURN ${COMPONENT_FIELDS} AS c`;
+
+const OPERATION_FIELDS = `o { .*, entryPoint: coalesce(o.entryPoint, false), entryCalls: coalesce(o.entryCalls, 0) }`;
+
+export const OPERATIONS_BY_COMPONENT = `
+UNWIND $keys AS key
+MATCH (:Component {key: key})-[:HAS_OPERATION]->(o:Operation)
+WHERE o.lastSeen >= $since
+RETURN key, ${OPERATION_FIELDS} AS o
+ORDER BY o.name, o.kind`;
+
+export const OPERATIONS_BY_KEY = `
+UNWIND $keys AS key
+MATCH (o:Operation {key: key})
+RETURN ${OPERATION_FIELDS} AS o`;
+
+const EDGE_FIELDS = `r { .calls, .errors, .latSum, .latMax, .latBuckets, .hm, .hmCalls, .hmErrors, .hmLatSum, .hh, .hhCalls, .hhErrors, .hhLatSum, .firstSeen, .lastSeen }`;
+
+export const DEPENDS_ON_OUT = `
+UNWIND $frontier AS key
+MATCH (:Component {key: key})-[r:DEPENDS_ON]->(next:Component)
+WHERE r.lastSeen >= $since
+RETURN key AS from, next.key AS to, ${EDGE_FIELDS} AS edge`;
+
+export const DEPENDS_ON_IN = `
+UNWIND $frontier AS key
+MATCH (:Component {key: key})<-[r:DEPENDS_ON]-(next:Component)
+WHERE r.lastSeen >= $since
+RETURN key AS from, next.key AS to, ${EDGE_FIELDS} AS edge`;
+
+export const CALLS_OUT = `
+UNWIND $frontier AS key
+MATCH (:Operation {key: key})-[r:CALLS]->(next:Operation)
+WHERE r.lastSeen >= $since
+RETURN key AS from, next.key AS to, ${EDGE_FIELDS} AS edge`;
+
+export const CALLS_IN = `
+UNWIND $frontier AS key
+MATCH (:Operation {key: key})<-[r:CALLS]-(next:Operation)
+WHERE r.lastSeen >= $since
+RETURN key AS from, next.key AS to, ${EDGE_FIELDS} AS edge`;
+
+/**
+ * Breadth-first walk from many roots at once. For each root, every reachable key is reported once,
+ * at its shortest depth, with the edge and the path that first reached it.
+ */
+async function traverse(
+  graph: Graph,
+  query: string,
+  roots: { root: string; depth: number; since: number }[],
+  timeoutMs: number,
+): Promise<Hop[][]> {
+  const maxDepth = Math.max(0, ...roots.map((r) => r.depth));
+  const since = roots[0]?.since ?? 0;
+  const visited = roots.map((r) => new Map<string, Hop | null>([[r.root, null]]));
+  const results: Hop[][] = roots.map(() => []);
+  let frontiers = roots.map((r) => [r.root]);
+  for (let depth = 1; depth <= maxDepth; depth++) {
+    const active = new Set<string>();
+    roots.forEach((r, i) => {
+      if (depth <= r.depth) for (const k of frontiers[i]!) active.add(k);
+    });
+    if (active.size === 0) break;
+    const rows = await graph.read(
+      'topograph-api',
+      async (tx) => (await tx.run(query, { frontier: [...active], since })).records,
+      { timeoutMs, metadata: { op: 'traverse', depth } },
+    );
+    const next = new Map<string, { to: string; edge: MeasureRecord }[]>();
+    for (const rec of rows) {
+      const from = rec.get('from') as string;
+      const list = next.get(from) ?? [];
+      list.push({ to: rec.get('to') as string, edge: rec.get('edge') as MeasureRecord });
+      next.set(from, list);
+    }
+    frontiers = roots.map((r, i) => {
+      if (depth > r.depth) return [];
+      const seen = visited[i]!;
+      const newFrontier: string[] = [];
+      for (const from of frontiers[i]!) {
+        const parentPath = seen.get(from)?.path ?? [r.root];
+        for (const { to, edge } of next.get(from) ?? []) {
+          if (seen.has(to)) continue;
+          const hop: Hop = { depth, key: to, via: from, path: [...parentPath, to], edge };
+          seen.set(to, hop);
+          results[i]!.push(hop);
+          newFrontier.push(to);
+        }
+      }
+      return newFrontier;
+    });
+  }
+  return results;
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    const g = groups.get(k) ?? [];
+    g.push(i);
+    groups.set(k, g);
+  });
+  return groups;
+}
+
+function traverseLoader(graph: Graph, timeoutMs: number, queries: Record<Direction, string>) {
+  return new DataLoader<TraverseRequest, Hop[], string>(
+    async (requests) => {
+      const out: Hop[][] = new Array(requests.length);
+      // One walk per direction and time bound; roots of any depth share it.
+      for (const indices of groupBy(requests, (r) => `${r.direction}|${r.since}`).values()) {
+        const group = indices.map((i) => requests[i]!);
+        const hops = await traverse(graph, queries[group[0]!.direction], group, timeoutMs);
+        indices.forEach((i, j) => (out[i] = hops[j]!));
+      }
+      return out;
+    },
+    { cacheKeyFn: (r) => `${r.root}|${r.direction}|${r.depth}|${r.since}` },
+  );
+}
+
+export function createLoaders(graph: Graph, settings: Pick<ApiSettings, 'queryTimeoutMs'>) {
+  const timeoutMs = settings.queryTimeoutMs;
+  const read = <T>(query: string, params: Record<string, unknown>, pick: (r: { get(k: string): unknown }) => T) =>
+    graph.read('topograph-api', async (tx) => (await tx.run(query, params)).records.map(pick), { timeoutMs });
+
+  const component = new DataLoader<string, ComponentRecord | null>(async (keys) => {
+    const rows = await read(COMPONENTS_BY_KEY, { keys }, (r) => r.get('c') as ComponentRecord);
+    const byKey = new Map(rows.map((c) => [c.key, c]));
+    return keys.map((k) => byKey.get(k) ?? null);
+  });
+
+  const operation = new DataLoader<string, OperationRecord | null>(async (keys) => {
+    const rows = await read(OPERATIONS_BY_KEY, { keys }, (r) => r.get('o') as OperationRecord);
+    const byKey = new Map(rows.map((o) => [o.key, o]));
+    return keys.map((k) => byKey.get(k) ?? null);
+  });
+
+  const operationsOf = new DataLoader<{ key: string; since: number }, OperationRecord[], string>(
+    async (reqs) => {
+      const out: OperationRecord[][] = new Array(reqs.length);
+      for (const indices of groupBy(reqs, (r) => String(r.since)).values()) {
+        const keys = indices.map((i) => reqs[i]!.key);
+        const rows = await read(OPERATIONS_BY_COMPONENT, { keys, since: reqs[indices[0]!]!.since }, (r) => ({
+          key: r.get('key') as string,
+          o: r.get('o') as OperationRecord,
+        }));
+        const byKey = new Map<string, OperationRecord[]>();
+        for (const { key, o } of rows) byKey.set(key, [...(byKey.get(key) ?? []), o]);
+        for (const i of indices) out[i] = byKey.get(reqs[i]!.key) ?? [];
+      }
+      return out;
+    },
+    { cacheKeyFn: (r) => `${r.key}|${r.since}` },
+  );
+
+  return {
+    component,
+    operation,
+    operationsOf,
+    dependencies: traverseLoader(graph, timeoutMs, { out: DEPENDS_ON_OUT, in: DEPENDS_ON_IN }),
+    calls: traverseLoader(graph, timeoutMs, { out: CALLS_OUT, in: CALLS_IN }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,12 @@
+/** The GraphQL schema: every type file registers itself on the builder; this assembles them. */
+import { builder } from './builder.js';
+import './scalars.js';
+import './types/measure.js';
+import './types/component.js';
+import './types/operation.js';
+import './types/tag.js';
+import './types/library.js';
+
+builder.queryType({ description: 'Topograph: the map of a software system, rebuilt continuously from its traces.' });
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,245 @@
+/**
+ * Components: everything that can be called or depended on (services, databases, messaging
+ * destinations, external peers), their dependencies and dependents, and the root fields that find them.
+ */
+import { resolveOffsetConnection } from '@pothos/plugin-relay';
+import neo4j from 'neo4j-driver';
+import { ComponentKind } from '../../model.js';
+import { builder } from '../builder.js';
+import { sinceMs, type Context } from '../context.js';
+import { userError } from '../errors.js';
+import type { ComponentRecord, Direction, Hop } from '../loaders.js';
+import { LatencyRef } from './measure.js';
+import { OperationRef } from './operation.js';
+
+export const ComponentKindEnum = builder.enumType('ComponentKind', {
+  values: Object.values(ComponentKind),
+});
+
+const TYPE_OF_KIND: Record<string, string> = {
+  SERVICE: 'Service',
+  DATABASE: 'Database',
+  MESSAGING_DESTINATION: 'MessagingDestination',
+  EXTERNAL: 'External',
+};
+
+export const ComponentRef = builder.interfaceRef<ComponentRecord>('Component');
+
+export const DependencyHopRef = builder.objectRef<Hop>('DependencyHop').implement({
+  description: 'A component reached from another over DEPENDS_ON edges, at its shortest depth.',
+  fields: (t) => ({
+    depth: t.exposeInt('depth'),
+    component: t.field({ type: ComponentRef, resolve: (h, _a, ctx) => loadComponent(ctx, h.key) }),
+    from: t.field({
+      type: ComponentRef,
+      description: 'The component the last edge starts from (for dependents: the one it ends at).',
+      resolve: (h, _a, ctx) => loadComponent(ctx, h.via),
+    }),
+    calls: t.int({ description: 'Calls over the last edge of the path.', resolve: (h) => h.edge.calls }),
+    errors: t.int({ resolve: (h) => h.edge.errors }),
+    errorRate: t.float({ resolve: (h) => (h.edge.calls > 0 ? h.edge.errors / h.edge.calls : 0) }),
+    latency: t.field({ type: LatencyRef, resolve: (h) => h.edge }),
+    lastSeen: t.field({ type: 'DateTime', resolve: (h) => h.edge.lastSeen }),
+    path: t.field({
+      type: [ComponentRef],
+      description: 'From the starting component to this one, both included.',
+      resolve: async (h, _a, ctx) => Promise.all(h.path.map((k) => loadComponent(ctx, k))),
+    }),
+  }),
+});
+
+async function loadComponent(ctx: Context, key: string): Promise<ComponentRecord> {
+  const c = await ctx.loaders.component.load(key);
+  if (!c) throw new Error(`component ${key} vanished during the query`);
+  return c;
+}
+
+function checkDepth(ctx: Context, depth: number): number {
+  if (!Number.isInteger(depth) || depth < 1 || depth > ctx.settings.maxDepth) {
+    throw userError(`depth must be between 1 and ${ctx.settings.maxDepth}, got ${depth}`);
+  }
+  return depth;
+}
+
+const traversal = (direction: Direction, description: string) =>
+  builder.interfaceField(ComponentRef, direction === 'out' ? 'dependencies' : 'dependents', (t) =>
+    t.field({
+      type: [DependencyHopRef],
+      description,
+      args: {
+        depth: t.arg.int({ required: true, defaultValue: 1 }),
+        since: t.arg({ type: 'DateTime', required: false, description: 'Edges seen since; default: the live window.' }),
+      },
+      resolve: (c, args, ctx) =>
+        ctx.loaders.dependencies.load({
+          root: c.key,
+          direction,
+          depth: checkDepth(ctx, args.depth),
+          since: sinceMs(ctx, args.since),
+        }),
+    }),
+  );
+
+ComponentRef.implement({
+  description: 'Anything that can be called or depended on.',
+  resolveType: (c) => TYPE_OF_KIND[c.kind] ?? 'External',
+  fields: (t) => ({
+    id: t.exposeID('key', { description: 'Stable identifier: the natural key of the component.' }),
+    name: t.exposeString('name'),
+    kind: t.field({ type: ComponentKindEnum, resolve: (c) => c.kind as ComponentKind }),
+    environment: t.exposeString('environment'),
+    firstSeen: t.field({ type: 'DateTime', resolve: (c) => c.firstSeen }),
+    lastSeen: t.field({ type: 'DateTime', resolve: (c) => c.lastSeen }),
+    operations: t.field({
+      type: [OperationRef],
+      description: 'Operations this component serves (for services: its entry points), seen in the window.',
+      args: { since: t.arg({ type: 'DateTime', required: false }) },
+      resolve: (c, args, ctx) => ctx.loaders.operationsOf.load({ key: c.key, since: sinceMs(ctx, args.since) }),
+    }),
+  }),
+});
+
+traversal('out', 'What this component calls, directly (depth 1) and transitively.');
+traversal('in', 'Who calls this component, directly (depth 1) and transitively: who is affected when it changes.');
+
+export const ServiceRef = builder.objectRef<ComponentRecord>('Service').implement({
+  interfaces: [ComponentRef],
+  isTypeOf: (c) => (c as ComponentRecord).kind === 'SERVICE',
+  fields: (t) => ({
+    namespace: t.string({ resolve: (c) => c.namespace ?? '' }),
+    version: t.string({ nullable: true, resolve: (c) => c.version || null }),
+  }),
+});
+
+export const DatabaseRef = builder.objectRef<ComponentRecord>('Database').implement({
+  interfaces: [ComponentRef],
+  isTypeOf: (c) => (c as ComponentRecord).kind === 'DATABASE',
+  fields: (t) => ({
+    system: t.string({ description: 'db.system, e.g. postgresql', resolve: (c) => c.system ?? '' }),
+    namespace: t.string({ nullable: true, description: 'db.namespace (db.name)', resolve: (c) => c.namespace }),
+    address: t.string({ nullable: true, description: 'server address and port', resolve: (c) => c.address }),
+  }),
+});
+
+export const MessagingDestinationRef = builder.objectRef<ComponentRecord>('MessagingDestination').implement({
+  interfaces: [ComponentRef],
+  isTypeOf: (c) => (c as ComponentRecord).kind === 'MESSAGING_DESTINATION',
+  fields: (t) => ({
+    system: t.string({ description: 'messaging.system, e.g. kafka', resolve: (c) => c.system ?? '' }),
+  }),
+});
+
+export const ExternalRef = builder.objectRef<ComponentRecord>('External').implement({
+  description: 'A peer that no instrumented server answered for, named by peer.service, server address or URL host.',
+  interfaces: [ComponentRef],
+  isTypeOf: (c) => (c as ComponentRecord).kind === 'EXTERNAL',
+  fields: () => ({}),
+});
+
+const RETURN_COMPONENT = `c { .key, .kind, .name, .environment, .namespace, .system, .address, .version, .firstSeen, .lastSeen } AS c`;
+
+export const SERVICES_PAGE = `
+MATCH (c:Service)
+WHERE ($namespace IS NULL OR c.namespace = $namespace)
+  AND ($environment IS NULL OR c.environment = $environment)
+  AND c.lastSeen >= $since
+RETURN ${RETURN_COMPONENT}
+ORDER BY c.name, c.environment, c.namespace
+SKIP $offset LIMIT $limit`;
+
+/** By name; without environment or namespace, the most recently seen match. */
+export const SERVICE_BY_NAME = `
+MATCH (c:Service {name: $name})
+WHERE ($namespace IS NULL OR c.namespace = $namespace)
+  AND ($environment IS NULL OR c.environment = $environment)
+RETURN ${RETURN_COMPONENT}
+ORDER BY c.lastSeen DESC
+LIMIT 1`;
+
+export const COMPONENT_BY_NAME = `
+MATCH (c:Component {name: $name})
+WHERE ($kind IS NULL OR c.kind = $kind)
+  AND ($environment IS NULL OR c.environment = $environment)
+RETURN ${RETURN_COMPONENT}
+ORDER BY c.lastSeen DESC
+LIMIT 1`;
+
+builder.queryFields((t) => ({
+  services: t.connection({
+    type: ServiceRef,
+    description: 'Services seen in the window, by name.',
+    args: {
+      namespace: t.arg.string({ required: false }),
+      environment: t.arg.string({ required: false }),
+      since: t.arg({ type: 'DateTime', required: false }),
+    },
+    resolve: (_root, args, ctx) =>
+      resolveOffsetConnection({ args, defaultSize: 50, maxSize: 1000 }, ({ limit, offset }) =>
+        ctx.graph.read(
+          'topograph-api',
+          async (tx) =>
+            (
+              await tx.run(SERVICES_PAGE, {
+                namespace: args.namespace ?? null,
+                environment: args.environment ?? null,
+                since: sinceMs(ctx, args.since),
+                offset: neo4j.int(offset),
+                limit: neo4j.int(limit),
+              })
+            ).records.map((r) => r.get('c') as ComponentRecord),
+          { timeoutMs: ctx.settings.queryTimeoutMs },
+        ),
+      ),
+  }),
+  service: t.field({
+    type: ServiceRef,
+    nullable: true,
+    description:
+      'A service by name. Without environment and namespace it matches across all of them and returns the most recently seen.',
+    args: {
+      name: t.arg.string({ required: true }),
+      namespace: t.arg.string({ required: false, description: 'service.namespace' }),
+      environment: t.arg.string({ required: false, description: 'deployment.environment.name' }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.graph.read(
+        'topograph-api',
+        async (tx) => {
+          const rec = (
+            await tx.run(SERVICE_BY_NAME, {
+              name: args.name,
+              namespace: args.namespace ?? null,
+              environment: args.environment ?? null,
+            })
+          ).records[0];
+          return rec ? (rec.get('c') as ComponentRecord) : null;
+        },
+        { timeoutMs: ctx.settings.queryTimeoutMs },
+      ),
+  }),
+  component: t.field({
+    type: ComponentRef,
+    nullable: true,
+    description: 'Any component by name (a database, a destination, an external peer, a service).',
+    args: {
+      name: t.arg.string({ required: true }),
+      kind: t.arg({ type: ComponentKindEnum, required: false }),
+      environment: t.arg.string({ required: false }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.graph.read(
+        'topograph-api',
+        async (tx) => {
+          const rec = (
+            await tx.run(COMPONENT_BY_NAME, {
+              name: args.name,
+              kind: args.kind ?? null,
+              environment: args.environment ?? null,
+            })
+          ).records[0];
+          return rec ? (rec.get('c') as ComponentRecord) : null;
+        },
+        { timeoutMs: ctx.settings.queryTimeoutMs },
+      ),
+  }),
+}));

@@ -1,0 +1,74 @@
+/** Libraries (instrumentation scopes, OTel SDKs, runtimes, configured version attributes) and where each version runs. */
+import { builder } from '../builder.js';
+import { sinceMs } from '../context.js';
+import type { ComponentRecord } from '../loaders.js';
+import { ServiceRef } from './component.js';
+
+interface LibraryVersionRecord {
+  version: string;
+  services: ComponentRecord[];
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export const LIBRARY = `
+MATCH (l:Library {name: $name})
+RETURN l.name AS name, l.kind AS kind`;
+
+export const LIBRARY_VERSIONS = `
+MATCH (l:Library {name: $name})<-[u:USES]-(s:Service)
+WHERE u.lastSeen >= $since
+WITH u.version AS version, min(u.firstSeen) AS firstSeen, max(u.lastSeen) AS lastSeen,
+     collect(s { .key, .kind, .name, .environment, .namespace, .system, .address, .version, .firstSeen, .lastSeen }) AS services
+RETURN version, firstSeen, lastSeen, services
+ORDER BY version`;
+
+const LibraryVersionRef = builder.objectRef<LibraryVersionRecord>('LibraryVersion').implement({
+  fields: (t) => ({
+    version: t.exposeString('version'),
+    services: t.field({ type: [ServiceRef], resolve: (v) => v.services }),
+    firstSeen: t.field({ type: 'DateTime', resolve: (v) => v.firstSeen }),
+    lastSeen: t.field({ type: 'DateTime', resolve: (v) => v.lastSeen }),
+  }),
+});
+
+const LibraryRef = builder.objectRef<{ name: string; kind: string | null }>('Library').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    kind: t.string({
+      nullable: true,
+      description: 'instrumentation, sdk, runtime or attribute',
+      resolve: (l) => l.kind,
+    }),
+    versions: t.field({
+      type: [LibraryVersionRef],
+      args: { since: t.arg({ type: 'DateTime', required: false }) },
+      resolve: (l, args, ctx) =>
+        ctx.graph.read(
+          'topograph-api',
+          async (tx) =>
+            (await tx.run(LIBRARY_VERSIONS, { name: l.name, since: sinceMs(ctx, args.since) })).records.map(
+              (r) => r.toObject() as unknown as LibraryVersionRecord,
+            ),
+          { timeoutMs: ctx.settings.queryTimeoutMs },
+        ),
+    }),
+  }),
+});
+
+builder.queryField('library', (t) =>
+  t.field({
+    type: LibraryRef,
+    nullable: true,
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      ctx.graph.read(
+        'topograph-api',
+        async (tx) => {
+          const rec = (await tx.run(LIBRARY, { name: args.name })).records[0];
+          return rec ? { name: rec.get('name') as string, kind: rec.get('kind') as string | null } : null;
+        },
+        { timeoutMs: ctx.settings.queryTimeoutMs },
+      ),
+  }),
+);

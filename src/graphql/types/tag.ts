@@ -1,0 +1,73 @@
+/** Tags: allow-listed attribute values, and where each was seen. */
+import neo4j from 'neo4j-driver';
+import { builder } from '../builder.js';
+import { sinceMs } from '../context.js';
+import type { ComponentRecord, OperationRecord } from '../loaders.js';
+import { ServiceRef } from './component.js';
+import { OperationRef } from './operation.js';
+
+interface TagValueRecord {
+  key: string;
+  value: string;
+  calls: number;
+  errors: number;
+  services: ComponentRecord[];
+  operations: OperationRecord[];
+  lastSeen: number;
+}
+
+export const TAG_VALUES = `
+MATCH (t:Tag {key: $key})
+WHERE t.lastSeen >= $since
+OPTIONAL MATCH (s:Service)-[rs:TAGGED]->(t)
+WITH t, collect(s { .key, .kind, .name, .environment, .namespace, .system, .address, .version, .firstSeen, .lastSeen }) AS services,
+     sum(rs.calls) AS calls, sum(rs.errors) AS errors
+OPTIONAL MATCH (o:Operation)-[:TAGGED]->(t)
+RETURN t.key AS key, t.value AS value, calls, errors, services,
+       collect(o { .*, entryPoint: coalesce(o.entryPoint, false), entryCalls: coalesce(o.entryCalls, 0) }) AS operations,
+       t.lastSeen AS lastSeen
+ORDER BY calls DESC, value
+LIMIT $limit`;
+
+const TagValueRef = builder.objectRef<TagValueRecord>('TagValue').implement({
+  fields: (t) => ({
+    value: t.exposeString('value'),
+    calls: t.int({ description: 'Requests (entry spans) that carried the value.', resolve: (v) => v.calls }),
+    errors: t.int({ resolve: (v) => v.errors }),
+    services: t.field({ type: [ServiceRef], resolve: (v) => v.services }),
+    operations: t.field({ type: [OperationRef], resolve: (v) => v.operations }),
+    lastSeen: t.field({ type: 'DateTime', resolve: (v) => v.lastSeen }),
+  }),
+});
+
+const TagRef = builder.objectRef<{ key: string }>('Tag').implement({
+  fields: (t) => ({
+    key: t.exposeString('key'),
+    values: t.field({
+      type: [TagValueRef],
+      args: { first: t.arg.int({ required: true, defaultValue: 100 }), since: t.arg({ type: 'DateTime', required: false }) },
+      resolve: (tag, args, ctx) =>
+        ctx.graph.read(
+          'topograph-api',
+          async (tx) =>
+            (
+              await tx.run(TAG_VALUES, {
+                key: tag.key,
+                since: sinceMs(ctx, args.since),
+                limit: neo4j.int(Math.min(Math.max(args.first, 1), 1000)),
+              })
+            ).records.map((r) => r.toObject() as unknown as TagValueRecord),
+          { timeoutMs: ctx.settings.queryTimeoutMs },
+        ),
+    }),
+  }),
+});
+
+builder.queryField('tag', (t) =>
+  t.field({
+    type: TagRef,
+    description: 'An allow-listed attribute key, e.g. `client.version`, with the values seen.',
+    args: { key: t.arg.string({ required: true }) },
+    resolve: (_root, args) => ({ key: args.key }),
+  }),
+);

@@ -1,0 +1,62 @@
+/**
+ * The API server, created without side effects: no socket, no environment. `src/api-main.ts`
+ * listens; tests call `yoga.fetch` directly.
+ */
+import { createYoga, maskError as defaultMaskError, useReadinessCheck } from 'graphql-yoga';
+import type { Registry } from 'prom-client';
+import { createContext, type ApiSettings } from './graphql/context.js';
+import { mapNeo4jError } from './graphql/errors.js';
+import { GRAPHIQL_DEFAULT_QUERY } from './graphql/examples.js';
+import { schema } from './graphql/schema.js';
+import type { Graph } from './neo4j/connection.js';
+
+export interface ApiDeps {
+  graph: Graph;
+  settings: ApiSettings;
+  graphiql?: boolean;
+  registry?: Registry;
+  /** true when Neo4j is reachable and the schema applied */
+  ready(): Promise<boolean>;
+}
+
+export const DEFAULT_API_SETTINGS: ApiSettings = {
+  liveWindowMs: 24 * 3_600_000,
+  maxDepth: 10,
+  queryTimeoutMs: 10_000,
+  maxComplexity: 5000,
+  maxQueryDepth: 15,
+  maxBreadth: 200,
+};
+
+export function createApi(deps: ApiDeps) {
+  return createYoga({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/healthz',
+    landingPage: false,
+    context: () => createContext(deps.graph, deps.settings),
+    graphiql: deps.graphiql === false ? false : { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Topograph' },
+    maskedErrors: {
+      maskError(error, message, isDev) {
+        const original = (error as { originalError?: unknown }).originalError;
+        return mapNeo4jError(original) ?? defaultMaskError(error, message, isDev);
+      },
+    },
+    plugins: [
+      useReadinessCheck({
+        endpoint: '/readyz',
+        check: async () => deps.ready(),
+      }),
+      {
+        onRequest({ request, endResponse, fetchAPI }) {
+          if (deps.registry && new URL(request.url).pathname === '/metrics') {
+            const registry = deps.registry;
+            return registry.metrics().then((text) =>
+              endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })),
+            );
+          }
+        },
+      },
+    ],
+  });
+}

@@ -1,0 +1,99 @@
+/**
+ * The README queries of DESIGN.md, exactly as written, against a graph seeded through the ingest
+ * path into the real Neo4j, asked through yoga.fetch (no socket).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { README_QUERIES } from '../../src/graphql/examples.js';
+import type { Graph } from '../../src/neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { TraceBuilder } from '../support/spans.js';
+import { SpanKind } from '../../ingest/span.js';
+
+let graph: Graph;
+const env = uniqueName('env');
+
+async function gql(query: string, variables?: Record<string, unknown>) {
+  const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  const res = await api.fetch('http://topograph/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
+}
+
+beforeAll(async () => {
+  graph = testGraph();
+  // gateway GET /checkout → checkout POST /checkout → payments POST /pay, checkout → postgres; 3 requests, 1 failing payment.
+  const batches = [];
+  for (let i = 0; i < 3; i++) {
+    const t = new TraceBuilder();
+    const res = { 'deployment.environment.name': env };
+    const g = t.span({ service: 'gateway', kind: SpanKind.SERVER, name: 'GET /checkout', resource: res, attributes: { 'http.request.method': 'GET', 'http.route': '/checkout' } });
+    const gc = t.span({ service: 'gateway', kind: SpanKind.CLIENT, name: 'POST', parent: g, resource: res, attributes: { 'http.request.method': 'POST' } });
+    const c = t.span({ service: 'checkout', kind: SpanKind.SERVER, name: 'POST /checkout', parent: gc, resource: res, attributes: { 'http.request.method': 'POST', 'http.route': '/checkout' } });
+    const cdb = t.span({ service: 'checkout', kind: SpanKind.CLIENT, name: 'SELECT orders', parent: c, resource: res, attributes: { 'db.system': 'postgresql', 'server.address': 'orders-db', 'db.operation.name': 'SELECT', 'db.collection.name': 'orders' } });
+    void cdb;
+    const cp = t.span({ service: 'checkout', kind: SpanKind.CLIENT, name: 'POST', parent: c, resource: res, error: i === 2, attributes: { 'http.request.method': 'POST' } });
+    t.span({ service: 'payments', kind: SpanKind.SERVER, name: 'POST /pay', parent: cp, resource: { ...res, 'client.version': '1.2.3' }, error: i === 2, attributes: { 'http.request.method': 'POST', 'http.route': '/pay' } });
+    // The two halves of each call arrive in different requests, server side first.
+    batches.push(t.batch(['payments']), t.batch(['checkout']), t.batch(['gateway']));
+  }
+  await seed(graph, batches);
+});
+
+afterAll(async () => {
+  await graph.close();
+});
+
+describe('README queries', () => {
+  it('services lists the seeded services with namespace and environment', async () => {
+    const r = await gql(README_QUERIES.services);
+    expect(r.errors).toBeUndefined();
+    const mine = r.data.services.edges.map((e: any) => e.node).filter((n: any) => n.environment === env);
+    expect(mine.map((n: any) => n.name).sort()).toEqual(['checkout', 'gateway', 'payments']);
+    expect(mine[0].namespace).toBe('');
+  });
+
+  it('service(name) gives operations, dependencies with exact counts and transitive dependents', async () => {
+    const r = await gql(README_QUERIES.service.replace('service(name: "checkout")', `service(name: "checkout", environment: "${env}")`));
+    expect(r.errors).toBeUndefined();
+    const s = r.data.service;
+    expect(s.name).toBe('checkout');
+    expect(s.operations).toEqual([{ name: 'POST /checkout', kind: 'SERVER' }]);
+    const deps = Object.fromEntries(s.dependencies.map((d: any) => [d.component.name, d]));
+    expect(deps.payments).toMatchObject({ depth: 1, component: { kind: 'SERVICE' }, calls: 3, errors: 1 });
+    expect(deps['orders-db']).toMatchObject({ depth: 1, component: { kind: 'DATABASE' }, calls: 3, errors: 0 });
+    expect(s.dependents).toEqual([{ depth: 1, component: { name: 'gateway', kind: 'SERVICE' } }]);
+  });
+
+  it('service(name) without environment still answers, exactly as written', async () => {
+    const r = await gql(README_QUERIES.service);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.service.name).toBe('checkout');
+  });
+
+  it('operation downstream follows CALLS from the entry point through every hop', async () => {
+    const r = await gql(README_QUERIES.operation.replace('operation(service: "gateway", name: "GET /checkout")', `operation(service: "gateway", name: "GET /checkout", environment: "${env}")`));
+    expect(r.errors).toBeUndefined();
+    const hops = r.data.operation.downstream.map((h: any) => `${h.depth} ${h.from.component.name}:${h.from.name} -> ${h.to.component.name}:${h.to.name} x${h.calls}`);
+    expect(hops.sort()).toEqual([
+      '1 gateway:GET /checkout -> checkout:POST /checkout x3',
+      '2 checkout:POST /checkout -> orders-db:SELECT orders x3',
+      '2 checkout:POST /checkout -> payments:POST /pay x3',
+    ]);
+  });
+
+  it('tag values list the services that carried them', async () => {
+    const r = await gql(README_QUERIES.tag);
+    expect(r.errors).toBeUndefined();
+    const v = r.data.tag.values.find((x: any) => x.value === '1.2.3');
+    expect(v.services.map((s: any) => s.name)).toContain('payments');
+  });
+
+  it('a depth out of range is a user error with a code', async () => {
+    const r = await gql(`{ service(name: "checkout", environment: "${env}") { dependencies(depth: 99) { depth } } }`);
+    expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});

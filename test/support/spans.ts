@@ -1,0 +1,63 @@
+/** Building spans for tests: a small trace builder that produces the internal span model. */
+import { randomBytes } from 'node:crypto';
+import type { Attributes, DecodedBatch, ResourceSpans, Span, SpanKind } from '../../ingest/span.js';
+
+export const hexId = (bytes: number) => randomBytes(bytes).toString('hex');
+
+export interface SpanSpec {
+  service: string;
+  kind: SpanKind;
+  name: string;
+  parent?: Span;
+  attributes?: Attributes;
+  error?: boolean;
+  startMs?: number;
+  durationMs?: number;
+  resource?: Attributes;
+  scope?: { name: string; version: string };
+  links?: Span[];
+}
+
+/** Builds spans of one trace; `batch()` groups them by service into one decoded request. */
+export class TraceBuilder {
+  readonly traceId = hexId(16);
+  private readonly items: { spec: SpanSpec; span: Span }[] = [];
+
+  span(spec: SpanSpec): Span {
+    const start = spec.startMs ?? Date.now() - 1000;
+    const span: Span = {
+      traceId: this.traceId,
+      spanId: hexId(8),
+      parentSpanId: spec.parent?.spanId ?? '',
+      name: spec.name,
+      kind: spec.kind,
+      startMs: start,
+      endMs: start + (spec.durationMs ?? 10),
+      status: spec.error ? 2 : 0,
+      attributes: spec.attributes ?? {},
+      links: (spec.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
+    };
+    this.items.push({ spec, span });
+    return span;
+  }
+
+  /** All spans so far, one ResourceSpans per service (optionally only these services). */
+  batch(services?: string[]): DecodedBatch {
+    const byService = new Map<string, ResourceSpans>();
+    let spanCount = 0;
+    for (const { spec, span } of this.items) {
+      if (services && !services.includes(spec.service)) continue;
+      let rs = byService.get(spec.service);
+      if (!rs) {
+        rs = { resource: { 'service.name': spec.service, ...spec.resource }, scopeSpans: [] };
+        byService.set(spec.service, rs);
+      }
+      const scope = spec.scope ?? { name: 'test', version: '1.0.0' };
+      let ss = rs.scopeSpans.find((s) => s.scope.name === scope.name && s.scope.version === scope.version);
+      if (!ss) rs.scopeSpans.push((ss = { scope, spans: [] }));
+      ss.spans.push(span);
+      spanCount++;
+    }
+    return { batch: [...byService.values()], spanCount, rejected: [] };
+  }
+}
