@@ -150,7 +150,9 @@ describe('decodeOtlpJson: the span model', () => {
       resourceSpans: [
         {
           resource: { attributes: [] },
-          instrumentationLibrarySpans: [{ instrumentationLibrary: { name: 'old', version: '0.1' }, spans: [rawSpan()] }],
+          instrumentationLibrarySpans: [
+            { instrumentationLibrary: { name: 'old', version: '0.1' }, spans: [rawSpan()] },
+          ],
         },
       ],
     });
@@ -235,7 +237,7 @@ describe('decodeOtlpJson: corpus', () => {
     const decoded = decodeOtlpJson(corpusJson('otlp-proto-examples/trace.json'));
     expect(decoded.rejected).toEqual([]);
     expect(servicesOf(decoded)).toEqual(['my.service']);
-    const [{ span }] = placedSpans(decoded) as [{ span: Span }];
+    const { span } = placedSpans(decoded)[0]!;
     expect(span).toMatchObject({
       traceId: '5b8efff798038103d269b633813fc60c',
       spanId: 'eee19b7ec3c1b174',
@@ -279,30 +281,36 @@ describe('decodeOtlpJson: corpus', () => {
     ['trace-with-queue-database2.json', { 'server.address': 'mythical-database' }],
     ['trace-with-queue-database3.json', { 'peer.service': 'mythical-database' }],
     ['trace-with-queue-database4.json', { 'network.peer.address': 'mythical-database', 'network.peer.port': 5432 }],
-    ['trace-with-queue-database5.json', { 'network.peer.address': 'mythical-database', 'network.peer.port': undefined }],
+    [
+      'trace-with-queue-database5.json',
+      { 'network.peer.address': 'mythical-database', 'network.peer.port': undefined },
+    ],
     ['trace-without-database-name.json', { 'db.name': undefined, 'server.address': 'mythical-database' }],
     ['trace-with-db-namespace.json', { 'db.namespace': 'mydb' }],
     ['trace-with-both-db-attributes.json', { 'db.name': 'postgres', 'db.namespace': 'priority-db' }],
     ['trace-with-db-system-name.json', { 'db.system': undefined, 'db.system.name': 'postgresql' }],
     ['trace-with-db-system-and-system-name.json', { 'db.system': 'mssql', 'db.system.name': 'microsoft.sql_server' }],
   ];
-  it.each(databaseFiles)('tempo-servicegraph/%s: 19 spans, requester→server, requester⇢recorder, a DB client span', (file, dbAttrs) => {
-    const decoded = decodeOtlpJson(corpusJson(`tempo-servicegraph/${file}`));
-    expect(decoded.rejected).toEqual([]);
-    expect(decoded.spanCount).toBe(19);
-    expect(servicesOf(decoded)).toEqual(mythical);
-    const e = edgesOf(decoded);
-    expect(e.calls).toEqual(edges(['mythical-requester', 'mythical-server']));
-    expect(e.messaging).toEqual(edges(['mythical-requester', 'mythical-recorder']));
-    const dbSpans = placedSpans(decoded).filter(
-      (p) =>
-        p.service === 'mythical-server' &&
-        p.span.kind === SpanKind.CLIENT &&
-        ('db.system' in p.span.attributes || 'db.system.name' in p.span.attributes),
-    );
-    expect(dbSpans).toHaveLength(1);
-    for (const [key, value] of Object.entries(dbAttrs)) expect(dbSpans[0]!.span.attributes[key]).toBe(value);
-  });
+  it.each(databaseFiles)(
+    'tempo-servicegraph/%s: 19 spans, requester→server, requester⇢recorder, a DB client span',
+    (file, dbAttrs) => {
+      const decoded = decodeOtlpJson(corpusJson(`tempo-servicegraph/${file}`));
+      expect(decoded.rejected).toEqual([]);
+      expect(decoded.spanCount).toBe(19);
+      expect(servicesOf(decoded)).toEqual(mythical);
+      const e = edgesOf(decoded);
+      expect(e.calls).toEqual(edges(['mythical-requester', 'mythical-server']));
+      expect(e.messaging).toEqual(edges(['mythical-requester', 'mythical-recorder']));
+      const dbSpans = placedSpans(decoded).filter(
+        (p) =>
+          p.service === 'mythical-server' &&
+          p.span.kind === SpanKind.CLIENT &&
+          ('db.system' in p.span.attributes || 'db.system.name' in p.span.attributes),
+      );
+      expect(dbSpans).toHaveLength(1);
+      for (const [key, value] of Object.entries(dbAttrs)) expect(dbSpans[0]!.span.attributes[key]).toBe(value);
+    },
+  );
 
   it('tempo-servicegraph/trace-with-failed-requests.json: 15 spans, failed client, server and DB spans', () => {
     const decoded = decodeOtlpJson(corpusJson('tempo-servicegraph/trace-with-failed-requests.json'));

@@ -58,13 +58,18 @@ describe('decodeFile over the whole corpus', () => {
 
 describe('decodeFile errors', () => {
   it('names the file when the format cannot be told', () => {
-    expect(() => decodeFile('mystery.json', '{"hello": "world"}')).toThrow(/^mystery\.json: cannot tell the trace format/);
+    expect(() => decodeFile('mystery.json', '{"hello": "world"}')).toThrow(
+      /^mystery\.json: cannot tell the trace format/,
+    );
     expect(() => decodeFile('numbers.json', '[1, 2, 3]')).toThrow(/^numbers\.json: cannot tell/);
     expect(() => decodeFile('broken.json', '{"resourceSpans": [')).toThrow(/^broken\.json: not JSON/);
   });
 
   it('names the file when the detected decoder refuses it', () => {
-    expect(() => decodeFile('bad.json', '{"data": [{"spans": [], "traceID": "1"}, "x"]}')).toThrow(/^bad\.json: /);
+    expect(() => decodeFile('bad.yaml', 'resourceSpans: 3')).toThrow(
+      'bad.yaml: the request has no resourceSpans array',
+    );
+    expect(() => decodeFile('bad.yml', 'resourceSpans: [')).toThrow(/^bad\.yml: invalid YAML/);
   });
 
   it('accepts a byte-order mark and an empty Zipkin array', () => {

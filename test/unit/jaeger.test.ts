@@ -64,7 +64,9 @@ describe('jaegerToBatch', () => {
     expect(span.attributes).toEqual({ error: true, n: 12, f: 2.5, blob: 'AAAwOQ==' });
     expect(jaegerToBatch(trace([jspan({ tags })])).batch[0]!.scopeSpans[0]!.scope.name).toBe('lib');
 
-    const ok = spanOf(jaegerToBatch(trace([jspan({ tags: [{ key: 'otel.status_code', type: 'string', value: 'OK' }] })])));
+    const ok = spanOf(
+      jaegerToBatch(trace([jspan({ tags: [{ key: 'otel.status_code', type: 'string', value: 'OK' }] })])),
+    );
     expect(ok.status).toBe(StatusCode.OK);
     const odd = spanOf(jaegerToBatch(trace([jspan({ tags: [{ key: 'span.kind', type: 'string', value: 'weird' }] })])));
     expect(odd.kind).toBe(SpanKind.UNSPECIFIED);
@@ -79,7 +81,9 @@ describe('jaegerToBatch', () => {
     );
     expect(both.parentSpanId).toBe('2222222222222222');
     expect(both.links.map((l) => l.spanId)).toEqual(['1111111111111111']);
-    const followsOnly = spanOf(jaegerToBatch(trace([jspan({ references: [ref('FOLLOWS_FROM', '1111111111111111')] })])));
+    const followsOnly = spanOf(
+      jaegerToBatch(trace([jspan({ references: [ref('FOLLOWS_FROM', '1111111111111111')] })])),
+    );
     expect(followsOnly.parentSpanId).toBe('1111111111111111');
     expect(followsOnly.links.map((l) => l.spanId)).toEqual(['1111111111111111']);
   });
@@ -101,7 +105,11 @@ describe('jaegerToBatch', () => {
       endMs: 1611677021715,
       attributes: { 'http.status_code': 200 },
     });
-    expect(decoded.batch[0]!.resource).toEqual({ 'service.name': 'es', 'jaeger.version': 'Java-1.5.0', ip: '10.0.0.1' });
+    expect(decoded.batch[0]!.resource).toEqual({
+      'service.name': 'es',
+      'jaeger.version': 'Java-1.5.0',
+      ip: '10.0.0.1',
+    });
   });
 
   it('rejects spans without a service, with bad ids or end before start; keeps the rest', () => {

@@ -27,7 +27,10 @@ describe('pdataYamlToBatch: corpus', () => {
 
   it('extra-dimensions-queue-db-trace.yaml keeps the dimension attributes', () => {
     const spans = placedSpans(pdataYamlToBatch(corpusText(dir + 'extra-dimensions-queue-db-trace.yaml')));
-    expect(spans.map((p) => p.span.attributes)).toEqual([{ 'messaging.system': 'kafka' }, { 'db.system': 'postgresql' }]);
+    expect(spans.map((p) => p.span.attributes)).toEqual([
+      { 'messaging.system': 'kafka' },
+      { 'db.system': 'postgresql' },
+    ]);
   });
 
   it('virtual-node-label-trace.yaml: 2 traces, one unpaired CLIENT and one root SERVER', () => {

@@ -15,7 +15,9 @@ describe('resource attributes', () => {
   });
 
   it('deploymentEnvironment prefers deployment.environment.name over deployment.environment', () => {
-    expect(deploymentEnvironment({ 'deployment.environment.name': 'prod', 'deployment.environment': 'old' })).toBe('prod');
+    expect(deploymentEnvironment({ 'deployment.environment.name': 'prod', 'deployment.environment': 'old' })).toBe(
+      'prod',
+    );
     expect(deploymentEnvironment({ 'deployment.environment': 'staging' })).toBe('staging');
     expect(deploymentEnvironment({ 'deployment.environment.name': '', 'deployment.environment': 'staging' })).toBe(
       'staging',

@@ -104,8 +104,19 @@ describe('zipkinToBatch', () => {
   it('merges a kind-less, time-less fragment into the span with its id from the same host', () => {
     const local = { serviceName: 'platformapi', ipv4: '10.0.0.1', port: 8140 };
     const decoded = zipkinToBatch([
-      { traceId: '14b60fd9ae504820', parentId: 'cfcd115a2af18bd9', id: 'a0dc23f22c4fee3f', name: 'post', localEndpoint: local },
-      zspan({ traceId: '14b60fd9ae504820', parentId: 'cfcd115a2af18bd9', id: 'a0dc23f22c4fee3f', localEndpoint: local }),
+      {
+        traceId: '14b60fd9ae504820',
+        parentId: 'cfcd115a2af18bd9',
+        id: 'a0dc23f22c4fee3f',
+        name: 'post',
+        localEndpoint: local,
+      },
+      zspan({
+        traceId: '14b60fd9ae504820',
+        parentId: 'cfcd115a2af18bd9',
+        id: 'a0dc23f22c4fee3f',
+        localEndpoint: local,
+      }),
     ]);
     expect(decoded.spanCount).toBe(1);
     expect(placedSpans(decoded)[0]!.span).toMatchObject({ kind: SpanKind.SERVER, name: 'post' });
@@ -131,7 +142,14 @@ describe('zipkinToBatch: corpus', () => {
     const { decoded } = decode('yelp.json');
     expect(decoded.rejected).toEqual([]);
     expect(decoded.spanCount).toBe(16);
-    expect(servicesOf(decoded)).toEqual(['mobile_api', 'routing', 'spectre', 'unknown', 'yelp-main', 'yelp_main/api_proxy']);
+    expect(servicesOf(decoded)).toEqual([
+      'mobile_api',
+      'routing',
+      'spectre',
+      'unknown',
+      'yelp-main',
+      'yelp_main/api_proxy',
+    ]);
     expect(duplicateIds(decoded)).toEqual([]);
     const e = edgesOf(decoded);
     // Three of the calls have both halves; the other three README edges have no CLIENT span on the
@@ -158,7 +176,16 @@ describe('zipkinToBatch: corpus', () => {
     const { decoded } = decode('smartthings-oauth-authorization.json');
     expect(decoded.rejected).toEqual([]);
     expect(decoded.spanCount).toBe(175);
-    expect(servicesOf(decoded)).toEqual(['account', 'auth', 'bouncer', 'datamgmt', 'dove', 'paperboy', 'pusher', 'stlogin']);
+    expect(servicesOf(decoded)).toEqual([
+      'account',
+      'auth',
+      'bouncer',
+      'datamgmt',
+      'dove',
+      'paperboy',
+      'pusher',
+      'stlogin',
+    ]);
     expect(duplicateIds(decoded)).toEqual([]);
     const e = edgesOf(decoded);
     expect(e.calls).toEqual(

@@ -1,0 +1,77 @@
+/**
+ * End to end: two services instrumented with the official OpenTelemetry JS SDK call each other over
+ * real HTTP and export to the real ingest worker (protobuf exporter, then the JSON one); the real API
+ * then returns both services, the edge between them and its exact call count.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startTs, eventually, type Child } from '../support/processes.js';
+import { neo4jEnv, uniqueName } from '../support/graph.js';
+
+let worker: Child;
+let api: Child;
+let otlp: string;
+let graphql: string;
+
+beforeAll(async () => {
+  const [otlpPort, apiPort] = [await freePort(), await freePort()];
+  const common = { ...neo4jEnv(), TOPOGRAPH_FLUSH_INTERVAL: '200ms', TOPOGRAPH_LOG_LEVEL: 'info' };
+  worker = await startTs('ingest/main.ts', { ...common, TOPOGRAPH_OTLP_HTTP_PORT: String(otlpPort) }, /OTLP\/HTTP receiver on/);
+  api = await startTs('src/api-main.ts', { ...common, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
+  otlp = `http://127.0.0.1:${otlpPort}`;
+  graphql = `http://127.0.0.1:${apiPort}/graphql`;
+});
+
+afterAll(async () => {
+  await Promise.all([worker?.stop(), api?.stop()]);
+});
+
+async function query(q: string, variables: Record<string, unknown>) {
+  const res = await fetch(graphql, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: q, variables }),
+  });
+  return (await res.json()) as { data?: any; errors?: unknown[] };
+}
+
+const EDGE = `query ($env: String!, $name: String!) {
+  services(first: 100, environment: $env) { edges { node { name environment } } }
+  service(name: $name, environment: $env) {
+    operations { name kind }
+    dependencies(depth: 1) { depth component { name kind } calls errors }
+  }
+}`;
+
+describe.each(['proto', 'json'])('OpenTelemetry SDK with the %s exporter', (exporter) => {
+  it('gives both services, the edge between them and its exact call count', async () => {
+    const env = uniqueName('e2e');
+    const [frontPort, backPort] = [await freePort(), await freePort()];
+    const base = { OTLP_ENDPOINT: otlp, EXPORTER: exporter, DEPLOYMENT_ENVIRONMENT: env };
+    const backend = await startTs('test/e2e/fixtures/traced-http-service.ts', { ...base, SERVICE_NAME: 'backend', PORT: String(backPort) }, /listening/);
+    const frontend = await startTs(
+      'test/e2e/fixtures/traced-http-service.ts',
+      { ...base, SERVICE_NAME: 'frontend', PORT: String(frontPort), DOWNSTREAM_URL: `http://127.0.0.1:${backPort}` },
+      /listening/,
+    );
+    const calls = 7;
+    for (let i = 0; i < calls; i++) {
+      const res = await fetch(`http://127.0.0.1:${frontPort}/work/${1000 + i}`);
+      expect(res.status).toBe(200);
+    }
+    // SIGTERM makes each SDK flush what it still holds.
+    await Promise.all([frontend.stop(), backend.stop()]);
+
+    const data = await eventually(async () => {
+      const r = await query(EDGE, { env, name: 'frontend' });
+      const dep = r.data?.service?.dependencies?.find((d: any) => d.component.name === 'backend');
+      return dep?.calls === calls ? r.data : undefined;
+    }, 30_000, `frontend → backend with ${calls} calls`);
+
+    expect(data.services.edges.map((e: any) => e.node.name).sort()).toEqual(['backend', 'frontend']);
+    expect(data.service.dependencies).toEqual([
+      { depth: 1, component: { name: 'backend', kind: 'SERVICE' }, calls, errors: 0 },
+    ]);
+    // Routes with ids are templated, never one operation per raw URL.
+    expect(data.service.operations).toEqual([{ name: 'GET /work/{id}', kind: 'SERVER' }]);
+  });
+});
