@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDuration } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('has working defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.apiPort).toBe(4000);
+    expect(c.otlpHttpPort).toBe(4318);
+    expect(c.ingest.pairingTtlMs).toBe(10_000);
+    expect(c.retentionMs).toBe(7 * 86_400_000);
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ TOPOGRAPH_API_PORT: 'abc', TOPOGRAPH_PAIRING_TTL: 'soon', NEO4J_URI: 'not a url' });
+      expect.unreachable('loadConfig accepted a bad environment');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toContain('TOPOGRAPH_API_PORT');
+      expect(problems).toContain('TOPOGRAPH_PAIRING_TTL');
+      expect(problems).toContain('NEO4J_URI');
+    }
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('15m')).toBe(900_000);
+    expect(parseDuration('7d')).toBe(604_800_000);
+    expect(parseDuration('7 days')).toBeUndefined();
+  });
+});
