@@ -4,7 +4,7 @@
  * was made on behalf of, and hands one FactBatch to the sink. The clock is injected, so tests drive
  * expiry by moving it instead of sleeping.
  */
-import { ComponentKind, operationKey, OperationKind } from '../src/model.js';
+import { operationKey, OperationKind } from '../src/model.js';
 import { Aggregator, factCount, type FactBatch } from './aggregate.js';
 import {
   calleeOf,
@@ -63,6 +63,7 @@ interface Half {
 interface Ancestor {
   parentSpanId: string;
   name: string;
+  kind: SpanKind;
   service: ServiceInfo;
   entryOp?: OperationRef;
   at: number;
@@ -78,6 +79,8 @@ interface PendingCall {
 
 export interface PipelineStats {
   spans: number;
+  /** spans waiting for their parent to arrive, to tell whether another service called them */
+  pendingParents: number;
   pendingCalls: number;
   unresolvedCallers: number;
   tagOverflow: number;
@@ -102,6 +105,8 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
   const tags = createTagFilter({ keys: options.tagKeys, maxValuesPerKey: options.tagMaxValues });
   const ancestry = new Map<string, Ancestor>();
   let pending: PendingCall[] = [];
+  /** non-entry spans whose parent has not arrived yet: the parent may be another service's span */
+  let orphans: { child: Half; queuedAt: number }[] = [];
   let spans = 0;
   let unresolvedCallers = 0;
 
@@ -160,9 +165,52 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
         agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
         callTo(c, op.key, c.error, c.latencyMs);
       },
-      onExpireServer: entryFromOutside,
+      onExpireServer(s) {
+        // No CLIENT/PRODUCER half answered: a cross-service parent of another kind is still the caller.
+        const parent = crossServiceParent(s);
+        if (parent) callFromParent(s, parent, s.op!);
+        else entryFromOutside(s);
+      },
     },
   );
+
+  /**
+   * The span above `child` when it belongs to another service and is not itself a call. Jaeger's and
+   * Zipkin's dependency linkers count any cross-service parent → child (a SERVER under a SERVER, a
+   * span under an INTERNAL span); CLIENT/PRODUCER parents are left out because their call is already
+   * counted, paired or expired to a virtual component.
+   */
+  function crossServiceParent(child: Half): Ancestor | undefined {
+    if (child.parentSpanId === '') return undefined;
+    const p = ancestry.get(child.traceId + child.parentSpanId);
+    if (!p || p.service.key === child.service.key) return undefined;
+    return p.kind === SpanKind.CLIENT || p.kind === SpanKind.PRODUCER ? undefined : p;
+  }
+
+  /** One call from the parent's service to the child's, made on behalf of the parent's entry operation. */
+  function callFromParent(child: Half, parent: Ancestor, toOp: OperationRef): void {
+    agg.edge(parent.service.key, child.service.key, child.protocol, child.error, child.latencyMs, child.at);
+    // resolveCaller starts at the parent span itself (the pseudo client's parent) within the parent's service.
+    callTo({ ...child, service: parent.service }, toOp.key, child.error, child.latencyMs);
+  }
+
+  /** A non-entry span (INTERNAL, CLIENT, …) whose parent is another service's span: that service called here. */
+  function checkOrphan(child: Half, final: boolean, queuedAt: number): boolean {
+    if (ancestry.has(child.traceId + child.parentSpanId)) {
+      const parent = crossServiceParent(child);
+      if (parent) {
+        const op = internalOperation(child.name, child.service);
+        agg.operation(op, child.at, { error: child.error, latencyMs: child.latencyMs });
+        callFromParent(child, parent, op);
+      }
+      return true;
+    }
+    return final || queuedAt <= now() - options.pairingTtlMs;
+  }
+
+  function resolveOrphans(final: boolean): void {
+    orphans = orphans.filter((o) => !checkOrphan(o.child, final, o.queuedAt));
+  }
 
   /** The entry operation on whose behalf `client` was made: its nearest SERVER/CONSUMER ancestor in its service. */
   function resolveCaller(client: Half, final: boolean): OperationRef | undefined {
@@ -206,7 +254,7 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
     }
   }
 
-  function ingestSpan(span: Span, service: ServiceInfo, resourceTags: [string, string][]): void {
+  function ingestSpan(span: Span, service: ServiceInfo, resourceTags: [string, string][], children: Half[]): void {
     spans++;
     const at = Math.min(Math.floor(span.endMs), now());
     const error = isError(span);
@@ -224,7 +272,7 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
       protocol: protocolOf(span.attributes),
     };
     const spanTags = tags.select(span.attributes);
-    const ancestor: Ancestor = { parentSpanId: span.parentSpanId, name: span.name, service, at: now() };
+    const ancestor: Ancestor = { parentSpanId: span.parentSpanId, name: span.name, kind: span.kind, service, at: now() };
 
     switch (span.kind) {
       case SpanKind.SERVER:
@@ -261,12 +309,14 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
       default:
         for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
     }
+    if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER) children.push(half);
     ancestry.set(span.traceId + span.spanId, ancestor);
   }
 
   async function flush(final = false): Promise<FactBatch> {
     if (final) pairing.expireAll();
     else pairing.expire(now());
+    resolveOrphans(final);
     resolvePending(final);
     expireAncestry();
     const batch = agg.drain();
@@ -277,6 +327,7 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
   return {
     pairing,
     ingest(decoded) {
+      const children: Half[] = [];
       for (const rs of decoded.batch) {
         const service = describeService(rs.resource);
         const stamp = Math.min(
@@ -291,14 +342,18 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
         for (const ss of rs.scopeSpans) {
           const lib = scopeLibrary(ss.scope);
           if (lib && ss.spans.length > 0) agg.use(service.key, lib, stamp);
-          for (const span of ss.spans) ingestSpan(span, service, resourceTags);
+          for (const span of ss.spans) ingestSpan(span, service, resourceTags, children);
         }
       }
+      // Parents usually come in the same batch, often after their children: check once the batch is in.
+      const queuedAt = now();
+      for (const child of children) if (!checkOrphan(child, false, Number.POSITIVE_INFINITY)) orphans.push({ child, queuedAt });
+      // Bounded like the pairing buffer: the oldest give up first.
+      if (orphans.length > options.pairingMaxEntries) orphans.splice(0, orphans.length - options.pairingMaxEntries);
     },
     flush: () => flush(false),
     drainAll: () => flush(true),
-    stats: () => ({ spans, pendingCalls: pending.length, unresolvedCallers, tagOverflow: tags.overflowed }),
+    stats: () => ({ spans, pendingParents: orphans.length, pendingCalls: pending.length, unresolvedCallers, tagOverflow: tags.overflowed }),
   };
 }
 
-export { ComponentKind };
