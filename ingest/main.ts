@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createRegistry } from '../src/metrics.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/neo4j/connection.js';
+import { createOtlpGrpcReceiver } from './otlp/grpc-receiver.js';
 import { createWorker } from './worker.js';
 import { createNeo4jSink } from './writer.js';
 
@@ -55,6 +56,17 @@ const server = createServer((req, res) => worker.handle(req, res));
 server.listen(config.otlpHttpPort, config.host, () => {
   log.info(`OTLP/HTTP receiver on http://${config.host}:${config.otlpHttpPort}/v1/traces (Neo4j ${target.uri})`);
 });
+const grpcReceiver = createOtlpGrpcReceiver({
+  maxMessageBytes: config.ingest.maxBodyBytes * 8,
+  ...worker.receiver,
+  onError: (error) => log.error({ err: error }, 'OTLP/gRPC export failed'),
+});
+const grpcPort = await grpcReceiver.listen(config.host, config.otlpGrpcPort);
+log.info(`OTLP/gRPC receiver on ${config.host}:${grpcPort}`);
+const zipkinServer = createServer((req, res) => worker.handleZipkin(req, res));
+zipkinServer.listen(config.zipkinPort, config.host, () => {
+  log.info(`Zipkin receiver on http://${config.host}:${config.zipkinPort}/api/v2/spans`);
+});
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -62,6 +74,8 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info({ signal }, 'stopping: no new requests, flushing what was received');
   server.close();
+  zipkinServer.close();
+  await grpcReceiver.close();
   await worker.stop();
   await graph.close();
   process.exit(0);

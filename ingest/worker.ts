@@ -7,10 +7,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
-import { createOtlpHttpHandler } from './otlp/http-receiver.js';
+import { createOtlpHttpHandler, type OtlpHttpDeps } from './otlp/http-receiver.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import type { DecodedBatch } from './span.js';
 import type { FactSink } from './writer.js';
+import { createZipkinHttpHandler } from './zipkin-receiver.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -28,6 +29,10 @@ export interface Worker {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** takes decoded spans from any receiver */
   accept(decoded: DecodedBatch): void;
+  /** what every receiver (OTLP/HTTP, OTLP/gRPC, Zipkin) hands a decoded request to, with its counters */
+  receiver: Pick<OtlpHttpDeps, 'accept' | 'onRejected'>;
+  /** the Zipkin HTTP request handler: POST /api/v2/spans */
+  handleZipkin(req: IncomingMessage, res: ServerResponse): void;
   /** one flush now (tests, shutdown) */
   flush(): Promise<void>;
   start(): void;
@@ -100,8 +105,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     pipeline.ingest(decoded);
   };
 
-  const otlp = createOtlpHttpHandler({
-    options: { maxBodyBytes: config.ingest.maxBodyBytes, maxDecompressedBytes: config.ingest.maxBodyBytes * 8 },
+  const receiver: Worker['receiver'] = {
     accept: async (decoded) => {
       accept(decoded);
       return {};
@@ -110,7 +114,10 @@ export function createWorker(deps: WorkerDeps): Worker {
       if (spans > 0) spansRejected.inc(spans);
       else requestsRejected.inc({ reason });
     },
-  });
+  };
+  const bodyLimits = { maxBodyBytes: config.ingest.maxBodyBytes, maxDecompressedBytes: config.ingest.maxBodyBytes * 8 };
+  const otlp = createOtlpHttpHandler({ options: bodyLimits, ...receiver });
+  const zipkin = createZipkinHttpHandler({ options: bodyLimits, ...receiver });
 
   let flushing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -179,7 +186,15 @@ export function createWorker(deps: WorkerDeps): Worker {
   return {
     pipeline,
     handle,
+    handleZipkin(req, res) {
+      zipkin(req, res).catch((error: unknown) => {
+        log.error({ err: error }, 'zipkin request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error\n');
+      });
+    },
     accept,
+    receiver,
     flush,
     start() {
       timer = setInterval(() => void flush(), config.ingest.flushIntervalMs);

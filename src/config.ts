@@ -63,6 +63,8 @@ const schema = z.object({
   TOPOGRAPH_HOST: z.string().default('127.0.0.1'),
   TOPOGRAPH_API_PORT: port.default(4000),
   TOPOGRAPH_OTLP_HTTP_PORT: port.default(4318),
+  TOPOGRAPH_OTLP_GRPC_PORT: port.default(4317),
+  TOPOGRAPH_ZIPKIN_PORT: port.default(9411),
   TOPOGRAPH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   TOPOGRAPH_FLUSH_INTERVAL: duration.default(1000),
@@ -91,6 +93,8 @@ export interface Config {
   host: string;
   apiPort: number;
   otlpHttpPort: number;
+  otlpGrpcPort: number;
+  zipkinPort: number;
   logLevel: RawConfig['TOPOGRAPH_LOG_LEVEL'];
   ingest: {
     flushIntervalMs: number;
@@ -128,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.TOPOGRAPH_HOST,
     apiPort: c.TOPOGRAPH_API_PORT,
     otlpHttpPort: c.TOPOGRAPH_OTLP_HTTP_PORT,
+    otlpGrpcPort: c.TOPOGRAPH_OTLP_GRPC_PORT,
+    zipkinPort: c.TOPOGRAPH_ZIPKIN_PORT,
     logLevel: c.TOPOGRAPH_LOG_LEVEL,
     ingest: {
       flushIntervalMs: c.TOPOGRAPH_FLUSH_INTERVAL,

@@ -27,10 +27,13 @@ export interface AcceptResult {
   refuse?: { status: number; message: string; retryAfterSeconds?: number };
 }
 
+/** What the raw (decompressed) body of a request is: OTLP protobuf (HTTP or gRPC), OTLP JSON, Zipkin v2 JSON. */
+export type RawContentType = 'protobuf' | 'json' | 'zipkin-json';
+
 export interface OtlpHttpDeps {
   options: OtlpHttpOptions;
   /** takes a decoded request; resolves once the worker has taken responsibility for it */
-  accept(decoded: DecodedBatch, raw: { body: Buffer; contentType: 'protobuf' | 'json' }): Promise<AcceptResult>;
+  accept(decoded: DecodedBatch, raw: { body: Buffer; contentType: RawContentType }): Promise<AcceptResult>;
   onRejected?(spans: number, reason: string): void;
 }
 
@@ -91,7 +94,7 @@ function mediaType(req: IncomingMessage): 'protobuf' | 'json' | undefined {
 }
 
 /** ExportTraceServiceResponse { partial_success (1) { rejected_spans (1), error_message (2) } } */
-function protobufResponse(rejected: number, message: string): Uint8Array {
+export function exportResponseProtobuf(rejected: number, message: string): Uint8Array {
   const w = protobuf.Writer.create();
   if (rejected > 0 || message) {
     w.uint32((1 << 3) | 2).fork();
@@ -157,7 +160,7 @@ export function createOtlpHttpHandler(deps: OtlpHttpDeps) {
         message = `${rejected} span(s) rejected: ${first.join('; ')}${rejected > 5 ? '; …' : ''}`;
         deps.onRejected?.(rejected, 'invalid span');
       }
-      if (type === 'protobuf') send(res, 200, 'protobuf', protobufResponse(rejected, message));
+      if (type === 'protobuf') send(res, 200, 'protobuf', exportResponseProtobuf(rejected, message));
       else send(res, 200, 'json', rejected > 0 ? { partialSuccess: { rejectedSpans: String(rejected), errorMessage: message } } : {});
     } catch (error) {
       if (error instanceof HttpError) {

@@ -1,0 +1,120 @@
+/**
+ * OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export` on @grpc/grpc-js.
+ *
+ * The method is registered with passthrough (de)serializers: the request bytes go straight to the
+ * same field-by-field decoder as OTLP/HTTP protobuf, so no generated proto code exists and a bad span
+ * is refused on its own. grpc-js inflates gzip (and deflate) messages itself, and enforces the message
+ * size limit on the inflated size.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { DecodedBatch } from '../span.js';
+import { decodeOtlpProtobuf } from './decode-protobuf.js';
+import { InvalidPayloadError } from './errors.js';
+import { exportResponseProtobuf, type OtlpHttpDeps } from './http-receiver.js';
+
+export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+
+export interface OtlpGrpcDeps {
+  /** the largest message, after decompression */
+  maxMessageBytes: number;
+  accept: OtlpHttpDeps['accept'];
+  onRejected?(spans: number, reason: string): void;
+  onError?(error: unknown): void;
+}
+
+export interface OtlpGrpcReceiver {
+  /** binds and starts serving; resolves with the bound port (useful with port 0) */
+  listen(host: string, port: number): Promise<number>;
+  /** stops taking calls and waits for those in flight */
+  close(): Promise<void>;
+}
+
+const identity = (b: Buffer) => b;
+
+const traceService: grpc.ServiceDefinition = {
+  Export: {
+    path: TRACE_EXPORT_PATH,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+};
+
+/** The HTTP status a worker refuses with, as the gRPC code OTLP exporters understand (retryable or not). */
+export function grpcCodeForStatus(status: number): grpc.status {
+  if (status === 429 || status === 413) return grpc.status.RESOURCE_EXHAUSTED;
+  if (status === 503 || status === 502 || status === 504) return grpc.status.UNAVAILABLE;
+  if (status === 400) return grpc.status.INVALID_ARGUMENT;
+  if (status === 401) return grpc.status.UNAUTHENTICATED;
+  if (status === 403) return grpc.status.PERMISSION_DENIED;
+  return grpc.status.INTERNAL;
+}
+
+export function createOtlpGrpcReceiver(deps: OtlpGrpcDeps): OtlpGrpcReceiver {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': deps.maxMessageBytes,
+  });
+
+  async function exportTraces(body: Buffer): Promise<Buffer> {
+    let decoded: DecodedBatch;
+    try {
+      decoded = decodeOtlpProtobuf(body);
+    } catch (error) {
+      if (error instanceof InvalidPayloadError) {
+        deps.onRejected?.(0, 'invalid payload');
+        throw Object.assign(new Error(error.message), { code: grpc.status.INVALID_ARGUMENT });
+      }
+      throw error;
+    }
+    const result = await deps.accept(decoded, { body, contentType: 'protobuf' });
+    if (result.refuse) {
+      deps.onRejected?.(0, `http ${result.refuse.status}`);
+      const metadata = new grpc.Metadata();
+      if (result.refuse.retryAfterSeconds) metadata.set('retry-after', String(result.refuse.retryAfterSeconds));
+      throw Object.assign(new Error(result.refuse.message), {
+        code: grpcCodeForStatus(result.refuse.status),
+        metadata,
+      });
+    }
+    const rejected = decoded.rejected.length;
+    let message = '';
+    if (rejected > 0) {
+      const first = decoded.rejected.slice(0, 5).map((p) => `${p.at}: ${p.message}`);
+      message = `${rejected} span(s) rejected: ${first.join('; ')}${rejected > 5 ? '; …' : ''}`;
+      deps.onRejected?.(rejected, 'invalid span');
+    }
+    return Buffer.from(exportResponseProtobuf(rejected, message));
+  }
+
+  server.addService(traceService, {
+    Export(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
+      exportTraces(call.request).then(
+        (response) => callback(null, response),
+        (error: Error & { code?: grpc.status; metadata?: grpc.Metadata }) => {
+          if (error.code === undefined) {
+            deps.onError?.(error);
+            callback({ code: grpc.status.INTERNAL, details: 'internal error' });
+          } else callback({ code: error.code, details: error.message, metadata: error.metadata });
+        },
+      );
+    },
+  });
+
+  return {
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.bindAsync(
+          `${host.includes(':') ? `[${host}]` : host}:${port}`,
+          grpc.ServerCredentials.createInsecure(),
+          (error, bound) => (error ? reject(error) : resolve(bound)),
+        );
+      });
+    },
+    close() {
+      return new Promise((resolve) => server.tryShutdown(() => resolve()));
+    },
+  };
+}
