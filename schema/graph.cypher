@@ -20,3 +20,9 @@ CREATE INDEX operation_last_seen IF NOT EXISTS FOR (o:Operation) ON (o.lastSeen)
 CREATE INDEX tag_key IF NOT EXISTS FOR (t:Tag) ON (t.key);
 CREATE INDEX depends_on_last_seen IF NOT EXISTS FOR ()-[r:DEPENDS_ON]-() ON (r.lastSeen);
 CREATE INDEX calls_last_seen IF NOT EXISTS FOR ()-[r:CALLS]-() ON (r.lastSeen);
+
+// What changed since a time (the API's changes and incident context).
+CREATE INDEX component_first_seen IF NOT EXISTS FOR (c:Component) ON (c.firstSeen);
+CREATE INDEX operation_first_seen IF NOT EXISTS FOR (o:Operation) ON (o.firstSeen);
+CREATE INDEX depends_on_first_seen IF NOT EXISTS FOR ()-[r:DEPENDS_ON]-() ON (r.firstSeen);
+CREATE INDEX uses_first_seen IF NOT EXISTS FOR ()-[u:USES]-() ON (u.firstSeen);

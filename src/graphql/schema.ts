@@ -6,6 +6,8 @@ import './types/component.js';
 import './types/operation.js';
 import './types/tag.js';
 import './types/library.js';
+import './types/topology.js';
+import './types/change.js';
 
 builder.queryType({ description: 'Topograph: the map of a software system, rebuilt continuously from its traces.' });
 

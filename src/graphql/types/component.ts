@@ -81,10 +81,10 @@ const traversal = (direction: Direction, description: string) =>
   );
 
 ComponentRef.implement({
-  description: 'Anything that can be called or depended on.',
+  description: 'Anything that can be called or depended on. `id` is a relay global id, usable with `node(id:)`.',
+  interfaces: [builder.nodeInterfaceRef()],
   resolveType: (c) => TYPE_OF_KIND[c.kind] ?? 'External',
   fields: (t) => ({
-    id: t.exposeID('key', { description: 'Stable identifier: the natural key of the component.' }),
     name: t.exposeString('name'),
     kind: t.field({ type: ComponentKindEnum, resolve: (c) => c.kind as ComponentKind }),
     environment: t.exposeString('environment'),
@@ -102,18 +102,27 @@ ComponentRef.implement({
 traversal('out', 'What this component calls, directly (depth 1) and transitively.');
 traversal('in', 'Who calls this component, directly (depth 1) and transitively: who is affected when it changes.');
 
-export const ServiceRef = builder.objectRef<ComponentRecord>('Service').implement({
-  interfaces: [ComponentRef],
-  isTypeOf: (c) => (c as ComponentRecord).kind === 'SERVICE',
+/** Relay nodes of one component kind, loaded in one batch with every other component of the request. */
+function componentNode(kind: ComponentKind) {
+  return {
+    interfaces: [ComponentRef],
+    id: { resolve: (c: ComponentRecord) => c.key },
+    isTypeOf: (c: unknown) => (c as ComponentRecord).kind === kind,
+    loadMany: async (keys: string[], ctx: Context) =>
+      (await ctx.loaders.component.loadMany(keys)).map((c) => (c && !(c instanceof Error) && c.kind === kind ? c : null)),
+  };
+}
+
+export const ServiceRef = builder.node(builder.objectRef<ComponentRecord>('Service'), {
+  ...componentNode(ComponentKind.SERVICE),
   fields: (t) => ({
     namespace: t.string({ resolve: (c) => c.namespace ?? '' }),
     version: t.string({ nullable: true, resolve: (c) => c.version || null }),
   }),
 });
 
-export const DatabaseRef = builder.objectRef<ComponentRecord>('Database').implement({
-  interfaces: [ComponentRef],
-  isTypeOf: (c) => (c as ComponentRecord).kind === 'DATABASE',
+export const DatabaseRef = builder.node(builder.objectRef<ComponentRecord>('Database'), {
+  ...componentNode(ComponentKind.DATABASE),
   fields: (t) => ({
     system: t.string({ description: 'db.system, e.g. postgresql', resolve: (c) => c.system ?? '' }),
     namespace: t.string({ nullable: true, description: 'db.namespace (db.name)', resolve: (c) => c.namespace }),
@@ -121,18 +130,16 @@ export const DatabaseRef = builder.objectRef<ComponentRecord>('Database').implem
   }),
 });
 
-export const MessagingDestinationRef = builder.objectRef<ComponentRecord>('MessagingDestination').implement({
-  interfaces: [ComponentRef],
-  isTypeOf: (c) => (c as ComponentRecord).kind === 'MESSAGING_DESTINATION',
+export const MessagingDestinationRef = builder.node(builder.objectRef<ComponentRecord>('MessagingDestination'), {
+  ...componentNode(ComponentKind.MESSAGING_DESTINATION),
   fields: (t) => ({
     system: t.string({ description: 'messaging.system, e.g. kafka', resolve: (c) => c.system ?? '' }),
   }),
 });
 
-export const ExternalRef = builder.objectRef<ComponentRecord>('External').implement({
+export const ExternalRef = builder.node(builder.objectRef<ComponentRecord>('External'), {
   description: 'A peer that no instrumented server answered for, named by peer.service, server address or URL host.',
-  interfaces: [ComponentRef],
-  isTypeOf: (c) => (c as ComponentRecord).kind === 'EXTERNAL',
+  ...componentNode(ComponentKind.EXTERNAL),
   fields: () => ({}),
 });
 

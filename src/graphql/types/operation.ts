@@ -46,9 +46,12 @@ function callHops(o: OperationRecord, args: { depth: number; since?: Date | null
   return ctx.loaders.calls.load({ root: o.key, direction, depth: args.depth, since: sinceMs(ctx, args.since) });
 }
 
-OperationRef.implement({
+builder.node(OperationRef, {
+  description: 'An operation of a component. `id` is a relay global id, usable with `node(id:)`.',
+  id: { resolve: (o) => o.key },
+  isTypeOf: (o) => typeof (o as OperationRecord).componentKey === 'string',
+  loadMany: async (keys, ctx) => (await ctx.loaders.operation.loadMany(keys)).map((o) => (o instanceof Error ? null : o)),
   fields: (t) => ({
-    id: t.exposeID('key'),
     name: t.exposeString('name'),
     kind: t.field({ type: OperationKindEnum, resolve: (o) => o.kind as OperationKind }),
     component: t.field({
