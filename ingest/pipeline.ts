@@ -57,6 +57,8 @@ interface Half {
   calleeOp?: OperationRef;
   /** root SERVER/CONSUMER with peer.service: the caller that sent no spans */
   externalCaller?: VirtualComponent;
+  /** the spool record it came from (0 outside the durable path) */
+  seq: number;
 }
 
 /** What the ancestry index remembers of every span, to find the entry operation above a client span. */
@@ -67,6 +69,7 @@ interface Ancestor {
   service: ServiceInfo;
   entryOp?: OperationRef;
   at: number;
+  seq: number;
 }
 
 interface PendingCall {
@@ -86,10 +89,38 @@ export interface PipelineStats {
   tagOverflow: number;
 }
 
+/**
+ * What a checkpoint carries over a restart, by reference: the halves still waiting, the spans still
+ * waiting for their parent and the calls still looking for their caller, named by trace and span id.
+ * Their content is derived again from the spool records from `replayFrom` on, which the spool keeps
+ * until a checkpoint passes them.
+ */
+export interface PipelineState {
+  halves: string[];
+  orphans: { child: string; queuedAt: number }[];
+  /** `service`: the caller's service key (a call found from a parent span is made by the parent's service) */
+  calls: { client: string; service: string; toOp: string; error: boolean; latencyMs: number; queuedAt: number }[];
+  /** the oldest spool record anything above (or the ancestry index) still comes from; undefined when none */
+  replayFrom?: number;
+}
+
 export interface Pipeline {
-  ingest(decoded: DecodedBatch): void;
+  /** Derives, pairs and aggregates one decoded request; `seq` is its spool record, when spooled. */
+  ingest(decoded: DecodedBatch, seq?: number): void;
   /** Expires, resolves and writes what has been gathered; resolves when the sink has it. */
   flush(): Promise<FactBatch>;
+  /** Expires and resolves like `flush`, and hands the facts back instead of writing them. */
+  collect(): FactBatch;
+  /** What must survive a restart, as of now (call it right after `collect`). */
+  state(): PipelineState;
+  /**
+   * Rebuilds the state a checkpoint recorded, one spool record at a time, from its `replayFrom` up
+   * to its position, with the clock each record was first ingested at: no fact is derived again
+   * (they were written with the checkpoint), only the ancestry index and what `state` names come back.
+   */
+  replay(decoded: DecodedBatch, seq: number, state: PipelineState): void;
+  /** Ends a replay: the spans and calls still waiting wait again. */
+  endReplay(state: PipelineState): void;
   /** Expires every waiting half (the end of an import, or a test), then flushes. */
   drainAll(): Promise<FactBatch>;
   readonly pairing: PairingStore<Half, Half>;
@@ -101,7 +132,10 @@ const MAX_ANCESTRY_STEPS = 64;
 export function createPipeline(deps: { sink: FactSink; options: PipelineOptions; now?: () => number }): Pipeline {
   const { sink, options } = deps;
   const now = deps.now ?? Date.now;
-  const agg = new Aggregator({ exemplarsPerEdge: options.exemplarsPerEdge });
+  const live = new Aggregator({ exemplarsPerEdge: options.exemplarsPerEdge });
+  // While replaying, facts go to a scratch aggregator that is thrown away: they are already written.
+  let agg = live;
+  let restoring: { state: PipelineState; halves: Set<string>; wanted: Set<string>; found: Map<string, Half> } | undefined;
   const tags = createTagFilter({ keys: options.tagKeys, maxValuesPerKey: options.tagMaxValues });
   const ancestry = new Map<string, Ancestor>();
   let pending: PendingCall[] = [];
@@ -254,7 +288,7 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
     }
   }
 
-  function ingestSpan(span: Span, service: ServiceInfo, resourceTags: [string, string][], children: Half[]): void {
+  function ingestSpan(span: Span, service: ServiceInfo, resourceTags: [string, string][], children: Half[], seq: number): void {
     spans++;
     const at = Math.min(Math.floor(span.endMs), now());
     const error = isError(span);
@@ -270,9 +304,14 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
       latencyMs,
       at,
       protocol: protocolOf(span.attributes),
+      seq,
     };
     const spanTags = tags.select(span.attributes);
-    const ancestor: Ancestor = { parentSpanId: span.parentSpanId, name: span.name, kind: span.kind, service, at: now() };
+    const ancestor: Ancestor = { parentSpanId: span.parentSpanId, name: span.name, kind: span.kind, service, at: now(), seq };
+    const id = span.traceId + span.spanId;
+    // Replaying, only the halves that were still waiting at the checkpoint wait again.
+    const keep = !restoring || restoring.halves.has(id);
+    if (restoring?.wanted.has(id)) restoring.found.set(id, half);
 
     switch (span.kind) {
       case SpanKind.SERVER:
@@ -292,7 +331,7 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
         if (keys.length === 0) {
           half.externalCaller = externalCallerOf(span, service.environment);
           entryFromOutside(half);
-        } else {
+        } else if (keep) {
           pairing.addServer(keys, half, now());
         }
         break;
@@ -303,30 +342,34 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
         if (span.kind === SpanKind.PRODUCER) half.destination = destinationOf(span, service.environment);
         half.callee = calleeOf(span, service.environment);
         half.calleeOp = calleeOperation(span, half.callee);
-        pairing.addClient(span.traceId + span.spanId, half, now());
+        if (keep) pairing.addClient(id, half, now());
         break;
       }
       default:
         for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
     }
     if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER) children.push(half);
-    ancestry.set(span.traceId + span.spanId, ancestor);
+    // Re-inserted at the end, so that the index stays in arrival order even for a repeated span.
+    ancestry.delete(id);
+    ancestry.set(id, ancestor);
   }
 
-  async function flush(final = false): Promise<FactBatch> {
+  function collect(final: boolean): FactBatch {
     if (final) pairing.expireAll();
     else pairing.expire(now());
     resolveOrphans(final);
     resolvePending(final);
     expireAncestry();
-    const batch = agg.drain();
+    return agg.drain();
+  }
+
+  async function flush(final = false): Promise<FactBatch> {
+    const batch = collect(final);
     if (factCount(batch) > 0) await sink.write(batch);
     return batch;
   }
 
-  return {
-    pairing,
-    ingest(decoded) {
+  function ingest(decoded: DecodedBatch, seq = 0): void {
       const children: Half[] = [];
       for (const rs of decoded.batch) {
         const service = describeService(rs.resource);
@@ -342,14 +385,75 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
         for (const ss of rs.scopeSpans) {
           const lib = scopeLibrary(ss.scope);
           if (lib && ss.spans.length > 0) agg.use(service.key, lib, stamp);
-          for (const span of ss.spans) ingestSpan(span, service, resourceTags, children);
+          for (const span of ss.spans) ingestSpan(span, service, resourceTags, children, seq);
         }
       }
+      if (restoring) return;
       // Parents usually come in the same batch, often after their children: check once the batch is in.
       const queuedAt = now();
       for (const child of children) if (!checkOrphan(child, false, Number.POSITIVE_INFINITY)) orphans.push({ child, queuedAt });
       // Bounded like the pairing buffer: the oldest give up first.
       if (orphans.length > options.pairingMaxEntries) orphans.splice(0, orphans.length - options.pairingMaxEntries);
+  }
+
+  function state(): PipelineState {
+    let oldest = Number.POSITIVE_INFINITY;
+    const idOf = (h: Half) => {
+      oldest = Math.min(oldest, h.seq);
+      return h.traceId + h.spanId;
+    };
+    const halves: string[] = [];
+    for (const w of pairing.waiting()) halves.push(idOf((w.client ?? w.server)!));
+    const waitingOrphans = orphans.map((o) => ({ child: idOf(o.child), queuedAt: o.queuedAt }));
+    const calls = pending.map((p) => ({
+      client: idOf(p.client),
+      service: p.client.service.key,
+      toOp: p.toOp,
+      error: p.error,
+      latencyMs: p.latencyMs,
+      queuedAt: p.queuedAt,
+    }));
+    const firstAncestor = ancestry.values().next();
+    if (!firstAncestor.done) oldest = Math.min(oldest, firstAncestor.value.seq);
+    return { halves, orphans: waitingOrphans, calls, replayFrom: Number.isFinite(oldest) ? oldest : undefined };
+  }
+
+  return {
+    pairing,
+    ingest,
+    collect: () => collect(false),
+    state,
+    replay(decoded, seq, st) {
+      restoring ??= {
+        state: st,
+        halves: new Set(st.halves),
+        wanted: new Set([...st.calls.map((c) => c.client), ...st.orphans.map((o) => o.child)]),
+        found: new Map(),
+      };
+      agg = new Aggregator({ exemplarsPerEdge: options.exemplarsPerEdge });
+      try {
+        ingest(decoded, seq);
+      } finally {
+        agg = live;
+      }
+    },
+    endReplay(st) {
+      const found = restoring?.found ?? new Map<string, Half>();
+      restoring = undefined;
+      for (const o of st.orphans) {
+        const child = found.get(o.child);
+        if (child) orphans.push({ child, queuedAt: o.queuedAt });
+      }
+      for (const c of st.calls) {
+        let client = found.get(c.client);
+        if (client && client.service.key !== c.service) {
+          // A call found from a parent span: the parent's service made it (see callFromParent).
+          const parent = ancestry.get(client.traceId + client.parentSpanId);
+          client = parent ? { ...client, service: parent.service } : undefined;
+        }
+        if (client) pending.push({ client, toOp: c.toOp, error: c.error, latencyMs: c.latencyMs, queuedAt: c.queuedAt });
+      }
+      expireAncestry();
     },
     flush: () => flush(false),
     drainAll: () => flush(true),

@@ -148,6 +148,53 @@ export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts:
   await run(MERGE_OPERATION_TAGS, batch.tags.filter((t) => t.onOperation));
 }
 
+/**
+ * Jaeger dependency links (`{parent, child, callCount}`) are already-aggregated service → service
+ * counts with no spans behind them: they add calls (totals and the current ring slot) but no latency
+ * and no errors, which they do not carry.
+ */
+export const MERGE_DEPENDENCY_LINKS = `
+UNWIND $rows AS row
+WITH row, toInteger(row.lastSeen) / 60000 AS m, toInteger(row.lastSeen) / 3600000 AS h
+MATCH (a:Component {key: row.from})
+MATCH (b:Component {key: row.to})
+MERGE (a)-[r:DEPENDS_ON]->(b)
+  ON CREATE SET r.protocols = [], ${INIT_MEASURE('r')}
+SET r.protocols = CASE WHEN $protocol IN r.protocols THEN r.protocols ELSE r.protocols + $protocol END,
+    r.calls = r.calls + toInteger(row.calls),
+    ${ring('r', 'hm', MINUTE_SLOTS, 'm', 'Calls', 'toInteger(row.calls)')},
+    ${ring('r', 'hh', HOUR_SLOTS, 'h', 'Calls', 'toInteger(row.calls)')},
+    r.hm = [i IN range(0, ${MINUTE_SLOTS - 1}) | CASE WHEN i = m % ${MINUTE_SLOTS} AND r.hm[i] < m THEN m ELSE r.hm[i] END],
+    r.hh = [i IN range(0, ${HOUR_SLOTS - 1}) | CASE WHEN i = h % ${HOUR_SLOTS} AND r.hh[i] < h THEN h ELSE r.hh[i] END],
+    ${SEEN('r')}`;
+
+export interface DependencyLinkRow {
+  from: string;
+  to: string;
+  calls: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** Where imported dependency links go: the services they name, then one DEPENDS_ON per link. */
+export interface LinkSink {
+  writeLinks(services: FactBatch['services'], links: DependencyLinkRow[]): Promise<void>;
+}
+
+export function createNeo4jLinkSink(graph: Graph): LinkSink {
+  return {
+    writeLinks: (services, links) =>
+      graph.write(
+        'topograph-import',
+        async (tx) => {
+          if (services.length > 0) await tx.run(MERGE_SERVICES, { rows: services, kind: 'SERVICE' });
+          if (links.length > 0) await tx.run(MERGE_DEPENDENCY_LINKS, { rows: links, protocol: 'jaeger-dependencies' });
+        },
+        { metadata: { op: 'dependency-links' } },
+      ),
+  };
+}
+
 export function createNeo4jSink(graph: Graph, opts: WriterOptions): FactSink {
   return {
     write: (batch) => graph.write('topograph-ingest', (tx) => writeFacts(tx, batch, opts), { metadata: { op: 'flush' } }),

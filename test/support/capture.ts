@@ -1,0 +1,61 @@
+/** A FactSink that keeps what the pipeline writes, for unit tests of derivation and pairing (no database). */
+import { emptyFactBatch, type FactBatch } from '../../ingest/aggregate.js';
+import { createPipeline, type PipelineOptions } from '../../ingest/pipeline.js';
+import type { FactSink } from '../../ingest/writer.js';
+import { loadConfig } from '../../src/config.js';
+import { pipelineOptions } from '../../ingest/worker.js';
+
+export interface Captured extends FactSink {
+  all: FactBatch;
+  /** `from -> to` → calls, summed over minutes, with component keys shortened to their names */
+  edges(): Record<string, { calls: number; errors: number }>;
+  /** `fromOp -> toOp` (operation names) → calls */
+  calls(): Record<string, number>;
+}
+
+const nameOf = (key: string): string => {
+  const parts = JSON.parse(key) as string[];
+  return parts[parts.length - 1]!;
+};
+
+export function captureSink(): Captured {
+  const all = emptyFactBatch();
+  const sink: Captured = {
+    all,
+    async write(b) {
+      for (const k of Object.keys(b) as (keyof FactBatch)[]) (all[k] as unknown[]).push(...b[k]);
+    },
+    edges() {
+      const out: Record<string, { calls: number; errors: number }> = {};
+      for (const e of all.edges) {
+        const k = `${nameOf(e.from)} -> ${nameOf(e.to)}`;
+        const v = (out[k] ??= { calls: 0, errors: 0 });
+        v.calls += e.calls;
+        v.errors += e.errors;
+      }
+      return out;
+    },
+    calls() {
+      const ops = new Map(all.operations.map((o) => [o.key, `${nameOf(o.componentKey)}:${o.name}`]));
+      const out: Record<string, number> = {};
+      for (const c of all.calls) {
+        const k = `${ops.get(c.from) ?? c.from} -> ${ops.get(c.to) ?? c.to}`;
+        out[k] = (out[k] ?? 0) + c.calls;
+      }
+      return out;
+    },
+  };
+  return sink;
+}
+
+/** A pipeline with the default configuration (overridable) writing into a capture sink, on a clock the test moves. */
+export function capturePipeline(overrides: Partial<PipelineOptions> = {}) {
+  const sink = captureSink();
+  const clock = { now: 1_700_000_000_000 };
+  const pipeline = createPipeline({
+    sink,
+    options: { ...pipelineOptions(loadConfig({})), ...overrides },
+    now: () => clock.now,
+  });
+  return { sink, clock, pipeline };
+}
