@@ -41,6 +41,7 @@ const api = createApi({
     liveWindowMs: config.liveWindowMs,
     maxDepth: config.api.maxDepth,
     queryTimeoutMs: config.api.queryTimeoutMs,
+    traceUrlTemplate: config.api.traceUrlTemplate,
   },
   ready: async () => {
     if (!schemaApplied) return false;

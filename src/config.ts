@@ -84,6 +84,10 @@ const schema = z.object({
   TOPOGRAPH_QUERY_TIMEOUT: duration.default(10_000),
   TOPOGRAPH_MAX_DEPTH: positiveInt.max(20).default(10),
   TOPOGRAPH_GRAPHIQL: bool.default(true),
+  TOPOGRAPH_TRACE_URL_TEMPLATE: z
+    .string()
+    .refine((t) => t.includes('{traceId}'), 'must contain {traceId}, e.g. https://jaeger.example/trace/{traceId}')
+    .optional(),
 });
 
 export type RawConfig = z.output<typeof schema>;
@@ -109,7 +113,7 @@ export interface Config {
   liveWindowMs: number;
   retentionMs: number;
   retentionIntervalMs: number;
-  api: { queryTimeoutMs: number; maxDepth: number; graphiql: boolean };
+  api: { queryTimeoutMs: number; maxDepth: number; graphiql: boolean; traceUrlTemplate?: string };
 }
 
 export class ConfigError extends Error {
@@ -148,6 +152,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     liveWindowMs: c.TOPOGRAPH_LIVE_WINDOW,
     retentionMs: c.TOPOGRAPH_RETENTION,
     retentionIntervalMs: c.TOPOGRAPH_RETENTION_INTERVAL,
-    api: { queryTimeoutMs: c.TOPOGRAPH_QUERY_TIMEOUT, maxDepth: c.TOPOGRAPH_MAX_DEPTH, graphiql: c.TOPOGRAPH_GRAPHIQL },
+    api: {
+      queryTimeoutMs: c.TOPOGRAPH_QUERY_TIMEOUT,
+      maxDepth: c.TOPOGRAPH_MAX_DEPTH,
+      graphiql: c.TOPOGRAPH_GRAPHIQL,
+      traceUrlTemplate: c.TOPOGRAPH_TRACE_URL_TEMPLATE,
+    },
   };
 }

@@ -9,6 +9,8 @@ export interface ApiSettings {
   maxComplexity: number;
   maxQueryDepth: number;
   maxBreadth: number;
+  /** A trace UI's URL with `{traceId}` in it; when set, exemplar traces come with links. */
+  traceUrlTemplate?: string;
 }
 
 export interface Context {
