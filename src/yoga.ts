@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import { createContext, type ApiSettings } from './graphql/context.js';
 import { mapNeo4jError } from './graphql/errors.js';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphql/examples.js';
+import { useOperationMetrics } from './graphql/operation-metrics.js';
 import { schema } from './graphql/schema.js';
 import type { Graph } from './neo4j/connection.js';
 
@@ -29,6 +30,7 @@ export const DEFAULT_API_SETTINGS: ApiSettings = {
 };
 
 export function createApi(deps: ApiDeps) {
+  const metricsPlugins = deps.registry ? [useOperationMetrics(deps.registry)] : [];
   return createYoga({
     schema,
     graphqlEndpoint: '/graphql',
@@ -43,6 +45,7 @@ export function createApi(deps: ApiDeps) {
       },
     },
     plugins: [
+      ...metricsPlugins,
       useReadinessCheck({
         endpoint: '/readyz',
         check: async () => deps.ready(),
