@@ -71,6 +71,8 @@ export interface DecodedBatch {
   batch: TraceBatch;
   spanCount: number;
   rejected: SpanProblem[];
+  /** what the receiver's limits dropped or cut from spans it still accepted */
+  limited?: { attributesDropped: number; valuesTruncated: number; unknownEnums: number };
 }
 
 export function countSpans(batch: TraceBatch): number {

@@ -19,8 +19,23 @@ import type {
   SpanProblem,
 } from '../span.js';
 import { SpanKind, StatusCode } from '../span.js';
-import { InvalidPayloadError } from './errors.js';
-import { checkSpanIds, MAX_ATTRIBUTE_DEPTH, TOO_DEEP } from './validate.js';
+import { InvalidPayloadError, tooManySpans } from './errors.js';
+import {
+  checkSpan,
+  checkSpanIds,
+  DEFAULT_DECODE_LIMITS,
+  illFormedAttribute,
+  illFormedField,
+  isWellFormed,
+  limitAttributes,
+  limitSpan,
+  limitString,
+  MAX_ATTRIBUTE_DEPTH,
+  noLimitCounts,
+  TOO_DEEP,
+  type DecodeLimits,
+  type LimitCounts,
+} from './validate.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -32,22 +47,34 @@ const asString = (v: unknown): string => (typeof v === 'string' ? v : '');
 const KIND_BY_NAME = new Map<string, SpanKind>(Object.entries(SpanKind));
 const STATUS_BY_NAME = new Map<string, StatusCode>(Object.entries(StatusCode));
 
-/** A span kind given as an integer, a numeric string, or a name (`SPAN_KIND_SERVER`, `server`); anything else is UNSPECIFIED. */
-export function parseSpanKind(value: unknown): SpanKind {
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 && value <= 5 ? (value as SpanKind) : 0;
-  if (typeof value !== 'string') return SpanKind.UNSPECIFIED;
+/** A span kind given as an integer, a numeric string, or a name (`SPAN_KIND_SERVER`, `server`); undefined when it is none. */
+export function knownSpanKind(value: unknown): SpanKind | undefined {
+  if (value === undefined || value === null) return SpanKind.UNSPECIFIED;
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 && value <= 5 ? (value as SpanKind) : undefined;
+  if (typeof value !== 'string') return undefined;
   const name = value.trim().toUpperCase();
-  if (/^\d+$/.test(name)) return parseSpanKind(Number(name));
-  return KIND_BY_NAME.get(name.replace(/^SPAN_KIND_/, '')) ?? SpanKind.UNSPECIFIED;
+  if (/^\d+$/.test(name)) return knownSpanKind(Number(name));
+  return KIND_BY_NAME.get(name.replace(/^SPAN_KIND_/, ''));
 }
 
-/** A status code given as an integer or a name (`STATUS_CODE_ERROR`, `ERROR`); anything else is UNSET. */
-export function parseStatusCode(value: unknown): StatusCode {
-  if (typeof value === 'number') return value === 1 || value === 2 ? value : StatusCode.UNSET;
-  if (typeof value !== 'string') return StatusCode.UNSET;
+/** As knownSpanKind, lenient: anything unknown is UNSPECIFIED (importers of other formats). */
+export function parseSpanKind(value: unknown): SpanKind {
+  return knownSpanKind(value) ?? SpanKind.UNSPECIFIED;
+}
+
+/** A status code given as an integer or a name (`STATUS_CODE_ERROR`, `ERROR`); undefined when it is none. */
+export function knownStatusCode(value: unknown): StatusCode | undefined {
+  if (value === undefined || value === null) return StatusCode.UNSET;
+  if (typeof value === 'number') return value === 0 || value === 1 || value === 2 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
   const name = value.trim().toUpperCase();
-  if (/^\d+$/.test(name)) return parseStatusCode(Number(name));
-  return STATUS_BY_NAME.get(name.replace(/^STATUS_CODE_/, '')) ?? StatusCode.UNSET;
+  if (/^\d+$/.test(name)) return knownStatusCode(Number(name));
+  return STATUS_BY_NAME.get(name.replace(/^STATUS_CODE_/, ''));
+}
+
+/** As knownStatusCode, lenient: anything unknown is UNSET. */
+export function parseStatusCode(value: unknown): StatusCode {
+  return knownStatusCode(value) ?? StatusCode.UNSET;
 }
 
 const HEX = /^[0-9a-fA-F]+$/;
@@ -104,7 +131,7 @@ export function nanosToMs(value: unknown): number | undefined {
 }
 
 /** An OTLP AnyValue → a plain JS value. `depth` counts the arrays/kvlists around it, as in decode-protobuf.ts. */
-export function anyValue(value: unknown, depth = 0): AttrValue {
+export function anyValue(value: unknown, depth = 0, maxDepth = MAX_ATTRIBUTE_DEPTH): AttrValue {
   if (!isObject(value)) return null;
   if ('stringValue' in value) return asString(value.stringValue);
   if ('boolValue' in value) return value.boolValue === true || value.boolValue === 'true';
@@ -114,23 +141,23 @@ export function anyValue(value: unknown, depth = 0): AttrValue {
   if ('doubleValue' in value) return Number(value.doubleValue);
   if ('bytesValue' in value) return asString(value.bytesValue);
   if ('arrayValue' in value) {
-    if (depth >= MAX_ATTRIBUTE_DEPTH) return TOO_DEEP;
+    if (depth >= maxDepth) return TOO_DEEP;
     const array = isObject(value.arrayValue) ? value.arrayValue.values : undefined;
-    return asArray(array).map((v) => anyValue(v, depth + 1));
+    return asArray(array).map((v) => anyValue(v, depth + 1, maxDepth));
   }
   if ('kvlistValue' in value) {
-    if (depth >= MAX_ATTRIBUTE_DEPTH) return TOO_DEEP;
+    if (depth >= maxDepth) return TOO_DEEP;
     const list = isObject(value.kvlistValue) ? value.kvlistValue.values : undefined;
-    return otlpAttributes(list, depth + 1);
+    return otlpAttributes(list, depth + 1, maxDepth);
   }
   return null;
 }
 
 /** A list of OTLP KeyValues → attributes (the last of a repeated key wins). */
-export function otlpAttributes(list: unknown, depth = 0): Attributes {
+export function otlpAttributes(list: unknown, depth = 0, maxDepth = MAX_ATTRIBUTE_DEPTH): Attributes {
   const entries = new Map<string, AttrValue>();
   for (const kv of asArray(list)) {
-    if (isObject(kv) && typeof kv.key === 'string') entries.set(kv.key, anyValue(kv.value, depth));
+    if (isObject(kv) && typeof kv.key === 'string') entries.set(kv.key, anyValue(kv.value, depth, maxDepth));
   }
   // fromEntries defines own properties, so a key such as "__proto__" stays an ordinary key.
   return Object.fromEntries(entries);
@@ -151,7 +178,7 @@ function decodeLinks(list: unknown): SpanLink[] {
 }
 
 /** One OTLP/JSON span, or the reason it is refused. */
-function decodeSpan(raw: unknown): Span | string {
+function decodeSpan(raw: unknown, limits: DecodeLimits, counts: LimitCounts): Span | string {
   if (!isObject(raw)) return 'span is not an object';
   const traceId = parseId(raw.traceId, 16, 'traceId');
   if ('error' in traceId) return traceId.error;
@@ -167,19 +194,29 @@ function decodeSpan(raw: unknown): Span | string {
   if (endMs < startMs) {
     return `endTimeUnixNano (${String(raw.endTimeUnixNano)}) is before startTimeUnixNano (${String(raw.startTimeUnixNano)})`;
   }
+  const kind = knownSpanKind(raw.kind);
+  const status = knownStatusCode(isObject(raw.status) ? raw.status.code : undefined);
+  if (kind === undefined || status === undefined) counts.unknownEnums++;
   const span: Span = {
     traceId: traceId.id,
     spanId: spanId.id,
     parentSpanId: parentSpanId.id,
     name: asString(raw.name),
-    kind: parseSpanKind(raw.kind),
+    kind: kind ?? SpanKind.UNSPECIFIED,
     startMs,
     endMs,
-    status: parseStatusCode(isObject(raw.status) ? raw.status.code : undefined),
-    attributes: otlpAttributes(raw.attributes),
+    status: status ?? StatusCode.UNSET,
+    attributes: otlpAttributes(raw.attributes, 0, limits.maxDepth),
     links: decodeLinks(raw.links),
   };
-  return spanProblem(span) ?? span;
+  if (span.traceId === '') return 'traceId is missing';
+  if (span.spanId === '') return 'spanId is missing';
+  const problem = checkSpan(span, limits);
+  if (problem) return problem;
+  const illFormed = illFormedField(span);
+  if (illFormed) return `${illFormed} is not valid Unicode (unpaired surrogate)`;
+  limitSpan(span, limits, counts);
+  return span;
 }
 
 function decodeScope(raw: unknown): Scope {
@@ -200,7 +237,7 @@ function arrayField(obj: JsonObject, keys: string[]): [string, unknown[]] | unde
  * Throws InvalidPayloadError when the body is not an object holding a resourceSpans (or Tempo
  * `batches`) array; otherwise every unusable span is listed in `rejected` and the rest kept.
  */
-export function decodeOtlpJson(body: unknown): DecodedBatch {
+export function decodeOtlpJson(body: unknown, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedBatch {
   if (!isObject(body)) throw new InvalidPayloadError('the request body is not a JSON object');
   const top = arrayField(body, ['resourceSpans', 'batches']);
   if (!top) throw new InvalidPayloadError('the request has no resourceSpans array');
@@ -208,14 +245,17 @@ export function decodeOtlpJson(body: unknown): DecodedBatch {
 
   const batch: ResourceSpans[] = [];
   const rejected: SpanProblem[] = [];
+  const counts = noLimitCounts();
   let spanCount = 0;
+  let seen = 0;
   resourceList.forEach((rawRs, i) => {
     const rsAt = `${topKey}[${i}]`;
     if (!isObject(rawRs)) {
       rejected.push({ at: rsAt, message: 'resource spans entry is not an object' });
       return;
     }
-    const resource = otlpAttributes(isObject(rawRs.resource) ? rawRs.resource.attributes : undefined);
+    const resource = otlpAttributes(isObject(rawRs.resource) ? rawRs.resource.attributes : undefined, 0, limits.maxDepth);
+    const badResource = illFormedAttribute(resource);
     const scopeSpans: ScopeSpans[] = [];
     const scopes = arrayField(rawRs, ['scopeSpans', 'instrumentationLibrarySpans']);
     if (scopes) {
@@ -226,16 +266,25 @@ export function decodeOtlpJson(body: unknown): DecodedBatch {
           return;
         }
         const spans: Span[] = [];
+        const scope = decodeScope(rawSs.scope ?? rawSs.instrumentationLibrary);
+        const badScope = isWellFormed(scope.name) && isWellFormed(scope.version) ? undefined : 'scope name or version';
         asArray(rawSs.spans).forEach((rawSpan, k) => {
-          const span = decodeSpan(rawSpan);
-          if (typeof span === 'string') rejected.push({ at: `${rsAt}.${scopesKey}[${j}].spans[${k}]`, message: span });
-          else spans.push(span);
+          if (++seen > limits.maxSpans) throw tooManySpans(limits.maxSpans);
+          const span = decodeSpan(rawSpan, limits, counts);
+          const at = `${rsAt}.${scopesKey}[${j}].spans[${k}]`;
+          if (typeof span === 'string') rejected.push({ at, message: span });
+          else if (badResource || badScope) {
+            const where = badResource ? `resource ${badResource}` : badScope;
+            rejected.push({ at, message: `${where} is not valid Unicode (unpaired surrogate)` });
+          } else spans.push(span);
         });
         spanCount += spans.length;
-        scopeSpans.push({ scope: decodeScope(rawSs.scope ?? rawSs.instrumentationLibrary), spans });
+        scope.name = limitString(scope.name, limits, counts);
+        scope.version = limitString(scope.version, limits, counts);
+        scopeSpans.push({ scope, spans });
       });
     }
-    batch.push({ resource, scopeSpans });
+    batch.push({ resource: limitAttributes(resource, limits, counts), scopeSpans });
   });
-  return { batch, spanCount, rejected };
+  return { batch, spanCount, rejected, limited: counts };
 }

@@ -4,16 +4,43 @@
  * dropped counts are skipped), and a bad span is rejected on its own instead of failing the request.
  *
  * Field numbers are those of opentelemetry-proto (trace/v1, common/v1, resource/v1, collector/trace/v1).
+ *
+ * Strings must be valid UTF-8 (proto3 says so): a span whose name, attributes, resource or scope
+ * carry anything else is rejected with the field named, rather than stored with replacement characters.
  */
+import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs/minimal.js';
 import type { AttrValue, Attributes, DecodedBatch, ResourceSpans, Scope, ScopeSpans, Span, SpanLink } from '../span.js';
-import { InvalidPayloadError } from './errors.js';
-import { checkSpanIds, MAX_ATTRIBUTE_DEPTH, TOO_DEEP } from './validate.js';
+import { InvalidPayloadError, tooManySpans } from './errors.js';
+import {
+  checkSpan,
+  DEFAULT_DECODE_LIMITS,
+  limitAttributes,
+  limitSpan,
+  limitString,
+  noLimitCounts,
+  TOO_DEEP,
+  type DecodeLimits,
+} from './validate.js';
 
 const { Reader } = protobuf;
 type Reader = protobuf.Reader;
 
 const WIRE_LEN = 2;
+
+/** Per-request decoding state: the limits, and the first string found not to be UTF-8 since the last reset. */
+interface State {
+  limits: DecodeLimits;
+  badUtf8?: string;
+  unknownEnums: number;
+}
+
+function str(r: Reader, s: State, what: string): string {
+  const bytes = r.bytes();
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!isUtf8(buf)) s.badUtf8 ??= what;
+  return buf.toString('utf8');
+}
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
@@ -31,13 +58,13 @@ function int64ToNumber(r: Reader): number {
   return typeof v === 'number' ? v : v.toNumber();
 }
 
-function readAnyValue(r: Reader, end: number, depth: number): AttrValue {
+function readAnyValue(r: Reader, end: number, depth: number, s: State, key: string): AttrValue {
   let value: AttrValue = null;
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        value = r.string();
+        value = str(r, s, `attribute "${key}"`);
         break;
       case 2:
         value = r.bool();
@@ -50,12 +77,12 @@ function readAnyValue(r: Reader, end: number, depth: number): AttrValue {
         break;
       case 5: {
         const len = r.uint32();
-        value = depth >= MAX_ATTRIBUTE_DEPTH ? skipTo(r, r.pos + len) : readArray(r, r.pos + len, depth + 1);
+        value = depth >= s.limits.maxDepth ? skipTo(r, r.pos + len) : readArray(r, r.pos + len, depth + 1, s, key);
         break;
       }
       case 6: {
         const len = r.uint32();
-        value = depth >= MAX_ATTRIBUTE_DEPTH ? skipTo(r, r.pos + len) : readKvList(r, r.pos + len, depth + 1);
+        value = depth >= s.limits.maxDepth ? skipTo(r, r.pos + len) : readKvList(r, r.pos + len, depth + 1, s);
         break;
       }
       case 7:
@@ -73,73 +100,74 @@ function skipTo(r: Reader, end: number): string {
   return TOO_DEEP;
 }
 
-function readArray(r: Reader, end: number, depth: number): AttrValue[] {
+function readArray(r: Reader, end: number, depth: number, s: State, key: string): AttrValue[] {
   const values: AttrValue[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag >>> 3 === 1 && (tag & 7) === WIRE_LEN) {
       const len = r.uint32();
-      values.push(readAnyValue(r, r.pos + len, depth));
+      values.push(readAnyValue(r, r.pos + len, depth, s, key));
     } else r.skipType(tag & 7);
   }
   return values;
 }
 
-function readKvList(r: Reader, end: number, depth: number): { [key: string]: AttrValue } {
+function readKvList(r: Reader, end: number, depth: number, s: State): { [key: string]: AttrValue } {
   const out: { [key: string]: AttrValue } = {};
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag >>> 3 === 1 && (tag & 7) === WIRE_LEN) {
       const len = r.uint32();
-      readKeyValue(r, r.pos + len, out, depth);
+      readKeyValue(r, r.pos + len, out, depth, s);
     } else r.skipType(tag & 7);
   }
   return out;
 }
 
-function readKeyValue(r: Reader, end: number, into: Attributes, depth: number): void {
+function readKeyValue(r: Reader, end: number, into: Attributes, depth: number, s: State): void {
   let key = '';
   let value: AttrValue = null;
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        key = r.string();
+        key = str(r, s, 'an attribute key');
         break;
       case 2: {
         const len = r.uint32();
-        value = readAnyValue(r, r.pos + len, depth);
+        value = readAnyValue(r, r.pos + len, depth, s, key.slice(0, 64));
         break;
       }
       default:
         r.skipType(tag & 7);
     }
   }
-  into[key] = value;
+  // defineProperty, not assignment: a key such as "__proto__" must stay an ordinary attribute.
+  Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function readResource(r: Reader, end: number): Attributes {
+function readResource(r: Reader, end: number, s: State): Attributes {
   const attributes: Attributes = {};
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag >>> 3 === 1 && (tag & 7) === WIRE_LEN) {
       const len = r.uint32();
-      readKeyValue(r, r.pos + len, attributes, 0);
+      readKeyValue(r, r.pos + len, attributes, 0, s);
     } else r.skipType(tag & 7);
   }
   return attributes;
 }
 
-function readScope(r: Reader, end: number): Scope {
+function readScope(r: Reader, end: number, s: State): Scope {
   const scope: Scope = { name: '', version: '' };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        scope.name = r.string();
+        scope.name = str(r, s, 'scope name');
         break;
       case 2:
-        scope.version = r.string();
+        scope.version = str(r, s, 'scope version');
         break;
       default:
         r.skipType(tag & 7);
@@ -166,17 +194,19 @@ function readLink(r: Reader, end: number): SpanLink {
   return link;
 }
 
-function readStatus(r: Reader, end: number): 0 | 1 | 2 {
+function readStatus(r: Reader, end: number): number {
   let code = 0;
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag >>> 3 === 3) code = r.int32();
     else r.skipType(tag & 7);
   }
-  return code === 1 || code === 2 ? code : 0;
+  return code;
 }
 
-function readSpan(r: Reader, end: number): Span {
+function readSpan(r: Reader, end: number, s: State): Span {
+  let kind = 0;
+  let status = 0;
   const span: Span = {
     traceId: '',
     spanId: '',
@@ -202,14 +232,11 @@ function readSpan(r: Reader, end: number): Span {
         span.parentSpanId = hex(r.bytes());
         break;
       case 5:
-        span.name = r.string();
+        span.name = str(r, s, 'name');
         break;
-      case 6: {
-        const kind = r.int32();
-        // Unknown future kinds are read as UNSPECIFIED rather than refused.
-        span.kind = (kind >= 0 && kind <= 5 ? kind : 0) as Span['kind'];
+      case 6:
+        kind = r.int32();
         break;
-      }
       case 7:
         span.startMs = nanosToMs(r);
         break;
@@ -218,7 +245,7 @@ function readSpan(r: Reader, end: number): Span {
         break;
       case 9: {
         const len = r.uint32();
-        readKeyValue(r, r.pos + len, span.attributes, 0);
+        readKeyValue(r, r.pos + len, span.attributes, 0, s);
         break;
       }
       case 13: {
@@ -228,22 +255,30 @@ function readSpan(r: Reader, end: number): Span {
       }
       case 15: {
         const len = r.uint32();
-        span.status = readStatus(r, r.pos + len);
+        status = readStatus(r, r.pos + len);
         break;
       }
       default:
         r.skipType(tag & 7);
     }
   }
+  const knownKind = kind >= 0 && kind <= 5;
+  const knownStatus = status >= 0 && status <= 2;
+  if (!knownKind || !knownStatus) s.unknownEnums++;
+  span.kind = (knownKind ? kind : 0) as Span['kind'];
+  span.status = (knownStatus ? status : 0) as Span['status'];
   return span;
 }
 
 /** Decodes a protobuf ExportTraceServiceRequest; throws InvalidPayloadError when it is not one. */
-export function decodeOtlpProtobuf(body: Uint8Array): DecodedBatch {
+export function decodeOtlpProtobuf(body: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedBatch {
   const r = Reader.create(body);
   const batch: ResourceSpans[] = [];
   const rejected: DecodedBatch['rejected'] = [];
+  const counts = noLimitCounts();
+  const state: State = { limits, unknownEnums: 0 };
   let spanCount = 0;
+  let seen = 0;
   try {
     while (r.pos < r.len) {
       const tag = r.uint32();
@@ -254,44 +289,78 @@ export function decodeOtlpProtobuf(body: Uint8Array): DecodedBatch {
       const rsEnd = r.uint32() + r.pos;
       const rs: ResourceSpans = { resource: {}, scopeSpans: [] };
       const ri = batch.length;
+      const located: Located[] = [];
+      let badResource: string | undefined;
       while (r.pos < rsEnd) {
         const t = r.uint32();
         const field = t >>> 3;
         if ((field === 1 || field === 2) && (t & 7) === WIRE_LEN) {
           const end = r.uint32() + r.pos;
-          if (field === 1) rs.resource = readResource(r, end);
-          else rs.scopeSpans.push(readScopeSpans(r, end, `resourceSpans[${ri}].scopeSpans[${rs.scopeSpans.length}]`));
+          if (field === 1) {
+            state.badUtf8 = undefined;
+            rs.resource = readResource(r, end, state);
+            badResource = state.badUtf8;
+          } else {
+            const at = `resourceSpans[${ri}].scopeSpans[${rs.scopeSpans.length}]`;
+            rs.scopeSpans.push(readScopeSpans(r, end, at, located));
+          }
         } else r.skipType(t & 7);
       }
+      // The resource may come after its spans on the wire, so its verdict is applied once all is read.
+      if (badResource) {
+        for (const l of located) rejected.push({ at: l.at, message: `resource ${badResource} is not valid UTF-8` });
+        for (const ss of rs.scopeSpans) ss.spans = [];
+      } else spanCount += located.length;
+      rs.resource = limitAttributes(rs.resource, limits, counts);
       batch.push(rs);
     }
   } catch (error) {
+    if (error instanceof InvalidPayloadError) throw error;
     throw new InvalidPayloadError(`not an OTLP ExportTraceServiceRequest: ${(error as Error).message}`);
   }
 
-  function readScopeSpans(r: Reader, end: number, at: string): ScopeSpans {
+  /** Reads one ScopeSpans; its accepted spans are also listed in `located`, for the resource's verdict. */
+  function readScopeSpans(r: Reader, end: number, at: string, located: Located[]): ScopeSpans {
     const ss: ScopeSpans = { scope: { name: '', version: '' }, spans: [] };
+    const mine: Located[] = [];
+    let badScope: string | undefined;
     let index = 0;
     while (r.pos < end) {
       const tag = r.uint32();
       const field = tag >>> 3;
       if ((field === 1 || field === 2) && (tag & 7) === WIRE_LEN) {
         const len = r.uint32();
-        if (field === 1) ss.scope = readScope(r, r.pos + len);
-        else {
-          const span = readSpan(r, r.pos + len);
-          const problem = checkSpanIds(span);
-          if (problem) rejected.push({ at: `${at}.spans[${index}]`, message: problem });
+        state.badUtf8 = undefined;
+        if (field === 1) {
+          ss.scope = readScope(r, r.pos + len, state);
+          badScope = state.badUtf8;
+        } else {
+          if (++seen > limits.maxSpans) throw tooManySpans(limits.maxSpans);
+          const spanAt = `${at}.spans[${index++}]`;
+          const span = readSpan(r, r.pos + len, state);
+          const problem = state.badUtf8 ? `${state.badUtf8} is not valid UTF-8` : checkSpan(span, limits);
+          if (problem !== undefined) rejected.push({ at: spanAt, message: problem });
           else {
+            limitSpan(span, limits, counts);
             ss.spans.push(span);
-            spanCount++;
+            mine.push({ at: spanAt });
           }
-          index++;
         }
       } else r.skipType(tag & 7);
     }
+    if (badScope) {
+      for (const l of mine) rejected.push({ at: l.at, message: `${badScope} is not valid UTF-8` });
+      ss.spans = [];
+    } else located.push(...mine);
+    ss.scope.name = limitString(ss.scope.name, limits, counts);
+    ss.scope.version = limitString(ss.scope.version, limits, counts);
     return ss;
   }
 
-  return { batch, spanCount, rejected };
+  counts.unknownEnums = state.unknownEnums;
+  return { batch, spanCount, rejected, limited: counts };
+}
+
+interface Located {
+  at: string;
 }
