@@ -3,6 +3,7 @@
  * The README's configuration table mirrors this file. `loadConfig` reports every problem at once.
  */
 import { z } from 'zod';
+import { parseTokens, type AuthSettings } from './auth.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -35,6 +36,28 @@ const list = z.string().transform((s) =>
 );
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export type TagAction = 'keep' | 'drop' | 'hash';
+export interface TagRule {
+  /** an attribute key, `*` matching any run of characters as in TOPOGRAPH_TAG_KEYS */
+  key: string;
+  action: TagAction;
+}
+
+const tagRules = z.string().transform((text, ctx) => {
+  const rules: TagRule[] = [];
+  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const at = entry.lastIndexOf(':');
+    const key = entry.slice(0, at).trim();
+    const action = entry.slice(at + 1).trim();
+    if (at <= 0 || !key || !['keep', 'drop', 'hash'].includes(action)) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not key:keep, key:drop or key:hash` });
+      continue;
+    }
+    rules.push({ key, action: action as TagAction });
+  }
+  return rules;
+});
 
 export const DEFAULT_TAG_KEYS = [
   '*.version',
@@ -71,6 +94,9 @@ const schema = z.object({
   TOPOGRAPH_PAIRING_TTL: duration.default(10_000),
   TOPOGRAPH_PAIRING_MAX_ENTRIES: positiveInt.default(200_000),
   TOPOGRAPH_MAX_BODY_BYTES: positiveInt.default(16 * 1024 * 1024),
+  TOPOGRAPH_SPOOL_DIR: z.string().default('.spool'),
+  TOPOGRAPH_SPOOL_MAX_BYTES: positiveInt.default(1024 * 1024 * 1024),
+  TOPOGRAPH_SHUTDOWN_TIMEOUT: duration.default(10_000),
 
   TOPOGRAPH_TAG_KEYS: list.default(DEFAULT_TAG_KEYS),
   TOPOGRAPH_TAG_MAX_VALUES: positiveInt.default(1000),
@@ -88,6 +114,31 @@ const schema = z.object({
     .string()
     .refine((t) => t.includes('{traceId}'), 'must contain {traceId}, e.g. https://jaeger.example/trace/{traceId}')
     .optional(),
+
+  // Hostile input (docs/security.md): limits on what one OTLP request may hold.
+  TOPOGRAPH_MAX_DECOMPRESSED_BYTES: positiveInt.default(64 * 1024 * 1024),
+  TOPOGRAPH_MAX_DECOMPRESSION_RATIO: positiveInt.default(100),
+  TOPOGRAPH_MAX_SPANS_PER_REQUEST: positiveInt.default(50_000),
+  TOPOGRAPH_MAX_ATTRIBUTES_PER_SPAN: positiveInt.default(128),
+  TOPOGRAPH_MAX_ATTRIBUTE_VALUE_LENGTH: positiveInt.default(4096),
+  TOPOGRAPH_MAX_ATTRIBUTE_DEPTH: positiveInt.max(32).default(8),
+  TOPOGRAPH_MAX_SPAN_DURATION: duration.default(7 * 86_400_000),
+  TOPOGRAPH_TAG_RULES: tagRules.default([]),
+  TOPOGRAPH_TAG_HASH_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+
+  // GraphQL limits; depth, breadth and cost are the Pothos complexity plugin's.
+  TOPOGRAPH_MAX_QUERY_DEPTH: positiveInt.default(15),
+  TOPOGRAPH_MAX_QUERY_COMPLEXITY: positiveInt.default(5000),
+  TOPOGRAPH_MAX_QUERY_BREADTH: positiveInt.default(200),
+  TOPOGRAPH_MAX_ALIASES: positiveInt.default(30),
+  TOPOGRAPH_MAX_DIRECTIVES: positiveInt.default(20),
+  TOPOGRAPH_MAX_QUERY_TOKENS: positiveInt.default(5000),
+  TOPOGRAPH_INTROSPECTION: bool.default(true),
+  TOPOGRAPH_CORS_ORIGINS: list.default([]),
+
+  // Access: unset means on when tokens are configured, off on a loopback host, refused otherwise.
+  TOPOGRAPH_AUTH: z.enum(['on', 'off']).optional(),
+  TOPOGRAPH_TOKENS: z.string().optional(),
 });
 
 export type RawConfig = z.output<typeof schema>;
@@ -105,6 +156,11 @@ export interface Config {
     pairingTtlMs: number;
     pairingMaxEntries: number;
     maxBodyBytes: number;
+    /** where accepted requests are kept until their facts are written (ingest/spool) */
+    spoolDir: string;
+    spoolMaxBytes: number;
+    /** how long SIGTERM waits for the spool to drain into Neo4j */
+    shutdownTimeoutMs: number;
     tagKeys: string[];
     tagMaxValues: number;
     versionKeys: string[];
@@ -114,6 +170,46 @@ export interface Config {
   retentionMs: number;
   retentionIntervalMs: number;
   api: { queryTimeoutMs: number; maxDepth: number; graphiql: boolean; traceUrlTemplate?: string };
+  limits: {
+    maxDecompressedBytes: number;
+    maxDecompressionRatio: number;
+    decode: {
+      maxSpans: number;
+      maxAttributes: number;
+      maxValueLength: number;
+      maxDepth: number;
+      maxDurationMs: number;
+    };
+    tagRules: TagRule[];
+    tagHashSecret?: string;
+    graphql: {
+      maxQueryDepth: number;
+      maxComplexity: number;
+      maxBreadth: number;
+      maxAliases: number;
+      maxDirectives: number;
+      maxTokens: number;
+      introspection: boolean;
+      corsOrigins: string[];
+    };
+  };
+  auth: AuthSettings;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
+
+/** Whether auth is on, and the problems with the settings that decide it. */
+function authSettings(c: RawConfig, problems: string[]): AuthSettings {
+  const parsed = parseTokens(c.TOPOGRAPH_TOKENS ?? '');
+  problems.push(...parsed.problems.map((p) => `TOPOGRAPH_TOKENS: ${p}`));
+  const has = parsed.tokens.length > 0;
+  if (c.TOPOGRAPH_AUTH === 'on' && !has) problems.push('TOPOGRAPH_AUTH: "on" needs TOPOGRAPH_TOKENS');
+  if (c.TOPOGRAPH_AUTH === undefined && !has && !LOOPBACK.test(c.TOPOGRAPH_HOST)) {
+    problems.push(
+      `TOPOGRAPH_AUTH: TOPOGRAPH_HOST=${c.TOPOGRAPH_HOST} is reachable from other machines; set TOPOGRAPH_TOKENS, or TOPOGRAPH_AUTH=off to run open on purpose`,
+    );
+  }
+  return { enabled: c.TOPOGRAPH_AUTH === 'on' || (c.TOPOGRAPH_AUTH === undefined && has), tokens: parsed.tokens };
 }
 
 export class ConfigError extends Error {
@@ -131,6 +227,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const c = parsed.data;
+  const problems: string[] = [];
+  const auth = authSettings(c, problems);
+  if (c.TOPOGRAPH_TAG_RULES.some((r) => r.action === 'hash') && !c.TOPOGRAPH_TAG_HASH_SECRET) {
+    problems.push('TOPOGRAPH_TAG_HASH_SECRET: required when TOPOGRAPH_TAG_RULES hashes a key');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     neo4j: { uri: c.NEO4J_URI, user: c.NEO4J_USER, password: c.NEO4J_PASSWORD, database: c.NEO4J_DATABASE },
     host: c.TOPOGRAPH_HOST,
@@ -144,6 +246,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pairingTtlMs: c.TOPOGRAPH_PAIRING_TTL,
       pairingMaxEntries: c.TOPOGRAPH_PAIRING_MAX_ENTRIES,
       maxBodyBytes: c.TOPOGRAPH_MAX_BODY_BYTES,
+      spoolDir: c.TOPOGRAPH_SPOOL_DIR,
+      spoolMaxBytes: c.TOPOGRAPH_SPOOL_MAX_BYTES,
+      shutdownTimeoutMs: c.TOPOGRAPH_SHUTDOWN_TIMEOUT,
       tagKeys: c.TOPOGRAPH_TAG_KEYS,
       tagMaxValues: c.TOPOGRAPH_TAG_MAX_VALUES,
       versionKeys: c.TOPOGRAPH_VERSION_KEYS,
@@ -158,5 +263,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       graphiql: c.TOPOGRAPH_GRAPHIQL,
       traceUrlTemplate: c.TOPOGRAPH_TRACE_URL_TEMPLATE,
     },
+    limits: {
+      maxDecompressedBytes: c.TOPOGRAPH_MAX_DECOMPRESSED_BYTES,
+      maxDecompressionRatio: c.TOPOGRAPH_MAX_DECOMPRESSION_RATIO,
+      decode: {
+        maxSpans: c.TOPOGRAPH_MAX_SPANS_PER_REQUEST,
+        maxAttributes: c.TOPOGRAPH_MAX_ATTRIBUTES_PER_SPAN,
+        maxValueLength: c.TOPOGRAPH_MAX_ATTRIBUTE_VALUE_LENGTH,
+        maxDepth: c.TOPOGRAPH_MAX_ATTRIBUTE_DEPTH,
+        maxDurationMs: c.TOPOGRAPH_MAX_SPAN_DURATION,
+      },
+      tagRules: c.TOPOGRAPH_TAG_RULES,
+      tagHashSecret: c.TOPOGRAPH_TAG_HASH_SECRET,
+      graphql: {
+        maxQueryDepth: c.TOPOGRAPH_MAX_QUERY_DEPTH,
+        maxComplexity: c.TOPOGRAPH_MAX_QUERY_COMPLEXITY,
+        maxBreadth: c.TOPOGRAPH_MAX_QUERY_BREADTH,
+        maxAliases: c.TOPOGRAPH_MAX_ALIASES,
+        maxDirectives: c.TOPOGRAPH_MAX_DIRECTIVES,
+        maxTokens: c.TOPOGRAPH_MAX_QUERY_TOKENS,
+        introspection: c.TOPOGRAPH_INTROSPECTION,
+        corsOrigins: c.TOPOGRAPH_CORS_ORIGINS,
+      },
+    },
+    auth,
   };
 }
