@@ -1,0 +1,147 @@
+/**
+ * Running trace files and built spans through the real pipeline into the real Neo4j, isolated by a
+ * `deployment.environment.name` of the test's own, and reading back what one environment holds.
+ */
+import { loadConfig } from '../../src/config.js';
+import type { Graph } from '../../src/neo4j/connection.js';
+import { importFiles, type ImportFile, type ImportResult } from '../../ingest/import.js';
+import { pipelineOptions } from '../../ingest/worker.js';
+import { createNeo4jLinkSink, createNeo4jSink } from '../../ingest/writer.js';
+import type { DecodedBatch } from '../../ingest/span.js';
+import { CORPUS } from '../unit/trace-edges.js';
+
+export const corpusPath = (path: string) => new URL(path, CORPUS).pathname;
+
+/** Imports files (corpus paths relative to the corpus folder, or ImportFiles) into `environment`. */
+export async function importInto(
+  graph: Graph,
+  environment: string,
+  files: (string | ImportFile)[],
+  opts: { rebaseTime?: boolean; now?: () => number } = {},
+): Promise<ImportResult> {
+  const config = loadConfig({});
+  return importFiles({
+    files: files.map((f) => (typeof f === 'string' ? corpusPath(f) : f)),
+    sink: createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
+    links: createNeo4jLinkSink(graph),
+    options: pipelineOptions(config),
+    environment,
+    rebaseTime: opts.rebaseTime ?? true,
+    now: opts.now,
+  });
+}
+
+/** Built batches, through the same import path as a file (one pipeline, drained at the end). */
+export function batchesInto(graph: Graph, environment: string, batches: DecodedBatch[], now?: () => number) {
+  const files: ImportFile[] = batches.map((b, i) => ({
+    name: `batch-${i}.json`,
+    read: async () => JSON.stringify(toOtlpJson(b)),
+  }));
+  return importInto(graph, environment, files, { rebaseTime: false, now });
+}
+
+/** The internal model as OTLP JSON (hex ids, integer enums, string nanos), so built spans go through decoding too. */
+function toOtlpJson(b: DecodedBatch) {
+  const attrs = (a: Record<string, unknown>) =>
+    Object.entries(a).map(([key, v]) => ({
+      key,
+      value:
+        typeof v === 'string'
+          ? { stringValue: v }
+          : typeof v === 'boolean'
+            ? { boolValue: v }
+            : Number.isInteger(v)
+              ? { intValue: String(v) }
+              : { doubleValue: v },
+    }));
+  const nanos = (ms: number) => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
+  return {
+    resourceSpans: b.batch.map((rs) => ({
+      resource: { attributes: attrs(rs.resource) },
+      scopeSpans: rs.scopeSpans.map((ss) => ({
+        scope: ss.scope,
+        spans: ss.spans.map((s) => ({
+          traceId: s.traceId,
+          spanId: s.spanId,
+          parentSpanId: s.parentSpanId,
+          name: s.name,
+          kind: s.kind,
+          startTimeUnixNano: nanos(s.startMs),
+          endTimeUnixNano: nanos(s.endMs),
+          status: { code: s.status },
+          attributes: attrs(s.attributes),
+          links: s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
+        })),
+      })),
+    })),
+  };
+}
+
+export interface EdgeRecord {
+  from: string;
+  fromKind: string;
+  to: string;
+  toKind: string;
+  calls: number;
+  errors: number;
+  protocols: string[];
+}
+
+const EDGES_IN_ENVIRONMENT = `
+MATCH (a:Component {environment: $env})-[r:DEPENDS_ON]->(b:Component)
+RETURN a.name AS from, a.kind AS fromKind, b.name AS to, b.kind AS toKind, r.calls AS calls, r.errors AS errors, r.protocols AS protocols
+ORDER BY from, to`;
+
+export async function edgesIn(graph: Graph, env: string): Promise<EdgeRecord[]> {
+  return graph.read('test', async (tx) => (await tx.run(EDGES_IN_ENVIRONMENT, { env })).records.map((r) => r.toObject() as EdgeRecord));
+}
+
+/** `from -> to` for every edge of the environment, sorted. */
+export const edgeNames = (edges: EdgeRecord[]) => edges.map((e) => `${e.from} -> ${e.to}`).sort();
+
+export interface ComponentRecord {
+  name: string;
+  kind: string;
+  system: string | null;
+  namespace: string | null;
+  address: string | null;
+}
+
+const COMPONENTS_IN_ENVIRONMENT = `
+MATCH (c:Component {environment: $env})
+RETURN c.name AS name, c.kind AS kind, c.system AS system, c.namespace AS namespace, c.address AS address
+ORDER BY kind, name`;
+
+export async function componentsIn(graph: Graph, env: string): Promise<ComponentRecord[]> {
+  return graph.read('test', async (tx) => (await tx.run(COMPONENTS_IN_ENVIRONMENT, { env })).records.map((r) => r.toObject() as ComponentRecord));
+}
+
+export interface OperationRecord {
+  component: string;
+  name: string;
+  kind: string;
+  calls: number;
+  errors: number;
+  entryCalls: number;
+}
+
+const OPERATIONS_IN_ENVIRONMENT = `
+MATCH (c:Component {environment: $env})-[:HAS_OPERATION]->(o:Operation)
+RETURN c.name AS component, o.name AS name, o.kind AS kind, o.calls AS calls, o.errors AS errors, o.entryCalls AS entryCalls
+ORDER BY component, name`;
+
+export async function operationsIn(graph: Graph, env: string): Promise<OperationRecord[]> {
+  return graph.read('test', async (tx) => (await tx.run(OPERATIONS_IN_ENVIRONMENT, { env })).records.map((r) => r.toObject() as OperationRecord));
+}
+
+const CALLS_IN_ENVIRONMENT = `
+MATCH (a:Component {environment: $env})-[:HAS_OPERATION]->(o1:Operation)-[r:CALLS]->(o2:Operation)<-[:HAS_OPERATION]-(b:Component)
+RETURN a.name + ':' + o1.name + ' -> ' + b.name + ':' + o2.name AS hop, r.calls AS calls
+ORDER BY hop`;
+
+/** `service:operation -> component:operation` → calls. */
+export async function callsIn(graph: Graph, env: string): Promise<Record<string, number>> {
+  return graph.read('test', async (tx) =>
+    Object.fromEntries((await tx.run(CALLS_IN_ENVIRONMENT, { env })).records.map((r) => [r.get('hop'), r.get('calls')])),
+  );
+}
