@@ -1,0 +1,198 @@
+/**
+ * Ingest throughput, side by side: the same prepared OTLP/protobuf traffic sent to the real worker
+ * writing to Neo4j and to the same worker with the discarding sink. While the Neo4j run goes on, probe
+ * calls between fresh services measure how long an acknowledged span takes to show through GraphQL.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Neo4jTarget } from '../../src/neo4j/connection.js';
+import { forkTs, type BenchChild } from './children.js';
+import type { SendResult, SenderSetup } from './sender.js';
+import { percentile } from './stats.js';
+import { encodeRequest, type Topology, type WorkloadShape } from './workload.js';
+
+export interface IngestRun {
+  sink: 'neo4j' | 'noop';
+  spansPerS: number;
+  send: SendResult;
+  drainMs: number;
+  maxRssMb: number;
+  flushes: number;
+  flushMaxMs: number;
+  flushMeanMs: number;
+  rowsPerFlush: number;
+}
+
+export interface IngestResult {
+  runs: IngestRun[];
+  pool: { requests: number; spans: number; bytes: number };
+  shape: WorkloadShape & { operations: number };
+  freshnessMs: number[];
+  concurrency: number;
+  durationMs: number;
+}
+
+interface DrainReply {
+  drainMs: number;
+  maxRssMb: number;
+  flushes: number;
+  flushMaxMs: number;
+  flushMeanMs: number;
+  rowsPerFlush: number;
+}
+
+/** The part of a GraphQL response the benchmarks read. */
+export interface GraphqlResponse {
+  data?: { service?: { dependencies?: { component: { name: string } }[] } | null } & Record<string, unknown>;
+  errors?: unknown[];
+}
+
+export type GraphqlFetch = (query: string, variables: Record<string, unknown>) => Promise<GraphqlResponse>;
+
+export async function ingestBench(opts: {
+  target: Neo4jTarget;
+  runId: string;
+  environment: string;
+  quick: boolean;
+  graphql: GraphqlFetch;
+  operations: (shape: WorkloadShape) => number;
+}): Promise<IngestResult> {
+  const shape: WorkloadShape = {
+    runId: opts.runId,
+    environment: opts.environment,
+    seed: 7,
+    services: 300,
+    routesPerService: 10,
+    databases: 40,
+    externals: 30,
+    errorRate: 0.05,
+  };
+  const setup: SenderSetup = { shape, poolSpans: opts.quick ? 120_000 : 300_000, spansPerRequest: 500 };
+  const durationMs = opts.quick ? 8_000 : 20_000;
+  const warmupMs = opts.quick ? 1_500 : 3_000;
+  const concurrency = 8;
+  const sender = forkTs('sender.ts', []);
+  const runs: IngestRun[] = [];
+  let freshnessMs: number[] = [];
+  try {
+    const pool = await sender.ask<{ requests: number; spans: number; bytes: number }>({ cmd: 'prepare', setup });
+    for (const sink of ['noop', 'neo4j'] as const) {
+      const worker = forkTs('worker-process.ts', [sink], {
+        NEO4J_URI: opts.target.uri,
+        NEO4J_USER: opts.target.user,
+        NEO4J_PASSWORD: opts.target.password,
+        NEO4J_DATABASE: opts.target.database,
+        TOPOGRAPH_LOG_LEVEL: 'warn',
+      });
+      try {
+        const { port } = await worker.next<{ port: number }>();
+        const url = `http://127.0.0.1:${port}/v1/traces`;
+        await sender.ask({ cmd: 'send', url, concurrency, durationMs: warmupMs });
+        const probing = sink === 'neo4j' ? probeFreshness(url, shape, opts.graphql, durationMs) : undefined;
+        const { result: send } = await sender.ask<{ result: SendResult }>({
+          cmd: 'send',
+          url,
+          concurrency,
+          durationMs,
+        });
+        if (probing) freshnessMs = await probing;
+        const drain = await worker.ask<DrainReply>({ cmd: 'drain' });
+        runs.push({ sink, ...drain, send, spansPerS: send.spans / ((send.elapsedMs + drain.drainMs) / 1000) });
+      } finally {
+        worker.kill();
+      }
+    }
+    return {
+      runs,
+      pool,
+      shape: { ...shape, operations: opts.operations(shape) },
+      freshnessMs,
+      concurrency,
+      durationMs,
+    };
+  } finally {
+    sender.kill();
+  }
+}
+
+/** A call between two services that never existed before, every few hundred ms; each is timed from its HTTP 200 to its edge in GraphQL. */
+async function probeFreshness(
+  url: string,
+  shape: WorkloadShape,
+  graphql: GraphqlFetch,
+  durationMs: number,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  const probes: Promise<void>[] = [];
+  const start = performance.now();
+  const QUERY = `query ($name: String!, $env: String!) {
+    service(name: $name, environment: $env) { dependencies(depth: 1) { component { name } } }
+  }`;
+  for (let i = 0; performance.now() - start < durationMs - 2500; i++) {
+    const names = [`probe${i}a-${shape.runId}`, `probe${i}b-${shape.runId}`];
+    const topology: Topology = { shape, serviceNames: names, routes: [], operationCount: 0 };
+    const traceId = randomBytes(16);
+    const clientId = randomBytes(8);
+    const nowNs = Date.now() * 1e6;
+    const { body } = encodeRequest(topology, [
+      {
+        service: 0,
+        traceId,
+        spanId: clientId,
+        name: 'GET',
+        kind: 3,
+        startNs: nowNs - 5e6,
+        endNs: nowNs,
+        error: false,
+        attributes: [
+          ['http.request.method', 'GET'],
+          ['server.address', names[1]!],
+        ],
+      },
+      {
+        service: 1,
+        traceId,
+        spanId: randomBytes(8),
+        parentSpanId: clientId,
+        name: 'GET /probe',
+        kind: 2,
+        startNs: nowNs - 4e6,
+        endNs: nowNs - 1e6,
+        error: false,
+        attributes: [
+          ['http.request.method', 'GET'],
+          ['http.route', `/probe/${shape.runId}`],
+        ],
+      },
+    ]);
+    probes.push(
+      (async () => {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf' },
+          body: Buffer.from(body),
+        });
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`probe refused: ${res.status}`);
+        const acked = performance.now();
+        for (;;) {
+          const r = await graphql(QUERY, { name: names[0], env: shape.environment });
+          if (r.errors) throw new Error(`probe query failed: ${JSON.stringify(r.errors)}`);
+          if (r.data?.service?.dependencies?.some((d) => d.component.name === names[1])) break;
+          // A probe not visible within a minute is recorded as a minute: the figure stays honest and finite.
+          if (performance.now() - acked > 60_000) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        latencies.push(performance.now() - acked);
+      })(),
+    );
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await Promise.all(probes);
+  return latencies;
+}
+
+export function freshnessP99(result: IngestResult): number {
+  return percentile(result.freshnessMs, 99);
+}
+
+export type { BenchChild };

@@ -1,0 +1,178 @@
+/**
+ * `npm run bench [-- --quick]`: every benchmark of issue 7, each figure measured in this run beside
+ * its baseline, printed as tables and summed up in one closing `BENCH {json}` line.
+ *
+ * Uses the real Neo4j (NEO4J_URI, else the project's local server). Everything it writes lives under
+ * its own environment (`bench-<run id>`) and names carrying the run id, and is deleted at the end in
+ * bounded batches; nothing else in the database is touched.
+ */
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config.js';
+import { applySchema, createGraph, resolveNeo4j } from '../../src/neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { buildTopology } from './workload.js';
+import { ingestBench, type GraphqlFetch, type GraphqlResponse } from './ingest.js';
+import { compareQueries, pickRoots, queryCases } from './queries.js';
+import { deleteRun, loadScaledGraph, planScaledGraph } from './scaled-graph.js';
+import { percentile, round, table } from './stats.js';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const started = performance.now();
+
+const GOALS = {
+  ingest_spans_per_s: { goal: 50_000, better: 'higher' },
+  ingest_vs_noop_sink: { goal: 0.9, better: 'higher' },
+  freshness_p99_ms: { goal: 2000, better: 'lower' },
+  graphql_vs_cypher_p50: { goal: 1.2, better: 'lower' },
+  graphql_vs_cypher_p99: { goal: 1.5, better: 'lower' },
+  dependents_depth5_p99_ms: { goal: 50, better: 'lower' },
+  ingest_rss_mb: { goal: 512, better: 'lower' },
+} as const;
+
+const config = loadConfig();
+const target = await resolveNeo4j(config);
+const graph = createGraph(target);
+await applySchema(graph);
+const runId = randomBytes(4).toString('hex');
+const environment = `bench-${runId}`;
+const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, graphiql: false, ready: async () => true });
+const graphql: GraphqlFetch = async (query, variables) => {
+  const res = await api.fetch('http://bench/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as GraphqlResponse;
+};
+
+const figures: Record<string, number> = {};
+console.log(
+  `Topograph benchmarks${quick ? ' (--quick)' : ''}: run ${runId}, environment ${environment}, Neo4j ${target.uri}`,
+);
+try {
+  if (!only || only === 'ingest') {
+    const ingest = await ingestBench({
+      target,
+      runId,
+      environment,
+      quick,
+      graphql,
+      operations: (shape) => buildTopology(shape).operationCount,
+    });
+    const { shape, pool } = ingest;
+    console.log(
+      `\nIngest workload: ${shape.services} services, ~${shape.operations} operations, ${shape.databases} databases, ${shape.externals} external peers, ` +
+        `traces of 5-50 spans, ${shape.errorRate * 100}% errors; ${pool.requests} prepared OTLP/protobuf requests ` +
+        `(${pool.spans} spans, ${round(pool.bytes / 1e6, 1)} MB) sent by a separate process, ${ingest.concurrency} in flight, ${ingest.durationMs / 1000} s per sink`,
+    );
+    console.log(
+      table(
+        'Ingest (OTLP/HTTP protobuf → worker process → sink)',
+        [
+          'sink',
+          'spans/s',
+          'spans',
+          'requests',
+          'refused',
+          'final drain ms',
+          'flushes',
+          'mean flush ms',
+          'max flush ms',
+          'rows/flush',
+          'peak RSS MB',
+        ],
+        ingest.runs.map((r) => [
+          r.sink,
+          Math.round(r.spansPerS),
+          r.send.spans,
+          r.send.requests,
+          r.send.failures,
+          r.drainMs,
+          r.flushes,
+          r.flushMeanMs,
+          r.flushMaxMs,
+          Math.round(r.rowsPerFlush),
+          r.maxRssMb,
+        ]),
+      ),
+    );
+    const neo = ingest.runs.find((r) => r.sink === 'neo4j')!;
+    const noop = ingest.runs.find((r) => r.sink === 'noop')!;
+    const f = ingest.freshnessMs;
+    console.log(
+      table(
+        'Freshness (HTTP 200 → edge visible through GraphQL, during the Neo4j run)',
+        ['probes', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+        [[f.length, percentile(f, 50), percentile(f, 90), percentile(f, 99), Math.max(...f)]],
+      ),
+    );
+    figures.ingest_spans_per_s = Math.round(neo.spansPerS);
+    figures.ingest_vs_noop_sink = round(neo.spansPerS / noop.spansPerS, 3);
+    figures.freshness_p99_ms = round(percentile(f, 99), 1);
+    figures.ingest_rss_mb = round(neo.maxRssMb, 1);
+  }
+
+  if (!only || only === 'queries') {
+    const services = quick ? 2_500 : 10_000;
+    const opsPerService = 10;
+    const plan = planScaledGraph(runId, services, opsPerService);
+    const loadStart = performance.now();
+    await loadScaledGraph(graph, environment, plan, opsPerService);
+    const roots = pickRoots(plan, 5);
+    console.log(
+      `\nScaled graph${quick ? ' (--quick: SMALLER than the 10,000-service goal)' : ''}: ${plan.services.length} services, ${plan.operations} operations, ` +
+        `${plan.edges.length} DEPENDS_ON edges, ${plan.libraries.length} libraries, from ../shared/corpus/jaeger/jaeger-ui/large.json; ` +
+        `loaded in ${round((performance.now() - loadStart) / 1000, 1)} s. Dependents roots reach ${Math.min(...roots.reach)}-${Math.max(...roots.reach)} components ` +
+        `(median ${percentile(roots.reach, 50)}) within depth 5.`,
+    );
+    const concurrency = 4;
+    const stats = await compareQueries(queryCases(graph, graphql, environment, plan, roots), {
+      rounds: quick ? 2 : 6,
+      perRound: quick ? 20 : 40,
+      concurrency,
+    });
+    const rows = stats.map((s) => {
+      const g50 = percentile(s.graphql, 50);
+      const c50 = percentile(s.cypher, 50);
+      const g99 = percentile(s.graphql, 99);
+      const c99 = percentile(s.cypher, 99);
+      return { name: s.name, n: s.graphql.length, g50, c50, g99, c99, r50: g50 / c50, r99: g99 / c99 };
+    });
+    console.log(
+      table(
+        `GraphQL (createApi().fetch) vs direct Cypher (neo4j-driver), ${concurrency} in flight`,
+        ['query', 'n each', 'GraphQL p50', 'Cypher p50', 'ratio p50', 'GraphQL p99', 'Cypher p99', 'ratio p99'],
+        rows.map((r) => [r.name, r.n, r.g50, r.c50, r.r50, r.g99, r.c99, r.r99]),
+      ),
+    );
+    // The headline ratio is the worst query's: a goal met on average but not for one question is not met.
+    figures.graphql_vs_cypher_p50 = round(Math.max(...rows.map((r) => r.r50)), 3);
+    figures.graphql_vs_cypher_p99 = round(Math.max(...rows.map((r) => r.r99)), 3);
+    figures.dependents_depth5_p99_ms = round(rows[0]!.g99, 1);
+    figures.dependents_depth5_services = plan.services.length;
+  }
+} finally {
+  const cleanStart = performance.now();
+  const deleted = await deleteRun(graph, environment, runId);
+  console.log(
+    `\nCleanup: deleted ${deleted} nodes of run ${runId} in ${round((performance.now() - cleanStart) / 1000, 1)} s`,
+  );
+  await graph.close();
+}
+
+console.log(
+  table(
+    'Goals',
+    ['figure', 'value', 'goal', 'met'],
+    Object.entries(GOALS).map(([k, g]) => {
+      const v = figures[k];
+      const met = v === undefined ? 'not run' : (g.better === 'higher' ? v >= g.goal : v <= g.goal) ? 'yes' : 'NO';
+      return [k, v ?? '-', `${g.better === 'higher' ? '≥' : '≤'} ${g.goal}`, met];
+    }),
+  ),
+);
+console.log(`\nTotal ${round((performance.now() - started) / 1000, 1)} s`);
+console.log(`BENCH ${JSON.stringify({ ...figures, quick })}`);
+process.exit(0);

@@ -1,0 +1,125 @@
+/**
+ * The load generator, run as its own process so that encoding and sending do not share the worker's
+ * event loop. It prepares a pool of export requests before any timing, then sends them over keep-alive
+ * connections at a fixed concurrency. Each pass over the pool rewrites the last four bytes of every
+ * trace id in place, so ids stay fresh without encoding anything while the clock runs.
+ */
+import { Agent, request } from 'node:http';
+import {
+  buildTopology,
+  encodeRequest,
+  traces,
+  type EncodedRequest,
+  type SpanRec,
+  type WorkloadShape,
+} from './workload.js';
+
+export interface SenderSetup {
+  shape: WorkloadShape;
+  poolSpans: number;
+  spansPerRequest: number;
+}
+
+export interface SendResult {
+  spans: number;
+  requests: number;
+  failures: number;
+  elapsedMs: number;
+}
+
+function prepare(setup: SenderSetup): EncodedRequest[] {
+  const topology = buildTopology(setup.shape);
+  const pool: EncodedRequest[] = [];
+  const gen = traces(topology, setup.shape.seed + 1, Date.now());
+  let total = 0;
+  while (total < setup.poolSpans) {
+    const chunk: SpanRec[] = [];
+    while (chunk.length < setup.spansPerRequest * 2) chunk.push(...gen.next().value!);
+    // Services split over two requests: the halves of a call often arrive apart, as from real SDKs.
+    for (const part of [0, 1]) {
+      const req = encodeRequest(
+        topology,
+        chunk.filter((s) => s.service % 2 === part),
+      );
+      pool.push(req);
+      total += req.spans;
+    }
+  }
+  return pool;
+}
+
+async function send(
+  pool: EncodedRequest[],
+  url: URL,
+  concurrency: number,
+  durationMs: number,
+  pass: { n: number },
+): Promise<SendResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const post = (body: Uint8Array) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const result: SendResult = { spans: 0, requests: 0, failures: 0, elapsedMs: 0 };
+  const start = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (performance.now() - start < durationMs) {
+      const i = next++ % pool.length;
+      if (i === 0) pass.n++;
+      const r = pool[i]!;
+      if (pass.n > 0)
+        for (const off of r.traceIdOffsets)
+          new DataView(r.body.buffer, r.body.byteOffset + off + 12, 4).setUint32(0, pass.n);
+      const status = await post(r.body);
+      if (status === 200) {
+        result.spans += r.spans;
+        result.requests++;
+      } else result.failures++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  result.elapsedMs = performance.now() - start;
+  agent.destroy();
+  return result;
+}
+
+type Command =
+  { cmd: 'prepare'; setup: SenderSetup } | { cmd: 'send'; url: string; concurrency: number; durationMs: number };
+
+let pool: EncodedRequest[] = [];
+const pass = { n: -1 };
+process.on('message', (m: Command) => {
+  void (async () => {
+    try {
+      if (m.cmd === 'prepare') {
+        pool = prepare(m.setup);
+        pass.n = -1;
+        process.send!({
+          ok: true,
+          requests: pool.length,
+          spans: pool.reduce((n, r) => n + r.spans, 0),
+          bytes: pool.reduce((n, r) => n + r.body.byteLength, 0),
+        });
+      } else {
+        process.send!({ ok: true, result: await send(pool, new URL(m.url), m.concurrency, m.durationMs, pass) });
+      }
+    } catch (error) {
+      process.send!({ ok: false, error: String((error as Error).stack ?? error) });
+    }
+  })();
+});
+process.on('disconnect', () => process.exit(0));
