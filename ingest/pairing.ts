@@ -23,7 +23,7 @@ interface Waiting<T> {
   value: T;
   at: number;
   /** every key a server half waits under (its parent, or a batch consumer's links); all go when it pairs */
-  keys?: string[];
+  keys: string[];
 }
 
 export interface PairingStats {
@@ -34,9 +34,11 @@ export interface PairingStats {
 }
 
 export class PairingStore<C, S> {
-  // Maps keep insertion order, which is arrival order: expiry scans from the front and stops early.
+  // Maps and sets keep insertion order, which is arrival order: expiry scans from the front and stops early.
   private readonly clients = new Map<string, Waiting<C>>();
-  private readonly servers = new Map<string, Waiting<S>>();
+  private readonly servers = new Set<Waiting<S>>();
+  /** waiting server halves by key: several children can wait under one parent (a SERVER with several SERVER children) */
+  private readonly serversByKey = new Map<string, Waiting<S>[]>();
   readonly stats: PairingStats = { completed: 0, expiredClients: 0, expiredServers: 0, evicted: 0 };
 
   constructor(
@@ -48,16 +50,16 @@ export class PairingStore<C, S> {
     return this.clients.size + this.servers.size;
   }
 
-  /** A CLIENT or PRODUCER half, keyed by trace id and its own span id. */
+  /** A CLIENT or PRODUCER half, keyed by trace id and its own span id; it pairs with the oldest server waiting under it. */
   addClient(key: string, client: C, now: number): void {
-    const server = this.servers.get(key);
+    const server = this.serversByKey.get(key)?.[0];
     if (server) {
-      this.takeServer(key, server);
+      this.takeServer(server);
       this.stats.completed++;
       this.callbacks.onComplete(client, server.value);
       return;
     }
-    this.clients.set(key, { value: client, at: now });
+    this.clients.set(key, { value: client, at: now, keys: [key] });
     this.bound();
   }
 
@@ -76,9 +78,20 @@ export class PairingStore<C, S> {
       }
     }
     if (keys.length === 0) return;
-    const entry: Waiting<S> = { value: server, at: now, keys: keys.length > 1 ? keys : undefined };
-    for (const key of keys) this.servers.set(key, entry);
+    const entry: Waiting<S> = { value: server, at: now, keys };
+    this.servers.add(entry);
+    for (const key of keys) {
+      const list = this.serversByKey.get(key);
+      if (list) list.push(entry);
+      else this.serversByKey.set(key, [entry]);
+    }
     this.bound();
+  }
+
+  /** Every half still waiting, each once, oldest first (what a checkpoint must carry over). */
+  *waiting(): Generator<{ client?: C; server?: S; at: number }> {
+    for (const entry of this.clients.values()) yield { client: entry.value, at: entry.at };
+    for (const entry of this.servers) yield { server: entry.value, at: entry.at };
   }
 
   /** Expires every half that waited longer than the TTL at `now`. */
@@ -90,9 +103,9 @@ export class PairingStore<C, S> {
       this.stats.expiredClients++;
       this.callbacks.onExpireClient(entry.value, 'ttl');
     }
-    for (const [key, entry] of this.servers) {
+    for (const entry of this.servers) {
       if (entry.at > deadline) break;
-      if (!this.takeServer(key, entry)) continue;
+      this.takeServer(entry);
       this.stats.expiredServers++;
       this.callbacks.onExpireServer(entry.value, 'ttl');
     }
@@ -103,28 +116,31 @@ export class PairingStore<C, S> {
     this.expire(Number.POSITIVE_INFINITY);
   }
 
-  /** Removes a waiting server half under all its keys; false when it was already taken. */
-  private takeServer(key: string, entry: Waiting<S>): boolean {
-    if (this.servers.get(key) !== entry) return false;
-    for (const k of entry.keys ?? [key]) if (this.servers.get(k) === entry) this.servers.delete(k);
-    return true;
+  /** Removes a waiting server half under all its keys. */
+  private takeServer(entry: Waiting<S>): void {
+    this.servers.delete(entry);
+    for (const key of entry.keys) {
+      const list = this.serversByKey.get(key);
+      if (!list) continue;
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.serversByKey.delete(key);
+    }
   }
 
   private bound(): void {
     while (this.size > this.options.maxEntries) {
       const oldestClient = this.clients.entries().next();
-      const oldestServer = this.servers.entries().next();
-      const takeClient =
-        !oldestClient.done && (oldestServer.done || oldestClient.value[1].at <= oldestServer.value[1].at);
+      const oldestServer = this.servers.values().next();
+      const takeClient = !oldestClient.done && (oldestServer.done || oldestClient.value[1].at <= oldestServer.value.at);
       this.stats.evicted++;
       if (takeClient) {
         const [key, entry] = oldestClient.value as [string, Waiting<C>];
         this.clients.delete(key);
         this.callbacks.onExpireClient(entry.value, 'evicted');
       } else if (!oldestServer.done) {
-        const [key, entry] = oldestServer.value;
-        this.takeServer(key, entry);
-        this.callbacks.onExpireServer(entry.value, 'evicted');
+        this.takeServer(oldestServer.value);
+        this.callbacks.onExpireServer(oldestServer.value.value, 'evicted');
       } else return;
     }
   }

@@ -201,7 +201,7 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
       },
       onExpireServer(s) {
         // No CLIENT/PRODUCER half answered: a cross-service parent of another kind is still the caller.
-        const parent = crossServiceParent(s);
+        const parent = crossServiceParent(s, true);
         if (parent) callFromParent(s, parent, s.op!);
         else entryFromOutside(s);
       },
@@ -209,15 +209,17 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
   );
 
   /**
-   * The span above `child` when it belongs to another service and is not itself a call. Jaeger's and
-   * Zipkin's dependency linkers count any cross-service parent → child (a SERVER under a SERVER, a
-   * span under an INTERNAL span); CLIENT/PRODUCER parents are left out because their call is already
-   * counted, paired or expired to a virtual component.
+   * The span above `child` when it belongs to another service. Jaeger's and Zipkin's dependency
+   * linkers count any cross-service parent → child (a SERVER under a SERVER, a span under an
+   * INTERNAL span). A CLIENT/PRODUCER parent counts only for an unpaired SERVER/CONSUMER child
+   * (`unpairedServer`: one of several children of one call); under any other child its call is
+   * already counted, paired or expired to a virtual component.
    */
-  function crossServiceParent(child: Half): Ancestor | undefined {
+  function crossServiceParent(child: Half, unpairedServer = false): Ancestor | undefined {
     if (child.parentSpanId === '') return undefined;
     const p = ancestry.get(child.traceId + child.parentSpanId);
     if (!p || p.service.key === child.service.key) return undefined;
+    if (unpairedServer) return p;
     return p.kind === SpanKind.CLIENT || p.kind === SpanKind.PRODUCER ? undefined : p;
   }
 
