@@ -8,6 +8,9 @@ import './types/tag.js';
 import './types/library.js';
 import './types/topology.js';
 import './types/change.js';
+import './types/incident.js';
+import './types/correlation.js';
+import './types/footprint.js';
 
 builder.queryType({ description: 'Topograph: the map of a software system, rebuilt continuously from its traces.' });
 

@@ -9,6 +9,7 @@ import { builder } from '../builder.js';
 import { sinceMs, type Context } from '../context.js';
 import { userError } from '../errors.js';
 import type { ComponentRecord, Direction, Hop } from '../loaders.js';
+import { readRows } from '../read.js';
 import { LatencyRef } from './measure.js';
 import { OperationRef } from './operation.js';
 
@@ -171,6 +172,19 @@ RETURN ${RETURN_COMPONENT}
 ORDER BY c.lastSeen DESC
 LIMIT 1`;
 
+/** A service by name, as `service(name:)` finds it; null when there is none. */
+export async function findService(
+  ctx: Context,
+  args: { name: string; namespace?: string | null; environment?: string | null },
+): Promise<ComponentRecord | null> {
+  const [row] = await readRows<{ c: ComponentRecord }>(ctx, 'service', SERVICE_BY_NAME, {
+    name: args.name,
+    namespace: args.namespace ?? null,
+    environment: args.environment ?? null,
+  });
+  return row?.c ?? null;
+}
+
 builder.queryFields((t) => ({
   services: t.connection({
     type: ServiceRef,
@@ -208,21 +222,7 @@ builder.queryFields((t) => ({
       namespace: t.arg.string({ required: false, description: 'service.namespace' }),
       environment: t.arg.string({ required: false, description: 'deployment.environment.name' }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.graph.read(
-        'topograph-api',
-        async (tx) => {
-          const rec = (
-            await tx.run(SERVICE_BY_NAME, {
-              name: args.name,
-              namespace: args.namespace ?? null,
-              environment: args.environment ?? null,
-            })
-          ).records[0];
-          return rec ? (rec.get('c') as ComponentRecord) : null;
-        },
-        { timeoutMs: ctx.settings.queryTimeoutMs },
-      ),
+    resolve: (_root, args, ctx) => findService(ctx, args),
   }),
   component: t.field({
     type: ComponentRef,

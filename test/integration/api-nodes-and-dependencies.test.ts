@@ -1,0 +1,94 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL answers are untyped JSON; the assertions check their shape */
+/**
+ * Relay node(id:) for every component kind and operations; dependencies and dependents with depth
+ * and path on databases, destinations and external peers, not only services.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Graph } from '../../src/neo4j/connection.js';
+import { createGql } from '../support/api.js';
+import { testGraph, uniqueName } from '../support/graph.js';
+import { seedShop, SHOP } from '../support/shop.js';
+
+let graph: Graph;
+let gql: ReturnType<typeof createGql>;
+const env = uniqueName('nodes');
+
+beforeAll(async () => {
+  graph = testGraph();
+  gql = createGql(graph);
+  await seedShop(graph, env);
+});
+
+afterAll(async () => {
+  await graph.close();
+});
+
+describe('node(id:)', () => {
+  it('refetches every kind of component and an operation by its global id', async () => {
+    const r = await gql(`query($env: String) { topology(environment: $env) { nodes { id name kind operations { id name } } } }`, { env });
+    expect(r.errors).toBeUndefined();
+    const nodes: any[] = r.data.topology.nodes;
+    expect(new Set(nodes.map((n) => n.kind))).toEqual(new Set(['SERVICE', 'DATABASE', 'MESSAGING_DESTINATION', 'EXTERNAL']));
+    for (const n of nodes) {
+      const back = await gql(`query($id: ID!) { node(id: $id) { id __typename ... on Component { name kind environment } } }`, { id: n.id });
+      expect(back.errors).toBeUndefined();
+      expect(back.data.node).toMatchObject({ id: n.id, name: n.name, kind: n.kind, environment: env });
+    }
+    const op = nodes.find((n) => n.name === 'checkout').operations[0];
+    const back = await gql(`query($id: ID!) { node(id: $id) { __typename ... on Operation { name component { name } } } }`, { id: op.id });
+    expect(back.data.node).toEqual({ __typename: 'Operation', name: 'POST /checkout', component: { name: 'checkout' } });
+  });
+
+  it('ids are opaque global ids; nodes(ids:) batches; a malformed or unknown id is handled', async () => {
+    const r = await gql(`query($env: String) { service(name: "checkout", environment: $env) { id } }`, { env });
+    const id: string = r.data.service.id;
+    expect(Buffer.from(id, 'base64').toString('utf8').startsWith('Service:')).toBe(true);
+    const many = await gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: [id, id] });
+    expect(many.data.nodes).toEqual([{ id }, { id }]);
+    const unknown = Buffer.from('Service:["service","nowhere","","nothing"]').toString('base64');
+    const none = await gql(`query($id: ID!) { node(id: $id) { id } }`, { id: unknown });
+    expect(none.data.node).toBeNull();
+    const bad = await gql(`{ node(id: "not-a-global-id") { id } }`);
+    expect(bad.errors?.length).toBeGreaterThan(0);
+  });
+});
+
+describe('dependencies and dependents on every kind', () => {
+  it('a database: dependents with depth and path', async () => {
+    const r = await gql(`query($env: String) { component(name: "orders-db", kind: DATABASE, environment: $env) {
+      kind dependents(depth: 2) { depth component { name } path { name } calls } dependencies(depth: 3) { depth } } }`, { env });
+    expect(r.errors).toBeUndefined();
+    const d = r.data.component;
+    expect(d.kind).toBe('DATABASE');
+    expect(d.dependencies).toEqual([]);
+    const rows = d.dependents.map((h: any) => `${h.depth} ${h.path.map((p: any) => p.name).join('<')} x${h.calls}`).sort();
+    expect(rows).toEqual([
+      `1 orders-db<catalog x${SHOP.productListings}`,
+      `1 orders-db<checkout x${SHOP.checkouts}`,
+      `2 orders-db<catalog<gateway x${SHOP.productListings}`,
+    ]);
+  });
+
+  it('a messaging destination: both directions', async () => {
+    const r = await gql(`query($env: String) { component(name: "orders", kind: MESSAGING_DESTINATION, environment: $env) {
+      ... on MessagingDestination { system }
+      dependencies(depth: 1) { component { name kind } calls }
+      dependents(depth: 1) { component { name } } } }`, { env });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.component.system).toBe('kafka');
+    expect(r.data.component.dependencies).toEqual([{ component: { name: 'shipping', kind: 'SERVICE' }, calls: SHOP.checkouts }]);
+    expect(r.data.component.dependents).toEqual([{ component: { name: 'checkout' } }]);
+  });
+
+  it('an external peer: its callers, transitively, with the path that reached each', async () => {
+    const r = await gql(`query($env: String) { component(name: "api.stripe.com", environment: $env) {
+      kind dependents(depth: 3) { depth component { name } from { name } path { name } } } }`, { env });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.component.kind).toBe('EXTERNAL');
+    expect(r.data.component.dependents.map((h: any) => [h.depth, h.component.name, h.from.name, h.path.map((p: any) => p.name)])).toEqual([
+      [1, 'payments', 'api.stripe.com', ['api.stripe.com', 'payments']],
+      [2, 'checkout', 'payments', ['api.stripe.com', 'payments', 'checkout']],
+      [3, 'gateway', 'checkout', ['api.stripe.com', 'payments', 'checkout', 'gateway']],
+    ]);
+  });
+});

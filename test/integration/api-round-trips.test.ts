@@ -1,0 +1,94 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL answers are untyped JSON; the assertions check their shape */
+/**
+ * Efficiency: representative queries cost the same number of Cypher round trips whether they touch
+ * 3 services or 30. The graph is the real Neo4j; only Graph.read is wrapped, to count.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Graph } from '../../src/neo4j/connection.js';
+import { SpanKind } from '../../ingest/span.js';
+import { createGql } from '../support/api.js';
+import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { TraceBuilder } from '../support/spans.js';
+
+let graph: Graph;
+let reads = 0;
+let gql: ReturnType<typeof createGql>;
+const small = uniqueName('rt3');
+const large = uniqueName('rt30');
+
+/** A chain svc-0 -> svc-1 -> … -> svc-(n-1), every service also reading one shared database. */
+async function seedChain(env: string, n: number) {
+  const batches = [];
+  const res = { 'deployment.environment.name': env };
+  for (let i = 0; i < n; i++) {
+    const t = new TraceBuilder();
+    const s = t.span({ service: `svc-${i}`, kind: SpanKind.SERVER, name: `GET /${i}`, resource: res, attributes: { 'http.request.method': 'GET', 'http.route': `/${i}`, 'tenant.id': `tenant-${i % 2}` } });
+    t.span({ service: `svc-${i}`, kind: SpanKind.CLIENT, name: 'SELECT', parent: s, resource: res, attributes: { 'db.system': 'postgresql', 'server.address': 'shared-db', 'db.operation.name': 'SELECT', 'db.collection.name': `t${i}` } });
+    if (i + 1 < n) {
+      const c = t.span({ service: `svc-${i}`, kind: SpanKind.CLIENT, name: 'GET', parent: s, resource: res, attributes: { 'http.request.method': 'GET' } });
+      t.span({ service: `svc-${i + 1}`, kind: SpanKind.SERVER, name: `GET /${i + 1}`, parent: c, resource: res, attributes: { 'http.request.method': 'GET', 'http.route': `/${i + 1}` } });
+    }
+    batches.push(t.batch());
+  }
+  await seed(graph, batches);
+}
+
+beforeAll(async () => {
+  graph = testGraph();
+  const counting: Graph = {
+    ...graph,
+    read: (app, work, opts) => {
+      reads++;
+      return graph.read(app, work, opts);
+    },
+  };
+  // A deliberately wide query: the cost limit (another concern, tested elsewhere) is lifted here.
+  gql = createGql(counting, { maxComplexity: 1_000_000 });
+  await seedChain(small, 3);
+  await seedChain(large, 30);
+});
+
+afterAll(async () => {
+  await graph.close();
+});
+
+async function roundTrips(query: string, env: string) {
+  reads = 0;
+  const r = await gql(query, { env });
+  expect(r.errors).toBeUndefined();
+  return { trips: reads, data: r.data };
+}
+
+const QUERIES: Record<string, string> = {
+  servicesWithEverything: `query($env: String) { services(environment: $env, first: 100) { edges { node {
+    id name
+    operations { id name component { name } downstream(depth: 2) { depth from { name } to { name component { name } } calls } upstream(depth: 1) { from { name } } }
+    dependencies(depth: 2) { depth component { id name kind } from { name } path { name } calls }
+    dependents(depth: 2) { component { name } path { name } }
+  } } } }`,
+  topology: `query($env: String) { topology(environment: $env) { nodes { name kind operations { name } } edges { from { name } to { name } calls } mermaid } }`,
+  changes: `query($env: String) { changes(since: "2000-01-01T00:00:00Z", environment: $env, first: 1000) { kind subject component { name } from { name } to { name } operation { name component { name } } } }`,
+  footprint: `query($env: String) { footprint(key: "tenant.id", value: "tenant-0", environment: $env) { services { component { name } } operations { operation { name } } downstream(depth: 3) { from { name } to { component { name } } } } }`,
+};
+
+describe('Cypher round trips do not grow with the number of parents', () => {
+  for (const [name, query] of Object.entries(QUERIES)) {
+    it(name, async () => {
+      const a = await roundTrips(query, small);
+      const b = await roundTrips(query, large);
+      expect(a.trips).toBeGreaterThan(0);
+      expect(b.trips).toBe(a.trips);
+    });
+  }
+
+  it('the counted answers are complete (30 services, each with its operations and dependencies)', async () => {
+    const { data } = await roundTrips(QUERIES.servicesWithEverything!, large);
+    const nodes = data.services.edges.map((e: any) => e.node);
+    expect(nodes).toHaveLength(30);
+    const first = nodes.find((n: any) => n.name === 'svc-0');
+    expect(first.operations.map((o: any) => o.name)).toEqual(['GET /0']);
+    expect(first.dependencies.map((d: any) => `${d.depth} ${d.component.name}`).sort()).toEqual(['1 shared-db', '1 svc-1', '2 svc-2']);
+    const last = nodes.find((n: any) => n.name === 'svc-29');
+    expect(last.dependents.map((d: any) => d.path.map((p: any) => p.name).join('>')).sort()).toEqual(['svc-29>svc-28', 'svc-29>svc-28>svc-27']);
+  });
+});
