@@ -10,6 +10,7 @@ import { GRAPHIQL_DEFAULT_QUERY } from './graphql/examples.js';
 import { useOperationMetrics } from './graphql/operation-metrics.js';
 import { schema } from './graphql/schema.js';
 import type { Graph } from './neo4j/connection.js';
+import { createUiFiles } from './ui/serve.js';
 
 export interface ApiDeps {
   graph: Graph;
@@ -31,6 +32,7 @@ export const DEFAULT_API_SETTINGS: ApiSettings = {
 
 export function createApi(deps: ApiDeps) {
   const metricsPlugins = deps.registry ? [useOperationMetrics(deps.registry)] : [];
+  const uiFile = createUiFiles();
   return createYoga({
     schema,
     graphqlEndpoint: '/graphql',
@@ -58,6 +60,20 @@ export function createApi(deps: ApiDeps) {
               endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })),
             );
           }
+        },
+      },
+      {
+        // The topology page (/ui), a client of /graphql like any other.
+        onRequest({ request, endResponse, fetchAPI }) {
+          const path = new URL(request.url).pathname;
+          if (request.method !== 'GET' || !path.startsWith('/ui')) return;
+          return uiFile(path).then((file) =>
+            endResponse(
+              file
+                ? new fetchAPI.Response(new Uint8Array(file.body), { headers: file.headers })
+                : new fetchAPI.Response('not found\n', { status: 404, headers: { 'content-type': 'text/plain' } }),
+            ),
+          );
         },
       },
     ],

@@ -6,6 +6,7 @@ import './types/component.js';
 import './types/operation.js';
 import './types/tag.js';
 import './types/library.js';
+import './types/service-libraries.js';
 import './types/topology.js';
 import './types/change.js';
 import './types/incident.js';

@@ -1,0 +1,225 @@
+/**
+ * The topology page in real headless Chromium (Debian's chromium, driven by playwright-core): a graph
+ * seeded through the real ingest pipeline into the real Neo4j, in an environment of its own, served by
+ * the real API; the page draws its components by kind and its edges by health, searches, and a click on
+ * a node opens the component's detail. A screenshot goes to test-results/ for a person to look at.
+ */
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Core } from 'cytoscape';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanKind } from '../../ingest/span.js';
+import type { Graph } from '../../src/neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { ROOT } from '../support/processes.js';
+import { TraceBuilder } from '../support/spans.js';
+
+const env = uniqueName('ui');
+let graph: Graph;
+let server: Server;
+let browser: BrowserContext;
+let profile: string;
+let page: Page;
+let url: string;
+
+beforeAll(async () => {
+  graph = testGraph();
+  // gateway → checkout → payments (half of the calls fail), checkout → orders-db, checkout → orders topic → shipping.
+  const batches = [];
+  for (let i = 0; i < 4; i++) {
+    const t = new TraceBuilder();
+    const res = { 'deployment.environment.name': env };
+    const http = (route: string) => ({ 'http.request.method': 'GET', 'http.route': route });
+    const g = t.span({
+      service: 'gateway',
+      kind: SpanKind.SERVER,
+      name: 'GET /checkout',
+      resource: res,
+      attributes: http('/checkout'),
+    });
+    const gc = t.span({
+      service: 'gateway',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      parent: g,
+      resource: res,
+      attributes: http(''),
+    });
+    const c = t.span({
+      service: 'checkout',
+      kind: SpanKind.SERVER,
+      name: 'GET /checkout',
+      parent: gc,
+      resource: res,
+      attributes: http('/checkout'),
+      scope: { name: '@opentelemetry/instrumentation-http', version: '0.223.0' },
+    });
+    t.span({
+      service: 'checkout',
+      kind: SpanKind.CLIENT,
+      name: 'SELECT orders',
+      parent: c,
+      resource: res,
+      attributes: {
+        'db.system': 'postgresql',
+        'server.address': 'orders-db',
+        'db.operation.name': 'SELECT',
+        'db.collection.name': 'orders',
+      },
+    });
+    const cp = t.span({
+      service: 'checkout',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      parent: c,
+      resource: res,
+      error: i % 2 === 0,
+      attributes: http(''),
+    });
+    t.span({
+      service: 'payments',
+      kind: SpanKind.SERVER,
+      name: 'GET /pay',
+      parent: cp,
+      resource: res,
+      error: i % 2 === 0,
+      attributes: http('/pay'),
+    });
+    const pub = t.span({
+      service: 'checkout',
+      kind: SpanKind.PRODUCER,
+      name: 'orders publish',
+      parent: c,
+      resource: res,
+      attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': 'orders' },
+    });
+    t.span({
+      service: 'shipping',
+      kind: SpanKind.CONSUMER,
+      name: 'orders process',
+      parent: pub,
+      resource: res,
+      attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': 'orders' },
+    });
+    batches.push(t.batch(['shipping', 'payments']), t.batch(['checkout', 'gateway']));
+  }
+  await seed(graph, batches);
+
+  const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  server = createServer(api);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/ui?environment=${encodeURIComponent(env)}`;
+
+  profile = await mkdtemp(join(tmpdir(), 'topograph-chromium-'));
+  // A fresh profile per run (playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    viewport: { width: 1400, height: 850 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (profile) await rm(profile, { recursive: true, force: true });
+  await new Promise((r) => server?.close(r));
+  await graph?.close();
+});
+
+/** What the page exposes for tests and for poking at in the console. */
+interface PageWindow {
+  topograph: { cy: Core };
+}
+
+interface Drawn {
+  label: string;
+  kind: string;
+  shape: string;
+}
+
+describe('topology page', () => {
+  it('draws the components of the environment by kind, edges by health, and opens a detail on click', async () => {
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    await page.goto(url);
+    await page.waitForSelector('body[data-state="ready"]');
+
+    const nodes = await page.evaluate(() =>
+      (window as unknown as PageWindow).topograph.cy
+        .nodes()
+        .map((n) => ({ label: n.data('label'), kind: n.data('kind'), shape: n.style('shape') })),
+    );
+    expect((nodes as Drawn[]).sort((a, b) => a.label.localeCompare(b.label))).toEqual([
+      { label: 'checkout', kind: 'SERVICE', shape: 'round-rectangle' },
+      { label: 'gateway', kind: 'SERVICE', shape: 'round-rectangle' },
+      { label: 'orders', kind: 'MESSAGING_DESTINATION', shape: 'rhomboid' },
+      { label: 'orders-db', kind: 'DATABASE', shape: 'barrel' },
+      { label: 'payments', kind: 'SERVICE', shape: 'round-rectangle' },
+      { label: 'shipping', kind: 'SERVICE', shape: 'round-rectangle' },
+    ]);
+    const edges = (await page.evaluate(() =>
+      (window as unknown as PageWindow).topograph.cy
+        .edges()
+        .map(
+          (e) =>
+            `${e.source().data('label')}->${e.target().data('label')} ${e.data('calls')}/${e.data('errors')} ${e.style('line-color')}`,
+        ),
+    )) as string[];
+    expect(edges.sort()).toEqual([
+      'checkout->orders 4/0 rgb(39,174,96)',
+      'checkout->orders-db 4/0 rgb(39,174,96)',
+      'checkout->payments 4/2 rgb(235,87,87)',
+      'gateway->checkout 4/0 rgb(39,174,96)',
+      'orders->shipping 4/0 rgb(39,174,96)',
+    ]);
+    expect(await page.locator('#environment').inputValue()).toBe(env);
+    expect(await page.locator('#status').textContent()).toBe('6 components, 5 edges');
+
+    // A real click on the canvas, where Cytoscape drew the node.
+    const box = (await page.locator('#map').boundingBox())!;
+    const at = (await page.evaluate(() => {
+      const cy = (window as unknown as PageWindow).topograph.cy;
+      return cy
+        .nodes()
+        .filter((n) => n.data('label') === 'checkout')
+        .nodes()
+        .first()
+        .renderedPosition();
+    })) as { x: number; y: number };
+    await page.mouse.click(box.x + at.x, box.y + at.y);
+    await page.waitForSelector('#detail[data-component="checkout"]');
+    const detail = await page.locator('#detail').innerText();
+    expect(detail).toContain('GET /checkout');
+    expect(detail).toMatch(/Operations \(1\)/i);
+    expect(detail).toMatch(/Dependents \(1\)\s*gateway service\s*direct/i);
+    expect(detail).toMatch(/payments service\s*4 calls, 2 errors/i);
+    expect(detail).toMatch(/@opentelemetry\/instrumentation-http\s*0\.223\.0/);
+
+    await page.fill('#search', 'pay');
+    const matched = await page.evaluate(() =>
+      (window as unknown as PageWindow).topograph.cy.nodes('.match').map((n) => n.data('label')),
+    );
+    expect(matched).toEqual(['payments']);
+    await page.fill('#search', '');
+
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-results/topology-page.png') });
+    expect(problems).toEqual([]);
+  });
+});
