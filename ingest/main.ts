@@ -1,5 +1,6 @@
 /** `npm run ingest`: the ingest worker on its own. Reads the environment, connects, listens. */
 import { createServer } from 'node:http';
+import { AUTH_OFF_WARNING } from '../src/auth.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createRegistry } from '../src/metrics.js';
@@ -19,6 +20,7 @@ try {
   throw error;
 }
 const log = createLogger('ingest', config.logLevel);
+if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
 const target = await resolveNeo4j(config);
 const graph = createGraph(target);
 let schemaApplied = false;

@@ -26,6 +26,7 @@ import { PairingStore } from './pairing.js';
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter } from './tags.js';
 import type { FactSink } from './writer.js';
+import type { TagRule } from '../src/config.js';
 
 export interface PipelineOptions {
   pairingTtlMs: number;
@@ -34,6 +35,9 @@ export interface PipelineOptions {
   tagMaxValues: number;
   versionKeys: readonly string[];
   exemplarsPerEdge: number;
+  /** per-key drop/hash/keep for tag values (personal data), applied before anything is stored */
+  tagRules?: readonly TagRule[];
+  tagHashSecret?: string;
 }
 
 /** One half of a call waiting for the other, with what its expiry would need already derived. */
@@ -136,7 +140,12 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
   // While replaying, facts go to a scratch aggregator that is thrown away: they are already written.
   let agg = live;
   let restoring: { state: PipelineState; halves: Set<string>; wanted: Set<string>; found: Map<string, Half> } | undefined;
-  const tags = createTagFilter({ keys: options.tagKeys, maxValuesPerKey: options.tagMaxValues });
+  const tags = createTagFilter({
+    keys: options.tagKeys,
+    maxValuesPerKey: options.tagMaxValues,
+    rules: options.tagRules,
+    hashSecret: options.tagHashSecret,
+  });
   const ancestry = new Map<string, Ancestor>();
   let pending: PendingCall[] = [];
   /** non-entry spans whose parent has not arrived yet: the parent may be another service's span */

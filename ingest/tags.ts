@@ -2,15 +2,33 @@
  * Which attribute values become Tag nodes: keys on an allow-list (`*` matches any run of characters,
  * so `*.version` takes `service.version` and `client.version`), each key capped in distinct values.
  * Values past a key's cap are counted and recorded under OVERFLOW_VALUE, never stored themselves.
+ *
+ * Tag values can be personal data, so a rule per key (TOPOGRAPH_TAG_RULES) may drop the tag or
+ * replace its value with a keyed hash before anything else sees it: HMAC-SHA256 with a secret,
+ * so the same customer still groups together but nobody without the secret can test a guess.
  */
+import { createHmac } from 'node:crypto';
+import type { TagRule } from '../src/config.js';
 import type { AttrValue, Attributes } from './span.js';
 
 export const OVERFLOW_VALUE = '(other)';
 export const MAX_TAG_VALUE_LENGTH = 256;
+/** Hex digits kept of a hashed value: 64 bits, plenty to keep distinct values apart at a tag's cap. */
+export const HASH_HEX_DIGITS = 16;
+export const HASH_PREFIX = 'hmac:';
 
 export interface TagFilterOptions {
   keys: readonly string[];
   maxValuesPerKey: number;
+  /** per-key drop/hash/keep, first match wins; keys without a rule are kept */
+  rules?: readonly TagRule[];
+  /** the HMAC key for `hash` rules (config refuses hash rules without one) */
+  hashSecret?: string;
+}
+
+/** `hmac:` + the first 16 hex digits of HMAC-SHA256(secret, value). */
+export function hashTagValue(secret: string, value: string): string {
+  return HASH_PREFIX + createHmac('sha256', secret).update(value, 'utf8').digest('hex').slice(0, HASH_HEX_DIGITS);
 }
 
 export interface TagFilter {
@@ -33,6 +51,17 @@ function text(v: AttrValue): string | undefined {
 
 export function createTagFilter(options: TagFilterOptions): TagFilter {
   const patterns = options.keys.map(toPattern);
+  const rules = (options.rules ?? []).map((r) => ({ pattern: toPattern(r.key), action: r.action }));
+  if (rules.some((r) => r.action === 'hash') && !options.hashSecret) throw new Error('hash tag rules need a secret');
+  const actions = new Map<string, TagRule['action']>();
+  const actionFor = (key: string): TagRule['action'] => {
+    let action = actions.get(key);
+    if (action === undefined) {
+      action = rules.find((r) => r.pattern.test(key))?.action ?? 'keep';
+      if (actions.size < 10_000) actions.set(key, action);
+    }
+    return action;
+  };
   // Attribute keys repeat endlessly; decide each once (bounded, so hostile keys cannot grow it forever).
   const decided = new Map<string, boolean>();
   const values = new Map<string, Set<string>>();
@@ -64,8 +93,12 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
       const out: [string, string][] = [];
       for (const key in attrs) {
         if (!allowed(key)) continue;
-        const value = text(attrs[key]!);
-        if (value !== undefined) out.push([key, capped(key, value)]);
+        const action = actionFor(key);
+        if (action === 'drop') continue;
+        let value = text(attrs[key]!);
+        if (value === undefined) continue;
+        if (action === 'hash') value = hashTagValue(options.hashSecret!, value);
+        out.push([key, capped(key, value)]);
       }
       return out;
     },

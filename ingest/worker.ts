@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createAuthenticator, type Scope } from '../src/auth.js';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import { createOtlpHttpHandler, type OtlpHttpDeps } from './otlp/http-receiver.js';
@@ -115,9 +116,44 @@ export function createWorker(deps: WorkerDeps): Worker {
       else requestsRejected.inc({ reason });
     },
   };
-  const bodyLimits = { maxBodyBytes: config.ingest.maxBodyBytes, maxDecompressedBytes: config.ingest.maxBodyBytes * 8 };
-  const otlp = createOtlpHttpHandler({ options: bodyLimits, ...receiver });
+  const spansLimited = new Counter({
+    name: 'topograph_ingest_limited_total',
+    help: 'What the ingest limits changed in accepted spans: attributes dropped, values truncated, unknown enums read as unset',
+    labelNames: ['what'],
+    registers: [registry],
+  });
+  const countLimited = (decoded: DecodedBatch) => {
+    const l = decoded.limited;
+    if (!l) return;
+    if (l.attributesDropped) spansLimited.inc({ what: 'attributes_dropped' }, l.attributesDropped);
+    if (l.valuesTruncated) spansLimited.inc({ what: 'values_truncated' }, l.valuesTruncated);
+    if (l.unknownEnums) spansLimited.inc({ what: 'unknown_enums' }, l.unknownEnums);
+  };
+  const bodyLimits = {
+    maxBodyBytes: config.ingest.maxBodyBytes,
+    maxDecompressedBytes: config.limits.maxDecompressedBytes,
+    maxDecompressionRatio: config.limits.maxDecompressionRatio,
+    limits: config.limits.decode,
+  };
+  const otlp = createOtlpHttpHandler({
+    options: bodyLimits,
+    ...receiver,
+    accept: (decoded, raw) => {
+      countLimited(decoded);
+      return receiver.accept(decoded, raw);
+    },
+  });
   const zipkin = createZipkinHttpHandler({ options: bodyLimits, ...receiver });
+  const auth = createAuthenticator(config.auth);
+  /** Answers 401/403 and returns false when the request may not use this scope. */
+  const allowed = (req: IncomingMessage, res: ServerResponse, scope: Scope): boolean => {
+    const verdict = auth.check(req.headers.authorization, scope);
+    if (verdict.ok) return true;
+    req.resume();
+    res.writeHead(verdict.status, { 'content-type': 'application/json', 'www-authenticate': verdict.wwwAuthenticate });
+    res.end(JSON.stringify({ code: verdict.status, message: verdict.message }));
+    return false;
+  };
 
   let flushing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -152,6 +188,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       res.end(JSON.stringify({ code: 500, message: 'internal error' }));
     };
     if (url === '/v1/traces') {
+      if (!allowed(req, res, 'ingest')) return;
       if (req.method !== 'POST') {
         res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
         res.end(JSON.stringify({ code: 405, message: 'use POST' }));
@@ -170,6 +207,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         })
         .catch(fail);
     } else if (url === '/metrics') {
+      if (!allowed(req, res, 'admin')) return;
       registry
         .metrics()
         .then((text) => {
@@ -187,6 +225,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     pipeline,
     handle,
     handleZipkin(req, res) {
+      if (!allowed(req, res, 'ingest')) return;
       zipkin(req, res).catch((error: unknown) => {
         log.error({ err: error }, 'zipkin request failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -215,5 +254,7 @@ export function pipelineOptions(config: Config) {
     tagMaxValues: config.ingest.tagMaxValues,
     versionKeys: config.ingest.versionKeys,
     exemplarsPerEdge: config.ingest.exemplarsPerEdge,
+    tagRules: config.limits.tagRules,
+    tagHashSecret: config.limits.tagHashSecret,
   };
 }

@@ -1,5 +1,6 @@
 /** `npm run api`: the GraphQL API on its own. Reads the environment, connects, listens. */
 import { createServer } from 'node:http';
+import { AUTH_OFF_WARNING, createAuthenticator } from './auth.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createRegistry } from './metrics.js';
@@ -17,6 +18,7 @@ try {
   throw error;
 }
 const log = createLogger('api', config.logLevel);
+if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
 const target = await resolveNeo4j(config);
 const graph = createGraph(target);
 let schemaApplied = false;
@@ -36,8 +38,13 @@ const api = createApi({
   graph,
   graphiql: config.api.graphiql,
   registry: createRegistry('api'),
+  auth: createAuthenticator(config.auth),
+  security: config.limits.graphql,
   settings: {
     ...DEFAULT_API_SETTINGS,
+    maxComplexity: config.limits.graphql.maxComplexity,
+    maxQueryDepth: config.limits.graphql.maxQueryDepth,
+    maxBreadth: config.limits.graphql.maxBreadth,
     liveWindowMs: config.liveWindowMs,
     maxDepth: config.api.maxDepth,
     queryTimeoutMs: config.api.queryTimeoutMs,

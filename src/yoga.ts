@@ -4,9 +4,11 @@
  */
 import { createYoga, maskError as defaultMaskError, useReadinessCheck } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
+import type { Authenticator } from './auth.js';
 import { createContext, type ApiSettings } from './graphql/context.js';
 import { mapNeo4jError } from './graphql/errors.js';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphql/examples.js';
+import { corsOptions, DEFAULT_GRAPHQL_SECURITY, hardeningPlugins, type GraphqlSecurity } from './graphql/hardening.js';
 import { useOperationMetrics } from './graphql/operation-metrics.js';
 import { schema } from './graphql/schema.js';
 import type { Graph } from './neo4j/connection.js';
@@ -17,6 +19,9 @@ export interface ApiDeps {
   settings: ApiSettings;
   graphiql?: boolean;
   registry?: Registry;
+  /** bearer tokens; without it (or when disabled) every request is let in */
+  auth?: Authenticator;
+  security?: GraphqlSecurity;
   /** true when Neo4j is reachable and the schema applied */
   ready(): Promise<boolean>;
 }
@@ -38,6 +43,7 @@ export function createApi(deps: ApiDeps) {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
     landingPage: false,
+    cors: corsOptions(deps.security ?? DEFAULT_GRAPHQL_SECURITY),
     context: () => createContext(deps.graph, deps.settings),
     graphiql: deps.graphiql === false ? false : { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Topograph' },
     maskedErrors: {
@@ -47,6 +53,8 @@ export function createApi(deps: ApiDeps) {
       },
     },
     plugins: [
+      // First, so that nothing below (/metrics included) answers an unauthorised request.
+      ...hardeningPlugins(deps.security ?? DEFAULT_GRAPHQL_SECURITY, deps.auth),
       ...metricsPlugins,
       useReadinessCheck({
         endpoint: '/readyz',
@@ -56,9 +64,11 @@ export function createApi(deps: ApiDeps) {
         onRequest({ request, endResponse, fetchAPI }) {
           if (deps.registry && new URL(request.url).pathname === '/metrics') {
             const registry = deps.registry;
-            return registry.metrics().then((text) =>
-              endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })),
-            );
+            return registry
+              .metrics()
+              .then((text) =>
+                endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })),
+              );
           }
         },
       },

@@ -4,6 +4,7 @@
  * Bodies are read with a size limit and inflated with an output limit, so neither a huge body nor
  * a compression bomb is ever held in memory whole.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
@@ -12,6 +13,7 @@ import type { DecodedBatch } from '../span.js';
 import { decodeOtlpJson } from './decode-json.js';
 import { decodeOtlpProtobuf } from './decode-protobuf.js';
 import { InvalidPayloadError } from './errors.js';
+import type { DecodeLimits } from './validate.js';
 
 const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);
 const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
@@ -20,7 +22,14 @@ export interface OtlpHttpOptions {
   maxBodyBytes: number;
   /** the largest a compressed body may inflate to */
   maxDecompressedBytes: number;
+  /** how many times its compressed size a body may inflate to (above DECOMPRESSION_FLOOR_BYTES) */
+  maxDecompressionRatio?: number;
+  /** what one request may hold; the decoders' defaults when unset */
+  limits?: DecodeLimits;
 }
+
+/** Bodies may always inflate this far, whatever the ratio: small requests compress well and cost little. */
+export const DECOMPRESSION_FLOOR_BYTES = 1024 * 1024;
 
 export interface AcceptResult {
   /** when set, the request is refused with this status (e.g. 503 while the worker cannot keep it) */
@@ -47,11 +56,15 @@ export class HttpError extends Error {
   }
 }
 
+const CLOSE = { connection: 'close' };
+
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return Promise.reject(new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
+    return Promise.reject(
+      new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit} bytes`, CLOSE),
+    );
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -59,8 +72,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(new HttpError(413, `request body exceeds the limit of ${limit} bytes`));
-        req.destroy();
+        // Destroying the request would also cut the 413 off; instead the rest is discarded and the
+        // connection closed once the answer is out.
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new HttpError(413, `request body exceeds the limit of ${limit} bytes`, CLOSE));
         return;
       }
       chunks.push(chunk);
@@ -70,16 +86,25 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-export async function decompress(body: Buffer, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
+export async function decompress(
+  body: Buffer,
+  encoding: string | undefined,
+  maxBytes: number,
+  maxRatio = Infinity,
+): Promise<Buffer> {
   const enc = (encoding ?? 'identity').trim().toLowerCase();
   if (enc === 'identity' || enc === '') return body;
-  const opts = { maxOutputLength: maxBytes };
+  // zlib stops inflating at maxOutputLength, so a bomb costs at most this much memory, never its full size.
+  const byRatio = Math.max(DECOMPRESSION_FLOOR_BYTES, body.length * maxRatio);
+  const limit = Math.min(maxBytes, byRatio);
+  const opts = { maxOutputLength: limit };
   try {
     if (enc === 'gzip' || enc === 'x-gzip') return await gunzipAsync(body, opts);
     if (enc === 'deflate') return await inflateAsync(body, opts);
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new HttpError(413, `decompressed body exceeds the limit of ${maxBytes} bytes`);
+      const why = limit < maxBytes ? `${maxRatio} times its compressed size of ${body.length} bytes` : `${maxBytes} bytes`;
+      throw new HttpError(413, `decompressed body exceeds the limit of ${why}`);
     }
     throw new HttpError(400, `could not decompress the ${enc} body: ${(error as Error).message}`);
   }
@@ -135,17 +160,20 @@ export function createOtlpHttpHandler(deps: OtlpHttpDeps) {
     }
     try {
       const raw = await readBody(req, deps.options.maxBodyBytes);
-      const body = await decompress(raw, req.headers['content-encoding'], deps.options.maxDecompressedBytes);
+      const { maxDecompressedBytes, maxDecompressionRatio, limits } = deps.options;
+      const body = await decompress(raw, req.headers['content-encoding'], maxDecompressedBytes, maxDecompressionRatio);
       let decoded: DecodedBatch;
-      if (type === 'protobuf') decoded = decodeOtlpProtobuf(body);
+      if (type === 'protobuf') decoded = decodeOtlpProtobuf(body, limits);
       else {
+        // JSON text must be UTF-8 (RFC 8259); decoding it anyway would silently store replacement characters.
+        if (!isUtf8(body)) throw new InvalidPayloadError('the JSON body is not valid UTF-8');
         let parsed: unknown;
         try {
           parsed = JSON.parse(body.toString('utf8'));
         } catch (error) {
           throw new InvalidPayloadError(`body is not valid JSON: ${(error as Error).message}`);
         }
-        decoded = decodeOtlpJson(parsed);
+        decoded = decodeOtlpJson(parsed, limits);
       }
       const result = await deps.accept(decoded, { body, contentType: type });
       if (result.refuse) {
@@ -167,8 +195,8 @@ export function createOtlpHttpHandler(deps: OtlpHttpDeps) {
         deps.onRejected?.(0, `http ${error.status}`);
         sendError(res, type, error.status, error.message, error.headers);
       } else if (error instanceof InvalidPayloadError) {
-        deps.onRejected?.(0, 'invalid payload');
-        sendError(res, type, 400, error.message);
+        deps.onRejected?.(0, error.status === 413 ? 'too many spans' : 'invalid payload');
+        sendError(res, type, error.status, error.message);
       } else throw error;
     }
   };
