@@ -63,7 +63,8 @@ export function checkSpan(span: Span, limits: DecodeLimits): string | undefined 
   const problem = checkSpanIds(span);
   if (problem) return problem;
   // Unsigned nanoseconds cannot be before 1970; only the far end needs a bound.
-  if (span.endMs > MAX_TIME_MS) return `endTimeUnixNano is after 2100-01-01 (${new Date(span.endMs).toISOString()})`;
+  // No Date here: past year 275760 it cannot even be printed.
+  if (span.endMs > MAX_TIME_MS) return `endTimeUnixNano is after 2100-01-01 (${Math.round(span.endMs / 1000)} s since 1970)`;
   if (span.endMs - span.startMs > limits.maxDurationMs) {
     return `span lasts ${Math.round((span.endMs - span.startMs) / 1000)} s, longer than the limit of ${limits.maxDurationMs / 1000} s`;
   }
