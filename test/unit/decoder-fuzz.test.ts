@@ -94,7 +94,12 @@ describe('decoder fuzzing', () => {
         parsed = JSON.parse(text);
         const nodes: [Record<string, unknown>, string][] = [];
         const walk = (v: unknown) => {
-          if (v && typeof v === 'object') for (const k of Object.keys(v)) nodes.push([v as Record<string, unknown>, k]), walk((v as Record<string, unknown>)[k]);
+          if (!v || typeof v !== 'object') return;
+          const o = v as Record<string, unknown>;
+          for (const k of Object.keys(o)) {
+            nodes.push([o, k]);
+            walk(o[k]);
+          }
         };
         walk(parsed);
         const [holder, key] = nodes[Math.floor(rand() * nodes.length)]!;
