@@ -6,6 +6,7 @@ import { createLogger } from '../src/logger.js';
 import { createRegistry } from '../src/metrics.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/neo4j/connection.js';
 import { createOtlpGrpcReceiver } from './otlp/grpc-receiver.js';
+import { createRetentionJob } from './retention.js';
 import { createWorker } from './worker.js';
 import { createNeo4jSink } from './writer.js';
 
@@ -38,6 +39,8 @@ const applyWithRetry = async (): Promise<void> => {
 };
 await applyWithRetry();
 
+// Ages out what was not seen within TOPOGRAPH_RETENTION, every TOPOGRAPH_RETENTION_INTERVAL.
+const retention = createRetentionJob({ graph, retentionMs: config.retentionMs, intervalMs: config.retentionIntervalMs, log });
 const worker = createWorker({
   config,
   sink: createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
@@ -54,6 +57,7 @@ const worker = createWorker({
   },
 });
 worker.start();
+retention.start();
 const server = createServer((req, res) => worker.handle(req, res));
 server.listen(config.otlpHttpPort, config.host, () => {
   log.info(`OTLP/HTTP receiver on http://${config.host}:${config.otlpHttpPort}/v1/traces (Neo4j ${target.uri})`);
@@ -78,6 +82,7 @@ async function shutdown(signal: string) {
   server.close();
   zipkinServer.close();
   await grpcReceiver.close();
+  await retention.stop();
   await worker.stop();
   await graph.close();
   process.exit(0);

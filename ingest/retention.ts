@@ -1,0 +1,96 @@
+/**
+ * The retention job: what stopped happening ages out. Nodes and relationships whose `lastSeen` is
+ * older than the retention are deleted, in bounded batches (one short transaction each), so the job
+ * never holds large locks against the writer or grows a transaction without bound.
+ */
+import type { Graph } from '../src/neo4j/connection.js';
+import type { Logger } from '../src/logger.js';
+
+/** Relationships first, per type so each uses its own lastSeen index, then nodes (with what still hangs off them). */
+export const DELETE_STALE_RELATIONSHIPS = (type: 'DEPENDS_ON' | 'CALLS' | 'USES' | 'TAGGED') => `
+MATCH ()-[r:${type}]->()
+WHERE r.lastSeen < $cutoff
+WITH r LIMIT toInteger($batch)
+DELETE r
+RETURN count(*) AS deleted`;
+
+export const DELETE_STALE_NODES = (label: 'Component' | 'Operation' | 'Library' | 'Tag') => `
+MATCH (n:${label})
+WHERE n.lastSeen < $cutoff
+WITH n LIMIT toInteger($batch)
+DETACH DELETE n
+RETURN count(*) AS deleted`;
+
+const STEPS = [
+  DELETE_STALE_RELATIONSHIPS('DEPENDS_ON'),
+  DELETE_STALE_RELATIONSHIPS('CALLS'),
+  DELETE_STALE_RELATIONSHIPS('USES'),
+  DELETE_STALE_RELATIONSHIPS('TAGGED'),
+  DELETE_STALE_NODES('Operation'),
+  DELETE_STALE_NODES('Component'),
+  DELETE_STALE_NODES('Library'),
+  DELETE_STALE_NODES('Tag'),
+];
+
+export interface RetentionDeps {
+  graph: Graph;
+  retentionMs: number;
+  intervalMs: number;
+  /** rows deleted per transaction */
+  batchSize?: number;
+  log?: Logger;
+  now?: () => number;
+}
+
+export interface RetentionJob {
+  /** One full pass: deletes everything last seen before now − retention; resolves with the count. */
+  runOnce(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createRetentionJob(deps: RetentionDeps): RetentionJob {
+  const now = deps.now ?? Date.now;
+  const batch = deps.batchSize ?? 5000;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+
+  async function pass(): Promise<number> {
+    const cutoff = now() - deps.retentionMs;
+    let total = 0;
+    for (const query of STEPS) {
+      for (;;) {
+        const deleted = await deps.graph.write(
+          'topograph-retention',
+          async (tx) => Number((await tx.run(query, { cutoff, batch })).records[0]?.get('deleted') ?? 0),
+          { metadata: { op: 'retention' } },
+        );
+        total += deleted;
+        if (deleted < batch) break;
+      }
+    }
+    if (total > 0) deps.log?.info({ deleted: total, cutoff: new Date(cutoff).toISOString() }, 'retention: removed what was not seen within the retention');
+    return total;
+  }
+
+  const runOnce = () => {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  return {
+    runOnce,
+    start() {
+      timer = setInterval(() => {
+        runOnce().catch((error: unknown) => deps.log?.error({ err: error }, 'retention pass failed; retrying at the next interval'));
+      }, deps.intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The retention job against the real Neo4j, forced with an injected `now`. The database is shared,
+ * so this test's data lives in 1980: a cutoff there touches nothing any other test writes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRetentionJob } from '../../ingest/retention.js';
+import { SpanKind } from '../../ingest/span.js';
+import type { Graph } from '../../src/neo4j/connection.js';
+import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { componentsIn, edgesIn, operationsIn } from '../support/model-graph.js';
+import { TraceBuilder } from '../support/spans.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(1980, 0, 1);
+let graph: Graph;
+beforeAll(() => {
+  graph = testGraph();
+});
+afterAll(async () => {
+  await graph.close();
+});
+
+function trace(env: string, at: number, callees: string[]) {
+  const t = new TraceBuilder();
+  const res = { 'deployment.environment.name': env };
+  const root = t.span({ service: 'front', kind: SpanKind.SERVER, name: 'GET /', resource: res, startMs: at - 100, attributes: { 'http.request.method': 'GET', 'http.route': '/' } });
+  for (const callee of callees) {
+    const c = t.span({ service: 'front', kind: SpanKind.CLIENT, name: 'GET', parent: root, resource: res, startMs: at - 90, attributes: { 'http.request.method': 'GET' } });
+    t.span({ service: callee, kind: SpanKind.SERVER, name: 'GET /x', parent: c, resource: res, startMs: at - 80, attributes: { 'http.request.method': 'GET', 'http.route': '/x' } });
+  }
+  return t.batch();
+}
+
+describe('retention', () => {
+  it('removes nodes and relationships not seen within the retention, in bounded batches, and keeps the rest', async () => {
+    const env = uniqueName('retention');
+    // Day 0: front calls old and kept; day 8: front calls kept only.
+    await seed(graph, [trace(env, T0, ['old', 'kept'])], () => T0);
+    await seed(graph, [trace(env, T0 + 8 * DAY, ['kept'])], () => T0 + 8 * DAY);
+    expect((await edgesIn(graph, env)).map((e) => `${e.from} -> ${e.to}`)).toEqual(['front -> kept', 'front -> old']);
+
+    const job = createRetentionJob({ graph, retentionMs: 7 * DAY, intervalMs: 3_600_000, batchSize: 1, now: () => T0 + 8 * DAY });
+    const deleted = await job.runOnce();
+
+    expect((await edgesIn(graph, env)).map((e) => `${e.from} -> ${e.to}`)).toEqual(['front -> kept']);
+    expect((await componentsIn(graph, env)).map((c) => c.name).sort()).toEqual(['front', 'kept']);
+    expect((await operationsIn(graph, env)).map((o) => `${o.component}:${o.name}`)).toEqual(['front:GET /', 'kept:GET /x']);
+    // The edge front → old, the CALLS to old's operation, old's USES, old's operation and old itself at least.
+    expect(deleted).toBeGreaterThanOrEqual(5);
+    // A second pass finds nothing more to do.
+    expect(await job.runOnce()).toBe(0);
+  });
+});
