@@ -1,11 +1,14 @@
 /** `npm run ingest`: the ingest worker on its own. Reads the environment, connects, listens. */
 import { createServer } from 'node:http';
+import { resolve } from 'node:path';
 import { AUTH_OFF_WARNING } from '../src/auth.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createRegistry } from '../src/metrics.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/neo4j/connection.js';
 import { createOtlpGrpcReceiver } from './otlp/grpc-receiver.js';
+import { createCheckpointStore } from './spool/checkpoint-store.js';
+import { openSpool } from './spool/segment-log.js';
 import { createRetentionJob } from './retention.js';
 import { createWorker } from './worker.js';
 import { createNeo4jSink } from './writer.js';
@@ -37,7 +40,11 @@ const applyWithRetry = async (): Promise<void> => {
     }
   }
 };
-await applyWithRetry();
+const spool = await openSpool({
+  dir: resolve(config.ingest.spoolDir),
+  maxBytes: config.ingest.spoolMaxBytes,
+  onWarning: (message) => log.warn(message),
+});
 
 // Ages out what was not seen within TOPOGRAPH_RETENTION, every TOPOGRAPH_RETENTION_INTERVAL.
 const retention = createRetentionJob({ graph, retentionMs: config.retentionMs, intervalMs: config.retentionIntervalMs, log });
@@ -46,6 +53,7 @@ const worker = createWorker({
   sink: createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
   log,
   registry: createRegistry('ingest'),
+  durable: { spool, store: createCheckpointStore(graph, spool.id, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }) },
   ready: async () => {
     if (!schemaApplied) return false;
     try {
@@ -56,8 +64,6 @@ const worker = createWorker({
     }
   },
 });
-worker.start();
-retention.start();
 const server = createServer((req, res) => worker.handle(req, res));
 server.listen(config.otlpHttpPort, config.host, () => {
   log.info(`OTLP/HTTP receiver on http://${config.host}:${config.otlpHttpPort}/v1/traces (Neo4j ${target.uri})`);
@@ -75,6 +81,12 @@ zipkinServer.listen(config.zipkinPort, config.host, () => {
 });
 
 let stopping = false;
+// Requests are taken into the spool while Neo4j is still coming up; processing starts once it is there.
+void applyWithRetry().then(() => {
+  if (!stopping) worker.start();
+  if (!stopping) retention.start();
+});
+
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;

@@ -1,6 +1,8 @@
 /** Starting the project's real processes (and test fixtures) as children, on free loopback ports. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,7 +29,8 @@ export interface Child {
 /** Runs a TypeScript file of the repo with tsx; resolves once its output matches `readyWhen`. */
 export function startTs(file: string, env: Record<string, string>, readyWhen: RegExp, timeoutMs = 60_000): Promise<Child> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, file)], {
-    env: { ...process.env, TOPOGRAPH_LOG_PRETTY: '0', ...env },
+    // A worker of its own spool: workers of concurrent tests must never share one.
+    env: { ...process.env, TOPOGRAPH_LOG_PRETTY: '0', TOPOGRAPH_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'topograph-spool-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

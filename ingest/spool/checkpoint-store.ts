@@ -1,0 +1,94 @@
+/**
+ * The ingest checkpoint: how far into its spool a worker has written facts, kept on an
+ * (:IngestCheckpoint {id}) node and moved in the same transaction as those facts, so that the
+ * facts and the position can never disagree after a crash.
+ *
+ * Every commit names the generation it follows. A managed transaction is retried by the driver when
+ * the connection drops, even when the commit had in fact gone through; the generation check turns
+ * such a retry into a no-op instead of writing the same facts twice.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Graph } from '../../src/neo4j/connection.js';
+import type { FactBatch } from '../aggregate.js';
+import type { PipelineState } from '../pipeline.js';
+import { writeFacts, type WriterOptions } from '../writer.js';
+
+export interface Checkpoint {
+  /** how many commits this spool has made; each commit expects the previous one */
+  generation: number;
+  /** the last spool record whose facts are written */
+  position: number;
+  /** the first spool record a restart must read again to rebuild `state` */
+  replayFrom: number;
+  /** the pipeline clock at this checkpoint */
+  clock: number;
+  state: PipelineState;
+}
+
+export const EMPTY_STATE: PipelineState = { halves: [], orphans: [], calls: [] };
+
+/** Takes the checkpoint's write lock before reading it, so concurrent commits see each other. */
+export const LOCK_CHECKPOINT = `
+MERGE (c:IngestCheckpoint {id: $id})
+  ON CREATE SET c.generation = 0, c.position = 0
+SET c.lockedAt = timestamp()`;
+
+export const READ_CHECKPOINT = `
+MATCH (c:IngestCheckpoint {id: $id})
+RETURN c.generation AS generation, c.position AS position, c.replayFrom AS replayFrom, c.clock AS clock, c.state AS state`;
+
+export const SAVE_CHECKPOINT = `
+MATCH (c:IngestCheckpoint {id: $id})
+SET c.generation = $generation, c.position = $position, c.replayFrom = $replayFrom, c.clock = $clock,
+    c.state = $state, c.updatedAt = timestamp()`;
+
+/** The checkpoint had already moved past the generation a commit expected. */
+export class CheckpointMovedError extends Error {
+  constructor(readonly found: number) {
+    super(`the ingest checkpoint is at generation ${found}, not the one expected`);
+  }
+}
+
+export interface CheckpointStore {
+  load(): Promise<Checkpoint | undefined>;
+  /** Writes the facts and moves the checkpoint from `expected` generation to `next`, in one transaction. */
+  commit(batch: FactBatch, next: Checkpoint, expectedGeneration: number): Promise<void>;
+}
+
+const encodeState = (s: PipelineState) => gzipSync(JSON.stringify(s)).toString('base64');
+const decodeState = (s: unknown): PipelineState =>
+  typeof s === 'string' && s !== ''
+    ? (JSON.parse(gunzipSync(Buffer.from(s, 'base64')).toString('utf8')) as PipelineState)
+    : EMPTY_STATE;
+
+export function createCheckpointStore(graph: Graph, id: string, writer: WriterOptions): CheckpointStore {
+  return {
+    async load() {
+      const rows = await graph.read('topograph-ingest', async (tx) => (await tx.run(READ_CHECKPOINT, { id })).records);
+      const r = rows[0];
+      if (!r || r.get('replayFrom') === null) return undefined;
+      return {
+        generation: Number(r.get('generation')),
+        position: Number(r.get('position')),
+        replayFrom: Number(r.get('replayFrom')),
+        clock: Number(r.get('clock')),
+        state: decodeState(r.get('state')),
+      };
+    },
+    async commit(batch, next, expectedGeneration) {
+      const state = encodeState(next.state);
+      await graph.write(
+        'topograph-ingest',
+        async (tx) => {
+          await tx.run(LOCK_CHECKPOINT, { id });
+          const found = Number((await tx.run(READ_CHECKPOINT, { id })).records[0]!.get('generation'));
+          // Throwing rolls the transaction back; the driver does not retry errors of ours.
+          if (found !== expectedGeneration) throw new CheckpointMovedError(found);
+          await writeFacts(tx, batch, writer);
+          await tx.run(SAVE_CHECKPOINT, { id, ...next, state });
+        },
+        { metadata: { op: 'flush+checkpoint' } },
+      );
+    },
+  };
+}

@@ -1,0 +1,331 @@
+/**
+ * Durable ingest around the pure pipeline: requests are appended to the spool before they are
+ * acknowledged; one loop reads the spool in order, feeds the pipeline, and writes each flush's facts
+ * together with the checkpoint (position + what still waits) in one Neo4j transaction. While Neo4j is
+ * away, the loop retries the same commit with backoff and stops reading; the spool keeps accepting
+ * until it is full, then refuses with 429/503 and Retry-After.
+ *
+ * The pipeline's clock is driven from here: while a record is ingested it reads the time the record
+ * was accepted, so a replay after a crash derives exactly what the first run derived, and a backlog
+ * read after an outage pairs and expires in the time frame it arrived in.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from '../../src/logger.js';
+import type { AcceptResult } from '../otlp/http-receiver.js';
+import { factCount, type FactBatch } from '../aggregate.js';
+import type { Pipeline, PipelineState } from '../pipeline.js';
+import { countSpans, type DecodedBatch, type TraceBatch } from '../span.js';
+import { CheckpointMovedError, EMPTY_STATE, type Checkpoint, type CheckpointStore } from './checkpoint-store.js';
+import type { Spool, SpoolRecord } from './segment-log.js';
+
+/** The clock the pipeline reads: set by the durable loop, never by the wall. */
+export interface PipelineClock {
+  now(): number;
+  set(t: number): void;
+}
+
+export function createPipelineClock(start = Date.now()): PipelineClock {
+  let t = start;
+  return { now: () => t, set: (v) => (t = v) };
+}
+
+export interface DurableIngestDeps {
+  spool: Spool;
+  store: CheckpointStore;
+  pipeline: Pipeline;
+  clock: PipelineClock;
+  log: Logger;
+  registry: Registry;
+  flushIntervalMs: number;
+  /** how long `stop` keeps trying to write what is left before leaving it in the spool */
+  shutdownTimeoutMs: number;
+  /** records read per step of the loop */
+  readBatch?: number;
+}
+
+export interface DurableIngest {
+  /** Spools a decoded request; resolves once it is on disk, or with the reason it is refused. */
+  accept(decoded: DecodedBatch): Promise<AcceptResult>;
+  start(): void;
+  /** Resolves once everything spooled before the call is written and checkpointed. */
+  flush(): Promise<void>;
+  /** Refuses new requests, writes what can be written, checkpoints, closes the spool. */
+  stop(): Promise<void>;
+  /** false while commits to Neo4j are failing */
+  readonly storeAvailable: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
+  const { spool, store, pipeline, clock, log, registry } = deps;
+  const readBatch = deps.readBatch ?? 256;
+
+  let committed: Checkpoint = { generation: 0, position: 0, replayFrom: 1, clock: 0, state: EMPTY_STATE };
+  let position = 0;
+  let recordClock = 0;
+  let firstUncommittedAt: number | undefined;
+  // Until the checkpoint is read, nothing drains the spool: a full spool then means "come back later".
+  let storeAvailable = false;
+  let accepting = true;
+  let stopping = false;
+  let abortAt = Number.POSITIVE_INFINITY;
+  let running: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  const flushWaiters: { target: number; resolve(): void; reject(e: unknown): void }[] = [];
+
+  const refused = new Counter({
+    name: 'topograph_spool_refused_total',
+    help: 'Requests refused because the spool could not keep them, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const commitFailures = new Counter({
+    name: 'topograph_spool_commit_failures_total',
+    help: 'Flush + checkpoint transactions that failed and are being retried',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'topograph_spool_records',
+    help: 'Records in the spool on disk (not yet released by a checkpoint)',
+    registers: [registry],
+    collect() {
+      this.set(spool.stats().records);
+    },
+  });
+  new Gauge({
+    name: 'topograph_spool_bytes',
+    help: 'Bytes of the spool on disk',
+    registers: [registry],
+    collect() {
+      this.set(spool.stats().bytes);
+    },
+  });
+  new Gauge({
+    name: 'topograph_spool_checkpoint_lag_records',
+    help: 'Records accepted but not yet written to Neo4j and checkpointed',
+    registers: [registry],
+    collect() {
+      this.set(Math.max(0, spool.stats().lastSeq - committed.position));
+    },
+  });
+  new Gauge({
+    name: 'topograph_spool_oldest_record_age_seconds',
+    help: 'Age of the oldest accepted record not yet checkpointed (0 when none)',
+    registers: [registry],
+    async collect() {
+      const at = firstUncommittedAt ?? (running ? await spool.peekAcceptedAt().catch(() => undefined) : undefined);
+      this.set(at === undefined ? 0 : Math.max(0, (Date.now() - at) / 1000));
+    },
+  });
+
+  const decode = (r: SpoolRecord): DecodedBatch => {
+    const batch = JSON.parse(r.payload.toString('utf8')) as TraceBatch;
+    return { batch, spanCount: countSpans(batch), rejected: [] };
+  };
+
+  const advanceClock = (r: SpoolRecord) => {
+    recordClock = Math.max(recordClock, r.acceptedAt);
+    clock.set(recordClock);
+  };
+
+  async function loadWithRetry(): Promise<Checkpoint | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await store.load();
+      } catch (error) {
+        storeAvailable = false;
+        if (Date.now() > abortAt) throw error;
+        log.warn({ err: error, attempt }, 'cannot read the ingest checkpoint yet; retrying');
+        await sleep(Math.min(10_000, 250 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Rebuilds the pipeline's waiting state from the spool, as the checkpoint left it. */
+  async function recover(): Promise<void> {
+    const cp = await loadWithRetry();
+    storeAvailable = true;
+    if (cp) {
+      committed = cp;
+      let replayed = 0;
+      if (cp.replayFrom <= cp.position) {
+        await spool.seek(cp.replayFrom);
+        for (;;) {
+          const records = (await spool.read(readBatch)).filter((r) => r.seq <= cp.position);
+          if (records.length === 0) break;
+          for (const r of records) {
+            advanceClock(r);
+            pipeline.replay(decode(r), r.seq, cp.state);
+          }
+          replayed += records.length;
+          if (records[records.length - 1]!.seq >= cp.position) break;
+        }
+      }
+      clock.set(Math.max(recordClock, cp.clock));
+      pipeline.endReplay(cp.state);
+      recordClock = Math.max(recordClock, cp.clock);
+      position = cp.position;
+      log.info(
+        { position, replayed, halves: cp.state.halves.length, calls: cp.state.calls.length },
+        'resumed from the ingest checkpoint',
+      );
+    }
+    await spool.seek(position + 1);
+  }
+
+  function unchanged(batch: FactBatch, next: Checkpoint): boolean {
+    const a = next.state;
+    const b = committed.state;
+    return (
+      factCount(batch) === 0 &&
+      next.position === committed.position &&
+      next.replayFrom === committed.replayFrom &&
+      a.halves.length === b.halves.length &&
+      a.orphans.length === b.orphans.length &&
+      a.calls.length === b.calls.length
+    );
+  }
+
+  async function commitWithRetry(batch: FactBatch, next: Checkpoint): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.commit(batch, next, committed.generation);
+        break;
+      } catch (error) {
+        // An earlier attempt went through after all (its answer was lost): nothing to do again.
+        if (error instanceof CheckpointMovedError && error.found === next.generation) break;
+        if (error instanceof CheckpointMovedError) throw error;
+        storeAvailable = false;
+        commitFailures.inc();
+        if (Date.now() > abortAt) throw error;
+        log.warn(
+          { err: error, attempt, position: next.position },
+          'writing to Neo4j failed; the spool keeps the data, retrying',
+        );
+        await sleep(Math.min(10_000, 250 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+    if (!storeAvailable) log.info({ position: next.position }, 'Neo4j is back; catching up from the spool');
+    storeAvailable = true;
+    committed = next;
+    firstUncommittedAt = undefined;
+    await spool.release(next.replayFrom);
+  }
+
+  async function flushAndCheckpoint(): Promise<void> {
+    // A backlog is still ahead: the clock must not run past it, or its halves would expire unpaired.
+    const next = await spool.peekAcceptedAt();
+    const t = Math.max(recordClock, Math.min(Date.now(), next ?? Number.POSITIVE_INFINITY));
+    clock.set(t);
+    const batch = pipeline.collect();
+    const state: PipelineState = pipeline.state();
+    clock.set(recordClock);
+    const cp: Checkpoint = {
+      generation: committed.generation + 1,
+      position,
+      replayFrom: Math.min(state.replayFrom ?? position + 1, position + 1),
+      clock: t,
+      state,
+    };
+    if (!unchanged(batch, cp)) {
+      await commitWithRetry(batch, cp);
+      log.debug(
+        { generation: cp.generation, position, replayFrom: cp.replayFrom, facts: factCount(batch) },
+        'checkpointed',
+      );
+    }
+    for (const w of flushWaiters.splice(0)) {
+      if (w.target <= committed.position) w.resolve();
+      else flushWaiters.push(w);
+    }
+  }
+
+  async function loop(): Promise<void> {
+    await recover();
+    let lastFlush = Date.now();
+    for (;;) {
+      const records = await spool.read(readBatch);
+      for (const r of records) {
+        advanceClock(r);
+        firstUncommittedAt ??= r.acceptedAt;
+        try {
+          pipeline.ingest(decode(r), r.seq);
+        } catch (error) {
+          log.error({ err: error, seq: r.seq }, 'could not process a spooled record; skipping it');
+        }
+        position = r.seq;
+      }
+      const caughtUp = records.length < readBatch;
+      const due = Date.now() - lastFlush >= deps.flushIntervalMs || (caughtUp && (stopping || flushWaiters.length > 0));
+      if (due) {
+        await flushAndCheckpoint();
+        lastFlush = Date.now();
+        // More may have been spooled while that flush was written: stop only once it is all in.
+        if (stopping && caughtUp && position >= spool.stats().lastSeq) return;
+      }
+      if (records.length === 0 && !stopping && flushWaiters.length === 0) {
+        const wait = Math.max(1, deps.flushIntervalMs - (Date.now() - lastFlush));
+        await Promise.race([spool.waitForData(wait), new Promise<void>((r) => (wake = r))]);
+        wake = undefined;
+      }
+    }
+  }
+
+  return {
+    get storeAvailable() {
+      return storeAvailable;
+    },
+    async accept(decoded) {
+      if (!accepting) return { refuse: { status: 503, message: 'the worker is shutting down', retryAfterSeconds: 5 } };
+      if (decoded.spanCount === 0) return {};
+      const result = await spool.append(Buffer.from(JSON.stringify(decoded.batch)));
+      if (!('refused' in result)) return {};
+      refused.inc({ reason: result.refused });
+      if (result.refused === 'too-large') {
+        return {
+          refuse: { status: 413, message: 'the request is larger than the whole spool (TOPOGRAPH_SPOOL_MAX_BYTES)' },
+        };
+      }
+      // 503 while Neo4j is away (the spool drains only once it is back), 429 while merely behind.
+      return storeAvailable
+        ? { refuse: { status: 429, message: 'the ingest spool is full; retry later', retryAfterSeconds: 2 } }
+        : {
+            refuse: {
+              status: 503,
+              message: 'the graph database is unavailable and the ingest spool is full',
+              retryAfterSeconds: 10,
+            },
+          };
+    },
+    start() {
+      running ??= loop().catch((error: unknown) => {
+        log.fatal({ err: error }, 'durable ingest stopped');
+        for (const w of flushWaiters.splice(0)) w.reject(error);
+        throw error;
+      });
+    },
+    flush() {
+      const target = spool.stats().lastSeq;
+      if (!running) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        flushWaiters.push({ target, resolve, reject });
+        wake?.();
+      });
+    },
+    async stop() {
+      accepting = false;
+      // Requests already being written are acknowledged once on disk: let them land, then drain them too.
+      await spool.idle();
+      stopping = true;
+      abortAt = Date.now() + deps.shutdownTimeoutMs;
+      wake?.();
+      try {
+        await running;
+      } catch (error) {
+        log.warn({ err: error }, 'could not write everything before stopping; the rest stays in the spool');
+      }
+      await spool.close();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Calls between two services recorded with the official OpenTelemetry SDK, as the ReadableSpans an
+ * exporter is handed: the client half and the server half of each call, ready to be exported in
+ * separate requests (as two processes would).
+ */
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
+
+function tracerOf(service: string, environment: string) {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': service, 'deployment.environment.name': environment }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  return { tracer: provider.getTracer('durability-test', '1.0.0'), exporter };
+}
+
+/** `calls` HTTP calls from `client` to `server`; the halves come back apart. */
+export function recordCalls(client: string, server: string, environment: string, calls: number) {
+  const a = tracerOf(client, environment);
+  const b = tracerOf(server, environment);
+  for (let i = 0; i < calls; i++) {
+    const c = a.tracer.startSpan('GET', { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET' } });
+    const s = b.tracer.startSpan(
+      'GET /items/{id}',
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET', 'http.route': '/items/{id}' } },
+      trace.setSpan(context.active(), c),
+    );
+    s.end();
+    c.end();
+  }
+  return {
+    clientSpans: a.exporter.getFinishedSpans() as ReadableSpan[],
+    serverSpans: b.exporter.getFinishedSpans() as ReadableSpan[],
+  };
+}
