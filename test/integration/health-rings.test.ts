@@ -1,0 +1,61 @@
+/**
+ * The recent-health rings on DEPENDS_ON edges: calls written in two different minutes, read back
+ * from Neo4j and summed per window with the API's windowFigures.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanKind } from '../../ingest/span.js';
+import { windowFigures } from '../../src/graphql/measure.js';
+import type { MeasureRecord } from '../../src/graphql/loaders.js';
+import { HOUR_MS, MINUTE_MS } from '../../src/model.js';
+import type { Graph } from '../../src/neo4j/connection.js';
+import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { TraceBuilder } from '../support/spans.js';
+
+let graph: Graph;
+beforeAll(() => {
+  graph = testGraph();
+});
+afterAll(async () => {
+  await graph.close();
+});
+
+const EDGE_MEASURE = `
+MATCH (a:Service {environment: $env, name: 'web'})-[r:DEPENDS_ON]->(b:Service {name: 'api'})
+RETURN r {.calls, .errors, .latSum, .latMax, .latBuckets, .hm, .hmCalls, .hmErrors, .hmLatSum, .hh, .hhCalls, .hhErrors, .hhLatSum, .firstSeen, .lastSeen} AS m`;
+
+function calls(env: string, at: number, n: number, failing: number) {
+  const batches = [];
+  for (let i = 0; i < n; i++) {
+    const t = new TraceBuilder();
+    const res = { 'deployment.environment.name': env };
+    const c = t.span({ service: 'web', kind: SpanKind.CLIENT, name: 'GET', resource: res, startMs: at - 20, durationMs: 20 });
+    t.span({ service: 'api', kind: SpanKind.SERVER, name: 'GET /v', parent: c, resource: res, startMs: at - 15, durationMs: 10, error: i < failing });
+    batches.push(t.batch());
+  }
+  return batches;
+}
+
+describe('recent health rings', () => {
+  it('keeps calls per minute and per hour, so the last minutes and the last day are cheap sums', async () => {
+    const env = uniqueName('rings');
+    // Two minutes of the same hour, well in the past of the current hour.
+    const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 2 * HOUR_MS;
+    const first = hour + 10 * MINUTE_MS + 30_000;
+    const second = hour + 13 * MINUTE_MS + 30_000;
+    await seed(graph, calls(env, first, 3, 1), () => first);
+    await seed(graph, calls(env, second, 2, 0), () => second);
+
+    const m = await graph.read('test', async (tx) => (await tx.run(EDGE_MEASURE, { env })).records[0]!.get('m') as MeasureRecord);
+    expect(m).toMatchObject({ calls: 5, errors: 1, firstSeen: first, lastSeen: second });
+
+    // At the second minute's end: the last 2 minutes hold only the second minute's calls…
+    expect(windowFigures(m, 2 * MINUTE_MS, second)).toMatchObject({ calls: 2, errors: 0 });
+    // …the last 15 minutes both, with their latency (20 ms per client call).
+    expect(windowFigures(m, 15 * MINUTE_MS, second)).toEqual({ calls: 5, errors: 1, latSum: 100 });
+    // An hour later the minute ring no longer covers them, the hour ring does.
+    expect(windowFigures(m, 15 * MINUTE_MS, second + HOUR_MS)).toMatchObject({ calls: 0 });
+    expect(windowFigures(m, 24 * HOUR_MS, second + HOUR_MS)).toMatchObject({ calls: 5, errors: 1 });
+    // Exactly one minute slot per minute written, the rest untouched.
+    expect(m.hmCalls.filter((x) => x > 0).sort()).toEqual([2, 3]);
+  });
+});
