@@ -12,6 +12,9 @@ import { SpanKind } from '../../ingest/span.js';
 
 let graph: Graph;
 const env = uniqueName('env');
+// Two versions of one instrumentation library, one per service.
+const HTTP_OLD = { name: '@opentelemetry/instrumentation-http', version: '0.52.1' };
+const HTTP_NEW = { name: '@opentelemetry/instrumentation-http', version: '0.53.0' };
 
 async function gql(query: string, variables?: Record<string, unknown>) {
   const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
@@ -30,12 +33,12 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) {
     const t = new TraceBuilder();
     const res = { 'deployment.environment.name': env };
-    const g = t.span({ service: 'gateway', kind: SpanKind.SERVER, name: 'GET /checkout', resource: res, attributes: { 'http.request.method': 'GET', 'http.route': '/checkout' } });
-    const gc = t.span({ service: 'gateway', kind: SpanKind.CLIENT, name: 'POST', parent: g, resource: res, attributes: { 'http.request.method': 'POST' } });
-    const c = t.span({ service: 'checkout', kind: SpanKind.SERVER, name: 'POST /checkout', parent: gc, resource: res, attributes: { 'http.request.method': 'POST', 'http.route': '/checkout' } });
+    const g = t.span({ service: 'gateway', kind: SpanKind.SERVER, name: 'GET /checkout', resource: res, scope: HTTP_OLD, attributes: { 'http.request.method': 'GET', 'http.route': '/checkout' } });
+    const gc = t.span({ service: 'gateway', kind: SpanKind.CLIENT, name: 'POST', parent: g, resource: res, scope: HTTP_OLD, attributes: { 'http.request.method': 'POST' } });
+    const c = t.span({ service: 'checkout', kind: SpanKind.SERVER, name: 'POST /checkout', parent: gc, resource: res, scope: HTTP_NEW, attributes: { 'http.request.method': 'POST', 'http.route': '/checkout' } });
     const cdb = t.span({ service: 'checkout', kind: SpanKind.CLIENT, name: 'SELECT orders', parent: c, resource: res, attributes: { 'db.system': 'postgresql', 'server.address': 'orders-db', 'db.operation.name': 'SELECT', 'db.collection.name': 'orders' } });
     void cdb;
-    const cp = t.span({ service: 'checkout', kind: SpanKind.CLIENT, name: 'POST', parent: c, resource: res, error: i === 2, attributes: { 'http.request.method': 'POST' } });
+    const cp = t.span({ service: 'checkout', kind: SpanKind.CLIENT, name: 'POST', parent: c, resource: res, scope: HTTP_NEW, error: i === 2, attributes: { 'http.request.method': 'POST' } });
     t.span({ service: 'payments', kind: SpanKind.SERVER, name: 'POST /pay', parent: cp, resource: { ...res, 'client.version': '1.2.3' }, error: i === 2, attributes: { 'http.request.method': 'POST', 'http.route': '/pay' } });
     // The two halves of each call arrive in different requests, server side first.
     batches.push(t.batch(['payments']), t.batch(['checkout']), t.batch(['gateway']));
@@ -95,6 +98,23 @@ describe('README queries', () => {
     expect(r.errors).toBeUndefined();
     const v = r.data.tag.values.find((x: any) => x.value === '1.2.3');
     expect(v.services.map((s: any) => s.name)).toContain('payments');
+  });
+
+  it('library versions list the services running each, one USES per version', async () => {
+    const r = await gql(README_QUERIES.library);
+    expect(r.errors).toBeUndefined();
+    const byVersion = Object.fromEntries(r.data.library.versions.map((v: any) => [v.version, v.services.map((s: any) => s.name)]));
+    expect(byVersion['0.52.1']).toContain('gateway');
+    expect(byVersion['0.53.0']).toContain('checkout');
+    const uses = await graph.read('test', async (tx) =>
+      (
+        await tx.run(
+          `MATCH (s:Service {environment: $env})-[u:USES]->(:Library {name: '@opentelemetry/instrumentation-http'}) RETURN s.name AS s, u.version AS v ORDER BY s`,
+          { env },
+        )
+      ).records.map((x) => `${x.get('s')} ${x.get('v')}`),
+    );
+    expect(uses).toEqual(['checkout 0.53.0', 'gateway 0.52.1']);
   });
 
   it('a depth out of range is a user error with a code', async () => {
