@@ -1,0 +1,84 @@
+/**
+ * Libraries (instrumentation scopes, telemetry.sdk.*, process.runtime.*, configured version keys) and
+ * tags (allow-list with `*` globs, per-key cardinality cap, overflow counted) as the pipeline derives them.
+ */
+import { describe, expect, it } from 'vitest';
+import { librariesOf, scopeLibrary } from '../../ingest/derive.js';
+import { SpanKind } from '../../ingest/span.js';
+import { createTagFilter, OVERFLOW_VALUE } from '../../ingest/tags.js';
+import { capturePipeline } from '../support/capture.js';
+import { TraceBuilder } from '../support/spans.js';
+
+describe('libraries', () => {
+  it('reads the SDK, the runtime and configured version attributes from the resource', () => {
+    const resource = {
+      'telemetry.sdk.name': 'opentelemetry',
+      'telemetry.sdk.language': 'nodejs',
+      'telemetry.sdk.version': '2.12.0',
+      'process.runtime.name': 'nodejs',
+      'process.runtime.version': '20.19.0',
+      'app.framework.version': '4.21.0',
+    };
+    expect(librariesOf(resource, ['app.framework.version'])).toEqual([
+      { name: 'opentelemetry/nodejs', version: '2.12.0', kind: 'sdk' },
+      { name: 'nodejs', version: '20.19.0', kind: 'runtime' },
+      { name: 'app.framework.version', version: '4.21.0', kind: 'attribute' },
+    ]);
+    expect(scopeLibrary({ name: '@opentelemetry/instrumentation-pg', version: '0.40.0' })).toEqual({
+      name: '@opentelemetry/instrumentation-pg',
+      version: '0.40.0',
+      kind: 'instrumentation',
+    });
+    expect(scopeLibrary({ name: '', version: '' })).toBeUndefined();
+  });
+
+  it('gives one USES row per distinct version: two versions of one library, two rows', async () => {
+    const { sink, pipeline } = capturePipeline();
+    const t = new TraceBuilder();
+    for (const version of ['0.52.1', '0.53.0', '0.53.0'])
+      t.span({ service: 'web', kind: SpanKind.INTERNAL, name: 'x', scope: { name: '@opentelemetry/instrumentation-http', version } });
+    pipeline.ingest(t.batch());
+    await pipeline.drainAll();
+    const uses = sink.all.uses.filter((u) => u.library === '@opentelemetry/instrumentation-http').map((u) => u.version);
+    expect(uses.sort()).toEqual(['0.52.1', '0.53.0']);
+  });
+});
+
+describe('tags', () => {
+  it('keeps allow-listed keys only, `*` matching any run of characters', () => {
+    const f = createTagFilter({ keys: ['*.version', 'client.*', 'http.route'], maxValuesPerKey: 10 });
+    expect(
+      f.select({ 'service.version': '1.2', 'client.version': '7', 'client.id': 'c1', 'http.route': '/a', 'http.method': 'GET', versionx: 'no' }),
+    ).toEqual([
+      ['service.version', '1.2'],
+      ['client.version', '7'],
+      ['client.id', 'c1'],
+      ['http.route', '/a'],
+    ]);
+  });
+
+  it('caps the distinct values of each key and counts what goes past, under one overflow value', () => {
+    const f = createTagFilter({ keys: ['tenant.id', 'team'], maxValuesPerKey: 2 });
+    const values = ['a', 'b', 'c', 'a', 'd'].map((v) => f.select({ 'tenant.id': v })[0]![1]);
+    expect(values).toEqual(['a', 'b', OVERFLOW_VALUE, 'a', OVERFLOW_VALUE]);
+    expect(f.overflowed).toBe(2);
+    // The cap is per key: another key has its own.
+    expect(f.select({ team: 'x' })).toEqual([['team', 'x']]);
+  });
+
+  it('records tag values on the service and on the entry operation, with call and error counts', async () => {
+    const { sink, pipeline } = capturePipeline({ tagKeys: ['client.version'], tagMaxValues: 1 });
+    for (const [version, error] of [['7.0', false], ['7.0', true], ['8.0', false]] as const) {
+      const t = new TraceBuilder();
+      t.span({ service: 'api', kind: SpanKind.SERVER, name: 'GET /v', error, attributes: { 'http.request.method': 'GET', 'http.route': '/v', 'client.version': version } });
+      pipeline.ingest(t.batch());
+    }
+    await pipeline.drainAll();
+    const onOperation = sink.all.tags.filter((t) => t.onOperation).map((t) => [t.value, t.calls, t.errors]);
+    expect(onOperation.sort()).toEqual([
+      [OVERFLOW_VALUE, 1, 0],
+      ['7.0', 2, 1],
+    ]);
+    expect(pipeline.stats().tagOverflow).toBe(1);
+  });
+});
