@@ -68,6 +68,11 @@ export interface TraverseRequest {
   direction: Direction;
   depth: number;
   since: number;
+  /**
+   * Only calls, errors, firstSeen and lastSeen of each edge, not its histogram and health rings: a
+   * deep walk reaches thousands of edges, and their rings cost more to read and ship than the walk.
+   */
+  summary?: boolean;
 }
 
 const COMPONENT_FIELDS = `c { .key, .kind, .name, .environment, .namespace, .system, .address, .version, .firstSeen, .lastSeen }`;
@@ -105,6 +110,22 @@ MATCH (:Component {key: key})<-[r:DEPENDS_ON]-(next:Component)
 WHERE r.lastSeen >= $since
 RETURN key AS from, next.key AS to, ${EDGE_FIELDS} AS edge`;
 
+const EDGE_SUMMARY = `r { .calls, .errors, .firstSeen, .lastSeen }`;
+const NEXT_COMPONENT = COMPONENT_FIELDS.replace(/^c /, 'next ');
+
+/** Summary walks also return the components reached, so that naming them costs no further query. */
+export const DEPENDS_ON_OUT_SUMMARY = `
+UNWIND $frontier AS key
+MATCH (:Component {key: key})-[r:DEPENDS_ON]->(next:Component)
+WHERE r.lastSeen >= $since
+RETURN key AS from, next.key AS to, ${EDGE_SUMMARY} AS edge, ${NEXT_COMPONENT} AS node`;
+
+export const DEPENDS_ON_IN_SUMMARY = `
+UNWIND $frontier AS key
+MATCH (:Component {key: key})<-[r:DEPENDS_ON]-(next:Component)
+WHERE r.lastSeen >= $since
+RETURN key AS from, next.key AS to, ${EDGE_SUMMARY} AS edge, ${NEXT_COMPONENT} AS node`;
+
 export const CALLS_OUT = `
 UNWIND $frontier AS key
 MATCH (:Operation {key: key})-[r:CALLS]->(next:Operation)
@@ -126,6 +147,7 @@ async function traverse(
   query: string,
   roots: { root: string; depth: number; since: number }[],
   timeoutMs: number,
+  prime?: (node: unknown) => void,
 ): Promise<Hop[][]> {
   const maxDepth = Math.max(0, ...roots.map((r) => r.depth));
   const since = roots[0]?.since ?? 0;
@@ -145,6 +167,7 @@ async function traverse(
     );
     const next = new Map<string, { to: string; edge: MeasureRecord }[]>();
     for (const rec of rows) {
+      if (prime && rec.has('node')) prime(rec.get('node'));
       const from = rec.get('from') as string;
       const list = next.get(from) ?? [];
       list.push({ to: rec.get('to') as string, edge: rec.get('edge') as MeasureRecord });
@@ -181,19 +204,28 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, num
   return groups;
 }
 
-function traverseLoader(graph: Graph, timeoutMs: number, queries: Record<Direction, string>) {
+function traverseLoader(
+  graph: Graph,
+  timeoutMs: number,
+  queries: Record<Direction, string>,
+  summary?: { queries: Record<Direction, string>; prime: (node: unknown) => void },
+) {
   return new DataLoader<TraverseRequest, Hop[], string>(
     async (requests) => {
       const out: Hop[][] = new Array(requests.length);
-      // One walk per direction and time bound; roots of any depth share it.
-      for (const indices of groupBy(requests, (r) => `${r.direction}|${r.since}`).values()) {
+      // One walk per direction, time bound and detail; roots of any depth share it.
+      const light = (r: TraverseRequest) => Boolean(r.summary && summary);
+      for (const indices of groupBy(requests, (r) => `${r.direction}|${r.since}|${light(r)}`).values()) {
         const group = indices.map((i) => requests[i]!);
-        const hops = await traverse(graph, queries[group[0]!.direction], group, timeoutMs);
+        const first = group[0]!;
+        const hops = light(first)
+          ? await traverse(graph, summary!.queries[first.direction], group, timeoutMs, summary!.prime)
+          : await traverse(graph, queries[first.direction], group, timeoutMs);
         indices.forEach((i, j) => (out[i] = hops[j]!));
       }
       return out;
     },
-    { cacheKeyFn: (r) => `${r.root}|${r.direction}|${r.depth}|${r.since}` },
+    { cacheKeyFn: (r) => `${r.root}|${r.direction}|${r.depth}|${r.since}|${Boolean(r.summary)}` },
   );
 }
 
@@ -236,7 +268,15 @@ export function createLoaders(graph: Graph, settings: Pick<ApiSettings, 'queryTi
     component,
     operation,
     operationsOf,
-    dependencies: traverseLoader(graph, timeoutMs, { out: DEPENDS_ON_OUT, in: DEPENDS_ON_IN }),
+    dependencies: traverseLoader(
+      graph,
+      timeoutMs,
+      { out: DEPENDS_ON_OUT, in: DEPENDS_ON_IN },
+      {
+        queries: { out: DEPENDS_ON_OUT_SUMMARY, in: DEPENDS_ON_IN_SUMMARY },
+        prime: (node) => component.prime((node as ComponentRecord).key, node as ComponentRecord),
+      },
+    ),
     calls: traverseLoader(graph, timeoutMs, { out: CALLS_OUT, in: CALLS_IN }),
   };
 }

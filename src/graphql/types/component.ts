@@ -3,6 +3,7 @@
  * destinations, external peers), their dependencies and dependents, and the root fields that find them.
  */
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import neo4j from 'neo4j-driver';
 import { ComponentKind } from '../../model.js';
 import { builder } from '../builder.js';
@@ -62,6 +63,22 @@ function checkDepth(ctx: Context, depth: number): number {
   return depth;
 }
 
+/** DependencyHop fields answered from an edge's summary (calls, errors, times); the rest need its rings. */
+const SUMMARY_HOP_FIELDS = new Set(['__typename', 'depth', 'component', 'from', 'path', 'calls', 'errors', 'errorRate', 'lastSeen']);
+
+/** True when the hops' selection reads only summary fields, so the walk can skip histograms and rings. */
+function summaryEnough(info: GraphQLResolveInfo): boolean {
+  const only = (set: SelectionSetNode | undefined): boolean =>
+    !set ||
+    set.selections.every((s) => {
+      if (s.kind === Kind.FIELD) return SUMMARY_HOP_FIELDS.has(s.name.value);
+      if (s.kind === Kind.INLINE_FRAGMENT) return only(s.selectionSet);
+      const fragment = info.fragments[s.name.value];
+      return fragment !== undefined && only(fragment.selectionSet);
+    });
+  return info.fieldNodes.every((node) => only(node.selectionSet));
+}
+
 const traversal = (direction: Direction, description: string) =>
   builder.interfaceField(ComponentRef, direction === 'out' ? 'dependencies' : 'dependents', (t) =>
     t.field({
@@ -71,12 +88,13 @@ const traversal = (direction: Direction, description: string) =>
         depth: t.arg.int({ required: true, defaultValue: 1 }),
         since: t.arg({ type: 'DateTime', required: false, description: 'Edges seen since; default: the live window.' }),
       },
-      resolve: (c, args, ctx) =>
+      resolve: (c, args, ctx, info) =>
         ctx.loaders.dependencies.load({
           root: c.key,
           direction,
           depth: checkDepth(ctx, args.depth),
           since: sinceMs(ctx, args.since),
+          summary: summaryEnough(info),
         }),
     }),
   );
