@@ -52,9 +52,20 @@ export async function resolveNeo4j(config: Config): Promise<Neo4jTarget & { star
   };
 }
 
-export function createGraph(target: Neo4jTarget, opts: { maxPoolSize?: number } = {}): Graph {
+export interface GraphOptions {
+  maxPoolSize?: number;
+  /**
+   * How long a managed transaction is retried on transient errors (the driver's default: 30 s).
+   * Ingest keeps the default; the API sets it short, so that while Neo4j is down a query fails
+   * quickly with DATABASE_UNAVAILABLE instead of hanging.
+   */
+  maxTransactionRetryTimeMs?: number;
+}
+
+export function createGraph(target: Neo4jTarget, opts: GraphOptions = {}): Graph {
   const driver = neo4j.driver(target.uri, neo4j.auth.basic(target.user, target.password), {
     maxConnectionPoolSize: opts.maxPoolSize ?? 50,
+    maxTransactionRetryTime: opts.maxTransactionRetryTimeMs,
     // Plain JS numbers: every integer the model stores (counts, epoch millis) fits in 2^53.
     disableLosslessIntegers: true,
     connectionAcquisitionTimeout: 10_000,

@@ -27,6 +27,11 @@ export interface LocalNeo4jOptions {
   heap: string;
   pageCache: string;
   log: (msg: string) => void;
+  /**
+   * The server's jars, when not `<dir>/lib`: a second instance (the outage test's) runs on the jars
+   * already fetched for the project's server instead of fetching them again. Never fetched into.
+   */
+  libDir?: string;
 }
 
 export interface LocalNeo4j {
@@ -50,9 +55,9 @@ export function defaultLocalOptions(overrides: Partial<LocalNeo4jOptions> = {}):
   };
 }
 
-const paths = (dir: string) => ({
-  lib: join(dir, 'lib'),
-  libMarker: join(dir, 'lib', '.topograph-version'),
+const paths = (dir: string, libDir = join(dir, 'lib')) => ({
+  lib: libDir,
+  libMarker: join(libDir, '.topograph-version'),
   conf: join(dir, 'conf'),
   data: join(dir, 'data'),
   logs: join(dir, 'logs'),
@@ -92,8 +97,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Fetch the server's jars with Maven unless this version is already there. */
 export function fetchServer(opts: LocalNeo4jOptions): void {
-  const p = paths(opts.dir);
+  const p = paths(opts.dir, opts.libDir);
   if (existsSync(p.libMarker) && readFileSync(p.libMarker, 'utf8').trim() === NEO4J_VERSION) return;
+  // Someone else's folder (possibly in use by their running server): not ours to replace.
+  if (opts.libDir) throw new Error(`${opts.libDir} does not hold Neo4j ${NEO4J_VERSION}; start the default local server once`);
   opts.log(`fetching Neo4j ${NEO4J_VERSION} from Maven Central (first start only)…`);
   rmSync(p.lib, { recursive: true, force: true });
   const result = spawnSync(
@@ -174,7 +181,7 @@ async function acquireLock(file: string): Promise<() => void> {
 /** Start the local server, or reuse the one already running from this folder. */
 export async function ensureLocalNeo4j(opts: LocalNeo4jOptions = defaultLocalOptions()): Promise<LocalNeo4j> {
   mkdirSync(opts.dir, { recursive: true });
-  const p = paths(opts.dir);
+  const p = paths(opts.dir, opts.libDir);
   const release = await acquireLock(p.lock);
   try {
     const uri = `bolt://127.0.0.1:${opts.boltPort}`;
