@@ -5,6 +5,7 @@
  */
 import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, MINUTE_MS, tagKey } from '../src/model.js';
 import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
+import type { TraceSampler, TraceSampleRow } from './trace-sampling.js';
 
 export interface Measure {
   calls: number;
@@ -84,6 +85,8 @@ export interface FactBatch {
   calls: CallRow[];
   uses: UsesRow[];
   tags: TagRow[];
+  /** skeletons of the sampled traces (ingest/trace-sampling.ts) */
+  traceSamples: TraceSampleRow[];
 }
 
 export function emptyFactBatch(): FactBatch {
@@ -97,6 +100,7 @@ export function emptyFactBatch(): FactBatch {
     calls: [],
     uses: [],
     tags: [],
+    traceSamples: [],
   };
 }
 
@@ -135,6 +139,8 @@ function record(m: Measure, error: boolean, latencyMs: number, at: number): void
 
 export interface AggregatorOptions {
   exemplarsPerEdge: number;
+  /** keeps the skeletons of a bounded sample of traces; it outlives aggregators, as its windows span flushes */
+  sampler?: TraceSampler;
 }
 
 export class Aggregator {
@@ -235,6 +241,7 @@ export class Aggregator {
       this.calls.set(k, row);
     }
     record(row, error, latencyMs, at);
+    this.options.sampler?.hop(traceId, fromOp, toOp, error, latencyMs, at);
     // Keep the newest few; errors are the exemplars worth keeping, so they push out successes first.
     const max = this.options.exemplarsPerEdge;
     if (max > 0 && !row.exemplars.includes(traceId)) {
@@ -291,6 +298,7 @@ export class Aggregator {
     batch.calls = [...this.calls.values()];
     batch.uses = [...this.uses.values()];
     batch.tags = [...this.tags.values()];
+    batch.traceSamples = this.options.sampler?.drain() ?? [];
     for (const rows of [batch.services, batch.databases, batch.destinations, batch.externals, batch.operations] as { key: string }[][]) {
       rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     }

@@ -25,6 +25,7 @@ import {
 import { PairingStore } from './pairing.js';
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter } from './tags.js';
+import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
 import type { FactSink } from './writer.js';
 import type { TagRule } from '../src/config.js';
 
@@ -38,6 +39,8 @@ export interface PipelineOptions {
   /** per-key drop/hash/keep for tag values (personal data), applied before anything is stored */
   tagRules?: readonly TagRule[];
   tagHashSecret?: string;
+  /** which traces keep their skeleton (default: DEFAULT_TRACE_SAMPLING) */
+  traceSampling?: TraceSamplingOptions;
 }
 
 /** One half of a call waiting for the other, with what its expiry would need already derived. */
@@ -136,7 +139,7 @@ const MAX_ANCESTRY_STEPS = 64;
 export function createPipeline(deps: { sink: FactSink; options: PipelineOptions; now?: () => number }): Pipeline {
   const { sink, options } = deps;
   const now = deps.now ?? Date.now;
-  const live = new Aggregator({ exemplarsPerEdge: options.exemplarsPerEdge });
+  const live = new Aggregator({ exemplarsPerEdge: options.exemplarsPerEdge, sampler: new TraceSampler(options.traceSampling) });
   // While replaying, facts go to a scratch aggregator that is thrown away: they are already written.
   let agg = live;
   let restoring: { state: PipelineState; halves: Set<string>; wanted: Set<string>; found: Map<string, Half> } | undefined;

@@ -9,6 +9,7 @@ import type { ManagedTransaction } from 'neo4j-driver';
 import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS } from '../src/model.js';
 import type { Graph } from '../src/neo4j/connection.js';
 import type { FactBatch } from './aggregate.js';
+import { MAX_HOPS } from './trace-sampling.js';
 
 /** What the worker writes to: Neo4j in production, a discarding sink in benchmarks. */
 export interface FactSink {
@@ -140,8 +141,38 @@ SET ${SEEN('t')}`;
 export const MERGE_COMPONENT_TAGS = MERGE_TAGS('Component');
 export const MERGE_OPERATION_TAGS = MERGE_TAGS('Operation');
 
+/**
+ * Sampled trace skeletons, one node per trace hanging off its entry operation; hops arriving in a
+ * later flush are appended. Each touched entry operation then keeps only its newest
+ * `$maxPerOperation` samples, none more than `$maxAgeMs` older than its newest: the store stays
+ * bounded by operations, and a rarely called endpoint keeps its last examples however old.
+ */
+export const MERGE_TRACE_SAMPLES = `
+UNWIND $rows AS row
+MATCH (o:Operation {key: row.entry})
+MERGE (t:TraceSample {traceId: row.traceId})
+  ON CREATE SET t.entry = row.entry, t.hops = [], t.error = false
+SET t.hops = (t.hops + [h IN row.hops WHERE NOT h IN t.hops])[0..${MAX_HOPS}],
+    t.error = t.error OR row.error,
+    ${SEEN('t')}
+MERGE (o)-[:SAMPLED]->(t)
+WITH DISTINCT o
+CALL (o) {
+  MATCH (o)-[:SAMPLED]->(s:TraceSample)
+  WITH s ORDER BY s.lastSeen DESC
+  WITH collect(s) AS samples
+  UNWIND range(0, size(samples) - 1) AS i
+  WITH samples[i] AS s, i, samples[0].lastSeen AS newest
+  WHERE i >= $maxPerOperation OR s.lastSeen < newest - $maxAgeMs
+  DETACH DELETE s
+}`;
+
 export interface WriterOptions {
   exemplarsPerEdge: number;
+  /** sampled traces kept per entry operation (default 50) */
+  traceSamplesPerOperation?: number;
+  /** sampled traces this much older than their operation's newest are removed (default 24h) */
+  traceSampleMaxAgeMs?: number;
 }
 
 /** Writes one FactBatch in the given transaction: components first, then what hangs off them. */
@@ -159,6 +190,10 @@ export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts:
   await run(MERGE_USES, batch.uses);
   await run(MERGE_COMPONENT_TAGS, batch.tags.filter((t) => !t.onOperation));
   await run(MERGE_OPERATION_TAGS, batch.tags.filter((t) => t.onOperation));
+  await run(MERGE_TRACE_SAMPLES, batch.traceSamples ?? [], {
+    maxPerOperation: opts.traceSamplesPerOperation ?? 50,
+    maxAgeMs: opts.traceSampleMaxAgeMs ?? 86_400_000,
+  });
 }
 
 /**

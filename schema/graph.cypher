@@ -26,3 +26,6 @@ CREATE INDEX component_first_seen IF NOT EXISTS FOR (c:Component) ON (c.firstSee
 CREATE INDEX operation_first_seen IF NOT EXISTS FOR (o:Operation) ON (o.firstSeen);
 CREATE INDEX depends_on_first_seen IF NOT EXISTS FOR ()-[r:DEPENDS_ON]-() ON (r.firstSeen);
 CREATE INDEX uses_first_seen IF NOT EXISTS FOR ()-[u:USES]-() ON (u.firstSeen);
+
+// Sampled trace skeletons (ingest/trace-sampling.ts), found by trace id.
+CREATE CONSTRAINT trace_sample_id IF NOT EXISTS FOR (t:TraceSample) REQUIRE t.traceId IS UNIQUE;

@@ -12,6 +12,7 @@ import './types/change.js';
 import './types/incident.js';
 import './types/correlation.js';
 import './types/footprint.js';
+import './types/trace.js';
 
 builder.queryType({ description: 'Topograph: the map of a software system, rebuilt continuously from its traces.' });
 

@@ -1,0 +1,132 @@
+/**
+ * Bounded trace sampling: which traces keep their skeleton (the CALLS hops they took) so that the
+ * API can show a recent trace hop by hop. Every failing trace is kept up to a cap, and a few
+ * successful ones per entry operation per time window, so quiet endpoints get examples too and busy
+ * ones cannot flood the store. Decisions are made per flush, on the hops resolved in it; a trace kept
+ * once keeps the hops that arrive in later flushes.
+ *
+ * Memory is bounded: hops of at most `maxTracesPerFlush` traces per flush, at most MAX_HOPS per
+ * trace, window counters for the current and previous window, and the last DECISION_MEMORY decisions.
+ */
+
+export interface TraceSamplingOptions {
+  /** successful traces kept per entry operation per window */
+  perWindow: number;
+  /** failing traces kept per entry operation per window */
+  errorsPerWindow: number;
+  windowMs: number;
+  maxTracesPerFlush: number;
+}
+
+export const DEFAULT_TRACE_SAMPLING: TraceSamplingOptions = {
+  perWindow: 5,
+  errorsPerWindow: 20,
+  windowMs: 10 * 60_000,
+  maxTracesPerFlush: 50_000,
+};
+
+export const MAX_HOPS = 200;
+const DECISION_MEMORY = 100_000;
+
+export interface TraceSampleRow {
+  traceId: string;
+  /** the entry operation's key: the caller no other hop of the trace calls */
+  entry: string;
+  error: boolean;
+  firstSeen: number;
+  lastSeen: number;
+  /** each hop as JSON [fromOperationKey, toOperationKey, error 0|1, latencyMs, atMs] */
+  hops: string[];
+}
+
+interface Hop {
+  from: string;
+  to: string;
+  error: boolean;
+  latencyMs: number;
+  at: number;
+}
+
+export class TraceSampler {
+  private pending = new Map<string, Hop[]>();
+  private counts = new Map<string, { ok: number; errors: number }>();
+  /** recent decisions: the entry operation of a kept trace, null for one left out */
+  private decided = new Map<string, string | null>();
+  /** hops not considered because the flush already held maxTracesPerFlush traces */
+  droppedHops = 0;
+
+  constructor(private readonly options: TraceSamplingOptions = DEFAULT_TRACE_SAMPLING) {}
+
+  hop(traceId: string, from: string, to: string, error: boolean, latencyMs: number, at: number): void {
+    let hops = this.pending.get(traceId);
+    if (!hops) {
+      if (this.pending.size >= this.options.maxTracesPerFlush) {
+        this.droppedHops++;
+        return;
+      }
+      hops = [];
+      this.pending.set(traceId, hops);
+    }
+    if (hops.length < MAX_HOPS) hops.push({ from, to, error, latencyMs, at });
+  }
+
+  /** Decides which of this flush's traces to keep and hands back their rows. */
+  drain(): TraceSampleRow[] {
+    const rows: TraceSampleRow[] = [];
+    let newestWindow = -Infinity;
+    for (const [traceId, hops] of this.pending) {
+      hops.sort((a, b) => a.at - b.at);
+      const error = hops.some((h) => h.error);
+      const callees = new Set(hops.map((h) => h.to));
+      const earlier = this.decided.get(traceId);
+      const entry = earlier ?? (hops.find((h) => !callees.has(h.from)) ?? hops[0]!).from;
+      const firstSeen = Math.floor(hops[0]!.at);
+      const window = Math.floor(firstSeen / this.options.windowMs);
+      newestWindow = Math.max(newestWindow, window);
+      // A trace is decided once: later hops follow the decision, so a left-out trace's tail never
+      // comes back as a sample of its own.
+      const keep = earlier === undefined ? this.admit(entry, window, error) : earlier !== null;
+      this.remember(traceId, keep ? entry : null);
+      if (!keep) continue;
+      rows.push({
+        traceId,
+        entry,
+        error,
+        firstSeen,
+        lastSeen: Math.floor(hops[hops.length - 1]!.at),
+        hops: hops.map((h) => JSON.stringify([h.from, h.to, h.error ? 1 : 0, Math.round(h.latencyMs * 1000) / 1000, Math.floor(h.at)])),
+      });
+    }
+    this.pending.clear();
+    this.forgetWindowsBefore(newestWindow - 1);
+    return rows.sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0));
+  }
+
+  private admit(entry: string, window: number, error: boolean): boolean {
+    const key = `${window}\n${entry}`;
+    const c = this.counts.get(key) ?? { ok: 0, errors: 0 };
+    this.counts.set(key, c);
+    if (error && c.errors < this.options.errorsPerWindow) {
+      c.errors++;
+      return true;
+    }
+    if (!error && c.ok < this.options.perWindow) {
+      c.ok++;
+      return true;
+    }
+    return false;
+  }
+
+  private remember(traceId: string, entry: string | null): void {
+    this.decided.delete(traceId);
+    this.decided.set(traceId, entry);
+    if (this.decided.size > DECISION_MEMORY) this.decided.delete(this.decided.keys().next().value!);
+  }
+
+  private forgetWindowsBefore(window: number): void {
+    if (!Number.isFinite(window)) return;
+    for (const key of this.counts.keys()) {
+      if (Number(key.slice(0, key.indexOf('\n'))) < window) this.counts.delete(key);
+    }
+  }
+}

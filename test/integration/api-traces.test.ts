@@ -1,0 +1,139 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL answers are untyped JSON; the assertions check their shape */
+/**
+ * Sampled trace skeletons end to end: the ingest pipeline samples (every failing checkout, a few
+ * successful ones per entry operation), the writer stores them, the API answers `trace(traceId)`
+ * and `Operation.traces`. Seeded through the real ingest path (test/support/shop.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPipeline } from '../../ingest/pipeline.js';
+import { SpanKind } from '../../ingest/span.js';
+import { DEFAULT_TRACE_SAMPLING } from '../../ingest/trace-sampling.js';
+import { pipelineOptions } from '../../ingest/worker.js';
+import { createNeo4jSink } from '../../ingest/writer.js';
+import { loadConfig } from '../../src/config.js';
+import type { Graph } from '../../src/neo4j/connection.js';
+import { createGql } from '../support/api.js';
+import { testGraph, uniqueName } from '../support/graph.js';
+import { seedShop, SHOP, type Shop } from '../support/shop.js';
+import { TraceBuilder } from '../support/spans.js';
+
+let graph: Graph;
+let gql: ReturnType<typeof createGql>;
+let shop: Shop;
+const env = uniqueName('traces');
+
+beforeAll(async () => {
+  graph = testGraph();
+  gql = createGql(graph, { traceUrlTemplate: 'https://jaeger.example/trace/{traceId}' });
+  shop = await seedShop(graph, env);
+});
+
+afterAll(async () => {
+  await graph.close();
+});
+
+const TRACES = `query($env: String, $errorsOnly: Boolean!) { operation(service: "gateway", name: "GET /checkout", environment: $env) {
+  traces(first: 50, errorsOnly: $errorsOnly) { traceId error entry { name } }
+} }`;
+
+describe('sampled traces', () => {
+  it('keeps every failing checkout and a few successful ones per entry operation', async () => {
+    const all = await gql(TRACES, { env, errorsOnly: false });
+    expect(all.errors).toBeUndefined();
+    const traces: any[] = all.data.operation.traces;
+    const failed = traces.filter((t) => t.error).map((t) => t.traceId).sort();
+    expect(failed).toEqual([...shop.failedTraceIds].sort());
+    expect(traces.filter((t) => !t.error)).toHaveLength(DEFAULT_TRACE_SAMPLING.perWindow);
+    expect(traces.length).toBe(SHOP.failedCheckouts + DEFAULT_TRACE_SAMPLING.perWindow);
+    expect(traces.every((t) => t.entry.name === 'GET /checkout')).toBe(true);
+    const errorsOnly = await gql(TRACES, { env, errorsOnly: true });
+    expect(errorsOnly.data.operation.traces.map((t: any) => t.traceId).sort()).toEqual(failed);
+  });
+
+  it('trace(traceId) gives the skeleton hop by hop, with depth, errors and a link', async () => {
+    const id = shop.failedTraceIds[0]!;
+    const r = await gql(`query($id: String!) { trace(traceId: $id) {
+      traceId error url entry { name component { name } }
+      hops { depth from { name component { name } } to { name component { name } } error latencyMs }
+    } }`, { id: id.toUpperCase() });
+    expect(r.errors).toBeUndefined();
+    const t = r.data.trace;
+    expect(t).toMatchObject({ traceId: id, error: true, url: `https://jaeger.example/trace/${id}`, entry: { name: 'GET /checkout', component: { name: 'gateway' } } });
+    const hops = t.hops.map((h: any) => `${h.depth} ${h.from.component.name}:${h.from.name} -> ${h.to.component.name}:${h.to.name}${h.error ? ' !' : ''}`);
+    expect(hops.sort()).toEqual([
+      '1 gateway:GET /checkout -> checkout:POST /checkout !',
+      '2 checkout:POST /checkout -> orders-db:SELECT orders',
+      '2 checkout:POST /checkout -> orders:publish',
+      '2 checkout:POST /checkout -> payments:POST /pay !',
+      '3 orders:publish -> shipping:orders process',
+      '3 payments:POST /pay -> api.stripe.com:POST /v1/charges !',
+    ]);
+    expect(t.hops[0].depth).toBe(1);
+    expect(t.hops.find((h: any) => h.to.name === 'POST /checkout').latencyMs).toBe(45);
+  });
+
+  it('Operation.trace answers only for traces through that operation; unknown ids are null', async () => {
+    const id = shop.failedTraceIds[0]!;
+    const r = await gql(`query($env: String, $id: String!) {
+      pay: operation(service: "payments", name: "POST /pay", environment: $env) { trace(traceId: $id) { traceId } }
+      catalog: operation(service: "catalog", name: "GET /products", environment: $env) { trace(traceId: $id) { traceId } }
+      none: trace(traceId: "0000000000000000000000000000beef") { traceId }
+    }`, { env, id });
+    expect(r.errors).toBeUndefined();
+    expect(r.data).toEqual({ pay: { trace: { traceId: id } }, catalog: { trace: null }, none: null });
+  });
+
+  it('stores what was sampled: one skeleton per kept trace, hanging off its entry operation', async () => {
+    expect(await samplesPerOperation(env)).toEqual([
+      ['GET /checkout', SHOP.failedCheckouts + DEFAULT_TRACE_SAMPLING.perWindow],
+      ['GET /legacy', 1],
+      ['GET /products', DEFAULT_TRACE_SAMPLING.perWindow],
+    ]);
+  });
+
+  it('the store keeps the newest few per entry operation and ages old ones out', async () => {
+    const capped = uniqueName('capped');
+    const pipeline = createPipeline({
+      sink: createNeo4jSink(graph, { exemplarsPerEdge: 5, traceSamplesPerOperation: 3, traceSampleMaxAgeMs: 3_600_000 }),
+      options: { ...pipelineOptions(loadConfig({})), traceSampling: { ...DEFAULT_TRACE_SAMPLING, perWindow: 100 } },
+    });
+    const res = { 'deployment.environment.name': capped };
+    const call = (startMs: number) => {
+      const t = new TraceBuilder();
+      const s = t.span({ service: 'api', kind: SpanKind.SERVER, name: 'GET /a', resource: res, attributes: { 'http.request.method': 'GET', 'http.route': '/a' }, startMs });
+      t.span({ service: 'api', kind: SpanKind.CLIENT, name: 'GET', parent: s, resource: res, attributes: { 'http.request.method': 'GET', 'server.address': 'peer' }, startMs });
+      pipeline.ingest(t.batch());
+      return t.traceId;
+    };
+    // Two hours old: kept while it is the newest, removed once newer ones are more than an hour younger.
+    call(Date.now() - 2 * 3_600_000);
+    await pipeline.drainAll();
+    expect(await samplesPerOperation(capped)).toEqual([['GET /a', 1]]);
+    const recent = [call(Date.now() - 20_000), call(Date.now() - 19_000)];
+    await pipeline.drainAll();
+    expect(await samplesPerOperation(capped)).toEqual([['GET /a', 2]]);
+    recent.push(...Array.from({ length: 4 }, (_, i) => call(Date.now() - 10_000 + i)));
+    await pipeline.drainAll();
+    expect(await samplesPerOperation(capped)).toEqual([['GET /a', 3]]);
+    const kept = await graph.read('test', async (tx) =>
+      (
+        await tx.run(`MATCH (c:Component {environment: $env})-[:HAS_OPERATION]->(:Operation)-[:SAMPLED]->(t:TraceSample) RETURN t.traceId AS id`, {
+          env: capped,
+        })
+      ).records.map((x) => x.get('id') as string),
+    );
+    expect(kept.sort()).toEqual(recent.slice(3).sort());
+  });
+});
+
+async function samplesPerOperation(env: string) {
+  return graph.read('test', async (tx) =>
+    (
+      await tx.run(
+        `MATCH (c:Component {environment: $env})-[:HAS_OPERATION]->(o:Operation)-[:SAMPLED]->(t:TraceSample)
+         RETURN o.name AS op, count(t) AS n ORDER BY op`,
+        { env },
+      )
+    ).records.map((x) => [x.get('op'), x.get('n')]),
+  );
+}

@@ -1,0 +1,57 @@
+/** The bounded trace sampler: errors kept up to a cap, a few successes per entry operation per window. */
+import { describe, expect, it } from 'vitest';
+import { TraceSampler } from '../../ingest/trace-sampling.js';
+
+const opts = { perWindow: 2, errorsPerWindow: 3, windowMs: 60_000, maxTracesPerFlush: 100 };
+
+/** One trace: entry -> mid -> db, failing at db when `error`. */
+function trace(s: TraceSampler, id: string, at: number, error = false, entry = 'entry') {
+  s.hop(id, entry, 'mid', error, 10, at);
+  s.hop(id, 'mid', 'db', error, 5, at + 1);
+}
+
+describe('TraceSampler', () => {
+  it('keeps every failing trace up to its cap and a few successes per entry operation and window', () => {
+    const s = new TraceSampler(opts);
+    for (let i = 0; i < 10; i++) trace(s, `ok${i}`, 1000 + i);
+    for (let i = 0; i < 5; i++) trace(s, `err${i}`, 1000 + i, true);
+    for (let i = 0; i < 4; i++) trace(s, `other${i}`, 1000 + i, false, 'other-entry');
+    const rows = s.drain();
+    expect(rows.filter((r) => r.error)).toHaveLength(3);
+    expect(rows.filter((r) => !r.error && r.entry === 'entry')).toHaveLength(2);
+    expect(rows.filter((r) => r.entry === 'other-entry')).toHaveLength(2);
+  });
+
+  it('finds the entry operation and encodes hops compactly', () => {
+    const s = new TraceSampler(opts);
+    s.hop('t', 'mid', 'db', false, 5, 2000);
+    s.hop('t', 'entry', 'mid', false, 10.25, 1999);
+    const [row] = s.drain();
+    expect(row).toMatchObject({ traceId: 't', entry: 'entry', error: false, firstSeen: 1999, lastSeen: 2000 });
+    expect(row!.hops.map((h) => JSON.parse(h))).toEqual([
+      ['entry', 'mid', 0, 10.25, 1999],
+      ['mid', 'db', 0, 5, 2000],
+    ]);
+  });
+
+  it('a new window admits new samples; a kept trace keeps its later hops', () => {
+    const s = new TraceSampler(opts);
+    trace(s, 'a', 1000);
+    trace(s, 'b', 1000);
+    trace(s, 'c', 1000);
+    expect(s.drain().map((r) => r.traceId)).toEqual(['a', 'b']);
+    // Later hops of a kept trace are kept; those of a left-out one are not.
+    s.hop('a', 'db', 'cache', false, 1, 2000);
+    s.hop('c', 'db', 'cache', false, 1, 2000);
+    expect(s.drain().map((r) => [r.traceId, r.entry])).toEqual([['a', 'entry']]);
+    trace(s, 'd', 61_000);
+    expect(s.drain().map((r) => r.traceId)).toEqual(['d']);
+  });
+
+  it('holds at most maxTracesPerFlush traces per flush', () => {
+    const s = new TraceSampler({ ...opts, maxTracesPerFlush: 3, perWindow: 100 });
+    for (let i = 0; i < 10; i++) trace(s, `t${i}`, 1000);
+    expect(s.drain()).toHaveLength(3);
+    expect(s.droppedHops).toBe(14);
+  });
+});
