@@ -4,6 +4,7 @@ import { AUTH_OFF_WARNING, createAuthenticator } from './auth.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createRegistry } from './metrics.js';
+import { startSelfTracing } from './self-tracing.js';
 import { applySchema, createGraph, resolveNeo4j } from './neo4j/connection.js';
 import { createApi, DEFAULT_API_SETTINGS } from './yoga.js';
 
@@ -18,11 +19,10 @@ try {
   throw error;
 }
 const log = createLogger('api', config.logLevel);
+const selfTracing = startSelfTracing(config, { serviceName: 'topograph-api', ignorePaths: (path) => path !== '/graphql', log });
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
 const target = await resolveNeo4j(config);
-// Reads fail fast while Neo4j is down (DATABASE_UNAVAILABLE in a few seconds, not the driver's 30 s):
-// the caller can retry, and a held request helps no one.
-const graph = createGraph(target, { maxTransactionRetryTimeMs: 3_000 });
+const graph = createGraph(target);
 let schemaApplied = false;
 void (async () => {
   for (let attempt = 1; !schemaApplied; attempt++) {
@@ -70,6 +70,7 @@ server.listen(config.apiPort, config.host, () => {
 async function shutdown(signal: string) {
   log.info({ signal }, 'stopping');
   server.close();
+  await selfTracing?.shutdown();
   await graph.close();
   process.exit(0);
 }

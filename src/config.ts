@@ -110,6 +110,11 @@ const schema = z.object({
   TOPOGRAPH_QUERY_TIMEOUT: duration.default(10_000),
   TOPOGRAPH_MAX_DEPTH: positiveInt.max(20).default(10),
   TOPOGRAPH_GRAPHIQL: bool.default(true),
+
+  // Topograph tracing itself (docs/integrations.md): off unless asked for.
+  TOPOGRAPH_SELF_TRACING: z.enum(['off', 'on']).default('off'),
+  TOPOGRAPH_SELF_TRACING_ENDPOINT: z.string().url().optional(),
+  TOPOGRAPH_SELF_TRACING_ENVIRONMENT: z.string().default(''),
   TOPOGRAPH_TRACE_URL_TEMPLATE: z
     .string()
     .refine((t) => t.includes('{traceId}'), 'must contain {traceId}, e.g. https://jaeger.example/trace/{traceId}')
@@ -151,6 +156,8 @@ export interface Config {
   otlpGrpcPort: number;
   zipkinPort: number;
   logLevel: RawConfig['TOPOGRAPH_LOG_LEVEL'];
+  /** OTLP/HTTP export of the processes' own spans; the endpoint defaults to this worker's own receiver */
+  selfTracing: { enabled: boolean; endpoint: string; environment: string };
   ingest: {
     flushIntervalMs: number;
     pairingTtlMs: number;
@@ -241,6 +248,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     otlpGrpcPort: c.TOPOGRAPH_OTLP_GRPC_PORT,
     zipkinPort: c.TOPOGRAPH_ZIPKIN_PORT,
     logLevel: c.TOPOGRAPH_LOG_LEVEL,
+    selfTracing: {
+      enabled: c.TOPOGRAPH_SELF_TRACING === 'on',
+      endpoint:
+        c.TOPOGRAPH_SELF_TRACING_ENDPOINT ??
+        `http://${['0.0.0.0', '::'].includes(c.TOPOGRAPH_HOST) ? '127.0.0.1' : c.TOPOGRAPH_HOST}:${c.TOPOGRAPH_OTLP_HTTP_PORT}/v1/traces`,
+      environment: c.TOPOGRAPH_SELF_TRACING_ENVIRONMENT,
+    },
     ingest: {
       flushIntervalMs: c.TOPOGRAPH_FLUSH_INTERVAL,
       pairingTtlMs: c.TOPOGRAPH_PAIRING_TTL,
