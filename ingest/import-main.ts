@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/neo4j/connection.js';
 import { formatResult, importFiles, type ImportProgress } from './import.js';
 import { pipelineOptions } from './worker.js';
-import { createNeo4jLinkSink, createNeo4jSink } from './writer.js';
+import { createNeo4jLinkSink, createNeo4jSink, writerOptions } from './writer.js';
 
 const USAGE = 'usage: npm run import -- [--environment NAME] [--rebase-time] FILE...';
 
@@ -53,7 +53,7 @@ const progress = (p: ImportProgress) => {
 try {
   const result = await importFiles({
     files: args.positionals,
-    sink: createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
+    sink: createNeo4jSink(graph, writerOptions(config)),
     links: createNeo4jLinkSink(graph),
     options: pipelineOptions(config),
     environment: args.values.environment,

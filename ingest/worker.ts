@@ -4,7 +4,7 @@
  * build a worker around any FactSink.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ROOT_CONTEXT, SpanKind as OtelSpanKind, type Tracer } from '@opentelemetry/api';
+import { SpanKind as OtelSpanKind, type Tracer } from '@opentelemetry/api';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { createAuthenticator, type Scope } from '../src/auth.js';
 import type { Config } from '../src/config.js';
@@ -12,6 +12,10 @@ import type { Logger } from '../src/logger.js';
 import { createOtlpHttpHandler, type OtlpHttpDeps } from './otlp/http-receiver.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import type { DecodedBatch } from './span.js';
+import { DEFAULT_TRACE_SAMPLING } from './trace-sampling.js';
+import type { CheckpointStore } from './spool/checkpoint-store.js';
+import { createDurableIngest, createPipelineClock } from './spool/durable-ingest.js';
+import type { Spool } from './spool/segment-log.js';
 import type { FactSink } from './writer.js';
 import { createZipkinHttpHandler } from './zipkin-receiver.js';
 
@@ -25,6 +29,8 @@ export interface WorkerDeps {
   now?: () => number;
   /** this process's own tracer, when self-tracing is on */
   selfTracing?: { tracer: Tracer; serviceName: string };
+  /** when set, requests are spooled before they are acknowledged and facts are written with a checkpoint */
+  durable?: { spool: Spool; store: CheckpointStore };
 }
 
 export interface Worker {
@@ -45,8 +51,20 @@ export interface Worker {
 
 export function createWorker(deps: WorkerDeps): Worker {
   const { config, sink, log, registry } = deps;
+  const clock = deps.durable ? createPipelineClock() : undefined;
   const traceAccept = selfTracer(deps);
-  const pipeline = createPipeline({ sink, options: pipelineOptions(config), now: deps.now });
+  const pipeline = createPipeline({ sink, options: pipelineOptions(config), now: clock?.now ?? deps.now });
+  const durable =
+    deps.durable &&
+    createDurableIngest({
+      ...deps.durable,
+      pipeline,
+      clock: clock!,
+      log,
+      registry,
+      flushIntervalMs: config.ingest.flushIntervalMs,
+      shutdownTimeoutMs: config.ingest.shutdownTimeoutMs,
+    });
 
   const spansReceived = new Counter({
     name: 'topograph_ingest_spans_received_total',
@@ -107,11 +125,18 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   const accept = (decoded: DecodedBatch) => {
     spansReceived.inc(decoded.spanCount);
+    const span = traceAccept(decoded);
     pipeline.ingest(decoded);
+    span?.end();
   };
 
   const receiver: Worker['receiver'] = {
     accept: async (decoded) => {
+      if (durable) {
+        const result = await durable.accept(decoded);
+        if (!result.refuse) spansReceived.inc(decoded.spanCount);
+        return result;
+      }
       accept(decoded);
       return {};
     },
@@ -133,16 +158,6 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (l.valuesTruncated) spansLimited.inc({ what: 'values_truncated' }, l.valuesTruncated);
     if (l.unknownEnums) spansLimited.inc({ what: 'unknown_enums' }, l.unknownEnums);
   };
-  const untraced = receiver.accept;
-  receiver.accept = async (decoded, raw) => {
-    const span = traceAccept(decoded);
-    try {
-      return await untraced(decoded, raw);
-    } finally {
-      span?.end();
-    }
-  };
-
   const bodyLimits = {
     maxBodyBytes: config.ingest.maxBodyBytes,
     maxDecompressedBytes: config.limits.maxDecompressedBytes,
@@ -188,6 +203,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   const flush = () => {
+    if (durable) return durable.flush();
     flushing ??= flushOnce().finally(() => {
       flushing = undefined;
     });
@@ -250,10 +266,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     receiver,
     flush,
     start() {
+      if (durable) return durable.start();
       timer = setInterval(() => void flush(), config.ingest.flushIntervalMs);
       timer.unref();
     },
     async stop() {
+      if (durable) return durable.stop();
       if (timer) clearInterval(timer);
       await flush();
     },
@@ -265,15 +283,10 @@ function selfTracer(deps: WorkerDeps) {
   const self = deps.selfTracing;
   return (decoded: DecodedBatch) => {
     if (!self || decoded.batch.every((rs) => rs.resource['service.name'] === self.serviceName)) return undefined;
-    // A root of its own: the receiving request is deliberately untraced, and tracing is suppressed under it.
-    return self.tracer.startSpan(
-      'accept spans',
-      {
-        kind: OtelSpanKind.SERVER,
-        attributes: { 'topograph.spans': decoded.spanCount, 'topograph.resources': decoded.batch.length },
-      },
-      ROOT_CONTEXT,
-    );
+    return self.tracer.startSpan('accept spans', {
+      kind: OtelSpanKind.SERVER,
+      attributes: { 'topograph.spans': decoded.spanCount, 'topograph.resources': decoded.batch.length },
+    });
   };
 }
 
@@ -285,6 +298,12 @@ export function pipelineOptions(config: Config) {
     tagMaxValues: config.ingest.tagMaxValues,
     versionKeys: config.ingest.versionKeys,
     exemplarsPerEdge: config.ingest.exemplarsPerEdge,
+    traceSampling: {
+      perWindow: config.ingest.traceSampling.perWindow,
+      errorsPerWindow: config.ingest.traceSampling.errorsPerWindow,
+      windowMs: config.ingest.traceSampling.windowMs,
+      maxTracesPerFlush: DEFAULT_TRACE_SAMPLING.maxTracesPerFlush,
+    },
     tagRules: config.limits.tagRules,
     tagHashSecret: config.limits.tagHashSecret,
   };

@@ -8,6 +8,7 @@
 import type { ManagedTransaction } from 'neo4j-driver';
 import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS } from '../src/model.js';
 import type { Graph } from '../src/neo4j/connection.js';
+import type { Config } from '../src/config.js';
 import type { FactBatch } from './aggregate.js';
 import { MAX_HOPS } from './trace-sampling.js';
 
@@ -173,6 +174,15 @@ export interface WriterOptions {
   traceSamplesPerOperation?: number;
   /** sampled traces this much older than their operation's newest are removed (default 24h) */
   traceSampleMaxAgeMs?: number;
+}
+
+/** The writer's settings from the configuration. */
+export function writerOptions(config: Config): WriterOptions {
+  return {
+    exemplarsPerEdge: config.ingest.exemplarsPerEdge,
+    traceSamplesPerOperation: config.ingest.traceSampling.perOperation,
+    traceSampleMaxAgeMs: config.ingest.traceSampling.maxAgeMs,
+  };
 }
 
 /** Writes one FactBatch in the given transaction: components first, then what hangs off them. */
