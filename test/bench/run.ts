@@ -157,7 +157,7 @@ try {
   const cleanStart = performance.now();
   const deleted = await deleteRun(graph, environment, runId);
   console.log(
-    `\nCleanup: deleted ${deleted} nodes of run ${runId} in ${round((performance.now() - cleanStart) / 1000, 1)} s`,
+    `\nCleanup: deleted ${deleted} components (with their operations), libraries and tags of run ${runId} in ${round((performance.now() - cleanStart) / 1000, 1)} s`,
   );
   await graph.close();
 }
