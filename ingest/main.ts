@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { AUTH_OFF_WARNING } from '../src/auth.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
+import { startSelfTracing } from '../src/self-tracing.js';
 import { createRegistry } from '../src/metrics.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/neo4j/connection.js';
 import { createOtlpGrpcReceiver } from './otlp/grpc-receiver.js';
@@ -11,7 +12,7 @@ import { createCheckpointStore } from './spool/checkpoint-store.js';
 import { openSpool } from './spool/segment-log.js';
 import { createRetentionJob } from './retention.js';
 import { createWorker } from './worker.js';
-import { createNeo4jSink, writerOptions } from './writer.js';
+import { createNeo4jSink } from './writer.js';
 
 let config;
 try {
@@ -24,6 +25,8 @@ try {
   throw error;
 }
 const log = createLogger('ingest', config.logLevel);
+// Never the receivers' requests: the worker's spans are its accepted batches (see worker.ts).
+const selfTracing = startSelfTracing(config, { serviceName: 'topograph-ingest', ignorePaths: () => true, log });
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
 const target = await resolveNeo4j(config);
 const graph = createGraph(target);
@@ -50,10 +53,11 @@ const spool = await openSpool({
 const retention = createRetentionJob({ graph, retentionMs: config.retentionMs, intervalMs: config.retentionIntervalMs, log });
 const worker = createWorker({
   config,
-  sink: createNeo4jSink(graph, writerOptions(config)),
+  sink: createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
   log,
   registry: createRegistry('ingest'),
-  durable: { spool, store: createCheckpointStore(graph, spool.id, writerOptions(config)) },
+  selfTracing,
+  durable: { spool, store: createCheckpointStore(graph, spool.id, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }) },
   ready: async () => {
     if (!schemaApplied) return false;
     try {
@@ -91,6 +95,8 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping: no new requests, flushing what was received');
+  // While the receivers still listen: the last own spans may be exported to this very worker.
+  await selfTracing?.shutdown();
   server.close();
   zipkinServer.close();
   await grpcReceiver.close();

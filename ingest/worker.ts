@@ -4,7 +4,7 @@
  * build a worker around any FactSink.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SpanKind as OtelSpanKind, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind as OtelSpanKind, type Tracer } from '@opentelemetry/api';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { createAuthenticator, type Scope } from '../src/auth.js';
 import type { Config } from '../src/config.js';
@@ -12,7 +12,6 @@ import type { Logger } from '../src/logger.js';
 import { createOtlpHttpHandler, type OtlpHttpDeps } from './otlp/http-receiver.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import type { DecodedBatch } from './span.js';
-import { DEFAULT_TRACE_SAMPLING } from './trace-sampling.js';
 import type { CheckpointStore } from './spool/checkpoint-store.js';
 import { createDurableIngest, createPipelineClock } from './spool/durable-ingest.js';
 import type { Spool } from './spool/segment-log.js';
@@ -125,9 +124,7 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   const accept = (decoded: DecodedBatch) => {
     spansReceived.inc(decoded.spanCount);
-    const span = traceAccept(decoded);
     pipeline.ingest(decoded);
-    span?.end();
   };
 
   const receiver: Worker['receiver'] = {
@@ -158,6 +155,16 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (l.valuesTruncated) spansLimited.inc({ what: 'values_truncated' }, l.valuesTruncated);
     if (l.unknownEnums) spansLimited.inc({ what: 'unknown_enums' }, l.unknownEnums);
   };
+  const untraced = receiver.accept;
+  receiver.accept = async (decoded, raw) => {
+    const span = traceAccept(decoded);
+    try {
+      return await untraced(decoded, raw);
+    } finally {
+      span?.end();
+    }
+  };
+
   const bodyLimits = {
     maxBodyBytes: config.ingest.maxBodyBytes,
     maxDecompressedBytes: config.limits.maxDecompressedBytes,
@@ -283,10 +290,15 @@ function selfTracer(deps: WorkerDeps) {
   const self = deps.selfTracing;
   return (decoded: DecodedBatch) => {
     if (!self || decoded.batch.every((rs) => rs.resource['service.name'] === self.serviceName)) return undefined;
-    return self.tracer.startSpan('accept spans', {
-      kind: OtelSpanKind.SERVER,
-      attributes: { 'topograph.spans': decoded.spanCount, 'topograph.resources': decoded.batch.length },
-    });
+    // A root of its own: the receiving request is deliberately untraced, and tracing is suppressed under it.
+    return self.tracer.startSpan(
+      'accept spans',
+      {
+        kind: OtelSpanKind.SERVER,
+        attributes: { 'topograph.spans': decoded.spanCount, 'topograph.resources': decoded.batch.length },
+      },
+      ROOT_CONTEXT,
+    );
   };
 }
 
@@ -298,12 +310,6 @@ export function pipelineOptions(config: Config) {
     tagMaxValues: config.ingest.tagMaxValues,
     versionKeys: config.ingest.versionKeys,
     exemplarsPerEdge: config.ingest.exemplarsPerEdge,
-    traceSampling: {
-      perWindow: config.ingest.traceSampling.perWindow,
-      errorsPerWindow: config.ingest.traceSampling.errorsPerWindow,
-      windowMs: config.ingest.traceSampling.windowMs,
-      maxTracesPerFlush: DEFAULT_TRACE_SAMPLING.maxTracesPerFlush,
-    },
     tagRules: config.limits.tagRules,
     tagHashSecret: config.limits.tagHashSecret,
   };

@@ -22,7 +22,9 @@ const log = createLogger('api', config.logLevel);
 const selfTracing = startSelfTracing(config, { serviceName: 'topograph-api', ignorePaths: (path) => path !== '/graphql', log });
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
 const target = await resolveNeo4j(config);
-const graph = createGraph(target);
+// Reads fail fast while Neo4j is down (DATABASE_UNAVAILABLE in a few seconds, not the driver's 30 s):
+// the caller can retry, and a held request helps no one.
+const graph = createGraph(target, { maxTransactionRetryTimeMs: 3_000 });
 let schemaApplied = false;
 void (async () => {
   for (let attempt = 1; !schemaApplied; attempt++) {

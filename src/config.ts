@@ -102,11 +102,6 @@ const schema = z.object({
   TOPOGRAPH_TAG_MAX_VALUES: positiveInt.default(1000),
   TOPOGRAPH_VERSION_KEYS: list.default(DEFAULT_VERSION_KEYS),
   TOPOGRAPH_EXEMPLARS_PER_EDGE: nonNegativeInt.default(5),
-  TOPOGRAPH_TRACE_SAMPLES_PER_WINDOW: nonNegativeInt.default(5),
-  TOPOGRAPH_TRACE_ERROR_SAMPLES_PER_WINDOW: nonNegativeInt.default(20),
-  TOPOGRAPH_TRACE_SAMPLE_WINDOW: duration.default(600_000),
-  TOPOGRAPH_TRACE_SAMPLES_PER_OPERATION: positiveInt.default(50),
-  TOPOGRAPH_TRACE_SAMPLE_MAX_AGE: duration.default(86_400_000),
 
   TOPOGRAPH_LIVE_WINDOW: duration.default(24 * 3_600_000),
   TOPOGRAPH_RETENTION: duration.default(7 * 86_400_000),
@@ -115,6 +110,11 @@ const schema = z.object({
   TOPOGRAPH_QUERY_TIMEOUT: duration.default(10_000),
   TOPOGRAPH_MAX_DEPTH: positiveInt.max(20).default(10),
   TOPOGRAPH_GRAPHIQL: bool.default(true),
+
+  // Topograph tracing itself (docs/integrations.md): off unless asked for.
+  TOPOGRAPH_SELF_TRACING: z.enum(['off', 'on']).default('off'),
+  TOPOGRAPH_SELF_TRACING_ENDPOINT: z.string().url().optional(),
+  TOPOGRAPH_SELF_TRACING_ENVIRONMENT: z.string().default(''),
   TOPOGRAPH_TRACE_URL_TEMPLATE: z
     .string()
     .refine((t) => t.includes('{traceId}'), 'must contain {traceId}, e.g. https://jaeger.example/trace/{traceId}')
@@ -156,6 +156,8 @@ export interface Config {
   otlpGrpcPort: number;
   zipkinPort: number;
   logLevel: RawConfig['TOPOGRAPH_LOG_LEVEL'];
+  /** OTLP/HTTP export of the processes' own spans; the endpoint defaults to this worker's own receiver */
+  selfTracing: { enabled: boolean; endpoint: string; environment: string };
   ingest: {
     flushIntervalMs: number;
     pairingTtlMs: number;
@@ -170,8 +172,6 @@ export interface Config {
     tagMaxValues: number;
     versionKeys: string[];
     exemplarsPerEdge: number;
-    /** which traces keep their skeleton (ingest/trace-sampling.ts) and how many are stored */
-    traceSampling: { perWindow: number; errorsPerWindow: number; windowMs: number; perOperation: number; maxAgeMs: number };
   };
   liveWindowMs: number;
   retentionMs: number;
@@ -248,6 +248,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     otlpGrpcPort: c.TOPOGRAPH_OTLP_GRPC_PORT,
     zipkinPort: c.TOPOGRAPH_ZIPKIN_PORT,
     logLevel: c.TOPOGRAPH_LOG_LEVEL,
+    selfTracing: {
+      enabled: c.TOPOGRAPH_SELF_TRACING === 'on',
+      endpoint:
+        c.TOPOGRAPH_SELF_TRACING_ENDPOINT ??
+        `http://${['0.0.0.0', '::'].includes(c.TOPOGRAPH_HOST) ? '127.0.0.1' : c.TOPOGRAPH_HOST}:${c.TOPOGRAPH_OTLP_HTTP_PORT}/v1/traces`,
+      environment: c.TOPOGRAPH_SELF_TRACING_ENVIRONMENT,
+    },
     ingest: {
       flushIntervalMs: c.TOPOGRAPH_FLUSH_INTERVAL,
       pairingTtlMs: c.TOPOGRAPH_PAIRING_TTL,
@@ -260,13 +267,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tagMaxValues: c.TOPOGRAPH_TAG_MAX_VALUES,
       versionKeys: c.TOPOGRAPH_VERSION_KEYS,
       exemplarsPerEdge: c.TOPOGRAPH_EXEMPLARS_PER_EDGE,
-      traceSampling: {
-        perWindow: c.TOPOGRAPH_TRACE_SAMPLES_PER_WINDOW,
-        errorsPerWindow: c.TOPOGRAPH_TRACE_ERROR_SAMPLES_PER_WINDOW,
-        windowMs: c.TOPOGRAPH_TRACE_SAMPLE_WINDOW,
-        perOperation: c.TOPOGRAPH_TRACE_SAMPLES_PER_OPERATION,
-        maxAgeMs: c.TOPOGRAPH_TRACE_SAMPLE_MAX_AGE,
-      },
     },
     liveWindowMs: c.TOPOGRAPH_LIVE_WINDOW,
     retentionMs: c.TOPOGRAPH_RETENTION,
