@@ -12,7 +12,7 @@ import { createCheckpointStore } from './spool/checkpoint-store.js';
 import { openSpool } from './spool/segment-log.js';
 import { createRetentionJob } from './retention.js';
 import { createWorker } from './worker.js';
-import { createNeo4jSink } from './writer.js';
+import { createNeo4jSink, writerOptions } from './writer.js';
 
 let config;
 try {
@@ -53,11 +53,11 @@ const spool = await openSpool({
 const retention = createRetentionJob({ graph, retentionMs: config.retentionMs, intervalMs: config.retentionIntervalMs, log });
 const worker = createWorker({
   config,
-  sink: createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
+  sink: createNeo4jSink(graph, writerOptions(config)),
   log,
   registry: createRegistry('ingest'),
   selfTracing,
-  durable: { spool, store: createCheckpointStore(graph, spool.id, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }) },
+  durable: { spool, store: createCheckpointStore(graph, spool.id, writerOptions(config)) },
   ready: async () => {
     if (!schemaApplied) return false;
     try {

@@ -102,6 +102,11 @@ const schema = z.object({
   TOPOGRAPH_TAG_MAX_VALUES: positiveInt.default(1000),
   TOPOGRAPH_VERSION_KEYS: list.default(DEFAULT_VERSION_KEYS),
   TOPOGRAPH_EXEMPLARS_PER_EDGE: nonNegativeInt.default(5),
+  TOPOGRAPH_TRACE_SAMPLES_PER_WINDOW: nonNegativeInt.default(5),
+  TOPOGRAPH_TRACE_ERROR_SAMPLES_PER_WINDOW: nonNegativeInt.default(20),
+  TOPOGRAPH_TRACE_SAMPLE_WINDOW: duration.default(600_000),
+  TOPOGRAPH_TRACE_SAMPLES_PER_OPERATION: positiveInt.default(50),
+  TOPOGRAPH_TRACE_SAMPLE_MAX_AGE: duration.default(86_400_000),
 
   TOPOGRAPH_LIVE_WINDOW: duration.default(24 * 3_600_000),
   TOPOGRAPH_RETENTION: duration.default(7 * 86_400_000),
@@ -172,6 +177,8 @@ export interface Config {
     tagMaxValues: number;
     versionKeys: string[];
     exemplarsPerEdge: number;
+    /** which traces keep their skeleton (ingest/trace-sampling.ts) and how many are stored */
+    traceSampling: { perWindow: number; errorsPerWindow: number; windowMs: number; perOperation: number; maxAgeMs: number };
   };
   liveWindowMs: number;
   retentionMs: number;
@@ -267,6 +274,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tagMaxValues: c.TOPOGRAPH_TAG_MAX_VALUES,
       versionKeys: c.TOPOGRAPH_VERSION_KEYS,
       exemplarsPerEdge: c.TOPOGRAPH_EXEMPLARS_PER_EDGE,
+      traceSampling: {
+        perWindow: c.TOPOGRAPH_TRACE_SAMPLES_PER_WINDOW,
+        errorsPerWindow: c.TOPOGRAPH_TRACE_ERROR_SAMPLES_PER_WINDOW,
+        windowMs: c.TOPOGRAPH_TRACE_SAMPLE_WINDOW,
+        perOperation: c.TOPOGRAPH_TRACE_SAMPLES_PER_OPERATION,
+        maxAgeMs: c.TOPOGRAPH_TRACE_SAMPLE_MAX_AGE,
+      },
     },
     liveWindowMs: c.TOPOGRAPH_LIVE_WINDOW,
     retentionMs: c.TOPOGRAPH_RETENTION,
