@@ -166,16 +166,20 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
     kind: OperationKind.PRODUCER,
   });
 
+  /** A consumer half that no producer half answered: the message came out of its destination. */
+  const deliveredFrom = (s: Half, destination: VirtualComponent) => {
+    agg.virtual(destination, s.at);
+    agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
+    const publish = destinationPublish(destination);
+    agg.operation(publish, s.at);
+    agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
+  };
+
   /** A server half nobody instrumented called: its operation is an entry point. */
   const entryFromOutside = (s: Half) => {
     agg.operation(s.op!, s.at, undefined, true);
-    if (s.destination) {
-      agg.virtual(s.destination, s.at);
-      agg.edge(s.destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
-      const publish = destinationPublish(s.destination);
-      agg.operation(publish, s.at);
-      agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
-    } else if (s.externalCaller) {
+    if (s.destination) deliveredFrom(s, s.destination);
+    else if (s.externalCaller) {
       agg.virtual(s.externalCaller, s.at);
       agg.edge(s.externalCaller.key, s.service.key, s.protocol, s.error, s.latencyMs, s.at);
     }
@@ -214,7 +218,9 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
       onExpireServer(s) {
         // No CLIENT/PRODUCER half answered: a cross-service parent of another kind is still the caller.
         const parent = crossServiceParent(s, true);
-        if (parent) callFromParent(s, parent, s.op!);
+        // A message delivered again under the same producer span: its publish was counted once already.
+        if (parent?.kind === SpanKind.PRODUCER && s.destination) deliveredFrom(s, s.destination);
+        else if (parent) callFromParent(s, parent, s.op!);
         else entryFromOutside(s);
       },
     },

@@ -55,7 +55,13 @@ export const urlFull = (a: Attributes) => str(a, 'url.full', 'http.url');
 export const urlTemplate = (a: Attributes) => str(a, 'url.template');
 export const urlPath = (a: Attributes) => str(a, 'url.path', 'http.target', 'http.path');
 
-export const messagingSystem = (a: Attributes) => str(a, 'messaging.system');
+/**
+ * `messaging.system`; Brave's Kafka and RabbitMQ instrumentation (Zipkin) predates it and says so
+ * only through its tags (`kafka.topic`, `rabbit.exchange`, `rabbit.queue`).
+ */
+export const messagingSystem = (a: Attributes) =>
+  str(a, 'messaging.system') ??
+  (str(a, 'kafka.topic') ? 'kafka' : str(a, 'rabbit.exchange', 'rabbit.queue') ? 'rabbitmq' : undefined);
 export const messagingDestination = (a: Attributes) =>
   str(
     a,
@@ -63,6 +69,9 @@ export const messagingDestination = (a: Attributes) =>
     'messaging.destination',
     'messaging.rabbitmq.destination.routing_key',
     'messaging.rabbitmq.routing_key',
+    'kafka.topic',
+    'rabbit.exchange',
+    'rabbit.queue',
   );
 
 export const rpcSystem = (a: Attributes) => str(a, 'rpc.system');

@@ -136,17 +136,22 @@ describe('corpus files import and give the topology they describe', () => {
     expect(ops).toMatchObject([{ component: 'my.service', kind: 'SERVER', entryCalls: 1 }]);
   });
 
-  it('zipkin/messaging.json: frontend → backend through the broker (PRODUCER → CONSUMER)', async () => {
+  it('zipkin/messaging.json: frontend → the backend queue → backend (Brave tags name the RabbitMQ queue)', async () => {
     const g = await load('zipkin/messaging.json');
-    expect(g.services).toEqual(['frontend -> backend']);
-    expect(g.edges[0]!.protocols).toContain('messaging');
+    expect(g.between('SERVICE', 'MESSAGING_DESTINATION')).toEqual(['frontend -> backend']);
+    expect(g.between('MESSAGING_DESTINATION', 'SERVICE')).toEqual(['backend -> backend']);
+    expect(g.components.find((c) => c.kind === 'MESSAGING_DESTINATION')).toMatchObject({ name: 'backend', system: 'rabbitmq' });
   });
 
-  it('zipkin/messaging-kafka.json: servicea PRODUCERs → serviceb CONSUMERs, kafka as a peer', async () => {
+  it('zipkin/messaging-kafka.json: servicea PRODUCERs → kafka topics → serviceb CONSUMERs, redeliveries counted from the topic', async () => {
     const g = await load('zipkin/messaging-kafka.json');
     expect(g.file).toMatchObject({ spans: 28, rejected: [] });
-    expect(g.services).toContain('servicea -> serviceb');
-    expect(g.between('SERVICE', 'EXTERNAL')).toContain('servicea -> kafka');
+    expect(g.between('SERVICE', 'MESSAGING_DESTINATION')).toEqual(
+      e('servicea -> messages', 'servicea -> central.messages', 'servicea -> command-messages'),
+    );
+    expect(g.between('MESSAGING_DESTINATION', 'SERVICE')).toEqual(e('messages -> servicea', 'messages -> serviceb'));
+    expect(g.components.filter((c) => c.kind === 'MESSAGING_DESTINATION').every((c) => c.system === 'kafka')).toBe(true);
+    expect(g.services).toEqual([]);
   });
 
   it('zipkin/messaging2.json: the four services; its cross-service parents are not in the file', async () => {

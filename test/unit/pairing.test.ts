@@ -146,3 +146,28 @@ describe('PRODUCER ↔ CONSUMER through the pipeline', () => {
     await pipeline.drainAll();
   });
 });
+
+describe('messages delivered more than once', () => {
+  it('counts every delivery from the destination, the publish once', async () => {
+    const { sink, pipeline } = capturePipeline();
+    const t = new TraceBuilder();
+    const kafka = { 'messaging.system': 'kafka', 'messaging.destination.name': 'orders' };
+    const p = t.span({ service: 'shop', kind: SpanKind.PRODUCER, name: 'publish', attributes: kafka });
+    t.span({ service: 'billing', kind: SpanKind.CONSUMER, name: 'process', parent: p, attributes: kafka });
+    t.span({ service: 'billing', kind: SpanKind.CONSUMER, name: 'process', parent: p, attributes: kafka });
+    pipeline.ingest(t.batch());
+    await pipeline.drainAll();
+    expect(sink.edges()).toEqual({ 'shop -> orders': { calls: 1, errors: 0 }, 'orders -> billing': { calls: 2, errors: 0 } });
+    expect(sink.all.operations.filter((o) => o.name === 'process').reduce((n, o) => n + o.entryCalls, 0)).toBe(0);
+  });
+
+  it('reads Brave (Zipkin) messaging tags: kafka.topic, rabbit.queue', async () => {
+    const { sink, pipeline } = capturePipeline();
+    const t = new TraceBuilder();
+    t.span({ service: 'a', kind: SpanKind.PRODUCER, name: 'send', attributes: { 'kafka.topic': 'events', 'peer.service': 'kafka' } });
+    t.span({ service: 'b', kind: SpanKind.CONSUMER, name: 'next-message', attributes: { 'rabbit.queue': 'jobs', 'rabbit.exchange': '' } });
+    pipeline.ingest(t.batch());
+    await pipeline.drainAll();
+    expect(sink.all.destinations.map((d) => `${d.system} ${d.name}`).sort()).toEqual(['kafka events', 'rabbitmq jobs']);
+  });
+});
