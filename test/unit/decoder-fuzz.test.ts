@@ -82,7 +82,7 @@ describe('decoder fuzzing', () => {
     for (let i = 0; i < ITERATIONS; i++) {
       let parsed: unknown;
       if (i % 2 === 0) {
-        const mutated = mutate(Buffer.from(text), rand).toString('utf8');
+        const mutated = Buffer.from(mutate(Buffer.from(text), rand)).toString('utf8');
         try {
           parsed = JSON.parse(mutated);
         } catch {
