@@ -16,7 +16,11 @@ let args;
 try {
   args = parseArgs({
     allowPositionals: true,
-    options: { environment: { type: 'string' }, 'rebase-time': { type: 'boolean', default: false }, help: { type: 'boolean' } },
+    options: {
+      environment: { type: 'string' },
+      'rebase-time': { type: 'boolean', default: false },
+      help: { type: 'boolean' },
+    },
   });
 } catch (error) {
   console.error(`${(error as Error).message}\n${USAGE}`);

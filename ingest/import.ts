@@ -72,14 +72,18 @@ function adjust(decoded: DecodedBatch, overrides: Attributes, shiftMs: number): 
     resource: { ...rs.resource, ...overrides },
     scopeSpans: rs.scopeSpans.map((ss) => ({
       scope: ss.scope,
-      spans: shiftMs === 0 ? ss.spans : ss.spans.map((s) => ({ ...s, startMs: s.startMs + shiftMs, endMs: s.endMs + shiftMs })),
+      spans:
+        shiftMs === 0
+          ? ss.spans
+          : ss.spans.map((s) => ({ ...s, startMs: s.startMs + shiftMs, endMs: s.endMs + shiftMs })),
     })),
   }));
 }
 
 function newestEnd(decoded: DecodedBatch): number {
   let max = Number.NEGATIVE_INFINITY;
-  for (const rs of decoded.batch) for (const ss of rs.scopeSpans) for (const s of ss.spans) if (s.endMs > max) max = s.endMs;
+  for (const rs of decoded.batch)
+    for (const ss of rs.scopeSpans) for (const s of ss.spans) if (s.endMs > max) max = s.endMs;
   return max;
 }
 
@@ -89,7 +93,7 @@ function* chunks(batch: ResourceSpans[], size: number): Generator<DecodedBatch> 
   let count = 0;
   for (const rs of batch) {
     for (const ss of rs.scopeSpans) {
-      for (let i = 0; i < ss.spans.length; ) {
+      for (let i = 0; i < ss.spans.length;) {
         const take = ss.spans.slice(i, i + Math.max(1, size - count));
         current.push({ resource: rs.resource, scopeSpans: [{ scope: ss.scope, spans: take }] });
         count += take.length;
@@ -136,7 +140,10 @@ function linkRows(links: DependencyLink[], environment: string, at: number) {
   }
   const byKey = (a: { from: string; to: string }, b: { from: string; to: string }) =>
     a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0;
-  return { services: [...services.values()].sort((a, b) => (a.key < b.key ? -1 : 1)), links: [...edges.values()].sort(byKey) };
+  return {
+    services: [...services.values()].sort((a, b) => (a.key < b.key ? -1 : 1)),
+    links: [...edges.values()].sort(byKey),
+  };
 }
 
 export async function importFiles(deps: ImportDeps): Promise<ImportResult> {

@@ -69,7 +69,11 @@ export function createRetentionJob(deps: RetentionDeps): RetentionJob {
         if (deleted < batch) break;
       }
     }
-    if (total > 0) deps.log?.info({ deleted: total, cutoff: new Date(cutoff).toISOString() }, 'retention: removed what was not seen within the retention');
+    if (total > 0)
+      deps.log?.info(
+        { deleted: total, cutoff: new Date(cutoff).toISOString() },
+        'retention: removed what was not seen within the retention',
+      );
     return total;
   }
 
@@ -84,7 +88,9 @@ export function createRetentionJob(deps: RetentionDeps): RetentionJob {
     runOnce,
     start() {
       timer = setInterval(() => {
-        runOnce().catch((error: unknown) => deps.log?.error({ err: error }, 'retention pass failed; retrying at the next interval'));
+        runOnce().catch((error: unknown) =>
+          deps.log?.error({ err: error }, 'retention pass failed; retrying at the next interval'),
+        );
       }, deps.intervalMs);
       timer.unref();
     },

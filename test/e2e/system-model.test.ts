@@ -42,7 +42,12 @@ interface Model {
   gateway: { operations: { name: string; kind: string; entryPoint: boolean }[]; dependencies: Dependency[] };
   orders: { version: string; dependencies: Dependency[]; libraries: { name: string; version: string }[] };
   checkout: {
-    downstream: { depth: number; from: { component: { name: string }; name: string }; to: { component: { name: string }; name: string }; calls: number }[];
+    downstream: {
+      depth: number;
+      from: { component: { name: string }; name: string };
+      to: { component: { name: string }; name: string };
+      calls: number;
+    }[];
   };
 }
 
@@ -50,7 +55,12 @@ beforeAll(async () => {
   const [otlpPort, grpcPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   // A short pairing TTL: the database, the external API and the queue have no spans of their own and
   // appear when their client halves expire.
-  const common = { ...neo4jEnv(), TOPOGRAPH_FLUSH_INTERVAL: '200ms', TOPOGRAPH_PAIRING_TTL: '1s', TOPOGRAPH_LOG_LEVEL: 'info' };
+  const common = {
+    ...neo4jEnv(),
+    TOPOGRAPH_FLUSH_INTERVAL: '200ms',
+    TOPOGRAPH_PAIRING_TTL: '1s',
+    TOPOGRAPH_LOG_LEVEL: 'info',
+  };
   worker = await startTs(
     'ingest/main.ts',
     {
@@ -69,9 +79,20 @@ beforeAll(async () => {
   const externalPort = await freePort();
   await new Promise<void>((resolve) => external.listen(externalPort, 'localhost', resolve));
 
-  const [gatewayPort, ordersA, ordersB, notifierPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [gatewayPort, ordersA, ordersB, notifierPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const base = { OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`, DEPLOYMENT_ENVIRONMENT: env };
-  shop.push(await startTs(FIXTURE, { ...base, ROLE: 'notifier', SERVICE_NAME: 'notifier', PORT: String(notifierPort) }, /listening/));
+  shop.push(
+    await startTs(
+      FIXTURE,
+      { ...base, ROLE: 'notifier', SERVICE_NAME: 'notifier', PORT: String(notifierPort) },
+      /listening/,
+    ),
+  );
   for (const [port, version, dbClient] of [
     [ordersA, '1.0.0', '1.4.0'],
     [ordersB, '1.1.0', '2.0.0'],
@@ -79,7 +100,15 @@ beforeAll(async () => {
     shop.push(
       await startTs(
         FIXTURE,
-        { ...base, ROLE: 'orders', SERVICE_NAME: 'orders', SERVICE_VERSION: version, DB_CLIENT_VERSION: dbClient, PORT: String(port), NOTIFIER_PORT: String(notifierPort) },
+        {
+          ...base,
+          ROLE: 'orders',
+          SERVICE_NAME: 'orders',
+          SERVICE_VERSION: version,
+          DB_CLIENT_VERSION: dbClient,
+          PORT: String(port),
+          NOTIFIER_PORT: String(notifierPort),
+        },
         /listening/,
       ),
     );
@@ -99,8 +128,10 @@ beforeAll(async () => {
     ),
   );
 
-  for (let i = 0; i < ORDERS; i++) expect((await fetch(`http://127.0.0.1:${gatewayPort}/orders/${4100 + i}`)).status).toBe(200);
-  for (let i = 0; i < FAILURES; i++) expect((await fetch(`http://127.0.0.1:${gatewayPort}/fail/${900 + i}`)).status).toBe(502);
+  for (let i = 0; i < ORDERS; i++)
+    expect((await fetch(`http://127.0.0.1:${gatewayPort}/orders/${4100 + i}`)).status).toBe(200);
+  for (let i = 0; i < FAILURES; i++)
+    expect((await fetch(`http://127.0.0.1:${gatewayPort}/fail/${900 + i}`)).status).toBe(502);
   // SIGTERM makes each SDK flush what it still holds.
   await Promise.all(shop.map((c) => c.stop()));
 }, 180_000);
@@ -187,12 +218,14 @@ describe('a multi-service system of OpenTelemetry SDK processes', () => {
     const hops = data.checkout.downstream.map(
       (h) => `${h.depth} ${h.from.component.name}:${h.from.name} -> ${h.to.component.name}:${h.to.name} x${h.calls}`,
     );
-    expect(hops.sort()).toEqual([
-      `1 gateway:GET /orders/{id} -> localhost:GET /rates/{id} x${ORDERS}`,
-      `1 gateway:GET /orders/{id} -> orders:GET /orders/{id} x${ORDERS}`,
-      `3 order-events:publish -> notifier:order-events process x${ORDERS}`,
-      `2 orders:GET /orders/{id} -> order-events:publish x${ORDERS}`,
-      `2 orders:GET /orders/{id} -> orders-db:SELECT orders x${ORDERS}`,
-    ].sort());
+    expect(hops.sort()).toEqual(
+      [
+        `1 gateway:GET /orders/{id} -> localhost:GET /rates/{id} x${ORDERS}`,
+        `1 gateway:GET /orders/{id} -> orders:GET /orders/{id} x${ORDERS}`,
+        `3 order-events:publish -> notifier:order-events process x${ORDERS}`,
+        `2 orders:GET /orders/{id} -> order-events:publish x${ORDERS}`,
+        `2 orders:GET /orders/{id} -> orders-db:SELECT orders x${ORDERS}`,
+      ].sort(),
+    );
   });
 });

@@ -35,9 +35,16 @@ afterAll(async () => {
   await graph.close();
 });
 
-const expectedOf = (file: string) => pdataYamlExpectedEdges(readFileSync(corpusPath(`otel-servicegraph/${file}`), 'utf8'));
+const expectedOf = (file: string) =>
+  pdataYamlExpectedEdges(readFileSync(corpusPath(`otel-servicegraph/${file}`), 'utf8'));
 
-const point = (client: string, server: string, connectionType: string, failed: boolean, count: number): ExpectedEdge => ({
+const point = (
+  client: string,
+  server: string,
+  connectionType: string,
+  failed: boolean,
+  count: number,
+): ExpectedEdge => ({
   client,
   server,
   connectionType,
@@ -73,7 +80,12 @@ async function asCollectorEdges(env: string): Promise<ExpectedEdge[]> {
   return out.sort((a, b) => order(a).localeCompare(order(b)));
 }
 
-const sorted = (edges: ExpectedEdge[]) => [...edges].sort((a, b) => `${a.client} ${a.server} ${a.connectionType} ${a.failed}`.localeCompare(`${b.client} ${b.server} ${b.connectionType} ${b.failed}`));
+const sorted = (edges: ExpectedEdge[]) =>
+  [...edges].sort((a, b) =>
+    `${a.client} ${a.server} ${a.connectionType} ${a.failed}`.localeCompare(
+      `${b.client} ${b.server} ${b.connectionType} ${b.failed}`,
+    ),
+  );
 
 describe('OpenTelemetry Collector servicegraph connector conformance', () => {
   it('extra-dimensions-queue-db: foo-server → bar-requester, one request', async () => {

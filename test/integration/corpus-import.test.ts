@@ -27,7 +27,10 @@ async function load(file: string) {
   const result = await importInto(graph, env, [file]);
   const edges = await edgesIn(graph, env);
   const between = (fromKind: string, toKind: string) =>
-    edges.filter((e) => e.fromKind === fromKind && e.toKind === toKind).map((e) => `${e.from} -> ${e.to}`).sort();
+    edges
+      .filter((e) => e.fromKind === fromKind && e.toKind === toKind)
+      .map((e) => `${e.from} -> ${e.to}`)
+      .sort();
   const components = await componentsIn(graph, env);
   return {
     env,
@@ -35,7 +38,10 @@ async function load(file: string) {
     edges,
     services: between('SERVICE', 'SERVICE'),
     between,
-    serviceNames: components.filter((c) => c.kind === 'SERVICE').map((c) => c.name).sort(),
+    serviceNames: components
+      .filter((c) => c.kind === 'SERVICE')
+      .map((c) => c.name)
+      .sort(),
     components,
   };
 }
@@ -92,7 +98,10 @@ describe('corpus files import and give the topology they describe', () => {
 
   it('jaeger/trace_success.json (anonymised): a SERVER whose child is a failing CLIENT of another service', async () => {
     const g = await load('jaeger/jaeger/trace_success.json');
-    expect(g.edges.find((x) => x.from === '16af988c443cff37' && x.to === '3c220036602f839e')).toMatchObject({ calls: 1, errors: 1 });
+    expect(g.edges.find((x) => x.from === '16af988c443cff37' && x.to === '3c220036602f839e')).toMatchObject({
+      calls: 1,
+      errors: 1,
+    });
   });
 
   it('spark-dependencies/spans.json (Jaeger Elasticsearch documents, duplicated span ids)', async () => {
@@ -140,7 +149,10 @@ describe('corpus files import and give the topology they describe', () => {
     const g = await load('zipkin/messaging.json');
     expect(g.between('SERVICE', 'MESSAGING_DESTINATION')).toEqual(['frontend -> backend']);
     expect(g.between('MESSAGING_DESTINATION', 'SERVICE')).toEqual(['backend -> backend']);
-    expect(g.components.find((c) => c.kind === 'MESSAGING_DESTINATION')).toMatchObject({ name: 'backend', system: 'rabbitmq' });
+    expect(g.components.find((c) => c.kind === 'MESSAGING_DESTINATION')).toMatchObject({
+      name: 'backend',
+      system: 'rabbitmq',
+    });
   });
 
   it('zipkin/messaging-kafka.json: servicea PRODUCERs → kafka topics → serviceb CONSUMERs, redeliveries counted from the topic', async () => {
@@ -150,7 +162,9 @@ describe('corpus files import and give the topology they describe', () => {
       e('servicea -> messages', 'servicea -> central.messages', 'servicea -> command-messages'),
     );
     expect(g.between('MESSAGING_DESTINATION', 'SERVICE')).toEqual(e('messages -> servicea', 'messages -> serviceb'));
-    expect(g.components.filter((c) => c.kind === 'MESSAGING_DESTINATION').every((c) => c.system === 'kafka')).toBe(true);
+    expect(g.components.filter((c) => c.kind === 'MESSAGING_DESTINATION').every((c) => c.system === 'kafka')).toBe(
+      true,
+    );
     expect(g.services).toEqual([]);
   });
 
@@ -178,7 +192,9 @@ describe('corpus files import and give the topology they describe', () => {
         'mobile_api -> spectre',
       ]),
     );
-    expect(g.between('SERVICE', 'EXTERNAL')).toEqual(expect.arrayContaining(['yelp-main -> memcache', 'yelp-main -> mysql', 'mobile_api -> blt']));
+    expect(g.between('SERVICE', 'EXTERNAL')).toEqual(
+      expect.arrayContaining(['yelp-main -> memcache', 'yelp-main -> mysql', 'mobile_api -> blt']),
+    );
   });
 
   it('zipkin/smartthings-oauth-authorization.json: 8 services and the stated edges', async () => {
@@ -237,8 +253,13 @@ describe('corpus files import and give the topology they describe', () => {
     const envoy = JSON.parse(readFileSync(corpusPath('zipkin/envoy.json'), 'utf8')) as unknown[];
     const skew = JSON.parse(readFileSync(corpusPath('zipkin/skew.json'), 'utf8')) as unknown[];
     const env = uniqueName('corpus-mixed');
-    const result = await importInto(graph, env, [{ name: 'mixed.json', read: async () => JSON.stringify([...skew, ...envoy]) }]);
-    expect(result.files[0]).toMatchObject({ spans: 4, rejected: [{ at: '[4]', message: expect.stringMatching(/no service name/) }] });
+    const result = await importInto(graph, env, [
+      { name: 'mixed.json', read: async () => JSON.stringify([...skew, ...envoy]) },
+    ]);
+    expect(result.files[0]).toMatchObject({
+      spans: 4,
+      rejected: [{ at: '[4]', message: expect.stringMatching(/no service name/) }],
+    });
     expect((await edgesIn(graph, env)).map((x) => `${x.from} -> ${x.to}`)).toEqual(['servicea -> serviceb']);
   });
 
@@ -260,8 +281,13 @@ describe('corpus files import and give the topology they describe', () => {
 
   it('refuses a file it cannot read, naming it, and goes on with the next', async () => {
     const env = uniqueName('corpus-refused');
-    const result = await importInto(graph, env, ['otel-servicegraph/messaging-system-trace-expected-metrics.yaml', 'zipkin/skew.json']);
-    expect(result.files[0]!.error).toMatch(/messaging-system-trace-expected-metrics\.yaml: not a pdata YAML traces file/);
+    const result = await importInto(graph, env, [
+      'otel-servicegraph/messaging-system-trace-expected-metrics.yaml',
+      'zipkin/skew.json',
+    ]);
+    expect(result.files[0]!.error).toMatch(
+      /messaging-system-trace-expected-metrics\.yaml: not a pdata YAML traces file/,
+    );
     expect(result.files[1]).toMatchObject({ spans: 4, rejected: [] });
   });
 });

@@ -28,8 +28,24 @@ function calls(env: string, at: number, n: number, failing: number) {
   for (let i = 0; i < n; i++) {
     const t = new TraceBuilder();
     const res = { 'deployment.environment.name': env };
-    const c = t.span({ service: 'web', kind: SpanKind.CLIENT, name: 'GET', resource: res, startMs: at - 20, durationMs: 20 });
-    t.span({ service: 'api', kind: SpanKind.SERVER, name: 'GET /v', parent: c, resource: res, startMs: at - 15, durationMs: 10, error: i < failing });
+    const c = t.span({
+      service: 'web',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      resource: res,
+      startMs: at - 20,
+      durationMs: 20,
+    });
+    t.span({
+      service: 'api',
+      kind: SpanKind.SERVER,
+      name: 'GET /v',
+      parent: c,
+      resource: res,
+      startMs: at - 15,
+      durationMs: 10,
+      error: i < failing,
+    });
     batches.push(t.batch());
   }
   return batches;
@@ -45,7 +61,10 @@ describe('recent health rings', () => {
     await seed(graph, calls(env, first, 3, 1), () => first);
     await seed(graph, calls(env, second, 2, 0), () => second);
 
-    const m = await graph.read('test', async (tx) => (await tx.run(EDGE_MEASURE, { env })).records[0]!.get('m') as MeasureRecord);
+    const m = await graph.read(
+      'test',
+      async (tx) => (await tx.run(EDGE_MEASURE, { env })).records[0]!.get('m') as MeasureRecord,
+    );
     expect(m).toMatchObject({ calls: 5, errors: 1, firstSeen: first, lastSeen: second });
 
     // At the second minute's end: the last 2 minutes hold only the second minute's calls…

@@ -23,10 +23,33 @@ afterAll(async () => {
 function trace(env: string, at: number, callees: string[]) {
   const t = new TraceBuilder();
   const res = { 'deployment.environment.name': env };
-  const root = t.span({ service: 'front', kind: SpanKind.SERVER, name: 'GET /', resource: res, startMs: at - 100, attributes: { 'http.request.method': 'GET', 'http.route': '/' } });
+  const root = t.span({
+    service: 'front',
+    kind: SpanKind.SERVER,
+    name: 'GET /',
+    resource: res,
+    startMs: at - 100,
+    attributes: { 'http.request.method': 'GET', 'http.route': '/' },
+  });
   for (const callee of callees) {
-    const c = t.span({ service: 'front', kind: SpanKind.CLIENT, name: 'GET', parent: root, resource: res, startMs: at - 90, attributes: { 'http.request.method': 'GET' } });
-    t.span({ service: callee, kind: SpanKind.SERVER, name: 'GET /x', parent: c, resource: res, startMs: at - 80, attributes: { 'http.request.method': 'GET', 'http.route': '/x' } });
+    const c = t.span({
+      service: 'front',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      parent: root,
+      resource: res,
+      startMs: at - 90,
+      attributes: { 'http.request.method': 'GET' },
+    });
+    t.span({
+      service: callee,
+      kind: SpanKind.SERVER,
+      name: 'GET /x',
+      parent: c,
+      resource: res,
+      startMs: at - 80,
+      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
+    });
   }
   return t.batch();
 }
@@ -39,12 +62,21 @@ describe('retention', () => {
     await seed(graph, [trace(env, T0 + 8 * DAY, ['kept'])], () => T0 + 8 * DAY);
     expect((await edgesIn(graph, env)).map((e) => `${e.from} -> ${e.to}`)).toEqual(['front -> kept', 'front -> old']);
 
-    const job = createRetentionJob({ graph, retentionMs: 7 * DAY, intervalMs: 3_600_000, batchSize: 1, now: () => T0 + 8 * DAY });
+    const job = createRetentionJob({
+      graph,
+      retentionMs: 7 * DAY,
+      intervalMs: 3_600_000,
+      batchSize: 1,
+      now: () => T0 + 8 * DAY,
+    });
     const deleted = await job.runOnce();
 
     expect((await edgesIn(graph, env)).map((e) => `${e.from} -> ${e.to}`)).toEqual(['front -> kept']);
     expect((await componentsIn(graph, env)).map((c) => c.name).sort()).toEqual(['front', 'kept']);
-    expect((await operationsIn(graph, env)).map((o) => `${o.component}:${o.name}`)).toEqual(['front:GET /', 'kept:GET /x']);
+    expect((await operationsIn(graph, env)).map((o) => `${o.component}:${o.name}`)).toEqual([
+      'front:GET /',
+      'kept:GET /x',
+    ]);
     // The edge front → old, the CALLS to old's operation, old's USES, old's operation and old itself at least.
     expect(deleted).toBeGreaterThanOrEqual(5);
     // A second pass finds nothing more to do.

@@ -72,17 +72,26 @@ describe('Tempo fixtures with failures, virtual nodes and expired edges', () => 
     expect(g.edge('mythical-requester', 'mythical-server')).toMatchObject({ calls: 1, errors: 1 });
     // Tempo: mythical-server → postgres; the net.peer.name difference again.
     expect(g.edge('mythical-server', 'mythical-database')).toMatchObject({ calls: 1, errors: 1, toKind: 'DATABASE' });
-    expect(g.components.find((c) => c.kind === 'DATABASE')).toMatchObject({ namespace: 'postgres', system: 'postgresql' });
+    expect(g.components.find((c) => c.kind === 'DATABASE')).toMatchObject({
+      namespace: 'postgres',
+      system: 'postgresql',
+    });
   });
 
   it('trace-with-virtual-nodes: user → mythical-server, mythical-requester → external-payments-platform, external-producer → internal-consumer, no database', async () => {
     const g = await load('trace-with-virtual-nodes.json');
     // Tempo's `user` client: the root SERVER span's operation is an entry point.
-    expect(g.operations.find((o) => o.component === 'mythical-server')).toMatchObject({ kind: 'SERVER', entryCalls: 1 });
+    expect(g.operations.find((o) => o.component === 'mythical-server')).toMatchObject({
+      kind: 'SERVER',
+      entryCalls: 1,
+    });
     expect(g.edge('mythical-requester', 'external-payments-platform')).toMatchObject({ calls: 1, toKind: 'EXTERNAL' });
     // A root CONSUMER naming its producer with peer.service: the producer is an External caller.
     expect(g.edge('external-producer', 'internal-consumer')).toMatchObject({ calls: 1, fromKind: 'EXTERNAL' });
-    expect(g.operations.find((o) => o.component === 'internal-consumer')).toMatchObject({ kind: 'CONSUMER', entryCalls: 1 });
+    expect(g.operations.find((o) => o.component === 'internal-consumer')).toMatchObject({
+      kind: 'CONSUMER',
+      entryCalls: 1,
+    });
     expect(g.components.filter((c) => c.kind === 'DATABASE')).toEqual([]);
     // Beyond Tempo: the requester's CLIENT span is a child of mythical-server's SERVER span, a
     // cross-service parent → child that Jaeger's and Zipkin's linkers (and Topograph) count as a call.
@@ -96,13 +105,19 @@ describe('Tempo fixtures with failures, virtual nodes and expired edges', () => 
   it('trace-with-expired-edges: 4 edges, 1 expired (an unmatched SERVER span)', async () => {
     const g = await load('trace-with-expired-edges.json');
     // user → mythical-server: the root SERVER span is an entry point.
-    expect(g.operations.find((o) => o.name === 'server-root')).toMatchObject({ component: 'mythical-server', entryCalls: 1 });
+    expect(g.operations.find((o) => o.name === 'server-root')).toMatchObject({
+      component: 'mythical-server',
+      entryCalls: 1,
+    });
     // mythical-server → mythical-requester: a matched CLIENT → SERVER pair.
     expect(g.edge('mythical-server', 'mythical-requester')).toMatchObject({ calls: 1, toKind: 'SERVICE' });
     // mythical-requester → mysql: a CLIENT span with db.system and no server.
     expect(g.edge('mythical-requester', 'mysql')).toMatchObject({ calls: 1, toKind: 'DATABASE' });
     // The expired one: a SERVER span whose parent never arrived is an entry point, with no edge.
-    expect(g.operations.find((o) => o.name === 'unmatched')).toMatchObject({ component: 'mythical-requester', entryCalls: 1 });
+    expect(g.operations.find((o) => o.name === 'unmatched')).toMatchObject({
+      component: 'mythical-requester',
+      entryCalls: 1,
+    });
     expect(g.edges).toHaveLength(2);
   });
 });

@@ -93,7 +93,9 @@ RETURN a.name AS from, a.kind AS fromKind, b.name AS to, b.kind AS toKind, r.cal
 ORDER BY from, to`;
 
 export async function edgesIn(graph: Graph, env: string): Promise<EdgeRecord[]> {
-  return graph.read('test', async (tx) => (await tx.run(EDGES_IN_ENVIRONMENT, { env })).records.map((r) => r.toObject() as EdgeRecord));
+  return graph.read('test', async (tx) =>
+    (await tx.run(EDGES_IN_ENVIRONMENT, { env })).records.map((r) => r.toObject() as EdgeRecord),
+  );
 }
 
 /** `from -> to` for every edge of the environment, sorted. */
@@ -113,7 +115,9 @@ RETURN c.name AS name, c.kind AS kind, c.system AS system, c.namespace AS namesp
 ORDER BY kind, name`;
 
 export async function componentsIn(graph: Graph, env: string): Promise<ComponentRecord[]> {
-  return graph.read('test', async (tx) => (await tx.run(COMPONENTS_IN_ENVIRONMENT, { env })).records.map((r) => r.toObject() as ComponentRecord));
+  return graph.read('test', async (tx) =>
+    (await tx.run(COMPONENTS_IN_ENVIRONMENT, { env })).records.map((r) => r.toObject() as ComponentRecord),
+  );
 }
 
 export interface OperationRecord {
@@ -131,7 +135,9 @@ RETURN c.name AS component, o.name AS name, o.kind AS kind, o.calls AS calls, o.
 ORDER BY component, name`;
 
 export async function operationsIn(graph: Graph, env: string): Promise<OperationRecord[]> {
-  return graph.read('test', async (tx) => (await tx.run(OPERATIONS_IN_ENVIRONMENT, { env })).records.map((r) => r.toObject() as OperationRecord));
+  return graph.read('test', async (tx) =>
+    (await tx.run(OPERATIONS_IN_ENVIRONMENT, { env })).records.map((r) => r.toObject() as OperationRecord),
+  );
 }
 
 const CALLS_IN_ENVIRONMENT = `
@@ -142,6 +148,8 @@ ORDER BY hop`;
 /** `service:operation -> component:operation` → calls. */
 export async function callsIn(graph: Graph, env: string): Promise<Record<string, number>> {
   return graph.read('test', async (tx) =>
-    Object.fromEntries((await tx.run(CALLS_IN_ENVIRONMENT, { env })).records.map((r) => [r.get('hop'), r.get('calls')])),
+    Object.fromEntries(
+      (await tx.run(CALLS_IN_ENVIRONMENT, { env })).records.map((r) => [r.get('hop'), r.get('calls')]),
+    ),
   );
 }

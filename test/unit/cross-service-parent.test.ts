@@ -16,7 +16,13 @@ describe('cross-service parent → child', () => {
     const t = new TraceBuilder();
     const a = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a', attributes: http('/a') });
     const internal = t.span({ service: 'a', kind: SpanKind.INTERNAL, name: 'work', parent: a });
-    const c = t.span({ service: 'a', kind: SpanKind.CLIENT, name: 'GET', parent: internal, attributes: { 'http.request.method': 'GET' } });
+    const c = t.span({
+      service: 'a',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      parent: internal,
+      attributes: { 'http.request.method': 'GET' },
+    });
     t.span({ service: 'b', kind: SpanKind.SERVER, name: 'GET /b', parent: c, attributes: http('/b') });
     pipeline.ingest(t.batch());
     await pipeline.drainAll();
@@ -69,7 +75,13 @@ describe('cross-service parent → child', () => {
     const { sink, pipeline } = capturePipeline();
     const t = new TraceBuilder();
     const a = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a', attributes: http('/a') });
-    const c = t.span({ service: 'a', kind: SpanKind.CLIENT, name: 'call', parent: a, attributes: { 'peer.service': 'ext' } });
+    const c = t.span({
+      service: 'a',
+      kind: SpanKind.CLIENT,
+      name: 'call',
+      parent: a,
+      attributes: { 'peer.service': 'ext' },
+    });
     t.span({ service: 'b', kind: SpanKind.CLIENT, name: 'query', parent: c, attributes: { 'db.system': 'mysql' } });
     pipeline.ingest(t.batch());
     await pipeline.drainAll();

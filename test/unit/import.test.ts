@@ -42,7 +42,10 @@ function run(files: ImportFile[], extra: { environment?: string; rebaseTime?: bo
 
 describe('importFiles', () => {
   it('sets the environment on every resource and rebases time so the newest span ends now', async () => {
-    const { sink, result } = run([file('skew.json', corpusText('zipkin/skew.json'))], { environment: 'staging', rebaseTime: true });
+    const { sink, result } = run([file('skew.json', corpusText('zipkin/skew.json'))], {
+      environment: 'staging',
+      rebaseTime: true,
+    });
     const r = await result;
     expect(r.files).toEqual([{ file: 'skew.json', spans: 4, rejected: [] }]);
     expect(sink.all.services.map((s) => [s.name, s.environment])).toEqual([

@@ -36,7 +36,12 @@ describe('libraries', () => {
     const { sink, pipeline } = capturePipeline();
     const t = new TraceBuilder();
     for (const version of ['0.52.1', '0.53.0', '0.53.0'])
-      t.span({ service: 'web', kind: SpanKind.INTERNAL, name: 'x', scope: { name: '@opentelemetry/instrumentation-http', version } });
+      t.span({
+        service: 'web',
+        kind: SpanKind.INTERNAL,
+        name: 'x',
+        scope: { name: '@opentelemetry/instrumentation-http', version },
+      });
     pipeline.ingest(t.batch());
     await pipeline.drainAll();
     const uses = sink.all.uses.filter((u) => u.library === '@opentelemetry/instrumentation-http').map((u) => u.version);
@@ -48,7 +53,14 @@ describe('tags', () => {
   it('keeps allow-listed keys only, `*` matching any run of characters', () => {
     const f = createTagFilter({ keys: ['*.version', 'client.*', 'http.route'], maxValuesPerKey: 10 });
     expect(
-      f.select({ 'service.version': '1.2', 'client.version': '7', 'client.id': 'c1', 'http.route': '/a', 'http.method': 'GET', versionx: 'no' }),
+      f.select({
+        'service.version': '1.2',
+        'client.version': '7',
+        'client.id': 'c1',
+        'http.route': '/a',
+        'http.method': 'GET',
+        versionx: 'no',
+      }),
     ).toEqual([
       ['service.version', '1.2'],
       ['client.version', '7'],
@@ -68,9 +80,19 @@ describe('tags', () => {
 
   it('records tag values on the service and on the entry operation, with call and error counts', async () => {
     const { sink, pipeline } = capturePipeline({ tagKeys: ['client.version'], tagMaxValues: 1 });
-    for (const [version, error] of [['7.0', false], ['7.0', true], ['8.0', false]] as const) {
+    for (const [version, error] of [
+      ['7.0', false],
+      ['7.0', true],
+      ['8.0', false],
+    ] as const) {
       const t = new TraceBuilder();
-      t.span({ service: 'api', kind: SpanKind.SERVER, name: 'GET /v', error, attributes: { 'http.request.method': 'GET', 'http.route': '/v', 'client.version': version } });
+      t.span({
+        service: 'api',
+        kind: SpanKind.SERVER,
+        name: 'GET /v',
+        error,
+        attributes: { 'http.request.method': 'GET', 'http.route': '/v', 'client.version': version },
+      });
       pipeline.ingest(t.batch());
     }
     await pipeline.drainAll();

@@ -92,29 +92,52 @@ describe('PRODUCER ↔ CONSUMER through the pipeline', () => {
     const { sink, pipeline } = capturePipeline();
     const t = new TraceBuilder();
     const p = t.span({ service: 'shop', kind: SpanKind.PRODUCER, name: 'orders publish', attributes: kafka('orders') });
-    t.span({ service: 'billing', kind: SpanKind.CONSUMER, name: 'orders process', parent: p, attributes: kafka('orders') });
+    t.span({
+      service: 'billing',
+      kind: SpanKind.CONSUMER,
+      name: 'orders process',
+      parent: p,
+      attributes: kafka('orders'),
+    });
     pipeline.ingest(t.batch(['billing']));
     pipeline.ingest(t.batch(['shop']));
     await pipeline.drainAll();
-    expect(sink.edges()).toEqual({ 'shop -> orders': { calls: 1, errors: 0 }, 'orders -> billing': { calls: 1, errors: 0 } });
+    expect(sink.edges()).toEqual({
+      'shop -> orders': { calls: 1, errors: 0 },
+      'orders -> billing': { calls: 1, errors: 0 },
+    });
     expect(sink.all.destinations.map((d) => [d.name, d.system])).toEqual([['orders', 'kafka']]);
-    expect(sink.calls()).toEqual({ 'shop:orders publish -> orders:publish': 1, 'orders:publish -> billing:orders process': 1 });
+    expect(sink.calls()).toEqual({
+      'shop:orders publish -> orders:publish': 1,
+      'orders:publish -> billing:orders process': 1,
+    });
     expect(pipeline.pairing.stats.completed).toBe(1);
   });
 
   it('pairs a batch CONSUMER with each PRODUCER it links to', async () => {
     const { sink, clock, pipeline } = capturePipeline({ pairingTtlMs: 10_000 });
     const t = new TraceBuilder();
-    const producers = [0, 1, 2].map(() => t.span({ service: 'shop', kind: SpanKind.PRODUCER, name: 'publish', attributes: kafka('orders') }));
+    const producers = [0, 1, 2].map(() =>
+      t.span({ service: 'shop', kind: SpanKind.PRODUCER, name: 'publish', attributes: kafka('orders') }),
+    );
     const u = new TraceBuilder();
     // A batch receive: a root span of its own trace, linked to the three messages it took.
-    u.span({ service: 'billing', kind: SpanKind.CONSUMER, name: 'orders receive', attributes: kafka('orders'), links: producers });
+    u.span({
+      service: 'billing',
+      kind: SpanKind.CONSUMER,
+      name: 'orders receive',
+      attributes: kafka('orders'),
+      links: producers,
+    });
     pipeline.ingest(t.batch());
     pipeline.ingest(u.batch());
     clock.now += 10_000;
     await pipeline.flush();
     // One consumer span pairs once, with the first linked producer; the other two reached the destination.
-    expect(sink.edges()).toEqual({ 'shop -> orders': { calls: 3, errors: 0 }, 'orders -> billing': { calls: 1, errors: 0 } });
+    expect(sink.edges()).toEqual({
+      'shop -> orders': { calls: 3, errors: 0 },
+      'orders -> billing': { calls: 1, errors: 0 },
+    });
     expect(pipeline.pairing.stats).toMatchObject({ completed: 1, expiredClients: 2 });
   });
 
@@ -139,7 +162,8 @@ describe('PRODUCER ↔ CONSUMER through the pipeline', () => {
   it('counts evictions when the buffer is full', async () => {
     const { pipeline } = capturePipeline({ pairingMaxEntries: 2 });
     const t = new TraceBuilder();
-    for (let i = 0; i < 5; i++) t.span({ service: 'a', kind: SpanKind.CLIENT, name: 'call', attributes: { 'peer.service': 'x' } });
+    for (let i = 0; i < 5; i++)
+      t.span({ service: 'a', kind: SpanKind.CLIENT, name: 'call', attributes: { 'peer.service': 'x' } });
     pipeline.ingest(t.batch());
     expect(pipeline.pairing.size).toBe(2);
     expect(pipeline.pairing.stats.evicted).toBe(3);
@@ -157,15 +181,28 @@ describe('messages delivered more than once', () => {
     t.span({ service: 'billing', kind: SpanKind.CONSUMER, name: 'process', parent: p, attributes: kafka });
     pipeline.ingest(t.batch());
     await pipeline.drainAll();
-    expect(sink.edges()).toEqual({ 'shop -> orders': { calls: 1, errors: 0 }, 'orders -> billing': { calls: 2, errors: 0 } });
+    expect(sink.edges()).toEqual({
+      'shop -> orders': { calls: 1, errors: 0 },
+      'orders -> billing': { calls: 2, errors: 0 },
+    });
     expect(sink.all.operations.filter((o) => o.name === 'process').reduce((n, o) => n + o.entryCalls, 0)).toBe(0);
   });
 
   it('reads Brave (Zipkin) messaging tags: kafka.topic, rabbit.queue', async () => {
     const { sink, pipeline } = capturePipeline();
     const t = new TraceBuilder();
-    t.span({ service: 'a', kind: SpanKind.PRODUCER, name: 'send', attributes: { 'kafka.topic': 'events', 'peer.service': 'kafka' } });
-    t.span({ service: 'b', kind: SpanKind.CONSUMER, name: 'next-message', attributes: { 'rabbit.queue': 'jobs', 'rabbit.exchange': '' } });
+    t.span({
+      service: 'a',
+      kind: SpanKind.PRODUCER,
+      name: 'send',
+      attributes: { 'kafka.topic': 'events', 'peer.service': 'kafka' },
+    });
+    t.span({
+      service: 'b',
+      kind: SpanKind.CONSUMER,
+      name: 'next-message',
+      attributes: { 'rabbit.queue': 'jobs', 'rabbit.exchange': '' },
+    });
     pipeline.ingest(t.batch());
     await pipeline.drainAll();
     expect(sink.all.destinations.map((d) => `${d.system} ${d.name}`).sort()).toEqual(['kafka events', 'rabbitmq jobs']);
