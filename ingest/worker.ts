@@ -115,6 +115,14 @@ export function createWorker(deps: WorkerDeps): Worker {
     },
   });
   new Gauge({
+    name: 'topograph_ingest_pending_parents',
+    help: 'Spans waiting for their parent, to tell whether another service called them (bounded like the pairing buffer)',
+    registers: [registry],
+    collect() {
+      this.set(pipeline.stats().pendingParents);
+    },
+  });
+  new Gauge({
     name: 'topograph_ingest_tag_values_overflowed',
     help: 'Tag values past their key cardinality cap (counted, not stored)',
     registers: [registry],
