@@ -203,7 +203,8 @@ export async function ensureLocalNeo4j(opts: LocalNeo4jOptions = defaultLocalOpt
     const env = { ...process.env, NEO4J_HOME: opts.dir, NEO4J_CONF: p.conf };
     if (!existsSync(p.password) || !existsSync(join(p.data, 'dbms'))) {
       // The initial password only takes effect before the very first start, so a new one goes with new data.
-      const password = randomBytes(18).toString('base64url');
+      // Hex: a base64url password may start with '-', which neo4j-admin then reads as an option.
+      const password = randomBytes(18).toString('hex');
       rmSync(p.data, { recursive: true, force: true });
       const set = spawnSync(
         java(),
