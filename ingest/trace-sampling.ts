@@ -37,6 +37,8 @@ export interface TraceSampleRow {
   lastSeen: number;
   /** each hop as JSON [fromOperationKey, toOperationKey, error 0|1, latencyMs, atMs] */
   hops: string[];
+  /** every operation the hops touch, so that a trace can be found from any of them */
+  operations: string[];
 }
 
 interface Hop {
@@ -95,6 +97,7 @@ export class TraceSampler {
         firstSeen,
         lastSeen: Math.floor(hops[hops.length - 1]!.at),
         hops: hops.map((h) => JSON.stringify([h.from, h.to, h.error ? 1 : 0, Math.round(h.latencyMs * 1000) / 1000, Math.floor(h.at)])),
+        operations: [...new Set(hops.flatMap((h) => [h.from, h.to]))].sort(),
       });
     }
     this.pending.clear();

@@ -143,8 +143,8 @@ export const MERGE_COMPONENT_TAGS = MERGE_TAGS('Component');
 export const MERGE_OPERATION_TAGS = MERGE_TAGS('Operation');
 
 /**
- * Sampled trace skeletons, one node per trace hanging off its entry operation; hops arriving in a
- * later flush are appended. Each touched entry operation then keeps only its newest
+ * Sampled trace skeletons, one node per trace hanging off its entry operation (SAMPLED) and linked
+ * from every operation it touched (IN_TRACE); hops arriving in a later flush are appended. Each touched entry operation then keeps only its newest
  * `$maxPerOperation` samples, none more than `$maxAgeMs` older than its newest: the store stays
  * bounded by operations, and a rarely called endpoint keeps its last examples however old.
  */
@@ -156,6 +156,12 @@ MERGE (t:TraceSample {traceId: row.traceId})
 SET t.hops = (t.hops + [h IN row.hops WHERE NOT h IN t.hops])[0..${MAX_HOPS}],
     t.error = t.error OR row.error,
     ${SEEN('t')}
+WITH o, t, row
+CALL (t, row) {
+  UNWIND row.operations AS k
+  MATCH (x:Operation {key: k})
+  MERGE (x)-[:IN_TRACE]->(t)
+}
 MERGE (o)-[:SAMPLED]->(t)
 WITH DISTINCT o
 CALL (o) {

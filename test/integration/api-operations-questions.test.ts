@@ -33,6 +33,7 @@ const INCIDENT = `query($env: String, $window: String!) { incidentContext(servic
   owners { key value }
   exemplarTraceIds
   links { traceId url }
+  traces { traceId error url entry { name } }
 } }`;
 
 describe('incidentContext', () => {
@@ -54,6 +55,10 @@ describe('incidentContext', () => {
     expect(ic.exemplarTraceIds.length).toBeGreaterThan(0);
     expect(ic.exemplarTraceIds.length).toBeLessThanOrEqual(10);
     for (const id of ic.exemplarTraceIds) expect(shop.traceIds).toContain(id);
+    // Sampled traces through checkout's entry operation, the failing checkouts first.
+    expect(ic.traces).toHaveLength(10);
+    expect(ic.traces.map((t: any) => t.traceId).sort()).toEqual([...shop.failedTraceIds].sort());
+    expect(ic.traces[0]).toMatchObject({ error: true, entry: { name: 'GET /checkout' }, url: `https://jaeger.example/trace/${ic.traces[0].traceId}` });
     expect(ic.links).toEqual(ic.exemplarTraceIds.map((id: string) => ({ traceId: id, url: `https://jaeger.example/trace/${id}` })));
     const changes = ic.changes.map((c: any) => `${c.kind} ${c.subject}`);
     expect(changes).toContain('NEW_COMPONENT checkout (service)');

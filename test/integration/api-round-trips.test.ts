@@ -12,6 +12,9 @@ import { TraceBuilder } from '../support/spans.js';
 
 let graph: Graph;
 let reads = 0;
+/** the transaction timeout of every read, to check that none goes without one */
+const timeouts: (number | undefined)[] = [];
+const TIMEOUT_MS = 7_777;
 let gql: ReturnType<typeof createGql>;
 const small = uniqueName('rt3');
 const large = uniqueName('rt30');
@@ -39,11 +42,12 @@ beforeAll(async () => {
     ...graph,
     read: (app, work, opts) => {
       reads++;
+      timeouts.push(opts?.timeoutMs);
       return graph.read(app, work, opts);
     },
   };
   // A deliberately wide query: the cost limit (another concern, tested elsewhere) is lifted here.
-  gql = createGql(counting, { maxComplexity: 1_000_000 });
+  gql = createGql(counting, { maxComplexity: 1_000_000, queryTimeoutMs: TIMEOUT_MS });
   await seedChain(small, 3);
   await seedChain(large, 30);
 });
@@ -80,6 +84,24 @@ describe('Cypher round trips do not grow with the number of parents', () => {
       expect(b.trips).toBe(a.trips);
     });
   }
+
+  it('every read of every question carries the configured transaction timeout', async () => {
+    timeouts.length = 0;
+    const questions = [
+      ...Object.values(QUERIES),
+      `query($env: String) { incidentContext(service: "svc-1", environment: $env) { health { calls } upstream { calls } downstream { calls } changes { kind } owners { key } exemplarTraceIds traces { traceId } } }`,
+      `query($env: String) { correlations(service: "svc-1", environment: $env) { calls values { value } } }`,
+      `query($env: String) { paths(from: "svc-0", to: "shared-db", environment: $env) { hops { name } } }`,
+      `query($env: String) { service(name: "svc-0", environment: $env) { name } component(name: "shared-db", environment: $env) { name } operation(service: "svc-0", name: "GET /0", environment: $env) { traces { traceId } trace(traceId: "ab") { traceId } } }`,
+      `{ tag(key: "tenant.id") { values(first: 1) { value } } library(name: "test") { versions { version } } trace(traceId: "ab") { traceId } }`,
+    ];
+    for (const q of questions) {
+      const r = await gql(q, { env: small });
+      expect(r.errors).toBeUndefined();
+    }
+    expect(timeouts.length).toBeGreaterThan(questions.length);
+    expect(new Set(timeouts)).toEqual(new Set([TIMEOUT_MS]));
+  });
 
   it('the counted answers are complete (30 services, each with its operations and dependencies)', async () => {
     const { data } = await roundTrips(QUERIES.servicesWithEverything!, large);

@@ -12,6 +12,7 @@ import { readRows } from '../read.js';
 import { ChangeRef, durationArg, loadChanges } from './change.js';
 import { ComponentRef, findService, ServiceRef } from './component.js';
 import { LatencyRef } from './measure.js';
+import { sampledTraces, TraceSampleRef } from './trace.js';
 
 /** Tag keys whose values name who owns a service. */
 export const OWNER_KEYS = ['owner', 'team', 'service.owner', 'service.team'];
@@ -133,6 +134,21 @@ const IncidentRef = builder.objectRef<Incident>('IncidentContext').implement({
     exemplarTraceIds: t.stringList({
       description: `Up to ${MAX_EXEMPLARS} recent trace ids through the service's operations, from failing edges first.`,
       resolve: async (i, _a, ctx) => (await loadFacts(ctx, i)).exemplars,
+    }),
+    traces: t.field({
+      type: [TraceSampleRef],
+      description: `Up to ${MAX_EXEMPLARS} sampled traces through the service's operations in the window, failing ones first, each hop by hop.`,
+      resolve: async (i, _a, ctx) => {
+        const ops = await ctx.loaders.operationsOf.load({ key: i.service.key, since: i.since });
+        // Failing ones asked for on their own, so that busy successes cannot push them out.
+        const asks = ops.flatMap((o) => [true, false].map((errorsOnly) => sampledTraces(ctx, o.key, MAX_EXEMPLARS, errorsOnly)));
+        const samples = (await Promise.all(asks)).flat();
+        const unique = [...new Map(samples.map((s) => [s.traceId, s])).values()];
+        return unique
+          .filter((s) => s.lastSeen >= i.since)
+          .sort((a, b) => Number(b.error) - Number(a.error) || b.lastSeen - a.lastSeen)
+          .slice(0, MAX_EXEMPLARS);
+      },
     }),
     links: t.field({
       type: [TraceLinkRef],

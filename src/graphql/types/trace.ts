@@ -12,7 +12,7 @@ import type { OperationRecord } from '../loaders.js';
 import { readRows } from '../read.js';
 import { OperationRef } from './operation.js';
 
-interface TraceSampleRecord {
+export interface TraceSampleRecord {
   traceId: string;
   entry: string;
   error: boolean;
@@ -39,7 +39,7 @@ RETURN ${SAMPLE_FIELDS} AS t`;
 
 export const TRACE_SAMPLES_OF = `
 UNWIND $keys AS key
-MATCH (:Operation {key: key})-[:SAMPLED]->(t:TraceSample)
+MATCH (:Operation {key: key})-[:IN_TRACE]->(t:TraceSample)
 WHERE NOT $errorsOnly OR t.error
 WITH key, t ORDER BY t.lastSeen DESC
 WITH key, collect(${SAMPLE_FIELDS}) AS samples
@@ -97,6 +97,11 @@ function samplesOf(ctx: Context) {
   return loader;
 }
 
+/** The newest samples that passed through an operation, batched with every other such request. */
+export function sampledTraces(ctx: Context, operationKey: string, first: number, errorsOnly: boolean) {
+  return samplesOf(ctx).load({ key: operationKey, first, errorsOnly });
+}
+
 const loadOperation = async (ctx: Context, key: string): Promise<OperationRecord> => {
   const o = await ctx.loaders.operation.load(key);
   if (!o) throw new Error(`operation ${key} vanished during the query`);
@@ -135,7 +140,7 @@ export const TraceSampleRef = builder.objectRef<TraceSampleRecord>('TraceSample'
 builder.objectField(OperationRef, 'traces', (t) =>
   t.field({
     type: [TraceSampleRef],
-    description: `Recent sampled traces that entered through this operation, newest first (at most ${MAX_TRACES}).`,
+    description: `Recent sampled traces that passed through this operation (entered by it or reached it), newest first (at most ${MAX_TRACES}).`,
     args: {
       first: t.arg.int({ required: true, defaultValue: 10 }),
       errorsOnly: t.arg.boolean({ required: true, defaultValue: false }),
