@@ -14,7 +14,7 @@ WITH r LIMIT toInteger($batch)
 DELETE r
 RETURN count(*) AS deleted`;
 
-export const DELETE_STALE_NODES = (label: 'Component' | 'Operation' | 'Library' | 'Tag') => `
+export const DELETE_STALE_NODES = (label: 'Component' | 'Operation' | 'Library' | 'Tag' | 'TraceSample') => `
 MATCH (n:${label})
 WHERE n.lastSeen < $cutoff
 WITH n LIMIT toInteger($batch)
@@ -26,6 +26,8 @@ const STEPS = [
   DELETE_STALE_RELATIONSHIPS('CALLS'),
   DELETE_STALE_RELATIONSHIPS('USES'),
   DELETE_STALE_RELATIONSHIPS('TAGGED'),
+  // Sampled traces first: once their operations are gone nothing else would reach them.
+  DELETE_STALE_NODES('TraceSample'),
   DELETE_STALE_NODES('Operation'),
   DELETE_STALE_NODES('Component'),
   DELETE_STALE_NODES('Library'),

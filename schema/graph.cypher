@@ -29,3 +29,4 @@ CREATE INDEX uses_first_seen IF NOT EXISTS FOR ()-[u:USES]-() ON (u.firstSeen);
 
 // Sampled trace skeletons (ingest/trace-sampling.ts), found by trace id.
 CREATE CONSTRAINT trace_sample_id IF NOT EXISTS FOR (t:TraceSample) REQUIRE t.traceId IS UNIQUE;
+CREATE INDEX trace_sample_last_seen IF NOT EXISTS FOR (t:TraceSample) ON (t.lastSeen);
