@@ -14,7 +14,37 @@ export const README_QUERIES = {
 } }`,
 } as const;
 
+/** The other questions (docs/api.md), one query each; GraphiQL offers them after the README's. */
+export const QUESTION_QUERIES = {
+  topology: `{ topology(environment: "production") { nodes { name kind } edges { from { name } to { name } calls errors } mermaid } }`,
+  paths: `{ paths(from: "gateway", to: "orders-db", maxDepth: 6) { length hops { name kind } } }`,
+  incidentContext: `{ incidentContext(service: "checkout", window: "15m") {
+    health { calls errors errorRate }
+    upstream { component { name kind } calls errors avgLatencyMs }
+    downstream { component { name kind } calls errors avgLatencyMs latency { p95Ms } }
+    changes { kind subject at }
+    owners { key value }
+    exemplarTraceIds
+    links { traceId url }
+    traces { traceId error hops { depth from { name } to { component { name } name } error latencyMs } }
+} }`,
+  changes: `{ changes(since: "2026-01-01T00:00:00Z") { kind subject at } }`,
+  correlations: `{ correlations(service: "checkout", window: "1h") {
+    calls errors rule values { key value calls errors errorRate restCalls restErrors lift zScore }
+} }`,
+  footprint: `{ footprint(key: "tenant.id", value: "acme") {
+    calls errors services { component { name } calls errors } operations { operation { name } calls errors }
+} }`,
+  trace: `{ operation(service: "gateway", name: "GET /checkout") {
+    traces(first: 3, errorsOnly: true) { traceId url hops { depth from { name } to { component { name } name } error latencyMs } }
+} }`,
+} as const;
+
+const asNamed = ([name, q]: [string, string]) => `\n# ${name}\n${q.replace(/^\{/, `query ${name[0]!.toUpperCase()}${name.slice(1)} {`)}`;
+
 export const GRAPHIQL_DEFAULT_QUERY = [
   '# Topograph: the map of your system, from its traces. Examples from the README:',
-  ...Object.entries(README_QUERIES).map(([name, q]) => `\n# ${name}\n${q.replace(/^\{/, `query ${name[0]!.toUpperCase()}${name.slice(1)} {`)}`),
+  ...Object.entries(README_QUERIES).map(asNamed),
+  '\n# More questions (docs/api.md):',
+  ...Object.entries(QUESTION_QUERIES).map(asNamed),
 ].join('\n');

@@ -3,6 +3,9 @@
  * topology, paths and changes against the real Neo4j, seeded through the ingest path (test/support/shop.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, validate } from 'graphql';
+import { GRAPHIQL_DEFAULT_QUERY, QUESTION_QUERIES } from '../../src/graphql/examples.js';
+import { schema } from '../../src/graphql/schema.js';
 import type { Graph } from '../../src/neo4j/connection.js';
 import { SpanKind } from '../../ingest/span.js';
 import { createGql } from '../support/api.js';
@@ -159,4 +162,18 @@ describe('changes', () => {
     const bad = await gql(`query($env: String) { changes(since: "2020-01-01T00:00:00Z", environment: $env, quietFor: "soon") { kind } }`, { env });
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
+});
+
+describe('GraphiQL examples', () => {
+  it('the default document is valid against the schema', () => {
+    expect(validate(schema, parse(GRAPHIQL_DEFAULT_QUERY))).toEqual([]);
+  });
+
+  for (const [name, query] of Object.entries(QUESTION_QUERIES)) {
+    it(`${name} runs as written, within the default limits`, async () => {
+      const r = await gql(query);
+      expect(r.errors).toBeUndefined();
+      expect(r.data).toBeDefined();
+    });
+  }
 });
