@@ -36,7 +36,8 @@ export interface ChangeRecord {
 
 /**
  * One statement for every kind of change. `$keys` (optional) keeps only changes touching those
- * components, which is how an incident's context asks about a service and its neighbours.
+ * components, which is how an incident's context asks about a service and its neighbours. Each
+ * branch is cut to the newest `$limit` itself, so that the firstSeen indexes can serve it in order.
  */
 export const CHANGES = `
 CALL () {
@@ -46,6 +47,7 @@ CALL () {
   RETURN 'NEW_COMPONENT' AS kind, c.firstSeen AS at, c.environment AS environment, c.key AS component,
          null AS from, null AS to, null AS operation, null AS library, null AS version,
          c.name + ' (' + toLower(c.kind) + ')' AS subject
+  ORDER BY at DESC LIMIT $limit
   UNION ALL
   MATCH (a:Component)-[r:DEPENDS_ON]->(b:Component)
   WHERE r.firstSeen >= $since AND ($environment IS NULL OR a.environment = $environment)
@@ -53,6 +55,7 @@ CALL () {
   RETURN 'NEW_EDGE' AS kind, r.firstSeen AS at, a.environment AS environment, null AS component,
          a.key AS from, b.key AS to, null AS operation, null AS library, null AS version,
          a.name + ' -> ' + b.name AS subject
+  ORDER BY at DESC LIMIT $limit
   UNION ALL
   MATCH (a:Component)-[r:DEPENDS_ON]->(b:Component)
   WHERE r.lastSeen >= $since AND r.lastSeen < $quietBefore
@@ -61,6 +64,7 @@ CALL () {
   RETURN 'EDGE_STOPPED' AS kind, r.lastSeen AS at, a.environment AS environment, null AS component,
          a.key AS from, b.key AS to, null AS operation, null AS library, null AS version,
          a.name + ' -> ' + b.name AS subject
+  ORDER BY at DESC LIMIT $limit
   UNION ALL
   MATCH (c:Component)-[:HAS_OPERATION]->(o:Operation)
   WHERE o.firstSeen >= $since AND ($environment IS NULL OR c.environment = $environment)
@@ -68,6 +72,7 @@ CALL () {
   RETURN 'NEW_OPERATION' AS kind, o.firstSeen AS at, c.environment AS environment, c.key AS component,
          null AS from, null AS to, o.key AS operation, null AS library, null AS version,
          c.name + ': ' + o.name AS subject
+  ORDER BY at DESC LIMIT $limit
   UNION ALL
   MATCH (s:Service)-[u:USES]->(l:Library)
   WHERE u.firstSeen >= $since AND ($environment IS NULL OR s.environment = $environment)
@@ -75,6 +80,7 @@ CALL () {
   RETURN 'NEW_LIBRARY_VERSION' AS kind, u.firstSeen AS at, s.environment AS environment, s.key AS component,
          null AS from, null AS to, null AS operation, l.name AS library, u.version AS version,
          s.name + ' uses ' + l.name + ' ' + u.version AS subject
+  ORDER BY at DESC LIMIT $limit
 }
 RETURN kind, at, environment, component, from, to, operation, library, version, subject
 ORDER BY at DESC, kind, subject
