@@ -1,7 +1,7 @@
 /** `npm run ingest`: the ingest worker on its own. Reads the environment, connects, listens. */
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
-import { AUTH_OFF_WARNING } from '../src/auth.js';
+import { AUTH_OFF_WARNING, createAuthenticator } from '../src/auth.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startSelfTracing } from '../src/self-tracing.js';
@@ -73,7 +73,9 @@ server.listen(config.otlpHttpPort, config.host, () => {
   log.info(`OTLP/HTTP receiver on http://${config.host}:${config.otlpHttpPort}/v1/traces (Neo4j ${target.uri})`);
 });
 const grpcReceiver = createOtlpGrpcReceiver({
-  maxMessageBytes: config.ingest.maxBodyBytes * 8,
+  maxMessageBytes: config.limits.maxDecompressedBytes,
+  limits: config.limits.decode,
+  auth: createAuthenticator(config.auth),
   ...worker.receiver,
   onError: (error) => log.error({ err: error }, 'OTLP/gRPC export failed'),
 });

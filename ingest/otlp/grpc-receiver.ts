@@ -7,16 +7,22 @@
  * size limit on the inflated size.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { Authenticator } from '../../src/auth.js';
 import type { DecodedBatch } from '../span.js';
 import { decodeOtlpProtobuf } from './decode-protobuf.js';
 import { InvalidPayloadError } from './errors.js';
 import { exportResponseProtobuf, type OtlpHttpDeps } from './http-receiver.js';
+import type { DecodeLimits } from './validate.js';
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
 export interface OtlpGrpcDeps {
   /** the largest message, after decompression */
   maxMessageBytes: number;
+  /** the same per-span limits as OTLP/HTTP */
+  limits?: DecodeLimits;
+  /** bearer tokens with the `ingest` scope, from the `authorization` metadata, as over HTTP */
+  auth?: Authenticator;
   accept: OtlpHttpDeps['accept'];
   onRejected?(spans: number, reason: string): void;
   onError?(error: unknown): void;
@@ -58,10 +64,16 @@ export function createOtlpGrpcReceiver(deps: OtlpGrpcDeps): OtlpGrpcReceiver {
     'grpc.max_receive_message_length': deps.maxMessageBytes,
   });
 
-  async function exportTraces(body: Buffer): Promise<Buffer> {
+  async function exportTraces(body: Buffer, metadata: grpc.Metadata): Promise<Buffer> {
+    const authorization = metadata.get('authorization')[0];
+    const verdict = deps.auth?.check(typeof authorization === 'string' ? authorization : undefined, 'ingest');
+    if (verdict && !verdict.ok) {
+      deps.onRejected?.(0, `http ${verdict.status}`);
+      throw Object.assign(new Error(verdict.message), { code: grpcCodeForStatus(verdict.status) });
+    }
     let decoded: DecodedBatch;
     try {
-      decoded = decodeOtlpProtobuf(body);
+      decoded = decodeOtlpProtobuf(body, deps.limits);
     } catch (error) {
       if (error instanceof InvalidPayloadError) {
         deps.onRejected?.(0, 'invalid payload');
@@ -91,7 +103,7 @@ export function createOtlpGrpcReceiver(deps: OtlpGrpcDeps): OtlpGrpcReceiver {
 
   server.addService(traceService, {
     Export(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
-      exportTraces(call.request).then(
+      exportTraces(call.request, call.metadata).then(
         (response) => callback(null, response),
         (error: Error & { code?: grpc.status; metadata?: grpc.Metadata }) => {
           if (error.code === undefined) {

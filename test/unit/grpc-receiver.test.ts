@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAuthenticator } from '../../src/auth.js';
 import type { AcceptResult } from '../../ingest/otlp/http-receiver.js';
 import { createOtlpGrpcReceiver, TRACE_EXPORT_PATH, type OtlpGrpcReceiver } from '../../ingest/otlp/grpc-receiver.js';
 import type { DecodedBatch } from '../../ingest/span.js';
@@ -58,10 +59,21 @@ afterEach(async () => {
   await receiver?.close();
 });
 
-async function start(accept: (d: DecodedBatch) => AcceptResult) {
+const INGEST_TOKEN = 'ingest-token-0123456789';
+const READ_TOKEN = 'read-token-0123456789ab';
+const auth = createAuthenticator({
+  enabled: true,
+  tokens: [
+    { name: 'collector', token: INGEST_TOKEN, scopes: ['ingest'] },
+    { name: 'reader', token: READ_TOKEN, scopes: ['read'] },
+  ],
+});
+
+async function start(accept: (d: DecodedBatch) => AcceptResult, withAuth = false) {
   const received: DecodedBatch[] = [];
   receiver = createOtlpGrpcReceiver({
     maxMessageBytes: 1024 * 1024,
+    auth: withAuth ? auth : undefined,
     accept: async (d) => {
       received.push(d);
       return accept(d);
@@ -69,13 +81,16 @@ async function start(accept: (d: DecodedBatch) => AcceptResult) {
   });
   const port = await receiver.listen('127.0.0.1', 0);
   client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const call = (body: Buffer) =>
+  const call = (body: Buffer, token?: string) =>
     new Promise<{ response?: Buffer; error?: grpc.ServiceError }>((resolve) => {
+      const metadata = new grpc.Metadata();
+      if (token) metadata.set('authorization', `Bearer ${token}`);
       client!.makeUnaryRequest(
         TRACE_EXPORT_PATH,
         (b: Buffer) => b,
         (b: Buffer) => b,
         body,
+        metadata,
         (error, response) => resolve({ error: error ?? undefined, response }),
       );
     });
@@ -122,5 +137,16 @@ describe('OTLP/gRPC receiver', () => {
     const { error } = await call(exportRequest([[TRACE, '01'.repeat(8)]]));
     expect(error?.code).toBe(code);
     expect(error?.details).toBe('spool full');
+  });
+
+  it('with auth on, takes only a bearer token with the ingest scope', async () => {
+    const { received, call } = await start(() => ({}), true);
+    const body = exportRequest([[TRACE, '01'.repeat(8)]]);
+    expect((await call(body)).error?.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await call(body, 'not-a-known-token-at-all')).error?.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await call(body, READ_TOKEN)).error?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(received).toHaveLength(0);
+    expect((await call(body, INGEST_TOKEN)).error).toBeUndefined();
+    expect(received).toHaveLength(1);
   });
 });
