@@ -43,12 +43,27 @@ const DETAIL = `query Detail($name: String!, $environment: String, $kind: Compon
   }
 }`;
 
-async function gql(query, variables) {
+const TOKEN_KEY = 'topograph-token';
+
+/** When the API asks for a bearer token (auth on), ask the user once per tab and keep it for the session. */
+async function gql(query, variables, retried = false) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
   const res = await fetch('/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ query, variables }),
   });
+  if ((res.status === 401 || res.status === 403) && !retried) {
+    const entered = window.prompt('This Topograph needs a token with the read scope:');
+    if (entered) {
+      sessionStorage.setItem(TOKEN_KEY, entered.trim());
+      return gql(query, variables, true);
+    }
+  }
   const body = await res.json();
   if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
   return body.data;

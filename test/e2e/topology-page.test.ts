@@ -14,6 +14,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
 import type { Graph } from '../../src/neo4j/connection.js';
+import { createAuthenticator } from '../../src/auth.js';
 import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
 import { seed, testGraph, uniqueName } from '../support/graph.js';
 import { ROOT } from '../support/processes.js';
@@ -221,5 +222,34 @@ describe('topology page', () => {
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-results/topology-page.png') });
     expect(problems).toEqual([]);
+  });
+
+  it('with auth on, asks for a read token once and then draws the map', async () => {
+    const token = 'ui-read-token-0123456789';
+    const secured = createApi({
+      graph,
+      settings: DEFAULT_API_SETTINGS,
+      ready: async () => true,
+      auth: createAuthenticator({ enabled: true, tokens: [{ name: 'ui', token, scopes: ['read'] }] }),
+    });
+    const securedServer = createServer(secured);
+    await new Promise<void>((r) => securedServer.listen(0, '127.0.0.1', r));
+    const port = (securedServer.address() as { port: number }).port;
+    const prompts: string[] = [];
+    const tab = await browser.newPage();
+    tab.on('dialog', (d) => {
+      prompts.push(d.message());
+      void d.accept(token);
+    });
+    try {
+      await tab.goto(`http://127.0.0.1:${port}/ui?environment=${encodeURIComponent(env)}`);
+      await tab.waitForSelector('body[data-state="ready"]');
+      expect(await tab.locator('#status').textContent()).toBe('6 components, 5 edges');
+      expect(prompts).toHaveLength(1);
+      expect(prompts[0]).toMatch(/token/i);
+    } finally {
+      await tab.close();
+      await new Promise((r) => securedServer.close(r));
+    }
   });
 });
