@@ -133,8 +133,36 @@ function mergeFragments(entries: Entry[]): Entry[] {
   return out;
 }
 
+/**
+ * Zipkin has no resource or scope: OpenTelemetry's Zipkin exporter writes resource attributes and the
+ * scope as span tags. These keys go back where they belong, so that a service lands in its
+ * environment and namespace, and its SDK and runtime versions count as libraries, as over OTLP.
+ */
+const RESOURCE_TAG = /^(service\.(namespace|version|instance\.id)|deployment\.environment(\.name)?|telemetry\.sdk\.|process\.runtime\.)/;
+const SCOPE_TAGS = { name: ['otel.scope.name', 'otel.library.name'], version: ['otel.scope.version', 'otel.library.version'] };
+
+function resourceOf(e: Entry): Attributes {
+  const resource: Attributes = { 'service.name': e.local.serviceName };
+  for (const [key, value] of Object.entries(e.tags)) if (RESOURCE_TAG.test(key)) resource[key] = value;
+  return resource;
+}
+
+function scopeOf(e: Entry): { name: string; version: string } {
+  const pick = (keys: string[]) => keys.map((k) => e.tags[k]).find((v) => typeof v === 'string') ?? '';
+  return { name: pick(SCOPE_TAGS.name), version: pick(SCOPE_TAGS.version) };
+}
+
+function isError(e: Entry): boolean {
+  return e.tags.error !== undefined || e.tags['otel.status_code'] === 'ERROR';
+}
+
 function attributesOf(e: Entry): Attributes {
-  const attributes: Attributes = { ...e.tags };
+  const attributes: Attributes = {};
+  for (const [key, value] of Object.entries(e.tags)) {
+    if (!RESOURCE_TAG.test(key) && !key.startsWith('otel.scope.') && !key.startsWith('otel.library.')) {
+      attributes[key] = value;
+    }
+  }
   if (e.remote) {
     if (e.remote.serviceName !== '' && attributes['peer.service'] === undefined) {
       attributes['peer.service'] = e.remote.serviceName;
@@ -175,7 +203,7 @@ export function zipkinToBatch(spans: unknown): DecodedBatch {
       kind: KINDS.get(e.kind) ?? SpanKind.UNSPECIFIED,
       startMs: e.timestamp / 1000,
       endMs: (e.timestamp + (e.duration ?? 0)) / 1000,
-      status: e.tags.error !== undefined ? StatusCode.ERROR : StatusCode.UNSET,
+      status: isError(e) ? StatusCode.ERROR : StatusCode.UNSET,
       attributes: attributesOf(e),
       links: [],
     };
@@ -187,8 +215,8 @@ export function zipkinToBatch(spans: unknown): DecodedBatch {
     drafts.push({
       span,
       service: e.local.serviceName,
-      resource: { 'service.name': e.local.serviceName },
-      scope: { name: '', version: '' },
+      resource: resourceOf(e),
+      scope: scopeOf(e),
       shared: e.shared,
       host: e.local.ipv4 || e.local.ipv6 || undefined,
     });

@@ -335,3 +335,41 @@ describe('zipkinToBatch: corpus', () => {
     expect(decoded.rejected[0]!.message).toContain('no service name');
   });
 });
+
+describe('what the OpenTelemetry Zipkin exporter writes as tags', () => {
+  it('moves resource attributes back to the resource, the scope to the scope, and reads otel.status_code', () => {
+    const decoded = zipkinToBatch([
+      {
+        traceId: 'a'.repeat(32),
+        id: '1'.repeat(16),
+        name: 'get /orders',
+        kind: 'SERVER',
+        timestamp: 1_700_000_000_000_000,
+        duration: 1000,
+        localEndpoint: { serviceName: 'orders' },
+        tags: {
+          'deployment.environment.name': 'prod',
+          'service.namespace': 'shop',
+          'service.version': '2.1.0',
+          'telemetry.sdk.name': 'opentelemetry',
+          'otel.scope.name': '@opentelemetry/instrumentation-http',
+          'otel.scope.version': '0.223.0',
+          'otel.status_code': 'ERROR',
+          'http.route': '/orders',
+        },
+      },
+    ]);
+    const [rs] = decoded.batch;
+    expect(rs!.resource).toEqual({
+      'service.name': 'orders',
+      'deployment.environment.name': 'prod',
+      'service.namespace': 'shop',
+      'service.version': '2.1.0',
+      'telemetry.sdk.name': 'opentelemetry',
+    });
+    const [ss] = rs!.scopeSpans;
+    expect(ss!.scope).toEqual({ name: '@opentelemetry/instrumentation-http', version: '0.223.0' });
+    expect(ss!.spans[0]!.status).toBe(2);
+    expect(ss!.spans[0]!.attributes).toEqual({ 'http.route': '/orders', 'otel.status_code': 'ERROR' });
+  });
+});
