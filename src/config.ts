@@ -153,6 +153,9 @@ const schema = z.object({
 
 export type RawConfig = z.output<typeof schema>;
 
+/** Every variable the schema reads: the README's configuration table must list each of them. */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);
+
 export interface Config {
   neo4j: { uri?: string; user: string; password?: string; database: string };
   host: string;

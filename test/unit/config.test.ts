@@ -30,3 +30,14 @@ describe('configuration', () => {
     expect(parseDuration('7 days')).toBeUndefined();
   });
 });
+
+describe('the README configuration table', () => {
+  it('lists every variable the configuration reads', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { CONFIG_VARIABLES } = await import('../../src/config.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'));
+    const missing = CONFIG_VARIABLES.filter((v) => !table.includes(`| \`${v}\` |`));
+    expect(missing).toEqual([]);
+  });
+});
