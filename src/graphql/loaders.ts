@@ -173,6 +173,9 @@ async function traverse(
       list.push({ to: rec.get('to') as string, edge: rec.get('edge') as MeasureRecord });
       next.set(from, list);
     }
+    // Rows come in no particular order; sorting makes the path that reaches a component first (and
+    // so the one reported) the same on every run: among equally short ones, the smallest keys win.
+    for (const list of next.values()) list.sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
     frontiers = roots.map((r, i) => {
       if (depth > r.depth) return [];
       const seen = visited[i]!;
@@ -187,7 +190,7 @@ async function traverse(
           newFrontier.push(to);
         }
       }
-      return newFrontier;
+      return newFrontier.sort();
     });
   }
   return results;

@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Graph } from '../../src/neo4j/connection.js';
 import { createGql } from '../support/api.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { SpanKind } from '../../ingest/span.js';
+import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { TraceBuilder } from '../support/spans.js';
 import { seedShop, SHOP } from '../support/shop.js';
 
 let graph: Graph;
@@ -90,5 +92,40 @@ describe('dependencies and dependents on every kind', () => {
       [2, 'checkout', 'payments', ['api.stripe.com', 'payments', 'checkout']],
       [3, 'gateway', 'checkout', ['api.stripe.com', 'payments', 'checkout', 'gateway']],
     ]);
+  });
+});
+
+describe('relay connections', () => {
+  it('tag values page through valueConnection with cursors, most used first', async () => {
+    // client.* is allow-listed by default; a key of its own keeps other tests' values out.
+    const key = `client.${uniqueName('paging')}`;
+    const res = { 'deployment.environment.name': env };
+    const batches = [];
+    for (let v = 0; v < 5; v++) {
+      for (let n = 0; n <= v; n++) {
+        const t = new TraceBuilder();
+        t.span({ service: 'pager', kind: SpanKind.SERVER, name: 'GET /p', resource: res, attributes: { 'http.request.method': 'GET', 'http.route': '/p', [key]: `v${v}` } });
+        batches.push(t.batch());
+      }
+    }
+    await seed(graph, batches);
+    const page = async (after?: string) => {
+      const r = await gql(`query($key: String!, $after: String) { tag(key: $key) { valueConnection(first: 2, after: $after) {
+        edges { cursor node { value calls services { name } } } pageInfo { hasNextPage endCursor } } } }`, { key, after });
+      expect(r.errors).toBeUndefined();
+      return r.data.tag.valueConnection;
+    };
+    const first = await page();
+    expect(first.edges.map((e: any) => [e.node.value, e.node.calls])).toEqual([
+      ['v4', 5],
+      ['v3', 4],
+    ]);
+    expect(first.edges[0].node.services).toEqual([{ name: 'pager' }]);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = await page(first.pageInfo.endCursor);
+    expect(second.edges.map((e: any) => e.node.value)).toEqual(['v2', 'v1']);
+    const third = await page(second.pageInfo.endCursor);
+    expect(third.edges.map((e: any) => e.node.value)).toEqual(['v0']);
+    expect(third.pageInfo.hasNextPage).toBe(false);
   });
 });

@@ -1,8 +1,10 @@
 /** Tags: allow-listed attribute values, and where each was seen. */
+import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import neo4j from 'neo4j-driver';
 import { builder } from '../builder.js';
 import { sinceMs } from '../context.js';
 import type { ComponentRecord, OperationRecord } from '../loaders.js';
+import { readRows } from '../read.js';
 import { ServiceRef } from './component.js';
 import { OperationRef } from './operation.js';
 
@@ -27,7 +29,7 @@ RETURN t.key AS key, t.value AS value, calls, errors, services,
        collect(o { .*, entryPoint: coalesce(o.entryPoint, false), entryCalls: coalesce(o.entryCalls, 0) }) AS operations,
        t.lastSeen AS lastSeen
 ORDER BY calls DESC, value
-LIMIT $limit`;
+SKIP $offset LIMIT $limit`;
 
 const TagValueRef = builder.objectRef<TagValueRecord>('TagValue').implement({
   fields: (t) => ({
@@ -54,10 +56,25 @@ const TagRef = builder.objectRef<{ key: string }>('Tag').implement({
               await tx.run(TAG_VALUES, {
                 key: tag.key,
                 since: sinceMs(ctx, args.since),
+                offset: neo4j.int(0),
                 limit: neo4j.int(Math.min(Math.max(args.first, 1), 1000)),
               })
             ).records.map((r) => r.toObject() as unknown as TagValueRecord),
           { timeoutMs: ctx.settings.queryTimeoutMs },
+        ),
+    }),
+    valueConnection: t.connection({
+      type: TagValueRef,
+      description: 'The same values as `values`, most used first, as a relay connection to page through many.',
+      args: { since: t.arg({ type: 'DateTime', required: false }) },
+      resolve: (tag, args, ctx) =>
+        resolveOffsetConnection({ args, defaultSize: 100, maxSize: 1000 }, ({ limit, offset }) =>
+          readRows<TagValueRecord>(ctx, 'tag-values', TAG_VALUES, {
+            key: tag.key,
+            since: sinceMs(ctx, args.since),
+            offset: neo4j.int(offset),
+            limit: neo4j.int(limit),
+          }),
         ),
     }),
   }),
