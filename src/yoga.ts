@@ -33,6 +33,8 @@ export const DEFAULT_API_SETTINGS: ApiSettings = {
   maxComplexity: 5000,
   maxQueryDepth: 15,
   maxBreadth: 200,
+  // No trace UI unless TOPOGRAPH_TRACE_URL_TEMPLATE names one.
+  traceUrlTemplate: undefined,
 };
 
 export function createApi(deps: ApiDeps) {
