@@ -2,7 +2,8 @@
  * Durable ingest against the real worker process: the official OTLP exporter sends the two halves of
  * many calls in separate requests while the worker is killed with SIGKILL at random moments and
  * restarted on the same spool; after a SIGTERM the graph must hold exactly what was acknowledged.
- * And a spool too small to keep a request is refused with 503 + Retry-After, never acknowledged.
+ * And a full spool is refused, never acknowledged: 503 + Retry-After while Neo4j is away, 429 +
+ * Retry-After while Neo4j is there and processing is merely behind.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Graph } from '../../src/neo4j/connection.js';
 import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
-import { freePort, startTs, type Child } from '../support/processes.js';
+import { eventually, freePort, startTs, type Child } from '../support/processes.js';
 import { recordCalls } from '../support/sdk-calls.js';
 
 let graph: Graph;
@@ -182,6 +183,61 @@ describe('durable ingest', () => {
       expect(bytes + bytes / acked).toBeGreaterThan(maxBytes);
       expect(metrics).toMatch(/^topograph_spool_checkpoint_lag_records\{[^}]*\} \d+/m);
       expect(metrics).toMatch(/^topograph_spool_oldest_record_age_seconds\{[^}]*\} [\d.]+/m);
+    } finally {
+      await worker.stop();
+    }
+  });
+  it('refuses with 429 and Retry-After when the spool is full only because processing is behind', async () => {
+    const prefix = uniqueName('behind');
+    const port = await freePort();
+    // Neo4j is reachable, but no flush is due for an hour: what is read stays in the spool until SIGTERM.
+    const worker = await startWorker(port, mkdtempSync(join(tmpdir(), 'topograph-spool-behind-')), {
+      TOPOGRAPH_SPOOL_MAX_BYTES: '8000',
+      TOPOGRAPH_FLUSH_INTERVAL: '1h',
+    });
+    const CALLS = 2;
+    let sent = 0;
+    /** Both halves of CALLS calls of a pair of its own, in one request. */
+    const send = async () => {
+      const i = sent++;
+      const { clientSpans, serverSpans } = recordCalls(`${prefix}-a${i}`, `${prefix}-b${i}`, prefix, CALLS);
+      const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body: Buffer.from(ProtobufTraceSerializer.serializeRequest([...clientSpans, ...serverSpans])!),
+      });
+      await res.arrayBuffer();
+      return { i, status: res.status, retryAfter: res.headers.get('retry-after') };
+    };
+    try {
+      const acked: number[] = [];
+      const refused: number[] = [];
+      for (;;) {
+        const r = await send();
+        if (r.status !== 200) {
+          refused.push(r.status);
+          break;
+        }
+        acked.push(r.i);
+        expect(acked.length).toBeLessThan(40);
+      }
+      // Until the worker has read its checkpoint it cannot know Neo4j is there (503); from then on the
+      // full spool can only mean "behind": 429, with a shorter Retry-After.
+      const behind = await eventually(async () => {
+        const r = await send();
+        refused.push(r.status);
+        return r.status === 429 ? r : undefined;
+      });
+      expect(Number(behind.retryAfter)).toBeGreaterThan(0);
+      // Once full, nothing more was taken: nothing drains the spool before SIGTERM.
+      expect(refused.filter((s) => s !== 503 && s !== 429)).toEqual([]);
+
+      // SIGTERM drains the spool: exactly what was acknowledged is counted, nothing refused is.
+      const code = exited(worker);
+      worker.process.kill('SIGTERM');
+      expect(await code).toBe(0);
+      const calls = await edgeCalls(prefix);
+      expect(calls).toEqual(new Map(acked.map((i) => [`${prefix}-a${i}>${prefix}-b${i}`, CALLS])));
     } finally {
       await worker.stop();
     }
