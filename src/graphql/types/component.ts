@@ -8,6 +8,7 @@ import neo4j from 'neo4j-driver';
 import { ComponentKind } from '../../model.js';
 import { builder } from '../builder.js';
 import { sinceMs, type Context } from '../context.js';
+import { pageCost, walkCost } from '../cost.js';
 import { userError } from '../errors.js';
 import type { ComponentRecord, Direction, Hop } from '../loaders.js';
 import { readRows } from '../read.js';
@@ -84,6 +85,7 @@ const traversal = (direction: Direction, description: string) =>
     t.field({
       type: [DependencyHopRef],
       description,
+      complexity: walkCost,
       args: {
         depth: t.arg.int({ required: true, defaultValue: 1 }),
         since: t.arg({ type: 'DateTime', required: false, description: 'Edges seen since; default: the live window.' }),
@@ -207,6 +209,7 @@ builder.queryFields((t) => ({
   services: t.connection({
     type: ServiceRef,
     description: 'Services seen in the window, by name.',
+    complexity: pageCost,
     args: {
       namespace: t.arg.string({ required: false }),
       environment: t.arg.string({ required: false }),

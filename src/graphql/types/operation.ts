@@ -5,6 +5,7 @@
 import { OperationKind } from '../../model.js';
 import { builder } from '../builder.js';
 import { sinceMs, type Context } from '../context.js';
+import { walkCost } from '../cost.js';
 import { userError } from '../errors.js';
 import type { ComponentRecord, Direction, Hop, OperationRecord } from '../loaders.js';
 import { ComponentRef } from './component.js';
@@ -70,6 +71,7 @@ builder.node(OperationRef, {
     downstream: t.field({
       type: [CallHopRef],
       description: 'What handling this operation calls, hop by hop: the path of a transaction.',
+      complexity: walkCost,
       args: {
         depth: t.arg.int({ required: true, defaultValue: 5 }),
         since: t.arg({ type: 'DateTime', required: false }),
@@ -79,6 +81,7 @@ builder.node(OperationRef, {
     upstream: t.field({
       type: [CallHopRef],
       description: 'Which operations lead to this one, hop by hop.',
+      complexity: walkCost,
       args: {
         depth: t.arg.int({ required: true, defaultValue: 5 }),
         since: t.arg({ type: 'DateTime', required: false }),

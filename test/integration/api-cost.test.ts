@@ -1,0 +1,44 @@
+/** The cost of a query grows with the pages and walks it asks for, so a costly one is refused before it runs. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { README_QUERIES } from '../../src/graphql/examples.js';
+import type { Graph } from '../../src/neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { testGraph } from '../support/graph.js';
+
+let graph: Graph;
+beforeAll(() => {
+  graph = testGraph();
+});
+afterAll(async () => {
+  await graph.close();
+});
+
+async function ask(query: string) {
+  const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  const res = await api.fetch('http://topograph/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  return (await res.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+}
+
+describe('query cost', () => {
+  it.each(Object.entries(README_QUERIES))('lets the README %s query through', async (_name, query) => {
+    const r = await ask(query);
+    expect(r.errors ?? []).toEqual([]);
+  });
+
+  it('refuses a page of 100 services each walking five hops of dependents', async () => {
+    const r = await ask(`{ services(first: 100) { edges { node { name
+      dependents(depth: 5) { depth component { name } path { name } } } } } }`);
+    expect(r.data ?? null).toBeNull();
+    expect(r.errors?.[0]?.message).toMatch(/complexity \d+ exceeds the limit of 5000/);
+    expect(r.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('lets the same walk through for one service', async () => {
+    const r = await ask(`{ services(first: 1) { edges { node { name dependents(depth: 5) { depth component { name } } } } } }`);
+    expect(r.errors ?? []).toEqual([]);
+  });
+});
