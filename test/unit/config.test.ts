@@ -36,7 +36,7 @@ describe('the README configuration table', () => {
     const { readFileSync } = await import('node:fs');
     const { CONFIG_VARIABLES } = await import('../../src/config.js');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const table = readme.slice(readme.indexOf('## Configuration'));
+    const table = readme.slice(readme.indexOf('\n## Configuration\n'));
     const missing = CONFIG_VARIABLES.filter((v) => !table.includes(`| \`${v}\` |`));
     expect(missing).toEqual([]);
   });
