@@ -63,7 +63,6 @@ export function createWorker(deps: WorkerDeps): Worker {
       log,
       registry,
       flushIntervalMs: config.ingest.flushIntervalMs,
-      limits: config.limits.decode,
       shutdownTimeoutMs: config.ingest.shutdownTimeoutMs,
     });
 
@@ -138,9 +137,9 @@ export function createWorker(deps: WorkerDeps): Worker {
   };
 
   const receiver: Worker['receiver'] = {
-    accept: async (decoded, raw) => {
+    accept: async (decoded) => {
       if (durable) {
-        const result = await durable.accept(decoded, raw);
+        const result = await durable.accept(decoded);
         if (!result.refuse) spansReceived.inc(decoded.spanCount);
         return result;
       }

@@ -116,7 +116,7 @@ const schema = z.object({
   TOPOGRAPH_MAX_DEPTH: positiveInt.max(20).default(10),
   TOPOGRAPH_GRAPHIQL: bool.default(true),
 
-  // Topograph tracing itself (docs/integrations.md): off unless asked for.
+  // Topograph tracing itself (README, "Topograph tracing itself"): off unless asked for.
   TOPOGRAPH_SELF_TRACING: z.enum(['off', 'on']).default('off'),
   TOPOGRAPH_SELF_TRACING_ENDPOINT: z.string().url().optional(),
   TOPOGRAPH_SELF_TRACING_ENVIRONMENT: z.string().default(''),
@@ -125,7 +125,7 @@ const schema = z.object({
     .refine((t) => t.includes('{traceId}'), 'must contain {traceId}, e.g. https://jaeger.example/trace/{traceId}')
     .optional(),
 
-  // Hostile input (docs/security.md): limits on what one OTLP request may hold.
+  // Hostile input (README, "Security"): limits on what one OTLP request may hold.
   TOPOGRAPH_MAX_DECOMPRESSED_BYTES: positiveInt.default(64 * 1024 * 1024),
   TOPOGRAPH_MAX_DECOMPRESSION_RATIO: positiveInt.default(100),
   TOPOGRAPH_MAX_SPANS_PER_REQUEST: positiveInt.default(50_000),

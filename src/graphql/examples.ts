@@ -14,7 +14,7 @@ export const README_QUERIES = {
 } }`,
 } as const;
 
-/** The other questions (docs/api.md), one query each; GraphiQL offers them after the README's. */
+/** The other questions (README "The questions"), one query each; GraphiQL offers them after the README's. */
 export const QUESTION_QUERIES = {
   topology: `{ topology(environment: "production") { nodes { name kind } edges { from { name } to { name } calls errors } mermaid } }`,
   paths: `{ paths(from: "gateway", to: "orders-db", maxDepth: 6) { length hops { name kind } } }`,
@@ -45,6 +45,6 @@ const asNamed = ([name, q]: [string, string]) => `\n# ${name}\n${q.replace(/^\{/
 export const GRAPHIQL_DEFAULT_QUERY = [
   '# Topograph: the map of your system, from its traces. Examples from the README:',
   ...Object.entries(README_QUERIES).map(asNamed),
-  '\n# More questions (docs/api.md):',
+  '\n# More questions (README "The questions"):',
   ...Object.entries(QUESTION_QUERIES).map(asNamed),
 ].join('\n');

@@ -1,6 +1,6 @@
 /**
  * `npx tsx test/bench/api-questions.ts`: time and Cypher round trips of every documented question
- * (README examples and docs/api.md) against whatever graph the configured Neo4j holds, through
+ * (README examples and the README's questions) against whatever graph the configured Neo4j holds, through
  * yoga.fetch. Reports the graph's size beside the figures, since they depend on it.
  */
 import { loadConfig } from '../../src/config.js';
@@ -19,7 +19,11 @@ const counting: Graph = {
     return graph.read(app, work, opts);
   },
 };
-const api = createApi({ graph: counting, settings: { ...DEFAULT_API_SETTINGS, maxComplexity: 1e6 }, ready: async () => true });
+const api = createApi({
+  graph: counting,
+  settings: { ...DEFAULT_API_SETTINGS, maxComplexity: 1e6 },
+  ready: async () => true,
+});
 const size = await graph.read('bench', async (tx) =>
   (
     await tx.run(
@@ -44,6 +48,8 @@ for (const [name, query] of Object.entries({ ...README_QUERIES, ...QUESTION_QUER
     if (i > 0) times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
-  console.log(`${name.padEnd(16)} median ${times[Math.floor(times.length / 2)]!.toFixed(1)} ms  max ${times.at(-1)!.toFixed(1)} ms  reads ${reads}`);
+  console.log(
+    `${name.padEnd(16)} median ${times[Math.floor(times.length / 2)]!.toFixed(1)} ms  max ${times.at(-1)!.toFixed(1)} ms  reads ${reads}`,
+  );
 }
 await graph.close();

@@ -82,7 +82,6 @@ try {
           'max flush ms',
           'rows/flush',
           'peak RSS MB',
-          'worker CPU µs/span',
         ],
         ingest.runs.map((r) => [
           r.sink,
@@ -96,7 +95,6 @@ try {
           r.flushMaxMs,
           Math.round(r.rowsPerFlush),
           r.maxRssMb,
-          Math.round(r.cpuUsPerSpan),
         ]),
       ),
     );
