@@ -63,6 +63,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       log,
       registry,
       flushIntervalMs: config.ingest.flushIntervalMs,
+      limits: config.limits.decode,
       shutdownTimeoutMs: config.ingest.shutdownTimeoutMs,
     });
 
@@ -137,9 +138,9 @@ export function createWorker(deps: WorkerDeps): Worker {
   };
 
   const receiver: Worker['receiver'] = {
-    accept: async (decoded) => {
+    accept: async (decoded, raw) => {
       if (durable) {
-        const result = await durable.accept(decoded);
+        const result = await durable.accept(decoded, raw);
         if (!result.refuse) spansReceived.inc(decoded.spanCount);
         return result;
       }

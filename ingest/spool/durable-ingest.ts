@@ -11,7 +11,11 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../src/logger.js';
-import type { AcceptResult } from '../otlp/http-receiver.js';
+import { zipkinToBatch } from '../formats/zipkin.js';
+import { decodeOtlpJson } from '../otlp/decode-json.js';
+import { decodeOtlpProtobuf } from '../otlp/decode-protobuf.js';
+import type { AcceptResult, RawContentType } from '../otlp/http-receiver.js';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../otlp/validate.js';
 import { factCount, type FactBatch } from '../aggregate.js';
 import type { Pipeline, PipelineState } from '../pipeline.js';
 import { countSpans, type DecodedBatch, type TraceBatch } from '../span.js';
@@ -41,11 +45,43 @@ export interface DurableIngestDeps {
   shutdownTimeoutMs: number;
   /** records read per step of the loop */
   readBatch?: number;
+  /** the limits the receivers decode with: a spooled request body is decoded again with them */
+  limits?: DecodeLimits;
+  /** spans of accepted requests kept decoded in memory for the loop, so it need not decode them again */
+  handoffMaxSpans?: number;
+}
+
+/**
+ * A record's payload is the request body as received (decompressed), behind one byte naming its
+ * format: smaller than the decoded batch as JSON, and nothing to serialise before the fsync. Decoding
+ * is deterministic (limits, no clock), so decoding the body again yields what the receiver accepted.
+ * Records without such a byte hold a TraceBatch as JSON (batches handed over without a body, and
+ * spools written before this format); JSON text never starts with these bytes.
+ */
+const FORMAT_BYTE: Record<RawContentType, number> = { protobuf: 1, json: 2, 'zipkin-json': 3 };
+
+export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedBatch {
+  const body = payload.subarray(1);
+  switch (payload[0]) {
+    case FORMAT_BYTE.protobuf:
+      return decodeOtlpProtobuf(body, limits);
+    case FORMAT_BYTE.json:
+      return decodeOtlpJson(JSON.parse(body.toString('utf8')), limits);
+    case FORMAT_BYTE['zipkin-json']:
+      return zipkinToBatch(JSON.parse(body.toString('utf8')));
+    default: {
+      const batch = JSON.parse(payload.toString('utf8')) as TraceBatch;
+      return { batch, spanCount: countSpans(batch), rejected: [] };
+    }
+  }
 }
 
 export interface DurableIngest {
-  /** Spools a decoded request; resolves once it is on disk, or with the reason it is refused. */
-  accept(decoded: DecodedBatch): Promise<AcceptResult>;
+  /**
+   * Spools a request (its body when given, else the decoded batch as JSON); resolves once it is on
+   * disk, or with the reason it is refused.
+   */
+  accept(decoded: DecodedBatch, raw?: { body: Buffer; contentType: RawContentType }): Promise<AcceptResult>;
   start(): void;
   /** Resolves once everything spooled before the call is written and checkpointed. */
   flush(): Promise<void>;
@@ -60,6 +96,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   const { spool, store, pipeline, clock, log, registry } = deps;
   const readBatch = deps.readBatch ?? 256;
+  const handoffMaxSpans = deps.handoffMaxSpans ?? 100_000;
+  /** decoded batches of records just spooled, by seq: the loop takes them instead of decoding the record */
+  const handoff = new Map<number, DecodedBatch>();
+  let handoffSpans = 0;
 
   let committed: Checkpoint = { generation: 0, position: 0, replayFrom: 1, clock: 0, state: EMPTY_STATE };
   let position = 0;
@@ -119,9 +159,24 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     },
   });
 
-  const decode = (r: SpoolRecord): DecodedBatch => {
-    const batch = JSON.parse(r.payload.toString('utf8')) as TraceBatch;
-    return { batch, spanCount: countSpans(batch), rejected: [] };
+  const decode = (r: SpoolRecord): DecodedBatch => decodeSpoolPayload(r.payload, deps.limits);
+
+  /** The record's batch from the handoff when it is there (the steady state), else decoded from disk. */
+  const take = (r: SpoolRecord): DecodedBatch => {
+    const kept = handoff.get(r.seq);
+    if (!kept) return decode(r);
+    handoff.delete(r.seq);
+    handoffSpans -= kept.spanCount;
+    return kept;
+  };
+
+  /** An append resolved after the loop had already read its record: that entry would never be taken. */
+  const dropPassed = () => {
+    for (const [seq, kept] of handoff) {
+      if (seq > position) continue;
+      handoff.delete(seq);
+      handoffSpans -= kept.spanCount;
+    }
   };
 
   const advanceClock = (r: SpoolRecord) => {
@@ -250,12 +305,13 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         advanceClock(r);
         firstUncommittedAt ??= r.acceptedAt;
         try {
-          pipeline.ingest(decode(r), r.seq);
+          pipeline.ingest(take(r), r.seq);
         } catch (error) {
           log.error({ err: error, seq: r.seq }, 'could not process a spooled record; skipping it');
         }
         position = r.seq;
       }
+      if (handoff.size > 0 && records.length > 0) dropPassed();
       const caughtUp = records.length < readBatch;
       const due = Date.now() - lastFlush >= deps.flushIntervalMs || (caughtUp && (stopping || flushWaiters.length > 0));
       if (due) {
@@ -276,11 +332,21 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     get storeAvailable() {
       return storeAvailable;
     },
-    async accept(decoded) {
+    async accept(decoded, raw) {
       if (!accepting) return { refuse: { status: 503, message: 'the worker is shutting down', retryAfterSeconds: 5 } };
       if (decoded.spanCount === 0) return {};
-      const result = await spool.append(Buffer.from(JSON.stringify(decoded.batch)));
-      if (!('refused' in result)) return {};
+      const payload = raw
+        ? Buffer.concat([Buffer.of(FORMAT_BYTE[raw.contentType]), raw.body])
+        : Buffer.from(JSON.stringify(decoded.batch));
+      const result = await spool.append(payload);
+      if (!('refused' in result)) {
+        // Only while the loop is not far behind: a backlog is read back from disk instead of held here.
+        if (result.seq > position && handoffSpans + decoded.spanCount <= handoffMaxSpans) {
+          handoff.set(result.seq, decoded);
+          handoffSpans += decoded.spanCount;
+        }
+        return {};
+      }
       refused.inc({ reason: result.refused });
       if (result.refused === 'too-large') {
         return {

@@ -15,6 +15,8 @@ export interface IngestRun {
   spansPerS: number;
   send: SendResult;
   drainMs: number;
+  /** the worker's CPU time (user + system) per span received, µs */
+  cpuUsPerSpan: number;
   maxRssMb: number;
   flushes: number;
   flushMaxMs: number;
@@ -33,6 +35,8 @@ export interface IngestResult {
 
 interface DrainReply {
   drainMs: number;
+  /** the worker's CPU time (user + system) per span received, µs */
+  cpuUsPerSpan: number;
   maxRssMb: number;
   flushes: number;
   flushMaxMs: number;
@@ -76,13 +80,19 @@ export async function ingestBench(opts: {
   try {
     const pool = await sender.ask<{ requests: number; spans: number; bytes: number }>({ cmd: 'prepare', setup });
     for (const sink of ['noop', 'neo4j'] as const) {
-      const worker = forkTs('worker-process.ts', [sink], {
-        NEO4J_URI: opts.target.uri,
-        NEO4J_USER: opts.target.user,
-        NEO4J_PASSWORD: opts.target.password,
-        NEO4J_DATABASE: opts.target.database,
-        TOPOGRAPH_LOG_LEVEL: 'warn',
-      });
+      const worker = forkTs(
+        'worker-process.ts',
+        [sink],
+        {
+          NEO4J_URI: opts.target.uri,
+          NEO4J_USER: opts.target.user,
+          NEO4J_PASSWORD: opts.target.password,
+          NEO4J_DATABASE: opts.target.database,
+          TOPOGRAPH_LOG_LEVEL: 'warn',
+        },
+        // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each worker, to see where its time goes.
+        process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+      );
       try {
         const { port } = await worker.next<{ port: number }>();
         const url = `http://127.0.0.1:${port}/v1/traces`;

@@ -82,6 +82,7 @@ try {
           'max flush ms',
           'rows/flush',
           'peak RSS MB',
+          'worker CPU µs/span',
         ],
         ingest.runs.map((r) => [
           r.sink,
@@ -95,6 +96,7 @@ try {
           r.flushMaxMs,
           Math.round(r.rowsPerFlush),
           r.maxRssMb,
+          Math.round(r.cpuUsPerSpan),
         ]),
       ),
     );

@@ -2,16 +2,25 @@
  * The ingest worker under test, in its own process: the real createWorker behind a real HTTP server,
  * writing to Neo4j or to the discarding sink. The benchmark talks to it over IPC to drain it and to
  * read its peak RSS and flush timings.
+ *
+ * It runs durable, as `ingest/main.ts` does: every request is spooled (fsynced) before its 200 and
+ * each flush commits the facts with the checkpoint. With the discarding sink the checkpoint is kept
+ * in memory, so the ratio measures what Neo4j costs, not what the spool costs.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createGraph, type Graph } from '../../src/neo4j/connection.js';
 import { createWorker } from '../../ingest/worker.js';
-import { createNeo4jSink, createNoopSink, type FactSink } from '../../ingest/writer.js';
+import { createNeo4jSink, createNoopSink, writerOptions, type FactSink } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
+import { createCheckpointStore, type Checkpoint, type CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
+import { openSpool } from '../../ingest/spool/segment-log.js';
 
 const sinkKind = process.argv[2] === 'noop' ? 'noop' : 'neo4j';
 const config = loadConfig();
@@ -36,17 +45,48 @@ const sink: FactSink = {
   },
 };
 
+const spoolDir = mkdtempSync(join(tmpdir(), `topograph-bench-spool-${sinkKind}-`));
+const spool = await openSpool({ dir: spoolDir, maxBytes: config.ingest.spoolMaxBytes });
+/** Times each flush's write (with the checkpoint, in one transaction) like the sink wrapper above. */
+function timed(store: CheckpointStore): CheckpointStore {
+  return {
+    load: () => store.load(),
+    async commit(batch, next, expected) {
+      const start = performance.now();
+      await store.commit(batch, next, expected);
+      flushes.push({ ms: performance.now() - start, rows: factCount(batch) });
+    },
+  };
+}
+let memory: Checkpoint | undefined;
+const store: CheckpointStore = timed(
+  graph
+    ? createCheckpointStore(graph, spool.id, writerOptions(config))
+    : {
+        load: async () => memory,
+        async commit(batch, next) {
+          await inner.write(batch);
+          memory = next;
+        },
+      },
+);
+
+const registry = new Registry();
 const worker = createWorker({
   config,
   sink,
   log: createLogger('bench-worker', 'warn'),
-  registry: new Registry(),
+  registry,
   ready: async () => true,
+  durable: { spool, store },
 });
 worker.start();
 const server = createServer((req, res) => worker.handle(req, res));
 server.keepAliveTimeout = 60_000;
+/** CPU used from here on (not loading modules), divided by the spans received: steadier than spans/s on a shared machine. */
+let cpuAtStart = process.cpuUsage();
 server.listen(0, '127.0.0.1', () => {
+  cpuAtStart = process.cpuUsage();
   process.send!({ port: (server.address() as AddressInfo).port });
 });
 
@@ -54,13 +94,21 @@ process.on('message', (m: { cmd: 'drain' }) => {
   if (m.cmd !== 'drain') return;
   void (async () => {
     const start = performance.now();
+    // Acknowledged means spooled: the drain lasts until everything acknowledged is written and checkpointed.
+    await worker.flush();
     await worker.stop();
     await worker.pipeline.drainAll();
     const drainMs = performance.now() - start;
     server.close();
+    // The checkpoint node is this run's own (named by the fresh spool's id).
+    await graph?.write('bench', (tx) => tx.run('MATCH (c:IngestCheckpoint {id: $id}) DELETE c', { id: spool.id }));
     await graph?.close();
+    rmSync(spoolDir, { recursive: true, force: true });
+    const cpu = process.cpuUsage(cpuAtStart);
+    const received = (await registry.getSingleMetric('topograph_ingest_spans_received_total')!.get()).values[0]?.value;
     process.send!({
       drainMs,
+      cpuUsPerSpan: (cpu.user + cpu.system) / Math.max(1, received ?? 0),
       maxRssMb: process.resourceUsage().maxRSS / 1024,
       flushes: flushes.length,
       flushMaxMs: Math.max(0, ...flushes.map((f) => f.ms)),
@@ -71,3 +119,5 @@ process.on('message', (m: { cmd: 'drain' }) => {
   })();
 });
 process.on('disconnect', () => process.exit(0));
+// process.exit, so that a --cpu-prof profile (BENCH_CPU_PROF) is written.
+process.on('SIGTERM', () => process.exit(0));

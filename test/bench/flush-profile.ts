@@ -1,0 +1,86 @@
+/**
+ * Times each statement of one real flush (the bench workload through the real pipeline) against
+ * Neo4j, first on new nodes, then again on existing ones (steady state), and prints PROFILE db hits.
+ * `npx tsx test/bench/flush-profile.ts [spans]` — a tool for working on the writer, not part of `npm run bench`.
+ */
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../src/config.js';
+import { applySchema, createGraph, resolveNeo4j } from '../../src/neo4j/connection.js';
+import { createPipeline } from '../../ingest/pipeline.js';
+import { pipelineOptions } from '../../ingest/worker.js';
+import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
+import { createNoopSink, writeFacts, writerOptions } from '../../ingest/writer.js';
+import { factCount } from '../../ingest/aggregate.js';
+import { buildTopology, encodeRequest, traces, type SpanRec } from './workload.js';
+import { deleteRun } from './scaled-graph.js';
+
+const spans = Number(process.argv[2] ?? 12_000);
+const config = loadConfig();
+const graph = createGraph(await resolveNeo4j(config));
+await applySchema(graph);
+const runId = randomUUID().slice(0, 8);
+const environment = `bench-${runId}`;
+const shape = {
+  runId,
+  environment,
+  seed: 7,
+  services: 300,
+  routesPerService: 10,
+  databases: 40,
+  externals: 30,
+  errorRate: 0.05,
+};
+const topology = buildTopology(shape);
+const gen = traces(topology, 8, Date.now());
+const pipeline = createPipeline({ sink: createNoopSink(), options: pipelineOptions(config) });
+let n = 0;
+const t0 = performance.now();
+while (n < spans) {
+  const chunk: SpanRec[] = [];
+  while (chunk.length < 1000) chunk.push(...gen.next().value!);
+  for (const part of [0, 1]) {
+    const req = encodeRequest(
+      topology,
+      chunk.filter((s) => s.service % 2 === part),
+    );
+    pipeline.ingest(decodeOtlpProtobuf(req.body, config.limits.decode));
+    n += req.spans;
+  }
+}
+console.log(`${n} spans decoded+derived in ${(performance.now() - t0).toFixed(0)} ms`);
+const batch = pipeline.collect();
+console.log(
+  'rows',
+  Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, (v as unknown[]).length])),
+  factCount(batch),
+);
+try {
+  for (const pass of ['new', 'existing', 'existing']) {
+    const times: Record<string, number> = {};
+    const start = performance.now();
+    await graph.write('bench', async (tx) => {
+      const timedTx = {
+        run: async (q: string, p: Record<string, unknown>) => {
+          const s = performance.now();
+          const r = await tx.run(q, p);
+          const name =
+            /MERGE \((\w+):(\w+)|MERGE \(\w+\)-\[\w*:(\w+)/.exec(q)?.slice(1).filter(Boolean).join(':') ??
+            q.slice(0, 30);
+          const key = `${name} (${(p.rows as unknown[]).length} rows)`;
+          times[key] = (times[key] ?? 0) + performance.now() - s;
+          return r;
+        },
+      };
+      await writeFacts(timedTx as never, batch, writerOptions(config));
+    });
+    console.log(
+      pass,
+      (performance.now() - start).toFixed(0),
+      'ms',
+      Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v)])),
+    );
+  }
+} finally {
+  await deleteRun(graph, environment, runId);
+  await graph.close();
+}
