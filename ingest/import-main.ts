@@ -4,7 +4,7 @@
  * ingest pipeline. Prints one result per file and the import rate; exits 1 when a file was refused.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfigOrExit } from '../src/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/neo4j/connection.js';
 import { formatResult, importFiles, type ImportProgress } from './import.js';
 import { pipelineOptions } from './worker.js';
@@ -31,16 +31,7 @@ if (args.values.help || args.positionals.length === 0) {
   process.exit(args.values.help ? 0 : 2);
 }
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(2);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 
 const target = await resolveNeo4j(config);
 const graph = createGraph(target);

@@ -2,11 +2,11 @@
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { AUTH_OFF_WARNING, createAuthenticator } from '../src/auth.js';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfigOrExit } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startSelfTracing } from '../src/self-tracing.js';
 import { createRegistry } from '../src/metrics.js';
-import { applySchema, createGraph, resolveNeo4j } from '../src/neo4j/connection.js';
+import { createGraph, createSchemaReadiness, resolveNeo4j } from '../src/neo4j/connection.js';
 import { createOtlpGrpcReceiver } from './otlp/grpc-receiver.js';
 import { createCheckpointStore } from './spool/checkpoint-store.js';
 import { openSpool } from './spool/segment-log.js';
@@ -14,35 +14,15 @@ import { createRetentionJob } from './retention.js';
 import { createWorker } from './worker.js';
 import { createNeo4jSink, writerOptions } from './writer.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(2);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 const log = createLogger('ingest', config.logLevel);
 // Never the receivers' requests: the worker's spans are its accepted batches (see worker.ts).
 const selfTracing = startSelfTracing(config, { serviceName: 'topograph-ingest', ignorePaths: () => true, log });
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
 const target = await resolveNeo4j(config);
 const graph = createGraph(target);
-let schemaApplied = false;
-const applyWithRetry = async (): Promise<void> => {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await applySchema(graph);
-      schemaApplied = true;
-      return;
-    } catch (error) {
-      log.warn({ err: error, attempt }, 'Neo4j not reachable yet; retrying schema setup');
-      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
-    }
-  }
-};
+// Requests are spooled while Neo4j is still coming up; processing starts once the schema is applied.
+const schema = createSchemaReadiness(graph, log);
 const spool = await openSpool({
   dir: resolve(config.ingest.spoolDir),
   maxBytes: config.ingest.spoolMaxBytes,
@@ -58,15 +38,7 @@ const worker = createWorker({
   registry: createRegistry('ingest'),
   selfTracing,
   durable: { spool, store: createCheckpointStore(graph, spool.id, writerOptions(config)) },
-  ready: async () => {
-    if (!schemaApplied) return false;
-    try {
-      await graph.driver.getServerInfo({ database: graph.database });
-      return true;
-    } catch {
-      return false;
-    }
-  },
+  ready: () => schema.ready(),
 });
 const server = createServer((req, res) => worker.handle(req, res));
 server.listen(config.otlpHttpPort, config.host, () => {
@@ -88,7 +60,7 @@ zipkinServer.listen(config.zipkinPort, config.host, () => {
 
 let stopping = false;
 // Requests are taken into the spool while Neo4j is still coming up; processing starts once it is there.
-void applyWithRetry().then(() => {
+void schema.applied.then(() => {
   if (!stopping) worker.start();
   if (!stopping) retention.start();
 });

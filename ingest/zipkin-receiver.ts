@@ -6,7 +6,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { zipkinToBatch } from './formats/zipkin.js';
 import { InvalidPayloadError } from './otlp/errors.js';
-import { decompress, HttpError, readBody, type OtlpHttpDeps, type OtlpHttpOptions } from './otlp/http-receiver.js';
+import {
+  decompress,
+  HttpError,
+  readBody,
+  rejectionMessage,
+  type OtlpHttpDeps,
+  type OtlpHttpOptions,
+} from './otlp/http-receiver.js';
 
 export const ZIPKIN_SPANS_PATH = '/api/v2/spans';
 
@@ -61,8 +68,7 @@ export function createZipkinHttpHandler(deps: ZipkinHttpDeps) {
       if (decoded.rejected.length > 0) {
         deps.onRejected?.(decoded.rejected.length, 'invalid span');
         // Zipkin has no partial success: say what was refused, but accept the rest.
-        const first = decoded.rejected.slice(0, 5).map((p) => `${p.at}: ${p.message}`);
-        return reply(res, 202, `${decoded.rejected.length} span(s) rejected: ${first.join('; ')}`);
+        return reply(res, 202, rejectionMessage(decoded));
       }
       reply(res, 202);
     } catch (error) {

@@ -5,21 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfigOrExit } from '../src/config.js';
 import { defaultLocalOptions, ensureLocalNeo4j, stopLocalNeo4j } from '../src/neo4j/local-server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(2);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 
 const env: NodeJS.ProcessEnv = { ...process.env, TOPOGRAPH_LOG_PRETTY: process.env.TOPOGRAPH_LOG_PRETTY ?? '1' };
 let startedLocal = false;

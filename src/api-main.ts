@@ -1,23 +1,14 @@
 /** `npm run api`: the GraphQL API on its own. Reads the environment, connects, listens. */
 import { createServer } from 'node:http';
 import { AUTH_OFF_WARNING, createAuthenticator } from './auth.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger } from './logger.js';
 import { createRegistry } from './metrics.js';
 import { startSelfTracing } from './self-tracing.js';
-import { applySchema, createGraph, resolveNeo4j } from './neo4j/connection.js';
+import { createGraph, createSchemaReadiness, resolveNeo4j } from './neo4j/connection.js';
 import { createApi, DEFAULT_API_SETTINGS } from './yoga.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(2);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 const log = createLogger('api', config.logLevel);
 const selfTracing = startSelfTracing(config, { serviceName: 'topograph-api', ignorePaths: (path) => path !== '/graphql', log });
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
@@ -25,18 +16,7 @@ const target = await resolveNeo4j(config);
 // Reads fail fast while Neo4j is down (DATABASE_UNAVAILABLE in a few seconds, not the driver's 30 s):
 // the caller can retry, and a held request helps no one.
 const graph = createGraph(target, { maxTransactionRetryTimeMs: 3_000 });
-let schemaApplied = false;
-void (async () => {
-  for (let attempt = 1; !schemaApplied; attempt++) {
-    try {
-      await applySchema(graph);
-      schemaApplied = true;
-    } catch (error) {
-      log.warn({ err: error, attempt }, 'Neo4j not reachable yet; retrying schema setup');
-      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
-    }
-  }
-})();
+const schema = createSchemaReadiness(graph, log);
 
 const api = createApi({
   graph,
@@ -54,15 +34,7 @@ const api = createApi({
     queryTimeoutMs: config.api.queryTimeoutMs,
     traceUrlTemplate: config.api.traceUrlTemplate,
   },
-  ready: async () => {
-    if (!schemaApplied) return false;
-    try {
-      await graph.driver.getServerInfo({ database: graph.database });
-      return true;
-    } catch {
-      return false;
-    }
-  },
+  ready: schema.ready,
 });
 const server = createServer(api);
 server.listen(config.apiPort, config.host, () => {

@@ -320,3 +320,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth,
   };
 }
+
+/** For entry points: the configuration, or every problem on stderr and exit code 2. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

@@ -11,7 +11,7 @@ import type { Authenticator } from '../../src/auth.js';
 import type { DecodedBatch } from '../span.js';
 import { decodeOtlpProtobuf } from './decode-protobuf.js';
 import { InvalidPayloadError } from './errors.js';
-import { exportResponseProtobuf, type OtlpHttpDeps } from './http-receiver.js';
+import { exportResponseProtobuf, rejectionMessage, type OtlpHttpDeps } from './http-receiver.js';
 import type { DecodeLimits } from './validate.js';
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -92,13 +92,8 @@ export function createOtlpGrpcReceiver(deps: OtlpGrpcDeps): OtlpGrpcReceiver {
       });
     }
     const rejected = decoded.rejected.length;
-    let message = '';
-    if (rejected > 0) {
-      const first = decoded.rejected.slice(0, 5).map((p) => `${p.at}: ${p.message}`);
-      message = `${rejected} span(s) rejected: ${first.join('; ')}${rejected > 5 ? '; …' : ''}`;
-      deps.onRejected?.(rejected, 'invalid span');
-    }
-    return Buffer.from(exportResponseProtobuf(rejected, message));
+    if (rejected > 0) deps.onRejected?.(rejected, 'invalid span');
+    return Buffer.from(exportResponseProtobuf(rejected, rejectionMessage(decoded)));
   }
 
   server.addService(traceService, {

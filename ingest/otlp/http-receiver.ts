@@ -46,6 +46,14 @@ export interface OtlpHttpDeps {
   onRejected?(spans: number, reason: string): void;
 }
 
+/** The partial-success message every receiver answers with: how many spans were refused, and why for the first few. */
+export function rejectionMessage(decoded: DecodedBatch): string {
+  const rejected = decoded.rejected.length;
+  if (rejected === 0) return '';
+  const first = decoded.rejected.slice(0, 5).map((p) => `${p.at}: ${p.message}`);
+  return `${rejected} span(s) rejected: ${first.join('; ')}${rejected > 5 ? '; …' : ''}`;
+}
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -182,12 +190,8 @@ export function createOtlpHttpHandler(deps: OtlpHttpDeps) {
         return;
       }
       const rejected = decoded.rejected.length;
-      let message = '';
-      if (rejected > 0) {
-        const first = decoded.rejected.slice(0, 5).map((p) => `${p.at}: ${p.message}`);
-        message = `${rejected} span(s) rejected: ${first.join('; ')}${rejected > 5 ? '; …' : ''}`;
-        deps.onRejected?.(rejected, 'invalid span');
-      }
+      const message = rejectionMessage(decoded);
+      if (rejected > 0) deps.onRejected?.(rejected, 'invalid span');
       if (type === 'protobuf') send(res, 200, 'protobuf', exportResponseProtobuf(rejected, message));
       else send(res, 200, 'json', rejected > 0 ? { partialSuccess: { rejectedSpans: String(rejected), errorMessage: message } } : {});
     } catch (error) {

@@ -120,3 +120,36 @@ export async function applySchema(graph: Graph): Promise<void> {
     await session.close();
   }
 }
+
+/**
+ * For entry points: applies the schema, retrying with backoff until Neo4j answers, and tells
+ * /readyz whether the store is usable (reachable, schema applied).
+ */
+export function createSchemaReadiness(graph: Graph, log: { warn(obj: object, msg: string): void }) {
+  let applied = false;
+  const applied$ = (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await applySchema(graph);
+        applied = true;
+        return;
+      } catch (error) {
+        log.warn({ err: error, attempt }, 'Neo4j not reachable yet; retrying schema setup');
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
+      }
+    }
+  })();
+  return {
+    /** resolves once the schema is applied */
+    applied: applied$,
+    async ready(): Promise<boolean> {
+      if (!applied) return false;
+      try {
+        await graph.driver.getServerInfo({ database: graph.database });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
