@@ -265,7 +265,15 @@ export class Aggregator {
       });
   }
 
-  tag(subject: string, onOperation: boolean, key: string, value: string, calls: number, error: boolean, at: number): void {
+  tag(
+    subject: string,
+    onOperation: boolean,
+    key: string,
+    value: string,
+    calls: number,
+    error: boolean,
+    at: number,
+  ): void {
     const tagUid = tagKey(key, value);
     const k = `${subject}\n${tagUid}`;
     let row = this.tags.get(k);
@@ -280,7 +288,14 @@ export class Aggregator {
 
   get isEmpty(): boolean {
     return (
-      this.services.size + this.virtuals.size + this.operations.size + this.edges.size + this.calls.size + this.uses.size + this.tags.size === 0
+      this.services.size +
+        this.virtuals.size +
+        this.operations.size +
+        this.edges.size +
+        this.calls.size +
+        this.uses.size +
+        this.tags.size ===
+      0
     );
   }
 
@@ -299,10 +314,13 @@ export class Aggregator {
     batch.uses = [...this.uses.values()];
     batch.tags = [...this.tags.values()];
     batch.traceSamples = this.options.sampler?.drain() ?? [];
-    for (const rows of [batch.services, batch.databases, batch.destinations, batch.externals, batch.operations] as { key: string }[][]) {
+    for (const rows of [batch.services, batch.databases, batch.destinations, batch.externals, batch.operations] as {
+      key: string;
+    }[][]) {
       rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     }
-    for (const rows of [batch.edges, batch.calls]) rows.sort((a, b) => cmp(a.from, b.from) || cmp(a.to, b.to) || a.minute - b.minute);
+    for (const rows of [batch.edges, batch.calls])
+      rows.sort((a, b) => cmp(a.from, b.from) || cmp(a.to, b.to) || a.minute - b.minute);
     this.services.clear();
     this.virtuals.clear();
     this.operations.clear();

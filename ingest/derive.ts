@@ -241,7 +241,5 @@ export function internalOperation(name: string, service: ServiceInfo): Operation
 /** A caller seen only through the `peer.service` of a root SERVER/CONSUMER span (Tempo's virtual client). */
 export function externalCallerOf(span: Span, environment: string): VirtualComponent | undefined {
   const name = sc.peerService(span.attributes);
-  return name
-    ? { kind: ComponentKind.EXTERNAL, key: externalKey(environment, name), name, environment }
-    : undefined;
+  return name ? { kind: ComponentKind.EXTERNAL, key: externalKey(environment, name), name, environment } : undefined;
 }

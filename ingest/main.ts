@@ -30,7 +30,12 @@ const spool = await openSpool({
 });
 
 // Ages out what was not seen within TOPOGRAPH_RETENTION, every TOPOGRAPH_RETENTION_INTERVAL.
-const retention = createRetentionJob({ graph, retentionMs: config.retentionMs, intervalMs: config.retentionIntervalMs, log });
+const retention = createRetentionJob({
+  graph,
+  retentionMs: config.retentionMs,
+  intervalMs: config.retentionIntervalMs,
+  log,
+});
 const worker = createWorker({
   config,
   sink: createNeo4jSink(graph, writerOptions(config)),

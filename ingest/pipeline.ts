@@ -139,10 +139,14 @@ const MAX_ANCESTRY_STEPS = 64;
 export function createPipeline(deps: { sink: FactSink; options: PipelineOptions; now?: () => number }): Pipeline {
   const { sink, options } = deps;
   const now = deps.now ?? Date.now;
-  const live = new Aggregator({ exemplarsPerEdge: options.exemplarsPerEdge, sampler: new TraceSampler(options.traceSampling) });
+  const live = new Aggregator({
+    exemplarsPerEdge: options.exemplarsPerEdge,
+    sampler: new TraceSampler(options.traceSampling),
+  });
   // While replaying, facts go to a scratch aggregator that is thrown away: they are already written.
   let agg = live;
-  let restoring: { state: PipelineState; halves: Set<string>; wanted: Set<string>; found: Map<string, Half> } | undefined;
+  let restoring:
+    { state: PipelineState; halves: Set<string>; wanted: Set<string>; found: Map<string, Half> } | undefined;
   const tags = createTagFilter({
     keys: options.tagKeys,
     maxValuesPerKey: options.tagMaxValues,
@@ -308,7 +312,13 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
     }
   }
 
-  function ingestSpan(span: Span, service: ServiceInfo, resourceTags: [string, string][], children: Half[], seq: number): void {
+  function ingestSpan(
+    span: Span,
+    service: ServiceInfo,
+    resourceTags: [string, string][],
+    children: Half[],
+    seq: number,
+  ): void {
     spans++;
     const at = Math.min(Math.floor(span.endMs), now());
     const error = isError(span);
@@ -327,7 +337,14 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
       seq,
     };
     const spanTags = tags.select(span.attributes);
-    const ancestor: Ancestor = { parentSpanId: span.parentSpanId, name: span.name, kind: span.kind, service, at: now(), seq };
+    const ancestor: Ancestor = {
+      parentSpanId: span.parentSpanId,
+      name: span.name,
+      kind: span.kind,
+      service,
+      at: now(),
+      seq,
+    };
     const id = span.traceId + span.spanId;
     // Replaying, only the halves that were still waiting at the checkpoint wait again.
     const keep = !restoring || restoring.halves.has(id);
@@ -368,7 +385,8 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
       default:
         for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
     }
-    if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER) children.push(half);
+    if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER)
+      children.push(half);
     // Re-inserted at the end, so that the index stays in arrival order even for a repeated span.
     ancestry.delete(id);
     ancestry.set(id, ancestor);
@@ -390,30 +408,31 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
   }
 
   function ingest(decoded: DecodedBatch, seq = 0): void {
-      const children: Half[] = [];
-      for (const rs of decoded.batch) {
-        const service = describeService(rs.resource);
-        const stamp = Math.min(
-          now(),
-          Math.floor(rs.scopeSpans.reduce((m, ss) => ss.spans.reduce((x, s) => Math.max(x, s.endMs), m), 0)),
-        );
-        if (rs.scopeSpans.every((ss) => ss.spans.length === 0)) continue;
-        agg.service(service, stamp);
-        const resourceTags = tags.select(rs.resource);
-        for (const [k, v] of resourceTags) agg.tag(service.key, false, k, v, 0, false, stamp);
-        for (const lib of librariesOf(rs.resource, options.versionKeys)) agg.use(service.key, lib, stamp);
-        for (const ss of rs.scopeSpans) {
-          const lib = scopeLibrary(ss.scope);
-          if (lib && ss.spans.length > 0) agg.use(service.key, lib, stamp);
-          for (const span of ss.spans) ingestSpan(span, service, resourceTags, children, seq);
-        }
+    const children: Half[] = [];
+    for (const rs of decoded.batch) {
+      const service = describeService(rs.resource);
+      const stamp = Math.min(
+        now(),
+        Math.floor(rs.scopeSpans.reduce((m, ss) => ss.spans.reduce((x, s) => Math.max(x, s.endMs), m), 0)),
+      );
+      if (rs.scopeSpans.every((ss) => ss.spans.length === 0)) continue;
+      agg.service(service, stamp);
+      const resourceTags = tags.select(rs.resource);
+      for (const [k, v] of resourceTags) agg.tag(service.key, false, k, v, 0, false, stamp);
+      for (const lib of librariesOf(rs.resource, options.versionKeys)) agg.use(service.key, lib, stamp);
+      for (const ss of rs.scopeSpans) {
+        const lib = scopeLibrary(ss.scope);
+        if (lib && ss.spans.length > 0) agg.use(service.key, lib, stamp);
+        for (const span of ss.spans) ingestSpan(span, service, resourceTags, children, seq);
       }
-      if (restoring) return;
-      // Parents usually come in the same batch, often after their children: check once the batch is in.
-      const queuedAt = now();
-      for (const child of children) if (!checkOrphan(child, false, Number.POSITIVE_INFINITY)) orphans.push({ child, queuedAt });
-      // Bounded like the pairing buffer: the oldest give up first.
-      if (orphans.length > options.pairingMaxEntries) orphans.splice(0, orphans.length - options.pairingMaxEntries);
+    }
+    if (restoring) return;
+    // Parents usually come in the same batch, often after their children: check once the batch is in.
+    const queuedAt = now();
+    for (const child of children)
+      if (!checkOrphan(child, false, Number.POSITIVE_INFINITY)) orphans.push({ child, queuedAt });
+    // Bounded like the pairing buffer: the oldest give up first.
+    if (orphans.length > options.pairingMaxEntries) orphans.splice(0, orphans.length - options.pairingMaxEntries);
   }
 
   function state(): PipelineState {
@@ -471,13 +490,19 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
           const parent = ancestry.get(client.traceId + client.parentSpanId);
           client = parent ? { ...client, service: parent.service } : undefined;
         }
-        if (client) pending.push({ client, toOp: c.toOp, error: c.error, latencyMs: c.latencyMs, queuedAt: c.queuedAt });
+        if (client)
+          pending.push({ client, toOp: c.toOp, error: c.error, latencyMs: c.latencyMs, queuedAt: c.queuedAt });
       }
       expireAncestry();
     },
     flush: () => flush(false),
     drainAll: () => flush(true),
-    stats: () => ({ spans, pendingParents: orphans.length, pendingCalls: pending.length, unresolvedCallers, tagOverflow: tags.overflowed }),
+    stats: () => ({
+      spans,
+      pendingParents: orphans.length,
+      pendingCalls: pending.length,
+      unresolvedCallers,
+      tagOverflow: tags.overflowed,
+    }),
   };
 }
-

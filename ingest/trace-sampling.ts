@@ -96,7 +96,9 @@ export class TraceSampler {
         error,
         firstSeen,
         lastSeen: Math.floor(hops[hops.length - 1]!.at),
-        hops: hops.map((h) => JSON.stringify([h.from, h.to, h.error ? 1 : 0, Math.round(h.latencyMs * 1000) / 1000, Math.floor(h.at)])),
+        hops: hops.map((h) =>
+          JSON.stringify([h.from, h.to, h.error ? 1 : 0, Math.round(h.latencyMs * 1000) / 1000, Math.floor(h.at)]),
+        ),
         operations: [...new Set(hops.flatMap((h) => [h.from, h.to]))].sort(),
       });
     }

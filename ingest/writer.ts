@@ -204,8 +204,14 @@ export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts:
   await run(MERGE_DEPENDS_ON, batch.edges);
   await run(MERGE_CALLS, batch.calls, { maxExemplars: opts.exemplarsPerEdge });
   await run(MERGE_USES, batch.uses);
-  await run(MERGE_COMPONENT_TAGS, batch.tags.filter((t) => !t.onOperation));
-  await run(MERGE_OPERATION_TAGS, batch.tags.filter((t) => t.onOperation));
+  await run(
+    MERGE_COMPONENT_TAGS,
+    batch.tags.filter((t) => !t.onOperation),
+  );
+  await run(
+    MERGE_OPERATION_TAGS,
+    batch.tags.filter((t) => t.onOperation),
+  );
   await run(MERGE_TRACE_SAMPLES, batch.traceSamples ?? [], {
     maxPerOperation: opts.traceSamplesPerOperation ?? 50,
     maxAgeMs: opts.traceSampleMaxAgeMs ?? 86_400_000,
@@ -261,7 +267,8 @@ export function createNeo4jLinkSink(graph: Graph): LinkSink {
 
 export function createNeo4jSink(graph: Graph, opts: WriterOptions): FactSink {
   return {
-    write: (batch) => graph.write('topograph-ingest', (tx) => writeFacts(tx, batch, opts), { metadata: { op: 'flush' } }),
+    write: (batch) =>
+      graph.write('topograph-ingest', (tx) => writeFacts(tx, batch, opts), { metadata: { op: 'flush' } }),
   };
 }
 

@@ -10,7 +10,11 @@ import { createApi, DEFAULT_API_SETTINGS } from './yoga.js';
 
 const config = loadConfigOrExit();
 const log = createLogger('api', config.logLevel);
-const selfTracing = startSelfTracing(config, { serviceName: 'topograph-api', ignorePaths: (path) => path !== '/graphql', log });
+const selfTracing = startSelfTracing(config, {
+  serviceName: 'topograph-api',
+  ignorePaths: (path) => path !== '/graphql',
+  log,
+});
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
 const target = await resolveNeo4j(config);
 // Reads fail fast while Neo4j is down (DATABASE_UNAVAILABLE in a few seconds, not the driver's 30 s):

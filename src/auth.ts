@@ -57,8 +57,7 @@ export interface AuthSettings {
 }
 
 export type AuthResult =
-  | { ok: true; name?: string }
-  | { ok: false; status: 401 | 403; message: string; wwwAuthenticate: string };
+  { ok: true; name?: string } | { ok: false; status: 401 | 403; message: string; wwwAuthenticate: string };
 
 export interface Authenticator {
   readonly enabled: boolean;

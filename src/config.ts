@@ -46,7 +46,10 @@ export interface TagRule {
 
 const tagRules = z.string().transform((text, ctx) => {
   const rules: TagRule[] = [];
-  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const at = entry.lastIndexOf(':');
     const key = entry.slice(0, at).trim();
     const action = entry.slice(at + 1).trim();
@@ -181,7 +184,13 @@ export interface Config {
     versionKeys: string[];
     exemplarsPerEdge: number;
     /** which traces keep their skeleton (ingest/trace-sampling.ts) and how many are stored */
-    traceSampling: { perWindow: number; errorsPerWindow: number; windowMs: number; perOperation: number; maxAgeMs: number };
+    traceSampling: {
+      perWindow: number;
+      errorsPerWindow: number;
+      windowMs: number;
+      perOperation: number;
+      maxAgeMs: number;
+    };
   };
   liveWindowMs: number;
   retentionMs: number;

@@ -10,7 +10,12 @@ export function createLogger(name: string, level: string, pretty = process.env.T
     // Tokens and passwords must never reach a log line, whatever object is logged.
     redact: { paths: ['*.password', '*.token', 'req.headers.authorization', 'headers.authorization'], remove: true },
     ...(pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' } } }
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' },
+          },
+        }
       : {}),
   });
 }

@@ -138,8 +138,12 @@ function mergeFragments(entries: Entry[]): Entry[] {
  * scope as span tags. These keys go back where they belong, so that a service lands in its
  * environment and namespace, and its SDK and runtime versions count as libraries, as over OTLP.
  */
-const RESOURCE_TAG = /^(service\.(namespace|version|instance\.id)|deployment\.environment(\.name)?|telemetry\.sdk\.|process\.runtime\.)/;
-const SCOPE_TAGS = { name: ['otel.scope.name', 'otel.library.name'], version: ['otel.scope.version', 'otel.library.version'] };
+const RESOURCE_TAG =
+  /^(service\.(namespace|version|instance\.id)|deployment\.environment(\.name)?|telemetry\.sdk\.|process\.runtime\.)/;
+const SCOPE_TAGS = {
+  name: ['otel.scope.name', 'otel.library.name'],
+  version: ['otel.scope.version', 'otel.library.version'],
+};
 
 function resourceOf(e: Entry): Attributes {
   const resource: Attributes = { 'service.name': e.local.serviceName };

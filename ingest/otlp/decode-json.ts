@@ -50,7 +50,8 @@ const STATUS_BY_NAME = new Map<string, StatusCode>(Object.entries(StatusCode));
 /** A span kind given as an integer, a numeric string, or a name (`SPAN_KIND_SERVER`, `server`); undefined when it is none. */
 export function knownSpanKind(value: unknown): SpanKind | undefined {
   if (value === undefined || value === null) return SpanKind.UNSPECIFIED;
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 && value <= 5 ? (value as SpanKind) : undefined;
+  if (typeof value === 'number')
+    return Number.isInteger(value) && value >= 0 && value <= 5 ? (value as SpanKind) : undefined;
   if (typeof value !== 'string') return undefined;
   const name = value.trim().toUpperCase();
   if (/^\d+$/.test(name)) return knownSpanKind(Number(name));
@@ -254,7 +255,11 @@ export function decodeOtlpJson(body: unknown, limits: DecodeLimits = DEFAULT_DEC
       rejected.push({ at: rsAt, message: 'resource spans entry is not an object' });
       return;
     }
-    const resource = otlpAttributes(isObject(rawRs.resource) ? rawRs.resource.attributes : undefined, 0, limits.maxDepth);
+    const resource = otlpAttributes(
+      isObject(rawRs.resource) ? rawRs.resource.attributes : undefined,
+      0,
+      limits.maxDepth,
+    );
     const badResource = illFormedAttribute(resource);
     const scopeSpans: ScopeSpans[] = [];
     const scopes = arrayField(rawRs, ['scopeSpans', 'instrumentationLibrarySpans']);

@@ -111,7 +111,8 @@ export async function decompress(
     if (enc === 'deflate') return await inflateAsync(body, opts);
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      const why = limit < maxBytes ? `${maxRatio} times its compressed size of ${body.length} bytes` : `${maxBytes} bytes`;
+      const why =
+        limit < maxBytes ? `${maxRatio} times its compressed size of ${body.length} bytes` : `${maxBytes} bytes`;
       throw new HttpError(413, `decompressed body exceeds the limit of ${why}`);
     }
     throw new HttpError(400, `could not decompress the ${enc} body: ${(error as Error).message}`);
@@ -193,7 +194,13 @@ export function createOtlpHttpHandler(deps: OtlpHttpDeps) {
       const message = rejectionMessage(decoded);
       if (rejected > 0) deps.onRejected?.(rejected, 'invalid span');
       if (type === 'protobuf') send(res, 200, 'protobuf', exportResponseProtobuf(rejected, message));
-      else send(res, 200, 'json', rejected > 0 ? { partialSuccess: { rejectedSpans: String(rejected), errorMessage: message } } : {});
+      else
+        send(
+          res,
+          200,
+          'json',
+          rejected > 0 ? { partialSuccess: { rejectedSpans: String(rejected), errorMessage: message } } : {},
+        );
     } catch (error) {
       if (error instanceof HttpError) {
         deps.onRejected?.(0, `http ${error.status}`);

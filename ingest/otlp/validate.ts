@@ -64,7 +64,8 @@ export function checkSpan(span: Span, limits: DecodeLimits): string | undefined 
   if (problem) return problem;
   // Unsigned nanoseconds cannot be before 1970; only the far end needs a bound.
   // No Date here: past year 275760 it cannot even be printed.
-  if (span.endMs > MAX_TIME_MS) return `endTimeUnixNano is after 2100-01-01 (${Math.round(span.endMs / 1000)} s since 1970)`;
+  if (span.endMs > MAX_TIME_MS)
+    return `endTimeUnixNano is after 2100-01-01 (${Math.round(span.endMs / 1000)} s since 1970)`;
   if (span.endMs - span.startMs > limits.maxDurationMs) {
     return `span lasts ${Math.round((span.endMs - span.startMs) / 1000)} s, longer than the limit of ${limits.maxDurationMs / 1000} s`;
   }
@@ -93,7 +94,8 @@ export function illFormedAttribute(attrs: Attributes): string | undefined {
 function valueWellFormed(v: AttrValue): boolean {
   if (typeof v === 'string') return isWellFormed(v);
   if (Array.isArray(v)) return v.every(valueWellFormed);
-  if (v !== null && typeof v === 'object') return Object.entries(v).every(([k, x]) => isWellFormed(k) && valueWellFormed(x));
+  if (v !== null && typeof v === 'object')
+    return Object.entries(v).every(([k, x]) => isWellFormed(k) && valueWellFormed(x));
   return true;
 }
 

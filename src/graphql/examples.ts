@@ -40,7 +40,8 @@ export const QUESTION_QUERIES = {
 } }`,
 } as const;
 
-const asNamed = ([name, q]: [string, string]) => `\n# ${name}\n${q.replace(/^\{/, `query ${name[0]!.toUpperCase()}${name.slice(1)} {`)}`;
+const asNamed = ([name, q]: [string, string]) =>
+  `\n# ${name}\n${q.replace(/^\{/, `query ${name[0]!.toUpperCase()}${name.slice(1)} {`)}`;
 
 export const GRAPHIQL_DEFAULT_QUERY = [
   '# Topograph: the map of your system, from its traces. Examples from the README:',

@@ -4,7 +4,12 @@
  */
 import type { Context } from './context.js';
 
-export async function readRows<T>(ctx: Context, op: string, query: string, params: Record<string, unknown>): Promise<T[]> {
+export async function readRows<T>(
+  ctx: Context,
+  op: string,
+  query: string,
+  params: Record<string, unknown>,
+): Promise<T[]> {
   return ctx.graph.read(
     'topograph-api',
     async (tx) => (await tx.run(query, params)).records.map((r) => r.toObject() as T),

@@ -112,7 +112,8 @@ export async function applySchema(graph: Graph): Promise<void> {
       } catch (error) {
         // Another process may create the same constraint between our check and our write.
         const code = (error as { code?: string }).code ?? '';
-        if (!code.includes('EquivalentSchemaRuleAlreadyExists') && !code.includes('ConstraintAlreadyExists')) throw error;
+        if (!code.includes('EquivalentSchemaRuleAlreadyExists') && !code.includes('ConstraintAlreadyExists'))
+          throw error;
       }
     }
     await session.run('CALL db.awaitIndexes(60)');

@@ -100,20 +100,13 @@ export function fetchServer(opts: LocalNeo4jOptions): void {
   const p = paths(opts.dir, opts.libDir);
   if (existsSync(p.libMarker) && readFileSync(p.libMarker, 'utf8').trim() === NEO4J_VERSION) return;
   // Someone else's folder (possibly in use by their running server): not ours to replace.
-  if (opts.libDir) throw new Error(`${opts.libDir} does not hold Neo4j ${NEO4J_VERSION}; start the default local server once`);
+  if (opts.libDir)
+    throw new Error(`${opts.libDir} does not hold Neo4j ${NEO4J_VERSION}; start the default local server once`);
   opts.log(`fetching Neo4j ${NEO4J_VERSION} from Maven Central (first start only)…`);
   rmSync(p.lib, { recursive: true, force: true });
   const result = spawnSync(
     'mvn',
-    [
-      '-B',
-      '-q',
-      '-f',
-      POM,
-      'dependency:copy-dependencies',
-      `-DoutputDirectory=${p.lib}`,
-      '-DincludeScope=runtime',
-    ],
+    ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${p.lib}`, '-DincludeScope=runtime'],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   if (result.error) throw new Error(`could not run Maven (mvn): ${result.error.message}`);

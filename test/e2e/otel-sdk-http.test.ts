@@ -15,7 +15,11 @@ let graphql: string;
 beforeAll(async () => {
   const [otlpPort, apiPort] = [await freePort(), await freePort()];
   const common = { ...neo4jEnv(), TOPOGRAPH_FLUSH_INTERVAL: '200ms', TOPOGRAPH_LOG_LEVEL: 'info' };
-  worker = await startTs('ingest/main.ts', { ...common, TOPOGRAPH_OTLP_HTTP_PORT: String(otlpPort) }, /OTLP\/HTTP receiver on/);
+  worker = await startTs(
+    'ingest/main.ts',
+    { ...common, TOPOGRAPH_OTLP_HTTP_PORT: String(otlpPort) },
+    /OTLP\/HTTP receiver on/,
+  );
   api = await startTs('src/api-main.ts', { ...common, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
   otlp = `http://127.0.0.1:${otlpPort}`;
   graphql = `http://127.0.0.1:${apiPort}/graphql`;
@@ -47,7 +51,11 @@ describe.each(['proto', 'json'])('OpenTelemetry SDK with the %s exporter', (expo
     const env = uniqueName('e2e');
     const [frontPort, backPort] = [await freePort(), await freePort()];
     const base = { OTLP_ENDPOINT: otlp, EXPORTER: exporter, DEPLOYMENT_ENVIRONMENT: env };
-    const backend = await startTs('test/e2e/fixtures/traced-http-service.ts', { ...base, SERVICE_NAME: 'backend', PORT: String(backPort) }, /listening/);
+    const backend = await startTs(
+      'test/e2e/fixtures/traced-http-service.ts',
+      { ...base, SERVICE_NAME: 'backend', PORT: String(backPort) },
+      /listening/,
+    );
     const frontend = await startTs(
       'test/e2e/fixtures/traced-http-service.ts',
       { ...base, SERVICE_NAME: 'frontend', PORT: String(frontPort), DOWNSTREAM_URL: `http://127.0.0.1:${backPort}` },
@@ -61,11 +69,15 @@ describe.each(['proto', 'json'])('OpenTelemetry SDK with the %s exporter', (expo
     // SIGTERM makes each SDK flush what it still holds.
     await Promise.all([frontend.stop(), backend.stop()]);
 
-    const data = await eventually(async () => {
-      const r = await query(EDGE, { env, name: 'frontend' });
-      const dep = r.data?.service?.dependencies?.find((d: any) => d.component.name === 'backend');
-      return dep?.calls === calls ? r.data : undefined;
-    }, 30_000, `frontend → backend with ${calls} calls`);
+    const data = await eventually(
+      async () => {
+        const r = await query(EDGE, { env, name: 'frontend' });
+        const dep = r.data?.service?.dependencies?.find((d: any) => d.component.name === 'backend');
+        return dep?.calls === calls ? r.data : undefined;
+      },
+      30_000,
+      `frontend → backend with ${calls} calls`,
+    );
 
     expect(data.services.edges.map((e: any) => e.node.name).sort()).toEqual(['backend', 'frontend']);
     expect(data.service.dependencies).toEqual([

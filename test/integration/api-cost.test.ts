@@ -38,7 +38,9 @@ describe('query cost', () => {
   });
 
   it('lets the same walk through for one service', async () => {
-    const r = await ask(`{ services(first: 1) { edges { node { name dependents(depth: 5) { depth component { name } } } } } }`);
+    const r = await ask(
+      `{ services(first: 1) { edges { node { name dependents(depth: 5) { depth component { name } } } } } }`,
+    );
     expect(r.errors ?? []).toEqual([]);
   });
 });

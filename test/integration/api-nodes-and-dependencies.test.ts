@@ -27,18 +27,33 @@ afterAll(async () => {
 
 describe('node(id:)', () => {
   it('refetches every kind of component and an operation by its global id', async () => {
-    const r = await gql(`query($env: String) { topology(environment: $env) { nodes { id name kind operations { id name } } } }`, { env });
+    const r = await gql(
+      `query($env: String) { topology(environment: $env) { nodes { id name kind operations { id name } } } }`,
+      { env },
+    );
     expect(r.errors).toBeUndefined();
     const nodes: any[] = r.data.topology.nodes;
-    expect(new Set(nodes.map((n) => n.kind))).toEqual(new Set(['SERVICE', 'DATABASE', 'MESSAGING_DESTINATION', 'EXTERNAL']));
+    expect(new Set(nodes.map((n) => n.kind))).toEqual(
+      new Set(['SERVICE', 'DATABASE', 'MESSAGING_DESTINATION', 'EXTERNAL']),
+    );
     for (const n of nodes) {
-      const back = await gql(`query($id: ID!) { node(id: $id) { id __typename ... on Component { name kind environment } } }`, { id: n.id });
+      const back = await gql(
+        `query($id: ID!) { node(id: $id) { id __typename ... on Component { name kind environment } } }`,
+        { id: n.id },
+      );
       expect(back.errors).toBeUndefined();
       expect(back.data.node).toMatchObject({ id: n.id, name: n.name, kind: n.kind, environment: env });
     }
     const op = nodes.find((n) => n.name === 'checkout').operations[0];
-    const back = await gql(`query($id: ID!) { node(id: $id) { __typename ... on Operation { name component { name } } } }`, { id: op.id });
-    expect(back.data.node).toEqual({ __typename: 'Operation', name: 'POST /checkout', component: { name: 'checkout' } });
+    const back = await gql(
+      `query($id: ID!) { node(id: $id) { __typename ... on Operation { name component { name } } } }`,
+      { id: op.id },
+    );
+    expect(back.data.node).toEqual({
+      __typename: 'Operation',
+      name: 'POST /checkout',
+      component: { name: 'checkout' },
+    });
   });
 
   it('ids are opaque global ids; nodes(ids:) batches; a malformed or unknown id is handled', async () => {
@@ -57,13 +72,18 @@ describe('node(id:)', () => {
 
 describe('dependencies and dependents on every kind', () => {
   it('a database: dependents with depth and path', async () => {
-    const r = await gql(`query($env: String) { component(name: "orders-db", kind: DATABASE, environment: $env) {
-      kind dependents(depth: 2) { depth component { name } path { name } calls } dependencies(depth: 3) { depth } } }`, { env });
+    const r = await gql(
+      `query($env: String) { component(name: "orders-db", kind: DATABASE, environment: $env) {
+      kind dependents(depth: 2) { depth component { name } path { name } calls } dependencies(depth: 3) { depth } } }`,
+      { env },
+    );
     expect(r.errors).toBeUndefined();
     const d = r.data.component;
     expect(d.kind).toBe('DATABASE');
     expect(d.dependencies).toEqual([]);
-    const rows = d.dependents.map((h: any) => `${h.depth} ${h.path.map((p: any) => p.name).join('<')} x${h.calls}`).sort();
+    const rows = d.dependents
+      .map((h: any) => `${h.depth} ${h.path.map((p: any) => p.name).join('<')} x${h.calls}`)
+      .sort();
     expect(rows).toEqual([
       `1 orders-db<catalog x${SHOP.productListings}`,
       `1 orders-db<checkout x${SHOP.checkouts}`,
@@ -72,22 +92,37 @@ describe('dependencies and dependents on every kind', () => {
   });
 
   it('a messaging destination: both directions', async () => {
-    const r = await gql(`query($env: String) { component(name: "orders", kind: MESSAGING_DESTINATION, environment: $env) {
+    const r = await gql(
+      `query($env: String) { component(name: "orders", kind: MESSAGING_DESTINATION, environment: $env) {
       ... on MessagingDestination { system }
       dependencies(depth: 1) { component { name kind } calls }
-      dependents(depth: 1) { component { name } } } }`, { env });
+      dependents(depth: 1) { component { name } } } }`,
+      { env },
+    );
     expect(r.errors).toBeUndefined();
     expect(r.data.component.system).toBe('kafka');
-    expect(r.data.component.dependencies).toEqual([{ component: { name: 'shipping', kind: 'SERVICE' }, calls: SHOP.checkouts }]);
+    expect(r.data.component.dependencies).toEqual([
+      { component: { name: 'shipping', kind: 'SERVICE' }, calls: SHOP.checkouts },
+    ]);
     expect(r.data.component.dependents).toEqual([{ component: { name: 'checkout' } }]);
   });
 
   it('an external peer: its callers, transitively, with the path that reached each', async () => {
-    const r = await gql(`query($env: String) { component(name: "api.stripe.com", environment: $env) {
-      kind dependents(depth: 3) { depth component { name } from { name } path { name } } } }`, { env });
+    const r = await gql(
+      `query($env: String) { component(name: "api.stripe.com", environment: $env) {
+      kind dependents(depth: 3) { depth component { name } from { name } path { name } } } }`,
+      { env },
+    );
     expect(r.errors).toBeUndefined();
     expect(r.data.component.kind).toBe('EXTERNAL');
-    expect(r.data.component.dependents.map((h: any) => [h.depth, h.component.name, h.from.name, h.path.map((p: any) => p.name)])).toEqual([
+    expect(
+      r.data.component.dependents.map((h: any) => [
+        h.depth,
+        h.component.name,
+        h.from.name,
+        h.path.map((p: any) => p.name),
+      ]),
+    ).toEqual([
       [1, 'payments', 'api.stripe.com', ['api.stripe.com', 'payments']],
       [2, 'checkout', 'payments', ['api.stripe.com', 'payments', 'checkout']],
       [3, 'gateway', 'checkout', ['api.stripe.com', 'payments', 'checkout', 'gateway']],
@@ -104,14 +139,23 @@ describe('relay connections', () => {
     for (let v = 0; v < 5; v++) {
       for (let n = 0; n <= v; n++) {
         const t = new TraceBuilder();
-        t.span({ service: 'pager', kind: SpanKind.SERVER, name: 'GET /p', resource: res, attributes: { 'http.request.method': 'GET', 'http.route': '/p', [key]: `v${v}` } });
+        t.span({
+          service: 'pager',
+          kind: SpanKind.SERVER,
+          name: 'GET /p',
+          resource: res,
+          attributes: { 'http.request.method': 'GET', 'http.route': '/p', [key]: `v${v}` },
+        });
         batches.push(t.batch());
       }
     }
     await seed(graph, batches);
     const page = async (after?: string) => {
-      const r = await gql(`query($key: String!, $after: String) { tag(key: $key) { valueConnection(first: 2, after: $after) {
-        edges { cursor node { value calls services { name } } } pageInfo { hasNextPage endCursor } } } }`, { key, after });
+      const r = await gql(
+        `query($key: String!, $after: String) { tag(key: $key) { valueConnection(first: 2, after: $after) {
+        edges { cursor node { value calls services { name } } } pageInfo { hasNextPage endCursor } } } }`,
+        { key, after },
+      );
       expect(r.errors).toBeUndefined();
       return r.data.tag.valueConnection;
     };

@@ -33,13 +33,65 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) {
     const t = new TraceBuilder();
     const res = { 'deployment.environment.name': env };
-    const g = t.span({ service: 'gateway', kind: SpanKind.SERVER, name: 'GET /checkout', resource: res, scope: HTTP_OLD, attributes: { 'http.request.method': 'GET', 'http.route': '/checkout' } });
-    const gc = t.span({ service: 'gateway', kind: SpanKind.CLIENT, name: 'POST', parent: g, resource: res, scope: HTTP_OLD, attributes: { 'http.request.method': 'POST' } });
-    const c = t.span({ service: 'checkout', kind: SpanKind.SERVER, name: 'POST /checkout', parent: gc, resource: res, scope: HTTP_NEW, attributes: { 'http.request.method': 'POST', 'http.route': '/checkout' } });
-    const cdb = t.span({ service: 'checkout', kind: SpanKind.CLIENT, name: 'SELECT orders', parent: c, resource: res, attributes: { 'db.system': 'postgresql', 'server.address': 'orders-db', 'db.operation.name': 'SELECT', 'db.collection.name': 'orders' } });
+    const g = t.span({
+      service: 'gateway',
+      kind: SpanKind.SERVER,
+      name: 'GET /checkout',
+      resource: res,
+      scope: HTTP_OLD,
+      attributes: { 'http.request.method': 'GET', 'http.route': '/checkout' },
+    });
+    const gc = t.span({
+      service: 'gateway',
+      kind: SpanKind.CLIENT,
+      name: 'POST',
+      parent: g,
+      resource: res,
+      scope: HTTP_OLD,
+      attributes: { 'http.request.method': 'POST' },
+    });
+    const c = t.span({
+      service: 'checkout',
+      kind: SpanKind.SERVER,
+      name: 'POST /checkout',
+      parent: gc,
+      resource: res,
+      scope: HTTP_NEW,
+      attributes: { 'http.request.method': 'POST', 'http.route': '/checkout' },
+    });
+    const cdb = t.span({
+      service: 'checkout',
+      kind: SpanKind.CLIENT,
+      name: 'SELECT orders',
+      parent: c,
+      resource: res,
+      attributes: {
+        'db.system': 'postgresql',
+        'server.address': 'orders-db',
+        'db.operation.name': 'SELECT',
+        'db.collection.name': 'orders',
+      },
+    });
     void cdb;
-    const cp = t.span({ service: 'checkout', kind: SpanKind.CLIENT, name: 'POST', parent: c, resource: res, scope: HTTP_NEW, error: i === 2, attributes: { 'http.request.method': 'POST' } });
-    t.span({ service: 'payments', kind: SpanKind.SERVER, name: 'POST /pay', parent: cp, resource: { ...res, 'client.version': '1.2.3' }, error: i === 2, attributes: { 'http.request.method': 'POST', 'http.route': '/pay' } });
+    const cp = t.span({
+      service: 'checkout',
+      kind: SpanKind.CLIENT,
+      name: 'POST',
+      parent: c,
+      resource: res,
+      scope: HTTP_NEW,
+      error: i === 2,
+      attributes: { 'http.request.method': 'POST' },
+    });
+    t.span({
+      service: 'payments',
+      kind: SpanKind.SERVER,
+      name: 'POST /pay',
+      parent: cp,
+      resource: { ...res, 'client.version': '1.2.3' },
+      error: i === 2,
+      attributes: { 'http.request.method': 'POST', 'http.route': '/pay' },
+    });
     // The two halves of each call arrive in different requests, server side first.
     batches.push(t.batch(['payments']), t.batch(['checkout']), t.batch(['gateway']));
   }
@@ -58,14 +110,18 @@ describe('README queries', () => {
     expect(page.length).toBeGreaterThan(0);
     expect(page.length).toBeLessThanOrEqual(100);
     // The database is shared: other tests' services may fill the first page, so look at ours by environment.
-    const own = await gql(README_QUERIES.services.replace('services(first: 100)', `services(first: 100, environment: "${env}")`));
+    const own = await gql(
+      README_QUERIES.services.replace('services(first: 100)', `services(first: 100, environment: "${env}")`),
+    );
     const mine = own.data.services.edges.map((e: any) => e.node);
     expect(mine.map((n: any) => n.name).sort()).toEqual(['checkout', 'gateway', 'payments']);
     expect(mine[0]).toMatchObject({ namespace: '', environment: env });
   });
 
   it('service(name) gives operations, dependencies with exact counts and transitive dependents', async () => {
-    const r = await gql(README_QUERIES.service.replace('service(name: "checkout")', `service(name: "checkout", environment: "${env}")`));
+    const r = await gql(
+      README_QUERIES.service.replace('service(name: "checkout")', `service(name: "checkout", environment: "${env}")`),
+    );
     expect(r.errors).toBeUndefined();
     const s = r.data.service;
     expect(s.name).toBe('checkout');
@@ -83,9 +139,17 @@ describe('README queries', () => {
   });
 
   it('operation downstream follows CALLS from the entry point through every hop', async () => {
-    const r = await gql(README_QUERIES.operation.replace('operation(service: "gateway", name: "GET /checkout")', `operation(service: "gateway", name: "GET /checkout", environment: "${env}")`));
+    const r = await gql(
+      README_QUERIES.operation.replace(
+        'operation(service: "gateway", name: "GET /checkout")',
+        `operation(service: "gateway", name: "GET /checkout", environment: "${env}")`,
+      ),
+    );
     expect(r.errors).toBeUndefined();
-    const hops = r.data.operation.downstream.map((h: any) => `${h.depth} ${h.from.component.name}:${h.from.name} -> ${h.to.component.name}:${h.to.name} x${h.calls}`);
+    const hops = r.data.operation.downstream.map(
+      (h: any) =>
+        `${h.depth} ${h.from.component.name}:${h.from.name} -> ${h.to.component.name}:${h.to.name} x${h.calls}`,
+    );
     expect(hops.sort()).toEqual([
       '1 gateway:GET /checkout -> checkout:POST /checkout x3',
       '2 checkout:POST /checkout -> orders-db:SELECT orders x3',
@@ -103,7 +167,9 @@ describe('README queries', () => {
   it('library versions list the services running each, one USES per version', async () => {
     const r = await gql(README_QUERIES.library);
     expect(r.errors).toBeUndefined();
-    const byVersion = Object.fromEntries(r.data.library.versions.map((v: any) => [v.version, v.services.map((s: any) => s.name)]));
+    const byVersion = Object.fromEntries(
+      r.data.library.versions.map((v: any) => [v.version, v.services.map((s: any) => s.name)]),
+    );
     expect(byVersion['0.52.1']).toContain('gateway');
     expect(byVersion['0.53.0']).toContain('checkout');
     const uses = await graph.read('test', async (tx) =>

@@ -25,11 +25,43 @@ async function seedChain(env: string, n: number) {
   const res = { 'deployment.environment.name': env };
   for (let i = 0; i < n; i++) {
     const t = new TraceBuilder();
-    const s = t.span({ service: `svc-${i}`, kind: SpanKind.SERVER, name: `GET /${i}`, resource: res, attributes: { 'http.request.method': 'GET', 'http.route': `/${i}`, 'tenant.id': `tenant-${i % 2}` } });
-    t.span({ service: `svc-${i}`, kind: SpanKind.CLIENT, name: 'SELECT', parent: s, resource: res, attributes: { 'db.system': 'postgresql', 'server.address': 'shared-db', 'db.operation.name': 'SELECT', 'db.collection.name': `t${i}` } });
+    const s = t.span({
+      service: `svc-${i}`,
+      kind: SpanKind.SERVER,
+      name: `GET /${i}`,
+      resource: res,
+      attributes: { 'http.request.method': 'GET', 'http.route': `/${i}`, 'tenant.id': `tenant-${i % 2}` },
+    });
+    t.span({
+      service: `svc-${i}`,
+      kind: SpanKind.CLIENT,
+      name: 'SELECT',
+      parent: s,
+      resource: res,
+      attributes: {
+        'db.system': 'postgresql',
+        'server.address': 'shared-db',
+        'db.operation.name': 'SELECT',
+        'db.collection.name': `t${i}`,
+      },
+    });
     if (i + 1 < n) {
-      const c = t.span({ service: `svc-${i}`, kind: SpanKind.CLIENT, name: 'GET', parent: s, resource: res, attributes: { 'http.request.method': 'GET' } });
-      t.span({ service: `svc-${i + 1}`, kind: SpanKind.SERVER, name: `GET /${i + 1}`, parent: c, resource: res, attributes: { 'http.request.method': 'GET', 'http.route': `/${i + 1}` } });
+      const c = t.span({
+        service: `svc-${i}`,
+        kind: SpanKind.CLIENT,
+        name: 'GET',
+        parent: s,
+        resource: res,
+        attributes: { 'http.request.method': 'GET' },
+      });
+      t.span({
+        service: `svc-${i + 1}`,
+        kind: SpanKind.SERVER,
+        name: `GET /${i + 1}`,
+        parent: c,
+        resource: res,
+        attributes: { 'http.request.method': 'GET', 'http.route': `/${i + 1}` },
+      });
     }
     batches.push(t.batch());
   }
@@ -109,8 +141,15 @@ describe('Cypher round trips do not grow with the number of parents', () => {
     expect(nodes).toHaveLength(30);
     const first = nodes.find((n: any) => n.name === 'svc-0');
     expect(first.operations.map((o: any) => o.name)).toEqual(['GET /0']);
-    expect(first.dependencies.map((d: any) => `${d.depth} ${d.component.name}`).sort()).toEqual(['1 shared-db', '1 svc-1', '2 svc-2']);
+    expect(first.dependencies.map((d: any) => `${d.depth} ${d.component.name}`).sort()).toEqual([
+      '1 shared-db',
+      '1 svc-1',
+      '2 svc-2',
+    ]);
     const last = nodes.find((n: any) => n.name === 'svc-29');
-    expect(last.dependents.map((d: any) => d.path.map((p: any) => p.name).join('>')).sort()).toEqual(['svc-29>svc-28', 'svc-29>svc-28>svc-27']);
+    expect(last.dependents.map((d: any) => d.path.map((p: any) => p.name).join('>')).sort()).toEqual([
+      'svc-29>svc-28',
+      'svc-29>svc-28>svc-27',
+    ]);
   });
 });

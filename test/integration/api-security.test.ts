@@ -33,25 +33,49 @@ let api: Child;
 let base: string;
 let graph: Graph;
 
-async function gql(query: string, opts: { token?: string | null; variables?: Record<string, unknown>; headers?: Record<string, string> } = {}) {
+async function gql(
+  query: string,
+  opts: { token?: string | null; variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+) {
   const token = opts.token === undefined ? READ : opts.token;
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...opts.headers,
+    },
     body: JSON.stringify({ query, variables: opts.variables }),
   });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- GraphQL answers are checked field by field
-  return { status: res.status, headers: res.headers, body: (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] },
+  };
 }
 
 beforeAll(async () => {
   graph = testGraph();
   const t = new TraceBuilder();
   const res = { 'deployment.environment.name': env };
-  const bySpan = t.span({ service: bystander, kind: SpanKind.SERVER, name: 'GET /b', resource: res, attributes: { 'http.route': '/b' } });
+  const bySpan = t.span({
+    service: bystander,
+    kind: SpanKind.SERVER,
+    name: 'GET /b',
+    resource: res,
+    attributes: { 'http.route': '/b' },
+  });
   for (const name of HOSTILE) {
     const c = t.span({ service: bystander, kind: SpanKind.CLIENT, name: 'GET', parent: bySpan, resource: res });
-    t.span({ service: name, kind: SpanKind.SERVER, name: `GET /${name}`, parent: c, resource: { ...res, 'client.version': name }, attributes: { 'http.route': `/${name}` } });
+    t.span({
+      service: name,
+      kind: SpanKind.SERVER,
+      name: `GET /${name}`,
+      parent: c,
+      resource: { ...res, 'client.version': name },
+      attributes: { 'http.route': `/${name}` },
+    });
   }
   await seed(graph, [t.batch()]);
   const port = await freePort();
@@ -105,7 +129,9 @@ describe('API access', () => {
 
 describe('API limits', () => {
   it('refuses too deep, too many aliases, too many directives, too many tokens and too costly', async () => {
-    const deep = await gql('{ services(first: 1) { edges { node { dependencies(depth: 1) { component { name } } } } } }');
+    const deep = await gql(
+      '{ services(first: 1) { edges { node { dependencies(depth: 1) { component { name } } } } } }',
+    );
     expect(deep.body.errors?.[0]?.message).toMatch(/depth/i);
     const f = 'services(first: 1) { edges { cursor } }';
     const aliases = await gql(`{ a: ${f} b: ${f} c: ${f} d: ${f} }`);
@@ -117,11 +143,17 @@ describe('API limits', () => {
   });
 
   it('refuses a query over the cost limit before running it', async () => {
-    const small = createApi({ graph, settings: { ...DEFAULT_API_SETTINGS, maxComplexity: 50 }, ready: async () => true });
+    const small = createApi({
+      graph,
+      settings: { ...DEFAULT_API_SETTINGS, maxComplexity: 50 },
+      ready: async () => true,
+    });
     const res = await small.fetch('http://topograph/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ services(first: 100) { edges { node { name dependencies(depth: 2) { calls } } } } }' }),
+      body: JSON.stringify({
+        query: '{ services(first: 100) { edges { node { name dependencies(depth: 2) { calls } } } } }',
+      }),
     });
     const body = (await res.json()) as { errors?: { message: string }[] };
     expect(body.errors?.[0]?.message).toMatch(/complexity/i);
@@ -134,7 +166,9 @@ describe('API limits', () => {
   });
 
   it('CSRF: a simple GET without a preflight header is refused', async () => {
-    const r = await fetch(`${base}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json' } });
+    const r = await fetch(`${base}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'application/json' },
+    });
     expect(r.status).toBe(401);
     const withToken = await fetch(`${base}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
       headers: { accept: 'application/json', authorization: `Bearer ${READ}` },
@@ -144,18 +178,26 @@ describe('API limits', () => {
 
   it('CORS answers only the configured origin', async () => {
     const pre = (origin: string) =>
-      fetch(`${base}/graphql`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
+      fetch(`${base}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+      });
     expect((await pre(ORIGIN)).headers.get('access-control-allow-origin')).toBe(ORIGIN);
-    expect((await pre('https://evil.example')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+    expect((await pre('https://evil.example')).headers.get('access-control-allow-origin')).not.toBe(
+      'https://evil.example',
+    );
   });
 });
 
 describe('hostile values', () => {
   it('service names and tag values round-trip verbatim, and the bystander keeps all its dependencies', async () => {
     for (const name of HOSTILE) {
-      const r = await gql('query($n: String!, $e: String!) { service(name: $n, environment: $e) { name operations { name } } }', {
-        variables: { n: name, e: env },
-      });
+      const r = await gql(
+        'query($n: String!, $e: String!) { service(name: $n, environment: $e) { name operations { name } } }',
+        {
+          variables: { n: name, e: env },
+        },
+      );
       expect(r.body.errors).toBeUndefined();
       // Route normalisation may rewrite the odd path segment; the name must come back verbatim.
       expect(r.body.data.service.name).toBe(name);
@@ -164,9 +206,14 @@ describe('hostile values', () => {
     const tag = await gql('{ tag(key: "client.version") { values { value services { name } } } }');
     const values = new Set(tag.body.data.tag.values.map((v: { value: string }) => v.value));
     for (const name of HOSTILE) expect(values.has(name)).toBe(true);
-    const b = await gql('query($n: String!, $e: String!) { service(name: $n, environment: $e) { dependencies(depth: 1) { component { name } } } }', {
-      variables: { n: bystander, e: env },
-    });
-    expect(b.body.data.service.dependencies.map((d: { component: { name: string } }) => d.component.name).sort()).toEqual([...HOSTILE].sort());
+    const b = await gql(
+      'query($n: String!, $e: String!) { service(name: $n, environment: $e) { dependencies(depth: 1) { component { name } } } }',
+      {
+        variables: { n: bystander, e: env },
+      },
+    );
+    expect(
+      b.body.data.service.dependencies.map((d: { component: { name: string } }) => d.component.name).sort(),
+    ).toEqual([...HOSTILE].sort());
   });
 });

@@ -29,10 +29,13 @@ afterAll(async () => {
 
 describe('topology', () => {
   it('lists the components and edges of one environment with exact counts', async () => {
-    const r = await gql(`query($env: String) { topology(environment: $env) {
+    const r = await gql(
+      `query($env: String) { topology(environment: $env) {
       nodes { name kind environment }
       edges { from { name } to { name } calls errors }
-    } }`, { env });
+    } }`,
+      { env },
+    );
     expect(r.errors).toBeUndefined();
     const nodes = r.data.topology.nodes.map((n: any) => `${n.kind} ${n.name}`).sort();
     // legacy was last seen three hours ago, inside the 24h live window.
@@ -48,7 +51,9 @@ describe('topology', () => {
       'SERVICE shipping',
     ]);
     expect(r.data.topology.nodes.every((n: any) => n.environment === env)).toBe(true);
-    const edges = Object.fromEntries(r.data.topology.edges.map((e: any) => [`${e.from.name} -> ${e.to.name}`, [e.calls, e.errors]]));
+    const edges = Object.fromEntries(
+      r.data.topology.edges.map((e: any) => [`${e.from.name} -> ${e.to.name}`, [e.calls, e.errors]]),
+    );
     expect(edges).toEqual({
       'gateway -> checkout': [SHOP.checkouts, SHOP.failedCheckouts],
       'gateway -> catalog': [SHOP.productListings, 0],
@@ -64,8 +69,11 @@ describe('topology', () => {
 
   it('since narrows the window: the stopped legacy edge and its service drop out', async () => {
     const since = new Date(Date.now() - 3_600_000).toISOString();
-    const r = await gql(`query($env: String, $since: DateTime) { topology(environment: $env, since: $since) {
-      nodes { name } edges { from { name } to { name } } } }`, { env, since });
+    const r = await gql(
+      `query($env: String, $since: DateTime) { topology(environment: $env, since: $since) {
+      nodes { name } edges { from { name } to { name } } } }`,
+      { env, since },
+    );
     expect(r.errors).toBeUndefined();
     expect(r.data.topology.nodes.map((n: any) => n.name)).not.toContain('legacy');
     expect(r.data.topology.edges).toHaveLength(8);
@@ -91,8 +99,21 @@ describe('topology', () => {
     const weirdEnv = uniqueName('weird');
     const t = new TraceBuilder();
     const res = { 'deployment.environment.name': weirdEnv };
-    const s = t.span({ service: 'a "quoted" <svc> #1', kind: SpanKind.SERVER, name: 'GET /x', resource: res, attributes: { 'http.request.method': 'GET', 'http.route': '/x' } });
-    t.span({ service: 'a "quoted" <svc> #1', kind: SpanKind.CLIENT, name: 'GET', parent: s, resource: res, attributes: { 'http.request.method': 'GET', 'server.address': 'back\\slash"peer' } });
+    const s = t.span({
+      service: 'a "quoted" <svc> #1',
+      kind: SpanKind.SERVER,
+      name: 'GET /x',
+      resource: res,
+      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
+    });
+    t.span({
+      service: 'a "quoted" <svc> #1',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      parent: s,
+      resource: res,
+      attributes: { 'http.request.method': 'GET', 'server.address': 'back\\slash"peer' },
+    });
     await seed(graph, [t.batch()]);
     const r = await gql(`query($env: String) { topology(environment: $env) { mermaid dot } }`, { env: weirdEnv });
     expect(r.errors).toBeUndefined();
@@ -107,7 +128,10 @@ describe('paths', () => {
   const hops = (r: any) => r.data.paths.map((p: any) => p.hops.map((h: any) => h.name).join(' > '));
 
   it('finds every simple path, shortest first', async () => {
-    const r = await gql(`query($env: String) { paths(from: "gateway", to: "orders-db", environment: $env) { length hops { name kind } } }`, { env });
+    const r = await gql(
+      `query($env: String) { paths(from: "gateway", to: "orders-db", environment: $env) { length hops { name kind } } }`,
+      { env },
+    );
     expect(r.errors).toBeUndefined();
     expect(hops(r)).toEqual(['gateway > catalog > orders-db', 'gateway > checkout > orders-db']);
     expect(r.data.paths[0].hops.map((h: any) => h.kind)).toEqual(['SERVICE', 'SERVICE', 'DATABASE']);
@@ -115,16 +139,28 @@ describe('paths', () => {
   });
 
   it('goes through destinations and respects maxDepth', async () => {
-    const r = await gql(`query($env: String) { paths(from: "gateway", to: "shipping", environment: $env) { hops { name } } }`, { env });
+    const r = await gql(
+      `query($env: String) { paths(from: "gateway", to: "shipping", environment: $env) { hops { name } } }`,
+      { env },
+    );
     expect(hops(r)).toEqual(['gateway > checkout > orders > shipping']);
-    const short = await gql(`query($env: String) { paths(from: "gateway", to: "shipping", environment: $env, maxDepth: 2) { hops { name } } }`, { env });
+    const short = await gql(
+      `query($env: String) { paths(from: "gateway", to: "shipping", environment: $env, maxDepth: 2) { hops { name } } }`,
+      { env },
+    );
     expect(short.data.paths).toEqual([]);
   });
 
   it('answers unknown names and bad depths with coded errors', async () => {
-    const unknown = await gql(`query($env: String) { paths(from: "nope", to: "orders-db", environment: $env) { length } }`, { env });
+    const unknown = await gql(
+      `query($env: String) { paths(from: "nope", to: "orders-db", environment: $env) { length } }`,
+      { env },
+    );
     expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    const deep = await gql(`query($env: String) { paths(from: "gateway", to: "orders-db", environment: $env, maxDepth: 50) { length } }`, { env });
+    const deep = await gql(
+      `query($env: String) { paths(from: "gateway", to: "orders-db", environment: $env, maxDepth: 50) { length } }`,
+      { env },
+    );
     expect(deep.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
@@ -132,11 +168,18 @@ describe('paths', () => {
 describe('changes', () => {
   it('lists new components, edges, operations, library versions and stopped edges', async () => {
     const since = new Date(Date.now() - 6 * 3_600_000).toISOString();
-    const r = await gql(`query($env: String, $since: DateTime!) { changes(since: $since, environment: $env, quietFor: "1h") {
-      kind subject at component { name } from { name } to { name } operation { name } library version } }`, { env, since });
+    const r = await gql(
+      `query($env: String, $since: DateTime!) { changes(since: $since, environment: $env, quietFor: "1h") {
+      kind subject at component { name } from { name } to { name } operation { name } library version } }`,
+      { env, since },
+    );
     expect(r.errors).toBeUndefined();
     const changes: any[] = r.data.changes;
-    const subjects = (kind: string) => changes.filter((c) => c.kind === kind).map((c) => c.subject).sort();
+    const subjects = (kind: string) =>
+      changes
+        .filter((c) => c.kind === kind)
+        .map((c) => c.subject)
+        .sort();
     expect(subjects('NEW_COMPONENT')).toContain('orders-db (database)');
     expect(subjects('NEW_COMPONENT')).toHaveLength(9);
     expect(subjects('NEW_EDGE')).toContain('checkout -> payments');
@@ -154,12 +197,18 @@ describe('changes', () => {
   });
 
   it('a since after everything gives nothing; a bad quietFor is a user error', async () => {
-    const r = await gql(`query($env: String, $since: DateTime!) { changes(since: $since, environment: $env) { kind } }`, {
-      env,
-      since: new Date(Date.now() + 60_000).toISOString(),
-    });
+    const r = await gql(
+      `query($env: String, $since: DateTime!) { changes(since: $since, environment: $env) { kind } }`,
+      {
+        env,
+        since: new Date(Date.now() + 60_000).toISOString(),
+      },
+    );
     expect(r.data.changes).toEqual([]);
-    const bad = await gql(`query($env: String) { changes(since: "2020-01-01T00:00:00Z", environment: $env, quietFor: "soon") { kind } }`, { env });
+    const bad = await gql(
+      `query($env: String) { changes(since: "2020-01-01T00:00:00Z", environment: $env, quietFor: "soon") { kind } }`,
+      { env },
+    );
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

@@ -41,7 +41,10 @@ describe('sampled traces', () => {
     const all = await gql(TRACES, { env, errorsOnly: false });
     expect(all.errors).toBeUndefined();
     const traces: any[] = all.data.operation.traces;
-    const failed = traces.filter((t) => t.error).map((t) => t.traceId).sort();
+    const failed = traces
+      .filter((t) => t.error)
+      .map((t) => t.traceId)
+      .sort();
     expect(failed).toEqual([...shop.failedTraceIds].sort());
     expect(traces.filter((t) => !t.error)).toHaveLength(DEFAULT_TRACE_SAMPLING.perWindow);
     expect(traces.length).toBe(SHOP.failedCheckouts + DEFAULT_TRACE_SAMPLING.perWindow);
@@ -52,14 +55,25 @@ describe('sampled traces', () => {
 
   it('trace(traceId) gives the skeleton hop by hop, with depth, errors and a link', async () => {
     const id = shop.failedTraceIds[0]!;
-    const r = await gql(`query($id: String!) { trace(traceId: $id) {
+    const r = await gql(
+      `query($id: String!) { trace(traceId: $id) {
       traceId error url entry { name component { name } }
       hops { depth from { name component { name } } to { name component { name } } error latencyMs }
-    } }`, { id: id.toUpperCase() });
+    } }`,
+      { id: id.toUpperCase() },
+    );
     expect(r.errors).toBeUndefined();
     const t = r.data.trace;
-    expect(t).toMatchObject({ traceId: id, error: true, url: `https://jaeger.example/trace/${id}`, entry: { name: 'GET /checkout', component: { name: 'gateway' } } });
-    const hops = t.hops.map((h: any) => `${h.depth} ${h.from.component.name}:${h.from.name} -> ${h.to.component.name}:${h.to.name}${h.error ? ' !' : ''}`);
+    expect(t).toMatchObject({
+      traceId: id,
+      error: true,
+      url: `https://jaeger.example/trace/${id}`,
+      entry: { name: 'GET /checkout', component: { name: 'gateway' } },
+    });
+    const hops = t.hops.map(
+      (h: any) =>
+        `${h.depth} ${h.from.component.name}:${h.from.name} -> ${h.to.component.name}:${h.to.name}${h.error ? ' !' : ''}`,
+    );
     expect(hops.sort()).toEqual([
       '1 gateway:GET /checkout -> checkout:POST /checkout !',
       '2 checkout:POST /checkout -> orders-db:SELECT orders',
@@ -74,11 +88,14 @@ describe('sampled traces', () => {
 
   it('Operation.trace answers only for traces through that operation; unknown ids are null', async () => {
     const id = shop.failedTraceIds[0]!;
-    const r = await gql(`query($env: String, $id: String!) {
+    const r = await gql(
+      `query($env: String, $id: String!) {
       pay: operation(service: "payments", name: "POST /pay", environment: $env) { trace(traceId: $id) { traceId } }
       catalog: operation(service: "catalog", name: "GET /products", environment: $env) { trace(traceId: $id) { traceId } }
       none: trace(traceId: "0000000000000000000000000000beef") { traceId }
-    }`, { env, id });
+    }`,
+      { env, id },
+    );
     expect(r.errors).toBeUndefined();
     expect(r.data).toEqual({ pay: { trace: { traceId: id } }, catalog: { trace: null }, none: null });
   });
@@ -94,14 +111,33 @@ describe('sampled traces', () => {
   it('the store keeps the newest few per entry operation and ages old ones out', async () => {
     const capped = uniqueName('capped');
     const pipeline = createPipeline({
-      sink: createNeo4jSink(graph, { exemplarsPerEdge: 5, traceSamplesPerOperation: 3, traceSampleMaxAgeMs: 3_600_000 }),
+      sink: createNeo4jSink(graph, {
+        exemplarsPerEdge: 5,
+        traceSamplesPerOperation: 3,
+        traceSampleMaxAgeMs: 3_600_000,
+      }),
       options: { ...pipelineOptions(loadConfig({})), traceSampling: { ...DEFAULT_TRACE_SAMPLING, perWindow: 100 } },
     });
     const res = { 'deployment.environment.name': capped };
     const call = (startMs: number) => {
       const t = new TraceBuilder();
-      const s = t.span({ service: 'api', kind: SpanKind.SERVER, name: 'GET /a', resource: res, attributes: { 'http.request.method': 'GET', 'http.route': '/a' }, startMs });
-      t.span({ service: 'api', kind: SpanKind.CLIENT, name: 'GET', parent: s, resource: res, attributes: { 'http.request.method': 'GET', 'server.address': 'peer' }, startMs });
+      const s = t.span({
+        service: 'api',
+        kind: SpanKind.SERVER,
+        name: 'GET /a',
+        resource: res,
+        attributes: { 'http.request.method': 'GET', 'http.route': '/a' },
+        startMs,
+      });
+      t.span({
+        service: 'api',
+        kind: SpanKind.CLIENT,
+        name: 'GET',
+        parent: s,
+        resource: res,
+        attributes: { 'http.request.method': 'GET', 'server.address': 'peer' },
+        startMs,
+      });
       pipeline.ingest(t.batch());
       return t.traceId;
     };
@@ -117,9 +153,12 @@ describe('sampled traces', () => {
     expect(await samplesPerOperation(capped)).toEqual([['GET /a', 3]]);
     const kept = await graph.read('test', async (tx) =>
       (
-        await tx.run(`MATCH (c:Component {environment: $env})-[:HAS_OPERATION]->(:Operation)-[:SAMPLED]->(t:TraceSample) RETURN t.traceId AS id`, {
-          env: capped,
-        })
+        await tx.run(
+          `MATCH (c:Component {environment: $env})-[:HAS_OPERATION]->(:Operation)-[:SAMPLED]->(t:TraceSample) RETURN t.traceId AS id`,
+          {
+            env: capped,
+          },
+        )
       ).records.map((x) => x.get('id') as string),
     );
     expect(kept.sort()).toEqual(recent.slice(3).sort());

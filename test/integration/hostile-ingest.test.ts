@@ -93,7 +93,12 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${http}`;
   const seed = rawSpan({
     name: 'GET /seeded',
-    attributes: { 'http.route': '/seeded', 'http.request.method': 'GET', 'customer.id': 'alice@example.com', 'tenant.id': 'acme' },
+    attributes: {
+      'http.route': '/seeded',
+      'http.request.method': 'GET',
+      'customer.id': 'alice@example.com',
+      'tenant.id': 'acme',
+    },
   });
   expect((await post(json({ resource: resource(), spans: [seed] }))).status).toBe(200);
   await eventually(seededIsIntact, 30_000, 'the seeded service');
@@ -161,7 +166,11 @@ describe('ingest worker: hostile bodies', () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${base}/v1/traces`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST}`, 'transfer-encoding': 'chunked' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${INGEST}`,
+          'transfer-encoding': 'chunked',
+        },
       });
       let status: number | undefined;
       req.on('response', (res) => {
@@ -194,8 +203,16 @@ describe('ingest worker: hostile bodies', () => {
     const cases: [BodyInit, Record<string, string>, RegExp][] = [
       [Buffer.from('1f8b0800deadbeef', 'hex'), { 'content-encoding': 'gzip' }, /could not decompress/],
       ['{"resourceSpans": [', {}, /not valid JSON/],
-      [Buffer.concat([Buffer.from('{"resourceSpans":[],"x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), {}, /not valid UTF-8/],
-      [Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]), { 'content-type': 'application/x-protobuf' }, /not an OTLP ExportTraceServiceRequest/],
+      [
+        Buffer.concat([Buffer.from('{"resourceSpans":[],"x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+        {},
+        /not valid UTF-8/,
+      ],
+      [
+        Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+        { 'content-type': 'application/x-protobuf' },
+        /not an OTLP ExportTraceServiceRequest/,
+      ],
       ['[1, 2, 3]', {}, /not a JSON object/],
     ];
     for (const [body, headers, message] of cases) {
@@ -207,7 +224,9 @@ describe('ingest worker: hostile bodies', () => {
   });
 
   it('413 for more spans than allowed in one request', async () => {
-    const r = await post(json({ resource: resource(uniqueName('many')), spans: Array.from({ length: 51 }, () => rawSpan()) }));
+    const r = await post(
+      json({ resource: resource(uniqueName('many')), spans: Array.from({ length: 51 }, () => rawSpan()) }),
+    );
     expect(r.status).toBe(413);
     expect(r.text).toContain('more than 50 spans');
     await stillFine();
@@ -236,7 +255,11 @@ describe('ingest worker: hostile bodies', () => {
     expect(answer).toContain('traceId must be 16 bytes, got 2');
     expect(answer).toContain('after 2100-01-01');
     expect(answer).toContain('name is not valid UTF-8');
-    await eventually(async () => (await gql(SEEDED, { n: partly, e: env })).data?.service?.operations?.length || undefined, 30_000, 'the valid span');
+    await eventually(
+      async () => (await gql(SEEDED, { n: partly, e: env })).data?.service?.operations?.length || undefined,
+      30_000,
+      'the valid span',
+    );
     await stillFine();
   });
 

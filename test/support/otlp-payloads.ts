@@ -32,7 +32,15 @@ export const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 /** A valid SERVER span of now, overridable field by field. */
 export function rawSpan(over: RawSpan = {}): RawSpan {
   const start = nowNs() - 5_000_000n;
-  return { traceId: newTraceId(), spanId: newSpanId(), name: 'GET /', kind: 2, startNs: start, endNs: start + 1_000_000n, ...over };
+  return {
+    traceId: newTraceId(),
+    spanId: newSpanId(),
+    name: 'GET /',
+    kind: 2,
+    startNs: start,
+    endNs: start + 1_000_000n,
+    ...over,
+  };
 }
 
 type W = protobuf.Writer;
@@ -82,7 +90,11 @@ export function encodeProtobuf(req: RawRequest): Uint8Array {
   for (const [k, v] of Object.entries(req.resource)) writeKeyValue(w, 1, k, v);
   w.ldelim();
   w.uint32((2 << 3) | 2).fork();
-  w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string('hostile-test').ldelim();
+  w.uint32((1 << 3) | 2)
+    .fork()
+    .uint32((1 << 3) | 2)
+    .string('hostile-test')
+    .ldelim();
   for (const s of req.spans) {
     w.uint32((2 << 3) | 2).fork();
     if (s.traceId !== undefined) w.uint32((1 << 3) | 2).bytes(hexBytes(s.traceId));
@@ -94,7 +106,12 @@ export function encodeProtobuf(req: RawRequest): Uint8Array {
     if (s.startNs !== undefined) fixed64(w, 7, s.startNs);
     if (s.endNs !== undefined) fixed64(w, 8, s.endNs);
     for (const [k, v] of Object.entries(s.attributes ?? {})) writeKeyValue(w, 9, k, v);
-    if (s.statusCode !== undefined) w.uint32((15 << 3) | 2).fork().uint32(3 << 3).int32(s.statusCode).ldelim();
+    if (s.statusCode !== undefined)
+      w.uint32((15 << 3) | 2)
+        .fork()
+        .uint32(3 << 3)
+        .int32(s.statusCode)
+        .ldelim();
     w.ldelim();
   }
   w.ldelim();
@@ -111,7 +128,8 @@ function jsonValue(v: RawValue): unknown {
   return { kvlistValue: { values: jsonAttributes(v) } };
 }
 
-const jsonAttributes = (a: Record<string, RawValue>) => Object.entries(a).map(([key, v]) => ({ key, value: jsonValue(v) }));
+const jsonAttributes = (a: Record<string, RawValue>) =>
+  Object.entries(a).map(([key, v]) => ({ key, value: jsonValue(v) }));
 
 /** The same request as OTLP/JSON (an object; JSON.stringify it to send). */
 export function encodeJson(req: RawRequest): Record<string, unknown> {

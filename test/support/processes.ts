@@ -27,10 +27,20 @@ export interface Child {
 }
 
 /** Runs a TypeScript file of the repo with tsx; resolves once its output matches `readyWhen`. */
-export function startTs(file: string, env: Record<string, string>, readyWhen: RegExp, timeoutMs = 60_000): Promise<Child> {
+export function startTs(
+  file: string,
+  env: Record<string, string>,
+  readyWhen: RegExp,
+  timeoutMs = 60_000,
+): Promise<Child> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, file)], {
     // A worker of its own spool: workers of concurrent tests must never share one.
-    env: { ...process.env, TOPOGRAPH_LOG_PRETTY: '0', TOPOGRAPH_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'topograph-spool-')), ...env },
+    env: {
+      ...process.env,
+      TOPOGRAPH_LOG_PRETTY: '0',
+      TOPOGRAPH_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'topograph-spool-')),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -66,7 +76,11 @@ export function startTs(file: string, env: Record<string, string>, readyWhen: Re
 }
 
 /** Polls `probe` until it returns a value, or throws after `timeoutMs` with the last value seen. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

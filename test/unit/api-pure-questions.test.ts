@@ -71,7 +71,9 @@ describe('correlate', () => {
   });
 
   it('a small lift is not enough, however many calls', () => {
-    const found = correlate({ calls: 200_000, errors: 11_000 }, [{ key: 'k', value: 'v', calls: 100_000, errors: 6_000 }]);
+    const found = correlate({ calls: 200_000, errors: 11_000 }, [
+      { key: 'k', value: 'v', calls: 100_000, errors: 6_000 },
+    ]);
     expect(found).toEqual([]);
   });
 });
@@ -90,7 +92,9 @@ describe('rendering', () => {
 
   it('renders one flowchart line per node and edge', () => {
     expect(toMermaid(nodes, edges)).toBe(
-      ['flowchart LR', '  n0["check#quot;out"]', '  n1[("db#lt;1#gt;")]', '  n0 -->|"3 calls, 1 errors"| n1', ''].join('\n'),
+      ['flowchart LR', '  n0["check#quot;out"]', '  n1[("db#lt;1#gt;")]', '  n0 -->|"3 calls, 1 errors"| n1', ''].join(
+        '\n',
+      ),
     );
     expect(toDot(nodes, edges)).toBe(
       [

@@ -45,7 +45,9 @@ describe('tag rules', () => {
       ],
       hashSecret: 'a-secret-of-16-chars',
     });
-    const out = Object.fromEntries(filter.select({ 'customer.id': 'c-1', 'user.email': 'a@b.c', 'user.id': 'u1', 'client.version': '1.0' }));
+    const out = Object.fromEntries(
+      filter.select({ 'customer.id': 'c-1', 'user.email': 'a@b.c', 'user.id': 'u1', 'client.version': '1.0' }),
+    );
     expect(out).toEqual({
       'customer.id': hashTagValue('a-secret-of-16-chars', 'c-1'),
       'user.id': hashTagValue('a-secret-of-16-chars', 'u1'),

@@ -66,7 +66,9 @@ describe('decoder fuzzing', () => {
     const seen = { ok: 0, invalid: 0 };
     for (let i = 0; i < ITERATIONS; i++) {
       const input =
-        i % 3 === 0 ? new Uint8Array(Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256))) : mutate(base, rand);
+        i % 3 === 0
+          ? new Uint8Array(Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)))
+          : mutate(base, rand);
       seen[outcome(() => decodeOtlpProtobuf(input, DEFAULT_DECODE_LIMITS), input)]++;
     }
     // Both outcomes must occur, or the fuzzing proved nothing.
@@ -78,7 +80,21 @@ describe('decoder fuzzing', () => {
     const rand = prng(0x150f);
     const text = JSON.stringify(encodeJson(valid));
     const seen = { ok: 0, invalid: 0, notJson: 0 };
-    const oddValues = [null, 0, -1, 1e308, '', 'x'.repeat(1000), [], {}, true, { stringValue: 5 }, '__proto__', 'constructor', [[[[]]]]];
+    const oddValues = [
+      null,
+      0,
+      -1,
+      1e308,
+      '',
+      'x'.repeat(1000),
+      [],
+      {},
+      true,
+      { stringValue: 5 },
+      '__proto__',
+      'constructor',
+      [[[[]]]],
+    ];
     for (let i = 0; i < ITERATIONS; i++) {
       let parsed: unknown;
       if (i % 2 === 0) {

@@ -33,7 +33,12 @@ describe.each(formats)('%s decoder limits', (_, decode) => {
   it('keeps the first attributes and cuts long values, counting both', () => {
     const d = decode({
       resource: { 'service.name': 'a-long-service-name' },
-      spans: [rawSpan({ name: 'x'.repeat(20), attributes: { a: '0123456789abcdef', b: 1, c: true, d: 'dropped', e: 'dropped' } })],
+      spans: [
+        rawSpan({
+          name: 'x'.repeat(20),
+          attributes: { a: '0123456789abcdef', b: 1, c: true, d: 'dropped', e: 'dropped' },
+        }),
+      ],
     });
     const [span] = spans(d);
     expect(span!.name).toBe('x'.repeat(10));
@@ -65,7 +70,12 @@ describe.each(formats)('%s decoder limits', (_, decode) => {
   it('rejects ids of the wrong length and all-zero ids, keeping the other spans', () => {
     const d = decode({
       resource: {},
-      spans: [rawSpan(), rawSpan({ traceId: 'abcd' }), rawSpan({ spanId: '00'.repeat(8) }), rawSpan({ parentSpanId: 'ab' })],
+      spans: [
+        rawSpan(),
+        rawSpan({ traceId: 'abcd' }),
+        rawSpan({ spanId: '00'.repeat(8) }),
+        rawSpan({ parentSpanId: 'ab' }),
+      ],
     });
     expect(d.spanCount).toBe(1);
     expect(d.rejected.map((r) => r.message).join('\n')).toMatch(/traceId[\s\S]*spanId is all zeros[\s\S]*parentSpanId/);
@@ -98,7 +108,10 @@ describe.each(formats)('%s decoder limits', (_, decode) => {
   });
 
   it('keeps "__proto__" and "constructor" as ordinary attribute keys', () => {
-    const d = decode({ resource: {}, spans: [rawSpan({ attributes: JSON.parse('{"__proto__": "p", "constructor": "c"}') })] });
+    const d = decode({
+      resource: {},
+      spans: [rawSpan({ attributes: JSON.parse('{"__proto__": "p", "constructor": "c"}') })],
+    });
     const attrs = spans(d)[0]!.attributes;
     expect(Object.getPrototypeOf(attrs)).toBe(Object.prototype);
     expect(Object.keys(attrs).sort()).toEqual(['__proto__', 'constructor']);
@@ -119,10 +132,15 @@ describe('nesting far past any stack', () => {
   it('protobuf: the same nesting is skipped, not recursed into', () => {
     // AnyValue{array_value(5): ArrayValue{values(1): AnyValue{…}}}, built inside out.
     let inner = Buffer.from([0x0a, 0x01, 0x78]);
-    const wrap = (field: number, body: Buffer) => Buffer.concat([Buffer.from([(field << 3) | 2]), varint(body.length), body]);
+    const wrap = (field: number, body: Buffer) =>
+      Buffer.concat([Buffer.from([(field << 3) | 2]), varint(body.length), body]);
     for (let i = 0; i < 2000; i++) inner = wrap(5, wrap(1, inner));
     const kv = Buffer.concat([wrap(1, Buffer.from('deep')), wrap(2, inner)]);
-    const span = Buffer.concat([wrap(1, Buffer.from(rawSpan().traceId!, 'hex')), wrap(2, Buffer.from(rawSpan().spanId!, 'hex')), wrap(9, kv)]);
+    const span = Buffer.concat([
+      wrap(1, Buffer.from(rawSpan().traceId!, 'hex')),
+      wrap(2, Buffer.from(rawSpan().spanId!, 'hex')),
+      wrap(9, kv),
+    ]);
     const req = wrap(1, wrap(2, wrap(2, span)));
     const deep = decodeOtlpProtobuf(req, limits);
     expect(deep.spanCount).toBe(1);
@@ -145,28 +163,45 @@ describe('invalid text', () => {
 
   it('protobuf: a span whose name or attributes are not UTF-8 is rejected with the field named', () => {
     const d = decodeOtlpProtobuf(
-      encodeProtobuf({ resource: {}, spans: [rawSpan({ name: bad }), rawSpan({ attributes: { 'http.route': bad } }), rawSpan()] }),
+      encodeProtobuf({
+        resource: {},
+        spans: [rawSpan({ name: bad }), rawSpan({ attributes: { 'http.route': bad } }), rawSpan()],
+      }),
       limits,
     );
     expect(d.spanCount).toBe(1);
-    expect(d.rejected.map((r) => r.message)).toEqual(['name is not valid UTF-8', 'attribute "http.route" is not valid UTF-8']);
+    expect(d.rejected.map((r) => r.message)).toEqual([
+      'name is not valid UTF-8',
+      'attribute "http.route" is not valid UTF-8',
+    ]);
   });
 
   it('protobuf: a resource that is not UTF-8 rejects all of its spans', () => {
-    const d = decodeOtlpProtobuf(encodeProtobuf({ resource: { 'service.name': bad }, spans: [rawSpan(), rawSpan()] }), limits);
+    const d = decodeOtlpProtobuf(
+      encodeProtobuf({ resource: { 'service.name': bad }, spans: [rawSpan(), rawSpan()] }),
+      limits,
+    );
     expect(d.spanCount).toBe(0);
     expect(d.rejected).toHaveLength(2);
     expect(d.rejected[0]!.message).toBe('resource attribute "service.name" is not valid UTF-8');
   });
 
   it('json: unpaired surrogates (from \\ud800 escapes) reject the span', () => {
-    const body = JSON.parse(JSON.stringify(encodeJson({ resource: {}, spans: [rawSpan({ name: 'a\ud800b' }), rawSpan()] })));
+    const body = JSON.parse(
+      JSON.stringify(encodeJson({ resource: {}, spans: [rawSpan({ name: 'a\ud800b' }), rawSpan()] })),
+    );
     const d = decodeOtlpJson(body, limits);
     expect(d.spanCount).toBe(1);
     expect(d.rejected[0]!.message).toBe('name is not valid Unicode (unpaired surrogate)');
   });
 
   it('the default limits are the documented ones', () => {
-    expect(DEFAULT_DECODE_LIMITS).toEqual({ maxSpans: 50_000, maxAttributes: 128, maxValueLength: 4096, maxDepth: 8, maxDurationMs: 7 * 86_400_000 });
+    expect(DEFAULT_DECODE_LIMITS).toEqual({
+      maxSpans: 50_000,
+      maxAttributes: 128,
+      maxValueLength: 4096,
+      maxDepth: 8,
+      maxDurationMs: 7 * 86_400_000,
+    });
   });
 });

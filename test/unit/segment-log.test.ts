@@ -4,11 +4,26 @@
  * the size bound, and the lock that keeps a second process off the same directory.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeRecord, HEADER_BYTES, openSpool, type Spool, type SpoolOptions } from '../../ingest/spool/segment-log.js';
+import {
+  encodeRecord,
+  HEADER_BYTES,
+  openSpool,
+  type Spool,
+  type SpoolOptions,
+} from '../../ingest/spool/segment-log.js';
 
 const dirs: string[] = [];
 const open: Spool[] = [];
@@ -34,7 +49,10 @@ async function closeSpool(s: Spool): Promise<void> {
   await s.close();
 }
 
-const segments = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
+const segments = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.seg'))
+    .sort();
 const text = (records: { payload: Buffer }[]) => records.map((r) => r.payload.toString());
 
 async function appendAll(s: Spool, payloads: string[]): Promise<number[]> {
@@ -85,7 +103,10 @@ describe('segment log', () => {
     const dir = tempDir();
     const s1 = await spoolAt(dir, { segmentBytes: 100 });
     const id = s1.id;
-    await appendAll(s1, Array.from({ length: 10 }, (_, i) => `r${i + 1}`));
+    await appendAll(
+      s1,
+      Array.from({ length: 10 }, (_, i) => `r${i + 1}`),
+    );
     await closeSpool(s1);
 
     const s2 = await spoolAt(dir, { segmentBytes: 100 });
@@ -103,7 +124,10 @@ describe('segment log', () => {
     // 20-byte payloads: 44 bytes a record, two records a 100-byte segment.
     const s = await spoolAt(dir, { segmentBytes: 100 });
     const payload = (i: number) => `record-${String(i).padStart(13, '0')}`;
-    await appendAll(s, Array.from({ length: 6 }, (_, i) => payload(i + 1)));
+    await appendAll(
+      s,
+      Array.from({ length: 6 }, (_, i) => payload(i + 1)),
+    );
     expect(segments(dir)).toEqual(['0000000000000001.seg', '0000000000000003.seg', '0000000000000005.seg']);
     expect(text(await s.read(2))).toEqual([payload(1), payload(2)]);
 
@@ -172,7 +196,10 @@ describe('segment log', () => {
 
     // Two records a segment: [1 2] [3 4] [5].
     const s = await spoolAt(tempDir(), { maxBytes, segmentBytes: 2 * record });
-    await appendAll(s, ['', '', '', '', ''].map(() => payload.toString()));
+    await appendAll(
+      s,
+      ['', '', '', '', ''].map(() => payload.toString()),
+    );
     expect(await s.append(payload)).toEqual({ refused: 'full' });
     expect(await s.append(Buffer.alloc(maxBytes))).toEqual({ refused: 'too-large' });
     expect(s.stats()).toEqual({ records: 5, bytes: 5 * record, lastSeq: 5 });

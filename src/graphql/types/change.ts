@@ -107,7 +107,8 @@ export async function loadChanges(
 /** A duration argument such as 15m, or a BAD_USER_INPUT error naming it. */
 export function durationArg(name: string, text: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw userError(`${name} must be a duration like 30s, 15m, 24h or 7d, got "${text}"`);
+  if (ms === undefined || ms <= 0)
+    throw userError(`${name} must be a duration like 30s, 15m, 24h or 7d, got "${text}"`);
   return ms;
 }
 
@@ -138,7 +139,8 @@ export const ChangeRef = builder.objectRef<ChangeRecord>('Change').implement({
     operation: t.field({
       type: OperationRef,
       nullable: true,
-      resolve: (c, _a, ctx): Promise<OperationRecord | null> | null => (c.operation ? ctx.loaders.operation.load(c.operation) : null),
+      resolve: (c, _a, ctx): Promise<OperationRecord | null> | null =>
+        c.operation ? ctx.loaders.operation.load(c.operation) : null,
     }),
     library: t.string({ nullable: true, resolve: (c) => c.library }),
     version: t.string({ nullable: true, resolve: (c) => c.version }),
@@ -153,7 +155,10 @@ builder.queryField('changes', (t) =>
     args: {
       since: t.arg({ type: 'DateTime', required: true }),
       environment: t.arg.string({ required: false }),
-      quietFor: t.arg.string({ required: false, description: 'How long an edge must be silent to count as stopped, e.g. 1h.' }),
+      quietFor: t.arg.string({
+        required: false,
+        description: 'How long an edge must be silent to count as stopped, e.g. 1h.',
+      }),
       first: t.arg.int({ required: true, defaultValue: 200 }),
     },
     resolve: (_root, args, ctx) =>

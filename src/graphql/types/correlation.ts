@@ -48,8 +48,15 @@ const TagCorrelationRef = builder.objectRef<Correlation>('TagCorrelation').imple
     restCalls: t.int({ description: 'The service’s other requests.', resolve: (c) => c.restCalls }),
     restErrors: t.int({ resolve: (c) => c.restErrors }),
     restErrorRate: t.float({ resolve: (c) => c.restErrorRate }),
-    lift: t.float({ nullable: true, description: 'errorRate / restErrorRate; null when the rest never failed.', resolve: (c) => c.lift }),
-    zScore: t.float({ description: 'Pooled two-proportion z-score of errorRate against restErrorRate.', resolve: (c) => c.zScore }),
+    lift: t.float({
+      nullable: true,
+      description: 'errorRate / restErrorRate; null when the rest never failed.',
+      resolve: (c) => c.lift,
+    }),
+    zScore: t.float({
+      description: 'Pooled two-proportion z-score of errorRate against restErrorRate.',
+      resolve: (c) => c.zScore,
+    }),
   }),
 });
 
@@ -78,20 +85,38 @@ builder.queryField('correlations', (t) =>
       environment: t.arg.string({ required: false }),
       namespace: t.arg.string({ required: false }),
       window: t.arg.string({ required: true, defaultValue: '1h' }),
-      minCalls: t.arg.int({ required: true, defaultValue: RULE.minCalls, description: 'Minimum requests carrying a value.' }),
+      minCalls: t.arg.int({
+        required: true,
+        defaultValue: RULE.minCalls,
+        description: 'Minimum requests carrying a value.',
+      }),
     },
     resolve: async (_root, args, ctx) => {
       const windowMs = durationArg('window', args.window);
       if (args.minCalls < 1) throw userError(`minCalls must be at least 1, got ${args.minCalls}`);
-      const service = await findService(ctx, { name: args.service, namespace: args.namespace, environment: args.environment });
-      if (!service) return null;
-      const [row] = await readRows<{ calls: number; errors: number; values: TagCount[] }>(ctx, 'correlations', CORRELATION_COUNTS, {
-        key: service.key,
-        since: ctx.now - windowMs,
+      const service = await findService(ctx, {
+        name: args.service,
+        namespace: args.namespace,
+        environment: args.environment,
       });
+      if (!service) return null;
+      const [row] = await readRows<{ calls: number; errors: number; values: TagCount[] }>(
+        ctx,
+        'correlations',
+        CORRELATION_COUNTS,
+        {
+          key: service.key,
+          since: ctx.now - windowMs,
+        },
+      );
       const calls = row?.calls ?? 0;
       const errors = row?.errors ?? 0;
-      return { service, calls, errors, values: correlate({ calls, errors }, row?.values ?? [], { ...RULE, minCalls: args.minCalls }) };
+      return {
+        service,
+        calls,
+        errors,
+        values: correlate({ calls, errors }, row?.values ?? [], { ...RULE, minCalls: args.minCalls }),
+      };
     },
   }),
 );

@@ -45,7 +45,10 @@ const touchFields = {
 
 const ServiceTouchRef = builder.objectRef<Touch>('ComponentTouch').implement({
   fields: (t) => ({
-    component: t.field({ type: ComponentRef, resolve: async (x, _a, ctx) => (await ctx.loaders.component.load(x.subject))! }),
+    component: t.field({
+      type: ComponentRef,
+      resolve: async (x, _a, ctx) => (await ctx.loaders.component.load(x.subject))!,
+    }),
     calls: t.int({ description: touchFields.calls, resolve: (x) => x.calls }),
     errors: t.int({ description: touchFields.errors, resolve: (x) => x.errors }),
     firstSeen: t.field({ type: 'DateTime', resolve: (x) => x.firstSeen }),
@@ -55,7 +58,10 @@ const ServiceTouchRef = builder.objectRef<Touch>('ComponentTouch').implement({
 
 const OperationTouchRef = builder.objectRef<Touch>('OperationTouch').implement({
   fields: (t) => ({
-    operation: t.field({ type: OperationRef, resolve: async (x, _a, ctx) => (await ctx.loaders.operation.load(x.subject))! }),
+    operation: t.field({
+      type: OperationRef,
+      resolve: async (x, _a, ctx) => (await ctx.loaders.operation.load(x.subject))!,
+    }),
     calls: t.int({ description: 'Requests (entry spans) that carried the value.', resolve: (x) => x.calls }),
     errors: t.int({ description: touchFields.errors, resolve: (x) => x.errors }),
     firstSeen: t.field({ type: 'DateTime', resolve: (x) => x.firstSeen }),
@@ -87,8 +93,16 @@ const FootprintRef = builder.objectRef<Footprint>('Footprint').implement({
       resolve: (f) => f.operations.filter((o) => o.entryPoint).reduce((n, o) => n + o.calls, 0),
     }),
     errors: t.int({ resolve: (f) => f.operations.filter((o) => o.entryPoint).reduce((n, o) => n + o.errors, 0) }),
-    services: t.field({ type: [ServiceTouchRef], description: 'Where spans carried the value, most first.', resolve: (f) => f.services }),
-    operations: t.field({ type: [OperationTouchRef], description: 'Entry operations whose requests carried it, most first.', resolve: (f) => f.operations }),
+    services: t.field({
+      type: [ServiceTouchRef],
+      description: 'Where spans carried the value, most first.',
+      resolve: (f) => f.services,
+    }),
+    operations: t.field({
+      type: [OperationTouchRef],
+      description: 'Entry operations whose requests carried it, most first.',
+      resolve: (f) => f.operations,
+    }),
     downstream: t.field({
       type: [CallHopRef],
       description: 'What handling those operations called (all of their traffic, not only this value’s), hop by hop.',

@@ -45,18 +45,29 @@ interface Figures extends WindowFigures {
 const NeighbourRef = builder.objectRef<Figures & { key: string }>('IncidentNeighbour').implement({
   description: 'A component directly up- or downstream, with the figures of the edge between them in the window.',
   fields: (t) => ({
-    component: t.field({ type: ComponentRef, resolve: async (n, _a, ctx) => (await ctx.loaders.component.load(n.key))! }),
+    component: t.field({
+      type: ComponentRef,
+      resolve: async (n, _a, ctx) => (await ctx.loaders.component.load(n.key))!,
+    }),
     calls: t.int({ description: 'Calls over the edge in the window.', resolve: (n) => n.calls }),
     errors: t.int({ description: 'Errors over the edge in the window.', resolve: (n) => n.errors }),
     errorRate: t.float({ resolve: (n) => (n.calls > 0 ? n.errors / n.calls : 0) }),
-    avgLatencyMs: t.float({ nullable: true, description: 'Mean latency in the window.', resolve: (n) => (n.calls > 0 ? n.latSum / n.calls : null) }),
-    latency: t.field({ type: LatencyRef, description: 'Latency percentiles since the edge was first seen.', resolve: (n) => n.latency }),
+    avgLatencyMs: t.float({
+      nullable: true,
+      description: 'Mean latency in the window.',
+      resolve: (n) => (n.calls > 0 ? n.latSum / n.calls : null),
+    }),
+    latency: t.field({
+      type: LatencyRef,
+      description: 'Latency percentiles since the edge was first seen.',
+      resolve: (n) => n.latency,
+    }),
     lastSeen: t.field({ type: 'DateTime', resolve: (n) => n.lastSeen }),
   }),
 });
 
 const HealthRef = builder.objectRef<WindowFigures>('WindowHealth').implement({
-  description: "Requests a service served (its entry operations) in the window.",
+  description: 'Requests a service served (its entry operations) in the window.',
   fields: (t) => ({
     calls: t.int({ resolve: (f) => f.calls }),
     errors: t.int({ resolve: (f) => f.errors }),
@@ -77,7 +88,12 @@ const TraceLinkRef = builder.objectRef<{ traceId: string; url: string }>('TraceL
 async function neighbours(ctx: Context, i: Incident, direction: 'out' | 'in') {
   const hops: Hop[] = await ctx.loaders.dependencies.load({ root: i.service.key, direction, depth: 1, since: i.since });
   return hops
-    .map((h) => ({ key: h.key, ...windowFigures(h.edge, i.windowMs, ctx.now), latency: h.edge, lastSeen: h.edge.lastSeen }))
+    .map((h) => ({
+      key: h.key,
+      ...windowFigures(h.edge, i.windowMs, ctx.now),
+      latency: h.edge,
+      lastSeen: h.edge.lastSeen,
+    }))
     .sort((a, b) => b.errors - a.errors || b.calls - a.calls || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
@@ -116,18 +132,33 @@ const IncidentRef = builder.objectRef<Incident>('IncidentContext').implement({
         return total;
       },
     }),
-    upstream: t.field({ type: [NeighbourRef], description: 'Who called the service in the window, most errors first.', resolve: (i, _a, ctx) => neighbours(ctx, i, 'in') }),
-    downstream: t.field({ type: [NeighbourRef], description: 'What the service called in the window, most errors first.', resolve: (i, _a, ctx) => neighbours(ctx, i, 'out') }),
+    upstream: t.field({
+      type: [NeighbourRef],
+      description: 'Who called the service in the window, most errors first.',
+      resolve: (i, _a, ctx) => neighbours(ctx, i, 'in'),
+    }),
+    downstream: t.field({
+      type: [NeighbourRef],
+      description: 'What the service called in the window, most errors first.',
+      resolve: (i, _a, ctx) => neighbours(ctx, i, 'out'),
+    }),
     changes: t.field({
       type: [ChangeRef],
-      description: 'Changes touching the service or its direct neighbours since `changesSince` (default: the last 24 hours), newest first.',
+      description:
+        'Changes touching the service or its direct neighbours since `changesSince` (default: the last 24 hours), newest first.',
       resolve: async (i, _a, ctx) => {
         const hops = await Promise.all([
           ctx.loaders.dependencies.load({ root: i.service.key, direction: 'out', depth: 1, since: i.changesSince }),
           ctx.loaders.dependencies.load({ root: i.service.key, direction: 'in', depth: 1, since: i.changesSince }),
         ]);
         const keys = [i.service.key, ...hops.flat().map((h) => h.key)];
-        return loadChanges(ctx, { since: i.changesSince, environment: i.service.environment, keys, quietForMs: i.windowMs, first: 100 });
+        return loadChanges(ctx, {
+          since: i.changesSince,
+          environment: i.service.environment,
+          keys,
+          quietForMs: i.windowMs,
+          first: 100,
+        });
       },
     }),
     owners: t.field({ type: [OwnerRef], resolve: async (i, _a, ctx) => (await loadFacts(ctx, i)).owners }),
@@ -141,7 +172,9 @@ const IncidentRef = builder.objectRef<Incident>('IncidentContext').implement({
       resolve: async (i, _a, ctx) => {
         const ops = await ctx.loaders.operationsOf.load({ key: i.service.key, since: i.since });
         // Failing ones asked for on their own, so that busy successes cannot push them out.
-        const asks = ops.flatMap((o) => [true, false].map((errorsOnly) => sampledTraces(ctx, o.key, MAX_EXEMPLARS, errorsOnly)));
+        const asks = ops.flatMap((o) =>
+          [true, false].map((errorsOnly) => sampledTraces(ctx, o.key, MAX_EXEMPLARS, errorsOnly)),
+        );
         const samples = (await Promise.all(asks)).flat();
         const unique = [...new Map(samples.map((s) => [s.traceId, s])).values()];
         return unique
@@ -180,13 +213,19 @@ builder.queryField('incidentContext', (t) =>
     },
     resolve: async (_root, args, ctx) => {
       const windowMs = durationArg('window', args.window);
-      const service = await findService(ctx, { name: args.service, namespace: args.namespace, environment: args.environment });
+      const service = await findService(ctx, {
+        name: args.service,
+        namespace: args.namespace,
+        environment: args.environment,
+      });
       if (!service || service.kind !== ComponentKind.SERVICE) return null;
       return {
         service,
         windowMs,
         since: ctx.now - windowMs,
-        changesSince: args.changesSince ? args.changesSince.getTime() : ctx.now - Math.max(windowMs, DEFAULT_CHANGES_WINDOW_MS),
+        changesSince: args.changesSince
+          ? args.changesSince.getTime()
+          : ctx.now - Math.max(windowMs, DEFAULT_CHANGES_WINDOW_MS),
       };
     },
   }),

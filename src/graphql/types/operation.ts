@@ -40,7 +40,12 @@ export const CallHopRef = builder.objectRef<Hop>('CallHop').implement({
   }),
 });
 
-function callHops(o: OperationRecord, args: { depth: number; since?: Date | null }, ctx: Context, direction: Direction) {
+function callHops(
+  o: OperationRecord,
+  args: { depth: number; since?: Date | null },
+  ctx: Context,
+  direction: Direction,
+) {
   if (args.depth < 1 || args.depth > ctx.settings.maxDepth) {
     throw userError(`depth must be between 1 and ${ctx.settings.maxDepth}, got ${args.depth}`);
   }
@@ -51,7 +56,8 @@ builder.node(OperationRef, {
   description: 'An operation of a component. `id` is a relay global id, usable with `node(id:)`.',
   id: { resolve: (o) => o.key },
   isTypeOf: (o) => typeof (o as OperationRecord).componentKey === 'string',
-  loadMany: async (keys, ctx) => (await ctx.loaders.operation.loadMany(keys)).map((o) => (o instanceof Error ? null : o)),
+  loadMany: async (keys, ctx) =>
+    (await ctx.loaders.operation.loadMany(keys)).map((o) => (o instanceof Error ? null : o)),
   fields: (t) => ({
     name: t.exposeString('name'),
     kind: t.field({ type: OperationKindEnum, resolve: (o) => o.kind as OperationKind }),

@@ -47,7 +47,10 @@ const TagRef = builder.objectRef<{ key: string }>('Tag').implement({
     key: t.exposeString('key'),
     values: t.field({
       type: [TagValueRef],
-      args: { first: t.arg.int({ required: true, defaultValue: 100 }), since: t.arg({ type: 'DateTime', required: false }) },
+      args: {
+        first: t.arg.int({ required: true, defaultValue: 100 }),
+        since: t.arg({ type: 'DateTime', required: false }),
+      },
       resolve: (tag, args, ctx) =>
         ctx.graph.read(
           'topograph-api',

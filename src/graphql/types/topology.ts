@@ -78,18 +78,20 @@ async function loadTopology(ctx: Context, environment: string | null, since: num
 
 const byKey = (t: Topology) => new Map(t.nodes.map((n) => [n.key, n]));
 
-const TopologyEdgeRef = builder.objectRef<TopologyEdge & { ends: Map<string, ComponentRecord> }>('TopologyEdge').implement({
-  description: 'A DEPENDS_ON edge: `from` calls (or publishes to, or consumes from) `to`.',
-  fields: (t) => ({
-    from: t.field({ type: ComponentRef, resolve: (e) => e.ends.get(e.from)! }),
-    to: t.field({ type: ComponentRef, resolve: (e) => e.ends.get(e.to)! }),
-    calls: t.int({ description: 'Calls since the edge was first seen.', resolve: (e) => e.calls }),
-    errors: t.int({ resolve: (e) => e.errors }),
-    protocols: t.stringList({ resolve: (e) => e.protocols ?? [] }),
-    firstSeen: t.field({ type: 'DateTime', resolve: (e) => e.firstSeen }),
-    lastSeen: t.field({ type: 'DateTime', resolve: (e) => e.lastSeen }),
-  }),
-});
+const TopologyEdgeRef = builder
+  .objectRef<TopologyEdge & { ends: Map<string, ComponentRecord> }>('TopologyEdge')
+  .implement({
+    description: 'A DEPENDS_ON edge: `from` calls (or publishes to, or consumes from) `to`.',
+    fields: (t) => ({
+      from: t.field({ type: ComponentRef, resolve: (e) => e.ends.get(e.from)! }),
+      to: t.field({ type: ComponentRef, resolve: (e) => e.ends.get(e.to)! }),
+      calls: t.int({ description: 'Calls since the edge was first seen.', resolve: (e) => e.calls }),
+      errors: t.int({ resolve: (e) => e.errors }),
+      protocols: t.stringList({ resolve: (e) => e.protocols ?? [] }),
+      firstSeen: t.field({ type: 'DateTime', resolve: (e) => e.firstSeen }),
+      lastSeen: t.field({ type: 'DateTime', resolve: (e) => e.lastSeen }),
+    }),
+  });
 
 const TopologyRef = builder.objectRef<Topology>('Topology').implement({
   fields: (t) => ({
@@ -155,14 +157,20 @@ builder.queryFields((t) => ({
       if (!Number.isInteger(args.maxDepth) || args.maxDepth < 1 || args.maxDepth > ctx.settings.maxDepth) {
         throw userError(`maxDepth must be between 1 and ${ctx.settings.maxDepth}, got ${args.maxDepth}`);
       }
-      const [graph] = await readRows<{ starts: string[]; targets: string[]; edges: [string, string][] }>(ctx, 'paths', PATH_GRAPH, {
-        from: args.from,
-        to: args.to,
-        environment: args.environment ?? null,
-        since: sinceMs(ctx, args.since),
-      });
+      const [graph] = await readRows<{ starts: string[]; targets: string[]; edges: [string, string][] }>(
+        ctx,
+        'paths',
+        PATH_GRAPH,
+        {
+          from: args.from,
+          to: args.to,
+          environment: args.environment ?? null,
+          since: sinceMs(ctx, args.since),
+        },
+      );
       if (!graph || graph.starts.length === 0) throw userError(`no component named "${args.from}"`, 'NOT_FOUND');
-      if (graph.targets.length === 0) throw userError(`no component named "${args.to}" beside "${args.from}"`, 'NOT_FOUND');
+      if (graph.targets.length === 0)
+        throw userError(`no component named "${args.to}" beside "${args.from}"`, 'NOT_FOUND');
       return simplePaths(graph.edges, graph.starts, graph.targets, args.maxDepth, MAX_PATHS).map((keys) => ({ keys }));
     },
   }),

@@ -54,7 +54,7 @@ export function traceHops(sample: TraceSampleRecord): TraceHop[] {
     return { depth: 0, from, to, error: error === 1, latencyMs, at };
   });
   const depthOf = new Map<string, number>([[sample.entry, 0]]);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const h of hops) {
       const d = depthOf.get(h.from);
@@ -70,7 +70,10 @@ export function traceHops(sample: TraceSampleRecord): TraceHop[] {
 }
 
 /** One query for the samples of every operation asked about in a request. */
-const samplesLoaders = new WeakMap<object, DataLoader<{ key: string; first: number; errorsOnly: boolean }, TraceSampleRecord[], string>>();
+const samplesLoaders = new WeakMap<
+  object,
+  DataLoader<{ key: string; first: number; errorsOnly: boolean }, TraceSampleRecord[], string>
+>();
 function samplesOf(ctx: Context) {
   let loader = samplesLoaders.get(ctx.loaders);
   if (!loader) {
@@ -111,7 +114,10 @@ const loadOperation = async (ctx: Context, key: string): Promise<OperationRecord
 const TraceHopRef = builder.objectRef<TraceHop>('TraceHop').implement({
   description: 'One call within a sampled trace: handling `from` called `to`.',
   fields: (t) => ({
-    depth: t.int({ description: 'Hops from the entry operation (1: called by it); 0 when its caller was not kept.', resolve: (h) => h.depth }),
+    depth: t.int({
+      description: 'Hops from the entry operation (1: called by it); 0 when its caller was not kept.',
+      resolve: (h) => h.depth,
+    }),
     from: t.field({ type: OperationRef, resolve: (h, _a, ctx) => loadOperation(ctx, h.from) }),
     to: t.field({ type: OperationRef, resolve: (h, _a, ctx) => loadOperation(ctx, h.to) }),
     error: t.boolean({ resolve: (h) => h.error }),
@@ -124,7 +130,11 @@ export const TraceSampleRef = builder.objectRef<TraceSampleRecord>('TraceSample'
   description: 'The skeleton of a recent trace the ingest worker chose to keep: which operations called which.',
   fields: (t) => ({
     traceId: t.exposeString('traceId'),
-    entry: t.field({ type: OperationRef, description: 'Where the trace entered.', resolve: (s, _a, ctx) => loadOperation(ctx, s.entry) }),
+    entry: t.field({
+      type: OperationRef,
+      description: 'Where the trace entered.',
+      resolve: (s, _a, ctx) => loadOperation(ctx, s.entry),
+    }),
     error: t.boolean({ description: 'Some call in it failed.', resolve: (s) => s.error }),
     firstSeen: t.field({ type: 'DateTime', resolve: (s) => s.firstSeen }),
     lastSeen: t.field({ type: 'DateTime', resolve: (s) => s.lastSeen }),
@@ -132,7 +142,8 @@ export const TraceSampleRef = builder.objectRef<TraceSampleRecord>('TraceSample'
     url: t.string({
       nullable: true,
       description: 'The trace in the trace UI, when TOPOGRAPH_TRACE_URL_TEMPLATE is set.',
-      resolve: (s, _a, ctx) => ctx.settings.traceUrlTemplate?.replaceAll('{traceId}', encodeURIComponent(s.traceId)) ?? null,
+      resolve: (s, _a, ctx) =>
+        ctx.settings.traceUrlTemplate?.replaceAll('{traceId}', encodeURIComponent(s.traceId)) ?? null,
     }),
   }),
 });
@@ -146,7 +157,8 @@ builder.objectField(OperationRef, 'traces', (t) =>
       errorsOnly: t.arg.boolean({ required: true, defaultValue: false }),
     },
     resolve: (o, args, ctx) => {
-      if (args.first < 1 || args.first > MAX_TRACES) throw userError(`first must be between 1 and ${MAX_TRACES}, got ${args.first}`);
+      if (args.first < 1 || args.first > MAX_TRACES)
+        throw userError(`first must be between 1 and ${MAX_TRACES}, got ${args.first}`);
       return samplesOf(ctx).load({ key: o.key, first: args.first, errorsOnly: args.errorsOnly });
     },
   }),
@@ -184,7 +196,8 @@ builder.queryField('trace', (t) =>
   t.field({
     type: TraceSampleRef,
     nullable: true,
-    description: 'A recent trace whose skeleton was kept by sampling (failing traces and a few per entry operation); null otherwise.',
+    description:
+      'A recent trace whose skeleton was kept by sampling (failing traces and a few per entry operation); null otherwise.',
     args: { traceId: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => traceById(ctx, args.traceId),
   }),
