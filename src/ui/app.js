@@ -1,4 +1,4 @@
-/* global document, window, fetch, URLSearchParams, history */
+/* global document, window, fetch, URLSearchParams, history, sessionStorage */
 /**
  * The topology page: the map of one environment drawn from `topology`, a detail panel from
  * `component`, both asked of the API's own /graphql. Plain ES module, no build step; Cytoscape is

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL answers are untyped JSON; the assertions check their shape */
+ 
 /**
  * Relay node(id:) for every component kind and operations; dependencies and dependents with depth
  * and path on databases, destinations and external peers, not only services.

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL answers are untyped JSON; the assertions check their shape */
+ 
 /**
  * The operations questions (incidentContext, correlations, footprint) against the real Neo4j,
  * seeded through the ingest path (test/support/shop.ts).

@@ -47,7 +47,7 @@ async function gql(
     },
     body: JSON.stringify({ query, variables: opts.variables }),
   });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- GraphQL answers are checked field by field
+   
   return {
     status: res.status,
     headers: res.headers,

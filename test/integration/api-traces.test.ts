@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL answers are untyped JSON; the assertions check their shape */
+ 
 /**
  * Sampled trace skeletons end to end: the ingest pipeline samples (every failing checkout, a few
  * successful ones per entry operation), the writer stores them, the API answers `trace(traceId)`

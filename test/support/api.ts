@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL answers are untyped JSON; the assertions check their shape */
+ 
 /** Asking the real API (yoga.fetch, no socket) over a test graph. */
 import type { ApiSettings } from '../../src/graphql/context.js';
 import type { Graph } from '../../src/neo4j/connection.js';
