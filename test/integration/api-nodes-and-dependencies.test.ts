@@ -1,4 +1,3 @@
- 
 /**
  * Relay node(id:) for every component kind and operations; dependencies and dependents with depth
  * and path on databases, destinations and external peers, not only services.

@@ -1,4 +1,3 @@
- 
 /**
  * The operations questions (incidentContext, correlations, footprint) against the real Neo4j,
  * seeded through the ingest path (test/support/shop.ts).

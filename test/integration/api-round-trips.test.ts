@@ -1,4 +1,3 @@
- 
 /**
  * Efficiency: representative queries cost the same number of Cypher round trips whether they touch
  * 3 services or 30. The graph is the real Neo4j; only Graph.read is wrapped, to count.

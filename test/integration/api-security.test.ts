@@ -47,7 +47,7 @@ async function gql(
     },
     body: JSON.stringify({ query, variables: opts.variables }),
   });
-   
+
   return {
     status: res.status,
     headers: res.headers,

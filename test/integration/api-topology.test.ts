@@ -1,4 +1,3 @@
- 
 /**
  * topology, paths and changes against the real Neo4j, seeded through the ingest path (test/support/shop.ts).
  */

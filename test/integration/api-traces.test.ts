@@ -1,4 +1,3 @@
- 
 /**
  * Sampled trace skeletons end to end: the ingest pipeline samples (every failing checkout, a few
  * successful ones per entry operation), the writer stores them, the API answers `trace(traceId)`

@@ -49,7 +49,7 @@ async function gql(query: string, variables: Record<string, unknown>) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query, variables }),
   });
-   
+
   return (await res.json()) as { data?: any; errors?: unknown[] };
 }
 

@@ -1,4 +1,3 @@
- 
 /** Asking the real API (yoga.fetch, no socket) over a test graph. */
 import type { ApiSettings } from '../../src/graphql/context.js';
 import type { Graph } from '../../src/neo4j/connection.js';
