@@ -3,10 +3,11 @@
  * of these, so a list of N services with their operations costs one query, not N.
  *
  * Traversals (dependencies, dependents, downstream, upstream) walk breadth-first, one query per level
- * for all roots of the request together: the cost grows with depth, never with the number of parents,
- * and each component is reached once, by its shortest path.
+ * for all roots of the request together, all levels in one read transaction: the cost grows with
+ * depth, never with the number of parents, and each component is reached once, by its shortest path.
  */
 import DataLoader from 'dataloader';
+import type { ManagedTransaction } from 'neo4j-driver';
 import type { Graph } from '../neo4j/connection.js';
 import type { ApiSettings } from './context.js';
 
@@ -91,6 +92,18 @@ WHERE o.lastSeen >= $since
 RETURN key, ${OPERATION_FIELDS} AS o
 ORDER BY o.name, o.kind`;
 
+/**
+ * Operations without their histogram and health rings, for selections that ask only for names,
+ * kinds, counts and times (the other fields are present, as in OPERATION_FIELDS, minus the rings).
+ */
+export const OPERATIONS_BY_COMPONENT_SUMMARY = `
+UNWIND $keys AS key
+MATCH (:Component {key: key})-[:HAS_OPERATION]->(o:Operation)
+WHERE o.lastSeen >= $since
+RETURN key, o { .key, .componentKey, .name, .kind, .calls, .errors, .firstSeen, .lastSeen,
+  entryPoint: coalesce(o.entryPoint, false), entryCalls: coalesce(o.entryCalls, 0) } AS o
+ORDER BY o.name, o.kind`;
+
 export const OPERATIONS_BY_KEY = `
 UNWIND $keys AS key
 MATCH (o:Operation {key: key})
@@ -151,6 +164,22 @@ async function traverse(
 ): Promise<Hop[][]> {
   const maxDepth = Math.max(0, ...roots.map((r) => r.depth));
   const since = roots[0]?.since ?? 0;
+  // One transaction for every level: a transaction per level cost a session, BEGIN and COMMIT each
+  // (the walk took ~2x as long at p50). The work starts afresh if the driver retries it.
+  return graph.read('topograph-api', (tx) => walk(tx, query, roots, maxDepth, since, prime), {
+    timeoutMs,
+    metadata: { op: 'traverse', depth: maxDepth },
+  });
+}
+
+async function walk(
+  tx: ManagedTransaction,
+  query: string,
+  roots: { root: string; depth: number; since: number }[],
+  maxDepth: number,
+  since: number,
+  prime?: (node: unknown) => void,
+): Promise<Hop[][]> {
   const visited = roots.map((r) => new Map<string, Hop | null>([[r.root, null]]));
   const results: Hop[][] = roots.map(() => []);
   let frontiers = roots.map((r) => [r.root]);
@@ -160,11 +189,7 @@ async function traverse(
       if (depth <= r.depth) for (const k of frontiers[i]!) active.add(k);
     });
     if (active.size === 0) break;
-    const rows = await graph.read(
-      'topograph-api',
-      async (tx) => (await tx.run(query, { frontier: [...active], since })).records,
-      { timeoutMs, metadata: { op: 'traverse', depth } },
-    );
+    const rows = (await tx.run(query, { frontier: [...active], since })).records;
     const next = new Map<string, { to: string; edge: MeasureRecord }[]>();
     for (const rec of rows) {
       if (prime && rec.has('node')) prime(rec.get('node'));
@@ -249,12 +274,15 @@ export function createLoaders(graph: Graph, settings: Pick<ApiSettings, 'queryTi
     return keys.map((k) => byKey.get(k) ?? null);
   });
 
-  const operationsOf = new DataLoader<{ key: string; since: number }, OperationRecord[], string>(
+  /** `summary`: the caller reads no latency or ring of these operations (see OPERATIONS_BY_COMPONENT_SUMMARY). */
+  const operationsOf = new DataLoader<{ key: string; since: number; summary?: boolean }, OperationRecord[], string>(
     async (reqs) => {
       const out: OperationRecord[][] = new Array(reqs.length);
-      for (const indices of groupBy(reqs, (r) => String(r.since)).values()) {
+      for (const indices of groupBy(reqs, (r) => `${r.since}|${Boolean(r.summary)}`).values()) {
         const keys = indices.map((i) => reqs[i]!.key);
-        const rows = await read(OPERATIONS_BY_COMPONENT, { keys, since: reqs[indices[0]!]!.since }, (r) => ({
+        const first = reqs[indices[0]!]!;
+        const query = first.summary ? OPERATIONS_BY_COMPONENT_SUMMARY : OPERATIONS_BY_COMPONENT;
+        const rows = await read(query, { keys, since: first.since }, (r) => ({
           key: r.get('key') as string,
           o: r.get('o') as OperationRecord,
         }));
@@ -264,7 +292,7 @@ export function createLoaders(graph: Graph, settings: Pick<ApiSettings, 'queryTi
       }
       return out;
     },
-    { cacheKeyFn: (r) => `${r.key}|${r.since}` },
+    { cacheKeyFn: (r) => `${r.key}|${r.since}|${Boolean(r.summary)}` },
   );
 
   return {

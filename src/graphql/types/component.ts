@@ -65,7 +65,17 @@ function checkDepth(ctx: Context, depth: number): number {
 }
 
 /** DependencyHop fields answered from an edge's summary (calls, errors, times); the rest need its rings. */
-const SUMMARY_HOP_FIELDS = new Set(['__typename', 'depth', 'component', 'from', 'path', 'calls', 'errors', 'errorRate', 'lastSeen']);
+const SUMMARY_HOP_FIELDS = new Set([
+  '__typename',
+  'depth',
+  'component',
+  'from',
+  'path',
+  'calls',
+  'errors',
+  'errorRate',
+  'lastSeen',
+]);
 
 /** True when the hops' selection reads only summary fields, so the walk can skip histograms and rings. */
 function summaryEnough(info: GraphQLResolveInfo): boolean {
@@ -73,6 +83,35 @@ function summaryEnough(info: GraphQLResolveInfo): boolean {
     !set ||
     set.selections.every((s) => {
       if (s.kind === Kind.FIELD) return SUMMARY_HOP_FIELDS.has(s.name.value);
+      if (s.kind === Kind.INLINE_FRAGMENT) return only(s.selectionSet);
+      const fragment = info.fragments[s.name.value];
+      return fragment !== undefined && only(fragment.selectionSet);
+    });
+  return info.fieldNodes.every((node) => only(node.selectionSet));
+}
+
+/** Operation fields answered without the operation's histogram and rings (ids, names, counts, times, walks from it). */
+const SUMMARY_OPERATION_FIELDS = new Set([
+  '__typename',
+  'id',
+  'name',
+  'kind',
+  'component',
+  'entryPoint',
+  'calls',
+  'errors',
+  'firstSeen',
+  'lastSeen',
+  'downstream',
+  'upstream',
+]);
+
+/** True when the selection reads only `fields` (through fragments too), so the measures' rings can stay in the database. */
+function selectsOnly(info: GraphQLResolveInfo, fields: Set<string>): boolean {
+  const only = (set: SelectionSetNode | undefined): boolean =>
+    !set ||
+    set.selections.every((s) => {
+      if (s.kind === Kind.FIELD) return fields.has(s.name.value);
       if (s.kind === Kind.INLINE_FRAGMENT) return only(s.selectionSet);
       const fragment = info.fragments[s.name.value];
       return fragment !== undefined && only(fragment.selectionSet);
@@ -115,7 +154,12 @@ ComponentRef.implement({
       type: [OperationRef],
       description: 'Operations this component serves (for services: its entry points), seen in the window.',
       args: { since: t.arg({ type: 'DateTime', required: false }) },
-      resolve: (c, args, ctx) => ctx.loaders.operationsOf.load({ key: c.key, since: sinceMs(ctx, args.since) }),
+      resolve: (c, args, ctx, info) =>
+        ctx.loaders.operationsOf.load({
+          key: c.key,
+          since: sinceMs(ctx, args.since),
+          summary: selectsOnly(info, SUMMARY_OPERATION_FIELDS),
+        }),
     }),
   }),
 });
@@ -130,7 +174,9 @@ function componentNode(kind: ComponentKind) {
     id: { resolve: (c: ComponentRecord) => c.key },
     isTypeOf: (c: unknown) => (c as ComponentRecord).kind === kind,
     loadMany: async (keys: string[], ctx: Context) =>
-      (await ctx.loaders.component.loadMany(keys)).map((c) => (c && !(c instanceof Error) && c.kind === kind ? c : null)),
+      (await ctx.loaders.component.loadMany(keys)).map((c) =>
+        c && !(c instanceof Error) && c.kind === kind ? c : null,
+      ),
   };
 }
 
