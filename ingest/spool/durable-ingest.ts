@@ -105,6 +105,8 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   let position = 0;
   let recordClock = 0;
   let firstUncommittedAt: number | undefined;
+  /** acceptedAt of the first record read since the last collect: the oldest uncommitted once that flush is written */
+  let firstSinceCollect: number | undefined;
   // Until the checkpoint is read, nothing drains the spool: a full spool then means "come back later".
   let storeAvailable = false;
   let accepting = true;
@@ -264,17 +266,22 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     if (!storeAvailable) log.info({ position: next.position }, 'Neo4j is back; catching up from the spool');
     storeAvailable = true;
     committed = next;
-    firstUncommittedAt = undefined;
+    firstUncommittedAt = firstSinceCollect;
     await spool.release(next.replayFrom);
   }
 
-  async function flushAndCheckpoint(): Promise<void> {
+  /**
+   * Collects this flush's facts and the checkpoint that goes with them (synchronously, so they agree
+   * with `position`), and returns the write: the loop may read on while it runs.
+   */
+  async function flushAndCheckpoint(): Promise<() => Promise<void>> {
     // A backlog is still ahead: the clock must not run past it, or its halves would expire unpaired.
     const next = await spool.peekAcceptedAt();
     const t = Math.max(recordClock, Math.min(Date.now(), next ?? Number.POSITIVE_INFINITY));
     clock.set(t);
     const batch = pipeline.collect();
     const state: PipelineState = pipeline.state();
+    firstSinceCollect = undefined;
     clock.set(recordClock);
     const cp: Checkpoint = {
       generation: committed.generation + 1,
@@ -283,27 +290,36 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       clock: t,
       state,
     };
-    if (!unchanged(batch, cp)) {
-      await commitWithRetry(batch, cp);
-      log.debug(
-        { generation: cp.generation, position, replayFrom: cp.replayFrom, facts: factCount(batch) },
-        'checkpointed',
-      );
-    }
-    for (const w of flushWaiters.splice(0)) {
-      if (w.target <= committed.position) w.resolve();
-      else flushWaiters.push(w);
-    }
+    const skip = unchanged(batch, cp);
+    return async () => {
+      if (!skip) {
+        await commitWithRetry(batch, cp);
+        log.debug(
+          { generation: cp.generation, position: cp.position, replayFrom: cp.replayFrom, facts: factCount(batch) },
+          'checkpointed',
+        );
+      }
+      for (const w of flushWaiters.splice(0)) {
+        if (w.target <= committed.position) w.resolve();
+        else flushWaiters.push(w);
+      }
+    };
   }
 
   async function loop(): Promise<void> {
     await recover();
     let lastFlush = Date.now();
+    // The write of the previous flush. While it runs the loop goes on reading and aggregating (the
+    // worker's CPU and Neo4j's overlap instead of taking turns); the next flush waits for it, so
+    // commits stay in order and at most one flush's worth is read ahead of the store (none more
+    // while Neo4j is away: the spool keeps the rest).
+    let writing: Promise<void> | undefined;
     for (;;) {
       const records = await spool.read(readBatch);
       for (const r of records) {
         advanceClock(r);
         firstUncommittedAt ??= r.acceptedAt;
+        firstSinceCollect ??= r.acceptedAt;
         try {
           pipeline.ingest(take(r), r.seq);
         } catch (error) {
@@ -315,10 +331,14 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       const caughtUp = records.length < readBatch;
       const due = Date.now() - lastFlush >= deps.flushIntervalMs || (caughtUp && (stopping || flushWaiters.length > 0));
       if (due) {
-        await flushAndCheckpoint();
+        if (writing) await writing;
+        const write = (await flushAndCheckpoint())();
+        writing = write;
+        // Awaited at the next flush; until then a failure must not count as unhandled.
+        write.catch(() => {});
         lastFlush = Date.now();
         // More may have been spooled while that flush was written: stop only once it is all in.
-        if (stopping && caughtUp && position >= spool.stats().lastSeq) return;
+        if (stopping && caughtUp && position >= spool.stats().lastSeq) return await write;
       }
       if (records.length === 0 && !stopping && flushWaiters.length === 0) {
         const wait = Math.max(1, deps.flushIntervalMs - (Date.now() - lastFlush));
