@@ -35,11 +35,23 @@ interface State {
   unknownEnums: number;
 }
 
+/**
+ * Reads a length-delimited string straight from the body (a Buffer, see decodeOtlpProtobuf): no
+ * slice or view per string, and ASCII, by far the most common, skips the UTF-8 validation
+ * (CPU profile: strings were ~15% of decoding).
+ */
 function str(r: Reader, s: State, what: string): string {
-  const bytes = r.bytes();
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (!isUtf8(buf)) s.badUtf8 ??= what;
-  return buf.toString('utf8');
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
+  r.pos = end;
+  const buf = r.buf as Buffer;
+  let i = start;
+  while (i < end && buf[i]! < 0x80) i++;
+  if (i === end) return buf.toString('latin1', start, end);
+  if (!isUtf8(buf.subarray(start, end))) s.badUtf8 ??= what;
+  return buf.toString('utf8', start, end);
 }
 
 function hex(bytes: Uint8Array): string {
@@ -272,7 +284,8 @@ function readSpan(r: Reader, end: number, s: State): Span {
 
 /** Decodes a protobuf ExportTraceServiceRequest; throws InvalidPayloadError when it is not one. */
 export function decodeOtlpProtobuf(body: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedBatch {
-  const r = Reader.create(body);
+  // A Buffer view (no copy) of the body, which str() reads strings from.
+  const r = Reader.create(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   const batch: ResourceSpans[] = [];
   const rejected: DecodedBatch['rejected'] = [];
   const counts = noLimitCounts();
