@@ -96,7 +96,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   const { spool, store, pipeline, clock, log, registry } = deps;
   const readBatch = deps.readBatch ?? 256;
-  const handoffMaxSpans = deps.handoffMaxSpans ?? 100_000;
+  const handoffMaxSpans = deps.handoffMaxSpans ?? 25_000;
   /** decoded batches of records just spooled, by seq: the loop takes them instead of decoding the record */
   const handoff = new Map<number, DecodedBatch>();
   let handoffSpans = 0;
@@ -326,6 +326,9 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
           log.error({ err: error, seq: r.seq }, 'could not process a spooled record; skipping it');
         }
         position = r.seq;
+        // A record is ~tens of ms of CPU: yield between records so that the write in flight (each of its
+        // statements needs the event loop) and the receivers go on while a long read is processed.
+        if (writing) await new Promise<void>((resolve) => setImmediate(resolve));
       }
       if (handoff.size > 0 && records.length > 0) dropPassed();
       const caughtUp = records.length < readBatch;
