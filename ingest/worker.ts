@@ -65,6 +65,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       flushIntervalMs: config.ingest.flushIntervalMs,
       limits: config.limits.decode,
       shutdownTimeoutMs: config.ingest.shutdownTimeoutMs,
+      maxLagMs: config.ingest.maxLagMs,
     });
 
   const spansReceived = new Counter({

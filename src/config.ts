@@ -100,6 +100,7 @@ const schema = z.object({
   TOPOGRAPH_SPOOL_DIR: z.string().default('.spool'),
   TOPOGRAPH_SPOOL_MAX_BYTES: positiveInt.default(1024 * 1024 * 1024),
   TOPOGRAPH_SHUTDOWN_TIMEOUT: duration.default(10_000),
+  TOPOGRAPH_INGEST_MAX_LAG: duration.default(5000),
 
   TOPOGRAPH_TAG_KEYS: list.default(DEFAULT_TAG_KEYS),
   TOPOGRAPH_TAG_MAX_VALUES: positiveInt.default(1000),
@@ -179,6 +180,8 @@ export interface Config {
     spoolMaxBytes: number;
     /** how long SIGTERM waits for the spool to drain into Neo4j */
     shutdownTimeoutMs: number;
+    /** how far processing may fall behind (Neo4j up) before requests get 429; 0 = unbounded */
+    maxLagMs: number;
     tagKeys: string[];
     tagMaxValues: number;
     versionKeys: string[];
@@ -282,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       spoolDir: c.TOPOGRAPH_SPOOL_DIR,
       spoolMaxBytes: c.TOPOGRAPH_SPOOL_MAX_BYTES,
       shutdownTimeoutMs: c.TOPOGRAPH_SHUTDOWN_TIMEOUT,
+      maxLagMs: c.TOPOGRAPH_INGEST_MAX_LAG,
       tagKeys: c.TOPOGRAPH_TAG_KEYS,
       tagMaxValues: c.TOPOGRAPH_TAG_MAX_VALUES,
       versionKeys: c.TOPOGRAPH_VERSION_KEYS,

@@ -49,6 +49,13 @@ export interface DurableIngestDeps {
   limits?: DecodeLimits;
   /** spans of accepted requests kept decoded in memory for the loop, so it need not decode them again */
   handoffMaxSpans?: number;
+  /**
+   * How far the loop may fall behind what was accepted, while Neo4j is reachable, before requests are
+   * refused with 429 (0: never). Bounds freshness and memory under overload; an outage is the spool's.
+   */
+  maxLagMs?: number;
+  /** the wall clock the lag is measured with (tests move it) */
+  now?: () => number;
 }
 
 /**
@@ -99,6 +106,16 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   // between flushes (pairing, ancestry, aggregates) stays small (peak RSS 930 MB with 256 under a backlog).
   const readBatch = deps.readBatch ?? 32;
   const handoffMaxSpans = deps.handoffMaxSpans ?? 25_000;
+  const maxLagMs = deps.maxLagMs ?? 0;
+  const wall = deps.now ?? Date.now;
+  /**
+   * seq and accept time of the records this process spooled and the loop has not read yet, oldest
+   * first (appends resolve in seq order): the head says how far behind the loop is.
+   */
+  const unread: { seq: number; at: number }[] = [];
+  let unreadHead = 0;
+  /** since when Neo4j has been reachable: time spent waiting for it is not the loop being slow */
+  let availableSince = 0;
   /** decoded batches of records just spooled, by seq: the loop takes them instead of decoding the record */
   const handoff = new Map<number, DecodedBatch>();
   let handoffSpans = 0;
@@ -163,6 +180,15 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     },
   });
 
+  new Gauge({
+    name: 'topograph_ingest_processing_lag_seconds',
+    help: 'How long the oldest accepted request has waited to be processed while Neo4j was reachable',
+    registers: [registry],
+    collect() {
+      this.set(lagMs() / 1000);
+    },
+  });
+
   const decode = (r: SpoolRecord): DecodedBatch => decodeSpoolPayload(r.payload, deps.limits);
 
   /** The record's batch from the handoff when it is there (the steady state), else decoded from disk. */
@@ -183,10 +209,30 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     }
   };
 
+  const forgetRead = () => {
+    while (unreadHead < unread.length && unread[unreadHead]!.seq <= position) unreadHead++;
+    if (unreadHead > 1024 && unreadHead * 2 > unread.length) {
+      unread.splice(0, unreadHead);
+      unreadHead = 0;
+    }
+  };
+
+  /** How long the oldest unread record has waited for the loop while Neo4j was reachable. */
+  const lagMs = (): number => {
+    const head = unread[unreadHead];
+    if (!head || !storeAvailable) return 0;
+    return Math.max(0, wall() - Math.max(head.at, availableSince));
+  };
+
   const advanceClock = (r: SpoolRecord) => {
     recordClock = Math.max(recordClock, r.acceptedAt);
     clock.set(recordClock);
   };
+
+  function markAvailable() {
+    if (!storeAvailable) availableSince = wall();
+    storeAvailable = true;
+  }
 
   async function loadWithRetry(): Promise<Checkpoint | undefined> {
     for (let attempt = 1; ; attempt++) {
@@ -204,7 +250,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   /** Rebuilds the pipeline's waiting state from the spool, as the checkpoint left it. */
   async function recover(): Promise<void> {
     const cp = await loadWithRetry();
-    storeAvailable = true;
+    markAvailable();
     if (cp) {
       committed = cp;
       let replayed = 0;
@@ -266,7 +312,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       }
     }
     if (!storeAvailable) log.info({ position: next.position }, 'Neo4j is back; catching up from the spool');
-    storeAvailable = true;
+    markAvailable();
     committed = next;
     firstUncommittedAt = firstSinceCollect;
     await spool.release(next.replayFrom);
@@ -325,12 +371,15 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         position = r.seq;
       }
       if (handoff.size > 0 && records.length > 0) dropPassed();
+      if (records.length > 0) forgetRead();
       const caughtUp = records.length < readBatch;
       const due = Date.now() - lastFlush >= deps.flushIntervalMs || (caughtUp && (stopping || flushWaiters.length > 0));
       if (due) {
         // Not pipelined with reading on: tried (aaefb8a), no measurable gain in the bench, and the
         // OTel SDK end-to-end test then timed out waiting for its edge.
-        await (await flushAndCheckpoint())();
+        await (
+          await flushAndCheckpoint()
+        )();
         lastFlush = Date.now();
         // More may have been spooled while that flush was written: stop only once it is all in.
         if (stopping && caughtUp && position >= spool.stats().lastSeq) return;
@@ -350,11 +399,22 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     async accept(decoded, raw) {
       if (!accepting) return { refuse: { status: 503, message: 'the worker is shutting down', retryAfterSeconds: 5 } };
       if (decoded.spanCount === 0) return {};
+      if (maxLagMs > 0 && lagMs() > maxLagMs) {
+        refused.inc({ reason: 'behind' });
+        return {
+          refuse: {
+            status: 429,
+            message: `ingest is more than ${maxLagMs} ms behind; retry later`,
+            retryAfterSeconds: Math.max(1, Math.ceil(maxLagMs / 1000)),
+          },
+        };
+      }
       const payload = raw
         ? Buffer.concat([Buffer.of(FORMAT_BYTE[raw.contentType]), raw.body])
         : Buffer.from(JSON.stringify(decoded.batch));
       const result = await spool.append(payload);
       if (!('refused' in result)) {
+        if (result.seq > position) unread.push({ seq: result.seq, at: wall() });
         // Only while the loop is not far behind: a backlog is read back from disk instead of held here.
         if (result.seq > position && handoffSpans + decoded.spanCount <= handoffMaxSpans) {
           handoff.set(result.seq, decoded);

@@ -1,0 +1,152 @@
+/**
+ * The processing-lag bound of the durable loop (TOPOGRAPH_INGEST_MAX_LAG): while Neo4j is reachable
+ * and the loop has fallen more than the bound behind what was accepted, requests are refused with 429
+ * instead of growing a backlog that nobody will see for minutes. Time spent waiting for an absent
+ * Neo4j is the spool's business (503 only once full), not lag.
+ *
+ * The write is held open by a gate so the loop falls behind on purpose; the wall clock is injected and
+ * moved, so nothing sleeps for the bound to pass.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPipeline } from '../../ingest/pipeline.js';
+import { SpanKind } from '../../ingest/span.js';
+import type { CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
+import { createDurableIngest, createPipelineClock, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
+import { openSpool, type Spool } from '../../ingest/spool/segment-log.js';
+import { pipelineOptions } from '../../ingest/worker.js';
+import { createNoopSink } from '../../ingest/writer.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createRegistry } from '../../src/metrics.js';
+import { TraceBuilder } from '../support/spans.js';
+
+const MAX_LAG_MS = 5000;
+
+function oneCall() {
+  const t = new TraceBuilder();
+  const client = t.span({ service: 'lag-a', kind: SpanKind.CLIENT, name: 'GET', attributes: { 'peer.service': 'b' } });
+  t.span({ service: 'lag-b', kind: SpanKind.SERVER, name: 'GET /x', parent: client });
+  return t.batch();
+}
+
+/** A checkpoint store whose commits wait for `open()`, and whose loads can be made to fail. */
+function gatedStore() {
+  let release: (() => void) | undefined;
+  let gate: Promise<void> | undefined;
+  const commits: number[] = [];
+  const store: CheckpointStore & { hold(): void; open(): void; commits: number[]; started: number; down: boolean } = {
+    commits,
+    started: 0,
+    down: false,
+    async load() {
+      if (store.down) throw new Error('Neo4j is unavailable');
+      return undefined;
+    },
+    async commit(_batch, next) {
+      store.started++;
+      await gate;
+      commits.push(next.position);
+    },
+    hold() {
+      gate = new Promise<void>((r) => (release = r));
+    },
+    open() {
+      gate = undefined;
+      release?.();
+    },
+  };
+  return store;
+}
+
+describe('processing lag bound', () => {
+  let spool: Spool | undefined;
+  let ingest: DurableIngest | undefined;
+  afterEach(async () => {
+    await ingest?.stop();
+    ingest = undefined;
+    spool = undefined;
+  });
+
+  async function setUp(store: CheckpointStore, wall: { t: number }) {
+    const registry = createRegistry('lag-test');
+    spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lag-')), maxBytes: 1 << 24 });
+    const clock = createPipelineClock();
+    const pipeline = createPipeline({
+      sink: createNoopSink(),
+      options: pipelineOptions(loadConfig({})),
+      now: clock.now,
+    });
+    ingest = createDurableIngest({
+      spool,
+      store,
+      pipeline,
+      clock,
+      log: createLogger('test', 'silent'),
+      registry,
+      flushIntervalMs: 10,
+      shutdownTimeoutMs: 2000,
+      maxLagMs: MAX_LAG_MS,
+      now: () => wall.t,
+    });
+    ingest.start();
+    return registry;
+  }
+
+  /** Waits (polling, bounded) until `cond` holds. */
+  async function until(cond: () => boolean | Promise<boolean>) {
+    for (let i = 0; i < 500 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await cond()).toBe(true);
+  }
+
+  it('refuses with 429 once the loop is more than the bound behind, and accepts again once it catches up', async () => {
+    const store = gatedStore();
+    const wall = { t: 1_700_000_000_000 };
+    const registry = await setUp(store, wall);
+    await ingest!.flush();
+
+    // The next write hangs: the loop takes the record that starts the flush, then stops reading.
+    store.hold();
+    const startedBefore = store.started;
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    await until(() => store.started > startedBefore);
+    // Accepted while the write is stuck: unread, but within the bound.
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    wall.t += MAX_LAG_MS - 1;
+    expect(await ingest!.accept(oneCall())).toEqual({});
+
+    // Past the bound: refused, counted, and nothing of it is spooled.
+    const before = spool!.stats().lastSeq;
+    wall.t += 2;
+    const refused = await ingest!.accept(oneCall());
+    expect(refused.refuse?.status).toBe(429);
+    expect(refused.refuse?.retryAfterSeconds).toBeGreaterThan(0);
+    expect(refused.refuse?.message).toMatch(/behind/);
+    expect(spool!.stats().lastSeq).toBe(before);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/topograph_spool_refused_total\{reason="behind",process="lag-test"\} 1/);
+    expect(metrics).toMatch(/topograph_ingest_processing_lag_seconds\{process="lag-test"\} 5\.001/);
+
+    // The write completes, the loop reads what waited: accepted again, and all three are written.
+    store.open();
+    await ingest!.flush();
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    await ingest!.flush();
+    expect(store.commits[store.commits.length - 1]).toBe(spool!.stats().lastSeq);
+    expect(spool!.stats().lastSeq).toBe(before + 1);
+  });
+
+  it('time spent waiting for an absent Neo4j is not lag: the spool keeps accepting', async () => {
+    const store = gatedStore();
+    store.down = true;
+    const wall = { t: 1_700_000_000_000 };
+    await setUp(store, wall);
+    // The loop cannot read its checkpoint, so nothing is read; the spool takes it all.
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    wall.t += 10 * MAX_LAG_MS;
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    store.down = false;
+  });
+});
