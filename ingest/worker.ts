@@ -40,7 +40,7 @@ export interface Worker {
   /** takes decoded spans from any receiver */
   accept(decoded: DecodedBatch): void;
   /** what every receiver (OTLP/HTTP, OTLP/gRPC, Zipkin) hands a decoded request to, with its counters */
-  receiver: Pick<OtlpHttpDeps, 'accept' | 'onRejected'>;
+  receiver: Pick<OtlpHttpDeps, 'accept' | 'admit' | 'onRejected'>;
   /** the Zipkin HTTP request handler: POST /api/v2/spans */
   handleZipkin(req: IncomingMessage, res: ServerResponse): void;
   /** one flush now (tests, shutdown) */
@@ -54,10 +54,36 @@ export function createWorker(deps: WorkerDeps): Worker {
   const clock = deps.durable ? createPipelineClock() : undefined;
   const traceAccept = selfTracer(deps);
   const pipeline = createPipeline({ sink, options: pipelineOptions(config), now: clock?.now ?? deps.now });
+  const flushSeconds = new Histogram({
+    name: 'topograph_ingest_flush_duration_seconds',
+    help: 'Time to write one flush to Neo4j',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const flushFailures = new Counter({
+    name: 'topograph_ingest_flush_failures_total',
+    help: 'Flushes that failed and will be retried',
+    registers: [registry],
+  });
+  /** In durable mode a flush is the loop's commit of facts + checkpoint: timed and counted here too. */
+  const timedStore = (store: CheckpointStore): CheckpointStore => ({
+    load: () => store.load(),
+    async commit(batch, next, expected) {
+      const end = flushSeconds.startTimer();
+      try {
+        await store.commit(batch, next, expected);
+        end();
+      } catch (error) {
+        flushFailures.inc();
+        throw error;
+      }
+    },
+  });
   const durable =
     deps.durable &&
     createDurableIngest({
       ...deps.durable,
+      store: timedStore(deps.durable.store),
       pipeline,
       clock: clock!,
       log,
@@ -82,17 +108,6 @@ export function createWorker(deps: WorkerDeps): Worker {
     name: 'topograph_ingest_requests_rejected_total',
     help: 'Requests refused whole, by reason',
     labelNames: ['reason'],
-    registers: [registry],
-  });
-  const flushSeconds = new Histogram({
-    name: 'topograph_ingest_flush_duration_seconds',
-    help: 'Time to write one flush to Neo4j',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
-  const flushFailures = new Counter({
-    name: 'topograph_ingest_flush_failures_total',
-    help: 'Flushes that failed and will be retried',
     registers: [registry],
   });
   new Gauge({
@@ -139,6 +154,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   };
 
   const receiver: Worker['receiver'] = {
+    admit: durable ? () => durable.admit() : undefined,
     accept: async (decoded, raw) => {
       if (durable) {
         const result = await durable.accept(decoded, raw);

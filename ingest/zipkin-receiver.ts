@@ -11,6 +11,7 @@ import {
   HttpError,
   readBody,
   rejectionMessage,
+  retryHeaders,
   type OtlpHttpDeps,
   type OtlpHttpOptions,
 } from './otlp/http-receiver.js';
@@ -20,6 +21,7 @@ export const ZIPKIN_SPANS_PATH = '/api/v2/spans';
 export interface ZipkinHttpDeps {
   options: OtlpHttpOptions;
   accept: OtlpHttpDeps['accept'];
+  admit?: OtlpHttpDeps['admit'];
   onRejected?(spans: number, reason: string): void;
 }
 
@@ -50,6 +52,12 @@ export function createZipkinHttpHandler(deps: ZipkinHttpDeps) {
       deps.onRejected?.(0, 'http 415');
       return reply(res, 415, 'Content-Type must be application/json (Zipkin v2 JSON)');
     }
+    const early = deps.admit?.();
+    if (early) {
+      req.resume();
+      deps.onRejected?.(0, `http ${early.status}`);
+      return reply(res, early.status, early.message, retryHeaders(early));
+    }
     try {
       const raw = await readBody(req, deps.options.maxBodyBytes);
       const body = await decompress(raw, req.headers['content-encoding'], deps.options.maxDecompressedBytes);
@@ -62,8 +70,7 @@ export function createZipkinHttpHandler(deps: ZipkinHttpDeps) {
       const decoded = zipkinToBatch(parsed);
       const result = await deps.accept(decoded, { body, contentType: 'zipkin-json' });
       if (result.refuse) {
-        const { status, message, retryAfterSeconds } = result.refuse;
-        return reply(res, status, message, retryAfterSeconds ? { 'retry-after': String(retryAfterSeconds) } : {});
+        return reply(res, result.refuse.status, result.refuse.message, retryHeaders(result.refuse));
       }
       if (decoded.rejected.length > 0) {
         deps.onRejected?.(decoded.rejected.length, 'invalid span');

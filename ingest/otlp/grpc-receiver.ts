@@ -7,11 +7,12 @@
  * size limit on the inflated size.
  */
 import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs/minimal.js';
 import type { Authenticator } from '../../src/auth.js';
 import type { DecodedBatch } from '../span.js';
 import { decodeOtlpProtobuf } from './decode-protobuf.js';
 import { InvalidPayloadError } from './errors.js';
-import { exportResponseProtobuf, rejectionMessage, type OtlpHttpDeps } from './http-receiver.js';
+import { exportResponseProtobuf, rejectionMessage, type OtlpHttpDeps, type Refusal } from './http-receiver.js';
 import type { DecodeLimits } from './validate.js';
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -24,6 +25,7 @@ export interface OtlpGrpcDeps {
   /** bearer tokens with the `ingest` scope, from the `authorization` metadata, as over HTTP */
   auth?: Authenticator;
   accept: OtlpHttpDeps['accept'];
+  admit?: OtlpHttpDeps['admit'];
   onRejected?(spans: number, reason: string): void;
   onError?(error: unknown): void;
 }
@@ -59,6 +61,39 @@ export function grpcCodeForStatus(status: number): grpc.status {
   return grpc.status.INTERNAL;
 }
 
+/**
+ * `grpc-status-details-bin`: a google.rpc.Status whose details hold one google.rpc.RetryInfo. OTLP
+ * exporters (the Collector's among them) retry RESOURCE_EXHAUSTED only when it carries RetryInfo, and
+ * take its delay as the back-off; without it the data would be dropped as a permanent failure.
+ * Field numbers: Status {code 1, message 2, details 3 (Any)}, Any {type_url 1, value 2},
+ * RetryInfo {retry_delay 1 (Duration)}, Duration {seconds 1}.
+ */
+export function retryInfoStatus(code: grpc.status, message: string, retryAfterSeconds: number): Buffer {
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 0).int32(code);
+  w.uint32((2 << 3) | 2).string(message);
+  w.uint32((3 << 3) | 2).fork();
+  w.uint32((1 << 3) | 2).string('type.googleapis.com/google.rpc.RetryInfo');
+  w.uint32((2 << 3) | 2).fork(); // Any.value: RetryInfo
+  w.uint32((1 << 3) | 2).fork(); // retry_delay
+  w.uint32((1 << 3) | 0).int64(retryAfterSeconds);
+  w.ldelim();
+  w.ldelim();
+  w.ldelim();
+  return Buffer.from(w.finish());
+}
+
+/** A worker refusal as the gRPC error an exporter acts on: the code, and RetryInfo when retrying helps. */
+function refusalError(refusal: Refusal): Error {
+  const metadata = new grpc.Metadata();
+  const code = grpcCodeForStatus(refusal.status);
+  if (refusal.retryAfterSeconds) {
+    metadata.set('retry-after', String(refusal.retryAfterSeconds));
+    metadata.set('grpc-status-details-bin', retryInfoStatus(code, refusal.message, refusal.retryAfterSeconds));
+  }
+  return Object.assign(new Error(refusal.message), { code, metadata });
+}
+
 export function createOtlpGrpcReceiver(deps: OtlpGrpcDeps): OtlpGrpcReceiver {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': deps.maxMessageBytes,
@@ -70,6 +105,11 @@ export function createOtlpGrpcReceiver(deps: OtlpGrpcDeps): OtlpGrpcReceiver {
     if (verdict && !verdict.ok) {
       deps.onRejected?.(0, `http ${verdict.status}`);
       throw Object.assign(new Error(verdict.message), { code: grpcCodeForStatus(verdict.status) });
+    }
+    const early = deps.admit?.();
+    if (early) {
+      deps.onRejected?.(0, `http ${early.status}`);
+      throw refusalError(early);
     }
     let decoded: DecodedBatch;
     try {
@@ -84,12 +124,7 @@ export function createOtlpGrpcReceiver(deps: OtlpGrpcDeps): OtlpGrpcReceiver {
     const result = await deps.accept(decoded, { body, contentType: 'protobuf' });
     if (result.refuse) {
       deps.onRejected?.(0, `http ${result.refuse.status}`);
-      const metadata = new grpc.Metadata();
-      if (result.refuse.retryAfterSeconds) metadata.set('retry-after', String(result.refuse.retryAfterSeconds));
-      throw Object.assign(new Error(result.refuse.message), {
-        code: grpcCodeForStatus(result.refuse.status),
-        metadata,
-      });
+      throw refusalError(result.refuse);
     }
     const rejected = decoded.rejected.length;
     if (rejected > 0) deps.onRejected?.(rejected, 'invalid span');

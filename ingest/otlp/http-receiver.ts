@@ -39,8 +39,15 @@ export interface AcceptResult {
 /** What the raw (decompressed) body of a request is: OTLP protobuf (HTTP or gRPC), OTLP JSON, Zipkin v2 JSON. */
 export type RawContentType = 'protobuf' | 'json' | 'zipkin-json';
 
+export type Refusal = NonNullable<AcceptResult['refuse']>;
+
 export interface OtlpHttpDeps {
   options: OtlpHttpOptions;
+  /**
+   * Asked before a request's body is read: a refusal known up front (the worker is behind or stopping)
+   * then costs no reading, inflating or decoding, which is what an overloaded worker can least spare.
+   */
+  admit?(): Refusal | undefined;
   /** takes a decoded request; resolves once the worker has taken responsibility for it */
   accept(decoded: DecodedBatch, raw: { body: Buffer; contentType: RawContentType }): Promise<AcceptResult>;
   onRejected?(spans: number, reason: string): void;
@@ -159,12 +166,23 @@ function sendError(res: ServerResponse, type: 'protobuf' | 'json', status: numbe
   } else send(res, status, 'json', { code: status, message }, headers);
 }
 
+export function retryHeaders(refusal: Refusal): Record<string, string> {
+  return refusal.retryAfterSeconds ? { 'retry-after': String(refusal.retryAfterSeconds) } : {};
+}
+
 export function createOtlpHttpHandler(deps: OtlpHttpDeps) {
   return async function handleTraces(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const type = mediaType(req);
     if (!type) {
       req.resume();
       sendError(res, 'json', 415, 'Content-Type must be application/x-protobuf or application/json');
+      return;
+    }
+    const early = deps.admit?.();
+    if (early) {
+      req.resume();
+      deps.onRejected?.(0, `http ${early.status}`);
+      sendError(res, type, early.status, early.message, retryHeaders(early));
       return;
     }
     try {
@@ -186,8 +204,7 @@ export function createOtlpHttpHandler(deps: OtlpHttpDeps) {
       }
       const result = await deps.accept(decoded, { body, contentType: type });
       if (result.refuse) {
-        const { status, message, retryAfterSeconds } = result.refuse;
-        sendError(res, type, status, message, retryAfterSeconds ? { 'retry-after': String(retryAfterSeconds) } : {});
+        sendError(res, type, result.refuse.status, result.refuse.message, retryHeaders(result.refuse));
         return;
       }
       const rejected = decoded.rejected.length;

@@ -14,7 +14,7 @@ import type { Logger } from '../../src/logger.js';
 import { zipkinToBatch } from '../formats/zipkin.js';
 import { decodeOtlpJson } from '../otlp/decode-json.js';
 import { decodeOtlpProtobuf } from '../otlp/decode-protobuf.js';
-import type { AcceptResult, RawContentType } from '../otlp/http-receiver.js';
+import type { AcceptResult, RawContentType, Refusal } from '../otlp/http-receiver.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../otlp/validate.js';
 import { factCount, type FactBatch } from '../aggregate.js';
 import type { Pipeline, PipelineState } from '../pipeline.js';
@@ -89,6 +89,8 @@ export interface DurableIngest {
    * disk, or with the reason it is refused.
    */
   accept(decoded: DecodedBatch, raw?: { body: Buffer; contentType: RawContentType }): Promise<AcceptResult>;
+  /** The refusal a request would get whatever it holds (shutting down, processing behind), if any. */
+  admit(): Refusal | undefined;
   start(): void;
   /** Resolves once everything spooled before the call is written and checkpointed. */
   flush(): Promise<void>;
@@ -139,6 +141,11 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     name: 'topograph_spool_refused_total',
     help: 'Requests refused because the spool could not keep them, by reason',
     labelNames: ['reason'],
+    registers: [registry],
+  });
+  const skipped = new Counter({
+    name: 'topograph_spool_records_skipped_total',
+    help: 'Spooled requests whose processing threw (poison input): logged and skipped, their spans lost',
     registers: [registry],
   });
   const commitFailures = new Counter({
@@ -366,6 +373,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         try {
           pipeline.ingest(take(r), r.seq);
         } catch (error) {
+          skipped.inc();
           log.error({ err: error, seq: r.seq }, 'could not process a spooled record; skipping it');
         }
         position = r.seq;
@@ -392,23 +400,29 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     }
   }
 
+  /** What can be refused before a request is even read: shutting down, or too far behind. */
+  function admit(): Refusal | undefined {
+    if (!accepting) return { status: 503, message: 'the worker is shutting down', retryAfterSeconds: 5 };
+    if (maxLagMs > 0 && lagMs() > maxLagMs) {
+      refused.inc({ reason: 'behind' });
+      return {
+        status: 429,
+        message: `ingest is more than ${maxLagMs} ms behind; retry later`,
+        retryAfterSeconds: Math.max(1, Math.ceil(maxLagMs / 1000)),
+      };
+    }
+    return undefined;
+  }
+
   return {
+    admit,
     get storeAvailable() {
       return storeAvailable;
     },
     async accept(decoded, raw) {
-      if (!accepting) return { refuse: { status: 503, message: 'the worker is shutting down', retryAfterSeconds: 5 } };
+      const early = admit();
+      if (early) return { refuse: early };
       if (decoded.spanCount === 0) return {};
-      if (maxLagMs > 0 && lagMs() > maxLagMs) {
-        refused.inc({ reason: 'behind' });
-        return {
-          refuse: {
-            status: 429,
-            message: `ingest is more than ${maxLagMs} ms behind; retry later`,
-            retryAfterSeconds: Math.max(1, Math.ceil(maxLagMs / 1000)),
-          },
-        };
-      }
       const payload = raw
         ? Buffer.concat([Buffer.of(FORMAT_BYTE[raw.contentType]), raw.body])
         : Buffer.from(JSON.stringify(decoded.batch));

@@ -59,7 +59,8 @@ export interface Hop {
   via: string;
   /** keys from the root to this one, both included */
   path: string[];
-  edge: MeasureRecord;
+  /** CALLS edges also carry a few recent trace ids that took them */
+  edge: MeasureRecord & { exemplars?: string[] };
 }
 
 export type Direction = 'out' | 'in';
@@ -139,17 +140,19 @@ MATCH (:Component {key: key})<-[r:DEPENDS_ON]-(next:Component)
 WHERE r.lastSeen >= $since
 RETURN key AS from, next.key AS to, ${EDGE_SUMMARY} AS edge, ${NEXT_COMPONENT} AS node`;
 
+const CALL_EDGE_FIELDS = EDGE_FIELDS.replace(/ }$/, ', .exemplars }');
+
 export const CALLS_OUT = `
 UNWIND $frontier AS key
 MATCH (:Operation {key: key})-[r:CALLS]->(next:Operation)
 WHERE r.lastSeen >= $since
-RETURN key AS from, next.key AS to, ${EDGE_FIELDS} AS edge`;
+RETURN key AS from, next.key AS to, ${CALL_EDGE_FIELDS} AS edge`;
 
 export const CALLS_IN = `
 UNWIND $frontier AS key
 MATCH (:Operation {key: key})<-[r:CALLS]-(next:Operation)
 WHERE r.lastSeen >= $since
-RETURN key AS from, next.key AS to, ${EDGE_FIELDS} AS edge`;
+RETURN key AS from, next.key AS to, ${CALL_EDGE_FIELDS} AS edge`;
 
 /**
  * Breadth-first walk from many roots at once. For each root, every reachable key is reported once,

@@ -176,13 +176,18 @@ async function probeFreshness(
     ]);
     probes.push(
       (async () => {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-protobuf' },
-          body: Buffer.from(body),
-        });
-        await res.arrayBuffer();
-        if (res.status !== 200) throw new Error(`probe refused: ${res.status}`);
+        // Refused while the worker is behind (429): sent again until taken; freshness counts from the 200.
+        for (let attempt = 0; ; attempt++) {
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-protobuf' },
+            body: Buffer.from(body),
+          });
+          await res.arrayBuffer();
+          if (res.status === 200) break;
+          if (res.status !== 429 || attempt > 600) throw new Error(`probe refused: ${res.status}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
         const acked = performance.now();
         for (;;) {
           const r = await graphql(QUERY, { name: names[0], env: shape.environment });

@@ -12,6 +12,7 @@ import { SpanKind } from '../../ingest/span.js';
 
 let graph: Graph;
 const env = uniqueName('env');
+const traceIds: string[] = [];
 // Two versions of one instrumentation library, one per service.
 const HTTP_OLD = { name: '@opentelemetry/instrumentation-http', version: '0.52.1' };
 const HTTP_NEW = { name: '@opentelemetry/instrumentation-http', version: '0.53.0' };
@@ -32,6 +33,7 @@ beforeAll(async () => {
   const batches = [];
   for (let i = 0; i < 3; i++) {
     const t = new TraceBuilder();
+    traceIds.push(t.traceId);
     const res = { 'deployment.environment.name': env };
     const g = t.span({
       service: 'gateway',
@@ -155,6 +157,17 @@ describe('README queries', () => {
       '2 checkout:POST /checkout -> orders-db:SELECT orders x3',
       '2 checkout:POST /checkout -> payments:POST /pay x3',
     ]);
+  });
+
+  it('each hop names recent traces that took it', async () => {
+    const r = await gql(
+      `{ operation(service: "gateway", name: "GET /checkout", environment: "${env}") {
+        downstream(depth: 2) { to { name } exemplarTraceIds } } }`,
+    );
+    expect(r.errors).toBeUndefined();
+    for (const hop of r.data.operation.downstream) {
+      expect([...hop.exemplarTraceIds].sort(), hop.to.name).toEqual([...traceIds].sort());
+    }
   });
 
   it('tag values list the services that carried them', async () => {

@@ -189,6 +189,38 @@ describe('API limits', () => {
   });
 });
 
+describe('CSRF prevention with auth off (local use)', () => {
+  // Without tokens nothing else stands between a page the user visits and the API: only the header rule.
+  let local: Graph;
+  beforeAll(() => void (local = testGraph()));
+  afterAll(() => local.close());
+  const api = () => createApi({ graph: local, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  const url = `http://topograph/graphql?query=${encodeURIComponent('{ __typename }')}`;
+
+  it('refuses a simple GET or a text/plain POST that a cross-site form or image could send', async () => {
+    const get = await api().fetch(url, { headers: { accept: 'application/json' } });
+    expect(get.status).toBe(403);
+    const form = await api().fetch('http://topograph/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(form.status).toBe(403);
+  });
+
+  it('answers once the request carries a header only a preflighted request can set', async () => {
+    const get = await api().fetch(url, { headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' } });
+    expect(get.status).toBe(200);
+    expect(await get.json()).toEqual({ data: { __typename: 'Query' } });
+    const json = await api().fetch('http://topograph/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(json.status).toBe(200);
+  });
+});
+
 describe('hostile values', () => {
   it('service names and tag values round-trip verbatim, and the bystander keeps all its dependencies', async () => {
     for (const name of HOSTILE) {

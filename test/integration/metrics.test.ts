@@ -1,12 +1,18 @@
 /**
  * Prometheus /metrics on both processes, each with a fresh registry so that figures are exact:
  * the worker's receive, reject, pairing and flush figures after real requests written to the real
- * Neo4j; the API's requests, latency and errors per GraphQL operation.
+ * Neo4j by a durable worker (spool + checkpoint, as ingest/main.ts runs it); the API's requests,
+ * latency and errors per GraphQL operation.
  */
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker, type Worker } from '../../ingest/worker.js';
-import { createNeo4jSink } from '../../ingest/writer.js';
+import { createCheckpointStore } from '../../ingest/spool/checkpoint-store.js';
+import { openSpool } from '../../ingest/spool/segment-log.js';
+import { createNeo4jSink, writerOptions } from '../../ingest/writer.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createRegistry } from '../../src/metrics.js';
@@ -22,13 +28,17 @@ let base: string;
 
 beforeAll(async () => {
   graph = testGraph();
+  const config = loadConfig({});
+  const spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-metrics-')), maxBytes: 1 << 26 });
   worker = createWorker({
-    config: loadConfig({}),
-    sink: createNeo4jSink(graph, { exemplarsPerEdge: 5 }),
+    config,
+    sink: createNeo4jSink(graph, writerOptions(config)),
     log: createLogger('test', 'silent'),
     registry: createRegistry('ingest'),
     ready: async () => true,
+    durable: { spool, store: createCheckpointStore(graph, spool.id, writerOptions(config)) },
   });
+  worker.start();
   server = createServer((req, res) => worker.handle(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -36,6 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((r) => server.close(r));
+  await worker.stop();
   await graph.close();
 });
 
@@ -106,7 +117,11 @@ describe('ingest /metrics', () => {
     expect(sample(text, 'topograph_ingest_requests_rejected_total', { reason: 'invalid payload' })).toBe(1);
     expect(sample(text, 'topograph_ingest_pairing_buffer_size')).toBe(1);
     expect(sample(text, 'topograph_ingest_pairing_events', { outcome: 'completed' })).toBe(0);
+    // One commit of facts + checkpoint: the flush the test asked for.
     expect(sample(text, 'topograph_ingest_flush_duration_seconds_count')).toBe(1);
+    expect(sample(text, 'topograph_ingest_flush_failures_total')).toBe(0);
+    expect(sample(text, 'topograph_spool_records_skipped_total')).toBe(0);
+    expect(sample(text, 'topograph_spool_checkpoint_lag_records')).toBe(0);
     expect(sample(text, 'topograph_ingest_tag_values_overflowed')).toBe(0);
     expect(sample(text, 'topograph_process_cpu_seconds_total', { process: 'ingest' })).toBeGreaterThan(0);
   });

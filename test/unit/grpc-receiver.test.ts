@@ -98,6 +98,34 @@ async function start(accept: (d: DecodedBatch) => AcceptResult, withAuth = false
 }
 
 const TRACE = 'ab'.repeat(16);
+const RETRY_INFO = 'type.googleapis.com/google.rpc.RetryInfo';
+
+/** google.rpc.Status → code, message, and the first detail's type and RetryInfo.retry_delay.seconds */
+function readRetryInfo(bytes: Buffer) {
+  const out = { code: -1, message: '', typeUrl: '', seconds: -1 };
+  const fields = (buf: Uint8Array, each: (field: number, r: protobuf.Reader) => void) => {
+    const r = protobuf.Reader.create(buf);
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      const before = r.pos;
+      each(tag >>> 3, r);
+      if (r.pos === before) r.skipType(tag & 7);
+    }
+  };
+  fields(bytes, (f, r) => {
+    if (f === 1) out.code = r.int32();
+    else if (f === 2) out.message = r.string();
+    else if (f === 3)
+      fields(r.bytes(), (g, any) => {
+        if (g === 1) out.typeUrl = any.string();
+        else if (g === 2)
+          fields(any.bytes(), (h, info) => {
+            if (h === 1) fields(info.bytes(), (k, d) => k === 1 && (out.seconds = Number(d.int64())));
+          });
+      });
+  });
+  return out;
+}
 
 describe('OTLP/gRPC receiver', () => {
   it('accepts good spans and reports bad ones as partial success', async () => {
@@ -137,6 +165,25 @@ describe('OTLP/gRPC receiver', () => {
     const { error } = await call(exportRequest([[TRACE, '01'.repeat(8)]]));
     expect(error?.code).toBe(code);
     expect(error?.details).toBe('spool full');
+  });
+
+  it.each([
+    [429, grpc.status.RESOURCE_EXHAUSTED],
+    [503, grpc.status.UNAVAILABLE],
+  ])('a retryable refusal (HTTP %i) carries google.rpc.RetryInfo with the delay', async (status, code) => {
+    const { call } = await start(() => ({ refuse: { status, message: 'behind', retryAfterSeconds: 3 } }));
+    const { error } = await call(exportRequest([[TRACE, '01'.repeat(8)]]));
+    expect(error?.code).toBe(code);
+    const details = error?.metadata?.get('grpc-status-details-bin')[0];
+    expect(Buffer.isBuffer(details)).toBe(true);
+    expect(readRetryInfo(details as Buffer)).toEqual({ code, message: 'behind', typeUrl: RETRY_INFO, seconds: 3 });
+  });
+
+  it('a refusal that retrying cannot cure (413) carries no RetryInfo', async () => {
+    const { call } = await start(() => ({ refuse: { status: 413, message: 'larger than the spool' } }));
+    const { error } = await call(exportRequest([[TRACE, '01'.repeat(8)]]));
+    expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(error?.metadata?.get('grpc-status-details-bin')).toEqual([]);
   });
 
   it('with auth on, takes only a bearer token with the ingest scope', async () => {

@@ -8,9 +8,11 @@
  * moved, so nothing sleeps for the bound to pass.
  */
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createOtlpHttpHandler, type Refusal } from '../../ingest/otlp/http-receiver.js';
 import { createPipeline } from '../../ingest/pipeline.js';
 import { SpanKind } from '../../ingest/span.js';
 import type { CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
@@ -148,5 +150,34 @@ describe('processing lag bound', () => {
     wall.t += 10 * MAX_LAG_MS;
     expect(await ingest!.accept(oneCall())).toEqual({});
     store.down = false;
+  });
+
+  it('OTLP/HTTP refuses up front, before reading or decoding the body, with Retry-After', async () => {
+    let refusal: Refusal | undefined = { status: 429, message: 'ingest is behind', retryAfterSeconds: 5 };
+    let accepted = 0;
+    const handler = createOtlpHttpHandler({
+      options: { maxBodyBytes: 1 << 20, maxDecompressedBytes: 1 << 20 },
+      admit: () => refusal,
+      accept: async () => {
+        accepted++;
+        return {};
+      },
+    });
+    const server = createServer((req, res) => void handler(req, res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/traces`;
+    try {
+      // Not even valid JSON: had it been read, it would have been a 400.
+      const post = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+      const refused = await post();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(await refused.json()).toEqual({ code: 429, message: 'ingest is behind' });
+      refusal = undefined;
+      expect((await post()).status).toBe(400);
+      expect(accepted).toBe(0);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

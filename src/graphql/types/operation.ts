@@ -35,7 +35,7 @@ export const CallHopRef = builder.objectRef<Hop>('CallHop').implement({
     latency: t.field({ type: LatencyRef, resolve: (h) => h.edge }),
     exemplarTraceIds: t.stringList({
       description: 'A few recent trace ids that took this hop.',
-      resolve: (h) => (h.edge as unknown as { exemplars?: string[] }).exemplars ?? [],
+      resolve: (h) => h.edge.exemplars ?? [],
     }),
   }),
 });
