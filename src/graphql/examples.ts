@@ -28,16 +28,21 @@ export const QUESTION_QUERIES = {
     links { traceId url }
     traces { traceId error hops { depth from { name } to { component { name } name } error latencyMs } }
 } }`,
-  changes: `{ changes(since: "2026-01-01T00:00:00Z") { kind subject at } }`,
+  dependents: `{ component(name: "orders-db", kind: DATABASE) {
+    dependents(depth: 3) { depth component { name } path { name } calls }
+} }`,
+  changes: `{ changes(since: "2026-01-01T00:00:00Z", environment: "production", quietFor: "1h") { kind subject at } }`,
   correlations: `{ correlations(service: "checkout", window: "1h") {
     calls errors rule values { key value calls errors errorRate restCalls restErrors lift zScore }
 } }`,
   footprint: `{ footprint(key: "tenant.id", value: "acme") {
     calls errors services { component { name } calls errors } operations { operation { name } calls errors }
+    downstream(depth: 3) { depth from { name } to { component { name } name } }
 } }`,
-  trace: `{ operation(service: "gateway", name: "GET /checkout") {
-    traces(first: 3, errorsOnly: true) { traceId url hops { depth from { name } to { component { name } name } error latencyMs } }
+  trace: `{ trace(traceId: "4bf92f3577b34da6a3ce929d0e0e4736") {
+    error entry { name } hops { depth from { name } to { name } error latencyMs } url
 } }`,
+  traces: `{ operation(service: "gateway", name: "GET /checkout") { traces(first: 3, errorsOnly: true) { traceId url } } }`,
 } as const;
 
 const asNamed = ([name, q]: [string, string]) =>

@@ -1,0 +1,34 @@
+/**
+ * Every GraphQL example in the README is one GraphiQL opens with (src/graphql/examples.ts), word for
+ * word once formatted, and is valid against the schema: the examples users copy and the ones they
+ * run stay the same queries.
+ */
+import { readFileSync } from 'node:fs';
+import { Kind, parse, print, validate } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { QUESTION_QUERIES, README_QUERIES } from '../../src/graphql/examples.js';
+import { schema } from '../../src/graphql/schema.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+// A block may hold several queries (the README's first holds DESIGN.md's five): each is one example.
+const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].flatMap((m) =>
+  parse(m[1]!).definitions.map((d) => print({ kind: Kind.DOCUMENT, definitions: [d] })),
+);
+const normal = (q: string) => print(parse(q));
+const offered = new Set([...Object.values(README_QUERIES), ...Object.values(QUESTION_QUERIES)].map(normal));
+
+describe('README GraphQL examples', () => {
+  it('are there', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(Object.keys(README_QUERIES).length);
+    for (const q of Object.values(README_QUERIES)) expect(examples).toContain(normal(q));
+  });
+
+  it.each(examples.map((b) => [b.split('\n').slice(0, 2).join(' ').trim(), b]))(
+    '%s … is offered in GraphiQL and valid',
+    (_, block) => {
+      const doc = parse(block);
+      expect(validate(schema, doc)).toEqual([]);
+      expect(offered.has(print(doc)), print(doc)).toBe(true);
+    },
+  );
+});
