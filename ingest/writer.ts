@@ -91,8 +91,9 @@ WITH row, toInteger(row.minute) AS m, toInteger(row.minute) / 60 AS h
 MATCH (c:Component {key: row.componentKey})
 MERGE (o:Operation {key: row.key})
   ON CREATE SET o.name = row.name, o.kind = row.kind, o.componentKey = row.componentKey, o.entryCalls = 0, ${INIT_MEASURE('o')}
-MERGE (c)-[:HAS_OPERATION]->(o)
-SET o.entryCalls = o.entryCalls + toInteger(row.entryCalls),
+MERGE (c)-[has:HAS_OPERATION]->(o)
+SET ${SEEN('has')},
+    o.entryCalls = o.entryCalls + toInteger(row.entryCalls),
     o.entryPoint = o.entryCalls + toInteger(row.entryCalls) > 0,
     ${ADD_MEASURE('o')}`;
 
@@ -160,9 +161,11 @@ WITH o, t, row
 CALL (t, row) {
   UNWIND row.operations AS k
   MATCH (x:Operation {key: k})
-  MERGE (x)-[:IN_TRACE]->(t)
+  MERGE (x)-[in:IN_TRACE]->(t)
+  SET ${SEEN('in')}
 }
-MERGE (o)-[:SAMPLED]->(t)
+MERGE (o)-[sampled:SAMPLED]->(t)
+SET ${SEEN('sampled')}
 WITH DISTINCT o
 CALL (o) {
   MATCH (o)-[:SAMPLED]->(s:TraceSample)
