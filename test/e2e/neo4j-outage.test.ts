@@ -17,6 +17,7 @@ import {
   defaultLocalOptions,
   ensureLocalNeo4j,
   stopLocalNeo4j,
+  fetchServer,
   type LocalNeo4jOptions,
 } from '../../src/neo4j/local-server.js';
 import { uniqueName } from '../support/graph.js';
@@ -32,6 +33,9 @@ let apiPort: number;
 
 beforeAll(async () => {
   const shared = defaultLocalOptions();
+  // This test needs a Neo4j of its own to stop, even when the suite runs against NEO4J_URI: the
+  // project's jars (fetched once with Maven; a no-op when they are there) on the machine's Java.
+  fetchServer(shared);
   neo4jOptions = defaultLocalOptions({
     dir: mkdtempSync(join(tmpdir(), 'topograph-neo4j-outage-')),
     // The jars the project's server was started from: no second Maven fetch.

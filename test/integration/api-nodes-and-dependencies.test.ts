@@ -171,4 +171,70 @@ describe('relay connections', () => {
     expect(third.edges.map((e: any) => e.node.value)).toEqual(['v0']);
     expect(third.pageInfo.hasNextPage).toBe(false);
   });
+
+  /** Follows a connection page by page (`first: 1`) until it ends; returns the nodes' `field` values. */
+  async function walk(query: string, vars: Record<string, unknown>, pick: (d: any) => any, field: string) {
+    const out: unknown[] = [];
+    let after: string | undefined;
+    for (let i = 0; i < 50; i++) {
+      const r = await gql(query, { ...vars, after });
+      expect(r.errors).toBeUndefined();
+      const c = pick(r.data);
+      out.push(...c.edges.map((e: any) => e.node[field]));
+      if (!c.pageInfo.hasNextPage) return out;
+      after = c.pageInfo.endCursor;
+    }
+    throw new Error('the connection never ended');
+  }
+
+  it("a service's operations and the changes page through connections that hold exactly the lists", async () => {
+    const lists = await gql(
+      `query($env: String) { service(name: "gateway", environment: $env) { operations { name } }
+        changes(since: "2020-01-01T00:00:00Z", environment: $env) { subject } }`,
+      { env },
+    );
+    expect(lists.errors).toBeUndefined();
+    const names = lists.data.service.operations.map((o: any) => o.name);
+    expect(names.length).toBeGreaterThan(1);
+    const paged = await walk(
+      `query($env: String, $after: String) { service(name: "gateway", environment: $env) {
+        operationConnection(first: 1, after: $after) { edges { node { name } } pageInfo { hasNextPage endCursor } } } }`,
+      { env },
+      (d) => d.service.operationConnection,
+      'name',
+    );
+    expect(paged).toEqual(names);
+
+    const subjects = lists.data.changes.map((c: any) => c.subject);
+    expect(subjects.length).toBeGreaterThan(3);
+    const pagedChanges = await walk(
+      `query($env: String, $after: String) { changeConnection(since: "2020-01-01T00:00:00Z", environment: $env, first: 3, after: $after) {
+        edges { node { subject } } pageInfo { hasNextPage endCursor } } }`,
+      { env },
+      (d) => d.changeConnection,
+      'subject',
+    );
+    expect(pagedChanges).toEqual(subjects);
+  });
+
+  it('tag values and library versions give their services as connections too', async () => {
+    const r = await gql(`{
+      tag(key: "tenant.id") { values(first: 3) { services { id } serviceConnection(first: 2) {
+        edges { node { id } } pageInfo { hasNextPage } } operations { id } operationConnection(first: 50) { edges { node { id } } } } }
+      library(name: "test") { versions { services { id } serviceConnection(first: 2) { edges { node { id } } pageInfo { hasNextPage } } } }
+    }`);
+    expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+    const lists = [...r.data.tag.values, ...r.data.library.versions];
+    expect(lists.length).toBeGreaterThan(0);
+    for (const v of lists) {
+      const keys = v.services.map((s: any) => s.id);
+      expect(v.serviceConnection.edges.map((e: any) => e.node.id)).toEqual(keys.slice(0, 2));
+      expect(v.serviceConnection.pageInfo.hasNextPage).toBe(keys.length > 2);
+    }
+    for (const v of r.data.tag.values) {
+      expect(v.operationConnection.edges.map((e: any) => e.node.id)).toEqual(
+        v.operations.slice(0, 50).map((o: any) => o.id),
+      );
+    }
+  });
 });

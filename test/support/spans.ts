@@ -41,16 +41,17 @@ export class TraceBuilder {
     return span;
   }
 
-  /** All spans so far, one ResourceSpans per service (optionally only these services). */
+  /** All spans so far, one ResourceSpans per service and namespace (optionally only these services). */
   batch(services?: string[]): DecodedBatch {
     const byService = new Map<string, ResourceSpans>();
     let spanCount = 0;
     for (const { spec, span } of this.items) {
       if (services && !services.includes(spec.service)) continue;
-      let rs = byService.get(spec.service);
+      const key = `${spec.service}\n${String(spec.resource?.['service.namespace'] ?? '')}`;
+      let rs = byService.get(key);
       if (!rs) {
         rs = { resource: { 'service.name': spec.service, ...spec.resource }, scopeSpans: [] };
-        byService.set(spec.service, rs);
+        byService.set(key, rs);
       }
       const scope = spec.scope ?? { name: 'test', version: '1.0.0' };
       let ss = rs.scopeSpans.find((s) => s.scope.name === scope.name && s.scope.version === scope.version);

@@ -2,10 +2,12 @@
  * What changed since a time, from the firstSeen/lastSeen every node and relationship carries: new
  * components, edges, operations and library versions, and edges that stopped.
  */
+import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import neo4j from 'neo4j-driver';
 import { parseDuration } from '../../config.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
+import { pageCost } from '../cost.js';
 import { userError } from '../errors.js';
 import type { ComponentRecord, OperationRecord } from '../loaders.js';
 import { readRows } from '../read.js';
@@ -168,6 +170,32 @@ builder.queryField('changes', (t) =>
         keys: null,
         quietForMs: args.quietFor ? durationArg('quietFor', args.quietFor) : ctx.settings.liveWindowMs,
         first: args.first,
+      }),
+  }),
+);
+
+builder.queryField('changeConnection', (t) =>
+  t.connection({
+    type: ChangeRef,
+    description: `The same changes as \`changes\`, newest first, as a relay connection (at most ${MAX_CHANGES} in all).`,
+    complexity: pageCost,
+    args: {
+      since: t.arg({ type: 'DateTime', required: true }),
+      environment: t.arg.string({ required: false }),
+      quietFor: t.arg.string({ required: false, description: 'As on `changes`.' }),
+    },
+    resolve: (_root, args, ctx) =>
+      resolveOffsetConnection({ args, defaultSize: 100, maxSize: MAX_CHANGES }, async ({ limit, offset }) => {
+        const upTo = Math.min(offset + limit, MAX_CHANGES);
+        if (offset >= upTo) return [];
+        const rows = await loadChanges(ctx, {
+          since: args.since.getTime(),
+          environment: args.environment ?? null,
+          keys: null,
+          quietForMs: args.quietFor ? durationArg('quietFor', args.quietFor) : ctx.settings.liveWindowMs,
+          first: upTo,
+        });
+        return rows.slice(offset);
       }),
   }),
 );

@@ -2,7 +2,7 @@
  * Components: everything that can be called or depended on (services, databases, messaging
  * destinations, external peers), their dependencies and dependents, and the root fields that find them.
  */
-import { resolveOffsetConnection } from '@pothos/plugin-relay';
+import { resolveArrayConnection, resolveOffsetConnection } from '@pothos/plugin-relay';
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import neo4j from 'neo4j-driver';
 import { ComponentKind } from '../../model.js';
@@ -160,6 +160,17 @@ ComponentRef.implement({
           since: sinceMs(ctx, args.since),
           summary: selectsOnly(info, SUMMARY_OPERATION_FIELDS),
         }),
+    }),
+    operationConnection: t.connection({
+      type: OperationRef,
+      description: 'The same operations as `operations`, by name, as a relay connection to page through many.',
+      complexity: pageCost,
+      args: { since: t.arg({ type: 'DateTime', required: false }) },
+      resolve: async (c, args, ctx) =>
+        resolveArrayConnection(
+          { args },
+          await ctx.loaders.operationsOf.load({ key: c.key, since: sinceMs(ctx, args.since), summary: false }),
+        ),
     }),
   }),
 });

@@ -1,6 +1,8 @@
 /** Libraries (instrumentation scopes, OTel SDKs, runtimes, configured version attributes) and where each version runs. */
+import { resolveArrayConnection } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
 import { sinceMs } from '../context.js';
+import { pageCost } from '../cost.js';
 import type { ComponentRecord } from '../loaders.js';
 import { ServiceRef } from './component.js';
 
@@ -27,6 +29,12 @@ const LibraryVersionRef = builder.objectRef<LibraryVersionRecord>('LibraryVersio
   fields: (t) => ({
     version: t.exposeString('version'),
     services: t.field({ type: [ServiceRef], resolve: (v) => v.services }),
+    serviceConnection: t.connection({
+      type: ServiceRef,
+      description: 'The same services as `services`, as a relay connection.',
+      complexity: pageCost,
+      resolve: (v, args) => resolveArrayConnection({ args }, v.services),
+    }),
     firstSeen: t.field({ type: 'DateTime', resolve: (v) => v.firstSeen }),
     lastSeen: t.field({ type: 'DateTime', resolve: (v) => v.lastSeen }),
   }),

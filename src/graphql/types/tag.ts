@@ -1,8 +1,9 @@
 /** Tags: allow-listed attribute values, and where each was seen. */
-import { resolveOffsetConnection } from '@pothos/plugin-relay';
+import { resolveArrayConnection, resolveOffsetConnection } from '@pothos/plugin-relay';
 import neo4j from 'neo4j-driver';
 import { builder } from '../builder.js';
 import { sinceMs } from '../context.js';
+import { pageCost } from '../cost.js';
 import type { ComponentRecord, OperationRecord } from '../loaders.js';
 import { readRows } from '../read.js';
 import { ServiceRef } from './component.js';
@@ -38,6 +39,18 @@ const TagValueRef = builder.objectRef<TagValueRecord>('TagValue').implement({
     errors: t.int({ resolve: (v) => v.errors }),
     services: t.field({ type: [ServiceRef], resolve: (v) => v.services }),
     operations: t.field({ type: [OperationRef], resolve: (v) => v.operations }),
+    serviceConnection: t.connection({
+      type: ServiceRef,
+      description: 'The same services as `services`, as a relay connection.',
+      complexity: pageCost,
+      resolve: (v, args) => resolveArrayConnection({ args }, v.services),
+    }),
+    operationConnection: t.connection({
+      type: OperationRef,
+      description: 'The same operations as `operations`, as a relay connection.',
+      complexity: pageCost,
+      resolve: (v, args) => resolveArrayConnection({ args }, v.operations),
+    }),
     lastSeen: t.field({ type: 'DateTime', resolve: (v) => v.lastSeen }),
   }),
 });
