@@ -47,6 +47,8 @@ async function load(file: string) {
 }
 
 const e = (...pairs: string[]) => pairs.sort();
+// ui_01: service-y's spans are CHILD_OF service-x's span 2.
+const CORPUS_UI_01_EDGES = ['service-x -> service-y'];
 
 describe('corpus files import and give the topology they describe', () => {
   it('istio-bookinfo/responseTrace.json (Tempo response, base64 ids, enum names)', async () => {
@@ -239,6 +241,46 @@ describe('corpus files import and give the topology they describe', () => {
       ]),
     );
     expect(g.services.length).toBeGreaterThanOrEqual(28);
+  });
+
+  // The smaller files the unit tests decode, imported all the way into Neo4j too: services and edges.
+  it.each([
+    [
+      'zipkin/ascend.json',
+      8,
+      ['auth-service', 'content-service', 'mobile-gateway'],
+      e('mobile-gateway -> auth-service', 'mobile-gateway -> content-service'),
+    ],
+    // Shared client/server span id, and serviceb's clock skewed before servicea's: still one edge.
+    ['zipkin/skew.json', 4, ['servicea', 'serviceb'], e('servicea -> serviceb')],
+    [
+      'jaeger/jaeger-ui/testTrace.json',
+      4,
+      ['load-generator', 'ride-sharing-app'],
+      e('load-generator -> ride-sharing-app'),
+    ],
+    [
+      'jaeger/jaeger-ui/testTraceNormal.json',
+      5,
+      ['api-gateway', 'customers-service'],
+      e('api-gateway -> customers-service'),
+    ],
+    [
+      'jaeger/jaeger-ui/spansAmongEachOther.json',
+      12,
+      ['api-gateway', 'customers-service'],
+      e('api-gateway -> customers-service'),
+    ],
+    ['jaeger/jaeger/ui_01.json', 5, ['service-x', 'service-y'], CORPUS_UI_01_EDGES],
+    ['jaeger/jaeger-ui/otlp2jaeger-in.json', 2, ['telemetrygen'], []],
+    ['jaeger/jaeger-ui/otlp2jaeger-out.json', 2, ['telemetrygen'], []],
+    ['jaeger/jaeger-ui/otlp2jaeger-multi-in-combined.json', 4, ['example-trace'], []],
+    ['jaeger/jaeger-ui/oltp2jaeger-multi-out.json', 4, ['example-trace'], []],
+  ])('%s: %i spans, its services and edges', async (file, spans, services, edges) => {
+    const g = await load(file);
+    expect(g.file).toMatchObject({ spans, rejected: [] });
+    expect(g.serviceNames).toEqual(services);
+    expect(g.services).toEqual(edges);
   });
 
   it('zipkin/envoy.json: the span without a service name is rejected with a clear message', async () => {
