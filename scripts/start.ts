@@ -68,5 +68,12 @@ console.log(
     `  Neo4j        ${env.NEO4J_URI}${startedLocal ? ' (local, started now; stopped on Ctrl-C)' : ''}`,
     '  Ctrl-C stops everything started here.',
     '',
+    ...(config.auth.enabled
+      ? []
+      : [
+          '  !!! ACCESS CONTROL IS OFF: anyone who can reach these ports can read the map and send spans.',
+          '  !!! Set TOPOGRAPH_TOKENS (README, "Security") before exposing them beyond this machine.',
+          '',
+        ]),
   ].join('\n'),
 );
