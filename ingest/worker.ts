@@ -206,7 +206,14 @@ export function createWorker(deps: WorkerDeps): Worker {
       return receiver.accept(decoded, raw);
     },
   });
-  const zipkin = createZipkinHttpHandler({ options: bodyLimits, ...receiver });
+  const zipkin = createZipkinHttpHandler({
+    options: bodyLimits,
+    ...receiver,
+    accept: (decoded, raw) => {
+      countLimited(decoded);
+      return receiver.accept(decoded, raw);
+    },
+  });
   const auth = createAuthenticator(config.auth);
   /** Answers 401/403 and returns false when the request may not use this scope. */
   const allowed = (req: IncomingMessage, res: ServerResponse, scope: Scope): boolean => {

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { zipkinToBatch } from './formats/zipkin.js';
 import { InvalidPayloadError } from './otlp/errors.js';
+import { DEFAULT_DECODE_LIMITS } from './otlp/validate.js';
 import {
   decompress,
   HttpError,
@@ -60,14 +61,15 @@ export function createZipkinHttpHandler(deps: ZipkinHttpDeps) {
     }
     try {
       const raw = await readBody(req, deps.options.maxBodyBytes);
-      const body = await decompress(raw, req.headers['content-encoding'], deps.options.maxDecompressedBytes);
+      const { maxDecompressedBytes, maxDecompressionRatio, limits } = deps.options;
+      const body = await decompress(raw, req.headers['content-encoding'], maxDecompressedBytes, maxDecompressionRatio);
       let parsed: unknown;
       try {
         parsed = JSON.parse(body.toString('utf8'));
       } catch (error) {
         throw new InvalidPayloadError(`body is not valid JSON: ${(error as Error).message}`);
       }
-      const decoded = zipkinToBatch(parsed);
+      const decoded = zipkinToBatch(parsed, limits ?? DEFAULT_DECODE_LIMITS);
       const result = await deps.accept(decoded, { body, contentType: 'zipkin-json' });
       if (result.refuse) {
         return reply(res, result.refuse.status, result.refuse.message, retryHeaders(result.refuse));
@@ -83,8 +85,8 @@ export function createZipkinHttpHandler(deps: ZipkinHttpDeps) {
         deps.onRejected?.(0, `http ${error.status}`);
         reply(res, error.status, error.message, error.headers);
       } else if (error instanceof InvalidPayloadError) {
-        deps.onRejected?.(0, 'invalid payload');
-        reply(res, 400, error.message);
+        deps.onRejected?.(0, error.status === 413 ? 'too many spans' : 'invalid payload');
+        reply(res, error.status, error.message);
       } else throw error;
     }
   };

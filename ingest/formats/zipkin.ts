@@ -9,7 +9,8 @@
  */
 import type { Attributes, DecodedBatch, Span, SpanProblem } from '../span.js';
 import { SpanKind, StatusCode } from '../span.js';
-import { InvalidPayloadError } from '../otlp/errors.js';
+import { InvalidPayloadError, tooManySpans } from '../otlp/errors.js';
+import { checkSpan, limitAttributes, limitSpan, noLimitCounts, type DecodeLimits } from '../otlp/validate.js';
 import { isObject, parseId, spanProblem } from '../otlp/decode-json.js';
 import { assembleBatch, repairSharedSpanIds, type SpanDraft } from './shared-span-ids.js';
 
@@ -182,8 +183,11 @@ function attributesOf(e: Entry): Attributes {
  * Decodes a Zipkin v2 JSON array. Throws InvalidPayloadError when it is not an array; spans without
  * a service name, with bad ids or without a timestamp are rejected (`at` is `[index]` in the array).
  */
-export function zipkinToBatch(spans: unknown): DecodedBatch {
+export function zipkinToBatch(spans: unknown, limits?: DecodeLimits): DecodedBatch {
   if (!Array.isArray(spans)) throw new InvalidPayloadError('a Zipkin v2 payload is a JSON array of spans');
+  // The receiver's limits, as OTLP's; a file being imported is read whole (limits undefined).
+  if (limits && spans.length > limits.maxSpans) throw tooManySpans(limits.maxSpans);
+  const counts = noLimitCounts();
   const rejected: SpanProblem[] = [];
   const entries: Entry[] = [];
   spans.forEach((raw, i) => {
@@ -211,15 +215,16 @@ export function zipkinToBatch(spans: unknown): DecodedBatch {
       attributes: attributesOf(e),
       links: [],
     };
-    const problem = spanProblem(span);
+    const problem = spanProblem(span) ?? (limits && checkSpan(span, limits));
     if (problem) {
       rejected.push({ at: e.at, message: `span ${e.id}: ${problem}` });
       continue;
     }
+    if (limits) limitSpan(span, limits, counts);
     drafts.push({
       span,
       service: e.local.serviceName,
-      resource: resourceOf(e),
+      resource: limits ? limitAttributes(resourceOf(e), limits, counts) : resourceOf(e),
       scope: scopeOf(e),
       shared: e.shared,
       host: e.local.ipv4 || e.local.ipv6 || undefined,
@@ -228,5 +233,6 @@ export function zipkinToBatch(spans: unknown): DecodedBatch {
   repairSharedSpanIds(drafts);
   // Problems are found in two passes; list them in file order.
   rejected.sort((a, b) => Number(a.at.slice(1, -1)) - Number(b.at.slice(1, -1)));
-  return { batch: assembleBatch(drafts), spanCount: drafts.length, rejected };
+  const limited = counts.attributesDropped + counts.valuesTruncated > 0 ? { limited: counts } : {};
+  return { batch: assembleBatch(drafts), spanCount: drafts.length, rejected, ...limited };
 }

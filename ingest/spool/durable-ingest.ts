@@ -75,7 +75,7 @@ export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits = DEFAU
     case FORMAT_BYTE.json:
       return decodeOtlpJson(JSON.parse(body.toString('utf8')), limits);
     case FORMAT_BYTE['zipkin-json']:
-      return zipkinToBatch(JSON.parse(body.toString('utf8')));
+      return zipkinToBatch(JSON.parse(body.toString('utf8')), limits);
     default: {
       const batch = JSON.parse(payload.toString('utf8')) as TraceBatch;
       return { batch, spanCount: countSpans(batch), rejected: [] };

@@ -26,6 +26,7 @@ const service = uniqueName('seeded');
 
 let worker: Child;
 let base: string;
+let zipkinBase: string;
 let graph: Graph;
 
 const resource = (name = service) => ({ 'service.name': name, 'deployment.environment.name': env });
@@ -91,6 +92,7 @@ beforeAll(async () => {
     /OTLP\/HTTP receiver on/,
   );
   base = `http://127.0.0.1:${http}`;
+  zipkinBase = `http://127.0.0.1:${zipkin}`;
   const seed = rawSpan({
     name: 'GET /seeded',
     attributes: {
@@ -268,6 +270,64 @@ describe('ingest worker: hostile bodies', () => {
     const value = '{"arrayValue":{"values":['.repeat(2000) + '{"stringValue":"x"}' + ']}}'.repeat(2000);
     const r = await post(text.replace('{"stringValue":"HERE"}', value));
     expect(r.status, r.text).toBe(200);
+    await stillFine();
+  });
+});
+
+describe('Zipkin receiver: the same tokens and limits as OTLP', () => {
+  const zipkinSpan = (i: number, extra: Record<string, string> = {}) => ({
+    traceId: randomBytes(16).toString('hex'),
+    id: randomBytes(8).toString('hex'),
+    name: `get /z${i}`,
+    kind: 'SERVER',
+    timestamp: Date.now() * 1000,
+    duration: 1000,
+    localEndpoint: { serviceName: uniqueName('zipkin') },
+    tags: { 'http.method': 'GET', ...extra },
+  });
+  const postZipkin = async (body: string, token: string | null = INGEST, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${zipkinBase}/api/v2/spans`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body,
+    });
+    return { status: res.status, text: await res.text() };
+  };
+
+  it('401 without a token, 403 without the ingest scope', async () => {
+    expect((await postZipkin(JSON.stringify([zipkinSpan(0)]), null)).status).toBe(401);
+    expect((await postZipkin(JSON.stringify([zipkinSpan(0)]), READ)).status).toBe(403);
+    await stillFine();
+  });
+
+  it('413 for more spans than allowed, and for a gzip bomb, refused by ratio', async () => {
+    const many = await postZipkin(JSON.stringify(Array.from({ length: 51 }, (_, i) => zipkinSpan(i))));
+    expect(many.status).toBe(413);
+    expect(many.text).toContain('more than 50 spans');
+    const bomb = gzipSync(Buffer.alloc(3 * 1024 * 1024, 0x20));
+    const r = await fetch(`${zipkinBase}/api/v2/spans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${INGEST}` },
+      body: bomb,
+    });
+    expect(r.status).toBe(413);
+    expect(await r.text()).toMatch(/10 times its compressed size/);
+    await stillFine();
+  });
+
+  it('cuts long values and counts them, as over OTLP', async () => {
+    const metric = async () => {
+      const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+      return Number(/^topograph_ingest_limited_total\{[^}]*what="values_truncated"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await metric();
+    const r = await postZipkin(JSON.stringify([zipkinSpan(1, { note: 'x'.repeat(10_000) })]));
+    expect(r.status).toBe(202);
+    expect(await metric()).toBe(before + 1);
     await stillFine();
   });
 });

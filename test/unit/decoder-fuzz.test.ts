@@ -1,9 +1,10 @@
 /**
- * Fuzzing both OTLP decoders with random bytes and with mutations of valid payloads. Seeded, so a
+ * Fuzzing the OTLP decoders (and the Zipkin one) with random bytes and mutations of valid payloads. Seeded, so a
  * failure repeats; bounded in iterations, so it takes a few seconds. The only acceptable outcomes
  * are a DecodedBatch or an InvalidPayloadError.
  */
 import { describe, expect, it } from 'vitest';
+import { zipkinToBatch } from '../../ingest/formats/zipkin.js';
 import { decodeOtlpJson } from '../../ingest/otlp/decode-json.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { InvalidPayloadError } from '../../ingest/otlp/errors.js';
@@ -126,6 +127,40 @@ describe('decoder fuzzing', () => {
     }
     expect(seen.ok).toBeGreaterThan(0);
     expect(seen.invalid).toBeGreaterThan(0);
+  });
+
+  it('zipkin: mutated texts give a batch or an InvalidPayloadError', () => {
+    const rand = prng(0x21b);
+    const text = JSON.stringify([
+      {
+        traceId: 'ab'.repeat(16),
+        id: '01'.repeat(8),
+        parentId: '02'.repeat(8),
+        name: 'get /x',
+        kind: 'CLIENT',
+        timestamp: 1_700_000_000_000_000,
+        duration: 1500,
+        localEndpoint: { serviceName: 'fuzz', ipv4: '10.0.0.1' },
+        remoteEndpoint: { serviceName: 'db', port: 5432 },
+        tags: { 'http.method': 'GET', error: 'boom', nested: '{"a":1}' },
+        shared: true,
+        annotations: [{ timestamp: 1_700_000_000_000_100, value: 'ws' }],
+      },
+    ]);
+    const seen = { ok: 0, invalid: 0, notJson: 0 };
+    for (let i = 0; i < ITERATIONS; i++) {
+      const mutated = Buffer.from(mutate(Buffer.from(text), rand)).toString('utf8');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(mutated);
+      } catch {
+        seen.notJson++;
+        continue;
+      }
+      seen[outcome(() => zipkinToBatch(parsed, DEFAULT_DECODE_LIMITS), mutated)]++;
+    }
+    expect(seen.ok).toBeGreaterThan(0);
+    expect(seen.invalid + seen.notJson).toBeGreaterThan(0);
   });
 
   it('left no unhandled rejection behind', async () => {
