@@ -7,7 +7,7 @@
  * depth, never with the number of parents, and each component is reached once, by its shortest path.
  */
 import DataLoader from 'dataloader';
-import type { ManagedTransaction } from 'neo4j-driver';
+import type { Record as Neo4jRecord } from 'neo4j-driver';
 import type { Graph } from '../neo4j/connection.js';
 import type { ApiSettings } from './context.js';
 
@@ -125,20 +125,23 @@ WHERE r.lastSeen >= $since
 RETURN key AS from, next.key AS to, ${EDGE_FIELDS} AS edge`;
 
 const EDGE_SUMMARY = `r { .calls, .errors, .firstSeen, .lastSeen }`;
-const NEXT_COMPONENT = COMPONENT_FIELDS.replace(/^c /, 'next ');
 
-/** Summary walks also return the components reached, so that naming them costs no further query. */
+/**
+ * Summary walks return keys and the four edge figures only. The components reached are then named
+ * by the component DataLoader, once each: returning each row's component from the walk (as until
+ * the query-profile measurements) read and shipped it once per edge, half again the walk's time.
+ */
 export const DEPENDS_ON_OUT_SUMMARY = `
 UNWIND $frontier AS key
 MATCH (:Component {key: key})-[r:DEPENDS_ON]->(next:Component)
 WHERE r.lastSeen >= $since
-RETURN key AS from, next.key AS to, ${EDGE_SUMMARY} AS edge, ${NEXT_COMPONENT} AS node`;
+RETURN key AS from, next.key AS to, ${EDGE_SUMMARY} AS edge`;
 
 export const DEPENDS_ON_IN_SUMMARY = `
 UNWIND $frontier AS key
 MATCH (:Component {key: key})<-[r:DEPENDS_ON]-(next:Component)
 WHERE r.lastSeen >= $since
-RETURN key AS from, next.key AS to, ${EDGE_SUMMARY} AS edge, ${NEXT_COMPONENT} AS node`;
+RETURN key AS from, next.key AS to, ${EDGE_SUMMARY} AS edge`;
 
 const CALL_EDGE_FIELDS = EDGE_FIELDS.replace(/ }$/, ', .exemplars }');
 
@@ -163,25 +166,32 @@ async function traverse(
   query: string,
   roots: { root: string; depth: number; since: number }[],
   timeoutMs: number,
-  prime?: (node: unknown) => void,
 ): Promise<Hop[][]> {
   const maxDepth = Math.max(0, ...roots.map((r) => r.depth));
   const since = roots[0]?.since ?? 0;
+  const opts = { timeoutMs, metadata: { op: 'traverse', depth: maxDepth } };
+  // One level is one statement: an auto-commit read, one round trip.
+  if (maxDepth <= 1) {
+    const run: Run = (q, params) => graph.query('topograph-api', q, params, opts);
+    return walk(run, query, roots, maxDepth, since);
+  }
   // One transaction for every level: a transaction per level cost a session, BEGIN and COMMIT each
   // (the walk took ~2x as long at p50). The work starts afresh if the driver retries it.
-  return graph.read('topograph-api', (tx) => walk(tx, query, roots, maxDepth, since, prime), {
-    timeoutMs,
-    metadata: { op: 'traverse', depth: maxDepth },
-  });
+  return graph.read(
+    'topograph-api',
+    (tx) => walk(async (q, params) => (await tx.run(q, params)).records, query, roots, maxDepth, since),
+    opts,
+  );
 }
 
+type Run = (query: string, params: Record<string, unknown>) => Promise<Neo4jRecord[]>;
+
 async function walk(
-  tx: ManagedTransaction,
+  run: Run,
   query: string,
   roots: { root: string; depth: number; since: number }[],
   maxDepth: number,
   since: number,
-  prime?: (node: unknown) => void,
 ): Promise<Hop[][]> {
   const visited = roots.map((r) => new Map<string, Hop | null>([[r.root, null]]));
   const results: Hop[][] = roots.map(() => []);
@@ -192,10 +202,9 @@ async function walk(
       if (depth <= r.depth) for (const k of frontiers[i]!) active.add(k);
     });
     if (active.size === 0) break;
-    const rows = (await tx.run(query, { frontier: [...active], since })).records;
+    const rows = await run(query, { frontier: [...active], since });
     const next = new Map<string, { to: string; edge: MeasureRecord }[]>();
     for (const rec of rows) {
-      if (prime && rec.has('node')) prime(rec.get('node'));
       const from = rec.get('from') as string;
       const list = next.get(from) ?? [];
       list.push({ to: rec.get('to') as string, edge: rec.get('edge') as MeasureRecord });
@@ -239,7 +248,7 @@ function traverseLoader(
   graph: Graph,
   timeoutMs: number,
   queries: Record<Direction, string>,
-  summary?: { queries: Record<Direction, string>; prime: (node: unknown) => void },
+  summary?: Record<Direction, string>,
 ) {
   return new DataLoader<TraverseRequest, Hop[], string>(
     async (requests) => {
@@ -250,7 +259,7 @@ function traverseLoader(
         const group = indices.map((i) => requests[i]!);
         const first = group[0]!;
         const hops = light(first)
-          ? await traverse(graph, summary!.queries[first.direction], group, timeoutMs, summary!.prime)
+          ? await traverse(graph, summary![first.direction], group, timeoutMs)
           : await traverse(graph, queries[first.direction], group, timeoutMs);
         indices.forEach((i, j) => (out[i] = hops[j]!));
       }
@@ -262,8 +271,8 @@ function traverseLoader(
 
 export function createLoaders(graph: Graph, settings: Pick<ApiSettings, 'queryTimeoutMs'>) {
   const timeoutMs = settings.queryTimeoutMs;
-  const read = <T>(query: string, params: Record<string, unknown>, pick: (r: { get(k: string): unknown }) => T) =>
-    graph.read('topograph-api', async (tx) => (await tx.run(query, params)).records.map(pick), { timeoutMs });
+  const read = async <T>(query: string, params: Record<string, unknown>, pick: (r: { get(k: string): unknown }) => T) =>
+    (await graph.query('topograph-api', query, params, { timeoutMs })).map(pick);
 
   const component = new DataLoader<string, ComponentRecord | null>(async (keys) => {
     const rows = await read(COMPONENTS_BY_KEY, { keys }, (r) => r.get('c') as ComponentRecord);
@@ -306,10 +315,7 @@ export function createLoaders(graph: Graph, settings: Pick<ApiSettings, 'queryTi
       graph,
       timeoutMs,
       { out: DEPENDS_ON_OUT, in: DEPENDS_ON_IN },
-      {
-        queries: { out: DEPENDS_ON_OUT_SUMMARY, in: DEPENDS_ON_IN_SUMMARY },
-        prime: (node) => component.prime((node as ComponentRecord).key, node as ComponentRecord),
-      },
+      { out: DEPENDS_ON_OUT_SUMMARY, in: DEPENDS_ON_IN_SUMMARY },
     ),
     calls: traverseLoader(graph, timeoutMs, { out: CALLS_OUT, in: CALLS_IN }),
   };

@@ -1,6 +1,7 @@
 /**
- * The one way resolvers read Neo4j: a managed read transaction carrying the request's timeout and a
- * label naming the question, so a slow query shows up in Neo4j's query log and is cut off there.
+ * The one way resolvers read Neo4j: one statement (an auto-commit read, one round trip) carrying the
+ * request's timeout and a label naming the question, so a slow query shows up in Neo4j's query log
+ * and is cut off there.
  */
 import type { Context } from './context.js';
 
@@ -10,9 +11,9 @@ export async function readRows<T>(
   query: string,
   params: Record<string, unknown>,
 ): Promise<T[]> {
-  return ctx.graph.read(
-    'topograph-api',
-    async (tx) => (await tx.run(query, params)).records.map((r) => r.toObject() as T),
-    { timeoutMs: ctx.settings.queryTimeoutMs, metadata: { op } },
-  );
+  const records = await ctx.graph.query('topograph-api', query, params, {
+    timeoutMs: ctx.settings.queryTimeoutMs,
+    metadata: { op },
+  });
+  return records.map((r) => r.toObject() as T);
 }

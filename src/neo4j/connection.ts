@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import neo4j, { type Driver, type ManagedTransaction, type Record as Neo4jRecord } from 'neo4j-driver';
 import type { Config } from '../config.js';
 import { defaultLocalOptions, ensureLocalNeo4j } from './local-server.js';
 
@@ -21,6 +21,12 @@ export interface Graph {
   database: string;
   /** Runs `work` in a managed read transaction (retried on transient errors). */
   read<T>(app: string, work: (tx: ManagedTransaction) => Promise<T>, opts?: TxOptions): Promise<T>;
+  /**
+   * One read statement as an auto-commit transaction (retried on transient errors like `read`): one
+   * network round trip, where a managed transaction costs two (BEGIN+RUN, then COMMIT). For reads of
+   * one statement, which is most of what the API asks.
+   */
+  query(app: string, cypher: string, params: Record<string, unknown>, opts?: TxOptions): Promise<Neo4jRecord[]>;
   /** Runs `work` in a managed write transaction (retried on transient errors). */
   write<T>(app: string, work: (tx: ManagedTransaction) => Promise<T>, opts?: TxOptions): Promise<T>;
   close(): Promise<void>;
@@ -80,6 +86,20 @@ export function createGraph(target: Neo4jTarget, opts: GraphOptions = {}): Graph
     read: (app, work, o) => {
       const session = driver.session({ database: target.database, defaultAccessMode: neo4j.session.READ });
       return session.executeRead(work, config(app, o)).finally(() => session.close());
+    },
+    query: async (app, cypher, params, o) => {
+      const retryUntil = Date.now() + (opts.maxTransactionRetryTimeMs ?? 30_000);
+      for (let attempt = 0; ; attempt++) {
+        const session = driver.session({ database: target.database, defaultAccessMode: neo4j.session.READ });
+        try {
+          return (await session.run(cypher, params, config(app, o))).records;
+        } catch (error) {
+          if (!neo4j.isRetryableError(error as Error) || Date.now() >= retryUntil) throw error;
+        } finally {
+          await session.close();
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      }
     },
     write: (app, work, o) => {
       const session = driver.session({ database: target.database });

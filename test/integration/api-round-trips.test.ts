@@ -1,6 +1,7 @@
 /**
  * Efficiency: representative queries cost the same number of Cypher round trips whether they touch
- * 3 services or 30. The graph is the real Neo4j; only Graph.read is wrapped, to count.
+ * 3 services or 30. The graph is the real Neo4j; only Graph.read and Graph.query are wrapped, to
+ * count every statement sent (a walk's levels included).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Graph } from '../../src/neo4j/connection.js';
@@ -69,12 +70,27 @@ async function seedChain(env: string, n: number) {
 
 beforeAll(async () => {
   graph = testGraph();
+  // Counts statements, not transactions: a walk runs its levels in one transaction, each a round trip.
   const counting: Graph = {
     ...graph,
     read: (app, work, opts) => {
+      timeouts.push(opts?.timeoutMs);
+      return graph.read(
+        app,
+        (tx) =>
+          work({
+            run: (...args: Parameters<typeof tx.run>) => {
+              reads++;
+              return tx.run(...args);
+            },
+          } as typeof tx),
+        opts,
+      );
+    },
+    query: (app, cypher, params, opts) => {
       reads++;
       timeouts.push(opts?.timeoutMs);
-      return graph.read(app, work, opts);
+      return graph.query(app, cypher, params, opts);
     },
   };
   // A deliberately wide query: the cost limit (another concern, tested elsewhere) is lifted here.

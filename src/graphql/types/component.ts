@@ -274,20 +274,13 @@ builder.queryFields((t) => ({
     },
     resolve: (_root, args, ctx) =>
       resolveOffsetConnection({ args, defaultSize: 50, maxSize: 1000 }, ({ limit, offset }) =>
-        ctx.graph.read(
-          'topograph-api',
-          async (tx) =>
-            (
-              await tx.run(SERVICES_PAGE, {
-                namespace: args.namespace ?? null,
-                environment: args.environment ?? null,
-                since: sinceMs(ctx, args.since),
-                offset: neo4j.int(offset),
-                limit: neo4j.int(limit),
-              })
-            ).records.map((r) => r.get('c') as ComponentRecord),
-          { timeoutMs: ctx.settings.queryTimeoutMs },
-        ),
+        readRows<{ c: ComponentRecord }>(ctx, 'services', SERVICES_PAGE, {
+          namespace: args.namespace ?? null,
+          environment: args.environment ?? null,
+          since: sinceMs(ctx, args.since),
+          offset: neo4j.int(offset),
+          limit: neo4j.int(limit),
+        }).then((rows) => rows.map((r) => r.c)),
       ),
   }),
   service: t.field({
@@ -311,20 +304,13 @@ builder.queryFields((t) => ({
       kind: t.arg({ type: ComponentKindEnum, required: false }),
       environment: t.arg.string({ required: false }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.graph.read(
-        'topograph-api',
-        async (tx) => {
-          const rec = (
-            await tx.run(COMPONENT_BY_NAME, {
-              name: args.name,
-              kind: args.kind ?? null,
-              environment: args.environment ?? null,
-            })
-          ).records[0];
-          return rec ? (rec.get('c') as ComponentRecord) : null;
-        },
-        { timeoutMs: ctx.settings.queryTimeoutMs },
-      ),
+    resolve: async (_root, args, ctx) => {
+      const [row] = await readRows<{ c: ComponentRecord }>(ctx, 'component', COMPONENT_BY_NAME, {
+        name: args.name,
+        kind: args.kind ?? null,
+        environment: args.environment ?? null,
+      });
+      return row?.c ?? null;
+    },
   }),
 }));

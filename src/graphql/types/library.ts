@@ -4,6 +4,7 @@ import { builder } from '../builder.js';
 import { sinceMs } from '../context.js';
 import { pageCost } from '../cost.js';
 import type { ComponentRecord } from '../loaders.js';
+import { readRows } from '../read.js';
 import { ServiceRef } from './component.js';
 
 interface LibraryVersionRecord {
@@ -52,14 +53,10 @@ const LibraryRef = builder.objectRef<{ name: string; kind: string | null }>('Lib
       type: [LibraryVersionRef],
       args: { since: t.arg({ type: 'DateTime', required: false }) },
       resolve: (l, args, ctx) =>
-        ctx.graph.read(
-          'topograph-api',
-          async (tx) =>
-            (await tx.run(LIBRARY_VERSIONS, { name: l.name, since: sinceMs(ctx, args.since) })).records.map(
-              (r) => r.toObject() as unknown as LibraryVersionRecord,
-            ),
-          { timeoutMs: ctx.settings.queryTimeoutMs },
-        ),
+        readRows<LibraryVersionRecord>(ctx, 'library-versions', LIBRARY_VERSIONS, {
+          name: l.name,
+          since: sinceMs(ctx, args.since),
+        }),
     }),
   }),
 });
@@ -69,14 +66,7 @@ builder.queryField('library', (t) =>
     type: LibraryRef,
     nullable: true,
     args: { name: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      ctx.graph.read(
-        'topograph-api',
-        async (tx) => {
-          const rec = (await tx.run(LIBRARY, { name: args.name })).records[0];
-          return rec ? { name: rec.get('name') as string, kind: rec.get('kind') as string | null } : null;
-        },
-        { timeoutMs: ctx.settings.queryTimeoutMs },
-      ),
+    resolve: async (_root, args, ctx) =>
+      (await readRows<{ name: string; kind: string | null }>(ctx, 'library', LIBRARY, { name: args.name }))[0] ?? null,
   }),
 );

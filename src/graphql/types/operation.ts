@@ -7,6 +7,7 @@ import { builder } from '../builder.js';
 import { sinceMs, type Context } from '../context.js';
 import { walkCost } from '../cost.js';
 import { userError } from '../errors.js';
+import { readRows } from '../read.js';
 import type { ComponentRecord, Direction, Hop, OperationRecord } from '../loaders.js';
 import { ComponentRef } from './component.js';
 import { LatencyRef } from './measure.js';
@@ -118,22 +119,15 @@ builder.queryField('operation', (t) =>
       namespace: t.arg.string({ required: false }),
       environment: t.arg.string({ required: false }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.graph.read(
-        'topograph-api',
-        async (tx) => {
-          const rec = (
-            await tx.run(OPERATION_BY_NAME, {
-              service: args.service,
-              name: args.name,
-              kind: args.kind ?? null,
-              namespace: args.namespace ?? null,
-              environment: args.environment ?? null,
-            })
-          ).records[0];
-          return rec ? (rec.get('o') as OperationRecord) : null;
-        },
-        { timeoutMs: ctx.settings.queryTimeoutMs },
-      ),
+    resolve: async (_root, args, ctx) => {
+      const [row] = await readRows<{ o: OperationRecord }>(ctx, 'operation', OPERATION_BY_NAME, {
+        service: args.service,
+        name: args.name,
+        kind: args.kind ?? null,
+        namespace: args.namespace ?? null,
+        environment: args.environment ?? null,
+      });
+      return row?.o ?? null;
+    },
   }),
 );

@@ -65,19 +65,12 @@ const TagRef = builder.objectRef<{ key: string }>('Tag').implement({
         since: t.arg({ type: 'DateTime', required: false }),
       },
       resolve: (tag, args, ctx) =>
-        ctx.graph.read(
-          'topograph-api',
-          async (tx) =>
-            (
-              await tx.run(TAG_VALUES, {
-                key: tag.key,
-                since: sinceMs(ctx, args.since),
-                offset: neo4j.int(0),
-                limit: neo4j.int(Math.min(Math.max(args.first, 1), 1000)),
-              })
-            ).records.map((r) => r.toObject() as unknown as TagValueRecord),
-          { timeoutMs: ctx.settings.queryTimeoutMs },
-        ),
+        readRows<TagValueRecord>(ctx, 'tag-values', TAG_VALUES, {
+          key: tag.key,
+          since: sinceMs(ctx, args.since),
+          offset: neo4j.int(0),
+          limit: neo4j.int(Math.min(Math.max(args.first, 1), 1000)),
+        }),
     }),
     valueConnection: t.connection({
       type: TagValueRef,

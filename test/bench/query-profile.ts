@@ -1,0 +1,101 @@
+/**
+ * Where a GraphQL question's time goes, in one process: loads a scaled graph, then asks each of the
+ * bench's three questions N times one after another, through createApi().fetch and as the Cypher
+ * baseline, printing mean ms, transactions, statements and the time spent waiting for Neo4j of each. Run with
+ * `node --cpu-prof --import tsx test/bench/query-profile.ts [services] [n] [question]` for a profile.
+ * A tool for working on the API, not part of `npm run bench`.
+ */
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config.js';
+import { applySchema, createGraph, resolveNeo4j, type Graph } from '../../src/neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import type { GraphqlResponse } from './ingest.js';
+import { pickRoots, queryCases } from './queries.js';
+import { deleteRun, loadScaledGraph, planScaledGraph } from './scaled-graph.js';
+
+const services = Number(process.argv[2] ?? 1000);
+const n = Number(process.argv[3] ?? 100);
+const config = loadConfig();
+const inner = createGraph(await resolveNeo4j(config));
+await applySchema(inner);
+let transactions = 0;
+let statements = 0;
+/** ms spent waiting for Neo4j (transactions and statements, start to result) */
+let neo4jMs = 0;
+const perStatement = new Map<string, number>();
+const byStatement = (cypher: string, ms: number) => {
+  const k = cypher.trim().replace(/\s+/g, ' ').slice(0, 70);
+  perStatement.set(k, (perStatement.get(k) ?? 0) + ms);
+};
+const timed = async <T>(p: Promise<T>): Promise<T> => {
+  const t = performance.now();
+  try {
+    return await p;
+  } finally {
+    neo4jMs += performance.now() - t;
+  }
+};
+const graph: Graph = {
+  ...inner,
+  read: (app, work, o) => {
+    transactions++;
+    return timed(
+      inner.read(
+        app,
+        (tx) =>
+          work({
+            run: (...args: Parameters<typeof tx.run>) => {
+              statements++;
+              return tx.run(...args);
+            },
+          } as typeof tx),
+        o,
+      ),
+    );
+  },
+  query: (app, cypher, params, o) => {
+    transactions++;
+    statements++;
+    const t = performance.now();
+    return timed(inner.query(app, cypher, params, o)).finally(() => byStatement(cypher, performance.now() - t));
+  },
+};
+const runId = randomBytes(4).toString('hex');
+const environment = `bench-${runId}`;
+const plan = planScaledGraph(runId, services, 10);
+await loadScaledGraph(inner, environment, plan, 10);
+const roots = pickRoots(plan, 5);
+const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, graphiql: false, ready: async () => true });
+const graphql = async (query: string, variables: Record<string, unknown>) =>
+  (await (
+    await api.fetch('http://bench/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    })
+  ).json()) as GraphqlResponse;
+try {
+  const only = process.argv[4];
+  for (const c of queryCases(graph, graphql, environment, plan, roots)) {
+    if (only && !c.name.startsWith(only)) continue;
+    for (const side of ['graphql', 'cypher'] as const) {
+      for (let i = 0; i < 10; i++) await c[side](i); // warm up plans and JIT
+      transactions = 0;
+      statements = 0;
+      neo4jMs = 0;
+      perStatement.clear();
+      const start = performance.now();
+      for (let i = 0; i < n; i++) await c[side](i);
+      const ms = (performance.now() - start) / n;
+      console.log(
+        `${c.name.padEnd(38)} ${side.padEnd(8)} ${ms.toFixed(2).padStart(8)} ms  ` +
+          `${(transactions / n).toFixed(1)} tx  ${(statements / n).toFixed(1)} statements  ` +
+          `${(neo4jMs / n).toFixed(2)} ms waiting for Neo4j`,
+      );
+      for (const [k, ms] of perStatement) console.log(`    ${(ms / n).toFixed(2).padStart(7)} ms  ${k}`);
+    }
+  }
+} finally {
+  await deleteRun(inner, environment, runId);
+  await inner.close();
+}
