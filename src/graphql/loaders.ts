@@ -61,6 +61,8 @@ export interface Hop {
   path: string[];
   /** CALLS edges also carry a few recent trace ids that took them */
   edge: MeasureRecord & { exemplars?: string[] };
+  /** the name and kind of the component reached, when the walk read them (summary walks) */
+  named?: { name: string; kind: string };
 }
 
 export type Direction = 'out' | 'in';
@@ -127,21 +129,22 @@ RETURN key AS from, next.key AS to, ${EDGE_FIELDS} AS edge`;
 const EDGE_SUMMARY = `r { .calls, .errors, .firstSeen, .lastSeen }`;
 
 /**
- * Summary walks return keys and the four edge figures only. The components reached are then named
- * by the component DataLoader, once each: returning each row's component from the walk (as until
- * the query-profile measurements) read and shipped it once per edge, half again the walk's time.
+ * Summary walks return keys, names, kinds and the four edge figures. A query that asks no more of
+ * the components reached is answered from that; otherwise the component DataLoader reads each one
+ * once. Returning each row's whole component from the walk (until the query-profile measurements)
+ * read and shipped it once per edge: half again the walk's time.
  */
 export const DEPENDS_ON_OUT_SUMMARY = `
 UNWIND $frontier AS key
 MATCH (:Component {key: key})-[r:DEPENDS_ON]->(next:Component)
 WHERE r.lastSeen >= $since
-RETURN key AS from, next.key AS to, ${EDGE_SUMMARY} AS edge`;
+RETURN key AS from, next.key AS to, next.name AS name, next.kind AS kind, ${EDGE_SUMMARY} AS edge`;
 
 export const DEPENDS_ON_IN_SUMMARY = `
 UNWIND $frontier AS key
 MATCH (:Component {key: key})<-[r:DEPENDS_ON]-(next:Component)
 WHERE r.lastSeen >= $since
-RETURN key AS from, next.key AS to, ${EDGE_SUMMARY} AS edge`;
+RETURN key AS from, next.key AS to, next.name AS name, next.kind AS kind, ${EDGE_SUMMARY} AS edge`;
 
 const CALL_EDGE_FIELDS = EDGE_FIELDS.replace(/ }$/, ', .exemplars }');
 
@@ -203,11 +206,12 @@ async function walk(
     });
     if (active.size === 0) break;
     const rows = await run(query, { frontier: [...active], since });
-    const next = new Map<string, { to: string; edge: MeasureRecord }[]>();
+    const next = new Map<string, { to: string; edge: MeasureRecord; named?: Hop['named'] }[]>();
     for (const rec of rows) {
       const from = rec.get('from') as string;
       const list = next.get(from) ?? [];
-      list.push({ to: rec.get('to') as string, edge: rec.get('edge') as MeasureRecord });
+      const named = rec.has('name') ? { name: rec.get('name') as string, kind: rec.get('kind') as string } : undefined;
+      list.push({ to: rec.get('to') as string, edge: rec.get('edge') as MeasureRecord, named });
       next.set(from, list);
     }
     // Rows come in no particular order; sorting makes the path that reaches a component first (and
@@ -219,9 +223,9 @@ async function walk(
       const newFrontier: string[] = [];
       for (const from of frontiers[i]!) {
         const parentPath = seen.get(from)?.path ?? [r.root];
-        for (const { to, edge } of next.get(from) ?? []) {
+        for (const { to, edge, named } of next.get(from) ?? []) {
           if (seen.has(to)) continue;
-          const hop: Hop = { depth, key: to, via: from, path: [...parentPath, to], edge };
+          const hop: Hop = { depth, key: to, via: from, path: [...parentPath, to], edge, named };
           seen.set(to, hop);
           results[i]!.push(hop);
           newFrontier.push(to);

@@ -3,13 +3,13 @@
  * destinations, external peers), their dependencies and dependents, and the root fields that find them.
  */
 import { resolveArrayConnection, resolveOffsetConnection } from '@pothos/plugin-relay';
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import neo4j from 'neo4j-driver';
 import { ComponentKind } from '../../model.js';
 import { builder } from '../builder.js';
 import { sinceMs, type Context } from '../context.js';
 import { pageCost, walkCost } from '../cost.js';
 import { userError } from '../errors.js';
+import { selectsOnly } from '../look-ahead.js';
 import type { ComponentRecord, Direction, Hop } from '../loaders.js';
 import { readRows } from '../read.js';
 import { LatencyRef } from './measure.js';
@@ -28,11 +28,21 @@ const TYPE_OF_KIND: Record<string, string> = {
 
 export const ComponentRef = builder.interfaceRef<ComponentRecord>('Component');
 
+/** Component fields a summary walk reads for each component it reaches. */
+const NAMED_FIELDS = new Set(['__typename', 'id', 'name', 'kind']);
+
 export const DependencyHopRef = builder.objectRef<Hop>('DependencyHop').implement({
   description: 'A component reached from another over DEPENDS_ON edges, at its shortest depth.',
   fields: (t) => ({
     depth: t.exposeInt('depth'),
-    component: t.field({ type: ComponentRef, resolve: (h, _a, ctx) => loadComponent(ctx, h.key) }),
+    component: t.field({
+      type: ComponentRef,
+      // Asked only for what the walk already read: answered without reading the component again.
+      resolve: (h, _a, ctx, info) =>
+        h.named && selectsOnly(info, NAMED_FIELDS)
+          ? ({ key: h.key, ...h.named } as ComponentRecord)
+          : loadComponent(ctx, h.key),
+    }),
     from: t.field({
       type: ComponentRef,
       description: 'The component the last edge starts from (for dependents: the one it ends at).',
@@ -77,19 +87,6 @@ const SUMMARY_HOP_FIELDS = new Set([
   'lastSeen',
 ]);
 
-/** True when the hops' selection reads only summary fields, so the walk can skip histograms and rings. */
-function summaryEnough(info: GraphQLResolveInfo): boolean {
-  const only = (set: SelectionSetNode | undefined): boolean =>
-    !set ||
-    set.selections.every((s) => {
-      if (s.kind === Kind.FIELD) return SUMMARY_HOP_FIELDS.has(s.name.value);
-      if (s.kind === Kind.INLINE_FRAGMENT) return only(s.selectionSet);
-      const fragment = info.fragments[s.name.value];
-      return fragment !== undefined && only(fragment.selectionSet);
-    });
-  return info.fieldNodes.every((node) => only(node.selectionSet));
-}
-
 /** Operation fields answered without the operation's histogram and rings (ids, names, counts, times, walks from it). */
 const SUMMARY_OPERATION_FIELDS = new Set([
   '__typename',
@@ -105,19 +102,6 @@ const SUMMARY_OPERATION_FIELDS = new Set([
   'downstream',
   'upstream',
 ]);
-
-/** True when the selection reads only `fields` (through fragments too), so the measures' rings can stay in the database. */
-function selectsOnly(info: GraphQLResolveInfo, fields: Set<string>): boolean {
-  const only = (set: SelectionSetNode | undefined): boolean =>
-    !set ||
-    set.selections.every((s) => {
-      if (s.kind === Kind.FIELD) return fields.has(s.name.value);
-      if (s.kind === Kind.INLINE_FRAGMENT) return only(s.selectionSet);
-      const fragment = info.fragments[s.name.value];
-      return fragment !== undefined && only(fragment.selectionSet);
-    });
-  return info.fieldNodes.every((node) => only(node.selectionSet));
-}
 
 const traversal = (direction: Direction, description: string) =>
   builder.interfaceField(ComponentRef, direction === 'out' ? 'dependencies' : 'dependents', (t) =>
@@ -135,7 +119,7 @@ const traversal = (direction: Direction, description: string) =>
           direction,
           depth: checkDepth(ctx, args.depth),
           since: sinceMs(ctx, args.since),
-          summary: summaryEnough(info),
+          summary: selectsOnly(info, SUMMARY_HOP_FIELDS),
         }),
     }),
   );

@@ -3,6 +3,7 @@ import { resolveArrayConnection } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
 import { sinceMs } from '../context.js';
 import { pageCost } from '../cost.js';
+import { selectsPlain } from '../look-ahead.js';
 import type { ComponentRecord } from '../loaders.js';
 import { readRows } from '../read.js';
 import { ServiceRef } from './component.js';
@@ -17,6 +18,24 @@ interface LibraryVersionRecord {
 export const LIBRARY = `
 MATCH (l:Library {name: $name})
 RETURN l.name AS name, l.kind AS kind`;
+
+/** The library and its versions in the live window, in one statement (when the query asks for both). */
+export const LIBRARY_WITH_VERSIONS = `
+MATCH (l:Library {name: $name})
+OPTIONAL MATCH (l)<-[u:USES]-(s:Service)
+WHERE u.lastSeen >= $since
+WITH l, u.version AS version, min(u.firstSeen) AS firstSeen, max(u.lastSeen) AS lastSeen,
+     collect(s { .key, .kind, .name, .environment, .namespace, .system, .address, .version, .firstSeen, .lastSeen }) AS services
+ORDER BY version
+RETURN l.name AS name, l.kind AS kind,
+       collect(CASE WHEN version IS NULL THEN null ELSE { version: version, firstSeen: firstSeen, lastSeen: lastSeen, services: services } END) AS versions`;
+
+interface LibraryRecord {
+  name: string;
+  kind: string | null;
+  /** versions in the live window, when the lookup read them too */
+  versions?: LibraryVersionRecord[];
+}
 
 export const LIBRARY_VERSIONS = `
 MATCH (l:Library {name: $name})<-[u:USES]-(s:Service)
@@ -41,7 +60,7 @@ const LibraryVersionRef = builder.objectRef<LibraryVersionRecord>('LibraryVersio
   }),
 });
 
-const LibraryRef = builder.objectRef<{ name: string; kind: string | null }>('Library').implement({
+const LibraryRef = builder.objectRef<LibraryRecord>('Library').implement({
   fields: (t) => ({
     name: t.exposeString('name'),
     kind: t.string({
@@ -53,10 +72,12 @@ const LibraryRef = builder.objectRef<{ name: string; kind: string | null }>('Lib
       type: [LibraryVersionRef],
       args: { since: t.arg({ type: 'DateTime', required: false }) },
       resolve: (l, args, ctx) =>
-        readRows<LibraryVersionRecord>(ctx, 'library-versions', LIBRARY_VERSIONS, {
-          name: l.name,
-          since: sinceMs(ctx, args.since),
-        }),
+        !args.since && l.versions
+          ? l.versions
+          : readRows<LibraryVersionRecord>(ctx, 'library-versions', LIBRARY_VERSIONS, {
+              name: l.name,
+              since: sinceMs(ctx, args.since),
+            }),
     }),
   }),
 });
@@ -66,7 +87,14 @@ builder.queryField('library', (t) =>
     type: LibraryRef,
     nullable: true,
     args: { name: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) =>
-      (await readRows<{ name: string; kind: string | null }>(ctx, 'library', LIBRARY, { name: args.name }))[0] ?? null,
+    resolve: async (_root, args, ctx, info) => {
+      const [row] = selectsPlain(info, 'versions')
+        ? await readRows<LibraryRecord>(ctx, 'library', LIBRARY_WITH_VERSIONS, {
+            name: args.name,
+            since: sinceMs(ctx, null),
+          })
+        : await readRows<LibraryRecord>(ctx, 'library', LIBRARY, { name: args.name });
+      return row ?? null;
+    },
   }),
 );
