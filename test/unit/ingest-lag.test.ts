@@ -66,13 +66,16 @@ function gatedStore() {
 describe('processing lag bound', () => {
   let spool: Spool | undefined;
   let ingest: DurableIngest | undefined;
+  let gate: { open(): void } | undefined;
   afterEach(async () => {
+    gate?.open();
     await ingest?.stop();
     ingest = undefined;
     spool = undefined;
   });
 
-  async function setUp(store: CheckpointStore, wall: { t: number }) {
+  async function setUp(store: CheckpointStore & { open(): void }, wall: { t: number }) {
+    gate = store;
     const registry = createRegistry('lag-test');
     spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lag-')), maxBytes: 1 << 24 });
     const clock = createPipelineClock();
@@ -109,19 +112,27 @@ describe('processing lag bound', () => {
     const registry = await setUp(store, wall);
     await ingest!.flush();
 
-    // The next write hangs: the loop takes the record that starts the flush, then stops reading.
+    // The next write hangs. The loop reads on while it is in flight, until the flush after it falls
+    // due (10 ms) and has to wait for it: from then on what is accepted stays unread.
     store.hold();
     const startedBefore = store.started;
     expect(await ingest!.accept(oneCall())).toEqual({});
     await until(() => store.started > startedBefore);
-    // Accepted while the write is stuck: unread, but within the bound.
-    expect(await ingest!.accept(oneCall())).toEqual({});
-    wall.t += MAX_LAG_MS - 1;
+    const lag = async () =>
+      Number(/^topograph_ingest_processing_lag_seconds\{[^}]*\} ([\d.e-]+)/m.exec(await registry.metrics())?.[1]);
+    await until(async () => {
+      expect(await ingest!.accept(oneCall())).toEqual({});
+      wall.t += 1;
+      await new Promise((r) => setTimeout(r, 20));
+      return (await lag()) > 0;
+    });
+    // Accepted while the loop waits: unread, and the oldest of them exactly at the bound.
+    wall.t += MAX_LAG_MS - Math.round((await lag()) * 1000);
     expect(await ingest!.accept(oneCall())).toEqual({});
 
     // Past the bound: refused, counted, and nothing of it is spooled.
     const before = spool!.stats().lastSeq;
-    wall.t += 2;
+    wall.t += 1;
     const refused = await ingest!.accept(oneCall());
     expect(refused.refuse?.status).toBe(429);
     expect(refused.refuse?.retryAfterSeconds).toBeGreaterThan(0);
@@ -131,7 +142,7 @@ describe('processing lag bound', () => {
     expect(metrics).toMatch(/topograph_spool_refused_total\{reason="behind",process="lag-test"\} 1/);
     expect(metrics).toMatch(/topograph_ingest_processing_lag_seconds\{process="lag-test"\} 5\.001/);
 
-    // The write completes, the loop reads what waited: accepted again, and all three are written.
+    // The write completes, the loop reads what waited: accepted again, and everything is written.
     store.open();
     await ingest!.flush();
     expect(await ingest!.accept(oneCall())).toEqual({});
