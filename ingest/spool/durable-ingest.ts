@@ -408,7 +408,8 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       return {
         status: 429,
         message: `ingest is more than ${maxLagMs} ms behind; retry later`,
-        retryAfterSeconds: Math.max(1, Math.ceil(maxLagMs / 1000)),
+        // Short: the loop catches up in about a flush, and exporters back off further on repeats.
+        retryAfterSeconds: 1,
       };
     }
     return undefined;

@@ -57,7 +57,7 @@ async function send(
 ): Promise<SendResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const post = (body: Uint8Array) =>
-    new Promise<number>((resolve, reject) => {
+    new Promise<{ status: number; retryAfterS: number }>((resolve, reject) => {
       const req = request(
         url,
         {
@@ -67,7 +67,9 @@ async function send(
         },
         (res) => {
           res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, retryAfterS: Number(res.headers['retry-after'] ?? 0) }),
+          );
         },
       );
       req.on('error', reject);
@@ -84,11 +86,16 @@ async function send(
       if (pass.n > 0)
         for (const off of r.traceIdOffsets)
           new DataView(r.body.buffer, r.body.byteOffset + off + 12, 4).setUint32(0, pass.n);
-      const status = await post(r.body);
+      const { status, retryAfterS } = await post(r.body);
       if (status === 200) {
         result.spans += r.spans;
         result.requests++;
-      } else result.failures++;
+      } else {
+        result.failures++;
+        // As OTLP exporters do: a refused lane waits what Retry-After asks before sending again.
+        const left = durationMs - (performance.now() - start);
+        if (retryAfterS > 0 && left > 0) await new Promise((w) => setTimeout(w, Math.min(retryAfterS * 1000, left)));
+      }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
