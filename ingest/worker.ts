@@ -92,6 +92,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       limits: config.limits.decode,
       shutdownTimeoutMs: config.ingest.shutdownTimeoutMs,
       maxLagMs: config.ingest.maxLagMs,
+      reachable: deps.ready,
     });
 
   const spansReceived = new Counter({

@@ -56,6 +56,12 @@ export interface DurableIngestDeps {
   maxLagMs?: number;
   /** the wall clock the lag is measured with (tests move it) */
   now?: () => number;
+  /**
+   * Whether Neo4j answers at all. Asked when the loop has fallen behind: a loop stuck in a commit to an
+   * absent Neo4j is an outage (the spool takes it all), not slow processing (429). Without it, being
+   * behind is always refused.
+   */
+  reachable?: () => Promise<boolean>;
 }
 
 /**
@@ -118,6 +124,9 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   let unreadHead = 0;
   /** since when Neo4j has been reachable: time spent waiting for it is not the loop being slow */
   let availableSince = 0;
+  /** the last answer of `reachable`, and whether one is being asked */
+  let reach: { at: number; ok: boolean } | undefined;
+  let asking = false;
   /** decoded batches of records just spooled, by seq: the loop takes them instead of decoding the record */
   const handoff = new Map<number, DecodedBatch>();
   let handoffSpans = 0;
@@ -401,9 +410,30 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   }
 
   /** What can be refused before a request is even read: shutting down, or too far behind. */
+  /**
+   * Behind, and Neo4j known to answer. The first commits to a Neo4j that just went away hang in the
+   * driver's retries before the loop sees them fail; until then the lag grows as if processing were
+   * slow. So a lagging loop asks (at most once a second) whether Neo4j answers, and refuses only on a
+   * recent yes: while it does not know, or Neo4j is away, the spool keeps taking requests.
+   */
+  function behindWithNeo4jUp(): boolean {
+    if (!(maxLagMs > 0 && lagMs() > maxLagMs)) return false;
+    if (!deps.reachable) return true;
+    const now = wall();
+    if (!asking && (!reach || now - reach.at >= 1000)) {
+      asking = true;
+      deps
+        .reachable()
+        .catch(() => false)
+        .then((ok) => (reach = { at: wall(), ok }))
+        .finally(() => (asking = false));
+    }
+    return reach !== undefined && reach.ok && now - reach.at < 3000;
+  }
+
   function admit(): Refusal | undefined {
     if (!accepting) return { status: 503, message: 'the worker is shutting down', retryAfterSeconds: 5 };
-    if (maxLagMs > 0 && lagMs() > maxLagMs) {
+    if (behindWithNeo4jUp()) {
       refused.inc({ reason: 'behind' });
       return {
         status: 429,

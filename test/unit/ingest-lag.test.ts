@@ -74,7 +74,11 @@ describe('processing lag bound', () => {
     spool = undefined;
   });
 
-  async function setUp(store: CheckpointStore & { open(): void }, wall: { t: number }) {
+  async function setUp(
+    store: CheckpointStore & { open(): void },
+    wall: { t: number },
+    reachable?: () => Promise<boolean>,
+  ) {
     gate = store;
     const registry = createRegistry('lag-test');
     spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lag-')), maxBytes: 1 << 24 });
@@ -95,6 +99,7 @@ describe('processing lag bound', () => {
       shutdownTimeoutMs: 2000,
       maxLagMs: MAX_LAG_MS,
       now: () => wall.t,
+      reachable,
     });
     ingest.start();
     return registry;
@@ -149,6 +154,40 @@ describe('processing lag bound', () => {
     await ingest!.flush();
     expect(store.commits[store.commits.length - 1]).toBe(spool!.stats().lastSeq);
     expect(spool!.stats().lastSeq).toBe(before + 1);
+  });
+
+  it('a loop stuck on a Neo4j that no longer answers is an outage, not lag: accepted until Neo4j answers again', async () => {
+    const store = gatedStore();
+    const wall = { t: 1_700_000_000_000 };
+    let answers = false;
+    let asked = 0;
+    const registry = await setUp(store, wall, async () => {
+      asked++;
+      return answers;
+    });
+    await ingest!.flush();
+    // The commit hangs, as the first commits to a Neo4j that just stopped do in the driver's retries.
+    store.hold();
+    const startedBefore = store.started;
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    await until(() => store.started > startedBefore);
+    const lag = async () =>
+      Number(/^topograph_ingest_processing_lag_seconds\{[^}]*\} ([\d.e-]+)/m.exec(await registry.metrics())?.[1]);
+    await until(async () => {
+      expect(await ingest!.accept(oneCall())).toEqual({});
+      wall.t += 1;
+      await new Promise((r) => setTimeout(r, 20));
+      return (await lag()) > 0;
+    });
+    // Far behind, but Neo4j does not answer: taken, and Neo4j was asked.
+    wall.t += 10 * MAX_LAG_MS;
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    await until(() => asked > 0);
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    // Neo4j answers again (the loop has not caught up yet): once it says so, being behind is refused.
+    answers = true;
+    wall.t += 1000;
+    await until(async () => (await ingest!.accept(oneCall())).refuse?.status === 429);
   });
 
   it('time spent waiting for an absent Neo4j is not lag: the spool keeps accepting', async () => {
