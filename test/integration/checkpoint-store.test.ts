@@ -1,0 +1,124 @@
+/**
+ * "Nothing counted twice" where it is hardest: a commit of facts + checkpoint that went through but
+ * whose answer was lost (the connection dropped after COMMIT). Retrying it must not add the counts
+ * again. Against the real Neo4j: the store refuses a commit whose expected generation has passed, and
+ * the durable loop, told so after its own lost answer, takes the commit as done and goes on.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPipeline } from '../../ingest/pipeline.js';
+import { SpanKind } from '../../ingest/span.js';
+import {
+  CheckpointMovedError,
+  createCheckpointStore,
+  EMPTY_STATE,
+  type CheckpointStore,
+} from '../../ingest/spool/checkpoint-store.js';
+import { createDurableIngest, createPipelineClock } from '../../ingest/spool/durable-ingest.js';
+import { openSpool } from '../../ingest/spool/segment-log.js';
+import { pipelineOptions } from '../../ingest/worker.js';
+import { createNoopSink, writerOptions } from '../../ingest/writer.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createRegistry } from '../../src/metrics.js';
+import type { Graph } from '../../src/neo4j/connection.js';
+import { testGraph, uniqueName } from '../support/graph.js';
+import { edgesIn } from '../support/model-graph.js';
+import { TraceBuilder } from '../support/spans.js';
+
+let graph: Graph;
+beforeAll(() => {
+  graph = testGraph();
+});
+afterAll(async () => {
+  await graph.close();
+});
+
+const config = loadConfig({});
+
+function calls(env: string, n: number) {
+  const t = new TraceBuilder();
+  const res = { 'deployment.environment.name': env };
+  for (let i = 0; i < n; i++) {
+    const c = t.span({
+      service: 'a',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      resource: res,
+      attributes: { 'http.request.method': 'GET' },
+    });
+    t.span({
+      service: 'b',
+      kind: SpanKind.SERVER,
+      name: 'GET /x',
+      parent: c,
+      resource: res,
+      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
+    });
+  }
+  return t.batch();
+}
+
+const edgeCalls = async (env: string) => (await edgesIn(graph, env)).map((e) => `${e.from} -> ${e.to} x${e.calls}`);
+
+describe('checkpoint store', () => {
+  it('refuses a commit whose generation has passed, adding nothing', async () => {
+    const env = uniqueName('checkpoint');
+    const store = createCheckpointStore(graph, uniqueName('spool'), writerOptions(config));
+    const pipeline = createPipeline({ sink: createNoopSink(), options: pipelineOptions(config) });
+    pipeline.ingest(calls(env, 3), 1);
+    const batch = pipeline.collect();
+    const next = { generation: 1, position: 1, replayFrom: 2, clock: Date.now(), state: EMPTY_STATE };
+    await store.commit(batch, next, 0);
+    expect(await edgeCalls(env)).toEqual(['a -> b x3']);
+    // The same commit again, as a driver retry of one whose answer was lost would send it.
+    const again = await store.commit(batch, next, 0).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(CheckpointMovedError);
+    expect((again as CheckpointMovedError).found).toBe(1);
+    expect(await edgeCalls(env)).toEqual(['a -> b x3']);
+    expect((await store.load())?.generation).toBe(1);
+  });
+
+  it('the durable loop takes "already moved to my generation" after a lost answer as done', async () => {
+    const env = uniqueName('checkpoint-lost');
+    const spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lost-')), maxBytes: 1 << 24 });
+    const real = createCheckpointStore(graph, spool.id, writerOptions(config));
+    let attempts = 0;
+    // The first commit goes through, then its answer is lost: the loop sees an error and retries.
+    const store: CheckpointStore = {
+      load: () => real.load(),
+      async commit(batch, next, expected) {
+        attempts++;
+        await real.commit(batch, next, expected);
+        if (attempts === 1) throw Object.assign(new Error('connection lost after COMMIT'), { code: 'SessionExpired' });
+      },
+    };
+    const clock = createPipelineClock();
+    const ingest = createDurableIngest({
+      spool,
+      store,
+      pipeline: createPipeline({ sink: createNoopSink(), options: pipelineOptions(config), now: clock.now }),
+      clock,
+      log: createLogger('test', 'silent'),
+      registry: createRegistry('lost-test'),
+      flushIntervalMs: 10,
+      shutdownTimeoutMs: 5000,
+    });
+    ingest.start();
+    try {
+      expect(await ingest.accept(calls(env, 2))).toEqual({});
+      await ingest.flush();
+      // The retry found the checkpoint at its own generation (CheckpointMovedError) and wrote nothing.
+      expect(attempts).toBe(2);
+      expect(await edgeCalls(env)).toEqual(['a -> b x2']);
+      // And it goes on: the next request is counted once too.
+      expect(await ingest.accept(calls(env, 1))).toEqual({});
+      await ingest.flush();
+      expect(await edgeCalls(env)).toEqual(['a -> b x3']);
+    } finally {
+      await ingest.stop();
+    }
+  });
+});
