@@ -74,13 +74,16 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping: no new requests, flushing what was received');
-  // While the receivers still listen: the last own spans may be exported to this very worker.
+  // While the receivers still take spans: the last own spans may be exported to this very worker.
   await selfTracing?.shutdown();
+  // The receivers keep listening while the spool drains, answering 503 + Retry-After: exporters and
+  // load balancers get a clear "come back later" instead of a refused connection.
+  worker.refuseNew();
+  await retention.stop();
+  await worker.stop();
   server.close();
   zipkinServer.close();
   await grpcReceiver.close();
-  await retention.stop();
-  await worker.stop();
   await graph.close();
   process.exit(0);
 }

@@ -46,6 +46,8 @@ export interface Worker {
   /** one flush now (tests, shutdown) */
   flush(): Promise<void>;
   start(): void;
+  /** Durable workers: answer 503 + Retry-After to every new request from now on (shutdown begins). */
+  refuseNew(): void;
   stop(): Promise<void>;
 }
 
@@ -311,6 +313,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       if (durable) return durable.start();
       timer = setInterval(() => void flush(), config.ingest.flushIntervalMs);
       timer.unref();
+    },
+    refuseNew() {
+      if (durable) durable.refuseNew();
     },
     async stop() {
       if (durable) return durable.stop();

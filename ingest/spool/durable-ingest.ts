@@ -100,6 +100,8 @@ export interface DurableIngest {
   start(): void;
   /** Resolves once everything spooled before the call is written and checkpointed. */
   flush(): Promise<void>;
+  /** From now on every request is refused with 503 + Retry-After (the first step of a shutdown). */
+  refuseNew(): void;
   /** Refuses new requests, writes what can be written, checkpoints, closes the spool. */
   stop(): Promise<void>;
   /** false while commits to Neo4j are failing */
@@ -498,6 +500,9 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         flushWaiters.push({ target, resolve, reject });
         wake?.();
       });
+    },
+    refuseNew() {
+      accepting = false;
     },
     async stop() {
       accepting = false;

@@ -3,6 +3,7 @@ import { builder } from './builder.js';
 import './scalars.js';
 import './types/measure.js';
 import './types/component.js';
+import './types/environment.js';
 import './types/operation.js';
 import './types/tag.js';
 import './types/library.js';

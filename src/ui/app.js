@@ -22,7 +22,7 @@ export function healthColor(calls, errors) {
   return '#27ae60';
 }
 
-const ENVIRONMENTS = `query Environments { services(first: 200) { edges { node { environment } } } }`;
+const ENVIRONMENTS = `query Environments { environments { name } }`;
 
 const TOPOLOGY = `query Topology($environment: String) {
   topology(environment: $environment) {
@@ -235,8 +235,7 @@ async function load(environment) {
 async function main() {
   window.topograph = {};
   const params = new URLSearchParams(window.location.search);
-  const { services } = await gql(ENVIRONMENTS);
-  const environments = [...new Set(services.edges.map((e) => e.node.environment))].sort();
+  const environments = (await gql(ENVIRONMENTS)).environments.map((e) => e.name);
   const wanted = params.get('environment');
   if (wanted !== null && !environments.includes(wanted)) environments.unshift(wanted);
   const select = $('environment');

@@ -5,7 +5,7 @@
  * And a full spool is refused, never acknowledged: 503 + Retry-After while Neo4j is away, 429 +
  * Retry-After while Neo4j is there and processing is merely behind.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExportResultCode } from '@opentelemetry/core';
@@ -150,10 +150,12 @@ describe('durable ingest', () => {
     const maxBytes = 6000;
     // No Neo4j answers here: nothing drains the spool, so it fills.
     const closed = await freePort();
-    const worker = await startWorker(port, mkdtempSync(join(tmpdir(), 'topograph-spool-full-')), {
+    const spoolDir = mkdtempSync(join(tmpdir(), 'topograph-spool-full-'));
+    const worker = await startWorker(port, spoolDir, {
       NEO4J_URI: `bolt://127.0.0.1:${closed}`,
       NEO4J_PASSWORD: 'unused',
       TOPOGRAPH_SPOOL_MAX_BYTES: String(maxBytes),
+      TOPOGRAPH_SHUTDOWN_TIMEOUT: '3s',
     });
     try {
       const { clientSpans } = recordCalls(`${prefix}-a`, `${prefix}-b`, prefix, 2);
@@ -183,6 +185,27 @@ describe('durable ingest', () => {
       expect(bytes + bytes / acked).toBeGreaterThan(maxBytes);
       expect(metrics).toMatch(/^topograph_spool_checkpoint_lag_records\{[^}]*\} \d+/m);
       expect(metrics).toMatch(/^topograph_spool_oldest_record_age_seconds\{[^}]*\} [\d.]+/m);
+
+      // SIGTERM with Neo4j away: new requests are refused as the worker stops, it gives up writing
+      // after TOPOGRAPH_SHUTDOWN_TIMEOUT, exits cleanly, and what it acknowledged stays in the spool.
+      const code = exited(worker);
+      worker.process.kill('SIGTERM');
+      const during = await eventually(async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }).catch(() => undefined);
+        const text = await res?.text();
+        return text?.includes('shutting down')
+          ? { status: res!.status, retryAfter: res!.headers.get('retry-after') }
+          : undefined;
+      }, 10_000);
+      expect(during.status).toBe(503);
+      expect(Number(during.retryAfter)).toBeGreaterThan(0);
+      expect(await code).toBe(0);
+      const kept = readdirSync(spoolDir).filter((f) => f.endsWith('.seg'));
+      expect(kept.reduce((n, f) => n + statSync(join(spoolDir, f)).size, 0)).toBeGreaterThan(0);
     } finally {
       await worker.stop();
     }

@@ -26,6 +26,22 @@ afterAll(async () => {
   await graph.close();
 });
 
+describe('environments', () => {
+  it('lists each environment once, with as many services as services() finds in it', async () => {
+    const r = await gql(
+      `query($env: String) { environments { name services lastSeen } services(first: 100, environment: $env) { edges { node { name } } } }`,
+      { env },
+    );
+    expect(r.errors).toBeUndefined();
+    const names = r.data.environments.map((e: any) => e.name);
+    expect(new Set(names).size).toBe(names.length);
+    const ours = r.data.environments.find((e: any) => e.name === env);
+    expect(ours.services).toBe(r.data.services.edges.length);
+    expect(ours.services).toBeGreaterThan(3);
+    expect(Date.parse(ours.lastSeen)).toBeGreaterThan(Date.now() - 86_400_000);
+  });
+});
+
 describe('topology', () => {
   it('lists the components and edges of one environment with exact counts', async () => {
     const r = await gql(
