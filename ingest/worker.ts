@@ -201,22 +201,16 @@ export function createWorker(deps: WorkerDeps): Worker {
     maxDecompressionRatio: config.limits.maxDecompressionRatio,
     limits: config.limits.decode,
   };
-  const otlp = createOtlpHttpHandler({
-    options: bodyLimits,
+  // Both HTTP receivers apply the decode limits; what those cut is counted on the way in.
+  const limitedReceiver: Worker['receiver'] = {
     ...receiver,
     accept: (decoded, raw) => {
       countLimited(decoded);
       return receiver.accept(decoded, raw);
     },
-  });
-  const zipkin = createZipkinHttpHandler({
-    options: bodyLimits,
-    ...receiver,
-    accept: (decoded, raw) => {
-      countLimited(decoded);
-      return receiver.accept(decoded, raw);
-    },
-  });
+  };
+  const otlp = createOtlpHttpHandler({ options: bodyLimits, ...limitedReceiver });
+  const zipkin = createZipkinHttpHandler({ options: bodyLimits, ...limitedReceiver });
   const auth = createAuthenticator(config.auth);
   /** Answers 401/403 and returns false when the request may not use this scope. */
   const allowed = (req: IncomingMessage, res: ServerResponse, scope: Scope): boolean => {

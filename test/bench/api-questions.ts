@@ -5,33 +5,15 @@
  */
 import { loadConfig } from '../../src/config.js';
 import { QUESTION_QUERIES, README_QUERIES } from '../../src/graphql/examples.js';
-import { createGraph, resolveNeo4j, type Graph } from '../../src/neo4j/connection.js';
+import { createGraph, resolveNeo4j } from '../../src/neo4j/connection.js';
+import { countingGraph } from '../support/counting-graph.js';
 import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
 
 const RUNS = 6;
 const target = await resolveNeo4j(loadConfig());
 const graph = createGraph(target);
 let reads = 0;
-/** Counts the statements sent: a walk runs its levels in one transaction, one round trip each. */
-const counting: Graph = {
-  ...graph,
-  read: (app, work, opts) =>
-    graph.read(
-      app,
-      (tx) =>
-        work({
-          run: (...args: Parameters<typeof tx.run>) => {
-            reads++;
-            return tx.run(...args);
-          },
-        } as typeof tx),
-      opts,
-    ),
-  query: (app, cypher, params, opts) => {
-    reads++;
-    return graph.query(app, cypher, params, opts);
-  },
-};
+const counting = countingGraph(graph, { statement: () => void reads++ });
 const api = createApi({
   graph: counting,
   settings: { ...DEFAULT_API_SETTINGS, maxComplexity: 1e6 },

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { applySchema, createGraph, resolveNeo4j, type Graph } from '../../src/neo4j/connection.js';
+import { countingGraph } from '../support/counting-graph.js';
 import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
 import type { GraphqlResponse } from './ingest.js';
 import { pickRoots, queryCases } from './queries.js';
@@ -35,29 +36,17 @@ const timed = async <T>(p: Promise<T>): Promise<T> => {
     neo4jMs += performance.now() - t;
   }
 };
+const counted = countingGraph(inner, {
+  transaction: () => void transactions++,
+  statement: () => void statements++,
+});
+/** Also times each transaction, and each auto-commit read by its statement. */
 const graph: Graph = {
-  ...inner,
-  read: (app, work, o) => {
-    transactions++;
-    return timed(
-      inner.read(
-        app,
-        (tx) =>
-          work({
-            run: (...args: Parameters<typeof tx.run>) => {
-              statements++;
-              return tx.run(...args);
-            },
-          } as typeof tx),
-        o,
-      ),
-    );
-  },
+  ...counted,
+  read: (app, work, o) => timed(counted.read(app, work, o)),
   query: (app, cypher, params, o) => {
-    transactions++;
-    statements++;
     const t = performance.now();
-    return timed(inner.query(app, cypher, params, o)).finally(() => byStatement(cypher, performance.now() - t));
+    return timed(counted.query(app, cypher, params, o)).finally(() => byStatement(cypher, performance.now() - t));
   },
 };
 const runId = randomBytes(4).toString('hex');

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Graph } from '../../src/neo4j/connection.js';
 import { SpanKind } from '../../ingest/span.js';
 import { createGql } from '../support/api.js';
+import { countingGraph } from '../support/counting-graph.js';
 import { seed, testGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 
@@ -70,29 +71,11 @@ async function seedChain(env: string, n: number) {
 
 beforeAll(async () => {
   graph = testGraph();
-  // Counts statements, not transactions: a walk runs its levels in one transaction, each a round trip.
-  const counting: Graph = {
-    ...graph,
-    read: (app, work, opts) => {
-      timeouts.push(opts?.timeoutMs);
-      return graph.read(
-        app,
-        (tx) =>
-          work({
-            run: (...args: Parameters<typeof tx.run>) => {
-              reads++;
-              return tx.run(...args);
-            },
-          } as typeof tx),
-        opts,
-      );
-    },
-    query: (app, cypher, params, opts) => {
-      reads++;
-      timeouts.push(opts?.timeoutMs);
-      return graph.query(app, cypher, params, opts);
-    },
-  };
+  const counting = countingGraph(graph, {
+    statement: () => void reads++,
+    transaction: (opts) => void timeouts.push(opts?.timeoutMs),
+  });
+
   // A deliberately wide query: the cost limit (another concern, tested elsewhere) is lifted here.
   gql = createGql(counting, { maxComplexity: 1_000_000, queryTimeoutMs: TIMEOUT_MS });
   await seedChain(small, 3);

@@ -23,6 +23,7 @@ import { createNoopSink } from '../../ingest/writer.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createRegistry } from '../../src/metrics.js';
+import type { Registry } from 'prom-client';
 import { TraceBuilder } from '../support/spans.js';
 
 const MAX_LAG_MS = 5000;
@@ -111,26 +112,36 @@ describe('processing lag bound', () => {
     expect(await cond()).toBe(true);
   }
 
+  /** Metric text → the processing lag in seconds. */
+  const lagOf = async (registry: Registry) =>
+    Number(/^topograph_ingest_processing_lag_seconds\{[^}]*\} ([\d.e-]+)/m.exec(await registry.metrics())?.[1]);
+
+  /**
+   * Hangs the next commit and sends until a request stays unread: the loop may read on while the
+   * write is in flight, until a flush falls due and has to wait for it. Returns the lag probe.
+   */
+  async function fallBehind(store: ReturnType<typeof gatedStore>, wall: { t: number }, registry: Registry) {
+    store.hold();
+    const startedBefore = store.started;
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    await until(() => store.started > startedBefore);
+    await until(async () => {
+      expect(await ingest!.accept(oneCall())).toEqual({});
+      wall.t += 1;
+      await new Promise((r) => setTimeout(r, 20));
+      return (await lagOf(registry)) > 0;
+    });
+    return () => lagOf(registry);
+  }
+
   it('refuses with 429 once the loop is more than the bound behind, and accepts again once it catches up', async () => {
     const store = gatedStore();
     const wall = { t: 1_700_000_000_000 };
     const registry = await setUp(store, wall);
     await ingest!.flush();
 
-    // The next write hangs. The loop reads on while it is in flight, until the flush after it falls
-    // due (10 ms) and has to wait for it: from then on what is accepted stays unread.
-    store.hold();
-    const startedBefore = store.started;
-    expect(await ingest!.accept(oneCall())).toEqual({});
-    await until(() => store.started > startedBefore);
-    const lag = async () =>
-      Number(/^topograph_ingest_processing_lag_seconds\{[^}]*\} ([\d.e-]+)/m.exec(await registry.metrics())?.[1]);
-    await until(async () => {
-      expect(await ingest!.accept(oneCall())).toEqual({});
-      wall.t += 1;
-      await new Promise((r) => setTimeout(r, 20));
-      return (await lag()) > 0;
-    });
+    // The next write hangs; from some point on what is accepted stays unread.
+    const lag = await fallBehind(store, wall, registry);
     // Accepted while the loop waits: unread, and the oldest of them exactly at the bound.
     wall.t += MAX_LAG_MS - Math.round((await lag()) * 1000);
     expect(await ingest!.accept(oneCall())).toEqual({});
@@ -167,18 +178,7 @@ describe('processing lag bound', () => {
     });
     await ingest!.flush();
     // The commit hangs, as the first commits to a Neo4j that just stopped do in the driver's retries.
-    store.hold();
-    const startedBefore = store.started;
-    expect(await ingest!.accept(oneCall())).toEqual({});
-    await until(() => store.started > startedBefore);
-    const lag = async () =>
-      Number(/^topograph_ingest_processing_lag_seconds\{[^}]*\} ([\d.e-]+)/m.exec(await registry.metrics())?.[1]);
-    await until(async () => {
-      expect(await ingest!.accept(oneCall())).toEqual({});
-      wall.t += 1;
-      await new Promise((r) => setTimeout(r, 20));
-      return (await lag()) > 0;
-    });
+    await fallBehind(store, wall, registry);
     // Far behind, but Neo4j does not answer: taken, and Neo4j was asked.
     wall.t += 10 * MAX_LAG_MS;
     expect(await ingest!.accept(oneCall())).toEqual({});
