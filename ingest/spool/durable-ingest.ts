@@ -394,11 +394,10 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       const caughtUp = records.length < readBatch;
       const due = Date.now() - lastFlush >= deps.flushIntervalMs || (caughtUp && (stopping || flushWaiters.length > 0));
       if (due) {
-        // Not pipelined with reading on: tried (aaefb8a), no measurable gain in the bench, and the
-        // OTel SDK end-to-end test then timed out waiting for its edge.
-        await (
-          await flushAndCheckpoint()
-        )();
+        // Not pipelined with reading on: tried twice (aaefb8a; again with the honest bench timing of
+        // docs/benchmarks.md, item 13), no measurable gain, more state.
+        const write = await flushAndCheckpoint();
+        await write();
         lastFlush = Date.now();
         // More may have been spooled while that flush was written: stop only once it is all in.
         if (stopping && caughtUp && position >= spool.stats().lastSeq) return;
@@ -411,7 +410,6 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     }
   }
 
-  /** What can be refused before a request is even read: shutting down, or too far behind. */
   /**
    * Behind, and Neo4j known to answer. The first commits to a Neo4j that just went away hang in the
    * driver's retries before the loop sees them fail; until then the lag grows as if processing were
@@ -433,6 +431,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     return reach !== undefined && reach.ok && now - reach.at < 3000;
   }
 
+  /** What can be refused before a request is even read: shutting down, or too far behind. */
   function admit(): Refusal | undefined {
     if (!accepting) return { status: 503, message: 'the worker is shutting down', retryAfterSeconds: 5 };
     if (behindWithNeo4jUp()) {
