@@ -3,29 +3,46 @@
  * the query will read (no rings when no latency is asked for) or for its children in the same
  * statement (one round trip where there would be two).
  */
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 
-/** The field selections directly under the resolved field, through fragments and inline fragments. */
-function childFields(info: GraphQLResolveInfo) {
-  const out: { name: string; args: number }[] = [];
+/** The field selections directly under `nodes`, through fragments and inline fragments. */
+function fieldsUnder(info: GraphQLResolveInfo, nodes: readonly FieldNode[]): FieldNode[] {
+  const out: FieldNode[] = [];
   const visit = (set: SelectionSetNode | undefined) => {
     for (const s of set?.selections ?? []) {
-      if (s.kind === Kind.FIELD) out.push({ name: s.name.value, args: s.arguments?.length ?? 0 });
+      if (s.kind === Kind.FIELD) out.push(s);
       else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet);
       else visit(info.fragments[s.name.value]?.selectionSet);
     }
   };
-  for (const node of info.fieldNodes) visit(node.selectionSet);
+  for (const node of nodes) visit(node.selectionSet);
   return out;
 }
 
 /** True when the selection reads only `fields`, so the measures' rings can stay in the database. */
-export function selectsOnly(info: GraphQLResolveInfo, fields: Set<string>): boolean {
-  return childFields(info).every((f) => fields.has(f.name));
+export function selectsOnly(info: GraphQLResolveInfo, fields: Set<string>, nodes = info.fieldNodes): boolean {
+  return fieldsUnder(info, nodes).every((f) => fields.has(f.name.value));
+}
+
+/**
+ * The selections of child field `name` when it is selected and every selection of it takes only the
+ * given literal arguments (none: its defaults hold); undefined otherwise, or when it is not selected.
+ */
+export function childWith(
+  info: GraphQLResolveInfo,
+  name: string,
+  literals: Record<string, string> = {},
+): FieldNode[] | undefined {
+  const found = fieldsUnder(info, info.fieldNodes).filter((f) => f.name.value === name);
+  const plain = (f: FieldNode) =>
+    (f.arguments ?? []).every(
+      (a) =>
+        a.value.kind === Kind.INT && literals[a.name.value] !== undefined && a.value.value === literals[a.name.value],
+    );
+  return found.length > 0 && found.every(plain) ? found : undefined;
 }
 
 /** True when `name` is selected, and only ever without arguments (its defaults then hold). */
 export function selectsPlain(info: GraphQLResolveInfo, name: string): boolean {
-  const found = childFields(info).filter((f) => f.name === name);
-  return found.length > 0 && found.every((f) => f.args === 0);
+  return childWith(info, name) !== undefined;
 }

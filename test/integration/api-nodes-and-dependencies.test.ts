@@ -238,3 +238,26 @@ describe('relay connections', () => {
     }
   });
 });
+
+describe('service(name:) looking ahead', () => {
+  it('answers operations and direct dependencies exactly as the fields alone would, for every service', async () => {
+    const selection = (ops: string, deps: string) =>
+      `name operations${ops} { name kind calls } dependencies${deps} { depth component { name kind } path { name } calls errors }`;
+    // Literal defaults: prefetched with the lookup. Variables: the fields load on their own.
+    const ahead = `query($env: String, $name: String!) { service(name: $name, environment: $env) { ${selection('', '(depth: 1)')} } }`;
+    const alone = `query($env: String, $name: String!, $one: Int!, $none: DateTime) {
+      service(name: $name, environment: $env) { ${selection('(since: $none)', '(depth: $one)')} } }`;
+    const names = ['gateway', 'checkout', 'payments', 'shipping', 'catalog', 'legacy'];
+    let leaves = 0;
+    for (const name of names) {
+      const a = await gql(ahead, { env, name });
+      const b = await gql(alone, { env, name, one: 1, none: null });
+      expect(a.errors).toBeUndefined();
+      expect(b.errors).toBeUndefined();
+      expect(a.data.service, name).toEqual(b.data.service);
+      if (a.data.service.dependencies.length === 0) leaves++;
+    }
+    // Services without dependencies are among them (an empty prefetch must stay empty).
+    expect(leaves).toBeGreaterThan(0);
+  });
+});

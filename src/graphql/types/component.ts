@@ -3,14 +3,15 @@
  * destinations, external peers), their dependencies and dependents, and the root fields that find them.
  */
 import { resolveArrayConnection, resolveOffsetConnection } from '@pothos/plugin-relay';
+import type { GraphQLResolveInfo } from 'graphql';
 import neo4j from 'neo4j-driver';
 import { ComponentKind } from '../../model.js';
 import { builder } from '../builder.js';
 import { sinceMs, type Context } from '../context.js';
 import { pageCost, walkCost } from '../cost.js';
 import { userError } from '../errors.js';
-import { selectsOnly } from '../look-ahead.js';
-import type { ComponentRecord, Direction, Hop } from '../loaders.js';
+import { childWith, selectsOnly } from '../look-ahead.js';
+import type { ComponentRecord, Direction, Hop, MeasureRecord, OperationRecord } from '../loaders.js';
 import { readRows } from '../read.js';
 import { LatencyRef } from './measure.js';
 import { OperationRef } from './operation.js';
@@ -233,6 +234,79 @@ RETURN ${RETURN_COMPONENT}
 ORDER BY c.lastSeen DESC
 LIMIT 1`;
 
+/**
+ * The service, its operations (summary fields) and its direct dependencies (summary walk), in one
+ * statement: what `service { operations { name kind } dependencies { … } }` asks, for one round trip
+ * instead of three. `$withOperations` / `$withDependencies` leave out what the query does not select.
+ */
+export const SERVICE_AHEAD = `
+MATCH (c:Service {name: $name})
+WHERE ($namespace IS NULL OR c.namespace = $namespace)
+  AND ($environment IS NULL OR c.environment = $environment)
+WITH c ORDER BY c.lastSeen DESC LIMIT 1
+CALL (c) {
+  OPTIONAL MATCH (c)-[:HAS_OPERATION]->(o:Operation)
+  WHERE $withOperations AND o.lastSeen >= $since
+  WITH o ORDER BY o.name, o.kind
+  RETURN collect(o { .key, .componentKey, .name, .kind, .calls, .errors, .firstSeen, .lastSeen,
+    entryPoint: coalesce(o.entryPoint, false), entryCalls: coalesce(o.entryCalls, 0) }) AS operations
+}
+CALL (c) {
+  OPTIONAL MATCH (c)-[r:DEPENDS_ON]->(next:Component)
+  WHERE $withDependencies AND r.lastSeen >= $since AND next <> c
+  RETURN collect(CASE WHEN next IS NULL THEN null ELSE { to: next.key, name: next.name, kind: next.kind,
+    edge: r { .calls, .errors, .firstSeen, .lastSeen } } END) AS dependencies
+}
+RETURN ${RETURN_COMPONENT}, operations, dependencies`;
+
+/**
+ * `service(name:)` looking ahead: when the query asks for the operations or the direct dependencies
+ * in their summary form (the first README query), they come with the lookup and prime the loaders
+ * the fields then read from, exactly as those would have loaded them.
+ */
+async function findServiceAhead(
+  ctx: Context,
+  args: { name: string; namespace?: string | null; environment?: string | null },
+  info: GraphQLResolveInfo,
+): Promise<ComponentRecord | null> {
+  const ops = childWith(info, 'operations');
+  const deps = childWith(info, 'dependencies', { depth: '1' });
+  const withOperations = ops !== undefined && selectsOnly(info, SUMMARY_OPERATION_FIELDS, ops);
+  const withDependencies = deps !== undefined && selectsOnly(info, SUMMARY_HOP_FIELDS, deps);
+  if (!withOperations && !withDependencies) return findService(ctx, args);
+  const since = sinceMs(ctx, null);
+  const [row] = await readRows<{
+    c: ComponentRecord;
+    operations: OperationRecord[];
+    dependencies: { to: string; name: string; kind: string; edge: MeasureRecord }[];
+  }>(ctx, 'service', SERVICE_AHEAD, {
+    name: args.name,
+    namespace: args.namespace ?? null,
+    environment: args.environment ?? null,
+    since,
+    withOperations,
+    withDependencies,
+  });
+  if (!row) return null;
+  const key = row.c.key;
+  if (withOperations) ctx.loaders.operationsOf.prime({ key, since, summary: true }, row.operations);
+  if (withDependencies) {
+    // As the walk reports them: by key, each with the path from the service.
+    const hops: Hop[] = row.dependencies
+      .sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0))
+      .map((d) => ({
+        depth: 1,
+        key: d.to,
+        via: key,
+        path: [key, d.to],
+        edge: d.edge,
+        named: { name: d.name, kind: d.kind },
+      }));
+    ctx.loaders.dependencies.prime({ root: key, direction: 'out', depth: 1, since, summary: true }, hops);
+  }
+  return row.c;
+}
+
 /** A service by name, as `service(name:)` finds it; null when there is none. */
 export async function findService(
   ctx: Context,
@@ -277,7 +351,7 @@ builder.queryFields((t) => ({
       namespace: t.arg.string({ required: false, description: 'service.namespace' }),
       environment: t.arg.string({ required: false, description: 'deployment.environment.name' }),
     },
-    resolve: (_root, args, ctx) => findService(ctx, args),
+    resolve: (_root, args, ctx, info) => findServiceAhead(ctx, args, info),
   }),
   component: t.field({
     type: ComponentRef,
