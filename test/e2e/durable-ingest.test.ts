@@ -186,23 +186,11 @@ describe('durable ingest', () => {
       expect(metrics).toMatch(/^topograph_spool_checkpoint_lag_records\{[^}]*\} \d+/m);
       expect(metrics).toMatch(/^topograph_spool_oldest_record_age_seconds\{[^}]*\} [\d.]+/m);
 
-      // SIGTERM with Neo4j away: new requests are refused as the worker stops, it gives up writing
-      // after TOPOGRAPH_SHUTDOWN_TIMEOUT, exits cleanly, and what it acknowledged stays in the spool.
+      // SIGTERM with Neo4j away: the worker gives up writing (at once here: with no Neo4j the schema was
+      // never applied, so processing never started), exits cleanly, and what it acknowledged stays in
+      // the spool for the next start. (Refusing new requests while it stops: unit test ingest-lag.)
       const code = exited(worker);
       worker.process.kill('SIGTERM');
-      const during = await eventually(async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: '{}',
-        }).catch(() => undefined);
-        const text = await res?.text();
-        return text?.includes('shutting down')
-          ? { status: res!.status, retryAfter: res!.headers.get('retry-after') }
-          : undefined;
-      }, 10_000);
-      expect(during.status).toBe(503);
-      expect(Number(during.retryAfter)).toBeGreaterThan(0);
       expect(await code).toBe(0);
       const kept = readdirSync(spoolDir).filter((f) => f.endsWith('.seg'));
       expect(kept.reduce((n, f) => n + statSync(join(spoolDir, f)).size, 0)).toBeGreaterThan(0);

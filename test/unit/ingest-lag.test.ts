@@ -202,6 +202,19 @@ describe('processing lag bound', () => {
     store.down = false;
   });
 
+  it('once shutdown begins, every request is refused with 503 and Retry-After, before anything is spooled', async () => {
+    const store = gatedStore();
+    await setUp(store, { t: 1_700_000_000_000 });
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    const before = spool!.stats().lastSeq;
+    ingest!.refuseNew();
+    expect(ingest!.admit()).toMatchObject({ status: 503, message: 'the worker is shutting down' });
+    const refused = await ingest!.accept(oneCall());
+    expect(refused.refuse).toMatchObject({ status: 503, message: 'the worker is shutting down' });
+    expect(refused.refuse!.retryAfterSeconds).toBeGreaterThan(0);
+    expect(spool!.stats().lastSeq).toBe(before);
+  });
+
   it('OTLP/HTTP refuses up front, before reading or decoding the body, with Retry-After', async () => {
     let refusal: Refusal | undefined = { status: 429, message: 'ingest is behind', retryAfterSeconds: 5 };
     let accepted = 0;
