@@ -108,10 +108,19 @@ const QUERIES: Record<string, string> = {
 describe('Cypher round trips do not grow with the number of parents', () => {
   for (const [name, query] of Object.entries(QUERIES)) {
     it(name, async () => {
-      const a = await roundTrips(query, small);
-      const b = await roundTrips(query, large);
-      expect(a.trips).toBeGreaterThan(0);
-      expect(b.trips).toBe(a.trips);
+      // How DataLoader batches fall on ticks can depend on when Neo4j answers: under load a batch is
+      // now and then split in two. The fewest of three runs is the query's own count; one statement
+      // per parent would add 27 here.
+      const fewest = async (env: string) =>
+        Math.min(
+          ...[await roundTrips(query, env), await roundTrips(query, env), await roundTrips(query, env)].map(
+            (r) => r.trips,
+          ),
+        );
+      const a = await fewest(small);
+      const b = await fewest(large);
+      expect(a).toBeGreaterThan(0);
+      expect(b).toBe(a);
     });
   }
 
