@@ -108,19 +108,20 @@ const QUERIES: Record<string, string> = {
 describe('Cypher round trips do not grow with the number of parents', () => {
   for (const [name, query] of Object.entries(QUERIES)) {
     it(name, async () => {
-      // How DataLoader batches fall on ticks can depend on when Neo4j answers: under load a batch is
-      // now and then split in two. The fewest of three runs is the query's own count; one statement
-      // per parent would add 27 here.
-      const fewest = async (env: string) =>
-        Math.min(
-          ...[await roundTrips(query, env), await roundTrips(query, env), await roundTrips(query, env)].map(
-            (r) => r.trips,
-          ),
-        );
-      const a = await fewest(small);
-      const b = await fewest(large);
-      expect(a).toBeGreaterThan(0);
-      expect(b).toBe(a);
+      // How DataLoader batches fall on ticks depends on when Neo4j answers: two walks that finish in
+      // different ticks name what they reached in two batches, in the same tick in one (with 30
+      // services, whose walks take longer, more often). So a count varies by a statement or two, and
+      // the claim is a bound: 30 parents need at most 3 statements more than 3 parents, where one
+      // statement per parent would add 27.
+      const counts = async (env: string) => {
+        const out: number[] = [];
+        for (let i = 0; i < 3; i++) out.push((await roundTrips(query, env)).trips);
+        return out;
+      };
+      const a = await counts(small);
+      const b = await counts(large);
+      expect(Math.min(...a)).toBeGreaterThan(0);
+      expect(Math.max(...b) - Math.min(...a)).toBeLessThanOrEqual(3);
     });
   }
 
