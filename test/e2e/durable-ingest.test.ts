@@ -188,7 +188,7 @@ describe('durable ingest', () => {
 
       // SIGTERM with Neo4j away: the worker gives up writing (at once here: with no Neo4j the schema was
       // never applied, so processing never started), exits cleanly, and what it acknowledged stays in
-      // the spool for the next start. (Refusing new requests while it stops: unit test ingest-lag.)
+      // the spool for the next start. (Refusing new requests while it stops: test/integration/ingest-lag.test.ts.)
       const code = exited(worker);
       worker.process.kill('SIGTERM');
       expect(await code).toBe(0);

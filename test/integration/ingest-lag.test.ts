@@ -4,53 +4,86 @@
  * instead of growing a backlog that nobody will see for minutes. Time spent waiting for an absent
  * Neo4j is the spool's business (503 only once full), not lag.
  *
- * The write is held open by a gate so the loop falls behind on purpose; the wall clock is injected and
- * moved, so nothing sleeps for the bound to pass.
+ * Against the real Neo4j: the loop commits through the real checkpoint store, whose commits a gate
+ * holds back so the loop falls behind on purpose; an absent Neo4j is a driver pointed at a closed port.
+ * The wall clock is injected and moved, so nothing sleeps for the bound to pass.
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOtlpHttpHandler, type Refusal } from '../../ingest/otlp/http-receiver.js';
 import { createPipeline } from '../../ingest/pipeline.js';
 import { SpanKind } from '../../ingest/span.js';
-import type { CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
+import { createCheckpointStore, type CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
 import { createDurableIngest, createPipelineClock, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
 import { openSpool, type Spool } from '../../ingest/spool/segment-log.js';
 import { pipelineOptions } from '../../ingest/worker.js';
-import { createNoopSink } from '../../ingest/writer.js';
+import { createNoopSink, writerOptions } from '../../ingest/writer.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createRegistry } from '../../src/metrics.js';
+import { createGraph, type Graph } from '../../src/neo4j/connection.js';
 import type { Registry } from 'prom-client';
+import { testGraph, uniqueName } from '../support/graph.js';
+import { freePort } from '../support/processes.js';
 import { TraceBuilder } from '../support/spans.js';
 
 const MAX_LAG_MS = 5000;
+const config = loadConfig({});
+const env = uniqueName('lag-env');
+
+let graph: Graph;
+/** A driver pointed at a port nothing listens on: Neo4j away. */
+let absent: Graph;
+beforeAll(async () => {
+  graph = testGraph();
+  absent = createGraph(
+    { ...inject('neo4j'), uri: `bolt://127.0.0.1:${await freePort()}` },
+    { maxTransactionRetryTimeMs: 200 },
+  );
+});
+afterAll(async () => {
+  await graph.close();
+  await absent.close();
+});
 
 function oneCall() {
   const t = new TraceBuilder();
-  const client = t.span({ service: 'lag-a', kind: SpanKind.CLIENT, name: 'GET', attributes: { 'peer.service': 'b' } });
-  t.span({ service: 'lag-b', kind: SpanKind.SERVER, name: 'GET /x', parent: client });
+  const res = { 'deployment.environment.name': env };
+  const client = t.span({
+    service: 'lag-a',
+    kind: SpanKind.CLIENT,
+    name: 'GET',
+    resource: res,
+    attributes: { 'peer.service': 'b' },
+  });
+  t.span({ service: 'lag-b', kind: SpanKind.SERVER, name: 'GET /x', parent: client, resource: res });
   return t.batch();
 }
 
-/** A checkpoint store whose commits wait for `open()`, and whose loads can be made to fail. */
-function gatedStore() {
+/** Neo4j's answer to "are you there?", as the worker asks it (`ready`). */
+const answers = async (g: Graph) =>
+  g.driver.getServerInfo({ database: g.database }).then(
+    () => true,
+    () => false,
+  );
+
+/** The real checkpoint store of `g`, whose commits wait for `open()` while held. */
+function gatedStore(g: Graph, spoolId: string) {
+  const real = createCheckpointStore(g, spoolId, writerOptions(config));
   let release: (() => void) | undefined;
   let gate: Promise<void> | undefined;
   const commits: number[] = [];
-  const store: CheckpointStore & { hold(): void; open(): void; commits: number[]; started: number; down: boolean } = {
+  const store: CheckpointStore & { hold(): void; open(): void; commits: number[]; started: number } = {
     commits,
     started: 0,
-    down: false,
-    async load() {
-      if (store.down) throw new Error('Neo4j is unavailable');
-      return undefined;
-    },
-    async commit(_batch, next) {
+    load: () => real.load(),
+    async commit(batch, next, expected) {
       store.started++;
       await gate;
+      await real.commit(batch, next, expected);
       commits.push(next.position);
     },
     hold() {
@@ -75,20 +108,16 @@ describe('processing lag bound', () => {
     spool = undefined;
   });
 
-  async function setUp(
-    store: CheckpointStore & { open(): void },
-    wall: { t: number },
-    reachable?: () => Promise<boolean>,
-  ) {
-    gate = store;
+  type GatedStore = ReturnType<typeof gatedStore>;
+
+  /** A durable loop on a fresh spool, committing through the gated real store of `g`. */
+  async function setUp(wall: { t: number }, opts: { g?: Graph; reachable?: () => Promise<boolean> } = {}) {
     const registry = createRegistry('lag-test');
     spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lag-')), maxBytes: 1 << 24 });
+    const store = gatedStore(opts.g ?? graph, spool.id);
+    gate = store;
     const clock = createPipelineClock();
-    const pipeline = createPipeline({
-      sink: createNoopSink(),
-      options: pipelineOptions(loadConfig({})),
-      now: clock.now,
-    });
+    const pipeline = createPipeline({ sink: createNoopSink(), options: pipelineOptions(config), now: clock.now });
     ingest = createDurableIngest({
       spool,
       store,
@@ -100,10 +129,10 @@ describe('processing lag bound', () => {
       shutdownTimeoutMs: 2000,
       maxLagMs: MAX_LAG_MS,
       now: () => wall.t,
-      reachable,
+      reachable: opts.reachable,
     });
     ingest.start();
-    return registry;
+    return { registry, store };
   }
 
   /** Waits (polling, bounded) until `cond` holds. */
@@ -120,7 +149,7 @@ describe('processing lag bound', () => {
    * Hangs the next commit and sends until a request stays unread: the loop may read on while the
    * write is in flight, until a flush falls due and has to wait for it. Returns the lag probe.
    */
-  async function fallBehind(store: ReturnType<typeof gatedStore>, wall: { t: number }, registry: Registry) {
+  async function fallBehind(store: GatedStore, wall: { t: number }, registry: Registry) {
     store.hold();
     const startedBefore = store.started;
     expect(await ingest!.accept(oneCall())).toEqual({});
@@ -135,9 +164,8 @@ describe('processing lag bound', () => {
   }
 
   it('refuses with 429 once the loop is more than the bound behind, and accepts again once it catches up', async () => {
-    const store = gatedStore();
     const wall = { t: 1_700_000_000_000 };
-    const registry = await setUp(store, wall);
+    const { registry, store } = await setUp(wall);
     await ingest!.flush();
 
     // The next write hangs; from some point on what is accepted stays unread.
@@ -168,13 +196,14 @@ describe('processing lag bound', () => {
   });
 
   it('a loop stuck on a Neo4j that no longer answers is an outage, not lag: accepted until Neo4j answers again', async () => {
-    const store = gatedStore();
     const wall = { t: 1_700_000_000_000 };
-    let answers = false;
+    let probed = absent;
     let asked = 0;
-    const registry = await setUp(store, wall, async () => {
-      asked++;
-      return answers;
+    const { registry, store } = await setUp(wall, {
+      reachable: () => {
+        asked++;
+        return answers(probed);
+      },
     });
     await ingest!.flush();
     // The commit hangs, as the first commits to a Neo4j that just stopped do in the driver's retries.
@@ -185,26 +214,22 @@ describe('processing lag bound', () => {
     await until(() => asked > 0);
     expect(await ingest!.accept(oneCall())).toEqual({});
     // Neo4j answers again (the loop has not caught up yet): once it says so, being behind is refused.
-    answers = true;
+    probed = graph;
     wall.t += 1000;
     await until(async () => (await ingest!.accept(oneCall())).refuse?.status === 429);
   });
 
   it('time spent waiting for an absent Neo4j is not lag: the spool keeps accepting', async () => {
-    const store = gatedStore();
-    store.down = true;
     const wall = { t: 1_700_000_000_000 };
-    await setUp(store, wall);
+    await setUp(wall, { g: absent });
     // The loop cannot read its checkpoint, so nothing is read; the spool takes it all.
     expect(await ingest!.accept(oneCall())).toEqual({});
     wall.t += 10 * MAX_LAG_MS;
     expect(await ingest!.accept(oneCall())).toEqual({});
-    store.down = false;
   });
 
   it('once shutdown begins, every request is refused with 503 and Retry-After, before anything is spooled', async () => {
-    const store = gatedStore();
-    await setUp(store, { t: 1_700_000_000_000 });
+    await setUp({ t: 1_700_000_000_000 });
     expect(await ingest!.accept(oneCall())).toEqual({});
     const before = spool!.stats().lastSeq;
     ingest!.refuseNew();
