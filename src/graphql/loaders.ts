@@ -99,12 +99,14 @@ ORDER BY o.name, o.kind`;
  * Operations without their histogram and health rings, for selections that ask only for names,
  * kinds, counts and times (the other fields are present, as in OPERATION_FIELDS, minus the rings).
  */
+export const OPERATION_SUMMARY = `o { .key, .componentKey, .name, .kind, .calls, .errors, .firstSeen, .lastSeen,
+  entryPoint: coalesce(o.entryPoint, false), entryCalls: coalesce(o.entryCalls, 0) }`;
+
 export const OPERATIONS_BY_COMPONENT_SUMMARY = `
 UNWIND $keys AS key
 MATCH (:Component {key: key})-[:HAS_OPERATION]->(o:Operation)
 WHERE o.lastSeen >= $since
-RETURN key, o { .key, .componentKey, .name, .kind, .calls, .errors, .firstSeen, .lastSeen,
-  entryPoint: coalesce(o.entryPoint, false), entryCalls: coalesce(o.entryCalls, 0) } AS o
+RETURN key, ${OPERATION_SUMMARY} AS o
 ORDER BY o.name, o.kind`;
 
 export const OPERATIONS_BY_KEY = `
@@ -126,7 +128,10 @@ MATCH (:Component {key: key})<-[r:DEPENDS_ON]-(next:Component)
 WHERE r.lastSeen >= $since
 RETURN key AS from, next.key AS to, ${EDGE_FIELDS} AS edge`;
 
-const EDGE_SUMMARY = `r { .calls, .errors, .firstSeen, .lastSeen }`;
+export const EDGE_SUMMARY = `r { .calls, .errors, .firstSeen, .lastSeen }`;
+
+/** The order a walk reports what one component reaches in: by key, so that every run reports the same. */
+export const byTarget = (a: { to: string }, b: { to: string }) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0);
 
 /**
  * Summary walks return keys, names, kinds and the four edge figures. A query that asks no more of
@@ -216,7 +221,7 @@ async function walk(
     }
     // Rows come in no particular order; sorting makes the path that reaches a component first (and
     // so the one reported) the same on every run: among equally short ones, the smallest keys win.
-    for (const list of next.values()) list.sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+    for (const list of next.values()) list.sort(byTarget);
     frontiers = roots.map((r, i) => {
       if (depth > r.depth) return [];
       const seen = visited[i]!;

@@ -11,7 +11,16 @@ import { sinceMs, type Context } from '../context.js';
 import { pageCost, walkCost } from '../cost.js';
 import { userError } from '../errors.js';
 import { childWith, selectsOnly } from '../look-ahead.js';
-import type { ComponentRecord, Direction, Hop, MeasureRecord, OperationRecord } from '../loaders.js';
+import {
+  byTarget,
+  EDGE_SUMMARY,
+  OPERATION_SUMMARY,
+  type ComponentRecord,
+  type Direction,
+  type Hop,
+  type MeasureRecord,
+  type OperationRecord,
+} from '../loaders.js';
 import { readRows } from '../read.js';
 import { LatencyRef } from './measure.js';
 import { OperationRef } from './operation.js';
@@ -217,11 +226,13 @@ RETURN ${RETURN_COMPONENT}
 ORDER BY c.name, c.environment, c.namespace
 SKIP $offset LIMIT $limit`;
 
-/** By name; without environment or namespace, the most recently seen match. */
-export const SERVICE_BY_NAME = `
+const SERVICES_NAMED = `
 MATCH (c:Service {name: $name})
 WHERE ($namespace IS NULL OR c.namespace = $namespace)
-  AND ($environment IS NULL OR c.environment = $environment)
+  AND ($environment IS NULL OR c.environment = $environment)`;
+
+/** By name; without environment or namespace, the most recently seen match. */
+export const SERVICE_BY_NAME = `${SERVICES_NAMED}
 RETURN ${RETURN_COMPONENT}
 ORDER BY c.lastSeen DESC
 LIMIT 1`;
@@ -239,23 +250,19 @@ LIMIT 1`;
  * statement: what `service { operations { name kind } dependencies { … } }` asks, for one round trip
  * instead of three. `$withOperations` / `$withDependencies` leave out what the query does not select.
  */
-export const SERVICE_AHEAD = `
-MATCH (c:Service {name: $name})
-WHERE ($namespace IS NULL OR c.namespace = $namespace)
-  AND ($environment IS NULL OR c.environment = $environment)
+export const SERVICE_AHEAD = `${SERVICES_NAMED}
 WITH c ORDER BY c.lastSeen DESC LIMIT 1
 CALL (c) {
   OPTIONAL MATCH (c)-[:HAS_OPERATION]->(o:Operation)
   WHERE $withOperations AND o.lastSeen >= $since
   WITH o ORDER BY o.name, o.kind
-  RETURN collect(o { .key, .componentKey, .name, .kind, .calls, .errors, .firstSeen, .lastSeen,
-    entryPoint: coalesce(o.entryPoint, false), entryCalls: coalesce(o.entryCalls, 0) }) AS operations
+  RETURN collect(${OPERATION_SUMMARY}) AS operations
 }
 CALL (c) {
   OPTIONAL MATCH (c)-[r:DEPENDS_ON]->(next:Component)
   WHERE $withDependencies AND r.lastSeen >= $since AND next <> c
-  RETURN collect(CASE WHEN next IS NULL THEN null ELSE { to: next.key, name: next.name, kind: next.kind,
-    edge: r { .calls, .errors, .firstSeen, .lastSeen } } END) AS dependencies
+  RETURN collect(CASE WHEN next IS NULL THEN null
+    ELSE { to: next.key, name: next.name, kind: next.kind, edge: ${EDGE_SUMMARY} } END) AS dependencies
 }
 RETURN ${RETURN_COMPONENT}, operations, dependencies`;
 
@@ -292,16 +299,14 @@ async function findServiceAhead(
   if (withOperations) ctx.loaders.operationsOf.prime({ key, since, summary: true }, row.operations);
   if (withDependencies) {
     // As the walk reports them: by key, each with the path from the service.
-    const hops: Hop[] = row.dependencies
-      .sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0))
-      .map((d) => ({
-        depth: 1,
-        key: d.to,
-        via: key,
-        path: [key, d.to],
-        edge: d.edge,
-        named: { name: d.name, kind: d.kind },
-      }));
+    const hops: Hop[] = row.dependencies.sort(byTarget).map((d) => ({
+      depth: 1,
+      key: d.to,
+      via: key,
+      path: [key, d.to],
+      edge: d.edge,
+      named: { name: d.name, kind: d.kind },
+    }));
     ctx.loaders.dependencies.prime({ root: key, direction: 'out', depth: 1, since, summary: true }, hops);
   }
   return row.c;
