@@ -7,7 +7,7 @@ import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ErrorCode, mapNeo4jError } from '../../src/graphql/errors.js';
 import { createGraph, type Graph } from '../../src/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { createGql } from '../support/api.js';
 import { testGraph } from '../support/graph.js';
 
 let graph: Graph;
@@ -38,13 +38,7 @@ describe('Neo4j errors as GraphQL errors', () => {
     // A user of its own: failed logins lock the user name for a while, never the tests' own user.
     const refused = createGraph({ ...t, user: 'topograph-no-such-user', password: 'not-the-password' });
     try {
-      const api = createApi({ graph: refused, settings: DEFAULT_API_SETTINGS, ready: async () => true });
-      const res = await api.fetch('http://topograph/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ services(first: 1) { edges { node { name } } } }' }),
-      });
-      const body = (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+      const body = await createGql(refused)('{ services(first: 1) { edges { node { name } } } }');
       expect(body.errors).toHaveLength(1);
       expect(body.errors![0]!.message).toBe('Unexpected error.');
       expect(body.errors![0]!.extensions?.code).toBe('INTERNAL_SERVER_ERROR');

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
 import type { Graph } from '../../src/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { createGql } from '../support/api.js';
 import { seed, testGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 
@@ -15,18 +15,11 @@ const env = uniqueName('latency-env');
 /** Server spans of 3 ms (90), 30 ms (9) and 900 ms (1); each client span lasts 1 ms longer. */
 const DURATIONS = [...Array<number>(90).fill(3), ...Array<number>(9).fill(30), 900];
 
-async function gql(query: string) {
-  const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
-  const res = await api.fetch('http://topograph/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
-  });
-  return (await res.json()) as { data?: any; errors?: { message: string }[] };
-}
+let gql: ReturnType<typeof createGql>;
 
 beforeAll(async () => {
   graph = testGraph();
+  gql = createGql(graph);
   const batches = [];
   for (const [i, ms] of DURATIONS.entries()) {
     const t = new TraceBuilder();
