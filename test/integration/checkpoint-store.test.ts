@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipeline } from '../../ingest/pipeline.js';
-import { SpanKind } from '../../ingest/span.js';
 import {
   CheckpointMovedError,
   createCheckpointStore,
@@ -26,7 +25,7 @@ import { createRegistry } from '../../src/metrics.js';
 import type { Graph } from '../../src/neo4j/connection.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { edgesIn } from '../support/model-graph.js';
-import { TraceBuilder } from '../support/spans.js';
+import { httpCalls } from '../support/spans.js';
 
 let graph: Graph;
 beforeAll(() => {
@@ -38,28 +37,7 @@ afterAll(async () => {
 
 const config = loadConfig({});
 
-function calls(env: string, n: number) {
-  const t = new TraceBuilder();
-  const res = { 'deployment.environment.name': env };
-  for (let i = 0; i < n; i++) {
-    const c = t.span({
-      service: 'a',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      resource: res,
-      attributes: { 'http.request.method': 'GET' },
-    });
-    t.span({
-      service: 'b',
-      kind: SpanKind.SERVER,
-      name: 'GET /x',
-      parent: c,
-      resource: res,
-      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
-    });
-  }
-  return t.batch();
-}
+const calls = (env: string, n: number) => httpCalls('a', 'b', env, n);
 
 const edgeCalls = async (env: string) => (await edgesIn(graph, env)).map((e) => `${e.from} -> ${e.to} x${e.calls}`);
 

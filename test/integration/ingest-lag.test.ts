@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOtlpHttpHandler, type Refusal } from '../../ingest/otlp/http-receiver.js';
 import { createPipeline } from '../../ingest/pipeline.js';
-import { SpanKind } from '../../ingest/span.js';
 import { createCheckpointStore, type CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
 import { createDurableIngest, createPipelineClock, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
 import { openSpool, type Spool } from '../../ingest/spool/segment-log.js';
@@ -28,7 +27,7 @@ import { createGraph, type Graph } from '../../src/neo4j/connection.js';
 import type { Registry } from 'prom-client';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { freePort } from '../support/processes.js';
-import { TraceBuilder } from '../support/spans.js';
+import { httpCalls } from '../support/spans.js';
 
 const MAX_LAG_MS = 5000;
 const config = loadConfig({});
@@ -49,19 +48,7 @@ afterAll(async () => {
   await absent.close();
 });
 
-function oneCall() {
-  const t = new TraceBuilder();
-  const res = { 'deployment.environment.name': env };
-  const client = t.span({
-    service: 'lag-a',
-    kind: SpanKind.CLIENT,
-    name: 'GET',
-    resource: res,
-    attributes: { 'peer.service': 'b' },
-  });
-  t.span({ service: 'lag-b', kind: SpanKind.SERVER, name: 'GET /x', parent: client, resource: res });
-  return t.batch();
-}
+const oneCall = () => httpCalls('lag-a', 'lag-b', env, 1);
 
 /** Neo4j's answer to "are you there?", as the worker asks it (`ready`). */
 const answers = async (g: Graph) =>

@@ -1,6 +1,6 @@
 /** Building spans for tests: a small trace builder that produces the internal span model. */
 import { randomBytes } from 'node:crypto';
-import type { Attributes, DecodedBatch, ResourceSpans, Span, SpanKind } from '../../ingest/span.js';
+import { SpanKind, type Attributes, type DecodedBatch, type ResourceSpans, type Span } from '../../ingest/span.js';
 
 export const hexId = (bytes: number) => randomBytes(bytes).toString('hex');
 
@@ -61,4 +61,28 @@ export class TraceBuilder {
     }
     return { batch: [...byService.values()], spanCount, rejected: [] };
   }
+}
+
+/** `n` HTTP calls from `client` to `server` in `environment`, each a CLIENT span and its SERVER child. */
+export function httpCalls(client: string, server: string, environment: string, n: number): DecodedBatch {
+  const t = new TraceBuilder();
+  const resource = { 'deployment.environment.name': environment };
+  for (let i = 0; i < n; i++) {
+    const c = t.span({
+      service: client,
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      resource,
+      attributes: { 'http.request.method': 'GET' },
+    });
+    t.span({
+      service: server,
+      kind: SpanKind.SERVER,
+      name: 'GET /x',
+      parent: c,
+      resource,
+      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
+    });
+  }
+  return t.batch();
 }
