@@ -194,31 +194,38 @@ export function writerOptions(config: Config): WriterOptions {
   };
 }
 
-/** Writes one FactBatch in the given transaction: components first, then what hangs off them. */
+/**
+ * Writes one FactBatch in the given transaction: components first, then what hangs off them. The
+ * statements are sent without waiting for each other's answers (the driver pipelines them on the
+ * connection, Neo4j runs them in order): a busy event loop between two answers no longer leaves
+ * Neo4j idle, and a failing statement still fails the whole transaction.
+ */
 export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts: WriterOptions): Promise<void> {
-  const run = async (query: string, rows: unknown[], extra: Record<string, unknown> = {}) => {
-    if (rows.length > 0) await tx.run(query, { rows, ...extra });
+  const sent: Promise<unknown>[] = [];
+  const run = (query: string, rows: unknown[], extra: Record<string, unknown> = {}) => {
+    if (rows.length > 0) sent.push(tx.run(query, { rows, ...extra }));
   };
-  await run(MERGE_SERVICES, batch.services, { kind: 'SERVICE' });
-  await run(MERGE_DATABASES, batch.databases, { kind: 'DATABASE' });
-  await run(MERGE_DESTINATIONS, batch.destinations, { kind: 'MESSAGING_DESTINATION' });
-  await run(MERGE_EXTERNALS, batch.externals, { kind: 'EXTERNAL' });
-  await run(MERGE_OPERATIONS, batch.operations);
-  await run(MERGE_DEPENDS_ON, batch.edges);
-  await run(MERGE_CALLS, batch.calls, { maxExemplars: opts.exemplarsPerEdge });
-  await run(MERGE_USES, batch.uses);
-  await run(
+  run(MERGE_SERVICES, batch.services, { kind: 'SERVICE' });
+  run(MERGE_DATABASES, batch.databases, { kind: 'DATABASE' });
+  run(MERGE_DESTINATIONS, batch.destinations, { kind: 'MESSAGING_DESTINATION' });
+  run(MERGE_EXTERNALS, batch.externals, { kind: 'EXTERNAL' });
+  run(MERGE_OPERATIONS, batch.operations);
+  run(MERGE_DEPENDS_ON, batch.edges);
+  run(MERGE_CALLS, batch.calls, { maxExemplars: opts.exemplarsPerEdge });
+  run(MERGE_USES, batch.uses);
+  run(
     MERGE_COMPONENT_TAGS,
     batch.tags.filter((t) => !t.onOperation),
   );
-  await run(
+  run(
     MERGE_OPERATION_TAGS,
     batch.tags.filter((t) => t.onOperation),
   );
-  await run(MERGE_TRACE_SAMPLES, batch.traceSamples ?? [], {
+  run(MERGE_TRACE_SAMPLES, batch.traceSamples ?? [], {
     maxPerOperation: opts.traceSamplesPerOperation ?? 50,
     maxAgeMs: opts.traceSampleMaxAgeMs ?? 86_400_000,
   });
+  await Promise.all(sent);
 }
 
 /**

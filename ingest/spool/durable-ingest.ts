@@ -49,6 +49,8 @@ export interface DurableIngestDeps {
   limits?: DecodeLimits;
   /** spans of accepted requests kept decoded in memory for the loop, so it need not decode them again */
   handoffMaxSpans?: number;
+  /** spans the loop may read on while a flush is being written (then it waits for the write) */
+  readAheadMaxSpans?: number;
   /**
    * How far the loop may fall behind what was accepted, while Neo4j is reachable, before requests are
    * refused with 429 (0: never). Bounds freshness and memory under overload; an outage is the spool's.
@@ -116,6 +118,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   // between flushes (pairing, ancestry, aggregates) stays small (peak RSS 930 MB with 256 under a backlog).
   const readBatch = deps.readBatch ?? 32;
   const handoffMaxSpans = deps.handoffMaxSpans ?? 25_000;
+  const readAheadMaxSpans = deps.readAheadMaxSpans ?? 50_000;
   const maxLagMs = deps.maxLagMs ?? 0;
   const wall = deps.now ?? Date.now;
   /**
@@ -375,37 +378,70 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   async function loop(): Promise<void> {
     await recover();
     let lastFlush = Date.now();
+    /**
+     * The write of the last flush. While it runs the loop reads and aggregates on, so the worker's
+     * CPU and Neo4j's overlap instead of taking turns, and the next flush carries what arrived
+     * meanwhile (a flush costs about the same whatever the spans behind it: rows are distinct keys).
+     * Commits stay in order: the next flush is collected only once this one is in. While Neo4j is
+     * away (the commit retrying) or `readAheadMaxSpans` were read on, the loop waits: the spool keeps the rest.
+     */
+    let writing: Promise<void> | undefined;
+    let writeError: unknown;
+    let readAhead = 0;
+    const startWrite = (write: () => Promise<void>) => {
+      readAhead = 0;
+      writing = write()
+        .catch((error: unknown) => void (writeError = error))
+        .finally(() => {
+          writing = undefined;
+          lastFlush = Date.now();
+          wake?.();
+        });
+    };
     for (;;) {
+      if (writeError) throw writeError;
+      if (writing && (!storeAvailable || readAhead >= readAheadMaxSpans)) {
+        await writing;
+        continue;
+      }
       const records = await spool.read(readBatch);
       for (const r of records) {
         advanceClock(r);
         firstUncommittedAt ??= r.acceptedAt;
         firstSinceCollect ??= r.acceptedAt;
         try {
-          pipeline.ingest(take(r), r.seq);
+          const decoded = take(r);
+          if (writing) readAhead += decoded.spanCount;
+          pipeline.ingest(decoded, r.seq);
         } catch (error) {
           skipped.inc();
           log.error({ err: error, seq: r.seq }, 'could not process a spooled record; skipping it');
         }
         position = r.seq;
+        // A record is milliseconds of CPU: let the write in flight and the receivers have the event loop between records.
+        if (writing) await new Promise<void>((resolve) => setImmediate(resolve));
       }
       if (handoff.size > 0 && records.length > 0) dropPassed();
       if (records.length > 0) forgetRead();
       const caughtUp = records.length < readBatch;
       const due = Date.now() - lastFlush >= deps.flushIntervalMs || (caughtUp && (stopping || flushWaiters.length > 0));
-      if (due) {
-        // Not pipelined with reading on: tried twice (aaefb8a; again with the honest bench timing of
-        // docs/benchmarks.md, item 13), no measurable gain, more state.
-        const write = await flushAndCheckpoint();
-        await write();
-        lastFlush = Date.now();
+      if (due && !writing) {
+        startWrite(await flushAndCheckpoint());
         // More may have been spooled while that flush was written: stop only once it is all in.
-        if (stopping && caughtUp && position >= spool.stats().lastSeq) return;
+        if (stopping && caughtUp && position >= spool.stats().lastSeq) {
+          await writing;
+          if (writeError) throw writeError;
+          return;
+        }
+        continue;
       }
       if (records.length === 0 && !stopping && flushWaiters.length === 0) {
-        const wait = Math.max(1, deps.flushIntervalMs - (Date.now() - lastFlush));
+        const wait = writing ? 1000 : Math.max(1, deps.flushIntervalMs - (Date.now() - lastFlush));
         await Promise.race([spool.waitForData(wait), new Promise<void>((r) => (wake = r))]);
         wake = undefined;
+      } else if (records.length === 0 && writing) {
+        // Caught up, with a flush wanted (a waiter, stopping) once the write in flight is in.
+        await writing;
       }
     }
   }

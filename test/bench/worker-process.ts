@@ -121,3 +121,18 @@ process.on('message', (m: { cmd: 'drain' }) => {
 process.on('disconnect', () => process.exit(0));
 // process.exit, so that a --cpu-prof profile (BENCH_CPU_PROF) is written.
 process.on('SIGTERM', () => process.exit(0));
+/** `BENCH_TICKS=1`: once a second, how far behind the worker is (to see where a run spends its time). */
+if (process.env.BENCH_TICKS) {
+  const t0 = performance.now();
+  const metric = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+  setInterval(async () => {
+    const lag = await metric('topograph_ingest_processing_lag_seconds');
+    const unwritten = await metric('topograph_spool_checkpoint_lag_records');
+    const oldest = await metric('topograph_spool_oldest_record_age_seconds');
+    process.stderr.write(
+      `[${sinkKind} ${((performance.now() - t0) / 1000).toFixed(1)} s] unread for ${lag.toFixed(1)} s, ` +
+        `${unwritten} requests unwritten (oldest ${oldest.toFixed(1)} s), ${flushes.length} flushes, ` +
+        `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB (heap used ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB)\n`,
+    );
+  }, 1000).unref();
+}

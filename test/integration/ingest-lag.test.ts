@@ -98,7 +98,10 @@ describe('processing lag bound', () => {
   type GatedStore = ReturnType<typeof gatedStore>;
 
   /** A durable loop on a fresh spool, committing through the gated real store of `g`. */
-  async function setUp(wall: { t: number }, opts: { g?: Graph; reachable?: () => Promise<boolean> } = {}) {
+  async function setUp(
+    wall: { t: number },
+    opts: { g?: Graph; reachable?: () => Promise<boolean>; readAheadMaxSpans?: number } = {},
+  ) {
     const registry = createRegistry('lag-test');
     spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lag-')), maxBytes: 1 << 24 });
     const store = gatedStore(opts.g ?? graph, spool.id);
@@ -117,6 +120,8 @@ describe('processing lag bound', () => {
       maxLagMs: MAX_LAG_MS,
       now: () => wall.t,
       reachable: opts.reachable,
+      // Two requests of one call each: past them, what arrives while a write hangs stays unread.
+      readAheadMaxSpans: opts.readAheadMaxSpans ?? 4,
     });
     ingest.start();
     return { registry, store };
@@ -133,8 +138,8 @@ describe('processing lag bound', () => {
     Number(/^topograph_ingest_processing_lag_seconds\{[^}]*\} ([\d.e-]+)/m.exec(await registry.metrics())?.[1]);
 
   /**
-   * Hangs the next commit and sends until a request stays unread: the loop may read on while the
-   * write is in flight, until a flush falls due and has to wait for it. Returns the lag probe.
+   * Hangs the next commit and sends until a request stays unread: the loop reads on while the
+   * write is in flight, up to its read-ahead bound. Returns the lag probe.
    */
   async function fallBehind(store: GatedStore, wall: { t: number }, registry: Registry) {
     store.hold();
@@ -149,6 +154,36 @@ describe('processing lag bound', () => {
     });
     return () => lagOf(registry);
   }
+
+  it('reads on while a flush is being written, up to its read-ahead bound, then waits for the write', async () => {
+    const wall = { t: 1_700_000_000_000 };
+    const { registry, store } = await setUp(wall, { readAheadMaxSpans: 4 });
+    await ingest!.flush();
+    store.hold();
+    const startedBefore = store.started;
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    await until(() => store.started > startedBefore);
+    const committedBefore = store.commits.length;
+
+    // The write hangs: two requests (4 spans) are still read and aggregated meanwhile.
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    wall.t += 1000;
+    await until(async () => (await lagOf(registry)) === 0);
+
+    // The third waits for the write: it is unread, and ages.
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    wall.t += 1000;
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(await lagOf(registry)).toBeGreaterThanOrEqual(1);
+    expect(store.commits.length).toBe(committedBefore);
+
+    // The write goes through; the next flush carries what was read ahead and the rest.
+    store.open();
+    await ingest!.flush();
+    expect(await lagOf(registry)).toBe(0);
+    expect(store.commits[store.commits.length - 1]).toBe(spool!.stats().lastSeq);
+  });
 
   it('refuses with 429 once the loop is more than the bound behind, and accepts again once it catches up', async () => {
     const wall = { t: 1_700_000_000_000 };
