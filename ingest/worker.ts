@@ -30,7 +30,7 @@ export interface WorkerDeps {
   /** this process's own tracer, when self-tracing is on */
   selfTracing?: { tracer: Tracer; serviceName: string };
   /** when set, requests are spooled before they are acknowledged and facts are written with a checkpoint */
-  durable?: { spool: Spool; store: CheckpointStore };
+  durable?: { spool: Spool; store: CheckpointStore; readAheadMaxSpans?: number };
 }
 
 export interface Worker {

@@ -90,8 +90,12 @@ export async function ingestBench(opts: {
           NEO4J_DATABASE: opts.target.database,
           TOPOGRAPH_LOG_LEVEL: 'warn',
         },
-        // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each worker, to see where its time goes.
-        process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+        [
+          // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each worker, to see where its time goes.
+          ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+          // BENCH_WORKER_NODE_FLAGS, e.g. --max-old-space-size=384: the worker under other V8 settings.
+          ...(process.env.BENCH_WORKER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+        ],
       );
       try {
         const { port } = await worker.next<{ port: number }>();

@@ -78,7 +78,12 @@ const worker = createWorker({
   log: createLogger('bench-worker', 'warn'),
   registry,
   ready: async () => true,
-  durable: { spool, store },
+  // BENCH_READ_AHEAD=0: the loop reads nothing while a flush is written (as before 2424ef6), for side-by-side runs.
+  durable: {
+    spool,
+    store,
+    readAheadMaxSpans: process.env.BENCH_READ_AHEAD === undefined ? undefined : Number(process.env.BENCH_READ_AHEAD),
+  },
 });
 worker.start();
 const server = createServer((req, res) => worker.handle(req, res));
