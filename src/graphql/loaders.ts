@@ -242,6 +242,40 @@ async function walk(
   return results;
 }
 
+/**
+ * A lookup and a walk from what it found, in one read transaction: `service(name:) { dependents(depth: 5) }`
+ * was an auto-commit lookup, then a transaction for the walk, against one transaction for a client
+ * that writes the Cypher itself. Resolves with the looked-up record (undefined: nothing found) and the hops.
+ */
+export async function lookupAndWalk<T extends { key: string }>(
+  graph: Graph,
+  lookup: { query: string; params: Record<string, unknown>; pick: (r: Neo4jRecord) => T },
+  walkRequest: Omit<TraverseRequest, 'root'>,
+  timeoutMs: number,
+): Promise<{ found?: T; hops: Hop[] }> {
+  const query = walkRequest.summary
+    ? { out: DEPENDS_ON_OUT_SUMMARY, in: DEPENDS_ON_IN_SUMMARY }[walkRequest.direction]
+    : { out: DEPENDS_ON_OUT, in: DEPENDS_ON_IN }[walkRequest.direction];
+  return graph.read(
+    'topograph-api',
+    async (tx) => {
+      const [record] = (await tx.run(lookup.query, lookup.params)).records;
+      if (!record) return { hops: [] };
+      const found = lookup.pick(record);
+      const run: Run = async (q, params) => (await tx.run(q, params)).records;
+      const [hops] = await walk(
+        run,
+        query,
+        [{ root: found.key, depth: walkRequest.depth, since: walkRequest.since }],
+        walkRequest.depth,
+        walkRequest.since,
+      );
+      return { found, hops: hops! };
+    },
+    { timeoutMs, metadata: { op: 'lookup+traverse', depth: walkRequest.depth } },
+  );
+}
+
 function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, number[]> {
   const groups = new Map<string, number[]>();
   items.forEach((item, i) => {

@@ -19,6 +19,11 @@ function fieldsUnder(info: GraphQLResolveInfo, nodes: readonly FieldNode[]): Fie
   return out;
 }
 
+/** The selections of child field `name` under `nodes` (every selection of it, whatever its arguments). */
+export function fieldsNamed(info: GraphQLResolveInfo, nodes: readonly FieldNode[], name: string): FieldNode[] {
+  return fieldsUnder(info, nodes).filter((f) => f.name.value === name);
+}
+
 /** True when the selection reads only `fields`, so the measures' rings can stay in the database. */
 export function selectsOnly(info: GraphQLResolveInfo, fields: Set<string>, nodes = info.fieldNodes): boolean {
   return fieldsUnder(info, nodes).every((f) => fields.has(f.name.value));
@@ -45,4 +50,25 @@ export function childWith(
 /** True when `name` is selected, and only ever without arguments (its defaults then hold). */
 export function selectsPlain(info: GraphQLResolveInfo, name: string): boolean {
   return childWith(info, name) !== undefined;
+}
+
+/**
+ * The selections of child field `name` and the value of its one integer argument `arg`, when every
+ * selection of it passes that argument as the same literal and nothing else; undefined otherwise.
+ */
+export function childWithInt(
+  info: GraphQLResolveInfo,
+  name: string,
+  arg: string,
+): { nodes: FieldNode[]; value: number } | undefined {
+  const found = fieldsUnder(info, info.fieldNodes).filter((f) => f.name.value === name);
+  const literal = (f: FieldNode) => {
+    const [a, ...rest] = f.arguments ?? [];
+    return a && rest.length === 0 && a.name.value === arg && a.value.kind === Kind.INT ? a.value.value : undefined;
+  };
+  const values = new Set(found.map(literal));
+  const [value] = values;
+  return found.length > 0 && values.size === 1 && value !== undefined
+    ? { nodes: found, value: Number(value) }
+    : undefined;
 }

@@ -260,4 +260,31 @@ describe('service(name:) looking ahead', () => {
     // Services without dependencies are among them (an empty prefetch must stay empty).
     expect(leaves).toBeGreaterThan(0);
   });
+
+  it("walks dependents or dependencies of a literal depth in the lookup's transaction, answering as the field alone would", async () => {
+    const hop = 'depth component { name kind } path { name } calls errors lastSeen';
+    const names = ['gateway', 'checkout', 'payments', 'shipping', 'catalog', 'legacy', 'no-such-service'];
+    let reached = 0;
+    for (const field of ['dependents', 'dependencies']) {
+      for (const depth of [1, 3, 5]) {
+        // A literal depth: looked up and walked together. A variable: the field loads on its own.
+        const ahead = `query($env: String, $name: String!) { service(name: $name, environment: $env) { name ${field}(depth: ${depth}) { ${hop} } } }`;
+        const alone = `query($env: String, $name: String!, $d: Int!) { service(name: $name, environment: $env) { name ${field}(depth: $d) { ${hop} } } }`;
+        for (const name of names) {
+          const a = await gql(ahead, { env, name });
+          const b = await gql(alone, { env, name, d: depth });
+          expect(a.errors).toBeUndefined();
+          expect(a.data.service, `${name} ${field} ${depth}`).toEqual(b.data.service);
+          reached += a.data.service?.[field].length ?? 0;
+        }
+      }
+    }
+    expect(reached).toBeGreaterThan(0);
+    // Out of bounds: the same error as without looking ahead.
+    const tooDeep = await gql(
+      `query($env: String) { service(name: "gateway", environment: $env) { dependents(depth: 99) { depth } } }`,
+      { env },
+    );
+    expect(tooDeep.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
 });

@@ -125,6 +125,20 @@ describe('Cypher round trips do not grow with the number of parents', () => {
     });
   }
 
+  it('service(name:) with a walk of literal depth is one transaction: the lookup and every level of the walk', async () => {
+    const before = timeouts.length;
+    reads = 0;
+    const r = await gql(
+      `query($env: String) { service(name: "svc-0", environment: $env) { name dependencies(depth: 5) { depth component { name kind } } } }`,
+      { env: large },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data.service.dependencies.length).toBeGreaterThan(1);
+    expect(timeouts.length - before).toBe(1);
+    // The lookup, then one statement per level that reached something (and the one that found nothing more).
+    expect(reads).toBeGreaterThan(2);
+  });
+
   it('every read of every question carries the configured transaction timeout', async () => {
     timeouts.length = 0;
     const questions = [

@@ -10,10 +10,11 @@ import { builder } from '../builder.js';
 import { sinceMs, type Context } from '../context.js';
 import { pageCost, walkCost } from '../cost.js';
 import { userError } from '../errors.js';
-import { childWith, selectsOnly } from '../look-ahead.js';
+import { childWith, childWithInt, selectsOnly } from '../look-ahead.js';
 import {
   byTarget,
   EDGE_SUMMARY,
+  lookupAndWalk,
   OPERATION_SUMMARY,
   type ComponentRecord,
   type Direction,
@@ -280,7 +281,7 @@ async function findServiceAhead(
   const deps = childWith(info, 'dependencies', { depth: '1' });
   const withOperations = ops !== undefined && selectsOnly(info, SUMMARY_OPERATION_FIELDS, ops);
   const withDependencies = deps !== undefined && selectsOnly(info, SUMMARY_HOP_FIELDS, deps);
-  if (!withOperations && !withDependencies) return findService(ctx, args);
+  if (!withOperations && !withDependencies) return findServiceWalking(ctx, args, info);
   const since = sinceMs(ctx, null);
   const [row] = await readRows<{
     c: ComponentRecord;
@@ -310,6 +311,44 @@ async function findServiceAhead(
     ctx.loaders.dependencies.prime({ root: key, direction: 'out', depth: 1, since, summary: true }, hops);
   }
   return row.c;
+}
+
+/**
+ * `service(name:) { dependents(depth: N) … }` (or `dependencies`) with a literal depth: the lookup and
+ * the walk in one read transaction, priming the walk's loader exactly as the field would load it.
+ * Anything else (a depth in a variable, `since`, both walks) looks the service up on its own.
+ */
+async function findServiceWalking(
+  ctx: Context,
+  args: { name: string; namespace?: string | null; environment?: string | null },
+  info: GraphQLResolveInfo,
+): Promise<ComponentRecord | null> {
+  const ins = childWithInt(info, 'dependents', 'depth');
+  const outs = childWithInt(info, 'dependencies', 'depth');
+  const only = ins && !childWith(info, 'dependencies') ? { direction: 'in' as const, ...ins } : undefined;
+  const walk = only ?? (outs && !childWith(info, 'dependents') ? { direction: 'out' as const, ...outs } : undefined);
+  if (!walk || !Number.isInteger(walk.value) || walk.value < 1 || walk.value > ctx.settings.maxDepth) {
+    return findService(ctx, args);
+  }
+  const request = {
+    direction: walk.direction,
+    depth: walk.value,
+    since: sinceMs(ctx, null),
+    summary: selectsOnly(info, SUMMARY_HOP_FIELDS, walk.nodes),
+  };
+  const { found, hops } = await lookupAndWalk(
+    ctx.graph,
+    {
+      query: SERVICE_BY_NAME,
+      params: { name: args.name, namespace: args.namespace ?? null, environment: args.environment ?? null },
+      pick: (r) => r.get('c') as ComponentRecord,
+    },
+    request,
+    ctx.settings.queryTimeoutMs,
+  );
+  if (!found) return null;
+  ctx.loaders.dependencies.prime({ root: found.key, ...request }, hops);
+  return found;
 }
 
 /** A service by name, as `service(name:)` finds it; null when there is none. */
