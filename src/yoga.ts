@@ -2,6 +2,7 @@
  * The API server, created without side effects: no socket, no environment. `src/api-main.ts`
  * listens; tests call `yoga.fetch` directly.
  */
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga, maskError as defaultMaskError, useReadinessCheck } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from './auth.js';
@@ -58,6 +59,7 @@ export function createApi(deps: ApiDeps) {
       // First, so that nothing below (/metrics included) answers an unauthorised request.
       ...hardeningPlugins(deps.security ?? DEFAULT_GRAPHQL_SECURITY, deps.auth),
       ...metricsPlugins,
+      useGraphQlJit(),
       useReadinessCheck({
         endpoint: '/readyz',
         check: async () => deps.ready(),
