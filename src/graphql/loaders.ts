@@ -77,6 +77,8 @@ export interface TraverseRequest {
    * deep walk reaches thousands of edges, and their rings cost more to read and ship than the walk.
    */
   summary?: boolean;
+  /** Not even those: only what the walk reached and how (depth, path), with names and kinds. */
+  named?: boolean;
 }
 
 const COMPONENT_FIELDS = `c { .key, .kind, .name, .environment, .namespace, .system, .address, .version, .firstSeen, .lastSeen }`;
@@ -151,6 +153,38 @@ MATCH (:Component {key: key})<-[r:DEPENDS_ON]-(next:Component)
 WHERE r.lastSeen >= $since
 RETURN key AS from, next.key AS to, next.name AS name, next.kind AS kind, ${EDGE_SUMMARY} AS edge`;
 
+/** Walks whose hops are asked for no edge figure (`dependents { depth component { name } }`). */
+export const DEPENDS_ON_OUT_NAMED = `
+UNWIND $frontier AS key
+MATCH (:Component {key: key})-[r:DEPENDS_ON]->(next:Component)
+WHERE r.lastSeen >= $since
+RETURN key AS from, next.key AS to, next.name AS name, next.kind AS kind`;
+
+export const DEPENDS_ON_IN_NAMED = `
+UNWIND $frontier AS key
+MATCH (:Component {key: key})<-[r:DEPENDS_ON]-(next:Component)
+WHERE r.lastSeen >= $since
+RETURN key AS from, next.key AS to, next.name AS name, next.kind AS kind`;
+
+/** The statements of one kind of walk, by how much of each edge a request needs (lighter ones optional). */
+interface WalkQueries {
+  full: Record<Direction, string>;
+  summary?: Record<Direction, string>;
+  named?: Record<Direction, string>;
+}
+
+const DEPENDS_ON_WALKS: WalkQueries = {
+  full: { out: DEPENDS_ON_OUT, in: DEPENDS_ON_IN },
+  summary: { out: DEPENDS_ON_OUT_SUMMARY, in: DEPENDS_ON_IN_SUMMARY },
+  named: { out: DEPENDS_ON_OUT_NAMED, in: DEPENDS_ON_IN_NAMED },
+};
+
+/** The lightest walk that still reads what the request needs. */
+function walkQueryFor(queries: WalkQueries, r: TraverseRequest): string {
+  const set = (r.named && queries.named) || ((r.summary || r.named) && queries.summary) || queries.full;
+  return set[r.direction];
+}
+
 const CALL_EDGE_FIELDS = EDGE_FIELDS.replace(/ }$/, ', .exemplars }');
 
 export const CALLS_OUT = `
@@ -216,7 +250,9 @@ async function walk(
       const from = rec.get('from') as string;
       const list = next.get(from) ?? [];
       const named = rec.has('name') ? { name: rec.get('name') as string, kind: rec.get('kind') as string } : undefined;
-      list.push({ to: rec.get('to') as string, edge: rec.get('edge') as MeasureRecord, named });
+      // A named walk reads no edge: its hops are asked for no edge figure.
+      const edge = (rec.has('edge') ? rec.get('edge') : undefined) as MeasureRecord;
+      list.push({ to: rec.get('to') as string, edge, named });
       next.set(from, list);
     }
     // Rows come in no particular order; sorting makes the path that reaches a component first (and
@@ -253,9 +289,7 @@ export async function lookupAndWalk<T extends { key: string }>(
   walkRequest: Omit<TraverseRequest, 'root'>,
   timeoutMs: number,
 ): Promise<{ found?: T; hops: Hop[] }> {
-  const query = walkRequest.summary
-    ? { out: DEPENDS_ON_OUT_SUMMARY, in: DEPENDS_ON_IN_SUMMARY }[walkRequest.direction]
-    : { out: DEPENDS_ON_OUT, in: DEPENDS_ON_IN }[walkRequest.direction];
+  const query = walkQueryFor(DEPENDS_ON_WALKS, { root: '', ...walkRequest });
   return graph.read(
     'topograph-api',
     async (tx) => {
@@ -287,28 +321,21 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, num
   return groups;
 }
 
-function traverseLoader(
-  graph: Graph,
-  timeoutMs: number,
-  queries: Record<Direction, string>,
-  summary?: Record<Direction, string>,
-) {
+function traverseLoader(graph: Graph, timeoutMs: number, queries: WalkQueries) {
   return new DataLoader<TraverseRequest, Hop[], string>(
     async (requests) => {
       const out: Hop[][] = new Array(requests.length);
-      // One walk per direction, time bound and detail; roots of any depth share it.
-      const light = (r: TraverseRequest) => Boolean(r.summary && summary);
-      for (const indices of groupBy(requests, (r) => `${r.direction}|${r.since}|${light(r)}`).values()) {
+      // One walk per statement and time bound; roots of any depth share it.
+      for (const indices of groupBy(requests, (r) => `${walkQueryFor(queries, r)}|${r.since}`).values()) {
         const group = indices.map((i) => requests[i]!);
-        const first = group[0]!;
-        const hops = light(first)
-          ? await traverse(graph, summary![first.direction], group, timeoutMs)
-          : await traverse(graph, queries[first.direction], group, timeoutMs);
+        const hops = await traverse(graph, walkQueryFor(queries, group[0]!), group, timeoutMs);
         indices.forEach((i, j) => (out[i] = hops[j]!));
       }
       return out;
     },
-    { cacheKeyFn: (r) => `${r.root}|${r.direction}|${r.depth}|${r.since}|${Boolean(r.summary)}` },
+    {
+      cacheKeyFn: (r) => `${r.root}|${r.direction}|${r.depth}|${r.since}|${Boolean(r.summary)}|${Boolean(r.named)}`,
+    },
   );
 }
 
@@ -354,13 +381,8 @@ export function createLoaders(graph: Graph, settings: Pick<ApiSettings, 'queryTi
     component,
     operation,
     operationsOf,
-    dependencies: traverseLoader(
-      graph,
-      timeoutMs,
-      { out: DEPENDS_ON_OUT, in: DEPENDS_ON_IN },
-      { out: DEPENDS_ON_OUT_SUMMARY, in: DEPENDS_ON_IN_SUMMARY },
-    ),
-    calls: traverseLoader(graph, timeoutMs, { out: CALLS_OUT, in: CALLS_IN }),
+    dependencies: traverseLoader(graph, timeoutMs, DEPENDS_ON_WALKS),
+    calls: traverseLoader(graph, timeoutMs, { full: { out: CALLS_OUT, in: CALLS_IN } }),
   };
 }
 

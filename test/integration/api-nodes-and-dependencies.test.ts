@@ -276,6 +276,15 @@ describe('service(name:) looking ahead', () => {
           expect(a.errors).toBeUndefined();
           expect(a.data.service, `${name} ${field} ${depth}`).toEqual(b.data.service);
           reached += a.data.service?.[field].length ?? 0;
+          // Asked for no edge figure, the walk reads no edge: the same components, depths and paths.
+          const named = await gql(
+            `query($env: String, $name: String!) { service(name: $name, environment: $env) { ${field}(depth: ${depth}) { depth component { name kind } path { name } } } }`,
+            { env, name },
+          );
+          expect(named.errors).toBeUndefined();
+          expect(named.data.service?.[field]).toEqual(
+            a.data.service?.[field].map(({ depth, component, path }: any) => ({ depth, component, path })),
+          );
         }
       }
     }

@@ -85,6 +85,9 @@ function checkDepth(ctx: Context, depth: number): number {
   return depth;
 }
 
+/** DependencyHop fields answered without reading the edge at all. */
+const NAMED_HOP_FIELDS = new Set(['__typename', 'depth', 'component', 'from', 'path']);
+
 /** DependencyHop fields answered from an edge's summary (calls, errors, times); the rest need its rings. */
 const SUMMARY_HOP_FIELDS = new Set([
   '__typename',
@@ -131,6 +134,7 @@ const traversal = (direction: Direction, description: string) =>
           depth: checkDepth(ctx, args.depth),
           since: sinceMs(ctx, args.since),
           summary: selectsOnly(info, SUMMARY_HOP_FIELDS),
+          named: selectsOnly(info, NAMED_HOP_FIELDS),
         }),
     }),
   );
@@ -335,6 +339,7 @@ async function findServiceWalking(
     depth: walk.value,
     since: sinceMs(ctx, null),
     summary: selectsOnly(info, SUMMARY_HOP_FIELDS, walk.nodes),
+    named: selectsOnly(info, NAMED_HOP_FIELDS, walk.nodes),
   };
   const { found, hops } = await lookupAndWalk(
     ctx.graph,
