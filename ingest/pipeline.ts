@@ -94,7 +94,18 @@ export interface PipelineStats {
   pendingCalls: number;
   unresolvedCallers: number;
   tagOverflow: number;
+  /** spans the ancestry index remembers (to find the entry operation above a client span) */
+  ancestry: number;
+  /** ancestors forgotten before their time because the index was full */
+  ancestryEvicted: number;
 }
+
+/**
+ * The ancestry index remembers spans for twice the pairing TTL, so its size follows the span rate;
+ * past this many (5 × the pairing buffer's bound: 1,000,000 by default) the oldest go early, as
+ * the pairing buffer's do, and memory stays bounded whatever the rate.
+ */
+export const ancestryBound = (options: Pick<PipelineOptions, 'pairingMaxEntries'>) => 5 * options.pairingMaxEntries;
 
 /**
  * What a checkpoint carries over a restart, by reference: the halves still waiting, the spans still
@@ -159,6 +170,8 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
   let orphans: { child: Half; queuedAt: number }[] = [];
   let spans = 0;
   let unresolvedCallers = 0;
+  const maxAncestry = ancestryBound(options);
+  let ancestryEvicted = 0;
 
   const callTo = (client: Half, toOp: string, error: boolean, latencyMs: number) =>
     pending.push({ client, toOp, error, latencyMs, queuedAt: now() });
@@ -390,6 +403,10 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
     // Re-inserted at the end, so that the index stays in arrival order even for a repeated span.
     ancestry.delete(id);
     ancestry.set(id, ancestor);
+    if (ancestry.size > maxAncestry) {
+      ancestry.delete(ancestry.keys().next().value!);
+      ancestryEvicted++;
+    }
   }
 
   function collect(final: boolean): FactBatch {
@@ -503,6 +520,8 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
       pendingCalls: pending.length,
       unresolvedCallers,
       tagOverflow: tags.overflowed,
+      ancestry: ancestry.size,
+      ancestryEvicted,
     }),
   };
 }

@@ -143,6 +143,22 @@ export function createWorker(deps: WorkerDeps): Worker {
     },
   });
   new Gauge({
+    name: 'topograph_ingest_ancestry_spans',
+    help: 'Recent spans remembered to find the entry operation above a client span (bounded at 5 x TOPOGRAPH_PAIRING_MAX_ENTRIES)',
+    registers: [registry],
+    collect() {
+      this.set(pipeline.stats().ancestry);
+    },
+  });
+  new Gauge({
+    name: 'topograph_ingest_ancestry_evicted',
+    help: 'Spans forgotten by the ancestry index before twice the pairing TTL because it was full',
+    registers: [registry],
+    collect() {
+      this.set(pipeline.stats().ancestryEvicted);
+    },
+  });
+  new Gauge({
     name: 'topograph_ingest_tag_values_overflowed',
     help: 'Tag values past their key cardinality cap (counted, not stored)',
     registers: [registry],

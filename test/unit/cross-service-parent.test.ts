@@ -112,3 +112,39 @@ describe('cross-service parent → child', () => {
     expect(sink.edges()).toEqual({});
   });
 });
+
+describe('the ancestry index', () => {
+  it('is bounded by count (5 x the pairing bound): the oldest spans go early and are counted; recent ones still name the caller', async () => {
+    const { sink, pipeline } = capturePipeline({ pairingMaxEntries: 2 });
+    const t = new TraceBuilder();
+    const entries = Array.from({ length: 12 }, () =>
+      t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a', attributes: http('/a') }),
+    );
+    pipeline.ingest(t.batch());
+    expect(pipeline.stats().ancestry).toBe(10);
+    expect(pipeline.stats().ancestryEvicted).toBe(2);
+
+    // A call made under the newest entry, arriving later: its entry operation is still found.
+    const c = t.span({
+      service: 'a',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      parent: entries[11],
+      attributes: { 'http.request.method': 'GET' },
+    });
+    const s = t.span({ service: 'b', kind: SpanKind.SERVER, name: 'GET /b', parent: c, attributes: http('/b') });
+    const fresh = new Set([c.spanId, s.spanId]);
+    const all = t.batch();
+    pipeline.ingest({
+      batch: all.batch.map((rs) => ({
+        ...rs,
+        scopeSpans: rs.scopeSpans.map((ss) => ({ ...ss, spans: ss.spans.filter((x) => fresh.has(x.spanId)) })),
+      })),
+      spanCount: 2,
+      rejected: [],
+    });
+    await pipeline.drainAll();
+    expect(sink.calls()).toEqual({ 'a:GET /a -> b:GET /b': 1 });
+    expect(pipeline.stats().ancestry).toBeLessThanOrEqual(10);
+  });
+});
