@@ -390,11 +390,12 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     let readAhead = 0;
     const startWrite = (write: () => Promise<void>) => {
       readAhead = 0;
+      // The interval counts from the collect: a write longer than it is followed by the next at once.
+      lastFlush = Date.now();
       writing = write()
         .catch((error: unknown) => void (writeError = error))
         .finally(() => {
           writing = undefined;
-          lastFlush = Date.now();
           wake?.();
         });
     };
