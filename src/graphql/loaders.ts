@@ -180,7 +180,7 @@ const DEPENDS_ON_WALKS: WalkQueries = {
 };
 
 /** The lightest walk that still reads what the request needs. */
-function walkQueryFor(queries: WalkQueries, r: TraverseRequest): string {
+function walkQueryFor(queries: WalkQueries, r: Pick<TraverseRequest, 'direction' | 'summary' | 'named'>): string {
   const set = (r.named && queries.named) || ((r.summary || r.named) && queries.summary) || queries.full;
   return set[r.direction];
 }
@@ -289,7 +289,7 @@ export async function lookupAndWalk<T extends { key: string }>(
   walkRequest: Omit<TraverseRequest, 'root'>,
   timeoutMs: number,
 ): Promise<{ found?: T; hops: Hop[] }> {
-  const query = walkQueryFor(DEPENDS_ON_WALKS, { root: '', ...walkRequest });
+  const query = walkQueryFor(DEPENDS_ON_WALKS, walkRequest);
   return graph.read(
     'topograph-api',
     async (tx) => {

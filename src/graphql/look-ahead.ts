@@ -38,18 +38,13 @@ export function childWith(
   name: string,
   literals: Record<string, string> = {},
 ): FieldNode[] | undefined {
-  const found = fieldsUnder(info, info.fieldNodes).filter((f) => f.name.value === name);
+  const found = fieldsNamed(info, info.fieldNodes, name);
   const plain = (f: FieldNode) =>
     (f.arguments ?? []).every(
       (a) =>
         a.value.kind === Kind.INT && literals[a.name.value] !== undefined && a.value.value === literals[a.name.value],
     );
   return found.length > 0 && found.every(plain) ? found : undefined;
-}
-
-/** True when `name` is selected, and only ever without arguments (its defaults then hold). */
-export function selectsPlain(info: GraphQLResolveInfo, name: string): boolean {
-  return childWith(info, name) !== undefined;
 }
 
 /**
@@ -61,7 +56,7 @@ export function childWithInt(
   name: string,
   arg: string,
 ): { nodes: FieldNode[]; value: number } | undefined {
-  const found = fieldsUnder(info, info.fieldNodes).filter((f) => f.name.value === name);
+  const found = fieldsNamed(info, info.fieldNodes, name);
   const literal = (f: FieldNode) => {
     const [a, ...rest] = f.arguments ?? [];
     return a && rest.length === 0 && a.name.value === arg && a.value.kind === Kind.INT ? a.value.value : undefined;

@@ -39,8 +39,8 @@ const TYPE_OF_KIND: Record<string, string> = {
 
 export const ComponentRef = builder.interfaceRef<ComponentRecord>('Component');
 
-/** Component fields a summary walk reads for each component it reaches. */
-const NAMED_FIELDS = new Set(['__typename', 'id', 'name', 'kind']);
+/** Component fields answered from key, name and kind alone (what a summary walk reads of each component it reaches). */
+export const NAMED_FIELDS = new Set(['__typename', 'id', 'name', 'kind']);
 
 export const DependencyHopRef = builder.objectRef<Hop>('DependencyHop').implement({
   description: 'A component reached from another over DEPENDS_ON edges, at its shortest depth.',
@@ -78,8 +78,11 @@ async function loadComponent(ctx: Context, key: string): Promise<ComponentRecord
   return c;
 }
 
+const depthInRange = (ctx: Context, depth: number) =>
+  Number.isInteger(depth) && depth >= 1 && depth <= ctx.settings.maxDepth;
+
 function checkDepth(ctx: Context, depth: number): number {
-  if (!Number.isInteger(depth) || depth < 1 || depth > ctx.settings.maxDepth) {
+  if (!depthInRange(ctx, depth)) {
     throw userError(`depth must be between 1 and ${ctx.settings.maxDepth}, got ${depth}`);
   }
   return depth;
@@ -271,6 +274,16 @@ CALL (c) {
 }
 RETURN ${RETURN_COMPONENT}, operations, dependencies`;
 
+/** How `service(name:)` names a service: name, and optionally namespace and environment. */
+type ServiceName = { name: string; namespace?: string | null; environment?: string | null };
+
+/** The parameters of SERVICE_BY_NAME (and of the statements built on it) for a service's name. */
+const serviceNameParams = (args: ServiceName) => ({
+  name: args.name,
+  namespace: args.namespace ?? null,
+  environment: args.environment ?? null,
+});
+
 /**
  * `service(name:)` looking ahead: when the query asks for the operations or the direct dependencies
  * in their summary form (the first README query), they come with the lookup and prime the loaders
@@ -278,7 +291,7 @@ RETURN ${RETURN_COMPONENT}, operations, dependencies`;
  */
 async function findServiceAhead(
   ctx: Context,
-  args: { name: string; namespace?: string | null; environment?: string | null },
+  args: ServiceName,
   info: GraphQLResolveInfo,
 ): Promise<ComponentRecord | null> {
   const ops = childWith(info, 'operations');
@@ -292,9 +305,7 @@ async function findServiceAhead(
     operations: OperationRecord[];
     dependencies: { to: string; name: string; kind: string; edge: MeasureRecord }[];
   }>(ctx, 'service', SERVICE_AHEAD, {
-    name: args.name,
-    namespace: args.namespace ?? null,
-    environment: args.environment ?? null,
+    ...serviceNameParams(args),
     since,
     withOperations,
     withDependencies,
@@ -324,14 +335,14 @@ async function findServiceAhead(
  */
 async function findServiceWalking(
   ctx: Context,
-  args: { name: string; namespace?: string | null; environment?: string | null },
+  args: ServiceName,
   info: GraphQLResolveInfo,
 ): Promise<ComponentRecord | null> {
   const ins = childWithInt(info, 'dependents', 'depth');
   const outs = childWithInt(info, 'dependencies', 'depth');
   const only = ins && !childWith(info, 'dependencies') ? { direction: 'in' as const, ...ins } : undefined;
   const walk = only ?? (outs && !childWith(info, 'dependents') ? { direction: 'out' as const, ...outs } : undefined);
-  if (!walk || !Number.isInteger(walk.value) || walk.value < 1 || walk.value > ctx.settings.maxDepth) {
+  if (!walk || !depthInRange(ctx, walk.value)) {
     return findService(ctx, args);
   }
   const request = {
@@ -345,7 +356,7 @@ async function findServiceWalking(
     ctx.graph,
     {
       query: SERVICE_BY_NAME,
-      params: { name: args.name, namespace: args.namespace ?? null, environment: args.environment ?? null },
+      params: serviceNameParams(args),
       pick: (r) => r.get('c') as ComponentRecord,
     },
     request,
@@ -357,15 +368,8 @@ async function findServiceWalking(
 }
 
 /** A service by name, as `service(name:)` finds it; null when there is none. */
-export async function findService(
-  ctx: Context,
-  args: { name: string; namespace?: string | null; environment?: string | null },
-): Promise<ComponentRecord | null> {
-  const [row] = await readRows<{ c: ComponentRecord }>(ctx, 'service', SERVICE_BY_NAME, {
-    name: args.name,
-    namespace: args.namespace ?? null,
-    environment: args.environment ?? null,
-  });
+export async function findService(ctx: Context, args: ServiceName): Promise<ComponentRecord | null> {
+  const [row] = await readRows<{ c: ComponentRecord }>(ctx, 'service', SERVICE_BY_NAME, serviceNameParams(args));
   return row?.c ?? null;
 }
 

@@ -6,7 +6,7 @@ import { pageCost } from '../cost.js';
 import { childWith, fieldsNamed, selectsOnly } from '../look-ahead.js';
 import type { ComponentRecord } from '../loaders.js';
 import { readRows } from '../read.js';
-import { ServiceRef } from './component.js';
+import { NAMED_FIELDS, ServiceRef } from './component.js';
 
 interface LibraryVersionRecord {
   version: string;
@@ -40,9 +40,6 @@ export const LIBRARY_WITH_VERSIONS = withVersions(
  * statement twice as slow as the one a hand-written client would run.
  */
 export const LIBRARY_WITH_VERSIONS_NAMED = withVersions('s { .key, .kind, .name }');
-
-/** Service fields answered from key, kind and name alone. */
-const NAMED_SERVICE_FIELDS = new Set(['__typename', 'id', 'name', 'kind']);
 
 interface LibraryRecord {
   name: string;
@@ -106,7 +103,7 @@ builder.queryField('library', (t) =>
       const named =
         versions !== undefined &&
         fieldsNamed(info, versions, 'serviceConnection').length === 0 &&
-        selectsOnly(info, NAMED_SERVICE_FIELDS, fieldsNamed(info, versions, 'services'));
+        selectsOnly(info, NAMED_FIELDS, fieldsNamed(info, versions, 'services'));
       const [row] = versions
         ? await readRows<LibraryRecord>(ctx, 'library', named ? LIBRARY_WITH_VERSIONS_NAMED : LIBRARY_WITH_VERSIONS, {
             name: args.name,
