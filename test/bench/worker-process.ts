@@ -95,8 +95,9 @@ server.listen(0, '127.0.0.1', () => {
   process.send!({ port: (server.address() as AddressInfo).port });
 });
 
-const spansReceived = async () =>
-  (await registry.getSingleMetric('topograph_ingest_spans_received_total')!.get()).values[0]?.value ?? 0;
+/** The current value of one of the worker's own (unlabelled) metrics. */
+const metric = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+const spansReceived = () => metric('topograph_ingest_spans_received_total');
 /** spans received before the timed part (the warm-up), left out of the CPU per span */
 let receivedAtStart = 0;
 
@@ -145,7 +146,6 @@ process.on('SIGTERM', () => process.exit(0));
 /** `BENCH_TICKS=1`: once a second, how far behind the worker is (to see where a run spends its time). */
 if (process.env.BENCH_TICKS) {
   const t0 = performance.now();
-  const metric = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
   setInterval(async () => {
     const lag = await metric('topograph_ingest_processing_lag_seconds');
     const unwritten = await metric('topograph_spool_checkpoint_lag_records');
