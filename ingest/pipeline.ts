@@ -74,8 +74,9 @@ interface Ancestor {
   name: string;
   kind: SpanKind;
   service: ServiceInfo;
-  entryOp?: OperationRef;
-  at: number;
+  entryOp: OperationRef | undefined;
+  /** ms since the pipeline began: a small integer, where a Date.now() would be a boxed double per span */
+  arrived: number;
   seq: number;
 }
 
@@ -165,6 +166,19 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
     hashSecret: options.tagHashSecret,
   });
   const ancestry = new Map<string, Ancestor>();
+  const epoch = now();
+  /**
+   * Span names repeat: one string per name instead of one per span, since the ancestry index keeps
+   * every span's for ~20 s (bounded: past 50,000 names it starts over).
+   */
+  let names = new Map<string, string>();
+  const sharedName = (name: string): string => {
+    const known = names.get(name);
+    if (known !== undefined) return known;
+    if (names.size >= 50_000) names = new Map();
+    names.set(name, name);
+    return name;
+  };
   let pending: PendingCall[] = [];
   /** non-entry spans whose parent has not arrived yet: the parent may be another service's span */
   let orphans: { child: Half; queuedAt: number }[] = [];
@@ -318,9 +332,9 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
 
   function expireAncestry(): void {
     // Ancestors are needed as long as a call made under them can still be pending.
-    const deadline = now() - 2 * options.pairingTtlMs;
+    const deadline = now() - epoch - 2 * options.pairingTtlMs;
     for (const [key, a] of ancestry) {
-      if (a.at > deadline) break;
+      if (a.arrived > deadline) break;
       ancestry.delete(key);
     }
   }
@@ -336,26 +350,35 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
     const at = Math.min(Math.floor(span.endMs), now());
     const error = isError(span);
     const latencyMs = Math.max(0, span.endMs - span.startMs);
+    const name = sharedName(span.name);
+    // Every field set here, even those only some kinds fill: V8 then keeps them all in the object
+    // itself, where fields added later each cost a separate property array.
     const half: Half = {
       traceId: span.traceId,
       spanId: span.spanId,
       parentSpanId: span.parentSpanId,
-      name: span.name,
+      name,
       kind: span.kind,
       service,
       error,
       latencyMs,
       at,
       protocol: protocolOf(span.attributes),
+      op: undefined,
+      destination: undefined,
+      callee: undefined,
+      calleeOp: undefined,
+      externalCaller: undefined,
       seq,
     };
     const spanTags = tags.select(span.attributes);
     const ancestor: Ancestor = {
       parentSpanId: span.parentSpanId,
-      name: span.name,
+      name,
       kind: span.kind,
       service,
-      at: now(),
+      entryOp: undefined,
+      arrived: now() - epoch,
       seq,
     };
     const id = span.traceId + span.spanId;

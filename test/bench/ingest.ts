@@ -22,6 +22,18 @@ export interface IngestRun {
   flushMaxMs: number;
   flushMeanMs: number;
   rowsPerFlush: number;
+  bounds: BoundsCost;
+}
+
+/** What the worker's memory bounds cost in the run: halves and ancestors let go early, callers not found. */
+export interface BoundsCost {
+  paired: number;
+  /** halves evicted from the full pairing buffer before their TTL */
+  halvesEvicted: number;
+  /** spans forgotten by the full ancestry index before twice the TTL */
+  ancestryEvicted: number;
+  /** client calls whose entry operation was not found (counted as INTERNAL) */
+  unresolvedCallers: number;
 }
 
 export interface IngestResult {
@@ -42,6 +54,7 @@ interface DrainReply {
   flushMaxMs: number;
   flushMeanMs: number;
   rowsPerFlush: number;
+  bounds: BoundsCost;
 }
 
 /** The part of a GraphQL response the benchmarks read. */

@@ -100,6 +100,19 @@ try {
         ]),
       ),
     );
+    console.log(
+      table(
+        'What the memory bounds cost (whole run, warm-up included)',
+        ['sink', 'calls paired', 'halves evicted', 'ancestors evicted', 'callers not found'],
+        ingest.runs.map((r) => [
+          r.sink,
+          r.bounds.paired,
+          r.bounds.halvesEvicted,
+          r.bounds.ancestryEvicted,
+          r.bounds.unresolvedCallers,
+        ]),
+      ),
+    );
     const neo = ingest.runs.find((r) => r.sink === 'neo4j')!;
     const noop = ingest.runs.find((r) => r.sink === 'noop')!;
     const f = ingest.freshnessMs;

@@ -136,7 +136,12 @@ process.on('message', (m: { cmd: 'warmed' | 'drain' }) => {
       flushMaxMs: Math.max(0, ...flushes.map((f) => f.ms)),
       flushMeanMs: flushes.reduce((n, f) => n + f.ms, 0) / Math.max(1, flushes.length),
       rowsPerFlush: flushes.reduce((n, f) => n + f.rows, 0) / Math.max(1, flushes.length),
-      stats: worker.pipeline.stats(),
+      bounds: {
+        paired: worker.pipeline.pairing.stats.completed,
+        halvesEvicted: worker.pipeline.pairing.stats.evicted,
+        ancestryEvicted: worker.pipeline.stats().ancestryEvicted,
+        unresolvedCallers: worker.pipeline.stats().unresolvedCallers,
+      },
     });
   })();
 });
