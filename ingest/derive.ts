@@ -8,6 +8,7 @@ import {
   databaseKey,
   destinationKey,
   externalKey,
+  KEY_CACHE_MAX,
   operationKey,
   OperationKind,
   serviceKey,
@@ -52,26 +53,33 @@ export interface LibraryUse {
 }
 
 /**
- * One object per key for what every span builds again (its service, operation and callee), as long
- * as it says the same: the ancestry index and the pairing buffer hold ~20 s of spans, and a copy per
- * span was ~90 MB of the worker's heap at 40,000 spans/s (heap snapshot, 2026-12-02). Nothing
- * mutates these objects. Bounded: past `max` keys the cache starts over.
+ * One value per key for what every span builds again (its service, operation, callee and name), as
+ * long as it says the same: the ancestry index and the pairing buffer hold ~20 s of spans, and a
+ * copy per span was ~90 MB of the worker's heap at 40,000 spans/s (heap snapshot, 2026-12-02).
+ * Nothing mutates these values. Bounded like the key caches: past KEY_CACHE_MAX keys it starts over.
  */
-function sharedByKey<T extends { key: string }>(same: (a: T, b: T) => boolean, max = 50_000) {
+function sharedByKey<T>(keyOf: (t: T) => string, same: (a: T, b: T) => boolean = () => true) {
   let byKey = new Map<string, T>();
   return (made: T): T => {
-    const known = byKey.get(made.key);
+    const key = keyOf(made);
+    const known = byKey.get(key);
     if (known !== undefined && same(known, made)) return known;
-    if (byKey.size >= max) byKey = new Map();
-    byKey.set(made.key, made);
+    if (byKey.size >= KEY_CACHE_MAX) byKey = new Map();
+    byKey.set(key, made);
     return made;
   };
 }
 
+const byKey = (t: { key: string }) => t.key;
 /** Operations and services are named whole by their key; a database's key leaves out its namespace and address. */
-const sharedOperation = sharedByKey<OperationRef>(() => true);
-const sharedService = sharedByKey<ServiceInfo>((a, b) => a.version === b.version);
-const sharedComponent = sharedByKey<VirtualComponent>((a, b) => a.namespace === b.namespace && a.address === b.address);
+const sharedOperation = sharedByKey<OperationRef>(byKey);
+const sharedService = sharedByKey<ServiceInfo>(byKey, (a, b) => a.version === b.version);
+const sharedComponent = sharedByKey<VirtualComponent>(
+  byKey,
+  (a, b) => a.namespace === b.namespace && a.address === b.address,
+);
+/** One string per span name: names repeat, and the ancestry index keeps every span's. */
+export const sharedName = sharedByKey<string>((name) => name);
 
 /** The operation with this key, one object for every span that names it. */
 function operation(componentKey: string, kind: OperationKind, name: string): OperationRef {

@@ -18,6 +18,7 @@ import {
   librariesOf,
   protocolOf,
   scopeLibrary,
+  sharedName,
   type OperationRef,
   type ServiceInfo,
   type VirtualComponent,
@@ -167,18 +168,6 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
   });
   const ancestry = new Map<string, Ancestor>();
   const epoch = now();
-  /**
-   * Span names repeat: one string per name instead of one per span, since the ancestry index keeps
-   * every span's for ~20 s (bounded: past 50,000 names it starts over).
-   */
-  let names = new Map<string, string>();
-  const sharedName = (name: string): string => {
-    const known = names.get(name);
-    if (known !== undefined) return known;
-    if (names.size >= 50_000) names = new Map();
-    names.set(name, name);
-    return name;
-  };
   let pending: PendingCall[] = [];
   /** non-entry spans whose parent has not arrived yet: the parent may be another service's span */
   let orphans: { child: Half; queuedAt: number }[] = [];

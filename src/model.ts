@@ -32,7 +32,7 @@ export const OperationKind = {
 export type OperationKind = (typeof OperationKind)[keyof typeof OperationKind];
 
 /** Keys remembered per builder before its cache starts over: the ingest path's keys repeat, but names are open-ended. */
-const KEY_CACHE_MAX = 50_000;
+export const KEY_CACHE_MAX = 50_000;
 
 /**
  * The ingest worker builds these keys for every span (and tag) it reads, and the same few thousand

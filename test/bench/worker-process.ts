@@ -128,6 +128,7 @@ process.on('message', (m: { cmd: 'warmed' | 'drain' }) => {
     rmSync(spoolDir, { recursive: true, force: true });
     const cpu = process.cpuUsage(cpuAtStart);
     const received = (await spansReceived()) - receivedAtStart;
+    const pipelineStats = worker.pipeline.stats();
     process.send!({
       drainMs,
       cpuUsPerSpan: (cpu.user + cpu.system) / Math.max(1, received),
@@ -139,8 +140,8 @@ process.on('message', (m: { cmd: 'warmed' | 'drain' }) => {
       bounds: {
         paired: worker.pipeline.pairing.stats.completed,
         halvesEvicted: worker.pipeline.pairing.stats.evicted,
-        ancestryEvicted: worker.pipeline.stats().ancestryEvicted,
-        unresolvedCallers: worker.pipeline.stats().unresolvedCallers,
+        ancestryEvicted: pipelineStats.ancestryEvicted,
+        unresolvedCallers: pipelineStats.unresolvedCallers,
       },
     });
   })();
