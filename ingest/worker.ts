@@ -94,6 +94,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       limits: config.limits.decode,
       shutdownTimeoutMs: config.ingest.shutdownTimeoutMs,
       maxLagMs: config.ingest.maxLagMs,
+      maxUnreadWorkMs: config.ingest.maxUnreadWorkMs,
       reachable: deps.ready,
     });
 

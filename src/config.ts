@@ -101,6 +101,7 @@ const schema = z.object({
   TOPOGRAPH_SPOOL_MAX_BYTES: positiveInt.default(1024 * 1024 * 1024),
   TOPOGRAPH_SHUTDOWN_TIMEOUT: duration.default(10_000),
   TOPOGRAPH_INGEST_MAX_LAG: duration.default(5000),
+  TOPOGRAPH_INGEST_MAX_UNREAD_WORK: duration.default(1000),
 
   TOPOGRAPH_TAG_KEYS: list.default(DEFAULT_TAG_KEYS),
   TOPOGRAPH_TAG_MAX_VALUES: positiveInt.default(1000),
@@ -182,6 +183,8 @@ export interface Config {
     shutdownTimeoutMs: number;
     /** how far processing may fall behind (Neo4j up) before requests get 429; 0 = unbounded */
     maxLagMs: number;
+    /** with maxLagMs: how much reading (measured pace × unread spans) may wait before 429 */
+    maxUnreadWorkMs: number;
     tagKeys: string[];
     tagMaxValues: number;
     versionKeys: string[];
@@ -286,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       spoolMaxBytes: c.TOPOGRAPH_SPOOL_MAX_BYTES,
       shutdownTimeoutMs: c.TOPOGRAPH_SHUTDOWN_TIMEOUT,
       maxLagMs: c.TOPOGRAPH_INGEST_MAX_LAG,
+      maxUnreadWorkMs: c.TOPOGRAPH_INGEST_MAX_UNREAD_WORK,
       tagKeys: c.TOPOGRAPH_TAG_KEYS,
       tagMaxValues: c.TOPOGRAPH_TAG_MAX_VALUES,
       versionKeys: c.TOPOGRAPH_VERSION_KEYS,

@@ -52,10 +52,18 @@ export interface DurableIngestDeps {
   /** spans the loop may read on while a flush is being written (then it waits for the write) */
   readAheadMaxSpans?: number;
   /**
-   * How far the loop may fall behind what was accepted, while Neo4j is reachable, before requests are
-   * refused with 429 (0: never). Bounds freshness and memory under overload; an outage is the spool's.
+   * How long an acknowledged request may wait, while Neo4j is reachable, to be written to Neo4j before
+   * new requests are refused with 429 (0: never). Bounds freshness and memory under overload; an
+   * outage is the spool's.
    */
   maxLagMs?: number;
+  /**
+   * With `maxLagMs`: how much reading the loop may have ahead of it (unread spans times the measured
+   * time per span) before requests are refused (default: the flush interval; 0: no such bound). The age bound alone
+   * reacts late: under a CPU-bound overload, by the time the oldest request is `maxLagMs` old the
+   * worker has taken in more than it can read in that time, and freshness ends up at twice the bound.
+   */
+  maxUnreadWorkMs?: number;
   /** the wall clock the lag is measured with (tests move it) */
   now?: () => number;
   /**
@@ -120,13 +128,20 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   const handoffMaxSpans = deps.handoffMaxSpans ?? 25_000;
   const readAheadMaxSpans = deps.readAheadMaxSpans ?? 50_000;
   const maxLagMs = deps.maxLagMs ?? 0;
+  const maxUnreadWorkMs = deps.maxUnreadWorkMs ?? deps.flushIntervalMs;
   const wall = deps.now ?? Date.now;
   /**
-   * seq and accept time of the records this process spooled and the loop has not read yet, oldest
-   * first (appends resolve in seq order): the head says how far behind the loop is.
+   * seq and accept time of the records this process spooled and has not yet written to Neo4j, oldest
+   * first (appends resolve in seq order). `readHead` is the first the loop has not read: its age is
+   * how far reading is behind; the first entry's age is how far the graph is behind what was
+   * acknowledged, which is what admission bounds.
    */
-  const unread: { seq: number; at: number }[] = [];
-  let unreadHead = 0;
+  const pending: { seq: number; at: number; spans: number }[] = [];
+  let readHead = 0;
+  /** spans of the pending records from `readHead` on */
+  let unreadSpans = 0;
+  /** ms the loop needs to read and aggregate one span, a moving average (0 until measured) */
+  let msPerSpan = 0;
   /** since when Neo4j has been reachable: time spent waiting for it is not the loop being slow */
   let availableSince = 0;
   /** the last answer of `reachable`, and whether one is being asked */
@@ -206,7 +221,23 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     help: 'How long the oldest accepted request has waited to be processed while Neo4j was reachable',
     registers: [registry],
     collect() {
-      this.set(lagMs() / 1000);
+      this.set(ageWhileReachable(pending[readHead]) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'topograph_ingest_write_lag_seconds',
+    help: 'How long the oldest acknowledged request has waited to be written to Neo4j while Neo4j was reachable (what TOPOGRAPH_INGEST_MAX_LAG bounds)',
+    registers: [registry],
+    collect() {
+      this.set(writeLagMs() / 1000);
+    },
+  });
+  new Gauge({
+    name: 'topograph_ingest_unread_work_seconds',
+    help: 'How long the loop would take to read the accepted requests waiting for it, at its measured pace',
+    registers: [registry],
+    collect() {
+      this.set(unreadWorkMs() / 1000);
     },
   });
 
@@ -231,18 +262,37 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   };
 
   const forgetRead = () => {
-    while (unreadHead < unread.length && unread[unreadHead]!.seq <= position) unreadHead++;
-    if (unreadHead > 1024 && unreadHead * 2 > unread.length) {
-      unread.splice(0, unreadHead);
-      unreadHead = 0;
+    while (readHead < pending.length && pending[readHead]!.seq <= position) unreadSpans -= pending[readHead++]!.spans;
+  };
+
+  /** Drops what a commit wrote: one splice per commit, of what that flush carried. */
+  const forgetWritten = (upTo: number) => {
+    forgetRead();
+    let written = 0;
+    while (written < pending.length && pending[written]!.seq <= upTo) written++;
+    if (written > 0) {
+      pending.splice(0, written);
+      readHead = Math.max(0, readHead - written);
     }
   };
 
-  /** How long the oldest unread record has waited for the loop while Neo4j was reachable. */
-  const lagMs = (): number => {
-    const head = unread[unreadHead];
-    if (!head || !storeAvailable) return 0;
-    return Math.max(0, wall() - Math.max(head.at, availableSince));
+  /** How long a pending record has waited while Neo4j was reachable (0 for none). */
+  const ageWhileReachable = (entry: { at: number } | undefined): number => {
+    if (!entry || !storeAvailable) return 0;
+    return Math.max(0, wall() - Math.max(entry.at, availableSince));
+  };
+
+  /** How far the graph is behind what this process acknowledged, in time. */
+  const writeLagMs = (): number => ageWhileReachable(pending[0]);
+
+  /** How long the loop would take to read what waits for it, at its measured pace. */
+  const unreadWorkMs = (): number => (storeAvailable ? unreadSpans * msPerSpan : 0);
+
+  /** Folds one record's reading time into the pace; records of a few spans say little, so they weigh less. */
+  const measurePace = (ms: number, spans: number) => {
+    if (spans === 0) return;
+    const weight = Math.min(0.2, spans / 5000);
+    msPerSpan = msPerSpan === 0 ? ms / spans : msPerSpan + weight * (ms / spans - msPerSpan);
   };
 
   const advanceClock = (r: SpoolRecord) => {
@@ -335,6 +385,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     if (!storeAvailable) log.info({ position: next.position }, 'Neo4j is back; catching up from the spool');
     markAvailable();
     committed = next;
+    forgetWritten(next.position);
     firstUncommittedAt = firstSinceCollect;
     await spool.release(next.replayFrom);
   }
@@ -411,9 +462,11 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         firstUncommittedAt ??= r.acceptedAt;
         firstSinceCollect ??= r.acceptedAt;
         try {
+          const started = performance.now();
           const decoded = take(r);
           if (writing) readAhead += decoded.spanCount;
           pipeline.ingest(decoded, r.seq);
+          measurePace(performance.now() - started, decoded.spanCount);
         } catch (error) {
           skipped.inc();
           log.error({ err: error, seq: r.seq }, 'could not process a spooled record; skipping it');
@@ -454,7 +507,8 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
    * recent yes: while it does not know, or Neo4j is away, the spool keeps taking requests.
    */
   function behindWithNeo4jUp(): boolean {
-    if (!(maxLagMs > 0 && lagMs() > maxLagMs)) return false;
+    if (!(maxLagMs > 0 && (writeLagMs() > maxLagMs || (maxUnreadWorkMs > 0 && unreadWorkMs() > maxUnreadWorkMs))))
+      return false;
     if (!deps.reachable) return true;
     const now = wall();
     if (!asking && (!reach || now - reach.at >= 1000)) {
@@ -497,7 +551,12 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         : Buffer.from(JSON.stringify(decoded.batch));
       const result = await spool.append(payload);
       if (!('refused' in result)) {
-        if (result.seq > position) unread.push({ seq: result.seq, at: wall() });
+        if (result.seq > committed.position) {
+          pending.push({ seq: result.seq, at: wall(), spans: decoded.spanCount });
+          unreadSpans += decoded.spanCount;
+          // The loop may have read it before this append resolved.
+          if (result.seq <= position) forgetRead();
+        }
         // Only while the loop is not far behind: a backlog is read back from disk instead of held here.
         if (result.seq > position && handoffSpans + decoded.spanCount <= handoffMaxSpans) {
           handoff.set(result.seq, decoded);

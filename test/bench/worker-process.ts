@@ -154,10 +154,11 @@ if (process.env.BENCH_TICKS) {
   const t0 = performance.now();
   setInterval(async () => {
     const lag = await metric('topograph_ingest_processing_lag_seconds');
+    const writeLag = await metric('topograph_ingest_write_lag_seconds');
     const unwritten = await metric('topograph_spool_checkpoint_lag_records');
     const oldest = await metric('topograph_spool_oldest_record_age_seconds');
     process.stderr.write(
-      `[${sinkKind} ${((performance.now() - t0) / 1000).toFixed(1)} s] unread for ${lag.toFixed(1)} s, ` +
+      `[${sinkKind} ${((performance.now() - t0) / 1000).toFixed(1)} s] unread for ${lag.toFixed(1)} s, unwritten for ${writeLag.toFixed(1)} s, ` +
         `${unwritten} requests unwritten (oldest ${oldest.toFixed(1)} s), ${flushes.length} flushes, ` +
         `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB (heap used ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB)\n`,
     );

@@ -1,8 +1,9 @@
 /**
- * The processing-lag bound of the durable loop (TOPOGRAPH_INGEST_MAX_LAG): while Neo4j is reachable
- * and the loop has fallen more than the bound behind what was accepted, requests are refused with 429
- * instead of growing a backlog that nobody will see for minutes. Time spent waiting for an absent
- * Neo4j is the spool's business (503 only once full), not lag.
+ * The lag bound of the durable loop (TOPOGRAPH_INGEST_MAX_LAG): while Neo4j is reachable and the
+ * oldest acknowledged request has waited more than the bound to be written, or the loop has more to
+ * read than it can read in a flush interval, requests are refused with 429 instead of growing a
+ * backlog that nobody will see for minutes. Time spent waiting for an absent Neo4j is the spool's
+ * business (503 only once full), not lag.
  *
  * Against the real Neo4j: the loop commits through the real checkpoint store, whose commits a gate
  * holds back so the loop falls behind on purpose; an absent Neo4j is a driver pointed at a closed port.
@@ -100,7 +101,7 @@ describe('processing lag bound', () => {
   /** A durable loop on a fresh spool, committing through the gated real store of `g`. */
   async function setUp(
     wall: { t: number },
-    opts: { g?: Graph; reachable?: () => Promise<boolean>; readAheadMaxSpans?: number } = {},
+    opts: { g?: Graph; reachable?: () => Promise<boolean>; readAheadMaxSpans?: number; maxUnreadWorkMs?: number } = {},
   ) {
     const registry = createRegistry('lag-test');
     spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lag-')), maxBytes: 1 << 24 });
@@ -122,6 +123,7 @@ describe('processing lag bound', () => {
       reachable: opts.reachable,
       // Two requests of one call each: past them, what arrives while a write hangs stays unread.
       readAheadMaxSpans: opts.readAheadMaxSpans ?? 4,
+      maxUnreadWorkMs: opts.maxUnreadWorkMs,
     });
     ingest.start();
     return { registry, store };
@@ -133,9 +135,13 @@ describe('processing lag bound', () => {
     expect(await cond()).toBe(true);
   }
 
-  /** Metric text → the processing lag in seconds. */
-  const lagOf = async (registry: Registry) =>
-    Number(/^topograph_ingest_processing_lag_seconds\{[^}]*\} ([\d.e-]+)/m.exec(await registry.metrics())?.[1]);
+  /** Metric text → one of the loop's lag gauges, in seconds. */
+  const gauge = async (registry: Registry, name: string) =>
+    Number(new RegExp(`^${name}\\{[^}]*\\} ([\\d.e-]+)`, 'm').exec(await registry.metrics())?.[1]);
+  /** How long the oldest unread request has waited for the loop. */
+  const lagOf = (registry: Registry) => gauge(registry, 'topograph_ingest_processing_lag_seconds');
+  /** How long the oldest acknowledged request has waited to be written: what the bound is on. */
+  const writeLagOf = (registry: Registry) => gauge(registry, 'topograph_ingest_write_lag_seconds');
 
   /**
    * Hangs the next commit and sends until a request stays unread: the loop reads on while the
@@ -185,15 +191,17 @@ describe('processing lag bound', () => {
     expect(store.commits[store.commits.length - 1]).toBe(spool!.stats().lastSeq);
   });
 
-  it('refuses with 429 once the loop is more than the bound behind, and accepts again once it catches up', async () => {
+  it('refuses with 429 once what was acknowledged waits more than the bound to be written, and accepts again once it is', async () => {
     const wall = { t: 1_700_000_000_000 };
     const { registry, store } = await setUp(wall);
     await ingest!.flush();
 
     // The next write hangs; from some point on what is accepted stays unread.
-    const lag = await fallBehind(store, wall, registry);
-    // Accepted while the loop waits: unread, and the oldest of them exactly at the bound.
-    wall.t += MAX_LAG_MS - Math.round((await lag()) * 1000);
+    await fallBehind(store, wall, registry);
+    // The oldest request not yet written (it is in the hanging flush) exactly at the bound: still taken.
+    wall.t += MAX_LAG_MS - Math.round((await writeLagOf(registry)) * 1000);
+    expect(await writeLagOf(registry)).toBe(MAX_LAG_MS / 1000);
+    expect(await lagOf(registry)).toBeLessThan(MAX_LAG_MS / 1000);
     expect(await ingest!.accept(oneCall())).toEqual({});
 
     // Past the bound: refused, counted, and nothing of it is spooled.
@@ -206,7 +214,7 @@ describe('processing lag bound', () => {
     expect(spool!.stats().lastSeq).toBe(before);
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/topograph_spool_refused_total\{reason="behind",process="lag-test"\} 1/);
-    expect(metrics).toMatch(/topograph_ingest_processing_lag_seconds\{process="lag-test"\} 5\.001/);
+    expect(metrics).toMatch(/topograph_ingest_write_lag_seconds\{process="lag-test"\} 5\.001/);
 
     // The write completes, the loop reads what waited: accepted again, and everything is written.
     store.open();
@@ -215,6 +223,38 @@ describe('processing lag bound', () => {
     await ingest!.flush();
     expect(store.commits[store.commits.length - 1]).toBe(spool!.stats().lastSeq);
     expect(spool!.stats().lastSeq).toBe(before + 1);
+  });
+
+  it('refuses once the loop has more to read than it can read within the bound on unread work, long before the age bound', async () => {
+    const wall = { t: 1_700_000_000_000 };
+    // A bound no real record fits under once the loop has measured its pace: one unread request exceeds it.
+    const { registry, store } = await setUp(wall, { maxUnreadWorkMs: 1e-6 });
+    await ingest!.flush();
+    // The next write hangs; the loop reads ahead two requests, then what arrives stays unread. The
+    // wall clock does not move, so the age bound is never reached.
+    store.hold();
+    const startedBefore = store.started;
+    expect(await ingest!.accept(oneCall())).toEqual({});
+    await until(() => store.started > startedBefore);
+    let refused: Awaited<ReturnType<DurableIngest['accept']>> = {};
+    let before = 0;
+    await until(async () => {
+      before = spool!.stats().lastSeq;
+      refused = await ingest!.accept(oneCall());
+      if (refused.refuse) return true;
+      await new Promise((r) => setTimeout(r, 20));
+      return false;
+    });
+    expect(refused.refuse?.status).toBe(429);
+    expect(spool!.stats().lastSeq).toBe(before);
+    expect(await gauge(registry, 'topograph_ingest_unread_work_seconds')).toBeGreaterThan(0);
+    expect(await writeLagOf(registry)).toBe(0);
+
+    // Once the loop has read and written it all, nothing waits and requests are taken again.
+    store.open();
+    await ingest!.flush();
+    expect(await gauge(registry, 'topograph_ingest_unread_work_seconds')).toBe(0);
+    expect(await ingest!.accept(oneCall())).toEqual({});
   });
 
   it('a loop stuck on a Neo4j that no longer answers is an outage, not lag: accepted until Neo4j answers again', async () => {

@@ -8,6 +8,10 @@ describe('configuration', () => {
     expect(c.otlpHttpPort).toBe(4318);
     expect(c.ingest.pairingTtlMs).toBe(10_000);
     expect(c.retentionMs).toBe(7 * 86_400_000);
+    // Admission: at most 5 s from acknowledgment to the graph, at most a second of reading waiting.
+    expect(c.ingest.maxLagMs).toBe(5000);
+    expect(c.ingest.maxUnreadWorkMs).toBe(1000);
+    expect(loadConfig({ TOPOGRAPH_INGEST_MAX_UNREAD_WORK: '0s' }).ingest.maxUnreadWorkMs).toBe(0);
   });
 
   it('lists every problem at once', () => {
