@@ -148,6 +148,7 @@ const schema = z.object({
   TOPOGRAPH_MAX_ALIASES: positiveInt.default(30),
   TOPOGRAPH_MAX_DIRECTIVES: positiveInt.default(20),
   TOPOGRAPH_MAX_QUERY_TOKENS: positiveInt.default(5000),
+  TOPOGRAPH_MAX_REQUEST_BYTES: positiveInt.default(1024 * 1024),
   TOPOGRAPH_INTROSPECTION: bool.default(true),
   TOPOGRAPH_CORS_ORIGINS: list.default([]),
 
@@ -221,6 +222,7 @@ export interface Config {
       maxAliases: number;
       maxDirectives: number;
       maxTokens: number;
+      maxRequestBytes: number;
       introspection: boolean;
       corsOrigins: string[];
     };
@@ -330,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         maxAliases: c.TOPOGRAPH_MAX_ALIASES,
         maxDirectives: c.TOPOGRAPH_MAX_DIRECTIVES,
         maxTokens: c.TOPOGRAPH_MAX_QUERY_TOKENS,
+        maxRequestBytes: c.TOPOGRAPH_MAX_REQUEST_BYTES,
         introspection: c.TOPOGRAPH_INTROSPECTION,
         corsOrigins: c.TOPOGRAPH_CORS_ORIGINS,
       },

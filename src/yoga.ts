@@ -44,6 +44,8 @@ export function createApi(deps: ApiDeps) {
   return createYoga({
     schema,
     graphqlEndpoint: '/graphql',
+    // hardening.ts limits the size on Content-Length, without re-wrapping every body (useRequestSizeLimit).
+    maxRequestBodySize: false,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     cors: corsOptions(deps.security ?? DEFAULT_GRAPHQL_SECURITY),

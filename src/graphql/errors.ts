@@ -13,6 +13,8 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
+  LENGTH_REQUIRED: 'LENGTH_REQUIRED',
 } as const;
 
 export function userError(message: string, code: keyof typeof ErrorCode = 'BAD_USER_INPUT'): GraphQLError {

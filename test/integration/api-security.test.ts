@@ -89,6 +89,7 @@ beforeAll(async () => {
       TOPOGRAPH_MAX_ALIASES: '3',
       TOPOGRAPH_MAX_DIRECTIVES: '3',
       TOPOGRAPH_MAX_QUERY_TOKENS: '400',
+      TOPOGRAPH_MAX_REQUEST_BYTES: '50000',
       TOPOGRAPH_MAX_QUERY_COMPLEXITY: '1000',
       TOPOGRAPH_INTROSPECTION: 'false',
       TOPOGRAPH_CORS_ORIGINS: ORIGIN,
@@ -140,6 +141,35 @@ describe('API limits', () => {
     expect(directives.body.errors?.[0]?.message).toMatch(/directives/i);
     const tokens = await gql(`{ ${'__typename '.repeat(500)} }`);
     expect(tokens.body.errors?.[0]?.message).toMatch(/token/i);
+  });
+
+  it('refuses a body over TOPOGRAPH_MAX_REQUEST_BYTES (413) and one that declares no length (411), before reading it', async () => {
+    const padded = await gql('{ __typename }', { variables: { pad: 'x'.repeat(50_000) } });
+    expect(padded.status).toBe(413);
+    expect(padded.body.errors?.[0]?.extensions?.code).toBe('REQUEST_TOO_LARGE');
+    expect(padded.body.errors?.[0]?.message).toContain('50000 bytes');
+    // Just under the limit: answered.
+    const fits = await gql('{ __typename }', { variables: { pad: 'x'.repeat(49_000) } });
+    expect(fits.status).toBe(200);
+    expect(fits.body.data).toEqual({ __typename: 'Query' });
+
+    // A streamed body goes out chunked, without Content-Length: it could run on past any limit.
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify({ query: '{ __typename }' })));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${READ}` },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(411);
+    expect(((await chunked.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
+      'LENGTH_REQUIRED',
+    );
   });
 
   it('refuses a query over the cost limit before running it', async () => {
