@@ -53,7 +53,7 @@ export function createZipkinHttpHandler(deps: ZipkinHttpDeps) {
       deps.onRejected?.(0, 'http 415');
       return reply(res, 415, 'Content-Type must be application/json (Zipkin v2 JSON)');
     }
-    const early = deps.admit?.();
+    const early = await deps.admit?.();
     if (early) {
       req.resume();
       deps.onRejected?.(0, `http ${early.status}`);

@@ -106,7 +106,7 @@ export function createOtlpGrpcReceiver(deps: OtlpGrpcDeps): OtlpGrpcReceiver {
       deps.onRejected?.(0, `http ${verdict.status}`);
       throw Object.assign(new Error(verdict.message), { code: grpcCodeForStatus(verdict.status) });
     }
-    const early = deps.admit?.();
+    const early = await deps.admit?.();
     if (early) {
       deps.onRejected?.(0, `http ${early.status}`);
       throw refusalError(early);

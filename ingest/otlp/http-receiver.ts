@@ -46,8 +46,9 @@ export interface OtlpHttpDeps {
   /**
    * Asked before a request's body is read: a refusal known up front (the worker is behind or stopping)
    * then costs no reading, inflating or decoding, which is what an overloaded worker can least spare.
+   * A promise holds the request, body unread, until the worker has room for it or refuses it.
    */
-  admit?(): Refusal | undefined;
+  admit?(): Refusal | undefined | Promise<Refusal | undefined>;
   /** takes a decoded request; resolves once the worker has taken responsibility for it */
   accept(decoded: DecodedBatch, raw: { body: Buffer; contentType: RawContentType }): Promise<AcceptResult>;
   onRejected?(spans: number, reason: string): void;
@@ -178,7 +179,7 @@ export function createOtlpHttpHandler(deps: OtlpHttpDeps) {
       sendError(res, 'json', 415, 'Content-Type must be application/x-protobuf or application/json');
       return;
     }
-    const early = deps.admit?.();
+    const early = await deps.admit?.();
     if (early) {
       req.resume();
       deps.onRejected?.(0, `http ${early.status}`);

@@ -64,6 +64,13 @@ export interface DurableIngestDeps {
    * worker has taken in more than it can read in that time, and freshness ends up at twice the bound.
    */
   maxUnreadWorkMs?: number;
+  /**
+   * How long a request is held, its body unread, while the loop has more than `maxUnreadWorkMs` to
+   * read, before it is refused with 429 (default 2 s). Holding is backpressure at the pace the loop
+   * reads: a refusal sends the client away for a whole second (Retry-After has no finer unit), and
+   * the worker idled meanwhile.
+   */
+  maxHoldMs?: number;
   /** the wall clock the lag is measured with (tests move it) */
   now?: () => number;
   /**
@@ -105,8 +112,11 @@ export interface DurableIngest {
    * disk, or with the reason it is refused.
    */
   accept(decoded: DecodedBatch, raw?: { body: Buffer; contentType: RawContentType }): Promise<AcceptResult>;
-  /** The refusal a request would get whatever it holds (shutting down, processing behind), if any. */
-  admit(): Refusal | undefined;
+  /**
+   * The refusal a request gets whatever it holds (shutting down, processing behind), if any; while
+   * the loop has too much to read, resolves once it has room (or with the refusal, after a hold).
+   */
+  admit(): Refusal | undefined | Promise<Refusal | undefined>;
   start(): void;
   /** Resolves once everything spooled before the call is written and checkpointed. */
   flush(): Promise<void>;
@@ -129,6 +139,9 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   const readAheadMaxSpans = deps.readAheadMaxSpans ?? 50_000;
   const maxLagMs = deps.maxLagMs ?? 0;
   const maxUnreadWorkMs = deps.maxUnreadWorkMs ?? deps.flushIntervalMs;
+  const maxHoldMs = deps.maxHoldMs ?? 2000;
+  /** requests held before being read, oldest first, until the loop has room for them */
+  const held: { resolve(r: Refusal | undefined): void; timer: NodeJS.Timeout }[] = [];
   const wall = deps.now ?? Date.now;
   /**
    * seq and accept time of the records this process spooled and has not yet written to Neo4j, oldest
@@ -175,6 +188,12 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   const skipped = new Counter({
     name: 'topograph_spool_records_skipped_total',
     help: 'Spooled requests whose processing threw (poison input): logged and skipped, their spans lost',
+    registers: [registry],
+  });
+  const holds = new Counter({
+    name: 'topograph_ingest_held_total',
+    help: 'Requests held unread while the loop had too much to read, by how the hold ended (admitted, refused)',
+    labelNames: ['outcome'],
     registers: [registry],
   });
   const commitFailures = new Counter({
@@ -263,6 +282,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
 
   const forgetRead = () => {
     while (readHead < pending.length && pending[readHead]!.seq <= position) unreadSpans -= pending[readHead++]!.spans;
+    releaseHeld();
   };
 
   /** Drops what a commit wrote: one splice per commit, of what that flush carried. */
@@ -373,6 +393,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         if (error instanceof CheckpointMovedError && error.found === next.generation) break;
         if (error instanceof CheckpointMovedError) throw error;
         storeAvailable = false;
+        releaseHeld();
         commitFailures.inc();
         if (Date.now() > abortAt) throw error;
         log.warn(
@@ -501,14 +522,14 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   }
 
   /**
-   * Behind, and Neo4j known to answer. The first commits to a Neo4j that just went away hang in the
-   * driver's retries before the loop sees them fail; until then the lag grows as if processing were
-   * slow. So a lagging loop asks (at most once a second) whether Neo4j answers, and refuses only on a
-   * recent yes: while it does not know, or Neo4j is away, the spool keeps taking requests.
+   * Behind in writing, and Neo4j known to answer. The first commits to a Neo4j that just went away
+   * hang in the driver's retries before the loop sees them fail; until then the lag grows as if
+   * processing were slow. So a lagging loop asks (at most once a second) whether Neo4j answers, and
+   * refuses only on a recent yes: while it does not know, or Neo4j is away, the spool keeps taking
+   * requests.
    */
   function behindWithNeo4jUp(): boolean {
-    if (!(maxLagMs > 0 && (writeLagMs() > maxLagMs || (maxUnreadWorkMs > 0 && unreadWorkMs() > maxUnreadWorkMs))))
-      return false;
+    if (!(maxLagMs > 0 && writeLagMs() > maxLagMs)) return false;
     if (!deps.reachable) return true;
     const now = wall();
     if (!asking && (!reach || now - reach.at >= 1000)) {
@@ -522,19 +543,55 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     return reach !== undefined && reach.ok && now - reach.at < 3000;
   }
 
-  /** What can be refused before a request is even read: shutting down, or too far behind. */
-  function admit(): Refusal | undefined {
+  /** More waits to be read than the loop reads in `maxUnreadWorkMs` (0 while Neo4j is away). */
+  const readingFull = () => maxLagMs > 0 && maxUnreadWorkMs > 0 && unreadWorkMs() > maxUnreadWorkMs;
+
+  const behind = (): Refusal => {
+    refused.inc({ reason: 'behind' });
+    return {
+      status: 429,
+      message: `ingest is more than ${maxLagMs} ms behind; retry later`,
+      // Short: the loop catches up in about a flush, and exporters back off further on repeats.
+      retryAfterSeconds: 1,
+    };
+  };
+
+  /** What is refused at once: shutting down, or what was acknowledged waits too long to be written. */
+  function refusalNow(): Refusal | undefined {
     if (!accepting) return { status: 503, message: 'the worker is shutting down', retryAfterSeconds: 5 };
-    if (behindWithNeo4jUp()) {
-      refused.inc({ reason: 'behind' });
-      return {
-        status: 429,
-        message: `ingest is more than ${maxLagMs} ms behind; retry later`,
-        // Short: the loop catches up in about a flush, and exporters back off further on repeats.
-        retryAfterSeconds: 1,
-      };
-    }
+    if (behindWithNeo4jUp()) return behind();
     return undefined;
+  }
+
+  /**
+   * Before a request is read: refused at once, or, while the loop has too much to read, held unread
+   * (the client waits, as TCP would make it) until the loop has room, and refused after `maxHoldMs`.
+   */
+  function admit(): Refusal | undefined | Promise<Refusal | undefined> {
+    const now = refusalNow();
+    if (now || !readingFull()) return now;
+    return new Promise((resolve) => {
+      const hold = {
+        resolve,
+        timer: setTimeout(() => {
+          held.splice(held.indexOf(hold), 1);
+          holds.inc({ outcome: 'refused' });
+          resolve(behind());
+        }, maxHoldMs),
+      };
+      held.push(hold);
+    });
+  }
+
+  /** Lets held requests in once the loop has room (all of them: at most one per open connection). */
+  function releaseHeld() {
+    if (held.length === 0 || (accepting && readingFull())) return;
+    for (const hold of held.splice(0)) {
+      clearTimeout(hold.timer);
+      const refusal = refusalNow();
+      holds.inc({ outcome: refusal ? 'refused' : 'admitted' });
+      hold.resolve(refusal);
+    }
   }
 
   return {
@@ -543,7 +600,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       return storeAvailable;
     },
     async accept(decoded, raw) {
-      const early = admit();
+      const early = refusalNow();
       if (early) return { refuse: early };
       if (decoded.spanCount === 0) return {};
       const payload = raw
@@ -598,9 +655,11 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     },
     refuseNew() {
       accepting = false;
+      releaseHeld();
     },
     async stop() {
       accepting = false;
+      releaseHeld();
       // Requests already being written are acknowledged once on disk: let them land, then drain them too.
       await spool.idle();
       stopping = true;

@@ -101,7 +101,13 @@ describe('processing lag bound', () => {
   /** A durable loop on a fresh spool, committing through the gated real store of `g`. */
   async function setUp(
     wall: { t: number },
-    opts: { g?: Graph; reachable?: () => Promise<boolean>; readAheadMaxSpans?: number; maxUnreadWorkMs?: number } = {},
+    opts: {
+      g?: Graph;
+      reachable?: () => Promise<boolean>;
+      readAheadMaxSpans?: number;
+      maxUnreadWorkMs?: number;
+      maxHoldMs?: number;
+    } = {},
   ) {
     const registry = createRegistry('lag-test');
     spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lag-')), maxBytes: 1 << 24 });
@@ -124,6 +130,7 @@ describe('processing lag bound', () => {
       // Two requests of one call each: past them, what arrives while a write hangs stays unread.
       readAheadMaxSpans: opts.readAheadMaxSpans ?? 4,
       maxUnreadWorkMs: opts.maxUnreadWorkMs,
+      maxHoldMs: opts.maxHoldMs,
     });
     ingest.start();
     return { registry, store };
@@ -225,36 +232,53 @@ describe('processing lag bound', () => {
     expect(spool!.stats().lastSeq).toBe(before + 1);
   });
 
-  it('refuses once the loop has more to read than it can read within the bound on unread work, long before the age bound', async () => {
+  it('holds a request unread while the loop has more to read than its bound on unread work, and refuses it after the hold', async () => {
     const wall = { t: 1_700_000_000_000 };
     // A bound no real record fits under once the loop has measured its pace: one unread request exceeds it.
-    const { registry, store } = await setUp(wall, { maxUnreadWorkMs: 1e-6 });
+    const { registry, store } = await setUp(wall, { maxUnreadWorkMs: 1e-6, maxHoldMs: 100 });
     await ingest!.flush();
-    // The next write hangs; the loop reads ahead two requests, then what arrives stays unread. The
-    // wall clock does not move, so the age bound is never reached.
-    store.hold();
-    const startedBefore = store.started;
-    expect(await ingest!.accept(oneCall())).toEqual({});
-    await until(() => store.started > startedBefore);
-    let refused: Awaited<ReturnType<DurableIngest['accept']>> = {};
-    let before = 0;
-    await until(async () => {
-      before = spool!.stats().lastSeq;
-      refused = await ingest!.accept(oneCall());
-      if (refused.refuse) return true;
-      await new Promise((r) => setTimeout(r, 20));
-      return false;
-    });
-    expect(refused.refuse?.status).toBe(429);
-    expect(spool!.stats().lastSeq).toBe(before);
+    // The next write hangs; past its read-ahead, what is accepted stays unread. The wall clock does
+    // not move, so the bound on the write lag is never reached.
+    await fallBehind(store, wall, registry);
     expect(await gauge(registry, 'topograph_ingest_unread_work_seconds')).toBeGreaterThan(0);
-    expect(await writeLagOf(registry)).toBe(0);
+    expect(await writeLagOf(registry)).toBeLessThan(1);
 
-    // Once the loop has read and written it all, nothing waits and requests are taken again.
+    // Nothing is read meanwhile: held, then refused with 429, nothing spooled.
+    const before = spool!.stats().lastSeq;
+    const early = ingest!.admit();
+    expect(early).toBeInstanceOf(Promise);
+    const refused = await early;
+    expect(refused?.status).toBe(429);
+    expect(refused?.retryAfterSeconds).toBeGreaterThan(0);
+    expect(spool!.stats().lastSeq).toBe(before);
+    expect(await registry.metrics()).toMatch(/topograph_ingest_held_total\{outcome="refused",process="lag-test"\} 1/);
+  });
+
+  it('lets a held request in, unrefused, once the loop has read what waited', async () => {
+    const wall = { t: 1_700_000_000_000 };
+    const { registry, store } = await setUp(wall, { maxUnreadWorkMs: 1e-6, maxHoldMs: 60_000 });
+    await ingest!.flush();
+    await fallBehind(store, wall, registry);
+    // Held; the write goes through, the loop reads what waited: let in.
+    const waiting = ingest!.admit();
+    expect(waiting).toBeInstanceOf(Promise);
     store.open();
+    expect(await waiting).toBeUndefined();
+    expect(await registry.metrics()).toMatch(/topograph_ingest_held_total\{outcome="admitted",process="lag-test"\} 1/);
     await ingest!.flush();
     expect(await gauge(registry, 'topograph_ingest_unread_work_seconds')).toBe(0);
-    expect(await ingest!.accept(oneCall())).toEqual({});
+    expect(ingest!.admit()).toBeUndefined();
+  });
+
+  it('a request held when shutdown begins is refused with 503 at once', async () => {
+    const wall = { t: 1_700_000_000_000 };
+    const { registry, store } = await setUp(wall, { maxUnreadWorkMs: 1e-6, maxHoldMs: 60_000 });
+    await ingest!.flush();
+    await fallBehind(store, wall, registry);
+    const waiting = ingest!.admit();
+    expect(waiting).toBeInstanceOf(Promise);
+    ingest!.refuseNew();
+    expect(await waiting).toMatchObject({ status: 503 });
   });
 
   it('a loop stuck on a Neo4j that no longer answers is an outage, not lag: accepted until Neo4j answers again', async () => {
