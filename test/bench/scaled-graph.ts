@@ -7,11 +7,16 @@
 import { readFileSync } from 'node:fs';
 import neo4j from 'neo4j-driver';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LATENCY_BUCKETS, HOUR_SLOTS, MINUTE_SLOTS, operationKey, serviceKey } from '../../src/model.js';
 import type { Graph } from '../../src/neo4j/connection.js';
 import { prng } from './workload.js';
 
-const CORPUS = join(process.env.TOPOGRAPH_CORPUS ?? '/work/shared/corpus', 'jaeger/jaeger-ui/large.json');
+// ../shared/corpus beside the checkout, as the tests find it (test/unit/trace-edges.ts); TOPOGRAPH_CORPUS elsewhere.
+const CORPUS = join(
+  process.env.TOPOGRAPH_CORPUS ?? fileURLToPath(new URL('../../../shared/corpus/', import.meta.url)),
+  'jaeger/jaeger-ui/large.json',
+);
 const BATCH = 2000;
 
 export interface ScaledGraph {
