@@ -182,9 +182,9 @@ export interface Config {
     spoolMaxBytes: number;
     /** how long SIGTERM waits for the spool to drain into Neo4j */
     shutdownTimeoutMs: number;
-    /** how far processing may fall behind (Neo4j up) before requests get 429; 0 = unbounded */
+    /** how long an acknowledged request may wait to be written (Neo4j up) before requests get 429; 0 = unbounded */
     maxLagMs: number;
-    /** with maxLagMs: how much reading (measured pace × unread spans) may wait before 429 */
+    /** with maxLagMs: how much reading (measured pace × unread spans) may wait before new requests are held, then refused */
     maxUnreadWorkMs: number;
     tagKeys: string[];
     tagMaxValues: number;

@@ -59,9 +59,10 @@ export interface DurableIngestDeps {
   maxLagMs?: number;
   /**
    * With `maxLagMs`: how much reading the loop may have ahead of it (unread spans times the measured
-   * time per span) before requests are refused (default: the flush interval; 0: no such bound). The age bound alone
-   * reacts late: under a CPU-bound overload, by the time the oldest request is `maxLagMs` old the
-   * worker has taken in more than it can read in that time, and freshness ends up at twice the bound.
+   * time per span) before new requests are held (`maxHoldMs`, then refused; default: the flush
+   * interval; 0: no such bound). The age bound alone reacts late: under a CPU-bound overload, by the
+   * time the oldest request is `maxLagMs` old the worker has taken in more than it can read in that
+   * time, and freshness ends up at twice the bound.
    */
   maxUnreadWorkMs?: number;
   /**
