@@ -46,6 +46,20 @@ function scopeFor(request: Request, path: string): Scope | undefined {
   return undefined;
 }
 
+/** A GraphQL-shaped refusal, answered before anything of the request is read. */
+function refusal(
+  fetchAPI: { Response: typeof Response },
+  status: number,
+  message: string,
+  code: string,
+  headers: Record<string, string> = {},
+) {
+  return new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
 export function useBearerAuth(auth: Authenticator): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
@@ -55,21 +69,10 @@ export function useBearerAuth(auth: Authenticator): Plugin {
       if (verdict.ok) return;
       const code = verdict.status === 401 ? ErrorCode.UNAUTHENTICATED : ErrorCode.FORBIDDEN;
       endResponse(
-        new fetchAPI.Response(JSON.stringify({ errors: [{ message: verdict.message, extensions: { code } }] }), {
-          status: verdict.status,
-          headers: { 'content-type': 'application/json', 'www-authenticate': verdict.wwwAuthenticate },
-        }),
+        refusal(fetchAPI, verdict.status, verdict.message, code, { 'www-authenticate': verdict.wwwAuthenticate }),
       );
     },
   };
-}
-
-/** A GraphQL-shaped refusal, answered before anything of the request is read. */
-function refusal(fetchAPI: { Response: typeof Response }, status: number, message: string, code: string) {
-  return new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
-    status,
-    headers: { 'content-type': 'application/json' },
-  });
 }
 
 /**

@@ -232,14 +232,21 @@ describe('processing lag bound', () => {
     expect(spool!.stats().lastSeq).toBe(before + 1);
   });
 
-  it('holds a request unread while the loop has more to read than its bound on unread work, and refuses it after the hold', async () => {
+  /**
+   * A loop with more to read than its bound on unread work: a bound no real record fits under once
+   * the loop has measured its pace, and a write that hangs, so that past its read-ahead what is
+   * accepted stays unread. The wall clock barely moves, so the bound on the write lag is never reached.
+   */
+  async function behindOnReading(maxHoldMs: number) {
     const wall = { t: 1_700_000_000_000 };
-    // A bound no real record fits under once the loop has measured its pace: one unread request exceeds it.
-    const { registry, store } = await setUp(wall, { maxUnreadWorkMs: 1e-6, maxHoldMs: 100 });
+    const { registry, store } = await setUp(wall, { maxUnreadWorkMs: 1e-6, maxHoldMs });
     await ingest!.flush();
-    // The next write hangs; past its read-ahead, what is accepted stays unread. The wall clock does
-    // not move, so the bound on the write lag is never reached.
     await fallBehind(store, wall, registry);
+    return { registry, store };
+  }
+
+  it('holds a request unread while the loop has more to read than its bound on unread work, and refuses it after the hold', async () => {
+    const { registry } = await behindOnReading(100);
     expect(await gauge(registry, 'topograph_ingest_unread_work_seconds')).toBeGreaterThan(0);
     expect(await writeLagOf(registry)).toBeLessThan(1);
 
@@ -255,10 +262,7 @@ describe('processing lag bound', () => {
   });
 
   it('lets a held request in, unrefused, once the loop has read what waited', async () => {
-    const wall = { t: 1_700_000_000_000 };
-    const { registry, store } = await setUp(wall, { maxUnreadWorkMs: 1e-6, maxHoldMs: 60_000 });
-    await ingest!.flush();
-    await fallBehind(store, wall, registry);
+    const { registry, store } = await behindOnReading(60_000);
     // Held; the write goes through, the loop reads what waited: let in.
     const waiting = ingest!.admit();
     expect(waiting).toBeInstanceOf(Promise);
@@ -271,10 +275,7 @@ describe('processing lag bound', () => {
   });
 
   it('a request held when shutdown begins is refused with 503 at once', async () => {
-    const wall = { t: 1_700_000_000_000 };
-    const { registry, store } = await setUp(wall, { maxUnreadWorkMs: 1e-6, maxHoldMs: 60_000 });
-    await ingest!.flush();
-    await fallBehind(store, wall, registry);
+    await behindOnReading(60_000);
     const waiting = ingest!.admit();
     expect(waiting).toBeInstanceOf(Promise);
     ingest!.refuseNew();
