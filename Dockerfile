@@ -1,4 +1,4 @@
-# One image for both processes: `npx tsx ingest/main.ts` (worker) or `npx tsx src/api-main.ts` (API).
+# One image for both processes: `npx tsx ingest/main.ts` (worker) or `npx tsx src/api/main.ts` (API).
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production

@@ -3,7 +3,7 @@
  * row per component, operation, edge, library use and tag (per minute where health is kept).
  * `drain()` hands the rows to the writer and starts afresh.
  */
-import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, MINUTE_MS, tagKey } from '../src/model.js';
+import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, MINUTE_MS, tagKey } from '../src/core/model.js';
 import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 import type { TraceSampler, TraceSampleRow } from './trace-sampling.js';
 
@@ -65,7 +65,7 @@ export interface UsesRow {
 export interface TagRow {
   subject: string;
   onOperation: boolean;
-  /** the Tag node's unique id (src/model.ts tagKey) */
+  /** the Tag node's unique id (src/core/model.ts tagKey) */
   tagUid: string;
   key: string;
   value: string;

@@ -12,7 +12,7 @@ import {
   operationKey,
   OperationKind,
   serviceKey,
-} from '../src/model.js';
+} from '../src/core/model.js';
 import { deploymentEnvironment, serviceName, serviceNamespace } from './resource.js';
 import * as sc from './semconv.js';
 import { SpanKind, StatusCode, type Attributes, type Scope, type Span } from './span.js';

@@ -4,8 +4,8 @@
  * ingest pipeline. Prints one result per file and the import rate; exits 1 when a file was refused.
  */
 import { parseArgs } from 'node:util';
-import { loadConfigOrExit } from '../src/config.js';
-import { applySchema, createGraph, resolveNeo4j } from '../src/neo4j/connection.js';
+import { loadConfigOrExit } from '../src/core/config.js';
+import { applySchema, createGraph, resolveNeo4j } from '../src/core/neo4j/connection.js';
 import { formatResult, importFiles, type ImportProgress } from './import.js';
 import { pipelineOptions } from './worker.js';
 import { createNeo4jLinkSink, createNeo4jSink, writerOptions } from './writer.js';

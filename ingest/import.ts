@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { serviceKey } from '../src/model.js';
+import { serviceKey } from '../src/core/model.js';
 import type { ComponentRow } from './aggregate.js';
 import { decodeFile, type DecodedFile } from './formats/detect.js';
 import type { DependencyLink } from './formats/dependency-links.js';

@@ -1,12 +1,12 @@
 /** `npm run ingest`: the ingest worker on its own. Reads the environment, connects, listens. */
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
-import { AUTH_OFF_WARNING, createAuthenticator } from '../src/auth.js';
-import { loadConfigOrExit } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { startSelfTracing } from '../src/self-tracing.js';
-import { createRegistry } from '../src/metrics.js';
-import { createGraph, createSchemaReadiness, resolveNeo4j } from '../src/neo4j/connection.js';
+import { AUTH_OFF_WARNING, createAuthenticator } from '../src/core/auth.js';
+import { loadConfigOrExit } from '../src/core/config.js';
+import { createLogger } from '../src/core/logger.js';
+import { startSelfTracing } from '../src/core/self-tracing.js';
+import { createRegistry } from '../src/core/metrics.js';
+import { createGraph, createSchemaReadiness, resolveNeo4j } from '../src/core/neo4j/connection.js';
 import { createOtlpGrpcReceiver } from './otlp/grpc-receiver.js';
 import { createCheckpointStore } from './spool/checkpoint-store.js';
 import { openSpool } from './spool/segment-log.js';

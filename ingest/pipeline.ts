@@ -4,7 +4,7 @@
  * was made on behalf of, and hands one FactBatch to the sink. The clock is injected, so tests drive
  * expiry by moving it instead of sleeping.
  */
-import { operationKey, OperationKind } from '../src/model.js';
+import { operationKey, OperationKind } from '../src/core/model.js';
 import { Aggregator, factCount, type FactBatch } from './aggregate.js';
 import {
   calleeOf,
@@ -28,7 +28,7 @@ import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
 import type { FactSink } from './writer.js';
-import type { TagRule } from '../src/config.js';
+import type { TagRule } from '../src/core/config.js';
 
 export interface PipelineOptions {
   pairingTtlMs: number;

@@ -3,8 +3,8 @@
  * older than the retention are deleted, in bounded batches (one short transaction each), so the job
  * never holds large locks against the writer or grows a transaction without bound.
  */
-import type { Graph } from '../src/neo4j/connection.js';
-import type { Logger } from '../src/logger.js';
+import type { Graph } from '../src/core/neo4j/connection.js';
+import type { Logger } from '../src/core/logger.js';
 
 /** Relationships first, per type so each uses its own lastSeen index, then nodes (with what still hangs off them). */
 export const DELETE_STALE_RELATIONSHIPS = (type: 'DEPENDS_ON' | 'CALLS' | 'USES' | 'TAGGED') => `

@@ -6,9 +6,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ROOT_CONTEXT, SpanKind as OtelSpanKind, type Tracer } from '@opentelemetry/api';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { createAuthenticator, type Scope } from '../src/auth.js';
-import type { Config } from '../src/config.js';
-import type { Logger } from '../src/logger.js';
+import { createAuthenticator, type Scope } from '../src/core/auth.js';
+import type { Config } from '../src/core/config.js';
+import type { Logger } from '../src/core/logger.js';
 import { createOtlpHttpHandler, type OtlpHttpDeps } from './otlp/http-receiver.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import type { DecodedBatch } from './span.js';

@@ -6,9 +6,9 @@
  * Numbers cross the driver as floats; every count and time is turned back to an integer here.
  */
 import type { ManagedTransaction } from 'neo4j-driver';
-import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS } from '../src/model.js';
-import type { Graph } from '../src/neo4j/connection.js';
-import type { Config } from '../src/config.js';
+import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS } from '../src/core/model.js';
+import type { Graph } from '../src/core/neo4j/connection.js';
+import type { Config } from '../src/core/config.js';
 import type { FactBatch } from './aggregate.js';
 import { MAX_HOPS } from './trace-sampling.js';
 

@@ -2,7 +2,7 @@
 // Applied at start by both processes; every statement is idempotent (IF NOT EXISTS).
 // Statements are separated by semicolons at the end of a line.
 //
-// Every node carries a `key` string built from its natural key (see src/model.ts), because
+// Every node carries a `key` string built from its natural key (see src/core/model.ts), because
 // Community edition has no composite node keys; uniqueness on `key` is what MERGE relies on.
 
 CREATE CONSTRAINT component_key IF NOT EXISTS FOR (c:Component) REQUIRE c.key IS UNIQUE;

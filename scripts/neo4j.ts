@@ -5,7 +5,7 @@ import {
   fetchServer,
   localStatus,
   stopLocalNeo4j,
-} from '../src/neo4j/local-server.js';
+} from '../src/core/neo4j/local-server.js';
 
 const command = process.argv[2] ?? 'status';
 const opts = defaultLocalOptions();

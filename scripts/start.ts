@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfigOrExit } from '../src/config.js';
-import { defaultLocalOptions, ensureLocalNeo4j, stopLocalNeo4j } from '../src/neo4j/local-server.js';
+import { loadConfigOrExit } from '../src/core/config.js';
+import { defaultLocalOptions, ensureLocalNeo4j, stopLocalNeo4j } from '../src/core/neo4j/local-server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -56,7 +56,7 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
 run('ingest', 'ingest/main.ts');
-run('api', 'src/api-main.ts');
+run('api', 'src/api/main.ts');
 
 const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
 console.log(

@@ -8,7 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
-import type { Authenticator } from '../../src/auth.js';
+import type { Authenticator } from '../../src/core/auth.js';
 import type { DecodedBatch } from '../span.js';
 import { decodeOtlpProtobuf } from './decode-protobuf.js';
 import { InvalidPayloadError } from './errors.js';

@@ -8,7 +8,7 @@ export const TOO_DEEP = '[too deep]';
 /** Nothing real happens after this; a later time is a broken clock or a hostile sender. */
 export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
 
-/** What one decoded request may hold (src/config.ts sets them from TOPOGRAPH_MAX_*). */
+/** What one decoded request may hold (src/core/config.ts sets them from TOPOGRAPH_MAX_*). */
 export interface DecodeLimits {
   /** spans in one request; past it the request is refused whole (413) without decoding the rest */
   maxSpans: number;

@@ -8,7 +8,7 @@
  * such a retry into a no-op instead of writing the same facts twice.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import type { FactBatch } from '../aggregate.js';
 import type { PipelineState } from '../pipeline.js';
 import { writeFacts, type WriterOptions } from '../writer.js';

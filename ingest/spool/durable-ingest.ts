@@ -10,7 +10,7 @@
  * read after an outage pairs and expires in the time frame it arrived in.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../../src/core/logger.js';
 import { zipkinToBatch } from '../formats/zipkin.js';
 import { decodeOtlpJson } from '../otlp/decode-json.js';
 import { decodeOtlpProtobuf } from '../otlp/decode-protobuf.js';

@@ -3,11 +3,11 @@
  * (README examples and the README's questions) against whatever graph the configured Neo4j holds, through
  * yoga.fetch. Reports the graph's size beside the figures, since they depend on it.
  */
-import { loadConfig } from '../../src/config.js';
-import { QUESTION_QUERIES, README_QUERIES } from '../../src/graphql/examples.js';
-import { createGraph, resolveNeo4j } from '../../src/neo4j/connection.js';
+import { loadConfig } from '../../src/core/config.js';
+import { QUESTION_QUERIES, README_QUERIES } from '../../src/api/graphql/examples.js';
+import { createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
 import { countingGraph } from '../support/counting-graph.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
 
 const RUNS = 6;
 const target = await resolveNeo4j(loadConfig());

@@ -4,8 +4,8 @@
  * `npx tsx test/bench/flush-profile.ts [spans]` — a tool for working on the writer, not part of `npm run bench`.
  */
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../../src/config.js';
-import { applySchema, createGraph, resolveNeo4j } from '../../src/neo4j/connection.js';
+import { loadConfig } from '../../src/core/config.js';
+import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
 import { createPipeline } from '../../ingest/pipeline.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';

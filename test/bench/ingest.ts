@@ -4,7 +4,7 @@
  * calls between fresh services measure how long an acknowledged span takes to show through GraphQL.
  */
 import { randomBytes } from 'node:crypto';
-import type { Neo4jTarget } from '../../src/neo4j/connection.js';
+import type { Neo4jTarget } from '../../src/core/neo4j/connection.js';
 import { forkTs, type BenchChild } from './children.js';
 import type { SendResult, SenderSetup } from './sender.js';
 import { percentile } from './stats.js';

@@ -8,7 +8,7 @@
  * the fields asked for; for the service and the library, one statement each.
  */
 import type { ManagedTransaction } from 'neo4j-driver';
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import type { GraphqlFetch } from './ingest.js';
 import type { ScaledGraph } from './scaled-graph.js';
 import { percentile } from './stats.js';

@@ -6,10 +6,10 @@
  * A tool for working on the API, not part of `npm run bench`.
  */
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../../src/config.js';
-import { applySchema, createGraph, resolveNeo4j, type Graph } from '../../src/neo4j/connection.js';
+import { loadConfig } from '../../src/core/config.js';
+import { applySchema, createGraph, resolveNeo4j, type Graph } from '../../src/core/neo4j/connection.js';
 import { countingGraph } from '../support/counting-graph.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
 import type { GraphqlResponse } from './ingest.js';
 import { pickRoots, queryCases } from './queries.js';
 import { deleteRun, loadScaledGraph, planScaledGraph } from './scaled-graph.js';

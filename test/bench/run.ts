@@ -7,9 +7,9 @@
  * bounded batches; nothing else in the database is touched.
  */
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../../src/config.js';
-import { applySchema, createGraph, resolveNeo4j } from '../../src/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { loadConfig } from '../../src/core/config.js';
+import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
 import { buildTopology } from './workload.js';
 import { ingestBench, type GraphqlFetch, type GraphqlResponse } from './ingest.js';
 import { compareQueries, pickRoots, queryCases } from './queries.js';

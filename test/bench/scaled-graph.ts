@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import neo4j from 'neo4j-driver';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LATENCY_BUCKETS, HOUR_SLOTS, MINUTE_SLOTS, operationKey, serviceKey } from '../../src/model.js';
-import type { Graph } from '../../src/neo4j/connection.js';
+import { LATENCY_BUCKETS, HOUR_SLOTS, MINUTE_SLOTS, operationKey, serviceKey } from '../../src/core/model.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { prng } from './workload.js';
 
 // ../shared/corpus beside the checkout, as the tests find it (test/unit/trace-edges.ts); TOPOGRAPH_CORPUS elsewhere.

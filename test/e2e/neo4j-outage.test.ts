@@ -12,14 +12,14 @@ import { join } from 'node:path';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGraph, type Graph } from '../../src/neo4j/connection.js';
+import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
 import {
   defaultLocalOptions,
   ensureLocalNeo4j,
   stopLocalNeo4j,
   fetchServer,
   type LocalNeo4jOptions,
-} from '../../src/neo4j/local-server.js';
+} from '../../src/core/neo4j/local-server.js';
 import { uniqueName } from '../support/graph.js';
 import { eventually, freePort, startTs, type Child } from '../support/processes.js';
 import { recordCalls } from '../support/sdk-calls.js';
@@ -71,7 +71,7 @@ beforeAll(async () => {
     },
     /OTLP\/HTTP receiver on/,
   );
-  api = await startTs('src/api-main.ts', { ...env, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
+  api = await startTs('src/api/main.ts', { ...env, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
   // Both listen at once but are ready only once the schema is applied to this fresh database.
   for (const port of [otlpPort, apiPort]) {
     await eventually(

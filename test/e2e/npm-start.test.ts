@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { edgesIn } from '../support/model-graph.js';
 import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
 import { eventually, freePort, ROOT, startTs } from '../support/processes.js';

@@ -20,7 +20,7 @@ beforeAll(async () => {
     { ...common, TOPOGRAPH_OTLP_HTTP_PORT: String(otlpPort) },
     /OTLP\/HTTP receiver on/,
   );
-  api = await startTs('src/api-main.ts', { ...common, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
+  api = await startTs('src/api/main.ts', { ...common, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
   otlp = `http://127.0.0.1:${otlpPort}`;
   graphql = `http://127.0.0.1:${apiPort}/graphql`;
 });

@@ -31,7 +31,7 @@ beforeAll(async () => {
     },
     /Zipkin receiver on[\s\S]*OTLP\/gRPC receiver on|OTLP\/gRPC receiver on[\s\S]*Zipkin receiver on/,
   );
-  api = await startTs('src/api-main.ts', { ...common, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
+  api = await startTs('src/api/main.ts', { ...common, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
   endpoints = {
     proto: `http://127.0.0.1:${httpPort}`,
     grpc: `http://127.0.0.1:${grpcPort}`,

@@ -38,7 +38,7 @@ beforeAll(async () => {
     /Zipkin receiver on/,
   );
   api = await startTs(
-    'src/api-main.ts',
+    'src/api/main.ts',
     { ...common, TOPOGRAPH_API_PORT: String(apiPort), TOPOGRAPH_SELF_TRACING_ENDPOINT: otlp },
     /GraphQL API/,
   );

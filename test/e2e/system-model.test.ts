@@ -71,7 +71,7 @@ beforeAll(async () => {
     },
     /OTLP\/HTTP receiver on/,
   );
-  api = await startTs('src/api-main.ts', { ...common, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
+  api = await startTs('src/api/main.ts', { ...common, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
   graphql = `http://127.0.0.1:${apiPort}/graphql`;
 
   // The external API runs no SDK: it is known only through the gateway's client spans.

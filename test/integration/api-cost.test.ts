@@ -1,8 +1,8 @@
 /** The cost of a query grows with the pages and walks it asks for, so a costly one is refused before it runs. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { README_QUERIES } from '../../src/graphql/examples.js';
-import type { Graph } from '../../src/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { README_QUERIES } from '../../src/api/graphql/examples.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
 import { testGraph } from '../support/graph.js';
 
 let graph: Graph;

@@ -5,8 +5,8 @@
  */
 import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ErrorCode, mapNeo4jError } from '../../src/graphql/errors.js';
-import { createGraph, type Graph } from '../../src/neo4j/connection.js';
+import { ErrorCode, mapNeo4jError } from '../../src/api/graphql/errors.js';
+import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
 import { createGql } from '../support/api.js';
 import { testGraph } from '../support/graph.js';
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createGql } from '../support/api.js';
 import { seed, testGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';

@@ -3,7 +3,7 @@
  * and path on databases, destinations and external peers, not only services.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createGql } from '../support/api.js';
 import { SpanKind } from '../../ingest/span.js';
 import { seed, testGraph, uniqueName } from '../support/graph.js';

@@ -3,7 +3,7 @@
  * seeded through the ingest path (test/support/shop.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createGql } from '../support/api.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { seedShop, SHOP, type Shop } from '../support/shop.js';

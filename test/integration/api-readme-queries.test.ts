@@ -3,9 +3,9 @@
  * path into the real Neo4j, asked through yoga.fetch (no socket).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { README_QUERIES } from '../../src/graphql/examples.js';
-import type { Graph } from '../../src/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { README_QUERIES } from '../../src/api/graphql/examples.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
 import { seed, testGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 import { SpanKind } from '../../ingest/span.js';

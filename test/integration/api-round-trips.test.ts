@@ -4,7 +4,7 @@
  * count every statement sent (a walk's levels included).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { SpanKind } from '../../ingest/span.js';
 import { createGql } from '../support/api.js';
 import { countingGraph } from '../support/counting-graph.js';

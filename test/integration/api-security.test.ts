@@ -1,5 +1,5 @@
 /**
- * The real API process (src/api-main.ts) with tokens and small limits: 401/403, the README queries
+ * The real API process (src/api/main.ts) with tokens and small limits: 401/403, the README queries
  * with a token, depth/alias/directive/cost/token limits, introspection off, CSRF and CORS; and
  * hostile service names and tag values seeded through ingest round-trip verbatim (no Cypher is
  * built from values) without harming anything else.
@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
-import { README_QUERIES } from '../../src/graphql/examples.js';
-import type { Graph } from '../../src/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { README_QUERIES } from '../../src/api/graphql/examples.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
 import { neo4jEnv, seed, testGraph, uniqueName } from '../support/graph.js';
 import { freePort, startTs, type Child } from '../support/processes.js';
 import { TraceBuilder } from '../support/spans.js';
@@ -80,7 +80,7 @@ beforeAll(async () => {
   await seed(graph, [t.batch()]);
   const port = await freePort();
   api = await startTs(
-    'src/api-main.ts',
+    'src/api/main.ts',
     {
       ...neo4jEnv(),
       TOPOGRAPH_API_PORT: String(port),

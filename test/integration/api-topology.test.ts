@@ -3,9 +3,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, validate } from 'graphql';
-import { GRAPHIQL_DEFAULT_QUERY, QUESTION_QUERIES } from '../../src/graphql/examples.js';
-import { schema } from '../../src/graphql/schema.js';
-import type { Graph } from '../../src/neo4j/connection.js';
+import { GRAPHIQL_DEFAULT_QUERY, QUESTION_QUERIES } from '../../src/api/graphql/examples.js';
+import { schema } from '../../src/api/graphql/schema.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { SpanKind } from '../../ingest/span.js';
 import { createGql } from '../support/api.js';
 import { seed, testGraph, uniqueName } from '../support/graph.js';

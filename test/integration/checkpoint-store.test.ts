@@ -19,10 +19,10 @@ import { createDurableIngest, createPipelineClock } from '../../ingest/spool/dur
 import { openSpool } from '../../ingest/spool/segment-log.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNoopSink, writerOptions } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createRegistry } from '../../src/metrics.js';
-import type { Graph } from '../../src/neo4j/connection.js';
+import { loadConfig } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createRegistry } from '../../src/core/metrics.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { edgesIn } from '../support/model-graph.js';
 import { httpCalls } from '../support/spans.js';

@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pdataYamlExpectedEdges, type ExpectedEdge } from '../../ingest/formats/pdata-yaml.js';
 import { SpanKind } from '../../ingest/span.js';
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { batchesInto, corpusPath, edgesIn, importInto, operationsIn } from '../support/model-graph.js';
 import { TraceBuilder } from '../support/spans.js';

@@ -10,7 +10,7 @@
  * `remoteEndpoint.serviceName`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { componentsIn, edgesIn, importInto, operationsIn } from '../support/model-graph.js';
 

@@ -4,10 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
-import { windowFigures } from '../../src/graphql/measure.js';
-import type { MeasureRecord } from '../../src/graphql/loaders.js';
-import { HOUR_MS, MINUTE_MS } from '../../src/model.js';
-import type { Graph } from '../../src/neo4j/connection.js';
+import { windowFigures } from '../../src/api/graphql/measure.js';
+import type { MeasureRecord } from '../../src/api/graphql/loaders.js';
+import { HOUR_MS, MINUTE_MS } from '../../src/core/model.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { seed, testGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 

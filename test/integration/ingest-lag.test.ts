@@ -21,10 +21,10 @@ import { createDurableIngest, createPipelineClock, type DurableIngest } from '..
 import { openSpool, type Spool } from '../../ingest/spool/segment-log.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNoopSink, writerOptions } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createRegistry } from '../../src/metrics.js';
-import { createGraph, type Graph } from '../../src/neo4j/connection.js';
+import { loadConfig } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createRegistry } from '../../src/core/metrics.js';
+import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
 import type { Registry } from 'prom-client';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { freePort } from '../support/processes.js';

@@ -13,11 +13,11 @@ import { createWorker, type Worker } from '../../ingest/worker.js';
 import { createCheckpointStore } from '../../ingest/spool/checkpoint-store.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
 import { createNeo4jSink, writerOptions } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createRegistry } from '../../src/metrics.js';
-import type { Graph } from '../../src/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import { loadConfig } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createRegistry } from '../../src/core/metrics.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { hexId } from '../support/spans.js';
 

@@ -8,8 +8,8 @@ import { SpanKind } from '../../ingest/span.js';
 import { OVERFLOW_VALUE } from '../../ingest/tags.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/config.js';
-import type { Graph } from '../../src/neo4j/connection.js';
+import { loadConfig } from '../../src/core/config.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 

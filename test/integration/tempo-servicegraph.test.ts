@@ -9,7 +9,7 @@
  * the database's `namespace` (db.namespace, else db.name) or its `system` — asserted below per file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { componentsIn, edgesIn, importInto, operationsIn, type EdgeRecord } from '../support/model-graph.js';
 

@@ -4,7 +4,7 @@
  * the shop, which holds every kind of node and relationship the writer makes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { seedShop } from '../support/shop.js';
 

@@ -1,7 +1,7 @@
 /** Asking the real API (yoga.fetch, no socket) over a test graph. */
-import type { ApiSettings } from '../../src/graphql/context.js';
-import type { Graph } from '../../src/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/yoga.js';
+import type { ApiSettings } from '../../src/api/graphql/context.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
+import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
 
 export interface GqlResult {
   data?: any;

@@ -2,7 +2,7 @@
 import { emptyFactBatch, type FactBatch } from '../../ingest/aggregate.js';
 import { createPipeline, type PipelineOptions } from '../../ingest/pipeline.js';
 import type { FactSink } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 
 export interface Captured extends FactSink {

@@ -3,7 +3,7 @@
  * included) and every transaction, so tests and benchmarks can count round trips. Nothing else changes:
  * the statements go to the real Neo4j.
  */
-import type { Graph, TxOptions } from '../../src/neo4j/connection.js';
+import type { Graph, TxOptions } from '../../src/core/neo4j/connection.js';
 
 export interface GraphWatcher {
   /** one statement, about to be sent */

@@ -4,9 +4,9 @@
  * the schema. Test files read the target with `inject('neo4j')`.
  */
 import type { TestProject } from 'vitest/node';
-import { loadConfig } from '../../src/config.js';
-import { applySchema, createGraph, resolveNeo4j } from '../../src/neo4j/connection.js';
-import { defaultLocalOptions, stopLocalNeo4j } from '../../src/neo4j/local-server.js';
+import { loadConfig } from '../../src/core/config.js';
+import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
+import { defaultLocalOptions, stopLocalNeo4j } from '../../src/core/neo4j/local-server.js';
 
 export default async function setup(project: TestProject) {
   const config = loadConfig();

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createGraph, type Graph } from '../../src/neo4j/connection.js';
+import { loadConfig } from '../../src/core/config.js';
+import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
 import { createPipeline } from '../../ingest/pipeline.js';
 import type { DecodedBatch } from '../../ingest/span.js';
 import { pipelineOptions } from '../../ingest/worker.js';

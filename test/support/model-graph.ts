@@ -2,8 +2,8 @@
  * Running trace files and built spans through the real pipeline into the real Neo4j, isolated by a
  * `deployment.environment.name` of the test's own, and reading back what one environment holds.
  */
-import { loadConfig } from '../../src/config.js';
-import type { Graph } from '../../src/neo4j/connection.js';
+import { loadConfig } from '../../src/core/config.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { importFiles, type ImportFile, type ImportResult } from '../../ingest/import.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jLinkSink, createNeo4jSink } from '../../ingest/writer.js';

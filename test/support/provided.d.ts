@@ -1,5 +1,5 @@
 import 'vitest';
-import type { Neo4jTarget } from '../../src/neo4j/connection.js';
+import type { Neo4jTarget } from '../../src/core/neo4j/connection.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -11,7 +11,7 @@
  * 60 checkouts, tenant.id t-a, t-b, t-c twenty each; the payment fails for 10 of t-c's, failing
  * checkout and gateway too. 10 product listings (tenant t-a). checkout's resource carries team=shop-team.
  */
-import type { Graph } from '../../src/neo4j/connection.js';
+import type { Graph } from '../../src/core/neo4j/connection.js';
 import { SpanKind, type DecodedBatch } from '../../ingest/span.js';
 import { seed } from './graph.js';
 import { TraceBuilder } from './spans.js';

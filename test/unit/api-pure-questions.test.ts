@@ -2,9 +2,9 @@
  * The pure parts behind the API's questions: simple paths, the correlation rule, Mermaid and DOT.
  */
 import { describe, expect, it } from 'vitest';
-import { correlate, twoProportionZ } from '../../src/graphql/correlate.js';
-import { dotString, mermaidLabel, toDot, toMermaid } from '../../src/graphql/render-topology.js';
-import { simplePaths } from '../../src/graphql/simple-paths.js';
+import { correlate, twoProportionZ } from '../../src/api/graphql/correlate.js';
+import { dotString, mermaidLabel, toDot, toMermaid } from '../../src/api/graphql/render-topology.js';
+import { simplePaths } from '../../src/api/graphql/simple-paths.js';
 
 describe('simplePaths', () => {
   const edges: [string, string][] = [

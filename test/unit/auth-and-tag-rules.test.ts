@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTagFilter, hashTagValue } from '../../ingest/tags.js';
-import { createAuthenticator, parseTokens } from '../../src/auth.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { createAuthenticator, parseTokens } from '../../src/core/auth.js';
+import { ConfigError, loadConfig } from '../../src/core/config.js';
 
 const T = 'a'.repeat(20);
 

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { ROOT } from '../support/processes.js';
 
 const BAD = {
@@ -23,7 +23,7 @@ describe('configuration', () => {
     expect([c.apiPort, c.otlpHttpPort, c.otlpGrpcPort, c.zipkinPort]).toEqual([4000, 4318, 4317, 9411]);
   });
 
-  it.each(['ingest/main.ts', 'src/api-main.ts'])(
+  it.each(['ingest/main.ts', 'src/api/main.ts'])(
     '%s refuses to start with exit code 2 and every problem printed',
     (file) => {
       const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, file)], {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseDuration } from '../../src/config.js';
+import { ConfigError, loadConfig, parseDuration } from '../../src/core/config.js';
 
 describe('configuration', () => {
   it('has working defaults with an empty environment', () => {
@@ -38,7 +38,7 @@ describe('configuration', () => {
 describe('the README configuration table', () => {
   it('lists every variable the configuration reads', async () => {
     const { readFileSync } = await import('node:fs');
-    const { CONFIG_VARIABLES } = await import('../../src/config.js');
+    const { CONFIG_VARIABLES } = await import('../../src/core/config.js');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const table = readme.slice(readme.indexOf('\n## Configuration\n'));
     // Prettier pads the first column, so a name is followed by any run of spaces before the next cell.

@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../../src/auth.js';
+import { createAuthenticator } from '../../src/core/auth.js';
 import type { AcceptResult } from '../../ingest/otlp/http-receiver.js';
 import { createOtlpGrpcReceiver, TRACE_EXPORT_PATH, type OtlpGrpcReceiver } from '../../ingest/otlp/grpc-receiver.js';
 import type { DecodedBatch } from '../../ingest/span.js';

@@ -7,7 +7,7 @@ import { importFiles, formatResult, type ImportFile } from '../../ingest/import.
 import type { DependencyLinkRow, LinkSink } from '../../ingest/writer.js';
 import type { ComponentRow } from '../../ingest/aggregate.js';
 import { pipelineOptions } from '../../ingest/worker.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { captureSink } from '../support/capture.js';
 import { corpusText } from './trace-edges.js';
 

@@ -2,7 +2,7 @@
 import { parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { INCIDENT_CONTEXT, summarize } from '../../examples/incident-bot/incident-context.js';
-import { schema } from '../../src/graphql/schema.js';
+import { schema } from '../../src/api/graphql/schema.js';
 
 describe('incident bot example', () => {
   it('asks a query the schema accepts', () => {

@@ -1,13 +1,13 @@
 /**
- * Every GraphQL example in the README is one GraphiQL opens with (src/graphql/examples.ts), word for
+ * Every GraphQL example in the README is one GraphiQL opens with (src/api/graphql/examples.ts), word for
  * word once formatted, and is valid against the schema: the examples users copy and the ones they
  * run stay the same queries.
  */
 import { readFileSync } from 'node:fs';
 import { Kind, parse, print, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { QUESTION_QUERIES, README_QUERIES } from '../../src/graphql/examples.js';
-import { schema } from '../../src/graphql/schema.js';
+import { QUESTION_QUERIES, README_QUERIES } from '../../src/api/graphql/examples.js';
+import { schema } from '../../src/api/graphql/schema.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 // A block may hold several queries (the README's first holds DESIGN.md's five): each is one example.

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
 import { createWorker } from '../../ingest/worker.js';
 import { createNoopSink } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createRegistry } from '../../src/metrics.js';
+import { loadConfig } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createRegistry } from '../../src/core/metrics.js';
 import { TraceBuilder } from '../support/spans.js';
 
 describe('worker metrics', () => {

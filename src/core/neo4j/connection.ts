@@ -109,7 +109,7 @@ export function createGraph(target: Neo4jTarget, opts: GraphOptions = {}): Graph
   };
 }
 
-const SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '../../schema/graph.cypher');
+const SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '../../../schema/graph.cypher');
 
 /** The statements of schema/graph.cypher, comments removed. */
 export function schemaStatements(text = readFileSync(SCHEMA_FILE, 'utf8')): string[] {

@@ -10,7 +10,7 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { CORSOptions, Plugin } from 'graphql-yoga';
-import type { Authenticator, Scope } from '../auth.js';
+import type { Authenticator, Scope } from '../../core/auth.js';
 import { ErrorCode } from './errors.js';
 
 export interface GraphqlSecurity {

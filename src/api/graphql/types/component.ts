@@ -5,7 +5,7 @@
 import { resolveArrayConnection, resolveOffsetConnection } from '@pothos/plugin-relay';
 import type { GraphQLResolveInfo } from 'graphql';
 import neo4j from 'neo4j-driver';
-import { ComponentKind } from '../../model.js';
+import { ComponentKind } from '../../../core/model.js';
 import { builder } from '../builder.js';
 import { sinceMs, type Context } from '../context.js';
 import { pageCost, walkCost } from '../cost.js';

@@ -3,7 +3,7 @@
  * latency in the window, from the health rings on edges and operations), what changed around it,
  * who owns it, and traces to look at — with links when a trace UI is configured.
  */
-import { ComponentKind } from '../../model.js';
+import { ComponentKind } from '../../../core/model.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { ComponentRecord, Hop, MeasureRecord } from '../loaders.js';

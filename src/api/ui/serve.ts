@@ -1,5 +1,5 @@
 /**
- * Serves the topology page (src/ui) and the one library it uses, Cytoscape, straight from
+ * Serves the topology page (src/api/ui) and the one library it uses, Cytoscape, straight from
  * node_modules at its pinned version: no build step, no CDN (the page must work offline).
  */
 import { readFile } from 'node:fs/promises';

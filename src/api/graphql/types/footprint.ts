@@ -2,7 +2,7 @@
  * A client's footprint: for one tag value (a tenant, a customer, an app version) the services and
  * operations that saw it, with counts, and what handling those operations went on to call.
  */
-import { tagKey } from '../../model.js';
+import { tagKey } from '../../../core/model.js';
 import { builder } from '../builder.js';
 import { sinceMs, type Context } from '../context.js';
 import { userError } from '../errors.js';

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 export const NEO4J_VERSION = '5.26.30';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const POM = join(REPO_ROOT, 'neo4j-local', 'pom.xml');
 
 export interface LocalNeo4jOptions {

@@ -1,11 +1,11 @@
 /** `npm run api`: the GraphQL API on its own. Reads the environment, connects, listens. */
 import { createServer } from 'node:http';
-import { AUTH_OFF_WARNING, createAuthenticator } from './auth.js';
-import { loadConfigOrExit } from './config.js';
-import { createLogger } from './logger.js';
-import { createRegistry } from './metrics.js';
-import { startSelfTracing } from './self-tracing.js';
-import { createGraph, createSchemaReadiness, resolveNeo4j } from './neo4j/connection.js';
+import { AUTH_OFF_WARNING, createAuthenticator } from '../core/auth.js';
+import { loadConfigOrExit } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { createRegistry } from '../core/metrics.js';
+import { startSelfTracing } from '../core/self-tracing.js';
+import { createGraph, createSchemaReadiness, resolveNeo4j } from '../core/neo4j/connection.js';
 import { createApi, DEFAULT_API_SETTINGS } from './yoga.js';
 
 const config = loadConfigOrExit();

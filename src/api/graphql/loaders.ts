@@ -8,7 +8,7 @@
  */
 import DataLoader from 'dataloader';
 import type { Record as Neo4jRecord } from 'neo4j-driver';
-import type { Graph } from '../neo4j/connection.js';
+import type { Graph } from '../../core/neo4j/connection.js';
 import type { ApiSettings } from './context.js';
 
 export interface ComponentRecord {

@@ -4,7 +4,7 @@
  */
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import neo4j from 'neo4j-driver';
-import { parseDuration } from '../../config.js';
+import { parseDuration } from '../../../core/config.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { pageCost } from '../cost.js';

@@ -2,7 +2,7 @@
  * Operations: the entry points of services and the operations reached on databases, destinations and
  * external peers; CALLS edges between them give the path of a transaction.
  */
-import { OperationKind } from '../../model.js';
+import { OperationKind } from '../../../core/model.js';
 import { builder } from '../builder.js';
 import { sinceMs, type Context } from '../context.js';
 import { walkCost } from '../cost.js';

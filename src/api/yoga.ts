@@ -1,18 +1,18 @@
 /**
- * The API server, created without side effects: no socket, no environment. `src/api-main.ts`
+ * The API server, created without side effects: no socket, no environment. `src/api/main.ts`
  * listens; tests call `yoga.fetch` directly.
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
-import type { Authenticator } from './auth.js';
+import type { Authenticator } from '../core/auth.js';
 import { createContext, type ApiSettings } from './graphql/context.js';
 import { mapNeo4jError } from './graphql/errors.js';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphql/examples.js';
 import { corsOptions, DEFAULT_GRAPHQL_SECURITY, hardeningPlugins, type GraphqlSecurity } from './graphql/hardening.js';
 import { useOperationMetrics } from './graphql/operation-metrics.js';
 import { schema } from './graphql/schema.js';
-import type { Graph } from './neo4j/connection.js';
+import type { Graph } from '../core/neo4j/connection.js';
 import { createUiFiles } from './ui/serve.js';
 
 export interface ApiDeps {

@@ -1,5 +1,5 @@
 /** What every resolver gets: the graph, per-request loaders, the settings queries default to. */
-import type { Graph } from '../neo4j/connection.js';
+import type { Graph } from '../../core/neo4j/connection.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
 export interface ApiSettings {
