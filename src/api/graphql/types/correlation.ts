@@ -3,30 +3,13 @@
  * The statistics live in ../correlate.ts; this file reads the counts and shapes the answer.
  */
 import { builder } from '../builder.js';
+import { correlate, DEFAULT_CORRELATION_RULE, type Correlation } from '../correlate.js';
+import { findService } from '../data/components.js';
+import { correlationCounts } from '../data/incident.js';
+import type { ComponentRecord } from '../data/projections.js';
 import { userError } from '../errors.js';
-import { correlate, DEFAULT_CORRELATION_RULE, type Correlation, type TagCount } from '../correlate.js';
-import type { ComponentRecord } from '../loaders.js';
-import { readRows } from '../read.js';
 import { durationArg } from './change.js';
-import { findService, ServiceRef } from './component.js';
-
-/**
- * The service's requests (its SERVER/CONSUMER operations) and, per tag value seen on those
- * operations in the window, how many of them carried it and how many of those failed. Both are
- * totals since first seen: TAGGED keeps no time buckets, so the window only selects live values.
- */
-export const CORRELATION_COUNTS = `
-MATCH (s:Service {key: $key})-[:HAS_OPERATION]->(o:Operation)
-WHERE o.kind IN ['SERVER', 'CONSUMER']
-WITH collect(o) AS ops, sum(o.calls) AS calls, sum(o.errors) AS errors
-CALL (ops) {
-  UNWIND ops AS o
-  MATCH (o)-[r:TAGGED]->(t:Tag)
-  WHERE r.lastSeen >= $since
-  WITH t, sum(r.calls) AS calls, sum(r.errors) AS errors
-  RETURN collect({key: t.key, value: t.value, calls: calls, errors: errors}) AS values
-}
-RETURN calls, errors, values`;
+import { ServiceRef } from './component.js';
 
 const RULE = DEFAULT_CORRELATION_RULE;
 
@@ -100,22 +83,12 @@ builder.queryField('correlations', (t) =>
         environment: args.environment,
       });
       if (!service) return null;
-      const [row] = await readRows<{ calls: number; errors: number; values: TagCount[] }>(
-        ctx,
-        'correlations',
-        CORRELATION_COUNTS,
-        {
-          key: service.key,
-          since: ctx.now - windowMs,
-        },
-      );
-      const calls = row?.calls ?? 0;
-      const errors = row?.errors ?? 0;
+      const counts = await correlationCounts(ctx, service.key, ctx.now - windowMs);
       return {
         service,
-        calls,
-        errors,
-        values: correlate({ calls, errors }, row?.values ?? [], { ...RULE, minCalls: args.minCalls }),
+        calls: counts.calls,
+        errors: counts.errors,
+        values: correlate(counts, counts.values, { ...RULE, minCalls: args.minCalls }),
       };
     },
   }),
