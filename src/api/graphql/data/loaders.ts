@@ -5,6 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import neo4j from 'neo4j-driver';
+import type { TraceSampleFacts } from '../../../core/records.js';
 import {
   componentProjection,
   OPERATION_SUMMARY,
@@ -51,14 +52,7 @@ MATCH (s:Service {key: key})-[u:USES]->(l:Library)
 WHERE u.lastSeen >= $since
 RETURN key, collect({name: l.name, kind: l.kind, version: u.version, firstSeen: u.firstSeen, lastSeen: u.lastSeen}) AS uses`;
 
-export interface TraceSampleRecord {
-  traceId: string;
-  entry: string;
-  error: boolean;
-  firstSeen: number;
-  lastSeen: number;
-  hops: string[];
-}
+export type TraceSampleRecord = TraceSampleFacts;
 
 const SAMPLE_FIELDS = `t { .traceId, .entry, .error, .firstSeen, .lastSeen, .hops }`;
 

@@ -1,22 +1,13 @@
 /** What changed since a time: the `changes` and `changeConnection` questions and the Change type. */
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
-import { parseDuration } from '../../../core/config.js';
+import { durationArg } from '../args.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { pageCost } from '../cost.js';
 import { ChangeKind, loadChanges, MAX_CHANGES, type ChangeRecord } from '../data/changes.js';
 import type { ComponentRecord, OperationRecord } from '../data/projections.js';
-import { userError } from '../errors.js';
 import { ComponentRef } from './component.js';
 import { OperationRef } from './operation.js';
-
-/** A duration argument such as 15m, or a BAD_USER_INPUT error naming it. */
-export function durationArg(name: string, text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0)
-    throw userError(`${name} must be a duration like 30s, 15m, 24h or 7d, got "${text}"`);
-  return ms;
-}
 
 /** How long an edge must be silent to count as stopped: `quietFor`, else the live window. */
 const quietForMs = (ctx: Context, quietFor: string | null | undefined) =>

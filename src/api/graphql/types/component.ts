@@ -3,11 +3,13 @@
  * destinations, external peers), their dependencies and dependents, and the root fields that find them.
  */
 import { resolveArrayConnection, resolveOffsetConnection } from '@pothos/plugin-relay';
+import type { ObjectRef } from '@pothos/core';
 import type { GraphQLResolveInfo } from 'graphql';
 import { ComponentKind, KIND_LABEL } from '../../../core/model.js';
-import { builder } from '../builder.js';
+import { depthInRange, walkField, walkRequest } from '../args.js';
+import { builder, type BuilderTypes } from '../builder.js';
 import { sinceMs, type Context } from '../context.js';
-import { pageCost, walkCost } from '../cost.js';
+import { pageCost } from '../cost.js';
 import {
   findComponent,
   findService,
@@ -19,11 +21,12 @@ import {
 } from '../data/components.js';
 import type { ComponentRecord } from '../data/projections.js';
 import type { Direction, Hop } from '../data/traversal.js';
-import { userError } from '../errors.js';
 import { answeredFrom, childWith, childWithInt, fieldsAnsweredFrom, selectsOnly } from '../look-ahead.js';
 import { LatencyRef } from './measure.js';
 import { OperationRef } from './operation.js';
 
+/** Fields answered from a named read (see look-ahead.ts). */
+const NAMED = answeredFrom('named');
 export const ComponentKindEnum = builder.enumType('ComponentKind', {
   values: Object.values(ComponentKind),
 });
@@ -33,10 +36,10 @@ export const ComponentRef = builder.interfaceRef<ComponentRecord>('Component');
 export const DependencyHopRef = builder.objectRef<Hop>('DependencyHop').implement({
   description: 'A component reached from another over DEPENDS_ON edges, at its shortest depth.',
   fields: (t) => ({
-    depth: t.exposeInt('depth', { extensions: answeredFrom('named') }),
+    depth: t.exposeInt('depth', { extensions: NAMED }),
     component: t.field({
       type: ComponentRef,
-      extensions: answeredFrom('named'),
+      extensions: NAMED,
       // Asked only for what the walk already read: answered without reading the component again.
       resolve: (h, _a, ctx, info) =>
         h.named && selectsOnly(info, fieldsAnsweredFrom(info, 'Component', 'named'))
@@ -46,7 +49,7 @@ export const DependencyHopRef = builder.objectRef<Hop>('DependencyHop').implemen
     from: t.field({
       type: ComponentRef,
       description: 'The component the last edge starts from (for dependents: the one it ends at).',
-      extensions: answeredFrom('named'),
+      extensions: NAMED,
       resolve: (h, _a, ctx) => loadComponent(ctx, h.via),
     }),
     calls: t.int({
@@ -64,21 +67,11 @@ export const DependencyHopRef = builder.objectRef<Hop>('DependencyHop').implemen
     path: t.field({
       type: [ComponentRef],
       description: 'From the starting component to this one, both included.',
-      extensions: answeredFrom('named'),
+      extensions: NAMED,
       resolve: async (h, _a, ctx) => Promise.all(h.path.map((k) => loadComponent(ctx, k))),
     }),
   }),
 });
-
-const depthInRange = (ctx: Context, depth: number) =>
-  Number.isInteger(depth) && depth >= 1 && depth <= ctx.settings.maxDepth;
-
-function checkDepth(ctx: Context, depth: number): number {
-  if (!depthInRange(ctx, depth)) {
-    throw userError(`depth must be between 1 and ${ctx.settings.maxDepth}, got ${depth}`);
-  }
-  return depth;
-}
 
 /** How much of each edge and component a walk must read for the hops' selection. */
 const walkWeight = (info: GraphQLResolveInfo, nodes = info.fieldNodes) => ({
@@ -95,19 +88,9 @@ const traversal = (direction: Direction, description: string) =>
     t.field({
       type: [DependencyHopRef],
       description,
-      complexity: walkCost,
-      args: {
-        depth: t.arg.int({ required: true, defaultValue: 1 }),
-        since: t.arg({ type: 'DateTime', required: false, description: 'Edges seen since; default: the live window.' }),
-      },
+      ...walkField(1, 'Edges seen since; default: the live window.'),
       resolve: (c, args, ctx, info) =>
-        ctx.loaders.dependencies.load({
-          root: c.key,
-          direction,
-          depth: checkDepth(ctx, args.depth),
-          since: sinceMs(ctx, args.since),
-          ...walkWeight(info),
-        }),
+        ctx.loaders.dependencies.load({ ...walkRequest(ctx, c.key, direction, args), ...walkWeight(info) }),
     }),
   );
 
@@ -116,12 +99,8 @@ ComponentRef.implement({
   interfaces: [builder.nodeInterfaceRef()],
   resolveType: (c) => KIND_LABEL[c.kind as ComponentKind] ?? KIND_LABEL.EXTERNAL,
   fields: (t) => ({
-    name: t.exposeString('name', { extensions: answeredFrom('named') }),
-    kind: t.field({
-      type: ComponentKindEnum,
-      extensions: answeredFrom('named'),
-      resolve: (c) => c.kind as ComponentKind,
-    }),
+    name: t.exposeString('name', { extensions: NAMED }),
+    kind: t.field({ type: ComponentKindEnum, extensions: NAMED, resolve: (c) => c.kind as ComponentKind }),
     environment: t.exposeString('environment'),
     firstSeen: t.field({ type: 'DateTime', resolve: (c) => c.firstSeen }),
     lastSeen: t.field({ type: 'DateTime', resolve: (c) => c.lastSeen }),
@@ -195,6 +174,18 @@ export const ExternalRef = builder.node(builder.objectRef<ComponentRecord>('Exte
   ...componentNode(ComponentKind.EXTERNAL),
   fields: () => ({}),
 });
+
+/** `serviceConnection` on a type that holds a list of services: the same services as a relay connection. */
+export function addServiceConnection<T extends { services: ComponentRecord[] }>(ref: ObjectRef<BuilderTypes, T>) {
+  builder.objectField(ref, 'serviceConnection', (t) =>
+    t.connection({
+      type: ServiceRef,
+      description: 'The same services as `services`, as a relay connection.',
+      complexity: pageCost,
+      resolve: (v, args) => resolveArrayConnection({ args }, v.services),
+    }),
+  );
+}
 
 /**
  * `service(name:)` looking ahead: when the query asks for the operations or the direct dependencies

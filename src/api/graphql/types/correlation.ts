@@ -2,13 +2,13 @@
  * Correlations: tag values over-represented in a service's errors, with the counts behind each claim.
  * The statistics live in ../correlate.ts; this file reads the counts and shapes the answer.
  */
+import { durationArg, serviceNameArgs } from '../args.js';
 import { builder } from '../builder.js';
 import { correlate, DEFAULT_CORRELATION_RULE, type Correlation } from '../correlate.js';
 import { findService } from '../data/components.js';
 import { correlationCounts } from '../data/incident.js';
 import type { ComponentRecord } from '../data/projections.js';
 import { userError } from '../errors.js';
-import { durationArg } from './change.js';
 import { ServiceRef } from './component.js';
 
 const RULE = DEFAULT_CORRELATION_RULE;
@@ -64,9 +64,7 @@ builder.queryField('correlations', (t) =>
     nullable: true,
     description: `Tag values (tenant, client version, region, route, …) over-represented in a service's errors. A value is reported when at least ${RULE.minCalls} requests carried it and ${RULE.minErrors} of them failed, its error rate is at least ${RULE.minLift} times that of the service's other requests, and the pooled two-proportion z-score is at least ${RULE.minZ}. Counts are totals since each value was first seen on the service's entry operations; \`window\` (default 1h) keeps the values seen in it. Null when no such service exists.`,
     args: {
-      service: t.arg.string({ required: true }),
-      environment: t.arg.string({ required: false }),
-      namespace: t.arg.string({ required: false }),
+      ...serviceNameArgs(),
       window: t.arg.string({ required: true, defaultValue: '1h' }),
       minCalls: t.arg.int({
         required: true,

@@ -2,12 +2,12 @@
  * A client's footprint: for one tag value (a tenant, a customer, an app version) the services and
  * operations that saw it, with counts, and what handling those operations went on to call.
  */
+import { depthArg } from '../args.js';
 import { builder } from '../builder.js';
 import { sinceMs } from '../context.js';
 import { loadComponent } from '../data/components.js';
 import { loadOperation } from '../data/operations.js';
 import { footprintDownstream, readFootprint, type Footprint, type Touch } from '../data/tags.js';
-import { userError } from '../errors.js';
 import { ComponentRef } from './component.js';
 import { CallHopRef, OperationRef } from './operation.js';
 
@@ -66,12 +66,7 @@ const FootprintRef = builder.objectRef<Footprint>('Footprint').implement({
       type: [CallHopRef],
       description: 'What handling those operations called (all of their traffic, not only this value’s), hop by hop.',
       args: { depth: t.arg.int({ required: true, defaultValue: 3 }) },
-      resolve: (f, args, ctx) => {
-        if (args.depth < 1 || args.depth > ctx.settings.maxDepth) {
-          throw userError(`depth must be between 1 and ${ctx.settings.maxDepth}, got ${args.depth}`);
-        }
-        return footprintDownstream(ctx, f, args.depth);
-      },
+      resolve: (f, args, ctx) => footprintDownstream(ctx, f, depthArg(ctx, args.depth)),
     }),
   }),
 });

@@ -4,6 +4,7 @@
  * who owns it, and traces to look at — with links when a trace UI is configured.
  */
 import { ComponentKind } from '../../../core/model.js';
+import { durationArg, serviceNameArgs } from '../args.js';
 import { builder } from '../builder.js';
 import { findService, loadComponent } from '../data/components.js';
 import {
@@ -18,7 +19,7 @@ import {
   type Neighbour,
 } from '../data/incident.js';
 import type { WindowFigures } from '../measure.js';
-import { ChangeRef, durationArg } from './change.js';
+import { ChangeRef } from './change.js';
 import { ComponentRef, ServiceRef } from './component.js';
 import { LatencyRef } from './measure.js';
 import { TraceSampleRef, traceUrl } from './trace.js';
@@ -116,9 +117,7 @@ builder.queryField('incidentContext', (t) =>
     description:
       'Everything around a failing service at once: its health, up- and downstream figures in `window` (up to 1h per minute, up to 24h per hour), recent changes, owners, exemplar traces and links. Null when no such service exists.',
     args: {
-      service: t.arg.string({ required: true }),
-      environment: t.arg.string({ required: false }),
-      namespace: t.arg.string({ required: false }),
+      ...serviceNameArgs(),
       window: t.arg.string({ required: true, defaultValue: '15m', description: 'e.g. 5m, 15m, 1h, 24h' }),
       changesSince: t.arg({ type: 'DateTime', required: false }),
     },

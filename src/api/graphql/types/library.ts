@@ -1,35 +1,27 @@
 /** Libraries (instrumentation scopes, OTel SDKs, runtimes, configured version attributes) and where each version runs. */
-import { resolveArrayConnection } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
 import { sinceMs } from '../context.js';
-import { pageCost } from '../cost.js';
 import { findLibrary, libraryVersions, type LibraryRecord, type LibraryVersionRecord } from '../data/libraries.js';
 import { childWith, fieldsAnsweredFrom, fieldsNamed, selectsOnly } from '../look-ahead.js';
-import { ServiceRef } from './component.js';
+import { addServiceConnection, ServiceRef } from './component.js';
 
 const LibraryVersionRef = builder.objectRef<LibraryVersionRecord>('LibraryVersion').implement({
   fields: (t) => ({
     version: t.exposeString('version'),
     services: t.field({ type: [ServiceRef], resolve: (v) => v.services }),
-    serviceConnection: t.connection({
-      type: ServiceRef,
-      description: 'The same services as `services`, as a relay connection.',
-      complexity: pageCost,
-      resolve: (v, args) => resolveArrayConnection({ args }, v.services),
-    }),
     firstSeen: t.field({ type: 'DateTime', resolve: (v) => v.firstSeen }),
     lastSeen: t.field({ type: 'DateTime', resolve: (v) => v.lastSeen }),
   }),
 });
+addServiceConnection(LibraryVersionRef);
+
+/** What a library's `kind` holds. */
+export const LIBRARY_KIND = 'instrumentation, sdk, runtime or attribute';
 
 const LibraryRef = builder.objectRef<LibraryRecord>('Library').implement({
   fields: (t) => ({
     name: t.exposeString('name'),
-    kind: t.string({
-      nullable: true,
-      description: 'instrumentation, sdk, runtime or attribute',
-      resolve: (l) => l.kind,
-    }),
+    kind: t.exposeString('kind', { nullable: true, description: LIBRARY_KIND }),
     versions: t.field({
       type: [LibraryVersionRef],
       args: { since: t.arg({ type: 'DateTime', required: false }) },

@@ -3,18 +3,18 @@
  * external peers; CALLS edges between them give the path of a transaction.
  */
 import { OperationKind } from '../../../core/model.js';
+import { walkField, walkRequest } from '../args.js';
 import { builder } from '../builder.js';
-import { sinceMs } from '../context.js';
-import { walkCost } from '../cost.js';
 import { loadComponent } from '../data/components.js';
 import { findOperation, loadOperation } from '../data/operations.js';
 import type { OperationRecord } from '../data/projections.js';
 import type { Direction, Hop } from '../data/traversal.js';
-import { userError } from '../errors.js';
 import { answeredFrom } from '../look-ahead.js';
 import { ComponentRef } from './component.js';
 import { LatencyRef } from './measure.js';
 
+/** Fields answered from a summary read (see look-ahead.ts). */
+const SUMMARY = answeredFrom('summary');
 export const OperationKindEnum = builder.enumType('OperationKind', {
   description: 'The span kind the operation was observed as.',
   values: Object.values(OperationKind),
@@ -44,18 +44,9 @@ const callWalk = (direction: Direction, description: string) =>
     t.field({
       type: [CallHopRef],
       description,
-      complexity: walkCost,
-      extensions: answeredFrom('summary'),
-      args: {
-        depth: t.arg.int({ required: true, defaultValue: 5 }),
-        since: t.arg({ type: 'DateTime', required: false }),
-      },
-      resolve: (o, args, ctx) => {
-        if (args.depth < 1 || args.depth > ctx.settings.maxDepth) {
-          throw userError(`depth must be between 1 and ${ctx.settings.maxDepth}, got ${args.depth}`);
-        }
-        return ctx.loaders.calls.load({ root: o.key, direction, depth: args.depth, since: sinceMs(ctx, args.since) });
-      },
+      extensions: SUMMARY,
+      ...walkField(5),
+      resolve: (o, args, ctx) => ctx.loaders.calls.load(walkRequest(ctx, o.key, direction, args)),
     }),
   );
 
@@ -66,27 +57,23 @@ builder.node(OperationRef, {
   loadMany: async (keys, ctx) =>
     (await ctx.loaders.operation.loadMany(keys)).map((o) => (o instanceof Error ? null : o)),
   fields: (t) => ({
-    name: t.exposeString('name', { extensions: answeredFrom('summary') }),
-    kind: t.field({
-      type: OperationKindEnum,
-      extensions: answeredFrom('summary'),
-      resolve: (o) => o.kind as OperationKind,
-    }),
+    name: t.exposeString('name', { extensions: SUMMARY }),
+    kind: t.field({ type: OperationKindEnum, extensions: SUMMARY, resolve: (o) => o.kind as OperationKind }),
     component: t.field({
       type: ComponentRef,
-      extensions: answeredFrom('summary'),
+      extensions: SUMMARY,
       resolve: (o, _a, ctx) => loadComponent(ctx, o.componentKey),
     }),
     entryPoint: t.boolean({
       description: 'Called from outside the traced system (no instrumented caller).',
-      extensions: answeredFrom('summary'),
+      extensions: SUMMARY,
       resolve: (o) => o.entryPoint,
     }),
-    calls: t.int({ extensions: answeredFrom('summary'), resolve: (o) => o.calls }),
-    errors: t.int({ extensions: answeredFrom('summary'), resolve: (o) => o.errors }),
+    calls: t.int({ extensions: SUMMARY, resolve: (o) => o.calls }),
+    errors: t.int({ extensions: SUMMARY, resolve: (o) => o.errors }),
     latency: t.field({ type: LatencyRef, resolve: (o) => o }),
-    firstSeen: t.field({ type: 'DateTime', extensions: answeredFrom('summary'), resolve: (o) => o.firstSeen }),
-    lastSeen: t.field({ type: 'DateTime', extensions: answeredFrom('summary'), resolve: (o) => o.lastSeen }),
+    firstSeen: t.field({ type: 'DateTime', extensions: SUMMARY, resolve: (o) => o.firstSeen }),
+    lastSeen: t.field({ type: 'DateTime', extensions: SUMMARY, resolve: (o) => o.lastSeen }),
   }),
 });
 

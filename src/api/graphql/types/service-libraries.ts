@@ -4,16 +4,13 @@ import { sinceMs } from '../context.js';
 import type { LibraryUse } from '../data/loaders.js';
 import type { ComponentRecord } from '../data/projections.js';
 import { ServiceRef } from './component.js';
+import { LIBRARY_KIND } from './library.js';
 
 const LibraryUseRef = builder.objectRef<LibraryUse>('LibraryUse').implement({
   description: 'One library version a service runs (instrumentation scope, OTel SDK, runtime or configured attribute).',
   fields: (t) => ({
     name: t.exposeString('name'),
-    kind: t.string({
-      nullable: true,
-      description: 'instrumentation, sdk, runtime or attribute',
-      resolve: (u) => u.kind,
-    }),
+    kind: t.exposeString('kind', { nullable: true, description: LIBRARY_KIND }),
     version: t.exposeString('version'),
     firstSeen: t.field({ type: 'DateTime', resolve: (u) => u.firstSeen }),
     lastSeen: t.field({ type: 'DateTime', resolve: (u) => u.lastSeen }),

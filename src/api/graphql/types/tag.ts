@@ -4,7 +4,7 @@ import { builder } from '../builder.js';
 import { sinceMs } from '../context.js';
 import { pageCost } from '../cost.js';
 import { tagValues, type TagValueRecord } from '../data/tags.js';
-import { ServiceRef } from './component.js';
+import { addServiceConnection, ServiceRef } from './component.js';
 import { OperationRef } from './operation.js';
 
 const TagValueRef = builder.objectRef<TagValueRecord>('TagValue').implement({
@@ -14,12 +14,6 @@ const TagValueRef = builder.objectRef<TagValueRecord>('TagValue').implement({
     errors: t.int({ resolve: (v) => v.errors }),
     services: t.field({ type: [ServiceRef], resolve: (v) => v.services }),
     operations: t.field({ type: [OperationRef], resolve: (v) => v.operations }),
-    serviceConnection: t.connection({
-      type: ServiceRef,
-      description: 'The same services as `services`, as a relay connection.',
-      complexity: pageCost,
-      resolve: (v, args) => resolveArrayConnection({ args }, v.services),
-    }),
     operationConnection: t.connection({
       type: OperationRef,
       description: 'The same operations as `operations`, as a relay connection.',
@@ -29,6 +23,8 @@ const TagValueRef = builder.objectRef<TagValueRecord>('TagValue').implement({
     lastSeen: t.field({ type: 'DateTime', resolve: (v) => v.lastSeen }),
   }),
 });
+
+addServiceConnection(TagValueRef);
 
 const TagRef = builder.objectRef<{ key: string }>('Tag').implement({
   fields: (t) => ({

@@ -2,6 +2,7 @@
  * The topology of an environment (components and DEPENDS_ON edges seen since a time) as data, as a
  * Mermaid flowchart and as Graphviz DOT; and every simple path between two components.
  */
+import { depthArg } from '../args.js';
 import { builder } from '../builder.js';
 import { sinceMs } from '../context.js';
 import { loadComponent } from '../data/components.js';
@@ -87,9 +88,7 @@ builder.queryFields((t) => ({
       since: t.arg({ type: 'DateTime', required: false }),
     },
     resolve: async (_root, args, ctx) => {
-      if (!Number.isInteger(args.maxDepth) || args.maxDepth < 1 || args.maxDepth > ctx.settings.maxDepth) {
-        throw userError(`maxDepth must be between 1 and ${ctx.settings.maxDepth}, got ${args.maxDepth}`);
-      }
+      const maxDepth = depthArg(ctx, args.maxDepth, 'maxDepth');
       const graph = await readPathGraph(ctx, {
         from: args.from,
         to: args.to,
@@ -99,7 +98,7 @@ builder.queryFields((t) => ({
       if (!graph || graph.starts.length === 0) throw userError(`no component named "${args.from}"`, 'NOT_FOUND');
       if (graph.targets.length === 0)
         throw userError(`no component named "${args.to}" beside "${args.from}"`, 'NOT_FOUND');
-      return simplePaths(graph.edges, graph.starts, graph.targets, args.maxDepth, MAX_PATHS).map((keys) => ({ keys }));
+      return simplePaths(graph.edges, graph.starts, graph.targets, maxDepth, MAX_PATHS).map((keys) => ({ keys }));
     },
   }),
 }));
