@@ -10,6 +10,7 @@ import {
   type FieldNode,
   type GraphQLNamedType,
   type GraphQLResolveInfo,
+  type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
 
@@ -24,24 +25,25 @@ export type ReadWeight = 'named' | 'summary';
 /** A field's `extensions` saying it is answered from a read of `weight` (and so from any heavier one). */
 export const answeredFrom = (weight: ReadWeight) => ({ answeredFrom: weight });
 
-/** Fields every record answers: its type, and its id (a key, which every read returns). */
+/** Fields every record answers: its type, and its id if it has one (a key, which every read returns). */
 const ALWAYS = ['__typename', 'id'];
 
 const lighter: Record<ReadWeight, ReadWeight[]> = { named: ['named'], summary: ['named', 'summary'] };
 const answeredSets = new WeakMap<GraphQLNamedType, Map<ReadWeight, Set<string>>>();
 
 /** The fields of type `typeName` a read of `weight` answers (from its fields' `answeredFrom`). */
-export function fieldsAnsweredFrom(info: GraphQLResolveInfo, typeName: string, weight: ReadWeight): Set<string> {
-  const type = info.schema.getType(typeName);
+export function fieldsAnsweredFrom(schema: GraphQLSchema, typeName: string, weight: ReadWeight): Set<string> {
+  const type = schema.getType(typeName);
   if (!type || !(isObjectType(type) || isInterfaceType(type))) throw new Error(`no object type ${typeName}`);
   let sets = answeredSets.get(type);
   if (!sets) answeredSets.set(type, (sets = new Map()));
   let set = sets.get(weight);
   if (!set) {
-    const names = Object.values(type.getFields())
-      .filter((f) => lighter[weight].includes(f.extensions?.answeredFrom as ReadWeight))
+    const fields = Object.values(type.getFields());
+    const names = fields
+      .filter((f) => ALWAYS.includes(f.name) || lighter[weight].includes(f.extensions?.answeredFrom as ReadWeight))
       .map((f) => f.name);
-    sets.set(weight, (set = new Set([...ALWAYS, ...names])));
+    sets.set(weight, (set = new Set(['__typename', ...names])));
   }
   return set;
 }

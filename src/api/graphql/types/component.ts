@@ -42,7 +42,7 @@ export const DependencyHopRef = builder.objectRef<Hop>('DependencyHop').implemen
       extensions: NAMED,
       // Asked only for what the walk already read: answered without reading the component again.
       resolve: (h, _a, ctx, info) =>
-        h.named && selectsOnly(info, fieldsAnsweredFrom(info, 'Component', 'named'))
+        h.named && selectsOnly(info, fieldsAnsweredFrom(info.schema, 'Component', 'named'))
           ? ({ key: h.key, ...h.named } as ComponentRecord)
           : loadComponent(ctx, h.key),
     }),
@@ -75,13 +75,13 @@ export const DependencyHopRef = builder.objectRef<Hop>('DependencyHop').implemen
 
 /** How much of each edge and component a walk must read for the hops' selection. */
 const walkWeight = (info: GraphQLResolveInfo, nodes = info.fieldNodes) => ({
-  summary: selectsOnly(info, fieldsAnsweredFrom(info, 'DependencyHop', 'summary'), nodes),
-  named: selectsOnly(info, fieldsAnsweredFrom(info, 'DependencyHop', 'named'), nodes),
+  summary: selectsOnly(info, fieldsAnsweredFrom(info.schema, 'DependencyHop', 'summary'), nodes),
+  named: selectsOnly(info, fieldsAnsweredFrom(info.schema, 'DependencyHop', 'named'), nodes),
 });
 
 /** Whether an operations selection reads no histogram or ring. */
 const operationsSummary = (info: GraphQLResolveInfo, nodes = info.fieldNodes) =>
-  selectsOnly(info, fieldsAnsweredFrom(info, 'Operation', 'summary'), nodes);
+  selectsOnly(info, fieldsAnsweredFrom(info.schema, 'Operation', 'summary'), nodes);
 
 const traversal = (direction: Direction, description: string) =>
   builder.interfaceField(ComponentRef, direction === 'out' ? 'dependencies' : 'dependents', (t) =>

@@ -41,7 +41,11 @@ builder.queryField('library', (t) =>
       const named =
         versions !== undefined &&
         fieldsNamed(info, versions, 'serviceConnection').length === 0 &&
-        selectsOnly(info, fieldsAnsweredFrom(info, 'Component', 'named'), fieldsNamed(info, versions, 'services'));
+        selectsOnly(
+          info,
+          fieldsAnsweredFrom(info.schema, 'Component', 'named'),
+          fieldsNamed(info, versions, 'services'),
+        );
       return findLibrary(ctx, {
         name: args.name,
         since: sinceMs(ctx, null),
