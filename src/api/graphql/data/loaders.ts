@@ -78,7 +78,12 @@ function groupedLoader<R, V>(
   return new DataLoader<R, V, string>(
     async (requests) => {
       const groups = new Map<string, number[]>();
-      requests.forEach((r, i) => groups.set(share(r), [...(groups.get(share(r)) ?? []), i]));
+      requests.forEach((r, i) => {
+        const k = share(r);
+        const group = groups.get(k);
+        if (group) group.push(i);
+        else groups.set(k, [i]);
+      });
       const out: V[] = new Array(requests.length);
       for (const indices of groups.values()) {
         const values = await load(indices.map((i) => requests[i]!));

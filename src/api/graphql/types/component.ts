@@ -25,8 +25,10 @@ import { answeredFrom, childWith, childWithInt, fieldsAnsweredFrom, selectsOnly 
 import { LatencyRef } from './measure.js';
 import { OperationRef } from './operation.js';
 
-/** Fields answered from a named read (see look-ahead.ts). */
+/** Fields a lighter read answers (see look-ahead.ts). */
 const NAMED = answeredFrom('named');
+const SUMMARY = answeredFrom('summary');
+
 export const ComponentKindEnum = builder.enumType('ComponentKind', {
   values: Object.values(ComponentKind),
 });
@@ -54,16 +56,16 @@ export const DependencyHopRef = builder.objectRef<Hop>('DependencyHop').implemen
     }),
     calls: t.int({
       description: 'Calls over the last edge of the path.',
-      extensions: answeredFrom('summary'),
+      extensions: SUMMARY,
       resolve: (h) => h.edge.calls,
     }),
-    errors: t.int({ extensions: answeredFrom('summary'), resolve: (h) => h.edge.errors }),
+    errors: t.int({ extensions: SUMMARY, resolve: (h) => h.edge.errors }),
     errorRate: t.float({
-      extensions: answeredFrom('summary'),
+      extensions: SUMMARY,
       resolve: (h) => (h.edge.calls > 0 ? h.edge.errors / h.edge.calls : 0),
     }),
     latency: t.field({ type: LatencyRef, resolve: (h) => h.edge }),
-    lastSeen: t.field({ type: 'DateTime', extensions: answeredFrom('summary'), resolve: (h) => h.edge.lastSeen }),
+    lastSeen: t.field({ type: 'DateTime', extensions: SUMMARY, resolve: (h) => h.edge.lastSeen }),
     path: t.field({
       type: [ComponentRef],
       description: 'From the starting component to this one, both included.',

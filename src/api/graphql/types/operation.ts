@@ -13,8 +13,9 @@ import { answeredFrom } from '../look-ahead.js';
 import { ComponentRef } from './component.js';
 import { LatencyRef } from './measure.js';
 
-/** Fields answered from a summary read (see look-ahead.ts). */
+/** Fields a summary read answers (see look-ahead.ts). */
 const SUMMARY = answeredFrom('summary');
+
 export const OperationKindEnum = builder.enumType('OperationKind', {
   description: 'The span kind the operation was observed as.',
   values: Object.values(OperationKind),
