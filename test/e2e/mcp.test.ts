@@ -82,7 +82,6 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
   return (await client.callTool({ name, arguments: args })) as CallToolResult;
 }
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const data = (r: CallToolResult) => r.structuredContent as any;
 
 describe.each(['stdio', 'http'] as const)('over %s', (transport) => {
@@ -175,7 +174,7 @@ describe.each(['stdio', 'http'] as const)('over %s', (transport) => {
       ['checkout', 1],
       ['gateway', 2],
     ]);
-    expect(text(blast)).toMatch(/checkout \(service\), depth 1/);
+    expect(text(blast)).toContain('gateway (service), depth 2, calls checkout');
 
     const changed = await call(client(), 'incident_context', {
       service: 'payments',
@@ -192,7 +191,7 @@ describe.each(['stdio', 'http'] as const)('over %s', (transport) => {
   it('names near matches for an unknown name', async () => {
     const r = await call(client(), 'dependencies', { name: 'paymnts', environment: shop.env });
     expect(r.isError).toBe(true);
-    expect(text(r)).toContain('No component in environment');
+    expect(text(r)).toContain(`No component named "paymnts" was seen in environment "${shop.env}".`);
     expect(text(r)).toContain('"payments"');
     const env = await call(client(), 'topology', { environment: `${shop.env}x` });
     expect(env.isError).toBe(true);

@@ -53,9 +53,9 @@ const TAG_VALUES = /* GraphQL */ `
   }
 `;
 
-function didYouMean(what: string, wanted: string, near: string[], hint: string): string {
+function didYouMean(what: string, wanted: string, near: string[], hint: string, where = ''): string {
   const guess = near.length > 0 ? ` Did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : '';
-  return `No ${what} named "${wanted}" was seen.${guess} ${hint}`.trimEnd();
+  return `No ${what} named "${wanted}" was seen${where}.${guess} ${hint}`.trimEnd();
 }
 
 /** The message for an unknown component (service, database, external peer, destination). */
@@ -69,12 +69,12 @@ export async function unknownComponent(ask: AskGraphql, name: string, environmen
     const envs = ((environments?.data?.environments ?? []) as { name: string }[]).map((e) => e.name);
     if (!envs.includes(environment)) return unknownEnvironmentMessage(environment, envs);
   }
-  const where = environment === undefined ? '' : ` in environment "${environment}"`;
   return didYouMean(
-    `component${where}`,
+    'component',
     name,
     nearMatches(name, names),
     'The topology tool lists every component of an environment.',
+    environment === undefined ? '' : ` in environment "${environment}"`,
   );
 }
 

@@ -438,7 +438,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
     {
       title: 'Dependencies and dependents of a component',
       description:
-        'What a component calls (direction "dependencies") and who calls it (direction "dependents": who breaks when it fails, its blast radius), transitively up to `depth` hops, each with calls, errors and the component it is reached through. Example: what breaks if payments fails → {"name": "payments", "direction": "dependents", "depth": 5}.',
+        'What a component calls (direction "dependencies") and who calls it (direction "dependents": who breaks when it fails, its blast radius), transitively up to `depth` hops, each with calls and errors of its edge and `via`, its neighbour on the path toward the component asked about. Example: what breaks if payments fails → {"name": "payments", "direction": "dependents", "depth": 5}.',
       inputSchema: {
         name: name('The component: a service, database, external host or queue name, e.g. "payments".'),
         environment,
@@ -491,9 +491,9 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       const structured: Record<string, unknown> = {
         component: { name: c.name, kind: c.kind, environment: c.environment },
       };
-      for (const [label, list, key] of [
-        ['Dependents (who calls it, so is affected when it fails)', up, 'dependents'],
-        ['Dependencies (what it calls)', down, 'dependencies'],
+      for (const [label, list, key, link] of [
+        ['Dependents (who calls it, so is affected when it fails)', up, 'dependents', 'calls'],
+        ['Dependencies (what it calls)', down, 'dependencies', 'called by'],
       ] as const) {
         if (!list) continue;
         const p = page(list, args.offset, args.limit);
@@ -501,7 +501,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
         lines.push(`${label}: ${list.length} ${pageNote(p)}`);
         for (const h of p.items) {
           lines.push(
-            `- ${h.name} (${h.kind.toLowerCase()}), depth ${h.depth} via ${h.via}: ${h.calls} calls, ${percent(h.errorRate)} errors`,
+            `- ${h.name} (${h.kind.toLowerCase()}), depth ${h.depth}, ${link} ${h.via}: ${h.calls} calls, ${percent(h.errorRate)} errors`,
           );
         }
       }
