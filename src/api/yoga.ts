@@ -112,7 +112,7 @@ export function createApi(deps: ApiDeps) {
         },
       },
       // MCP (Streamable HTTP) at /mcp: its tools ask their GraphQL through this same server.
-      useMcpEndpoint(() => self),
+      useMcpEndpoint(() => self, (deps.security ?? DEFAULT_GRAPHQL_SECURITY).corsOrigins),
     ],
   });
   self = (url, init) => yoga.fetch(url, init);

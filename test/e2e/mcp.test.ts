@@ -138,7 +138,7 @@ describe.each(['stdio', 'http'] as const)('over %s', (transport) => {
 
     const library = await call(client(), 'library_usage', { name: shop.library });
     expect(
-      data(library).versions.map((v: { version: string; services: { name: string }[] }) => [
+      data(library).versions.items.map((v: { version: string; services: { name: string }[] }) => [
         v.version,
         v.services.map((s) => s.name).sort(),
       ]),
@@ -245,6 +245,22 @@ describe('the /mcp endpoint', () => {
       code: 403,
       message: expect.stringMatching(/lacks the .{0,2}read.{0,2} scope/),
     });
+  });
+
+  it('refuses a browser origin not listed in TOPOGRAPH_CORS_ORIGINS (DNS rebinding)', async () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    const res = await fetch(mcpUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${READ}`,
+        origin: 'https://evil.example',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body,
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('is not allowed');
   });
 
   it('answers GET (no server stream without sessions) with 405', async () => {

@@ -19,11 +19,28 @@ function methodNotAllowed(fetchAPI: { Response: typeof Response }) {
   );
 }
 
-/** `fetchApi` is the API's own handler (yoga.fetch), read when a request arrives. */
-export function useMcpEndpoint(fetchApi: () => FetchHandler): Plugin {
+function forbiddenOrigin(fetchAPI: { Response: typeof Response }, origin: string) {
+  return new fetchAPI.Response(
+    JSON.stringify({
+      jsonrpc: '2.0',
+      error: { code: -32000, message: `origin ${JSON.stringify(origin)} is not allowed (TOPOGRAPH_CORS_ORIGINS)` },
+      id: null,
+    }),
+    { status: 403, headers: { 'content-type': 'application/json' } },
+  );
+}
+
+/**
+ * `fetchApi` is the API's own handler (yoga.fetch), read when a request arrives. `allowedOrigins`
+ * are the browser origins let in (the API's CORS list): MCP clients send no Origin, a browser always
+ * does, and refusing the others keeps a page reached by DNS rebinding away from a local server.
+ */
+export function useMcpEndpoint(fetchApi: () => FetchHandler, allowedOrigins: readonly string[]): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== MCP_PATH) return;
+      const origin = request.headers.get('origin');
+      if (origin !== null && !allowedOrigins.includes(origin)) return endResponse(forbiddenOrigin(fetchAPI, origin));
       if (request.method !== 'POST') return endResponse(methodNotAllowed(fetchAPI));
       const server = createMcpServer(graphqlOver(fetchApi(), request.headers.get('authorization')));
       const transport = new WebStandardStreamableHTTPServerTransport({

@@ -9,16 +9,25 @@ const text = (t: string) => ({ messages: [{ role: 'user' as const, content: { ty
 const envClause = (environment?: string) => (environment ? ` in environment "${environment}"` : '');
 const envArg = (environment?: string) => (environment ? `, "environment": ${JSON.stringify(environment)}` : '');
 
+// Built once, as the tools' inputs are (the HTTP endpoint builds a server per request).
+const environment = z.string().max(256).optional().describe('deployment.environment.name');
+const BLAST_RADIUS_ARGS = {
+  component: z.string().min(1).max(256).describe('The component that fails, e.g. "payments".'),
+  environment,
+};
+const INCIDENT_CHANGES_ARGS = {
+  service: z.string().min(1).max(256).describe('The failing service, e.g. "payments".'),
+  environment,
+  since: z.string().max(40).optional().describe('Since when, e.g. "today", "6h" or an ISO-8601 instant.'),
+};
+
 export function registerPrompts(server: McpServer): void {
   server.registerPrompt(
     'blast_radius',
     {
       title: 'Explain the blast radius of a component',
       description: 'What breaks, and for whom, if a component fails.',
-      argsSchema: {
-        component: z.string().min(1).max(256).describe('The component that fails, e.g. "payments".'),
-        environment: z.string().max(256).optional().describe('deployment.environment.name'),
-      },
+      argsSchema: BLAST_RADIUS_ARGS,
     },
     ({ component, environment }) =>
       text(
@@ -37,11 +46,7 @@ export function registerPrompts(server: McpServer): void {
     {
       title: 'What changed around this incident',
       description: 'The changes around a failing service and its neighbours, against its errors.',
-      argsSchema: {
-        service: z.string().min(1).max(256).describe('The failing service, e.g. "payments".'),
-        environment: z.string().max(256).optional().describe('deployment.environment.name'),
-        since: z.string().max(40).optional().describe('Since when, e.g. "today", "6h" or an ISO-8601 instant.'),
-      },
+      argsSchema: INCIDENT_CHANGES_ARGS,
     },
     ({ service, environment, since }) =>
       text(

@@ -377,6 +377,87 @@ interface Hop {
   from: { name: string };
 }
 
+// Built once: a zod schema costs CPU to build, and the HTTP endpoint builds a server per request.
+const INPUT_TOPOLOGY = { environment, since: since('Edges seen since; default the live window (24h)'), limit, offset };
+
+const INPUT_DEPENDENCIES = {
+  name: name('The component: a service, database, external host or queue name, e.g. "payments".'),
+  environment,
+  direction: z
+    .enum(['dependents', 'dependencies', 'both'])
+    .default('both')
+    .describe('"dependents" (callers: the blast radius), "dependencies" (what it calls) or "both".'),
+  depth: z.number().int().min(1).max(10).default(3).describe('Hops to follow, 1 (direct only) to 10.'),
+  since: since('Edges seen since; default the live window (24h)'),
+  limit,
+  offset,
+};
+
+const INPUT_PATHS = {
+  from: name('Where the paths start, e.g. "gateway".'),
+  to: name('Where they end, e.g. "orders-db".'),
+  environment,
+  maxDepth: z.number().int().min(1).max(10).default(6).describe('Longest path, in edges.'),
+  since: since('Edges seen since; default the live window (24h)'),
+  limit: limit.default(20),
+  offset,
+};
+
+const INPUT_INCIDENT_CONTEXT = {
+  service: name('The service, e.g. "payments".'),
+  environment,
+  namespace,
+  window,
+  changesSince: since('Changes since; default the last 24 hours'),
+  limit: limit.default(20),
+};
+
+const INPUT_CHANGES = {
+  since: z.string().min(1).max(40).describe(`Since when: ${SINCE_HELP}.`),
+  environment,
+  quietFor: z
+    .string()
+    .regex(/^\d{1,4}[smhd]$/)
+    .optional()
+    .describe('How long an edge must be silent to count as stopped, e.g. "1h"; default the live window.'),
+  limit,
+  after: z.string().max(200).optional().describe('The cursor from the previous page (nextCursor).'),
+};
+
+const INPUT_LIBRARY_USAGE = {
+  name: name('The library name as reported, e.g. "@opentelemetry/instrumentation-http", "opentelemetry", "nodejs".'),
+  since: since('Seen since; default the live window (24h)'),
+  limit: limit.default(50).describe('Services listed per version (at most 200).'),
+  offset: offset.describe('Where the page of versions (20 a page) starts.'),
+};
+
+const INPUT_TAG_FOOTPRINT = {
+  key: name('The tag key, e.g. "tenant.id".'),
+  value: name('The value, e.g. "acme".'),
+  environment,
+  since: since('Seen since; default the live window (24h)'),
+  depth: z.number().int().min(1).max(6).default(3).describe('Hops of downstream calls to follow.'),
+  limit,
+};
+
+const INPUT_ERROR_CORRELATIONS = {
+  service: name('The service, e.g. "payments".'),
+  environment,
+  namespace,
+  window: window.default('1h'),
+  minCalls: z.number().int().min(1).max(1_000_000).default(20).describe('Fewest requests a value must have.'),
+  limit: limit.default(20),
+};
+
+const INPUT_TRACE_SKELETON = {
+  traceId: z
+    .string()
+    .regex(/^[0-9a-fA-F]{32}$/, 'a trace id is 32 hexadecimal characters')
+    .describe('32 hexadecimal characters.'),
+  limit: limit.default(100),
+};
+
+const VERSIONS_PER_PAGE = 20;
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false } as const;
 
 export function registerTools(server: McpServer, ask: AskGraphql, now: () => number = Date.now): void {
@@ -386,7 +467,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       title: 'Topology of an environment',
       description:
         'The map of an environment: how many components (services, databases, external peers, queues) and dependency edges it has, the busiest and most failing edges (paged), and a Mermaid flowchart when it is small enough to read. Start here to learn the names of things. Example: {"environment": "production"}.',
-      inputSchema: { environment, since: since('Edges seen since; default the live window (24h)'), limit, offset },
+      inputSchema: INPUT_TOPOLOGY,
       annotations: READ_ONLY,
     },
     async (args) => {
@@ -439,18 +520,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       title: 'Dependencies and dependents of a component',
       description:
         'What a component calls (direction "dependencies") and who calls it (direction "dependents": who breaks when it fails, its blast radius), transitively up to `depth` hops, each with calls and errors of its edge and `via`, its neighbour on the path toward the component asked about. Example: what breaks if payments fails → {"name": "payments", "direction": "dependents", "depth": 5}.',
-      inputSchema: {
-        name: name('The component: a service, database, external host or queue name, e.g. "payments".'),
-        environment,
-        direction: z
-          .enum(['dependents', 'dependencies', 'both'])
-          .default('both')
-          .describe('"dependents" (callers: the blast radius), "dependencies" (what it calls) or "both".'),
-        depth: z.number().int().min(1).max(10).default(3).describe('Hops to follow, 1 (direct only) to 10.'),
-        since: since('Edges seen since; default the live window (24h)'),
-        limit,
-        offset,
-      },
+      inputSchema: INPUT_DEPENDENCIES,
       annotations: READ_ONLY,
     },
     async (args) => {
@@ -515,15 +585,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       title: 'Paths between two components',
       description:
         'Every simple dependency path from one component to another, shortest first: how a request from `from` can reach `to`. Example: {"from": "gateway", "to": "orders-db", "maxDepth": 6}.',
-      inputSchema: {
-        from: name('Where the paths start, e.g. "gateway".'),
-        to: name('Where they end, e.g. "orders-db".'),
-        environment,
-        maxDepth: z.number().int().min(1).max(10).default(6).describe('Longest path, in edges.'),
-        since: since('Edges seen since; default the live window (24h)'),
-        limit: limit.default(20),
-        offset,
-      },
+      inputSchema: INPUT_PATHS,
       annotations: READ_ONLY,
     },
     async (args) => {
@@ -575,14 +637,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       title: 'Incident context of a service',
       description:
         'Everything around a failing service at once: its request health in the window, who calls it and what it calls (with errors), what changed around it (new edges, versions, operations, stopped edges), owners and exemplar trace ids. The first call in an incident. Example: {"service": "payments", "window": "15m", "changesSince": "today"}.',
-      inputSchema: {
-        service: name('The service, e.g. "payments".'),
-        environment,
-        namespace,
-        window,
-        changesSince: since('Changes since; default the last 24 hours'),
-        limit: limit.default(20),
-      },
+      inputSchema: INPUT_INCIDENT_CONTEXT,
       annotations: READ_ONLY,
     },
     async (args) => {
@@ -665,17 +720,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       title: 'What changed since a time',
       description:
         'What appeared or stopped since a time, newest first: new components, new dependency edges, new operations, new library versions, and edges that went quiet. Paged with a cursor. Example: {"since": "today", "environment": "production"}; next page: {"since": "today", "after": "<cursor>"}.',
-      inputSchema: {
-        since: z.string().min(1).max(40).describe(`Since when: ${SINCE_HELP}.`),
-        environment,
-        quietFor: z
-          .string()
-          .regex(/^\d{1,4}[smhd]$/)
-          .optional()
-          .describe('How long an edge must be silent to count as stopped, e.g. "1h"; default the live window.'),
-        limit,
-        after: z.string().max(200).optional().describe('The cursor from the previous page (nextCursor).'),
-      },
+      inputSchema: INPUT_CHANGES,
       annotations: READ_ONLY,
     },
     async (args) => {
@@ -717,13 +762,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       title: 'Which services run a library',
       description:
         'Which services run a library (an instrumentation scope, the OpenTelemetry SDK, a runtime) and in which versions: for an upgrade or a vulnerable version. Example: {"name": "@opentelemetry/instrumentation-http"}.',
-      inputSchema: {
-        name: name(
-          'The library name as reported, e.g. "@opentelemetry/instrumentation-http", "opentelemetry", "nodejs".',
-        ),
-        since: since('Seen since; default the live window (24h)'),
-        limit: limit.default(50).describe('Services listed per version (at most 200).'),
-      },
+      inputSchema: INPUT_LIBRARY_USAGE,
       annotations: READ_ONLY,
     },
     async (args) => {
@@ -750,7 +789,8 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
           `No service was seen running a library named "${args.name}"${args.since ? ` since ${s.since}` : ''}. Names are as the SDKs report them (instrumentation scope names such as "@opentelemetry/instrumentation-http", the SDK "opentelemetry", runtimes such as "nodejs"); the libraries of one service are in its GraphQL field Service.libraries.`,
         );
       }
-      const versions = lib.versions.map((v) => ({
+      const versions = page(lib.versions, args.offset, VERSIONS_PER_PAGE);
+      const listed = versions.items.map((v) => ({
         version: v.version,
         firstSeen: v.firstSeen,
         lastSeen: v.lastSeen,
@@ -758,13 +798,13 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
         moreServices: v.serviceConnection.pageInfo.hasNextPage,
       }));
       const lines = [
-        `${lib.name}${lib.kind ? ` (${lib.kind})` : ''}: ${versions.length} version(s).`,
-        ...versions.map(
+        `${lib.name}${lib.kind ? ` (${lib.kind})` : ''}: ${versions.total} version(s) ${pageNote(versions)}.`,
+        ...listed.map(
           (v) =>
             `- ${v.version}: ${v.services.map((x) => `${x.name} [${x.environment}]`).join(', ')}${v.moreServices ? ` and more (first ${args.limit} shown)` : ''}`,
         ),
       ];
-      return toolAnswer(lines.join('\n'), { name: lib.name, kind: lib.kind, versions });
+      return toolAnswer(lines.join('\n'), { name: lib.name, kind: lib.kind, versions: { ...versions, items: listed } });
     },
   );
 
@@ -774,14 +814,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       title: 'Footprint of a tag value',
       description:
         'What one client, tenant or version touched: for a tag value (key "tenant.id", value "acme"; "client.version", "1.2.3") the services and entry operations whose requests carried it, with calls and errors, and what handling them called. Only allow-listed tag keys are recorded. Example: {"key": "tenant.id", "value": "acme"}.',
-      inputSchema: {
-        key: name('The tag key, e.g. "tenant.id".'),
-        value: name('The value, e.g. "acme".'),
-        environment,
-        since: since('Seen since; default the live window (24h)'),
-        depth: z.number().int().min(1).max(6).default(3).describe('Hops of downstream calls to follow.'),
-        limit,
-      },
+      inputSchema: INPUT_TAG_FOOTPRINT,
       annotations: READ_ONLY,
     },
     async (args) => {
@@ -848,14 +881,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       title: "Correlations of a service's errors",
       description:
         'Tag values (tenant, client version, region, route, …) over-represented in a service\'s failing requests, strongest first, each with its error rate against the rest and a z-score. Answers "is it one customer or one version?". Example: {"service": "payments", "window": "1h"}.',
-      inputSchema: {
-        service: name('The service, e.g. "payments".'),
-        environment,
-        namespace,
-        window: window.default('1h'),
-        minCalls: z.number().int().min(1).max(1_000_000).default(20).describe('Fewest requests a value must have.'),
-        limit: limit.default(20),
-      },
+      inputSchema: INPUT_ERROR_CORRELATIONS,
       annotations: READ_ONLY,
     },
     async (args) => {
@@ -913,13 +939,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       title: 'Skeleton of a trace',
       description:
         'Which operation called which in one recent sampled trace, hop by hop with latency and errors (failing traces and a few per entry operation are kept). Use a trace id from incident_context. Example: {"traceId": "4bf92f3577b34da6a3ce929d0e0e4736"}.',
-      inputSchema: {
-        traceId: z
-          .string()
-          .regex(/^[0-9a-fA-F]{32}$/, 'a trace id is 32 hexadecimal characters')
-          .describe('32 hexadecimal characters.'),
-        limit: limit.default(100),
-      },
+      inputSchema: INPUT_TRACE_SKELETON,
       annotations: READ_ONLY,
     },
     async (args) => {
