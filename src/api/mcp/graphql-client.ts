@@ -33,3 +33,15 @@ export function graphqlOver(fetchApi: FetchHandler, authorization?: string | nul
     return (await res.json()) as GraphqlAnswer;
   };
 }
+
+/** The data of an answer; its errors (masked by the API) thrown as one Error, each with its code. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function askData(ask: AskGraphql, document: string, variables?: Record<string, unknown>): Promise<any> {
+  const answer = await ask(document, variables);
+  if (answer.errors?.length) {
+    throw new Error(
+      answer.errors.map((e) => (e.extensions?.code ? `${e.extensions.code}: ${e.message}` : e.message)).join('\n'),
+    );
+  }
+  return answer.data;
+}

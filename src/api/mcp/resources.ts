@@ -4,7 +4,7 @@
  */
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { printSchemaFile } from '../graphql/print.js';
-import type { AskGraphql } from './graphql-client.js';
+import { askData, type AskGraphql } from './graphql-client.js';
 
 export const SCHEMA_URI = 'topograph://schema.graphql';
 export const TOPOLOGY_URI = 'topograph://topology/{environment}';
@@ -26,10 +26,6 @@ const MERMAID = /* GraphQL */ `
   }
 `;
 
-function failed(errors: { message: string }[] | undefined): never | void {
-  if (errors?.length) throw new Error(errors.map((e) => e.message).join('; '));
-}
-
 export function registerResources(server: McpServer, ask: AskGraphql): void {
   let sdl: string | undefined;
   server.registerResource(
@@ -50,9 +46,8 @@ export function registerResources(server: McpServer, ask: AskGraphql): void {
     'topology',
     new ResourceTemplate(TOPOLOGY_URI, {
       list: async () => {
-        const answer = await ask(ENVIRONMENTS);
-        failed(answer.errors);
-        const envs = (answer.data.environments as { name: string; services: number }[]).filter((e) => e.name !== '');
+        const data = await askData(ask, ENVIRONMENTS);
+        const envs = (data.environments as { name: string; services: number }[]).filter((e) => e.name !== '');
         return {
           resources: envs.map((e) => ({
             uri: `topograph://topology/${encodeURIComponent(e.name)}`,
@@ -70,11 +65,8 @@ export function registerResources(server: McpServer, ask: AskGraphql): void {
     },
     async (uri, variables) => {
       const environment = decodeURIComponent(String(variables.environment));
-      const answer = await ask(MERMAID, { environment });
-      failed(answer.errors);
-      return {
-        contents: [{ uri: uri.href, mimeType: 'text/vnd.mermaid', text: answer.data.topology.mermaid as string }],
-      };
+      const data = await askData(ask, MERMAID, { environment });
+      return { contents: [{ uri: uri.href, mimeType: 'text/vnd.mermaid', text: data.topology.mermaid as string }] };
     },
   );
 }

@@ -1,28 +1,15 @@
 /**
  * The shape every tool answers in: a short readable text for the model to read, the same facts as
- * structuredContent for a program, lists cut into pages, and refusals as tool errors (isError) so a
- * bad call costs the agent one turn and nothing else.
+ * structuredContent for a program, lists cut into pages. Refusals are thrown: the SDK answers a
+ * thrown Error as a tool error (isError) with its message, so a bad call costs the agent one turn.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { GraphqlAnswer } from './graphql-client.js';
 
 /** Longest Mermaid text a tool returns inline; larger topologies are summarised and paged instead. */
 export const MAX_MERMAID_CHARS = 20_000;
 
 export function toolAnswer(text: string, structured: Record<string, unknown>): CallToolResult {
   return { content: [{ type: 'text', text }], structuredContent: structured };
-}
-
-export function toolRefusal(message: string): CallToolResult {
-  return { content: [{ type: 'text', text: message }], isError: true };
-}
-
-/** GraphQL errors (already masked by the API) as one tool error, each with its code. */
-export function graphqlRefusal(answer: GraphqlAnswer): CallToolResult | undefined {
-  if (!answer.errors?.length) return undefined;
-  return toolRefusal(
-    answer.errors.map((e) => (e.extensions?.code ? `${e.extensions.code}: ${e.message}` : e.message)).join('\n'),
-  );
 }
 
 export interface Page<T> {

@@ -5,21 +5,10 @@
  * oversized or malformed argument is refused by the SDK as a tool error before anything runs.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import type { AskGraphql } from './graphql-client.js';
+import { askData, type AskGraphql } from './graphql-client.js';
 import { unknownComponent, unknownEnvironment, unknownTagValue } from './near-matches.js';
-import {
-  graphqlRefusal,
-  MAX_MERMAID_CHARS,
-  page,
-  pageNote,
-  percent,
-  resolveSince,
-  SINCE_HELP,
-  toolAnswer,
-  toolRefusal,
-} from './tool-results.js';
+import { MAX_MERMAID_CHARS, page, pageNote, percent, resolveSince, SINCE_HELP, toolAnswer } from './tool-results.js';
 
 const NAME_MAX = 256;
 const name = (what: string) => z.string().min(1).max(NAME_MAX).describe(what);
@@ -44,12 +33,12 @@ const window = z
 const limit = z.number().int().min(1).max(200).default(50).describe('Page size (at most 200).');
 const offset = z.number().int().min(0).max(1_000_000).default(0).describe('Where the page starts (0 first).');
 
-/** `since` as the API takes it, or a refusal naming the accepted forms. */
-function sinceOrRefusal(text: string | undefined, now: number): { since?: string; refusal?: CallToolResult } {
-  if (text === undefined) return {};
+/** `since` as the API takes it (ISO-8601); a refusal naming the accepted forms when it is none. */
+function sinceArg(text: string | undefined, now: number): string | undefined {
+  if (text === undefined) return undefined;
   const at = resolveSince(text, now);
-  if (!at) return { refusal: toolRefusal(`"${text}" is not a time; use ${SINCE_HELP}.`) };
-  return { since: at.toISOString() };
+  if (!at) throw new Error(`"${text}" is not a time; use ${SINCE_HELP}.`);
+  return at.toISOString();
 }
 
 const component = (c: { name: string; kind?: string }) => (c.kind ? `${c.name} (${c.kind.toLowerCase()})` : c.name);
@@ -471,19 +460,16 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       annotations: READ_ONLY,
     },
     async (args) => {
-      const s = sinceOrRefusal(args.since, now());
-      if (s.refusal) return s.refusal;
-      const answer = await ask(TOPOLOGY, { environment: args.environment, since: s.since });
-      const refusal = graphqlRefusal(answer);
-      if (refusal) return refusal;
-      const t = answer.data.topology as {
+      const since = sinceArg(args.since, now());
+      const data = await askData(ask, TOPOLOGY, { environment: args.environment, since });
+      const t = data.topology as {
         mermaid: string;
         nodes: { name: string; kind: string; environment: string }[];
         edges: { from: { name: string }; to: { name: string }; calls: number; errors: number; protocols: string[] }[];
       };
       if (t.nodes.length === 0 && args.environment !== undefined) {
         const unknown = await unknownEnvironment(ask, args.environment);
-        if (unknown) return toolRefusal(unknown);
+        if (unknown) throw new Error(unknown);
       }
       const byKind: Record<string, number> = {};
       for (const n of t.nodes) byKind[n.kind] = (byKind[n.kind] ?? 0) + 1;
@@ -524,26 +510,23 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       annotations: READ_ONLY,
     },
     async (args) => {
-      const s = sinceOrRefusal(args.since, now());
-      if (s.refusal) return s.refusal;
-      const answer = await ask(DEPENDENCIES, {
+      const since = sinceArg(args.since, now());
+      const data = await askData(ask, DEPENDENCIES, {
         name: args.name,
         environment: args.environment,
         depth: args.depth,
-        since: s.since,
+        since,
         down: args.direction !== 'dependents',
         up: args.direction !== 'dependencies',
       });
-      const refusal = graphqlRefusal(answer);
-      if (refusal) return refusal;
-      const c = answer.data.component as {
+      const c = data.component as {
         name: string;
         kind: string;
         environment: string;
         dependencies?: Hop[];
         dependents?: Hop[];
       } | null;
-      if (!c) return toolRefusal(await unknownComponent(ask, args.name, args.environment));
+      if (!c) throw new Error(await unknownComponent(ask, args.name, args.environment));
       const flat = (hops: Hop[] | undefined) =>
         hops?.map((h) => ({
           name: h.component.name,
@@ -589,18 +572,15 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       annotations: READ_ONLY,
     },
     async (args) => {
-      const s = sinceOrRefusal(args.since, now());
-      if (s.refusal) return s.refusal;
-      const answer = await ask(PATHS, {
+      const since = sinceArg(args.since, now());
+      const data = await askData(ask, PATHS, {
         from: args.from,
         to: args.to,
         environment: args.environment,
         maxDepth: args.maxDepth,
-        since: s.since,
+        since,
       });
-      const refusal = graphqlRefusal(answer);
-      if (refusal) return refusal;
-      const paths = (answer.data.paths as { length: number; hops: { name: string; kind: string }[] }[]).map((p) => ({
+      const paths = (data.paths as { length: number; hops: { name: string; kind: string }[] }[]).map((p) => ({
         length: p.length,
         hops: p.hops.map((h) => h.name),
       }));
@@ -618,7 +598,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
           }),
         );
         const unknown = problems.filter((m): m is string => m !== undefined);
-        if (unknown.length > 0) return toolRefusal(unknown.join('\n'));
+        if (unknown.length > 0) throw new Error(unknown.join('\n'));
       }
       const p = page(paths, args.offset, args.limit);
       const lines = [
@@ -641,17 +621,14 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       annotations: READ_ONLY,
     },
     async (args) => {
-      const s = sinceOrRefusal(args.changesSince, now());
-      if (s.refusal) return s.refusal;
-      const answer = await ask(INCIDENT, {
+      const since = sinceArg(args.changesSince, now());
+      const data = await askData(ask, INCIDENT, {
         service: args.service,
         environment: args.environment,
         namespace: args.namespace,
         window: args.window,
-        changesSince: s.since,
+        changesSince: since,
       });
-      const refusal = graphqlRefusal(answer);
-      if (refusal) return refusal;
       type Neighbour = {
         component: { name: string; kind: string };
         calls: number;
@@ -659,7 +636,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
         errorRate: number;
         avgLatencyMs: number | null;
       };
-      const ic = answer.data.incidentContext as {
+      const ic = data.incidentContext as {
         service: { name: string; namespace: string; environment: string; version: string | null };
         health: { calls: number; errors: number; errorRate: number; avgLatencyMs: number | null };
         upstream: Neighbour[];
@@ -669,7 +646,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
         exemplarTraceIds: string[];
         links: { traceId: string; url: string }[];
       } | null;
-      if (!ic) return toolRefusal(await unknownComponent(ask, args.service, args.environment));
+      if (!ic) throw new Error(await unknownComponent(ask, args.service, args.environment));
       const flat = (list: Neighbour[]) =>
         page(
           list.map((n) => ({
@@ -724,35 +701,32 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       annotations: READ_ONLY,
     },
     async (args) => {
-      const s = sinceOrRefusal(args.since, now());
-      if (s.refusal) return s.refusal;
-      const answer = await ask(CHANGES, {
-        since: s.since,
+      const since = sinceArg(args.since, now());
+      const data = await askData(ask, CHANGES, {
+        since,
         environment: args.environment,
         quietFor: args.quietFor,
         first: args.limit,
         after: args.after,
       });
-      const refusal = graphqlRefusal(answer);
-      if (refusal) return refusal;
-      const conn = answer.data.changeConnection as {
+      const conn = data.changeConnection as {
         edges: { node: { kind: string; subject: string; at: string; environment: string } }[];
         pageInfo: { hasNextPage: boolean; endCursor: string | null };
       };
       const changes = conn.edges.map((e) => e.node);
       if (changes.length === 0 && args.environment !== undefined) {
         const unknown = await unknownEnvironment(ask, args.environment);
-        if (unknown) return toolRefusal(unknown);
+        if (unknown) throw new Error(unknown);
       }
       const nextCursor = conn.pageInfo.hasNextPage ? conn.pageInfo.endCursor : null;
       const lines = [
         changes.length === 0
-          ? `Nothing changed since ${s.since}.`
-          : `${changes.length} change(s) since ${s.since}, newest first:`,
+          ? `Nothing changed since ${since}.`
+          : `${changes.length} change(s) since ${since}, newest first:`,
         ...changes.map((c) => `- ${c.at} [${c.environment}] ${c.kind}: ${c.subject}`),
         nextCursor ? `(more: call again with after "${nextCursor}")` : '',
       ];
-      return toolAnswer(lines.filter(Boolean).join('\n'), { since: s.since, changes, nextCursor });
+      return toolAnswer(lines.filter(Boolean).join('\n'), { since, changes, nextCursor });
     },
   );
 
@@ -766,12 +740,9 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       annotations: READ_ONLY,
     },
     async (args) => {
-      const s = sinceOrRefusal(args.since, now());
-      if (s.refusal) return s.refusal;
-      const answer = await ask(LIBRARY, { name: args.name, since: s.since, first: args.limit });
-      const refusal = graphqlRefusal(answer);
-      if (refusal) return refusal;
-      const lib = answer.data.library as {
+      const since = sinceArg(args.since, now());
+      const data = await askData(ask, LIBRARY, { name: args.name, since, first: args.limit });
+      const lib = data.library as {
         name: string;
         kind: string | null;
         versions: {
@@ -785,8 +756,8 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
         }[];
       } | null;
       if (!lib || lib.versions.length === 0) {
-        return toolRefusal(
-          `No service was seen running a library named "${args.name}"${args.since ? ` since ${s.since}` : ''}. Names are as the SDKs report them (instrumentation scope names such as "@opentelemetry/instrumentation-http", the SDK "opentelemetry", runtimes such as "nodejs"); the libraries of one service are in its GraphQL field Service.libraries.`,
+        throw new Error(
+          `No service was seen running a library named "${args.name}"${args.since ? ` since ${since}` : ''}. Names are as the SDKs report them (instrumentation scope names such as "@opentelemetry/instrumentation-http", the SDK "opentelemetry", runtimes such as "nodejs"); the libraries of one service are in its GraphQL field Service.libraries.`,
         );
       }
       const versions = page(lib.versions, args.offset, VERSIONS_PER_PAGE);
@@ -818,26 +789,23 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       annotations: READ_ONLY,
     },
     async (args) => {
-      const s = sinceOrRefusal(args.since, now());
-      if (s.refusal) return s.refusal;
-      const answer = await ask(FOOTPRINT, {
+      const since = sinceArg(args.since, now());
+      const data = await askData(ask, FOOTPRINT, {
         key: args.key,
         value: args.value,
         environment: args.environment,
-        since: s.since,
+        since,
         depth: args.depth,
       });
-      const refusal = graphqlRefusal(answer);
-      if (refusal) return refusal;
       type Named = { name: string; component: { name: string } };
-      const f = answer.data.footprint as {
+      const f = data.footprint as {
         calls: number;
         errors: number;
         services: { component: { name: string; kind: string }; calls: number; errors: number }[];
         operations: { operation: Named; calls: number; errors: number }[];
         downstream: { depth: number; calls: number; errors: number; from: Named; to: Named }[];
       } | null;
-      if (!f) return toolRefusal(await unknownTagValue(ask, args.key, args.value));
+      if (!f) throw new Error(await unknownTagValue(ask, args.key, args.value));
       const op = (o: Named) => `${o.component.name}: ${o.name}`;
       const services = page(
         f.services.map((x) => ({ name: x.component.name, kind: x.component.kind, calls: x.calls, errors: x.errors })),
@@ -885,16 +853,14 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       annotations: READ_ONLY,
     },
     async (args) => {
-      const answer = await ask(CORRELATIONS, {
+      const data = await askData(ask, CORRELATIONS, {
         service: args.service,
         environment: args.environment,
         namespace: args.namespace,
         window: args.window,
         minCalls: args.minCalls,
       });
-      const refusal = graphqlRefusal(answer);
-      if (refusal) return refusal;
-      const c = answer.data.correlations as {
+      const c = data.correlations as {
         calls: number;
         errors: number;
         errorRate: number;
@@ -910,7 +876,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
           zScore: number;
         }[];
       } | null;
-      if (!c) return toolRefusal(await unknownComponent(ask, args.service, args.environment));
+      if (!c) throw new Error(await unknownComponent(ask, args.service, args.environment));
       const values = page(c.values, 0, args.limit);
       const lines = [
         `${args.service}: ${c.calls} requests, ${c.errors} errors (${percent(c.errorRate)}).`,
@@ -943,11 +909,9 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       annotations: READ_ONLY,
     },
     async (args) => {
-      const answer = await ask(TRACE, { traceId: args.traceId.toLowerCase() });
-      const refusal = graphqlRefusal(answer);
-      if (refusal) return refusal;
+      const data = await askData(ask, TRACE, { traceId: args.traceId.toLowerCase() });
       type Named = { name: string; component: { name: string } };
-      const t = answer.data.trace as {
+      const t = data.trace as {
         traceId: string;
         error: boolean;
         url: string | null;
@@ -955,7 +919,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
         hops: { depth: number; error: boolean; latencyMs: number; at: string; from: Named; to: Named }[];
       } | null;
       if (!t) {
-        return toolRefusal(
+        throw new Error(
           `No skeleton is kept for trace ${args.traceId}: only recent sampled traces are (failing ones and a few per entry operation). incident_context lists exemplar trace ids that are.`,
         );
       }
