@@ -13,6 +13,8 @@ import { useOperationMetrics } from './graphql/operation-metrics.js';
 import { schema } from './graphql/schema.js';
 import type { Graph } from '../core/neo4j/connection.js';
 import { createUiFiles } from './ui/serve.js';
+import type { FetchHandler } from './mcp/graphql-client.js';
+import { useMcpEndpoint } from './mcp/http-endpoint.js';
 
 export interface ApiDeps {
   graph: Graph;
@@ -40,7 +42,11 @@ export const DEFAULT_API_SETTINGS: ApiSettings = {
 export function createApi(deps: ApiDeps) {
   const metricsPlugins = deps.registry ? [useOperationMetrics(deps.registry)] : [];
   const uiFile = createUiFiles();
-  return createYoga({
+  // The MCP endpoint asks this very server; it learns its handler once the server exists.
+  let self: FetchHandler = () => {
+    throw new Error('the API is not built yet');
+  };
+  const yoga = createYoga({
     schema,
     graphqlEndpoint: '/graphql',
     // hardening.ts limits the size on Content-Length, without re-wrapping every body (useRequestSizeLimit).
@@ -100,6 +106,10 @@ export function createApi(deps: ApiDeps) {
           );
         },
       },
+      // MCP (Streamable HTTP) at /mcp: its tools ask their GraphQL through this same server.
+      useMcpEndpoint(() => self, (deps.security ?? DEFAULT_GRAPHQL_SECURITY).corsOrigins),
     ],
   });
+  self = (url, init) => yoga.fetch(url, init);
+  return yoga;
 }
