@@ -109,7 +109,61 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
 /** The gauges, each reading `read` when scraped. */
 export function registerIngestGauges(registry: Registry, read: IngestReadings): void {
   const { engine, spool } = read;
-  const gauge = (name: string, help: string, value: () => number) =>
+  /** name, help, value: the gauges of one unlabelled number */
+  const plain: [string, string, () => number][] = [
+    [
+      'topograph_ingest_pairing_buffer_size',
+      'Unmatched call halves waiting for their other half',
+      () => engine.pairing.size,
+    ],
+    [
+      'topograph_ingest_pending_parents',
+      'Spans waiting for their parent, to tell whether another service called them (bounded like the pairing buffer)',
+      () => engine.stats().pendingParents,
+    ],
+    [
+      'topograph_ingest_ancestry_spans',
+      'Recent spans remembered to find the entry operation above a client span (bounded at 5 x TOPOGRAPH_PAIRING_MAX_ENTRIES)',
+      () => engine.stats().ancestry,
+    ],
+    [
+      'topograph_ingest_ancestry_evicted',
+      'Spans forgotten by the ancestry index before twice the pairing TTL because it was full',
+      () => engine.stats().ancestryEvicted,
+    ],
+    [
+      'topograph_ingest_tag_values_overflowed',
+      'Tag values past their key cardinality cap (counted, not stored)',
+      () => engine.stats().tagOverflow,
+    ],
+    [
+      'topograph_spool_records',
+      'Records in the spool on disk (not yet released by a checkpoint)',
+      () => spool.readings().records,
+    ],
+    ['topograph_spool_bytes', 'Bytes of the spool on disk', () => spool.readings().bytes],
+    [
+      'topograph_spool_checkpoint_lag_records',
+      'Records accepted but not yet written to Neo4j and checkpointed',
+      () => spool.readings().checkpointLagRecords,
+    ],
+    [
+      'topograph_ingest_processing_lag_seconds',
+      'How long the oldest accepted request has waited to be processed while Neo4j was reachable',
+      () => spool.readings().processingLagMs / 1000,
+    ],
+    [
+      'topograph_ingest_write_lag_seconds',
+      'How long the oldest acknowledged request has waited to be written to Neo4j while Neo4j was reachable (what TOPOGRAPH_INGEST_MAX_LAG bounds)',
+      () => spool.readings().writeLagMs / 1000,
+    ],
+    [
+      'topograph_ingest_unread_work_seconds',
+      'How long the loop would take to read the accepted requests waiting for it, at its measured pace',
+      () => spool.readings().unreadWorkMs / 1000,
+    ],
+  ];
+  for (const [name, help, value] of plain)
     new Gauge({
       name,
       help,
@@ -118,11 +172,6 @@ export function registerIngestGauges(registry: Registry, read: IngestReadings): 
         this.set(value());
       },
     });
-  gauge(
-    'topograph_ingest_pairing_buffer_size',
-    'Unmatched call halves waiting for their other half',
-    () => engine.pairing.size,
-  );
   new Gauge({
     name: 'topograph_ingest_pairing_events',
     help: 'Pairing outcomes since start: completed, expired client/server halves, evicted when full',
@@ -136,37 +185,6 @@ export function registerIngestGauges(registry: Registry, read: IngestReadings): 
       this.set({ outcome: 'evicted' }, s.evicted);
     },
   });
-  gauge(
-    'topograph_ingest_pending_parents',
-    'Spans waiting for their parent, to tell whether another service called them (bounded like the pairing buffer)',
-    () => engine.stats().pendingParents,
-  );
-  gauge(
-    'topograph_ingest_ancestry_spans',
-    'Recent spans remembered to find the entry operation above a client span (bounded at 5 x TOPOGRAPH_PAIRING_MAX_ENTRIES)',
-    () => engine.stats().ancestry,
-  );
-  gauge(
-    'topograph_ingest_ancestry_evicted',
-    'Spans forgotten by the ancestry index before twice the pairing TTL because it was full',
-    () => engine.stats().ancestryEvicted,
-  );
-  gauge(
-    'topograph_ingest_tag_values_overflowed',
-    'Tag values past their key cardinality cap (counted, not stored)',
-    () => engine.stats().tagOverflow,
-  );
-  gauge(
-    'topograph_spool_records',
-    'Records in the spool on disk (not yet released by a checkpoint)',
-    () => spool.readings().records,
-  );
-  gauge('topograph_spool_bytes', 'Bytes of the spool on disk', () => spool.readings().bytes);
-  gauge(
-    'topograph_spool_checkpoint_lag_records',
-    'Records accepted but not yet written to Neo4j and checkpointed',
-    () => spool.readings().checkpointLagRecords,
-  );
   new Gauge({
     name: 'topograph_spool_oldest_record_age_seconds',
     help: 'Age of the oldest accepted record not yet checkpointed (0 when none)',
@@ -176,19 +194,4 @@ export function registerIngestGauges(registry: Registry, read: IngestReadings): 
       this.set(at === undefined ? 0 : Math.max(0, (Date.now() - at) / 1000));
     },
   });
-  gauge(
-    'topograph_ingest_processing_lag_seconds',
-    'How long the oldest accepted request has waited to be processed while Neo4j was reachable',
-    () => spool.readings().processingLagMs / 1000,
-  );
-  gauge(
-    'topograph_ingest_write_lag_seconds',
-    'How long the oldest acknowledged request has waited to be written to Neo4j while Neo4j was reachable (what TOPOGRAPH_INGEST_MAX_LAG bounds)',
-    () => spool.readings().writeLagMs / 1000,
-  );
-  gauge(
-    'topograph_ingest_unread_work_seconds',
-    'How long the loop would take to read the accepted requests waiting for it, at its measured pace',
-    () => spool.readings().unreadWorkMs / 1000,
-  );
 }
