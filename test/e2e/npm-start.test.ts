@@ -1,7 +1,7 @@
 /**
  * `npm start` (scripts/start.ts) and `npm run import` (ingest/import-main.ts) as users run them: the
  * real entry points as child processes, against the test Neo4j (NEO4J_URI set, so `npm start` starts
- * no server of its own). Start serves GraphiQL with the README examples, takes spans and answers for
+ * no server of its own). Start serves GraphiQL with the example queries, takes spans and answers for
  * them, says loudly that access control is off, starts the worker again when it is killed while the API
  * goes on answering, and Ctrl-C stops everything it started. Import reads
  * a corpus file into Neo4j, reports it, and exits 1 (naming the file) when a file cannot be read.
@@ -99,7 +99,7 @@ describe('npm start', () => {
         expect(start.output()).toContain(`GraphiQL     http://127.0.0.1:${apiPort}/graphql`);
         expect(start.output()).toMatch(/ACCESS CONTROL IS OFF/);
 
-        // GraphiQL, with the README examples ready to run.
+        // GraphiQL, with the example queries ready to run.
         const page = await fetch(`${api}/graphql`, { headers: { accept: 'text/html' } });
         expect(page.status).toBe(200);
         const html = await page.text();

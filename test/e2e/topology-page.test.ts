@@ -240,7 +240,7 @@ describe('topology page', () => {
 
 describe('served from this server alone', () => {
   it(
-    'GraphiQL runs a README example and the page draws its map with every other host cut off',
+    'GraphiQL runs an example query and the page draws its map with every other host cut off',
     { timeout: 90_000 },
     async () => {
       const origin = new URL(url).origin;
@@ -255,7 +255,7 @@ describe('served from this server alone', () => {
       });
       try {
         await tab.goto(`${origin}/graphql`);
-        // The README's examples are in the editor; running asks which operation, and Services is the first.
+        // The example queries are in the editor; running asks which operation, and Services is the first.
         await tab.locator('.graphiql-execute-button').click();
         const answered = tab.waitForResponse((r) => r.url() === `${origin}/graphql` && r.request().method() === 'POST');
         await tab.locator('.graphiql-dropdown-item', { hasText: /^Services$/ }).click();
