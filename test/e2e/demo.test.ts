@@ -5,29 +5,21 @@
  * carrier it calls, with the failing payments edge.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { neo4jEnv, uniqueName } from '../support/graph.js';
-import { eventually, freePort, startTs, type Child } from '../support/processes.js';
+import { uniqueName } from '../support/graph.js';
+import { eventually, startTs } from '../support/processes.js';
+import { startWorkerAndApi, type Stack } from '../support/stack.js';
 
-let worker: Child;
-let api: Child;
+let stack: Stack;
 let graphql: string;
 let otlp: string;
 
 beforeAll(async () => {
-  const [otlpPort, apiPort] = [await freePort(), await freePort()];
-  const common = { ...neo4jEnv(), TOPOGRAPH_FLUSH_INTERVAL: '200ms' };
-  worker = await startTs(
-    'ingest/main.ts',
-    { ...common, TOPOGRAPH_OTLP_HTTP_PORT: String(otlpPort) },
-    /OTLP\/HTTP receiver on/,
-  );
-  api = await startTs('src/api/main.ts', { ...common, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
-  otlp = `http://127.0.0.1:${otlpPort}`;
-  graphql = `http://127.0.0.1:${apiPort}/graphql`;
+  stack = await startWorkerAndApi();
+  ({ graphql, otlp } = stack);
 });
 
 afterAll(async () => {
-  await Promise.all([worker?.stop(), api?.stop()]);
+  await stack?.stop();
 });
 
 // The page's own question (src/api/ui/app.js asks `topology` for the environment it shows).
