@@ -168,7 +168,12 @@ console.log(
 );
 function stop() {
   clearInterval(timer);
-  void Promise.all(providers.map((p) => p.shutdown())).then(() => process.exit(0));
+  // The worker may be gone already (Ctrl-C in the terminal of `npm start` too): say so, and stop anyway.
+  void Promise.allSettled(providers.map((p) => p.shutdown())).then((results) => {
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) console.error(`the last spans were not sent: ${String(failed.reason)}`);
+    process.exit(0);
+  });
 }
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
