@@ -3,7 +3,7 @@
  * listens; tests call `yoga.fetch` directly.
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type GraphiQLOptions } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../core/auth.js';
 import { createContext, type ApiSettings } from './graphql/context.js';
@@ -39,6 +39,17 @@ export const DEFAULT_API_SETTINGS: ApiSettings = {
   traceUrlTemplate: undefined,
 };
 
+/**
+ * GraphiQL with its script, styles and editor workers inlined in the page (about 9 MB), instead of
+ * yoga's default page that loads them from a CDN: it must work where the internet is not reachable.
+ * The module is loaded on the first visit and the page rendered once, so the API pays nothing until then.
+ */
+function offlineGraphiQL(): (options: GraphiQLOptions) => Promise<string> {
+  let page: Promise<string> | undefined;
+  return (options) =>
+    (page ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options)));
+}
+
 export function createApi(deps: ApiDeps) {
   const metricsPlugins = deps.registry ? [useOperationMetrics(deps.registry)] : [];
   const uiFile = createUiFiles();
@@ -56,6 +67,7 @@ export function createApi(deps: ApiDeps) {
     cors: corsOptions(deps.security ?? DEFAULT_GRAPHQL_SECURITY),
     context: () => createContext(deps.graph, deps.settings),
     graphiql: deps.graphiql === false ? false : { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Topograph' },
+    renderGraphiQL: offlineGraphiQL(),
     // Neo4j failures arrive mapped (graphql/data/reader.ts); anything else is masked as an internal error.
     maskedErrors: true,
     plugins: [
