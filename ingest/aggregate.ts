@@ -4,6 +4,7 @@
  * `drain()` hands the rows to the writer and starts afresh.
  */
 import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, MINUTE_MS, tagKey } from '../src/core/model.js';
+import type { ComponentFacts } from '../src/core/records.js';
 import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 import type { TraceSampler, TraceSampleRow } from './trace-sampling.js';
 
@@ -19,17 +20,8 @@ export interface Measure {
   minute: number;
 }
 
-export interface ComponentRow {
-  key: string;
-  name: string;
-  environment: string;
-  namespace: string | null;
-  system: string | null;
-  address: string | null;
-  version: string | null;
-  firstSeen: number;
-  lastSeen: number;
-}
+/** One component's facts, as a flush writes them (its kind is which list it is in). */
+export type ComponentRow = ComponentFacts;
 
 export interface OperationRow extends Measure {
   key: string;

@@ -8,6 +8,7 @@
  * Memory is bounded: hops of at most `maxTracesPerFlush` traces per flush, at most MAX_HOPS per
  * trace, window counters for the current and previous window, and the last DECISION_MEMORY decisions.
  */
+import type { TraceSampleFacts } from '../src/core/records.js';
 
 export interface TraceSamplingOptions {
   /** successful traces kept per entry operation per window */
@@ -28,15 +29,7 @@ export const DEFAULT_TRACE_SAMPLING: TraceSamplingOptions = {
 export const MAX_HOPS = 200;
 const DECISION_MEMORY = 100_000;
 
-export interface TraceSampleRow {
-  traceId: string;
-  /** the entry operation's key: the caller no other hop of the trace calls */
-  entry: string;
-  error: boolean;
-  firstSeen: number;
-  lastSeen: number;
-  /** each hop as JSON [fromOperationKey, toOperationKey, error 0|1, latencyMs, atMs] */
-  hops: string[];
+export interface TraceSampleRow extends TraceSampleFacts {
   /** every operation the hops touch, so that a trace can be found from any of them */
   operations: string[];
 }

@@ -3,11 +3,10 @@
  * listens; tests call `yoga.fetch` directly.
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { createYoga, maskError as defaultMaskError, type GraphiQLOptions } from 'graphql-yoga';
+import { createYoga, type GraphiQLOptions } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../core/auth.js';
 import { createContext, type ApiSettings } from './graphql/context.js';
-import { mapNeo4jError } from './graphql/errors.js';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphql/examples.js';
 import { corsOptions, DEFAULT_GRAPHQL_SECURITY, hardeningPlugins, type GraphqlSecurity } from './graphql/hardening.js';
 import { useOperationMetrics } from './graphql/operation-metrics.js';
@@ -69,12 +68,8 @@ export function createApi(deps: ApiDeps) {
     context: () => createContext(deps.graph, deps.settings),
     graphiql: deps.graphiql === false ? false : { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Topograph' },
     renderGraphiQL: offlineGraphiQL(),
-    maskedErrors: {
-      maskError(error, message, isDev) {
-        const original = (error as { originalError?: unknown }).originalError;
-        return mapNeo4jError(original) ?? defaultMaskError(error, message, isDev);
-      },
-    },
+    // Neo4j failures arrive mapped (graphql/data/reader.ts); anything else is masked as an internal error.
+    maskedErrors: true,
     plugins: [
       // First, so that nothing below (/metrics included) answers an unauthorised request.
       ...hardeningPlugins(deps.security ?? DEFAULT_GRAPHQL_SECURITY, deps.auth),

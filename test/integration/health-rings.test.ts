@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
 import { windowFigures } from '../../src/api/graphql/measure.js';
-import type { MeasureRecord } from '../../src/api/graphql/loaders.js';
+import type { MeasureRecord } from '../../src/api/graphql/data/projections.js';
 import { HOUR_MS, MINUTE_MS } from '../../src/core/model.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import { seed, testGraph, uniqueName } from '../support/graph.js';

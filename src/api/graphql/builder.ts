@@ -30,3 +30,6 @@ export const builder = new SchemaBuilder<{
     },
   },
 });
+
+/** The builder's type settings, for helpers that take its refs. */
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

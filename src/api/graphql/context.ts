@@ -1,6 +1,7 @@
-/** What every resolver gets: the graph, per-request loaders, the settings queries default to. */
+/** What every resolver gets: the data layer (reads and per-request loaders), the settings queries default to. */
 import type { Graph } from '../../core/neo4j/connection.js';
-import { createLoaders, type Loaders } from './loaders.js';
+import { createLoaders, type Loaders } from './data/loaders.js';
+import { createReader, type Reader } from './data/reader.js';
 
 export interface ApiSettings {
   liveWindowMs: number;
@@ -14,7 +15,8 @@ export interface ApiSettings {
 }
 
 export interface Context {
-  graph: Graph;
+  /** the one way to read Neo4j (./data/reader.ts); only the data layer uses it */
+  reader: Reader;
   loaders: Loaders;
   settings: ApiSettings;
   now: number;
@@ -22,11 +24,12 @@ export interface Context {
 }
 
 export function createContext(graph: Graph, settings: ApiSettings): Context {
+  const reader = createReader(graph, settings);
   return {
-    graph,
+    reader,
     settings,
     now: Date.now(),
-    loaders: createLoaders(graph, settings),
+    loaders: createLoaders(reader),
     limits: { complexity: settings.maxComplexity, depth: settings.maxQueryDepth, breadth: settings.maxBreadth },
   };
 }

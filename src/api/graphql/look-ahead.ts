@@ -3,7 +3,50 @@
  * the query will read (no rings when no latency is asked for) or for its children in the same
  * statement (one round trip where there would be two).
  */
-import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import {
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  type FieldNode,
+  type GraphQLNamedType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+
+/**
+ * How little of a record a field needs read to be answered: `named` (a component's key, name and
+ * kind; a hop's depth and path) or `summary` (also an edge's or operation's counts and times, not its
+ * histogram and rings). A field declares it where it is defined, in `extensions`; a field without it
+ * needs the whole record. The look-ahead sets below are read from the schema, so they follow the types.
+ */
+export type ReadWeight = 'named' | 'summary';
+
+/** A field's `extensions` saying it is answered from a read of `weight` (and so from any heavier one). */
+export const answeredFrom = (weight: ReadWeight) => ({ answeredFrom: weight });
+
+/** Fields every record answers: its type, and its id if it has one (a key, which every read returns). */
+const ALWAYS = ['__typename', 'id'];
+
+const lighter: Record<ReadWeight, ReadWeight[]> = { named: ['named'], summary: ['named', 'summary'] };
+const answeredSets = new WeakMap<GraphQLNamedType, Map<ReadWeight, Set<string>>>();
+
+/** The fields of type `typeName` a read of `weight` answers (from its fields' `answeredFrom`). */
+export function fieldsAnsweredFrom(schema: GraphQLSchema, typeName: string, weight: ReadWeight): Set<string> {
+  const type = schema.getType(typeName);
+  if (!type || !(isObjectType(type) || isInterfaceType(type))) throw new Error(`no object type ${typeName}`);
+  let sets = answeredSets.get(type);
+  if (!sets) answeredSets.set(type, (sets = new Map()));
+  let set = sets.get(weight);
+  if (!set) {
+    const fields = Object.values(type.getFields());
+    const names = fields
+      .filter((f) => ALWAYS.includes(f.name) || lighter[weight].includes(f.extensions?.answeredFrom as ReadWeight))
+      .map((f) => f.name);
+    sets.set(weight, (set = new Set(['__typename', ...names])));
+  }
+  return set;
+}
 
 /** The field selections directly under `nodes`, through fragments and inline fragments. */
 function fieldsUnder(info: GraphQLResolveInfo, nodes: readonly FieldNode[]): FieldNode[] {

@@ -1,6 +1,6 @@
 /** Figures derived from stored measures: percentiles from the latency histogram, windows from the health rings. */
 import { HOUR_MS, HOUR_SLOTS, LATENCY_BOUNDS_MS, MINUTE_MS, MINUTE_SLOTS } from '../../core/model.js';
-import type { MeasureRecord } from './loaders.js';
+import type { MeasureRecord } from './data/projections.js';
 
 /** A percentile (0–1) from histogram counts, interpolated linearly inside its bucket. */
 export function percentile(buckets: number[], max: number, q: number): number | null {

@@ -9,44 +9,38 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 
 export const MAX_OPERATION_NAMES = 200;
 
-function metric<T>(registry: Registry, name: string, create: () => T): T {
+/** A metric on `registry`: the one registered under its name, else a new one (made by `create`). */
+function metric<T>(registry: Registry, name: string, create: (registers: Registry[]) => T): T {
   // createApi may be called more than once with one registry (tests); reuse what is registered.
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+  return (registry.getSingleMetric(name) as T | undefined) ?? create([registry]);
 }
 
+const counter = (registry: Registry, name: string, help: string, labelNames: string[]) =>
+  metric(registry, name, (registers) => new Counter({ name, help, labelNames, registers }));
+
 export function useOperationMetrics(registry: Registry): Plugin {
-  const requests = metric(
+  const requests = counter(
     registry,
     'topograph_api_graphql_requests_total',
-    () =>
-      new Counter({
-        name: 'topograph_api_graphql_requests_total',
-        help: 'GraphQL requests, by operation name and type',
-        labelNames: ['operation', 'type'],
-        registers: [registry],
-      }),
+    'GraphQL requests, by operation name and type',
+    ['operation', 'type'],
   );
-  const errors = metric(
+  const errors = counter(
     registry,
     'topograph_api_graphql_errors_total',
-    () =>
-      new Counter({
-        name: 'topograph_api_graphql_errors_total',
-        help: 'GraphQL requests answered with errors, by operation name and phase (parse, validate, execute)',
-        labelNames: ['operation', 'phase'],
-        registers: [registry],
-      }),
+    'GraphQL requests answered with errors, by operation name and phase (parse, validate, execute)',
+    ['operation', 'phase'],
   );
   const seconds = metric(
     registry,
     'topograph_api_graphql_duration_seconds',
-    () =>
+    (registers) =>
       new Histogram({
         name: 'topograph_api_graphql_duration_seconds',
         help: 'Time from receiving a GraphQL request to its result, by operation name',
         labelNames: ['operation'],
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-        registers: [registry],
+        registers,
       }),
   );
 

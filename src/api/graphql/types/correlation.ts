@@ -2,31 +2,14 @@
  * Correlations: tag values over-represented in a service's errors, with the counts behind each claim.
  * The statistics live in ../correlate.ts; this file reads the counts and shapes the answer.
  */
+import { durationArg, serviceNameArgs } from '../args.js';
 import { builder } from '../builder.js';
+import { correlate, DEFAULT_CORRELATION_RULE, type Correlation } from '../correlate.js';
+import { findService } from '../data/components.js';
+import { correlationCounts } from '../data/incident.js';
+import type { ComponentRecord } from '../data/projections.js';
 import { userError } from '../errors.js';
-import { correlate, DEFAULT_CORRELATION_RULE, type Correlation, type TagCount } from '../correlate.js';
-import type { ComponentRecord } from '../loaders.js';
-import { readRows } from '../read.js';
-import { durationArg } from './change.js';
-import { findService, ServiceRef } from './component.js';
-
-/**
- * The service's requests (its SERVER/CONSUMER operations) and, per tag value seen on those
- * operations in the window, how many of them carried it and how many of those failed. Both are
- * totals since first seen: TAGGED keeps no time buckets, so the window only selects live values.
- */
-export const CORRELATION_COUNTS = `
-MATCH (s:Service {key: $key})-[:HAS_OPERATION]->(o:Operation)
-WHERE o.kind IN ['SERVER', 'CONSUMER']
-WITH collect(o) AS ops, sum(o.calls) AS calls, sum(o.errors) AS errors
-CALL (ops) {
-  UNWIND ops AS o
-  MATCH (o)-[r:TAGGED]->(t:Tag)
-  WHERE r.lastSeen >= $since
-  WITH t, sum(r.calls) AS calls, sum(r.errors) AS errors
-  RETURN collect({key: t.key, value: t.value, calls: calls, errors: errors}) AS values
-}
-RETURN calls, errors, values`;
+import { ServiceRef } from './component.js';
 
 const RULE = DEFAULT_CORRELATION_RULE;
 
@@ -81,9 +64,7 @@ builder.queryField('correlations', (t) =>
     nullable: true,
     description: `Tag values (tenant, client version, region, route, …) over-represented in a service's errors. A value is reported when at least ${RULE.minCalls} requests carried it and ${RULE.minErrors} of them failed, its error rate is at least ${RULE.minLift} times that of the service's other requests, and the pooled two-proportion z-score is at least ${RULE.minZ}. Counts are totals since each value was first seen on the service's entry operations; \`window\` (default 1h) keeps the values seen in it. Null when no such service exists.`,
     args: {
-      service: t.arg.string({ required: true }),
-      environment: t.arg.string({ required: false }),
-      namespace: t.arg.string({ required: false }),
+      ...serviceNameArgs(),
       window: t.arg.string({ required: true, defaultValue: '1h' }),
       minCalls: t.arg.int({
         required: true,
@@ -100,22 +81,12 @@ builder.queryField('correlations', (t) =>
         environment: args.environment,
       });
       if (!service) return null;
-      const [row] = await readRows<{ calls: number; errors: number; values: TagCount[] }>(
-        ctx,
-        'correlations',
-        CORRELATION_COUNTS,
-        {
-          key: service.key,
-          since: ctx.now - windowMs,
-        },
-      );
-      const calls = row?.calls ?? 0;
-      const errors = row?.errors ?? 0;
+      const counts = await correlationCounts(ctx, service.key, ctx.now - windowMs);
       return {
         service,
-        calls,
-        errors,
-        values: correlate({ calls, errors }, row?.values ?? [], { ...RULE, minCalls: args.minCalls }),
+        calls: counts.calls,
+        errors: counts.errors,
+        values: correlate(counts, counts.values, { ...RULE, minCalls: args.minCalls }),
       };
     },
   }),

@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import type { MeasureRecord } from '../loaders.js';
+import type { MeasureRecord } from '../data/projections.js';
 import { percentile } from '../measure.js';
 
 /** Latency over everything recorded on an edge or operation. */

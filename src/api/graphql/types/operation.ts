@@ -3,14 +3,18 @@
  * external peers; CALLS edges between them give the path of a transaction.
  */
 import { OperationKind } from '../../../core/model.js';
+import { walkField, walkRequest } from '../args.js';
 import { builder } from '../builder.js';
-import { sinceMs, type Context } from '../context.js';
-import { walkCost } from '../cost.js';
-import { userError } from '../errors.js';
-import { readRows } from '../read.js';
-import type { ComponentRecord, Direction, Hop, OperationRecord } from '../loaders.js';
+import { loadComponent } from '../data/components.js';
+import { findOperation, loadOperation } from '../data/operations.js';
+import type { OperationRecord } from '../data/projections.js';
+import type { Direction, Hop } from '../data/traversal.js';
+import { answeredFrom } from '../look-ahead.js';
 import { ComponentRef } from './component.js';
 import { LatencyRef } from './measure.js';
+
+/** Fields a summary read answers (see look-ahead.ts). */
+const SUMMARY = answeredFrom('summary');
 
 export const OperationKindEnum = builder.enumType('OperationKind', {
   description: 'The span kind the operation was observed as.',
@@ -18,12 +22,6 @@ export const OperationKindEnum = builder.enumType('OperationKind', {
 });
 
 export const OperationRef = builder.objectRef<OperationRecord>('Operation');
-
-async function loadOperation(ctx: Context, key: string): Promise<OperationRecord> {
-  const o = await ctx.loaders.operation.load(key);
-  if (!o) throw new Error(`operation ${key} vanished during the query`);
-  return o;
-}
 
 export const CallHopRef = builder.objectRef<Hop>('CallHop').implement({
   description: 'One CALLS edge on the path of a transaction: `from` called `to`, `depth` hops from the start.',
@@ -41,17 +39,17 @@ export const CallHopRef = builder.objectRef<Hop>('CallHop').implement({
   }),
 });
 
-function callHops(
-  o: OperationRecord,
-  args: { depth: number; since?: Date | null },
-  ctx: Context,
-  direction: Direction,
-) {
-  if (args.depth < 1 || args.depth > ctx.settings.maxDepth) {
-    throw userError(`depth must be between 1 and ${ctx.settings.maxDepth}, got ${args.depth}`);
-  }
-  return ctx.loaders.calls.load({ root: o.key, direction, depth: args.depth, since: sinceMs(ctx, args.since) });
-}
+/** `downstream` or `upstream`: the CALLS walk from an operation, hop by hop. */
+const callWalk = (direction: Direction, description: string) =>
+  builder.objectField(OperationRef, direction === 'out' ? 'downstream' : 'upstream', (t) =>
+    t.field({
+      type: [CallHopRef],
+      description,
+      extensions: SUMMARY,
+      ...walkField(5),
+      resolve: (o, args, ctx) => ctx.loaders.calls.load(walkRequest(ctx, o.key, direction, args)),
+    }),
+  );
 
 builder.node(OperationRef, {
   description: 'An operation of a component. `id` is a relay global id, usable with `node(id:)`.',
@@ -60,52 +58,28 @@ builder.node(OperationRef, {
   loadMany: async (keys, ctx) =>
     (await ctx.loaders.operation.loadMany(keys)).map((o) => (o instanceof Error ? null : o)),
   fields: (t) => ({
-    name: t.exposeString('name'),
-    kind: t.field({ type: OperationKindEnum, resolve: (o) => o.kind as OperationKind }),
+    name: t.exposeString('name', { extensions: SUMMARY }),
+    kind: t.field({ type: OperationKindEnum, extensions: SUMMARY, resolve: (o) => o.kind as OperationKind }),
     component: t.field({
       type: ComponentRef,
-      resolve: async (o, _a, ctx) => (await ctx.loaders.component.load(o.componentKey)) as ComponentRecord,
+      extensions: SUMMARY,
+      resolve: (o, _a, ctx) => loadComponent(ctx, o.componentKey),
     }),
     entryPoint: t.boolean({
       description: 'Called from outside the traced system (no instrumented caller).',
+      extensions: SUMMARY,
       resolve: (o) => o.entryPoint,
     }),
-    calls: t.int({ resolve: (o) => o.calls }),
-    errors: t.int({ resolve: (o) => o.errors }),
+    calls: t.int({ extensions: SUMMARY, resolve: (o) => o.calls }),
+    errors: t.int({ extensions: SUMMARY, resolve: (o) => o.errors }),
     latency: t.field({ type: LatencyRef, resolve: (o) => o }),
-    firstSeen: t.field({ type: 'DateTime', resolve: (o) => o.firstSeen }),
-    lastSeen: t.field({ type: 'DateTime', resolve: (o) => o.lastSeen }),
-    downstream: t.field({
-      type: [CallHopRef],
-      description: 'What handling this operation calls, hop by hop: the path of a transaction.',
-      complexity: walkCost,
-      args: {
-        depth: t.arg.int({ required: true, defaultValue: 5 }),
-        since: t.arg({ type: 'DateTime', required: false }),
-      },
-      resolve: (o, args, ctx) => callHops(o, args, ctx, 'out'),
-    }),
-    upstream: t.field({
-      type: [CallHopRef],
-      description: 'Which operations lead to this one, hop by hop.',
-      complexity: walkCost,
-      args: {
-        depth: t.arg.int({ required: true, defaultValue: 5 }),
-        since: t.arg({ type: 'DateTime', required: false }),
-      },
-      resolve: (o, args, ctx) => callHops(o, args, ctx, 'in'),
-    }),
+    firstSeen: t.field({ type: 'DateTime', extensions: SUMMARY, resolve: (o) => o.firstSeen }),
+    lastSeen: t.field({ type: 'DateTime', extensions: SUMMARY, resolve: (o) => o.lastSeen }),
   }),
 });
 
-export const OPERATION_BY_NAME = `
-MATCH (c:Service {name: $service})-[:HAS_OPERATION]->(o:Operation {name: $name})
-WHERE ($namespace IS NULL OR c.namespace = $namespace)
-  AND ($environment IS NULL OR c.environment = $environment)
-  AND ($kind IS NULL OR o.kind = $kind)
-RETURN o { .*, entryPoint: coalesce(o.entryPoint, false), entryCalls: coalesce(o.entryCalls, 0) } AS o
-ORDER BY o.lastSeen DESC
-LIMIT 1`;
+callWalk('out', 'What handling this operation calls, hop by hop: the path of a transaction.');
+callWalk('in', 'Which operations lead to this one, hop by hop.');
 
 builder.queryField('operation', (t) =>
   t.field({
@@ -119,15 +93,13 @@ builder.queryField('operation', (t) =>
       namespace: t.arg.string({ required: false }),
       environment: t.arg.string({ required: false }),
     },
-    resolve: async (_root, args, ctx) => {
-      const [row] = await readRows<{ o: OperationRecord }>(ctx, 'operation', OPERATION_BY_NAME, {
+    resolve: (_root, args, ctx) =>
+      findOperation(ctx, {
         service: args.service,
         name: args.name,
         kind: args.kind ?? null,
         namespace: args.namespace ?? null,
         environment: args.environment ?? null,
-      });
-      return row?.o ?? null;
-    },
+      }),
   }),
 );

@@ -1,36 +1,11 @@
 /** Tags: allow-listed attribute values, and where each was seen. */
 import { resolveArrayConnection, resolveOffsetConnection } from '@pothos/plugin-relay';
-import neo4j from 'neo4j-driver';
 import { builder } from '../builder.js';
 import { sinceMs } from '../context.js';
 import { pageCost } from '../cost.js';
-import type { ComponentRecord, OperationRecord } from '../loaders.js';
-import { readRows } from '../read.js';
-import { ServiceRef } from './component.js';
+import { tagValues, type TagValueRecord } from '../data/tags.js';
+import { addServiceConnection, ServiceRef } from './component.js';
 import { OperationRef } from './operation.js';
-
-interface TagValueRecord {
-  key: string;
-  value: string;
-  calls: number;
-  errors: number;
-  services: ComponentRecord[];
-  operations: OperationRecord[];
-  lastSeen: number;
-}
-
-export const TAG_VALUES = `
-MATCH (t:Tag {key: $key})
-WHERE t.lastSeen >= $since
-OPTIONAL MATCH (s:Service)-[rs:TAGGED]->(t)
-WITH t, collect(s { .key, .kind, .name, .environment, .namespace, .system, .address, .version, .firstSeen, .lastSeen }) AS services,
-     sum(rs.calls) AS calls, sum(rs.errors) AS errors
-OPTIONAL MATCH (o:Operation)-[:TAGGED]->(t)
-RETURN t.key AS key, t.value AS value, calls, errors, services,
-       collect(o { .*, entryPoint: coalesce(o.entryPoint, false), entryCalls: coalesce(o.entryCalls, 0) }) AS operations,
-       t.lastSeen AS lastSeen
-ORDER BY calls DESC, value
-SKIP $offset LIMIT $limit`;
 
 const TagValueRef = builder.objectRef<TagValueRecord>('TagValue').implement({
   fields: (t) => ({
@@ -39,12 +14,6 @@ const TagValueRef = builder.objectRef<TagValueRecord>('TagValue').implement({
     errors: t.int({ resolve: (v) => v.errors }),
     services: t.field({ type: [ServiceRef], resolve: (v) => v.services }),
     operations: t.field({ type: [OperationRef], resolve: (v) => v.operations }),
-    serviceConnection: t.connection({
-      type: ServiceRef,
-      description: 'The same services as `services`, as a relay connection.',
-      complexity: pageCost,
-      resolve: (v, args) => resolveArrayConnection({ args }, v.services),
-    }),
     operationConnection: t.connection({
       type: OperationRef,
       description: 'The same operations as `operations`, as a relay connection.',
@@ -54,6 +23,8 @@ const TagValueRef = builder.objectRef<TagValueRecord>('TagValue').implement({
     lastSeen: t.field({ type: 'DateTime', resolve: (v) => v.lastSeen }),
   }),
 });
+
+addServiceConnection(TagValueRef);
 
 const TagRef = builder.objectRef<{ key: string }>('Tag').implement({
   fields: (t) => ({
@@ -65,11 +36,11 @@ const TagRef = builder.objectRef<{ key: string }>('Tag').implement({
         since: t.arg({ type: 'DateTime', required: false }),
       },
       resolve: (tag, args, ctx) =>
-        readRows<TagValueRecord>(ctx, 'tag-values', TAG_VALUES, {
+        tagValues(ctx, {
           key: tag.key,
           since: sinceMs(ctx, args.since),
-          offset: neo4j.int(0),
-          limit: neo4j.int(Math.min(Math.max(args.first, 1), 1000)),
+          offset: 0,
+          limit: Math.min(Math.max(args.first, 1), 1000),
         }),
     }),
     valueConnection: t.connection({
@@ -78,12 +49,7 @@ const TagRef = builder.objectRef<{ key: string }>('Tag').implement({
       args: { since: t.arg({ type: 'DateTime', required: false }) },
       resolve: (tag, args, ctx) =>
         resolveOffsetConnection({ args, defaultSize: 100, maxSize: 1000 }, ({ limit, offset }) =>
-          readRows<TagValueRecord>(ctx, 'tag-values', TAG_VALUES, {
-            key: tag.key,
-            since: sinceMs(ctx, args.since),
-            offset: neo4j.int(offset),
-            limit: neo4j.int(limit),
-          }),
+          tagValues(ctx, { key: tag.key, since: sinceMs(ctx, args.since), offset, limit }),
         ),
     }),
   }),

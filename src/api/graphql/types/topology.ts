@@ -2,79 +2,19 @@
  * The topology of an environment (components and DEPENDS_ON edges seen since a time) as data, as a
  * Mermaid flowchart and as Graphviz DOT; and every simple path between two components.
  */
+import { depthArg } from '../args.js';
 import { builder } from '../builder.js';
-import { sinceMs, type Context } from '../context.js';
+import { sinceMs } from '../context.js';
+import { loadComponent } from '../data/components.js';
+import type { ComponentRecord } from '../data/projections.js';
+import { readPathGraph, readTopology, type Topology, type TopologyEdge } from '../data/topology.js';
 import { userError } from '../errors.js';
-import type { ComponentRecord } from '../loaders.js';
-import { readRows } from '../read.js';
 import { toDot, toMermaid } from '../render-topology.js';
 import { simplePaths } from '../simple-paths.js';
 import { ComponentRef } from './component.js';
 
 /** More paths than this are cut off: past it a list of paths stops being an answer. */
 export const MAX_PATHS = 100;
-
-interface TopologyEdge {
-  from: string;
-  to: string;
-  calls: number;
-  errors: number;
-  protocols: string[];
-  firstSeen: number;
-  lastSeen: number;
-}
-
-interface Topology {
-  nodes: ComponentRecord[];
-  edges: TopologyEdge[];
-}
-
-const COMPONENT = `c { .key, .kind, .name, .environment, .namespace, .system, .address, .version, .firstSeen, .lastSeen }`;
-
-export const TOPOLOGY_NODES = `
-MATCH (c:Component)
-WHERE c.lastSeen >= $since AND ($environment IS NULL OR c.environment = $environment)
-RETURN ${COMPONENT} AS c
-ORDER BY c.environment, c.kind, c.name`;
-
-export const TOPOLOGY_EDGES = `
-MATCH (a:Component)-[r:DEPENDS_ON]->(b:Component)
-WHERE r.lastSeen >= $since AND ($environment IS NULL OR a.environment = $environment)
-RETURN a.key AS from, b.key AS to, r.calls AS calls, r.errors AS errors, r.protocols AS protocols,
-       r.firstSeen AS firstSeen, r.lastSeen AS lastSeen
-ORDER BY a.name, b.name`;
-
-/** The edges among the environments where `from` lives, and the keys of both ends' candidates. */
-export const PATH_GRAPH = `
-MATCH (a:Component {name: $from})
-WHERE $environment IS NULL OR a.environment = $environment
-WITH collect(a.key) AS starts, collect(DISTINCT a.environment) AS environments
-CALL (environments) {
-  OPTIONAL MATCH (b:Component {name: $to})
-  WHERE b.environment IN environments
-  RETURN collect(b.key) AS targets
-}
-CALL (environments) {
-  OPTIONAL MATCH (x:Component)-[r:DEPENDS_ON]->(y:Component)
-  WHERE r.lastSeen >= $since AND x.environment IN environments
-  RETURN collect([x.key, y.key]) AS edges
-}
-RETURN starts, targets, edges`;
-
-async function loadTopology(ctx: Context, environment: string | null, since: number): Promise<Topology> {
-  return ctx.graph.read(
-    'topograph-api',
-    async (tx) => {
-      const params = { environment, since };
-      const nodes = (await tx.run(TOPOLOGY_NODES, params)).records.map((r) => r.get('c') as ComponentRecord);
-      const edges = (await tx.run(TOPOLOGY_EDGES, params)).records.map((r) => r.toObject() as TopologyEdge);
-      // An edge is seen no later than its ends, so its ends are among the nodes; a guard costs nothing.
-      const present = new Set(nodes.map((n) => n.key));
-      return { nodes, edges: edges.filter((e) => present.has(e.from) && present.has(e.to)) };
-    },
-    { timeoutMs: ctx.settings.queryTimeoutMs, metadata: { op: 'topology' } },
-  );
-}
 
 const byKey = (t: Topology) => new Map(t.nodes.map((n) => [n.key, n]));
 
@@ -121,13 +61,7 @@ const PathRef = builder.objectRef<{ keys: string[] }>('Path').implement({
     hops: t.field({
       type: [ComponentRef],
       description: 'The components along the path, from the first to the last, both included.',
-      resolve: async (p, _a, ctx) => {
-        const found = await ctx.loaders.component.loadMany(p.keys);
-        return found.map((c, i) => {
-          if (!c || c instanceof Error) throw new Error(`component ${p.keys[i]} vanished during the query`);
-          return c;
-        });
-      },
+      resolve: (p, _a, ctx) => Promise.all(p.keys.map((k) => loadComponent(ctx, k))),
     }),
   }),
 });
@@ -141,7 +75,7 @@ builder.queryFields((t) => ({
       environment: t.arg.string({ required: false }),
       since: t.arg({ type: 'DateTime', required: false }),
     },
-    resolve: (_root, args, ctx) => loadTopology(ctx, args.environment ?? null, sinceMs(ctx, args.since)),
+    resolve: (_root, args, ctx) => readTopology(ctx, args.environment ?? null, sinceMs(ctx, args.since)),
   }),
   paths: t.field({
     type: [PathRef],
@@ -154,24 +88,17 @@ builder.queryFields((t) => ({
       since: t.arg({ type: 'DateTime', required: false }),
     },
     resolve: async (_root, args, ctx) => {
-      if (!Number.isInteger(args.maxDepth) || args.maxDepth < 1 || args.maxDepth > ctx.settings.maxDepth) {
-        throw userError(`maxDepth must be between 1 and ${ctx.settings.maxDepth}, got ${args.maxDepth}`);
-      }
-      const [graph] = await readRows<{ starts: string[]; targets: string[]; edges: [string, string][] }>(
-        ctx,
-        'paths',
-        PATH_GRAPH,
-        {
-          from: args.from,
-          to: args.to,
-          environment: args.environment ?? null,
-          since: sinceMs(ctx, args.since),
-        },
-      );
+      const maxDepth = depthArg(ctx, args.maxDepth, 'maxDepth');
+      const graph = await readPathGraph(ctx, {
+        from: args.from,
+        to: args.to,
+        environment: args.environment ?? null,
+        since: sinceMs(ctx, args.since),
+      });
       if (!graph || graph.starts.length === 0) throw userError(`no component named "${args.from}"`, 'NOT_FOUND');
       if (graph.targets.length === 0)
         throw userError(`no component named "${args.to}" beside "${args.from}"`, 'NOT_FOUND');
-      return simplePaths(graph.edges, graph.starts, graph.targets, args.maxDepth, MAX_PATHS).map((keys) => ({ keys }));
+      return simplePaths(graph.edges, graph.starts, graph.targets, maxDepth, MAX_PATHS).map((keys) => ({ keys }));
     },
   }),
 }));

@@ -3,23 +3,12 @@
  * sampling (ingest/trace-sampling.ts): every failing trace up to a cap, a few successful ones per
  * entry operation per window, each entry operation keeping only its newest.
  */
-import DataLoader from 'dataloader';
-import neo4j from 'neo4j-driver';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
+import type { TraceSampleRecord } from '../data/loaders.js';
+import { loadOperation, sampledTraces, traceById } from '../data/operations.js';
 import { userError } from '../errors.js';
-import type { OperationRecord } from '../loaders.js';
-import { readRows } from '../read.js';
 import { OperationRef } from './operation.js';
-
-export interface TraceSampleRecord {
-  traceId: string;
-  entry: string;
-  error: boolean;
-  firstSeen: number;
-  lastSeen: number;
-  hops: string[];
-}
 
 interface TraceHop {
   depth: number;
@@ -29,21 +18,6 @@ interface TraceHop {
   latencyMs: number;
   at: number;
 }
-
-const SAMPLE_FIELDS = `t { .traceId, .entry, .error, .firstSeen, .lastSeen, .hops }`;
-
-export const TRACE_SAMPLES_BY_ID = `
-UNWIND $traceIds AS traceId
-MATCH (t:TraceSample {traceId: traceId})
-RETURN ${SAMPLE_FIELDS} AS t`;
-
-export const TRACE_SAMPLES_OF = `
-UNWIND $keys AS key
-MATCH (:Operation {key: key})-[:IN_TRACE]->(t:TraceSample)
-WHERE NOT $errorsOnly OR t.error
-WITH key, t ORDER BY t.lastSeen DESC
-WITH key, collect(${SAMPLE_FIELDS}) AS samples
-RETURN key, samples[0..$first] AS samples`;
 
 export const MAX_TRACES = 50;
 
@@ -69,47 +43,9 @@ export function traceHops(sample: TraceSampleRecord): TraceHop[] {
   return hops.sort((a, b) => (a.depth || Infinity) - (b.depth || Infinity) || a.at - b.at);
 }
 
-/** One query for the samples of every operation asked about in a request. */
-const samplesLoaders = new WeakMap<
-  object,
-  DataLoader<{ key: string; first: number; errorsOnly: boolean }, TraceSampleRecord[], string>
->();
-function samplesOf(ctx: Context) {
-  let loader = samplesLoaders.get(ctx.loaders);
-  if (!loader) {
-    loader = new DataLoader(
-      async (reqs) => {
-        const first = Math.max(...reqs.map((r) => r.first));
-        const out = new Map<string, TraceSampleRecord[]>();
-        for (const errorsOnly of [false, true]) {
-          const keys = [...new Set(reqs.filter((r) => r.errorsOnly === errorsOnly).map((r) => r.key))];
-          if (keys.length === 0) continue;
-          const rows = await readRows<{ key: string; samples: TraceSampleRecord[] }>(ctx, 'traces', TRACE_SAMPLES_OF, {
-            keys,
-            errorsOnly,
-            first: neo4j.int(first),
-          });
-          for (const row of rows) out.set(`${row.key}|${errorsOnly}`, row.samples);
-        }
-        return reqs.map((r) => (out.get(`${r.key}|${r.errorsOnly}`) ?? []).slice(0, r.first));
-      },
-      { cacheKeyFn: (r) => `${r.key}|${r.first}|${r.errorsOnly}` },
-    );
-    samplesLoaders.set(ctx.loaders, loader);
-  }
-  return loader;
-}
-
-/** The newest samples that passed through an operation, batched with every other such request. */
-export function sampledTraces(ctx: Context, operationKey: string, first: number, errorsOnly: boolean) {
-  return samplesOf(ctx).load({ key: operationKey, first, errorsOnly });
-}
-
-const loadOperation = async (ctx: Context, key: string): Promise<OperationRecord> => {
-  const o = await ctx.loaders.operation.load(key);
-  if (!o) throw new Error(`operation ${key} vanished during the query`);
-  return o;
-};
+/** The trace in the trace UI, when TOPOGRAPH_TRACE_URL_TEMPLATE names one. */
+export const traceUrl = (ctx: Context, traceId: string) =>
+  ctx.settings.traceUrlTemplate?.replaceAll('{traceId}', encodeURIComponent(traceId)) ?? null;
 
 const TraceHopRef = builder.objectRef<TraceHop>('TraceHop').implement({
   description: 'One call within a sampled trace: handling `from` called `to`.',
@@ -142,8 +78,7 @@ export const TraceSampleRef = builder.objectRef<TraceSampleRecord>('TraceSample'
     url: t.string({
       nullable: true,
       description: 'The trace in the trace UI, when TOPOGRAPH_TRACE_URL_TEMPLATE is set.',
-      resolve: (s, _a, ctx) =>
-        ctx.settings.traceUrlTemplate?.replaceAll('{traceId}', encodeURIComponent(s.traceId)) ?? null,
+      resolve: (s, _a, ctx) => traceUrl(ctx, s.traceId),
     }),
   }),
 });
@@ -159,25 +94,10 @@ builder.objectField(OperationRef, 'traces', (t) =>
     resolve: (o, args, ctx) => {
       if (args.first < 1 || args.first > MAX_TRACES)
         throw userError(`first must be between 1 and ${MAX_TRACES}, got ${args.first}`);
-      return samplesOf(ctx).load({ key: o.key, first: args.first, errorsOnly: args.errorsOnly });
+      return sampledTraces(ctx, o.key, args.first, args.errorsOnly);
     },
   }),
 );
-
-const byIdLoaders = new WeakMap<object, DataLoader<string, TraceSampleRecord | null>>();
-function traceById(ctx: Context, traceId: string): Promise<TraceSampleRecord | null> {
-  let loader = byIdLoaders.get(ctx.loaders);
-  if (!loader) {
-    loader = new DataLoader(async (traceIds) => {
-      const rows = await readRows<{ t: TraceSampleRecord }>(ctx, 'trace', TRACE_SAMPLES_BY_ID, { traceIds });
-      const found = new Map(rows.map((r) => [r.t.traceId, r.t]));
-      return traceIds.map((id) => found.get(id) ?? null);
-    });
-    byIdLoaders.set(ctx.loaders, loader);
-  }
-  // Trace ids are stored as lower-case hex, as OTLP decoders produce them.
-  return loader.load(traceId.toLowerCase());
-}
 
 builder.objectField(OperationRef, 'trace', (t) =>
   t.field({

@@ -1,0 +1,94 @@
+/**
+ * What changed since a time, from the firstSeen/lastSeen every node and relationship carries: new
+ * components, edges, operations and library versions, and edges that stopped.
+ */
+import neo4j from 'neo4j-driver';
+import type { Context } from '../context.js';
+import { userError } from '../errors.js';
+
+export const ChangeKind = {
+  NEW_COMPONENT: 'NEW_COMPONENT',
+  NEW_EDGE: 'NEW_EDGE',
+  NEW_OPERATION: 'NEW_OPERATION',
+  NEW_LIBRARY_VERSION: 'NEW_LIBRARY_VERSION',
+  EDGE_STOPPED: 'EDGE_STOPPED',
+} as const;
+export type ChangeKind = (typeof ChangeKind)[keyof typeof ChangeKind];
+
+export interface ChangeRecord {
+  kind: ChangeKind;
+  at: number;
+  environment: string;
+  component: string | null;
+  from: string | null;
+  to: string | null;
+  operation: string | null;
+  library: string | null;
+  version: string | null;
+  subject: string;
+}
+
+/** A DEPENDS_ON edge that started (`firstSeen` since) or stopped (`lastSeen` since, but quiet lately). */
+const edgeChange = (kind: ChangeKind, at: string, when: string) => `
+  MATCH (a:Component)-[r:DEPENDS_ON]->(b:Component)
+  WHERE ${when} AND ($environment IS NULL OR a.environment = $environment)
+    AND ($keys IS NULL OR a.key IN $keys OR b.key IN $keys)
+  RETURN '${kind}' AS kind, ${at} AS at, a.environment AS environment, null AS component,
+         a.key AS from, b.key AS to, null AS operation, null AS library, null AS version,
+         a.name + ' -> ' + b.name AS subject
+  ORDER BY at DESC LIMIT $limit`;
+
+/**
+ * One statement for every kind of change. `$keys` (optional) keeps only changes touching those
+ * components, which is how an incident's context asks about a service and its neighbours. Each
+ * branch is cut to the newest `$limit` itself, so that the firstSeen indexes can serve it in order.
+ */
+export const CHANGES = `
+CALL () {
+  MATCH (c:Component)
+  WHERE c.firstSeen >= $since AND ($environment IS NULL OR c.environment = $environment)
+    AND ($keys IS NULL OR c.key IN $keys)
+  RETURN 'NEW_COMPONENT' AS kind, c.firstSeen AS at, c.environment AS environment, c.key AS component,
+         null AS from, null AS to, null AS operation, null AS library, null AS version,
+         c.name + ' (' + toLower(c.kind) + ')' AS subject
+  ORDER BY at DESC LIMIT $limit
+  UNION ALL${edgeChange(ChangeKind.NEW_EDGE, 'r.firstSeen', 'r.firstSeen >= $since')}
+  UNION ALL${edgeChange(ChangeKind.EDGE_STOPPED, 'r.lastSeen', 'r.lastSeen >= $since AND r.lastSeen < $quietBefore')}
+  UNION ALL
+  MATCH (c:Component)-[:HAS_OPERATION]->(o:Operation)
+  WHERE o.firstSeen >= $since AND ($environment IS NULL OR c.environment = $environment)
+    AND ($keys IS NULL OR c.key IN $keys)
+  RETURN 'NEW_OPERATION' AS kind, o.firstSeen AS at, c.environment AS environment, c.key AS component,
+         null AS from, null AS to, o.key AS operation, null AS library, null AS version,
+         c.name + ': ' + o.name AS subject
+  ORDER BY at DESC LIMIT $limit
+  UNION ALL
+  MATCH (s:Service)-[u:USES]->(l:Library)
+  WHERE u.firstSeen >= $since AND ($environment IS NULL OR s.environment = $environment)
+    AND ($keys IS NULL OR s.key IN $keys)
+  RETURN 'NEW_LIBRARY_VERSION' AS kind, u.firstSeen AS at, s.environment AS environment, s.key AS component,
+         null AS from, null AS to, null AS operation, l.name AS library, u.version AS version,
+         s.name + ' uses ' + l.name + ' ' + u.version AS subject
+  ORDER BY at DESC LIMIT $limit
+}
+RETURN kind, at, environment, component, from, to, operation, library, version, subject
+ORDER BY at DESC, kind, subject
+LIMIT $limit`;
+
+export const MAX_CHANGES = 1000;
+
+export async function loadChanges(
+  ctx: Context,
+  q: { since: number; environment: string | null; keys: string[] | null; quietForMs: number; first: number },
+): Promise<ChangeRecord[]> {
+  if (!Number.isInteger(q.first) || q.first < 1 || q.first > MAX_CHANGES) {
+    throw userError(`first must be between 1 and ${MAX_CHANGES}, got ${q.first}`);
+  }
+  return ctx.reader.rows<ChangeRecord>('changes', CHANGES, {
+    since: q.since,
+    environment: q.environment,
+    keys: q.keys,
+    quietBefore: ctx.now - q.quietForMs,
+    limit: neo4j.int(q.first),
+  });
+}

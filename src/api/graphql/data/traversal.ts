@@ -1,0 +1,180 @@
+/**
+ * Walks over DEPENDS_ON (components) and CALLS (operations): breadth-first, one statement per level
+ * for all roots of the request together, all levels in one read transaction. The cost grows with
+ * depth, never with the number of roots, and each node is reached once, by its shortest path.
+ */
+import type { MeasureRecord } from './projections.js';
+import { CALL_EDGE, EDGE, EDGE_SUMMARY } from './projections.js';
+import type { Params, Reader, Run } from './reader.js';
+
+export interface Hop {
+  depth: number;
+  /** the key reached */
+  key: string;
+  /** the key it was reached from */
+  via: string;
+  /** keys from the root to this one, both included */
+  path: string[];
+  /** CALLS edges also carry a few recent trace ids that took them */
+  edge: MeasureRecord & { exemplars?: string[] };
+  /** the name and kind of the component reached, when the walk read them (summary walks) */
+  named?: { name: string; kind: string };
+}
+
+export type Direction = 'out' | 'in';
+
+/** How much of each edge a walk reads: all of it, its summary, or nothing (only what it reached). */
+export type WalkWeight = 'full' | 'summary' | 'named';
+
+export interface TraverseRequest {
+  root: string;
+  direction: Direction;
+  depth: number;
+  since: number;
+  /**
+   * Only calls, errors, firstSeen and lastSeen of each edge, not its histogram and health rings: a
+   * deep walk reaches thousands of edges, and their rings cost more to read and ship than the walk.
+   */
+  summary?: boolean;
+  /** Not even those: only what the walk reached and how (depth, path), with names and kinds. */
+  named?: boolean;
+}
+
+/**
+ * One level of a walk: from every key of `$frontier` over one edge type in one direction, the edges
+ * seen since `$since`, each returned as `returns` says.
+ */
+function levelStatement(label: string, type: string, direction: Direction, returns: string): string {
+  const edge = direction === 'out' ? `-[r:${type}]->` : `<-[r:${type}]-`;
+  return `
+UNWIND $frontier AS key
+MATCH (:${label} {key: key})${edge}(next:${label})
+WHERE r.lastSeen >= $since
+RETURN key AS from, next.key AS to, ${returns}`;
+}
+
+type WalkStatements = Record<Direction, string>;
+const bothWays = (label: string, type: string, returns: string): WalkStatements => ({
+  out: levelStatement(label, type, 'out', returns),
+  in: levelStatement(label, type, 'in', returns),
+});
+
+/**
+ * Summary walks return keys, names, kinds and the four edge figures. A query that asks no more of
+ * the components reached is answered from that; otherwise the component DataLoader reads each one
+ * once. Returning each row's whole component from the walk (until the query-profile measurements)
+ * read and shipped it once per edge: half again the walk's time.
+ */
+export const DEPENDS_ON_WALKS: Record<WalkWeight, WalkStatements> = {
+  full: bothWays('Component', 'DEPENDS_ON', `${EDGE} AS edge`),
+  summary: bothWays('Component', 'DEPENDS_ON', `next.name AS name, next.kind AS kind, ${EDGE_SUMMARY} AS edge`),
+  /** Walks whose hops are asked for no edge figure (`dependents { depth component { name } }`). */
+  named: bothWays('Component', 'DEPENDS_ON', `next.name AS name, next.kind AS kind`),
+};
+
+/** CALLS walks are read whole: a transaction's path is short, and every hop shows its latency. */
+export const CALLS_WALKS: Partial<Record<WalkWeight, WalkStatements>> & { full: WalkStatements } = {
+  full: bothWays('Operation', 'CALLS', `${CALL_EDGE} AS edge`),
+};
+
+/** The lightest walk statement that still reads what the request needs. */
+export function walkStatement(
+  walks: Partial<Record<WalkWeight, WalkStatements>> & { full: WalkStatements },
+  r: Pick<TraverseRequest, 'direction' | 'summary' | 'named'>,
+): string {
+  const set = (r.named && walks.named) || ((r.summary || r.named) && walks.summary) || walks.full;
+  return set[r.direction];
+}
+
+/** The order a walk reports what one component reaches in: by key, so that every run reports the same. */
+export const byTarget = (a: { to: string }, b: { to: string }) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0);
+
+interface LevelRow {
+  from: string;
+  to: string;
+  /** absent in named walks: their hops are asked for no edge figure */
+  edge?: MeasureRecord;
+  name?: string;
+  kind?: string;
+}
+
+type Root = { root: string; depth: number };
+
+/**
+ * Breadth-first walk from many roots at once. For each root, every reachable key is reported once,
+ * at its shortest depth, with the edge and the path that first reached it.
+ */
+async function walk(run: Run, cypher: string, roots: Root[], since: number): Promise<Hop[][]> {
+  const maxDepth = Math.max(0, ...roots.map((r) => r.depth));
+  const visited = roots.map((r) => new Map<string, Hop | null>([[r.root, null]]));
+  const results: Hop[][] = roots.map(() => []);
+  let frontiers = roots.map((r) => [r.root]);
+  for (let depth = 1; depth <= maxDepth; depth++) {
+    const active = new Set<string>();
+    roots.forEach((r, i) => {
+      if (depth <= r.depth) for (const k of frontiers[i]!) active.add(k);
+    });
+    if (active.size === 0) break;
+    const rows = await run<LevelRow>(cypher, { frontier: [...active], since });
+    const next = new Map<string, LevelRow[]>();
+    for (const row of rows) {
+      const list = next.get(row.from) ?? [];
+      list.push(row);
+      next.set(row.from, list);
+    }
+    // Rows come in no particular order; sorting makes the path that reaches a component first (and
+    // so the one reported) the same on every run: among equally short ones, the smallest keys win.
+    for (const list of next.values()) list.sort(byTarget);
+    frontiers = roots.map((r, i) => {
+      if (depth > r.depth) return [];
+      const seen = visited[i]!;
+      const newFrontier: string[] = [];
+      for (const from of frontiers[i]!) {
+        const parentPath = seen.get(from)?.path ?? [r.root];
+        for (const { to, edge, name, kind } of next.get(from) ?? []) {
+          if (seen.has(to)) continue;
+          const named = name === undefined ? undefined : { name, kind: kind! };
+          const hop: Hop = { depth, key: to, via: from, path: [...parentPath, to], edge: edge!, named };
+          seen.set(to, hop);
+          results[i]!.push(hop);
+          newFrontier.push(to);
+        }
+      }
+      return newFrontier.sort();
+    });
+  }
+  return results;
+}
+
+/** Walks from every root with one statement per level: one level on its own, more in one transaction. */
+export function traverse(reader: Reader, cypher: string, roots: Root[], since: number): Promise<Hop[][]> {
+  const depth = Math.max(0, ...roots.map((r) => r.depth));
+  if (depth <= 1) {
+    return walk((q, params) => reader.rows('traverse', q, params), cypher, roots, since);
+  }
+  return reader.transaction('traverse', (run) => walk(run, cypher, roots, since), { depth });
+}
+
+/**
+ * A lookup and a walk from what it found, in one read transaction: `service(name:) { dependents(depth: 5) }`
+ * was an auto-commit lookup, then a transaction for the walk, against one transaction for a client
+ * that writes the Cypher itself. Resolves with the looked-up row (undefined: nothing found) and the hops.
+ */
+export function lookupAndWalk<T extends { key: string }>(
+  reader: Reader,
+  lookup: { cypher: string; params: Params; pick: (row: Record<string, unknown>) => T },
+  request: Omit<TraverseRequest, 'root'>,
+): Promise<{ found?: T; hops: Hop[] }> {
+  const cypher = walkStatement(DEPENDS_ON_WALKS, request);
+  return reader.transaction(
+    'lookup+traverse',
+    async (run) => {
+      const [row] = await run<Record<string, unknown>>(lookup.cypher, lookup.params);
+      if (!row) return { hops: [] };
+      const found = lookup.pick(row);
+      const [hops] = await walk(run, cypher, [{ root: found.key, depth: request.depth }], request.since);
+      return { found, hops: hops! };
+    },
+    { depth: request.depth },
+  );
+}

@@ -1,0 +1,29 @@
+/**
+ * Records both processes share: what the worker writes to a node and the API reads back, one shape
+ * each, so that a field added on one side is seen on the other.
+ */
+
+/** The facts a component node holds besides its kind (which a flush knows from the list a row is in). */
+export interface ComponentFacts {
+  key: string;
+  name: string;
+  environment: string;
+  namespace: string | null;
+  system: string | null;
+  address: string | null;
+  version: string | null;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** A kept trace's skeleton, as the worker's sampling writes it and the API reads it back. */
+export interface TraceSampleFacts {
+  traceId: string;
+  /** the entry operation's key: the caller no other hop of the trace calls */
+  entry: string;
+  error: boolean;
+  firstSeen: number;
+  lastSeen: number;
+  /** each hop as JSON [fromOperationKey, toOperationKey, error 0|1, latencyMs, atMs] */
+  hops: string[];
+}
