@@ -16,6 +16,7 @@ import type { DependencyLink } from './formats/dependency-links.js';
 import { createPipeline, type PipelineOptions } from './pipeline.js';
 import type { Attributes, DecodedBatch, ResourceSpans, SpanProblem } from './span.js';
 import type { FactSink, LinkSink } from './writer.js';
+import type { DecodeLimits } from './otlp/validate.js';
 
 export interface ImportFile {
   /** shown in results and used to detect YAML by its extension */
@@ -34,6 +35,8 @@ export interface ImportDeps {
   sink: FactSink;
   links: LinkSink;
   options: PipelineOptions;
+  /** the attribute limits of TOPOGRAPH_MAX_* (a file is read whole, whatever its number of spans) */
+  limits: DecodeLimits;
   /** sets `deployment.environment.name` on every imported resource (and every linked service) */
   environment?: string;
   /** attributes set on every imported resource, over what the file says */
@@ -160,7 +163,7 @@ export async function importFiles(deps: ImportDeps): Promise<ImportResult> {
   for (const f of deps.files.map(asFile)) {
     let decoded: DecodedFile;
     try {
-      decoded = decodeFile(f.name, await f.read());
+      decoded = decodeFile(f.name, await f.read(), deps.limits);
     } catch (error) {
       results.push({ file: f.name, spans: 0, rejected: [], error: (error as Error).message });
       continue;

@@ -12,10 +12,10 @@ import { createCheckpointStore } from './spool/checkpoint-store.js';
 import { openSpool } from './spool/segment-log.js';
 import { createRetentionJob } from './retention.js';
 import { createWorker } from './worker.js';
-import { createNeo4jSink, writerOptions } from './writer.js';
+import { createNeo4jSink } from './writer.js';
 
 const config = loadConfigOrExit();
-const log = createLogger('ingest', config.logLevel);
+const log = createLogger('ingest', config.logLevel, config.logPretty);
 // Never the receivers' requests: the worker's spans are its accepted batches (see worker.ts).
 const selfTracing = startSelfTracing(config, { serviceName: 'topograph-ingest', ignorePaths: () => true, log });
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
@@ -38,11 +38,11 @@ const retention = createRetentionJob({
 });
 const worker = createWorker({
   config,
-  sink: createNeo4jSink(graph, writerOptions(config)),
+  sink: createNeo4jSink(graph, config.ingest.writer),
   log,
   registry: createRegistry('ingest'),
   selfTracing,
-  durable: { spool, store: createCheckpointStore(graph, spool.id, writerOptions(config)) },
+  durable: { spool, store: createCheckpointStore(graph, spool.id, config.ingest.writer) },
   ready: () => schema.ready(),
 });
 const server = createServer((req, res) => worker.handle(req, res));

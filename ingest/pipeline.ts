@@ -28,7 +28,7 @@ import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
 import type { FactSink } from './writer.js';
-import type { TagRule } from '../src/core/config.js';
+import type { TagRule } from '../src/core/tag-rules.js';
 
 export interface PipelineOptions {
   pairingTtlMs: number;
@@ -40,8 +40,8 @@ export interface PipelineOptions {
   /** per-key drop/hash/keep for tag values (personal data), applied before anything is stored */
   tagRules?: readonly TagRule[];
   tagHashSecret?: string;
-  /** which traces keep their skeleton (default: DEFAULT_TRACE_SAMPLING) */
-  traceSampling?: TraceSamplingOptions;
+  /** which traces keep their skeleton */
+  traceSampling: TraceSamplingOptions;
 }
 
 /** One half of a call waiting for the other, with what its expiry would need already derived. */

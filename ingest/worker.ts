@@ -12,7 +12,6 @@ import type { Logger } from '../src/core/logger.js';
 import { createOtlpHttpHandler, type OtlpHttpDeps } from './otlp/http-receiver.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import type { DecodedBatch } from './span.js';
-import { DEFAULT_TRACE_SAMPLING } from './trace-sampling.js';
 import type { CheckpointStore } from './spool/checkpoint-store.js';
 import { createDurableIngest, createPipelineClock } from './spool/durable-ingest.js';
 import type { Spool } from './spool/segment-log.js';
@@ -360,13 +359,8 @@ export function pipelineOptions(config: Config) {
     tagKeys: config.ingest.tagKeys,
     tagMaxValues: config.ingest.tagMaxValues,
     versionKeys: config.ingest.versionKeys,
-    exemplarsPerEdge: config.ingest.exemplarsPerEdge,
-    traceSampling: {
-      perWindow: config.ingest.traceSampling.perWindow,
-      errorsPerWindow: config.ingest.traceSampling.errorsPerWindow,
-      windowMs: config.ingest.traceSampling.windowMs,
-      maxTracesPerFlush: DEFAULT_TRACE_SAMPLING.maxTracesPerFlush,
-    },
+    exemplarsPerEdge: config.ingest.writer.exemplarsPerEdge,
+    traceSampling: config.ingest.traceSampling,
     tagRules: config.limits.tagRules,
     tagHashSecret: config.limits.tagHashSecret,
   };

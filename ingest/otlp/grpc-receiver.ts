@@ -21,7 +21,7 @@ export interface OtlpGrpcDeps {
   /** the largest message, after decompression */
   maxMessageBytes: number;
   /** the same per-span limits as OTLP/HTTP */
-  limits?: DecodeLimits;
+  limits: DecodeLimits;
   /** bearer tokens with the `ingest` scope, from the `authorization` metadata, as over HTTP */
   auth?: Authenticator;
   accept: OtlpHttpDeps['accept'];

@@ -15,7 +15,7 @@ import { zipkinToBatch } from '../formats/zipkin.js';
 import { decodeOtlpJson } from '../otlp/decode-json.js';
 import { decodeOtlpProtobuf } from '../otlp/decode-protobuf.js';
 import type { AcceptResult, RawContentType, Refusal } from '../otlp/http-receiver.js';
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../otlp/validate.js';
+import type { DecodeLimits } from '../otlp/validate.js';
 import { factCount, type FactBatch } from '../aggregate.js';
 import type { Pipeline, PipelineState } from '../pipeline.js';
 import { countSpans, type DecodedBatch, type TraceBatch } from '../span.js';
@@ -46,7 +46,7 @@ export interface DurableIngestDeps {
   /** records read per step of the loop */
   readBatch?: number;
   /** the limits the receivers decode with: a spooled request body is decoded again with them */
-  limits?: DecodeLimits;
+  limits: DecodeLimits;
   /** spans of accepted requests kept decoded in memory for the loop, so it need not decode them again */
   handoffMaxSpans?: number;
   /** spans the loop may read on while a flush is being written (then it waits for the write) */
@@ -91,7 +91,7 @@ export interface DurableIngestDeps {
  */
 const FORMAT_BYTE: Record<RawContentType, number> = { protobuf: 1, json: 2, 'zipkin-json': 3 };
 
-export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedBatch {
+export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits): DecodedBatch {
   const body = payload.subarray(1);
   switch (payload[0]) {
     case FORMAT_BYTE.protobuf:

@@ -6,10 +6,10 @@ import { createLogger } from '../core/logger.js';
 import { createRegistry } from '../core/metrics.js';
 import { startSelfTracing } from '../core/self-tracing.js';
 import { createGraph, createSchemaReadiness, resolveNeo4j } from '../core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from './yoga.js';
+import { createApi } from './yoga.js';
 
 const config = loadConfigOrExit();
-const log = createLogger('api', config.logLevel);
+const log = createLogger('api', config.logLevel, config.logPretty);
 const selfTracing = startSelfTracing(config, {
   serviceName: 'topograph-api',
   ignorePaths: (path) => path !== '/graphql',
@@ -24,20 +24,9 @@ const schema = createSchemaReadiness(graph, log);
 
 const api = createApi({
   graph,
-  graphiql: config.api.graphiql,
+  config: config.api,
   registry: createRegistry('api'),
   auth: createAuthenticator(config.auth),
-  security: config.limits.graphql,
-  settings: {
-    ...DEFAULT_API_SETTINGS,
-    maxComplexity: config.limits.graphql.maxComplexity,
-    maxQueryDepth: config.limits.graphql.maxQueryDepth,
-    maxBreadth: config.limits.graphql.maxBreadth,
-    liveWindowMs: config.liveWindowMs,
-    maxDepth: config.api.maxDepth,
-    queryTimeoutMs: config.api.queryTimeoutMs,
-    traceUrlTemplate: config.api.traceUrlTemplate,
-  },
   ready: schema.ready,
 });
 const server = createServer(api);

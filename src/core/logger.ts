@@ -1,9 +1,9 @@
-/** Structured logs (pino): JSON by default, readable lines when TOPOGRAPH_LOG_PRETTY=1 (what `npm start` sets). */
+/** Structured logs (pino): JSON by default, readable lines when asked (TOPOGRAPH_LOG_PRETTY, which `npm start` sets). */
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(name: string, level: string, pretty = process.env.TOPOGRAPH_LOG_PRETTY === '1'): Logger {
+export function createLogger(name: string, level: string, pretty = false): Logger {
   return pino({
     name,
     level,

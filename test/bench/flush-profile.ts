@@ -9,7 +9,7 @@ import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/con
 import { createPipeline } from '../../ingest/pipeline.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
-import { createNoopSink, writeFacts, writerOptions } from '../../ingest/writer.js';
+import { createNoopSink, writeFacts } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
 import { buildTopology, encodeRequest, traces, type SpanRec } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
@@ -71,7 +71,7 @@ try {
           return r;
         },
       };
-      await writeFacts(timedTx as never, batch, writerOptions(config));
+      await writeFacts(timedTx as never, batch, config.ingest.writer);
     });
     console.log(
       pass,

@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
 import { buildTopology } from './workload.js';
 import { ingestBench, type GraphqlFetch, type GraphqlResponse } from './ingest.js';
 import { compareQueries, pickRoots, queryCases } from './queries.js';
@@ -37,7 +38,7 @@ const graph = createGraph(target);
 await applySchema(graph);
 const runId = randomBytes(4).toString('hex');
 const environment = `bench-${runId}`;
-const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, graphiql: false, ready: async () => true });
+const api = createApi({ graph, config: { ...apiConfig(), graphiql: false }, ready: async () => true });
 const graphql: GraphqlFetch = async (query, variables) => {
   const res = await api.fetch('http://bench/graphql', {
     method: 'POST',

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { README_QUERIES } from '../../src/api/graphql/examples.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
 import { testGraph } from '../support/graph.js';
 
 let graph: Graph;
@@ -14,7 +15,7 @@ afterAll(async () => {
 });
 
 async function ask(query: string) {
-  const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  const api = createApi({ graph, config: apiConfig(), ready: async () => true });
   const res = await api.fetch('http://topograph/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { README_QUERIES } from '../../src/api/graphql/examples.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
 import { seed, testGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 import { SpanKind } from '../../ingest/span.js';
@@ -18,7 +19,7 @@ const HTTP_OLD = { name: '@opentelemetry/instrumentation-http', version: '0.52.1
 const HTTP_NEW = { name: '@opentelemetry/instrumentation-http', version: '0.53.0' };
 
 async function gql(query: string, variables?: Record<string, unknown>) {
-  const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  const api = createApi({ graph, config: apiConfig(), ready: async () => true });
   const res = await api.fetch('http://topograph/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -6,16 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipeline } from '../../ingest/pipeline.js';
 import { SpanKind } from '../../ingest/span.js';
-import { DEFAULT_TRACE_SAMPLING } from '../../ingest/trace-sampling.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createGql } from '../support/api.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { seedShop, SHOP, type Shop } from '../support/shop.js';
 import { TraceBuilder } from '../support/spans.js';
 
+const SAMPLING = defaultConfig().ingest.traceSampling;
 let graph: Graph;
 let gql: ReturnType<typeof createGql>;
 let shop: Shop;
@@ -45,8 +45,8 @@ describe('sampled traces', () => {
       .map((t) => t.traceId)
       .sort();
     expect(failed).toEqual([...shop.failedTraceIds].sort());
-    expect(traces.filter((t) => !t.error)).toHaveLength(DEFAULT_TRACE_SAMPLING.perWindow);
-    expect(traces.length).toBe(SHOP.failedCheckouts + DEFAULT_TRACE_SAMPLING.perWindow);
+    expect(traces.filter((t) => !t.error)).toHaveLength(SAMPLING.perWindow);
+    expect(traces.length).toBe(SHOP.failedCheckouts + SAMPLING.perWindow);
     expect(traces.every((t) => t.entry.name === 'GET /checkout')).toBe(true);
     const errorsOnly = await gql(TRACES, { env, errorsOnly: true });
     expect(errorsOnly.data.operation.traces.map((t: any) => t.traceId).sort()).toEqual(failed);
@@ -101,9 +101,9 @@ describe('sampled traces', () => {
 
   it('stores what was sampled: one skeleton per kept trace, hanging off its entry operation', async () => {
     expect(await samplesPerOperation(env)).toEqual([
-      ['GET /checkout', SHOP.failedCheckouts + DEFAULT_TRACE_SAMPLING.perWindow],
+      ['GET /checkout', SHOP.failedCheckouts + SAMPLING.perWindow],
       ['GET /legacy', 1],
-      ['GET /products', DEFAULT_TRACE_SAMPLING.perWindow],
+      ['GET /products', SAMPLING.perWindow],
     ]);
   });
 
@@ -115,7 +115,7 @@ describe('sampled traces', () => {
         traceSamplesPerOperation: 3,
         traceSampleMaxAgeMs: 3_600_000,
       }),
-      options: { ...pipelineOptions(loadConfig({})), traceSampling: { ...DEFAULT_TRACE_SAMPLING, perWindow: 100 } },
+      options: { ...pipelineOptions(defaultConfig()), traceSampling: { ...SAMPLING, perWindow: 100 } },
     });
     const res = { 'deployment.environment.name': capped };
     const call = (startMs: number) => {

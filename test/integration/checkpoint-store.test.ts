@@ -18,8 +18,8 @@ import {
 import { createDurableIngest, createPipelineClock } from '../../ingest/spool/durable-ingest.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
 import { pipelineOptions } from '../../ingest/worker.js';
-import { createNoopSink, writerOptions } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/core/config.js';
+import { createNoopSink } from '../../ingest/writer.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
@@ -35,7 +35,7 @@ afterAll(async () => {
   await graph.close();
 });
 
-const config = loadConfig({});
+const config = defaultConfig();
 
 const calls = (env: string, n: number) => httpCalls('a', 'b', env, n);
 
@@ -44,7 +44,7 @@ const edgeCalls = async (env: string) => (await edgesIn(graph, env)).map((e) => 
 describe('checkpoint store', () => {
   it('refuses a commit whose generation has passed, adding nothing', async () => {
     const env = uniqueName('checkpoint');
-    const store = createCheckpointStore(graph, uniqueName('spool'), writerOptions(config));
+    const store = createCheckpointStore(graph, uniqueName('spool'), config.ingest.writer);
     const pipeline = createPipeline({ sink: createNoopSink(), options: pipelineOptions(config) });
     pipeline.ingest(calls(env, 3), 1);
     const batch = pipeline.collect();
@@ -62,7 +62,7 @@ describe('checkpoint store', () => {
   it('the durable loop takes "already moved to my generation" after a lost answer as done', async () => {
     const env = uniqueName('checkpoint-lost');
     const spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lost-')), maxBytes: 1 << 24 });
-    const real = createCheckpointStore(graph, spool.id, writerOptions(config));
+    const real = createCheckpointStore(graph, spool.id, config.ingest.writer);
     let attempts = 0;
     // The first commit goes through, then its answer is lost: the loop sees an error and retries.
     const store: CheckpointStore = {
@@ -80,6 +80,7 @@ describe('checkpoint store', () => {
       pipeline: createPipeline({ sink: createNoopSink(), options: pipelineOptions(config), now: clock.now }),
       clock,
       log: createLogger('test', 'silent'),
+      limits: config.limits.decode,
       registry: createRegistry('lost-test'),
       flushIntervalMs: 10,
       shutdownTimeoutMs: 5000,

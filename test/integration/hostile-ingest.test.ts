@@ -12,7 +12,8 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashTagValue } from '../../ingest/tags.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
 import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
 import { encodeJson, encodeProtobuf, rawSpan, type RawRequest } from '../support/otlp-payloads.js';
 import { eventually, freePort, startTs, type Child } from '../support/processes.js';
@@ -44,7 +45,7 @@ async function post(body: BodyInit, headers: Record<string, string> = {}, token:
 const json = (req: RawRequest) => JSON.stringify(encodeJson(req));
 
 async function gql(query: string, variables: Record<string, unknown>) {
-  const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  const api = createApi({ graph, config: apiConfig(), ready: async () => true });
   const res = await api.fetch('http://topograph/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -12,12 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker, type Worker } from '../../ingest/worker.js';
 import { createCheckpointStore } from '../../ingest/spool/checkpoint-store.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
-import { createNeo4jSink, writerOptions } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/core/config.js';
+import { createNeo4jSink } from '../../ingest/writer.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { hexId } from '../support/spans.js';
 
@@ -28,15 +29,15 @@ let base: string;
 
 beforeAll(async () => {
   graph = testGraph();
-  const config = loadConfig({});
+  const config = defaultConfig();
   const spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-metrics-')), maxBytes: 1 << 26 });
   worker = createWorker({
     config,
-    sink: createNeo4jSink(graph, writerOptions(config)),
+    sink: createNeo4jSink(graph, config.ingest.writer),
     log: createLogger('test', 'silent'),
     registry: createRegistry('ingest'),
     ready: async () => true,
-    durable: { spool, store: createCheckpointStore(graph, spool.id, writerOptions(config)) },
+    durable: { spool, store: createCheckpointStore(graph, spool.id, config.ingest.writer) },
   });
   worker.start();
   server = createServer((req, res) => worker.handle(req, res));
@@ -131,7 +132,7 @@ describe('API /metrics', () => {
   it('counts requests, latency and errors per GraphQL operation', async () => {
     const api = createApi({
       graph,
-      settings: DEFAULT_API_SETTINGS,
+      config: apiConfig(),
       registry: createRegistry('api'),
       ready: async () => true,
     });

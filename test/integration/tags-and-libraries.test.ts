@@ -8,7 +8,7 @@ import { SpanKind } from '../../ingest/span.js';
 import { OVERFLOW_VALUE } from '../../ingest/tags.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig, loadConfig } from '../../src/core/config.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
@@ -39,7 +39,7 @@ describe('tags and libraries in the graph', () => {
     const env = uniqueName('tags');
     const config = loadConfig({ TOPOGRAPH_TAG_KEYS: 'client.version', TOPOGRAPH_TAG_MAX_VALUES: '2' });
     const pipeline = createPipeline({
-      sink: createNeo4jSink(graph, { exemplarsPerEdge: 5 }),
+      sink: createNeo4jSink(graph, config.ingest.writer),
       options: pipelineOptions(config),
     });
     // The cap is per key and per worker: other tests' values do not count here.
@@ -82,8 +82,8 @@ describe('tags and libraries in the graph', () => {
   it('gives two USES relationships for two versions of one library, from two processes of one service', async () => {
     const env = uniqueName('uses');
     const pipeline = createPipeline({
-      sink: createNeo4jSink(graph, { exemplarsPerEdge: 5 }),
-      options: pipelineOptions(loadConfig({})),
+      sink: createNeo4jSink(graph, defaultConfig().ingest.writer),
+      options: pipelineOptions(defaultConfig()),
     });
     for (const version of ['8.11.0', '8.12.1']) {
       const t = new TraceBuilder();

@@ -2,7 +2,7 @@
 import { emptyFactBatch, type FactBatch } from '../../ingest/aggregate.js';
 import { createPipeline, type PipelineOptions } from '../../ingest/pipeline.js';
 import type { FactSink } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 
 export interface Captured extends FactSink {
@@ -54,7 +54,7 @@ export function capturePipeline(overrides: Partial<PipelineOptions> = {}) {
   const clock = { now: 1_700_000_000_000 };
   const pipeline = createPipeline({
     sink,
-    options: { ...pipelineOptions(loadConfig({})), ...overrides },
+    options: { ...pipelineOptions(defaultConfig()), ...overrides },
     now: () => clock.now,
   });
   return { sink, clock, pipeline };

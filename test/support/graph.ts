@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
 import { createPipeline } from '../../ingest/pipeline.js';
 import type { DecodedBatch } from '../../ingest/span.js';
@@ -29,9 +29,9 @@ export function neo4jEnv(): Record<string, string> {
 
 /** Runs decoded batches through the real pipeline into Neo4j and expires every waiting half. */
 export async function seed(graph: Graph, batches: DecodedBatch[], now?: () => number): Promise<void> {
-  const config = loadConfig({});
+  const config = defaultConfig();
   const pipeline = createPipeline({
-    sink: createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
+    sink: createNeo4jSink(graph, config.ingest.writer),
     options: pipelineOptions(config),
     now,
   });

@@ -2,7 +2,7 @@
  * Running trace files and built spans through the real pipeline into the real Neo4j, isolated by a
  * `deployment.environment.name` of the test's own, and reading back what one environment holds.
  */
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import { importFiles, type ImportFile, type ImportResult } from '../../ingest/import.js';
 import { pipelineOptions } from '../../ingest/worker.js';
@@ -19,12 +19,13 @@ export async function importInto(
   files: (string | ImportFile)[],
   opts: { rebaseTime?: boolean; now?: () => number } = {},
 ): Promise<ImportResult> {
-  const config = loadConfig({});
+  const config = defaultConfig();
   return importFiles({
     files: files.map((f) => (typeof f === 'string' ? corpusPath(f) : f)),
-    sink: createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
+    sink: createNeo4jSink(graph, config.ingest.writer),
     links: createNeo4jLinkSink(graph),
     options: pipelineOptions(config),
+    limits: config.limits.decode,
     environment,
     rebaseTime: opts.rebaseTime ?? true,
     now: opts.now,

@@ -3,6 +3,9 @@ import { decodeOtlpJson, nanosToMs, parseId, parseSpanKind, parseStatusCode } fr
 import { InvalidPayloadError } from '../../ingest/otlp/errors.js';
 import { SpanKind, StatusCode, type Span } from '../../ingest/span.js';
 import { corpusJson, duplicateIds, edges, edgesOf, placedSpans, servicesOf } from './trace-edges.js';
+import { defaultConfig } from '../../src/core/config.js';
+
+const LIMITS = defaultConfig().limits.decode;
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
 const SPAN = 'eee19b7ec3c1b174';
@@ -24,7 +27,7 @@ function rawSpan(overrides: Record<string, unknown> = {}) {
 }
 
 const only = (body: unknown): Span => {
-  const decoded = decodeOtlpJson(body);
+  const decoded = decodeOtlpJson(body, LIMITS);
   expect(decoded.rejected).toEqual([]);
   expect(decoded.spanCount).toBe(1);
   return decoded.batch[0]!.scopeSpans[0]!.spans[0]!;
@@ -146,24 +149,27 @@ describe('decodeOtlpJson: the span model', () => {
   });
 
   it('accepts the older instrumentationLibrarySpans names and Tempo batches', () => {
-    const old = decodeOtlpJson({
-      resourceSpans: [
-        {
-          resource: { attributes: [] },
-          instrumentationLibrarySpans: [
-            { instrumentationLibrary: { name: 'old', version: '0.1' }, spans: [rawSpan()] },
-          ],
-        },
-      ],
-    });
+    const old = decodeOtlpJson(
+      {
+        resourceSpans: [
+          {
+            resource: { attributes: [] },
+            instrumentationLibrarySpans: [
+              { instrumentationLibrary: { name: 'old', version: '0.1' }, spans: [rawSpan()] },
+            ],
+          },
+        ],
+      },
+      LIMITS,
+    );
     expect(old.spanCount).toBe(1);
     expect(old.batch[0]!.scopeSpans[0]!.scope).toEqual({ name: 'old', version: '0.1' });
-    const tempo = decodeOtlpJson({ batches: request([rawSpan()]).resourceSpans });
+    const tempo = decodeOtlpJson({ batches: request([rawSpan()]).resourceSpans }, LIMITS);
     expect(tempo.spanCount).toBe(1);
   });
 
   it('keeps a resource without service.name', () => {
-    const decoded = decodeOtlpJson(request([rawSpan()], [{ key: 'host.name', value: { stringValue: 'h1' } }]));
+    const decoded = decodeOtlpJson(request([rawSpan()], [{ key: 'host.name', value: { stringValue: 'h1' } }]), LIMITS);
     expect(decoded.spanCount).toBe(1);
     expect(decoded.batch[0]!.resource).toEqual({ 'host.name': 'h1' });
   });
@@ -195,7 +201,7 @@ describe('decodeOtlpJson: rejections', () => {
         },
       ],
     };
-    const decoded = decodeOtlpJson(body);
+    const decoded = decodeOtlpJson(body, LIMITS);
     expect(decoded.spanCount).toBe(3);
     const at = (k: number) => `resourceSpans[1].scopeSpans[1].spans[${k}]`;
     expect(decoded.rejected).toEqual([
@@ -220,10 +226,10 @@ describe('decodeOtlpJson: rejections', () => {
 
   it('throws InvalidPayloadError (status 400) for a body that is not a request', () => {
     for (const body of [null, 'text', 42, [], {}, { resourceSpans: {} }]) {
-      expect(() => decodeOtlpJson(body)).toThrow(InvalidPayloadError);
+      expect(() => decodeOtlpJson(body, LIMITS)).toThrow(InvalidPayloadError);
     }
     try {
-      decodeOtlpJson({ spans: [] });
+      decodeOtlpJson({ spans: [] }, LIMITS);
     } catch (error) {
       expect(error).toBeInstanceOf(InvalidPayloadError);
       expect((error as InvalidPayloadError).status).toBe(400);
@@ -234,7 +240,7 @@ describe('decodeOtlpJson: rejections', () => {
 
 describe('decodeOtlpJson: corpus', () => {
   it('otlp-proto-examples/trace.json: upper-case hex ids, one SERVER span with typed attributes', () => {
-    const decoded = decodeOtlpJson(corpusJson('otlp-proto-examples/trace.json'));
+    const decoded = decodeOtlpJson(corpusJson('otlp-proto-examples/trace.json'), LIMITS);
     expect(decoded.rejected).toEqual([]);
     expect(servicesOf(decoded)).toEqual(['my.service']);
     const { span } = placedSpans(decoded)[0]!;
@@ -251,7 +257,7 @@ describe('decodeOtlpJson: corpus', () => {
   });
 
   it('istio-bookinfo/responseTrace.json (Tempo batches, base64 ids, enum names): 8 spans, the 4 Istio calls', () => {
-    const decoded = decodeOtlpJson(corpusJson('istio-bookinfo/responseTrace.json'));
+    const decoded = decodeOtlpJson(corpusJson('istio-bookinfo/responseTrace.json'), LIMITS);
     expect(decoded.rejected).toEqual([]);
     expect(decoded.spanCount).toBe(8);
     expect(servicesOf(decoded)).toEqual([
@@ -294,7 +300,7 @@ describe('decodeOtlpJson: corpus', () => {
   it.each(databaseFiles)(
     'tempo-servicegraph/%s: 19 spans, requester→server, requester⇢recorder, a DB client span',
     (file, dbAttrs) => {
-      const decoded = decodeOtlpJson(corpusJson(`tempo-servicegraph/${file}`));
+      const decoded = decodeOtlpJson(corpusJson(`tempo-servicegraph/${file}`), LIMITS);
       expect(decoded.rejected).toEqual([]);
       expect(decoded.spanCount).toBe(19);
       expect(servicesOf(decoded)).toEqual(mythical);
@@ -313,7 +319,7 @@ describe('decodeOtlpJson: corpus', () => {
   );
 
   it('tempo-servicegraph/trace-with-failed-requests.json: 15 spans, failed client, server and DB spans', () => {
-    const decoded = decodeOtlpJson(corpusJson('tempo-servicegraph/trace-with-failed-requests.json'));
+    const decoded = decodeOtlpJson(corpusJson('tempo-servicegraph/trace-with-failed-requests.json'), LIMITS);
     expect(decoded.spanCount).toBe(15);
     expect(edgesOf(decoded).calls).toEqual(edges(['mythical-requester', 'mythical-server']));
     const failed = placedSpans(decoded)
@@ -324,7 +330,7 @@ describe('decodeOtlpJson: corpus', () => {
   });
 
   it('tempo-servicegraph/trace-with-virtual-nodes.json: 3 spans in 2 traces, no CLIENT→SERVER pair', () => {
-    const decoded = decodeOtlpJson(corpusJson('tempo-servicegraph/trace-with-virtual-nodes.json'));
+    const decoded = decodeOtlpJson(corpusJson('tempo-servicegraph/trace-with-virtual-nodes.json'), LIMITS);
     expect(decoded.spanCount).toBe(3);
     expect(new Set(placedSpans(decoded).map((p) => p.span.traceId)).size).toBe(2);
     expect(edgesOf(decoded).calls).toEqual([]);
@@ -334,7 +340,7 @@ describe('decodeOtlpJson: corpus', () => {
   });
 
   it('tempo-servicegraph/trace-with-expired-edges.json: 5 spans, one matched call and an unmatched SERVER', () => {
-    const decoded = decodeOtlpJson(corpusJson('tempo-servicegraph/trace-with-expired-edges.json'));
+    const decoded = decodeOtlpJson(corpusJson('tempo-servicegraph/trace-with-expired-edges.json'), LIMITS);
     expect(decoded.spanCount).toBe(5);
     expect(edgesOf(decoded).calls).toEqual(edges(['mythical-server', 'mythical-requester']));
     const ids = new Set(placedSpans(decoded).map((p) => p.span.spanId));
@@ -345,11 +351,11 @@ describe('decodeOtlpJson: corpus', () => {
   });
 
   it('jaeger-ui OTLP fixtures decode (the single-span one holds the same span twice)', () => {
-    const single = decodeOtlpJson(corpusJson('jaeger/jaeger-ui/otlp2jaeger-in.json'));
+    const single = decodeOtlpJson(corpusJson('jaeger/jaeger-ui/otlp2jaeger-in.json'), LIMITS);
     expect(single.spanCount).toBe(2);
     expect(servicesOf(single)).toEqual(['telemetrygen']);
     expect(duplicateIds(single)).toHaveLength(1);
-    const multi = decodeOtlpJson(corpusJson('jaeger/jaeger-ui/otlp2jaeger-multi-in-combined.json'));
+    const multi = decodeOtlpJson(corpusJson('jaeger/jaeger-ui/otlp2jaeger-multi-in-combined.json'), LIMITS);
     expect(multi.spanCount).toBe(4);
     expect(placedSpans(multi).every((p) => p.span.kind === SpanKind.INTERNAL)).toBe(true);
   });

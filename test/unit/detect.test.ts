@@ -2,6 +2,9 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeFile, detectJsonFormat } from '../../ingest/formats/detect.js';
 import { CORPUS, corpusJson, corpusText } from './trace-edges.js';
+import { defaultConfig } from '../../src/core/config.js';
+
+const LIMITS = defaultConfig().limits.decode;
 
 /** Every data file of the corpus, as a path relative to it. */
 function corpusFiles(dir = ''): string[] {
@@ -37,7 +40,7 @@ describe('decodeFile over the whole corpus', () => {
 
   it.each(json)('%s is recognised and decodes', (file) => {
     expect(detectJsonFormat(corpusJson(file))).toBe(formatOf(file));
-    const decoded = decodeFile(file, corpusText(file));
+    const decoded = decodeFile(file, corpusText(file), LIMITS);
     if ('dependencyLinks' in decoded) expect(decoded.dependencyLinks.length).toBeGreaterThan(0);
     else {
       expect(decoded.spanCount + decoded.rejected.length).toBeGreaterThan(0);
@@ -47,32 +50,32 @@ describe('decodeFile over the whole corpus', () => {
   });
 
   it.each(yamlTraces)('%s decodes as pdata YAML', (file) => {
-    const decoded = decodeFile(file, corpusText(file));
+    const decoded = decodeFile(file, corpusText(file), LIMITS);
     expect('spanCount' in decoded && decoded.spanCount).toBeGreaterThan(0);
   });
 
   it.each(yamlMetrics)('%s is refused with its name: metrics are not traces', (file) => {
-    expect(() => decodeFile(file, corpusText(file))).toThrow(`${file}: not a pdata YAML traces file`);
+    expect(() => decodeFile(file, corpusText(file), LIMITS)).toThrow(`${file}: not a pdata YAML traces file`);
   });
 });
 
 describe('decodeFile errors', () => {
   it('names the file when the format cannot be told', () => {
-    expect(() => decodeFile('mystery.json', '{"hello": "world"}')).toThrow(
+    expect(() => decodeFile('mystery.json', '{"hello": "world"}', LIMITS)).toThrow(
       /^mystery\.json: cannot tell the trace format/,
     );
-    expect(() => decodeFile('numbers.json', '[1, 2, 3]')).toThrow(/^numbers\.json: cannot tell/);
-    expect(() => decodeFile('broken.json', '{"resourceSpans": [')).toThrow(/^broken\.json: not JSON/);
+    expect(() => decodeFile('numbers.json', '[1, 2, 3]', LIMITS)).toThrow(/^numbers\.json: cannot tell/);
+    expect(() => decodeFile('broken.json', '{"resourceSpans": [', LIMITS)).toThrow(/^broken\.json: not JSON/);
   });
 
   it('names the file when the detected decoder refuses it', () => {
-    expect(() => decodeFile('bad.yaml', 'resourceSpans: 3')).toThrow(
+    expect(() => decodeFile('bad.yaml', 'resourceSpans: 3', LIMITS)).toThrow(
       'bad.yaml: the request has no resourceSpans array',
     );
-    expect(() => decodeFile('bad.yml', 'resourceSpans: [')).toThrow(/^bad\.yml: invalid YAML/);
+    expect(() => decodeFile('bad.yml', 'resourceSpans: [', LIMITS)).toThrow(/^bad\.yml: invalid YAML/);
   });
 
   it('accepts a byte-order mark and an empty Zipkin array', () => {
-    expect(decodeFile('bom.json', '\uFEFF[]')).toEqual({ batch: [], spanCount: 0, rejected: [] });
+    expect(decodeFile('bom.json', '\uFEFF[]', LIMITS)).toEqual({ batch: [], spanCount: 0, rejected: [] });
   });
 });

@@ -7,7 +7,7 @@ import { importFiles, formatResult, type ImportFile } from '../../ingest/import.
 import type { DependencyLinkRow, LinkSink } from '../../ingest/writer.js';
 import type { ComponentRow } from '../../ingest/aggregate.js';
 import { pipelineOptions } from '../../ingest/worker.js';
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { captureSink } from '../support/capture.js';
 import { corpusText } from './trace-edges.js';
 
@@ -32,7 +32,8 @@ function run(files: ImportFile[], extra: { environment?: string; rebaseTime?: bo
     files,
     sink,
     links: links.sink,
-    options: pipelineOptions(loadConfig({})),
+    options: pipelineOptions(defaultConfig()),
+    limits: defaultConfig().limits.decode,
     now: () => NOW,
     onProgress: (p) => progress.push(`${p.done}/${p.total}`),
     ...extra,

@@ -5,6 +5,9 @@ import { decodeOtlpJson } from '../../ingest/otlp/decode-json.js';
 import { InvalidPayloadError } from '../../ingest/otlp/errors.js';
 import { SpanKind, StatusCode, type DecodedBatch } from '../../ingest/span.js';
 import { corpusJson, duplicateIds, edges, edgesOf, placedSpans, servicesOf } from './trace-edges.js';
+import { defaultConfig } from '../../src/core/config.js';
+
+const LIMITS = defaultConfig().limits.decode;
 
 const TRACE = '2be38093ead7a083';
 const jspan = (overrides: Record<string, unknown> = {}) => ({
@@ -185,7 +188,7 @@ describe('jaegerToBatch: corpus', () => {
     ['jaeger-ui/oltp2jaeger-multi-out.json', 'jaeger-ui/otlp2jaeger-multi-in-combined.json'],
   ])('%s decodes to the same spans as its OTLP original', (jaegerFile, otlpFile) => {
     const fromJaeger = decode(jaegerFile);
-    const fromOtlp = decodeOtlpJson(corpusJson(`jaeger/${otlpFile}`));
+    const fromOtlp = decodeOtlpJson(corpusJson(`jaeger/${otlpFile}`), LIMITS);
     const essentials = (d: DecodedBatch) =>
       placedSpans(d)
         .map(({ service, span }) => ({

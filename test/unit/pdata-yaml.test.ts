@@ -3,6 +3,9 @@ import { pdataYamlExpectedEdges, pdataYamlToBatch } from '../../ingest/formats/p
 import { InvalidPayloadError } from '../../ingest/otlp/errors.js';
 import { SpanKind } from '../../ingest/span.js';
 import { corpusText, edges, edgesOf, placedSpans, servicesOf } from './trace-edges.js';
+import { defaultConfig } from '../../src/core/config.js';
+
+const LIMITS = defaultConfig().limits.decode;
 
 const dir = 'otel-servicegraph/';
 
@@ -10,7 +13,7 @@ describe('pdataYamlToBatch: corpus', () => {
   it.each(['extra-dimensions-queue-db-trace.yaml', 'messaging-system-trace.yaml'])(
     '%s: 2 spans, foo-server CLIENT → bar-requester SERVER',
     (file) => {
-      const decoded = pdataYamlToBatch(corpusText(dir + file));
+      const decoded = pdataYamlToBatch(corpusText(dir + file), LIMITS);
       expect(decoded.rejected).toEqual([]);
       expect(decoded.spanCount).toBe(2);
       expect(servicesOf(decoded)).toEqual(['bar-requester', 'foo-server']);
@@ -26,7 +29,7 @@ describe('pdataYamlToBatch: corpus', () => {
   );
 
   it('extra-dimensions-queue-db-trace.yaml keeps the dimension attributes', () => {
-    const spans = placedSpans(pdataYamlToBatch(corpusText(dir + 'extra-dimensions-queue-db-trace.yaml')));
+    const spans = placedSpans(pdataYamlToBatch(corpusText(dir + 'extra-dimensions-queue-db-trace.yaml'), LIMITS));
     expect(spans.map((p) => p.span.attributes)).toEqual([
       { 'messaging.system': 'kafka' },
       { 'db.system': 'postgresql' },
@@ -34,7 +37,7 @@ describe('pdataYamlToBatch: corpus', () => {
   });
 
   it('virtual-node-label-trace.yaml: 2 traces, one unpaired CLIENT and one root SERVER', () => {
-    const decoded = pdataYamlToBatch(corpusText(dir + 'virtual-node-label-trace.yaml'));
+    const decoded = pdataYamlToBatch(corpusText(dir + 'virtual-node-label-trace.yaml'), LIMITS);
     expect(decoded.spanCount).toBe(2);
     expect(edgesOf(decoded).parentChild).toEqual([]);
     const server = placedSpans(decoded).find((p) => p.span.kind === SpanKind.SERVER)!;
@@ -43,7 +46,7 @@ describe('pdataYamlToBatch: corpus', () => {
   });
 
   it('virtual-node-label-client-trace.yaml: 1 root SERVER with peer.service.name', () => {
-    const decoded = pdataYamlToBatch(corpusText(dir + 'virtual-node-label-client-trace.yaml'));
+    const decoded = pdataYamlToBatch(corpusText(dir + 'virtual-node-label-client-trace.yaml'), LIMITS);
     expect(decoded.spanCount).toBe(1);
     expect(placedSpans(decoded)[0]!.span.attributes).toEqual({ 'peer.service.name': 'external-platform' });
   });
@@ -63,7 +66,7 @@ describe('pdataYamlToBatch: YAML pitfalls', () => {
       '            startTimeUnixNano: 1800000000000000001',
       '            endTimeUnixNano: 1800000000000002000',
     ].join('\n');
-    const decoded = pdataYamlToBatch(text);
+    const decoded = pdataYamlToBatch(text, LIMITS);
     expect(decoded.rejected).toEqual([]);
     expect(placedSpans(decoded)[0]!.span).toMatchObject({
       traceId: '10000000000000000000000000000000',
@@ -75,8 +78,8 @@ describe('pdataYamlToBatch: YAML pitfalls', () => {
   });
 
   it('throws InvalidPayloadError for invalid YAML or a non-trace document', () => {
-    expect(() => pdataYamlToBatch('a: [unclosed')).toThrow(InvalidPayloadError);
-    expect(() => pdataYamlToBatch('resourceMetrics: []')).toThrow(InvalidPayloadError);
+    expect(() => pdataYamlToBatch('a: [unclosed', LIMITS)).toThrow(InvalidPayloadError);
+    expect(() => pdataYamlToBatch('resourceMetrics: []', LIMITS)).toThrow(InvalidPayloadError);
   });
 });
 
@@ -117,7 +120,7 @@ describe('pdataYamlExpectedEdges', () => {
   it('agrees with the CLIENT → SERVER pairs of the trace files that have a real edge', () => {
     for (const name of ['extra-dimensions-queue-db', 'messaging-system-trace']) {
       const traceFile = name.endsWith('-trace') ? `${name}.yaml` : `${name}-trace.yaml`;
-      const calls = edgesOf(pdataYamlToBatch(corpusText(dir + traceFile))).calls;
+      const calls = edgesOf(pdataYamlToBatch(corpusText(dir + traceFile), LIMITS)).calls;
       const stated = expected(`${name}-expected-metrics.yaml`)
         .filter((e) => e.connectionType === '')
         .map((e) => `${e.client} -> ${e.server}`);
