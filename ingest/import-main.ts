@@ -33,7 +33,7 @@ if (args.values.help || args.positionals.length === 0) {
 
 const config = loadConfigOrExit();
 
-const target = await resolveNeo4j(config);
+const target = await resolveNeo4j(config.neo4j);
 const graph = createGraph(target);
 await applySchema(graph);
 

@@ -10,13 +10,13 @@ import { createApi } from './yoga.js';
 
 const config = loadConfigOrExit();
 const log = createLogger('api', config.logLevel, config.logPretty);
-const selfTracing = startSelfTracing(config, {
+const selfTracing = startSelfTracing(config.selfTracing, {
   serviceName: 'topograph-api',
   ignorePaths: (path) => path !== '/graphql',
   log,
 });
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
-const target = await resolveNeo4j(config);
+const target = await resolveNeo4j(config.neo4j);
 // Reads fail fast while Neo4j is down (DATABASE_UNAVAILABLE in a few seconds, not the driver's 30 s):
 // the caller can retry, and a held request helps no one.
 const graph = createGraph(target, { maxTransactionRetryTimeMs: 3_000 });

@@ -11,7 +11,7 @@ import { createApi } from '../../src/api/yoga.js';
 import { apiConfig } from '../support/api.js';
 
 const RUNS = 6;
-const target = await resolveNeo4j(loadConfig());
+const target = await resolveNeo4j(loadConfig().neo4j);
 const graph = createGraph(target);
 let reads = 0;
 const counting = countingGraph(graph, { statement: () => void reads++ });

@@ -16,7 +16,7 @@ import { deleteRun } from './scaled-graph.js';
 
 const spans = Number(process.argv[2] ?? 12_000);
 const config = loadConfig();
-const graph = createGraph(await resolveNeo4j(config));
+const graph = createGraph(await resolveNeo4j(config.neo4j));
 await applySchema(graph);
 const runId = randomUUID().slice(0, 8);
 const environment = `bench-${runId}`;

@@ -18,7 +18,7 @@ import { deleteRun, loadScaledGraph, planScaledGraph } from './scaled-graph.js';
 const services = Number(process.argv[2] ?? 1000);
 const n = Number(process.argv[3] ?? 100);
 const config = loadConfig();
-const inner = createGraph(await resolveNeo4j(config));
+const inner = createGraph(await resolveNeo4j(config.neo4j));
 await applySchema(inner);
 let transactions = 0;
 let statements = 0;

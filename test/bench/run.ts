@@ -33,7 +33,7 @@ const GOALS = {
 } as const;
 
 const config = loadConfig();
-const target = await resolveNeo4j(config);
+const target = await resolveNeo4j(config.neo4j);
 const graph = createGraph(target);
 await applySchema(graph);
 const runId = randomBytes(4).toString('hex');
