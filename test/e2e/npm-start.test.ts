@@ -8,21 +8,13 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/core/neo4j/connection.js';
+import { describe, expect, it } from 'vitest';
 import { edgesIn } from '../support/model-graph.js';
-import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
+import { neo4jEnv, fileGraph, uniqueName } from '../support/graph.js';
 import { eventually, freePort, ROOT, startTs } from '../support/processes.js';
 import { recordCalls } from '../support/sdk-calls.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 const exited = (p: import('node:child_process').ChildProcess) =>
   new Promise<number | null>((resolve) => {
     if (p.exitCode !== null || p.signalCode !== null) return resolve(p.exitCode);

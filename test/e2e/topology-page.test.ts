@@ -13,16 +13,15 @@ import type { Core } from 'cytoscape';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createAuthenticator } from '../../src/core/auth.js';
 import { createApi } from '../../src/api/yoga.js';
 import { apiConfig } from '../support/api.js';
-import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { ROOT } from '../support/processes.js';
 import { TraceBuilder } from '../support/spans.js';
 
 const env = uniqueName('ui');
-let graph: Graph;
+const graph = fileGraph();
 let server: Server;
 let browser: BrowserContext;
 let profile: string;
@@ -30,7 +29,6 @@ let page: Page;
 let url: string;
 
 beforeAll(async () => {
-  graph = testGraph();
   // gateway → checkout → payments (half of the calls fail), checkout → orders-db, checkout → orders topic → shipping.
   const batches = [];
   for (let i = 0; i < 4; i++) {

@@ -2,16 +2,15 @@
  * The README queries of DESIGN.md, exactly as written, against a graph seeded through the ingest
  * path into the real Neo4j, asked through yoga.fetch (no socket).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { README_QUERIES } from '../../src/api/graphql/examples.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createApi } from '../../src/api/yoga.js';
 import { apiConfig } from '../support/api.js';
-import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 import { SpanKind } from '../../ingest/span.js';
 
-let graph: Graph;
+const graph = fileGraph();
 const env = uniqueName('env');
 const traceIds: string[] = [];
 // Two versions of one instrumentation library, one per service.
@@ -29,7 +28,6 @@ async function gql(query: string, variables?: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  graph = testGraph();
   // gateway GET /checkout → checkout POST /checkout → payments POST /pay, checkout → postgres; 3 requests, 1 failing payment.
   const batches = [];
   for (let i = 0; i < 3; i++) {
@@ -99,10 +97,6 @@ beforeAll(async () => {
     batches.push(t.batch(['payments']), t.batch(['checkout']), t.batch(['gateway']));
   }
   await seed(graph, batches);
-});
-
-afterAll(async () => {
-  await graph.close();
 });
 
 describe('README queries', () => {

@@ -11,7 +11,7 @@ import { README_QUERIES } from '../../src/api/graphql/examples.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createApi } from '../../src/api/yoga.js';
 import { apiConfig } from '../support/api.js';
-import { neo4jEnv, seed, testGraph, uniqueName } from '../support/graph.js';
+import { neo4jEnv, seed, fileGraph, testGraph, uniqueName } from '../support/graph.js';
 import { freePort, startTs, type Child } from '../support/processes.js';
 import { TraceBuilder } from '../support/spans.js';
 
@@ -32,7 +32,7 @@ const bystander = uniqueName('bystander');
 
 let api: Child;
 let base: string;
-let graph: Graph;
+const graph = fileGraph();
 
 async function gql(
   query: string,
@@ -57,7 +57,6 @@ async function gql(
 }
 
 beforeAll(async () => {
-  graph = testGraph();
   const t = new TraceBuilder();
   const res = { 'deployment.environment.name': env };
   const bySpan = t.span({

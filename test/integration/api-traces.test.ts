@@ -3,32 +3,26 @@
  * successful ones per entry operation), the writer stores them, the API answers `trace(traceId)`
  * and `Operation.traces`. Seeded through the real ingest path (test/support/shop.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createPipeline } from '../../ingest/pipeline.js';
 import { SpanKind } from '../../ingest/span.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
 import { defaultConfig } from '../../src/core/config.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createGql } from '../support/api.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { seedShop, SHOP, type Shop } from '../support/shop.js';
 import { TraceBuilder } from '../support/spans.js';
 
 const SAMPLING = defaultConfig().ingest.traceSampling;
-let graph: Graph;
+const graph = fileGraph();
 let gql: ReturnType<typeof createGql>;
 let shop: Shop;
 const env = uniqueName('traces');
 
 beforeAll(async () => {
-  graph = testGraph();
   gql = createGql(graph, { traceUrlTemplate: 'https://jaeger.example/trace/{traceId}' });
   shop = await seedShop(graph, env);
-});
-
-afterAll(async () => {
-  await graph.close();
 });
 
 const TRACES = `query($env: String, $errorsOnly: Boolean!) { operation(service: "gateway", name: "GET /checkout", environment: $env) {

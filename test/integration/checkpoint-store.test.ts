@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPipeline } from '../../ingest/pipeline.js';
 import {
   CheckpointMovedError,
@@ -22,19 +22,11 @@ import { createNoopSink } from '../../ingest/writer.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { edgesIn } from '../support/model-graph.js';
 import { httpCalls } from '../support/spans.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 const config = defaultConfig();
 
 const calls = (env: string, n: number) => httpCalls('a', 'b', env, n);

@@ -19,22 +19,14 @@
  *   allow-listed attributes become Tag nodes instead
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pdataYamlExpectedEdges, type ExpectedEdge } from '../../ingest/formats/pdata-yaml.js';
 import { SpanKind } from '../../ingest/span.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { batchesInto, corpusPath, edgesIn, importInto, operationsIn } from '../support/model-graph.js';
 import { TraceBuilder } from '../support/spans.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 const expectedOf = (file: string) =>
   pdataYamlExpectedEdges(readFileSync(corpusPath(`otel-servicegraph/${file}`), 'utf8'));
 

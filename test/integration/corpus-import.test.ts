@@ -9,19 +9,11 @@
  * `messaging.system`, so Zipkin's remote databases and brokers are External peers named by
  * `remoteEndpoint.serviceName`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { describe, expect, it } from 'vitest';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { componentsIn, edgesIn, importInto, operationsIn } from '../support/model-graph.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 async function load(file: string) {
   const env = uniqueName('corpus');
   const result = await importInto(graph, env, [file]);

@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashTagValue } from '../../ingest/tags.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createApi } from '../../src/api/yoga.js';
 import { apiConfig } from '../support/api.js';
-import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
+import { neo4jEnv, fileGraph, uniqueName } from '../support/graph.js';
 import { encodeJson, encodeProtobuf, rawSpan, type RawRequest } from '../support/otlp-payloads.js';
 import { eventually, freePort, startTs, type Child } from '../support/processes.js';
 
@@ -28,7 +27,7 @@ const service = uniqueName('seeded');
 let worker: Child;
 let base: string;
 let zipkinBase: string;
-let graph: Graph;
+const graph = fileGraph();
 
 const resource = (name = service) => ({ 'service.name': name, 'deployment.environment.name': env });
 
@@ -70,7 +69,6 @@ async function stillFine() {
 }
 
 beforeAll(async () => {
-  graph = testGraph();
   const [http, grpc, zipkin] = [await freePort(), await freePort(), await freePort()];
   worker = await startTs(
     'ingest/main.ts',

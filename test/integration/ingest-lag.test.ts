@@ -26,7 +26,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
 import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
 import type { Registry } from 'prom-client';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { freePort } from '../support/processes.js';
 import { httpCalls } from '../support/spans.js';
 
@@ -34,18 +34,16 @@ const MAX_LAG_MS = 5000;
 const config = defaultConfig();
 const env = uniqueName('lag-env');
 
-let graph: Graph;
+const graph = fileGraph();
 /** A driver pointed at a port nothing listens on: Neo4j away. */
 let absent: Graph;
 beforeAll(async () => {
-  graph = testGraph();
   absent = createGraph(
     { ...inject('neo4j'), uri: `bolt://127.0.0.1:${await freePort()}` },
     { maxTransactionRetryTimeMs: 200 },
   );
 });
 afterAll(async () => {
-  await graph.close();
   await absent.close();
 });
 

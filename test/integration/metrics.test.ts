@@ -16,19 +16,17 @@ import { createNeo4jSink } from '../../ingest/writer.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createApi } from '../../src/api/yoga.js';
 import { apiConfig } from '../support/api.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { hexId } from '../support/spans.js';
 
-let graph: Graph;
+const graph = fileGraph();
 let worker: Worker;
 let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  graph = testGraph();
   const config = defaultConfig();
   const spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-metrics-')), maxBytes: 1 << 26 });
   worker = createWorker({
@@ -48,7 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((r) => server.close(r));
   await worker.stop();
-  await graph.close();
 });
 
 /** The value of one sample line, e.g. `name{label="x"}`; labels given must all appear. */

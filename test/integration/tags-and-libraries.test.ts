@@ -2,25 +2,17 @@
  * Tags and libraries in Neo4j: TAGGED relationships with call and error counts on services and
  * operations, values past a key's cap stored as one overflow value, and one USES per library version.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPipeline } from '../../ingest/pipeline.js';
 import { SpanKind } from '../../ingest/span.js';
 import { OVERFLOW_VALUE } from '../../ingest/tags.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
 import { defaultConfig, loadConfig } from '../../src/core/config.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 const TAGGED_IN_ENVIRONMENT = `
 MATCH (c:Service {environment: $env})
 OPTIONAL MATCH (c)-[:HAS_OPERATION]->(o:Operation)

@@ -8,19 +8,11 @@
  * Topograph names the database `mythical-database`; the name Tempo expects is still in the model, as
  * the database's `namespace` (db.namespace, else db.name) or its `system` — asserted below per file.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { describe, expect, it } from 'vitest';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { componentsIn, edgesIn, importInto, operationsIn, type EdgeRecord } from '../support/model-graph.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 async function load(file: string) {
   const env = uniqueName('tempo');
   const result = await importInto(graph, env, [`tempo-servicegraph/${file}`]);

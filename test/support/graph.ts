@@ -4,7 +4,7 @@
  * `uniqueName` and asserts only on those; nothing here wipes the database.
  */
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { defaultConfig } from '../../src/core/config.js';
 import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
 import { createPipeline } from '../../ingest/pipeline.js';
@@ -14,6 +14,13 @@ import { createNeo4jSink } from '../../ingest/writer.js';
 
 export function testGraph(): Graph {
   return createGraph(inject('neo4j'));
+}
+
+/** The test database for one test file: a driver opened now (it connects when first used), closed after the file's tests. */
+export function fileGraph(): Graph {
+  const graph = testGraph();
+  afterAll(() => graph.close());
+  return graph;
 }
 
 /** `prefix-<random>`: a name no other test uses. */
@@ -37,4 +44,20 @@ export async function seed(graph: Graph, batches: DecodedBatch[], now?: () => nu
   });
   for (const b of batches) pipeline.ingest(b);
   await pipeline.drainAll();
+}
+
+/** DEPENDS_ON call counts between the services whose names start with `prefix`, by "from>to". */
+export async function edgeCalls(graph: Graph, prefix: string): Promise<Map<string, number>> {
+  const rows = await graph.read(
+    'test',
+    async (tx) =>
+      (
+        await tx.run(
+          `MATCH (a:Service)-[r:DEPENDS_ON]->(b:Service) WHERE a.name STARTS WITH $prefix
+           RETURN a.name AS a, b.name AS b, r.calls AS calls`,
+          { prefix },
+        )
+      ).records,
+  );
+  return new Map(rows.map((r) => [`${r.get('a')}>${r.get('b')}`, Number(r.get('calls'))]));
 }
