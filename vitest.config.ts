@@ -4,6 +4,7 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
  * Three layers, each runnable alone: `unit` (no Neo4j, no child processes that need it: fast),
  * `integration` (the real Neo4j, in-process) and `e2e` (real processes, SDK exporters, a browser).
  * `npm test` runs all three; `npm run test:unit` / `test:integration` / `test:e2e` one of them.
+ * `npm run test:corpus -- DIR` adds `corpus`: the same code against an external trace corpus.
  */
 const layer = (name: string, withNeo4j: boolean): TestProjectInlineConfiguration => ({
   extends: true,
@@ -26,6 +27,12 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    projects: [layer('unit', false), layer('integration', true), layer('e2e', true)],
+    projects: [
+      layer('unit', false),
+      layer('integration', true),
+      layer('e2e', true),
+      // The extra conformance run against an external corpus: only with `npm run test:corpus -- DIR`.
+      ...(process.env.TOPOGRAPH_CORPUS ? [layer('corpus', true)] : []),
+    ],
   },
 });

@@ -17,7 +17,11 @@ import { createNeo4jSink } from './writer.js';
 const config = loadConfigOrExit();
 const log = createLogger('ingest', config.logLevel, config.logPretty);
 // Never the receivers' requests: the worker's spans are its accepted batches (see worker.ts).
-const selfTracing = startSelfTracing(config.selfTracing, { serviceName: 'topograph-ingest', ignorePaths: () => true, log });
+const selfTracing = startSelfTracing(config.selfTracing, {
+  serviceName: 'topograph-ingest',
+  ignorePaths: () => true,
+  log,
+});
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
 const target = await resolveNeo4j(config.neo4j);
 const graph = createGraph(target);

@@ -1,5 +1,5 @@
 /**
- * Grafana Tempo's service-graph fixtures (../shared/corpus/tempo-servicegraph/, base64 ids and enum
+ * Grafana Tempo's service-graph fixtures (the corpus's tempo-servicegraph/, base64 ids and enum
  * names) imported into Neo4j: the expected edges, the database naming rules file by file, virtual
  * nodes and expired edges, as Tempo's servicegraphs_test.go states them.
  *
@@ -10,12 +10,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileGraph, uniqueName } from '../support/graph.js';
+import { corpusPath } from './corpus.js';
 import { componentsIn, edgesIn, importInto, operationsIn, type EdgeRecord } from '../support/model-graph.js';
 
 const graph = fileGraph();
 async function load(file: string) {
   const env = uniqueName('tempo');
-  const result = await importInto(graph, env, [`tempo-servicegraph/${file}`]);
+  const result = await importInto(graph, env, [corpusPath(`tempo-servicegraph/${file}`)]);
   expect(result.files[0]).toMatchObject({ rejected: [] });
   expect(result.files[0]!.error).toBeUndefined();
   const edges = await edgesIn(graph, env);

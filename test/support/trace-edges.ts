@@ -1,14 +1,9 @@
 /**
- * Test helpers for decoder tests: reading the shared corpus, and the cross-service edges a
- * DecodedBatch makes visible through parent span ids.
+ * Test helpers for decoder tests: the cross-service edges a DecodedBatch makes visible through
+ * parent span ids.
  */
-import { readFileSync } from 'node:fs';
 import type { DecodedBatch, Span } from '../../ingest/span.js';
 import { SpanKind } from '../../ingest/span.js';
-
-export const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
-export const corpusText = (path: string): string => readFileSync(new URL(path, CORPUS), 'utf8');
-export const corpusJson = (path: string): unknown => JSON.parse(corpusText(path));
 
 export interface PlacedSpan {
   span: Span;
