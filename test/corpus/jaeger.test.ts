@@ -4,9 +4,9 @@ import { jaegerToBatch } from '../../ingest/formats/jaeger.js';
 import { dependencyLinks, isDependencyLinks } from '../../ingest/formats/dependency-links.js';
 import { decodeOtlpJson } from '../../ingest/otlp/decode-json.js';
 import { InvalidPayloadError } from '../../ingest/otlp/errors.js';
-import { SpanKind, StatusCode, type DecodedBatch } from '../../ingest/span.js';
+import { SpanKind, StatusCode } from '../../ingest/span.js';
 import { defaultConfig } from '../../src/core/config.js';
-import { duplicateIds, edges, edgesOf, placedSpans, servicesOf } from '../support/trace-edges.js';
+import { duplicateIds, edges, edgesOf, placedSpans, servicesOf, spanEssentials } from '../support/trace-edges.js';
 import { corpusJson } from './corpus.js';
 
 const LIMITS = defaultConfig().limits.decode;
@@ -66,23 +66,10 @@ describe('jaegerToBatch: corpus', () => {
   ])('%s decodes to the same spans as its OTLP original', (jaegerFile, otlpFile) => {
     const fromJaeger = decode(jaegerFile);
     const fromOtlp = decodeOtlpJson(corpusJson(`jaeger/${otlpFile}`), LIMITS);
-    const essentials = (d: DecodedBatch) =>
-      placedSpans(d)
-        .map(({ service, span }) => ({
-          service,
-          traceId: span.traceId,
-          spanId: span.spanId,
-          parentSpanId: span.parentSpanId,
-          name: span.name,
-          kind: span.kind,
-          startMs: span.startMs,
-          endMs: span.endMs,
-        }))
-        .sort((a, b) => a.spanId.localeCompare(b.spanId));
     expect(fromJaeger.rejected).toEqual([]);
     // The single-span OTLP file holds its span twice; its Jaeger form once.
-    const unique = (xs: ReturnType<typeof essentials>) => [...new Map(xs.map((x) => [x.spanId, x])).values()];
-    const [jaeger, otlp] = [unique(essentials(fromJaeger)), unique(essentials(fromOtlp))];
+    const unique = (xs: ReturnType<typeof spanEssentials>) => [...new Map(xs.map((x) => [x.spanId, x])).values()];
+    const [jaeger, otlp] = [unique(spanEssentials(fromJaeger)), unique(spanEssentials(fromOtlp))];
     const untimed = (xs: typeof jaeger) => xs.map(({ startMs: _s, endMs: _e, ...rest }) => rest);
     expect(untimed(jaeger)).toEqual(untimed(otlp));
     // Jaeger keeps whole microseconds of the start and the duration, OTLP nanoseconds.

@@ -59,3 +59,18 @@ export function edgesOf(decoded: DecodedBatch): Edges {
 }
 
 export const edges = (...pairs: [string, string][]): string[] => pairs.map(([a, b]) => `${a} -> ${b}`).sort();
+
+/** What every format carries of a span, in one order: for comparing one trace written in two formats. */
+export const spanEssentials = (decoded: DecodedBatch) =>
+  placedSpans(decoded)
+    .map(({ service, span }) => ({
+      service,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      name: span.name,
+      kind: span.kind,
+      startMs: span.startMs,
+      endMs: span.endMs,
+    }))
+    .sort((a, b) => `${a.traceId}${a.spanId}`.localeCompare(`${b.traceId}${b.spanId}`));

@@ -9,7 +9,7 @@ import { pdataYamlExpectedEdges } from '../../ingest/formats/pdata-yaml.js';
 import type { DecodedBatch } from '../../ingest/span.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { fixtureJson, fixtureText } from '../support/fixtures.js';
-import { duplicateIds, edges, edgesOf, placedSpans, servicesOf } from '../support/trace-edges.js';
+import { duplicateIds, edges, edgesOf, placedSpans, servicesOf, spanEssentials } from '../support/trace-edges.js';
 
 const LIMITS = defaultConfig().limits.decode;
 
@@ -26,24 +26,6 @@ const decode = (file: string): DecodedBatch => {
   if ('dependencyLinks' in decoded) throw new Error(`${file} holds dependency links`);
   return decoded;
 };
-
-/** What every format carries of a span, in one order. */
-const essentials = (d: DecodedBatch) =>
-  placedSpans(d)
-    .map(({ service, span }) => ({
-      service,
-      traceId: span.traceId,
-      spanId: span.spanId,
-      parentSpanId: span.parentSpanId,
-      name: span.name,
-      kind: span.kind,
-      startMs: span.startMs,
-      endMs: span.endMs,
-      status: span.status,
-      dbSystem: span.attributes['db.system'],
-      destination: span.attributes['messaging.destination.name'],
-    }))
-    .sort((a, b) => `${a.traceId}${a.spanId}`.localeCompare(`${b.traceId}${b.spanId}`));
 
 describe('the shop in every format', () => {
   it.each(SHOP)('%s is recognised as %s', (file, format) => {
@@ -64,7 +46,7 @@ describe('the shop in every format', () => {
   });
 
   it.each(SHOP.slice(1))('%s decodes to the same spans as the OTLP original', (file) => {
-    expect(essentials(decode(file))).toEqual(essentials(decode('traces/shop.otlp.json')));
+    expect(spanEssentials(decode(file))).toEqual(spanEssentials(decode('traces/shop.otlp.json')));
   });
 });
 
