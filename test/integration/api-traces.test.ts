@@ -4,7 +4,7 @@
  * and `Operation.traces`. Seeded through the real ingest path (test/support/shop.ts).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline } from '../../ingest/pipeline.js';
+import { createEngine } from '../../ingest/engine.js';
 import { SpanKind } from '../../ingest/span.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
@@ -13,6 +13,7 @@ import { createGql } from '../support/api.js';
 import { fileGraph, uniqueName } from '../support/graph.js';
 import { seedShop, SHOP, type Shop } from '../support/shop.js';
 import { TraceBuilder } from '../support/spans.js';
+import { driveEngine } from '../support/capture.js';
 
 const SAMPLING = defaultConfig().ingest.traceSampling;
 const graph = fileGraph();
@@ -103,14 +104,17 @@ describe('sampled traces', () => {
 
   it('the store keeps the newest few per entry operation and ages old ones out', async () => {
     const capped = uniqueName('capped');
-    const pipeline = createPipeline({
-      sink: createNeo4jSink(graph, {
+    const pipeline = driveEngine(
+      createEngine({
+        ...pipelineOptions(defaultConfig()),
+        traceSampling: { ...SAMPLING, perWindow: 100 },
+      }),
+      createNeo4jSink(graph, {
         exemplarsPerEdge: 5,
         traceSamplesPerOperation: 3,
         traceSampleMaxAgeMs: 3_600_000,
       }),
-      options: { ...pipelineOptions(defaultConfig()), traceSampling: { ...SAMPLING, perWindow: 100 } },
-    });
+    );
     const res = { 'deployment.environment.name': capped };
     const call = (startMs: number) => {
       const t = new TraceBuilder();

@@ -8,17 +8,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createPipeline } from '../../ingest/pipeline.js';
+import { createEngine } from '../../ingest/engine.js';
+import { createIngestMetrics } from '../../ingest/metrics.js';
 import {
   CheckpointMovedError,
   createCheckpointStore,
   EMPTY_STATE,
   type CheckpointStore,
 } from '../../ingest/spool/checkpoint-store.js';
-import { createDurableIngest, createPipelineClock } from '../../ingest/spool/durable-ingest.js';
+import { createDurableIngest } from '../../ingest/spool/durable-ingest.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
 import { pipelineOptions } from '../../ingest/worker.js';
-import { createNoopSink } from '../../ingest/writer.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
@@ -37,9 +37,9 @@ describe('checkpoint store', () => {
   it('refuses a commit whose generation has passed, adding nothing', async () => {
     const env = uniqueName('checkpoint');
     const store = createCheckpointStore(graph, uniqueName('spool'), config.ingest.writer);
-    const pipeline = createPipeline({ sink: createNoopSink(), options: pipelineOptions(config) });
-    pipeline.ingest(calls(env, 3), 1);
-    const batch = pipeline.collect();
+    const engine = createEngine(pipelineOptions(config));
+    engine.ingest(calls(env, 3), Date.now(), 1);
+    const batch = engine.collect(Date.now());
     const next = { generation: 1, position: 1, replayFrom: 2, clock: Date.now(), state: EMPTY_STATE };
     await store.commit(batch, next, 0);
     expect(await edgeCalls(env)).toEqual(['a -> b x3']);
@@ -65,15 +65,13 @@ describe('checkpoint store', () => {
         if (attempts === 1) throw Object.assign(new Error('connection lost after COMMIT'), { code: 'SessionExpired' });
       },
     };
-    const clock = createPipelineClock();
     const ingest = createDurableIngest({
       spool,
       store,
-      pipeline: createPipeline({ sink: createNoopSink(), options: pipelineOptions(config), now: clock.now }),
-      clock,
+      engine: createEngine(pipelineOptions(config)),
       log: createLogger('test', 'silent'),
       limits: config.limits.decode,
-      registry: createRegistry('lost-test'),
+      metrics: createIngestMetrics(createRegistry('lost-test')),
       flushIntervalMs: 10,
       shutdownTimeoutMs: 5000,
     });

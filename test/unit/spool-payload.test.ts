@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeOtlpJson } from '../../ingest/otlp/decode-json.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { defaultConfig } from '../../src/core/config.js';
-import { decodeSpoolPayload } from '../../ingest/spool/durable-ingest.js';
+import { decodeSpoolPayload } from '../../ingest/spool/record.js';
 import { buildTopology, encodeRequest, traces, type SpanRec } from '../bench/workload.js';
 
 const LIMITS = defaultConfig().limits.decode;
