@@ -1,4 +1,20 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+/**
+ * Three layers, each runnable alone: `unit` (no Neo4j, no child processes that need it: fast),
+ * `integration` (the real Neo4j, in-process) and `e2e` (real processes, SDK exporters, a browser).
+ * `npm test` runs all three; `npm run test:unit` / `test:integration` / `test:e2e` one of them.
+ * `npm run test:corpus -- DIR` adds `corpus`: the same code against an external trace corpus.
+ */
+const layer = (name: string, withNeo4j: boolean): TestProjectInlineConfiguration => ({
+  extends: true,
+  test: {
+    name,
+    include: [`test/${name}/**/*.test.ts`],
+    // Starts the local Neo4j when NEO4J_URI is unset and hands its address to every test file.
+    globalSetup: withNeo4j ? ['test/support/global-setup.ts'] : [],
+  },
+});
 
 export default defineConfig({
   resolve: {
@@ -7,12 +23,16 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
-    // Starts the local Neo4j when NEO4J_URI is unset and hands its address to every test file.
-    globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 180_000,
+    projects: [
+      layer('unit', false),
+      layer('integration', true),
+      layer('e2e', true),
+      // The extra conformance run against an external corpus: only with `npm run test:corpus -- DIR`.
+      ...(process.env.TOPOGRAPH_CORPUS ? [layer('corpus', true)] : []),
+    ],
   },
 });

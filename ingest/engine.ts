@@ -33,7 +33,7 @@ import { PairingStore } from './pairing.js';
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
-import type { TagRule } from '../src/core/config.js';
+import type { TagRule } from '../src/core/tag-rules.js';
 
 export interface EngineOptions {
   pairingTtlMs: number;
@@ -45,8 +45,8 @@ export interface EngineOptions {
   /** per-key drop/hash/keep for tag values (personal data), applied before anything is stored */
   tagRules?: readonly TagRule[];
   tagHashSecret?: string;
-  /** which traces keep their skeleton (default: DEFAULT_TRACE_SAMPLING) */
-  traceSampling?: TraceSamplingOptions;
+  /** which traces keep their skeleton */
+  traceSampling: TraceSamplingOptions;
 }
 
 export interface EngineStats {

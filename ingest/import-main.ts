@@ -8,7 +8,7 @@ import { loadConfigOrExit } from '../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/core/neo4j/connection.js';
 import { formatResult, importFiles, type ImportProgress } from './import.js';
 import { pipelineOptions } from './worker.js';
-import { createNeo4jLinkSink, createNeo4jSink, writerOptions } from './writer.js';
+import { createNeo4jLinkSink, createNeo4jSink } from './writer.js';
 
 const USAGE = 'usage: npm run import -- [--environment NAME] [--rebase-time] FILE...';
 
@@ -33,7 +33,7 @@ if (args.values.help || args.positionals.length === 0) {
 
 const config = loadConfigOrExit();
 
-const target = await resolveNeo4j(config);
+const target = await resolveNeo4j(config.neo4j);
 const graph = createGraph(target);
 await applySchema(graph);
 
@@ -48,9 +48,10 @@ const progress = (p: ImportProgress) => {
 try {
   const result = await importFiles({
     files: args.positionals,
-    sink: createNeo4jSink(graph, writerOptions(config)),
+    sink: createNeo4jSink(graph, config.ingest.writer),
     links: createNeo4jLinkSink(graph),
     options: pipelineOptions(config),
+    limits: config.limits.decode,
     environment: args.values.environment,
     rebaseTime: args.values['rebase-time'],
     onProgress: progress,

@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 import { serviceKey } from '../src/core/model.js';
 import { factCount, type ComponentRow, type FactBatch } from './aggregate.js';
 import { decodeFile, type DecodedFile } from './formats/detect.js';
+import type { DecodeLimits } from './otlp/validate.js';
 import type { DependencyLink } from './formats/dependency-links.js';
 import { createEngine, type EngineOptions } from './engine.js';
 import type { Attributes, DecodedBatch, ResourceSpans, SpanProblem } from './span.js';
@@ -34,6 +35,8 @@ export interface ImportDeps {
   sink: FactSink;
   links: LinkSink;
   options: EngineOptions;
+  /** the attribute limits of TOPOGRAPH_MAX_* (a file is read whole, whatever its number of spans) */
+  limits: DecodeLimits;
   /** sets `deployment.environment.name` on every imported resource (and every linked service) */
   environment?: string;
   /** attributes set on every imported resource, over what the file says */
@@ -163,7 +166,7 @@ export async function importFiles(deps: ImportDeps): Promise<ImportResult> {
   for (const f of deps.files.map(asFile)) {
     let decoded: DecodedFile;
     try {
-      decoded = decodeFile(f.name, await f.read());
+      decoded = decodeFile(f.name, await f.read(), deps.limits);
     } catch (error) {
       results.push({ file: f.name, spans: 0, rejected: [], error: (error as Error).message });
       continue;

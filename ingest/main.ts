@@ -11,14 +11,17 @@ import { createCheckpointStore } from './spool/checkpoint-store.js';
 import { openSpool } from './spool/segment-log.js';
 import { createRetentionJob } from './retention.js';
 import { createWorker } from './worker.js';
-import { writerOptions } from './writer.js';
 
 const config = loadConfigOrExit();
-const log = createLogger('ingest', config.logLevel);
+const log = createLogger('ingest', config.logLevel, config.logPretty);
 // Never the receivers' requests: the worker's spans are its accepted batches (see worker.ts).
-const selfTracing = startSelfTracing(config, { serviceName: 'topograph-ingest', ignorePaths: () => true, log });
+const selfTracing = startSelfTracing(config.selfTracing, {
+  serviceName: 'topograph-ingest',
+  ignorePaths: () => true,
+  log,
+});
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
-const target = await resolveNeo4j(config);
+const target = await resolveNeo4j(config.neo4j);
 const graph = createGraph(target);
 // Requests are spooled while Neo4j is still coming up; processing starts once the schema is applied.
 const schema = createSchemaReadiness(graph, log);
@@ -40,7 +43,7 @@ const worker = createWorker({
   log,
   registry: createRegistry('ingest'),
   selfTracing,
-  durable: { spool, store: createCheckpointStore(graph, spool.id, writerOptions(config)) },
+  durable: { spool, store: createCheckpointStore(graph, spool.id, config.ingest.writer) },
   ready: () => schema.ready(),
 });
 const server = createServer((req, res) => worker.handle(req, res));

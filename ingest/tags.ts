@@ -8,7 +8,7 @@
  * so the same customer still groups together but nobody without the secret can test a guess.
  */
 import { createHmac } from 'node:crypto';
-import type { TagRule } from '../src/core/config.js';
+import type { TagRule } from '../src/core/tag-rules.js';
 import type { AttrValue, Attributes } from './span.js';
 
 export const OVERFLOW_VALUE = '(other)';

@@ -5,26 +5,19 @@
  * ones cannot flood the store. Decisions are made per flush, on the hops resolved in it; a trace kept
  * once keeps the hops that arrive in later flushes.
  *
- * Memory is bounded: hops of at most `maxTracesPerFlush` traces per flush, at most MAX_HOPS per
+ * Memory is bounded: hops of at most MAX_TRACES_PER_FLUSH traces per flush, at most MAX_HOPS per
  * trace, window counters for the current and previous window, and the last DECISION_MEMORY decisions.
  */
 import type { TraceSampleFacts } from '../src/core/records.js';
+import type { TraceSamplingConfig } from '../src/core/config.js';
 
-export interface TraceSamplingOptions {
-  /** successful traces kept per entry operation per window */
-  perWindow: number;
-  /** failing traces kept per entry operation per window */
-  errorsPerWindow: number;
-  windowMs: number;
-  maxTracesPerFlush: number;
+/** The TOPOGRAPH_TRACE_* sampling settings (src/core/config.ts), and a memory bound tests may lower. */
+export interface TraceSamplingOptions extends TraceSamplingConfig {
+  /** traces whose hops one flush considers (default MAX_TRACES_PER_FLUSH) */
+  maxTracesPerFlush?: number;
 }
 
-export const DEFAULT_TRACE_SAMPLING: TraceSamplingOptions = {
-  perWindow: 5,
-  errorsPerWindow: 20,
-  windowMs: 10 * 60_000,
-  maxTracesPerFlush: 50_000,
-};
+export const MAX_TRACES_PER_FLUSH = 50_000;
 
 export const MAX_HOPS = 200;
 const DECISION_MEMORY = 100_000;
@@ -47,15 +40,15 @@ export class TraceSampler {
   private counts = new Map<string, { ok: number; errors: number }>();
   /** recent decisions: the entry operation of a kept trace, null for one left out */
   private decided = new Map<string, string | null>();
-  /** hops not considered because the flush already held maxTracesPerFlush traces */
+  /** hops not considered because the flush already held its most traces */
   droppedHops = 0;
 
-  constructor(private readonly options: TraceSamplingOptions = DEFAULT_TRACE_SAMPLING) {}
+  constructor(private readonly options: TraceSamplingOptions) {}
 
   hop(traceId: string, from: string, to: string, error: boolean, latencyMs: number, at: number): void {
     let hops = this.pending.get(traceId);
     if (!hops) {
-      if (this.pending.size >= this.options.maxTracesPerFlush) {
+      if (this.pending.size >= (this.options.maxTracesPerFlush ?? MAX_TRACES_PER_FLUSH)) {
         this.droppedHops++;
         return;
       }

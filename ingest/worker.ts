@@ -15,7 +15,6 @@ import type { Intake } from './intake.js';
 import { createIngestMetrics, registerIngestGauges } from './metrics.js';
 import type { OtlpGrpcReceiver } from './otlp/grpc-receiver.js';
 import { createReceivers } from './receivers.js';
-import { DEFAULT_TRACE_SAMPLING } from './trace-sampling.js';
 import { createDurableIngest, type DurableIngestDeps } from './spool/durable-ingest.js';
 
 export interface WorkerDeps {
@@ -161,13 +160,8 @@ export function pipelineOptions(config: Config) {
     tagKeys: config.ingest.tagKeys,
     tagMaxValues: config.ingest.tagMaxValues,
     versionKeys: config.ingest.versionKeys,
-    exemplarsPerEdge: config.ingest.exemplarsPerEdge,
-    traceSampling: {
-      perWindow: config.ingest.traceSampling.perWindow,
-      errorsPerWindow: config.ingest.traceSampling.errorsPerWindow,
-      windowMs: config.ingest.traceSampling.windowMs,
-      maxTracesPerFlush: DEFAULT_TRACE_SAMPLING.maxTracesPerFlush,
-    },
+    exemplarsPerEdge: config.ingest.writer.exemplarsPerEdge,
+    traceSampling: config.ingest.traceSampling,
     tagRules: config.limits.tagRules,
     tagHashSecret: config.limits.tagHashSecret,
   };

@@ -8,7 +8,7 @@
 import type { ManagedTransaction } from 'neo4j-driver';
 import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS } from '../src/core/model.js';
 import type { Graph } from '../src/core/neo4j/connection.js';
-import type { Config } from '../src/core/config.js';
+import type { WriterConfig } from '../src/core/config.js';
 import type { FactBatch } from './aggregate.js';
 import { MAX_HOPS } from './trace-sampling.js';
 
@@ -177,22 +177,8 @@ CALL (o) {
   DETACH DELETE s
 }`;
 
-export interface WriterOptions {
-  exemplarsPerEdge: number;
-  /** sampled traces kept per entry operation (default 50) */
-  traceSamplesPerOperation?: number;
-  /** sampled traces this much older than their operation's newest are removed (default 24h) */
-  traceSampleMaxAgeMs?: number;
-}
-
-/** The writer's settings from the configuration. */
-export function writerOptions(config: Config): WriterOptions {
-  return {
-    exemplarsPerEdge: config.ingest.exemplarsPerEdge,
-    traceSamplesPerOperation: config.ingest.traceSampling.perOperation,
-    traceSampleMaxAgeMs: config.ingest.traceSampling.maxAgeMs,
-  };
-}
+/** Exemplars per edge and the sampled traces kept (TOPOGRAPH_EXEMPLARS_PER_EDGE, TOPOGRAPH_TRACE_SAMPLE*). */
+export type WriterOptions = WriterConfig;
 
 /**
  * Writes one FactBatch in the given transaction: components first, then what hangs off them. The
@@ -222,8 +208,8 @@ export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts:
     batch.tags.filter((t) => t.onOperation),
   );
   run(MERGE_TRACE_SAMPLES, batch.traceSamples ?? [], {
-    maxPerOperation: opts.traceSamplesPerOperation ?? 50,
-    maxAgeMs: opts.traceSampleMaxAgeMs ?? 86_400_000,
+    maxPerOperation: opts.traceSamplesPerOperation,
+    maxAgeMs: opts.traceSampleMaxAgeMs,
   });
   await Promise.all(sent);
 }

@@ -6,7 +6,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { zipkinToBatch } from './formats/zipkin.js';
 import { InvalidPayloadError } from './otlp/errors.js';
-import { DEFAULT_DECODE_LIMITS } from './otlp/validate.js';
 import {
   decompress,
   HttpError,
@@ -66,7 +65,7 @@ export function createZipkinHttpHandler(deps: ZipkinHttpDeps) {
       } catch (error) {
         throw new InvalidPayloadError(`body is not valid JSON: ${(error as Error).message}`);
       }
-      const decoded = zipkinToBatch(parsed, limits ?? DEFAULT_DECODE_LIMITS);
+      const decoded = zipkinToBatch(parsed, limits);
       const result = await deps.accept(decoded, { body, contentType: 'zipkin-json' });
       if (result.refuse) {
         return reply(res, result.refuse.status, result.refuse.message, retryHeaders(result.refuse));

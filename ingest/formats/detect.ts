@@ -3,6 +3,7 @@
  * Zipkin v2, the Jaeger shapes, pdata YAML (by extension) and Jaeger dependency links.
  */
 import type { DecodedBatch } from '../span.js';
+import type { DecodeLimits } from '../otlp/validate.js';
 import { decodeOtlpJson, isObject } from '../otlp/decode-json.js';
 import { dependencyLinks, isDependencyLinks, type DependencyLink } from './dependency-links.js';
 import { jaegerToBatch } from './jaeger.js';
@@ -36,14 +37,18 @@ export function detectJsonFormat(doc: unknown): Exclude<FileFormat, 'pdata-yaml'
 const KNOWN =
   'OTLP JSON (resourceSpans), a Tempo response (batches), a Zipkin v2 span array, Jaeger JSON, pdata YAML or Jaeger dependency links';
 
-/** Decodes a trace file by its content (YAML by its `.yaml`/`.yml` name); throws an Error naming the file otherwise. */
-export function decodeFile(name: string, text: string): DecodedFile {
+/**
+ * Decodes a trace file by its content (YAML by its `.yaml`/`.yml` name); throws an Error naming the
+ * file otherwise. A file is read whole: of the limits, all but the receivers' spans per request apply.
+ */
+export function decodeFile(name: string, text: string, requestLimits: DecodeLimits): DecodedFile {
+  const limits = { ...requestLimits, maxSpans: Number.POSITIVE_INFINITY };
   const body = text.replace(/^\uFEFF/, '');
   try {
     if (/\.ya?ml$/i.test(name)) {
       if (!/^resourceSpans\s*:/m.test(body))
         throw new Error(`not a pdata YAML traces file (no resourceSpans); expected ${KNOWN}`);
-      return pdataYamlToBatch(body);
+      return pdataYamlToBatch(body, limits);
     }
     let doc: unknown;
     try {
@@ -56,7 +61,7 @@ export function decodeFile(name: string, text: string): DecodedFile {
         return { dependencyLinks: dependencyLinks(doc) };
       case 'otlp-json':
       case 'tempo':
-        return decodeOtlpJson(doc);
+        return decodeOtlpJson(doc, limits);
       case 'zipkin':
         return zipkinToBatch(doc);
       case 'jaeger':

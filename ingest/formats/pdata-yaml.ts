@@ -5,6 +5,7 @@
 import { isScalar, parseDocument, visit } from 'yaml';
 import type { DecodedBatch } from '../span.js';
 import { InvalidPayloadError } from '../otlp/errors.js';
+import type { DecodeLimits } from '../otlp/validate.js';
 import { decodeOtlpJson, isObject, otlpAttributes } from '../otlp/decode-json.js';
 
 const ID_KEYS = new Set(['traceId', 'spanId', 'parentSpanId']);
@@ -34,8 +35,8 @@ function parseYaml(text: string): unknown {
 }
 
 /** Decodes a pdata YAML traces file (`resourceSpans: …`). */
-export function pdataYamlToBatch(text: string): DecodedBatch {
-  return decodeOtlpJson(parseYaml(text));
+export function pdataYamlToBatch(text: string, limits: DecodeLimits): DecodedBatch {
+  return decodeOtlpJson(parseYaml(text), limits);
 }
 
 export interface ExpectedEdge {
@@ -65,7 +66,7 @@ export function pdataYamlExpectedEdges(text: string): ExpectedEdge[] {
         if (!isObject(metric) || metric.name !== REQUEST_TOTAL || !isObject(metric.sum)) continue;
         for (const dp of list(metric.sum.dataPoints)) {
           if (!isObject(dp)) continue;
-          const labels = otlpAttributes(dp.attributes);
+          const labels = otlpAttributes(dp.attributes, 0, Number.POSITIVE_INFINITY);
           edges.push({
             client: String(labels.client ?? ''),
             server: String(labels.server ?? ''),

@@ -23,14 +23,12 @@ import { InvalidPayloadError, tooManySpans } from './errors.js';
 import {
   checkSpan,
   checkSpanIds,
-  DEFAULT_DECODE_LIMITS,
   illFormedAttribute,
   illFormedField,
   isWellFormed,
   limitAttributes,
   limitSpan,
   limitString,
-  MAX_ATTRIBUTE_DEPTH,
   noLimitCounts,
   TOO_DEEP,
   type DecodeLimits,
@@ -132,7 +130,7 @@ export function nanosToMs(value: unknown): number | undefined {
 }
 
 /** An OTLP AnyValue → a plain JS value. `depth` counts the arrays/kvlists around it, as in decode-protobuf.ts. */
-export function anyValue(value: unknown, depth = 0, maxDepth = MAX_ATTRIBUTE_DEPTH): AttrValue {
+export function anyValue(value: unknown, depth: number, maxDepth: number): AttrValue {
   if (!isObject(value)) return null;
   if ('stringValue' in value) return asString(value.stringValue);
   if ('boolValue' in value) return value.boolValue === true || value.boolValue === 'true';
@@ -155,7 +153,7 @@ export function anyValue(value: unknown, depth = 0, maxDepth = MAX_ATTRIBUTE_DEP
 }
 
 /** A list of OTLP KeyValues → attributes (the last of a repeated key wins). */
-export function otlpAttributes(list: unknown, depth = 0, maxDepth = MAX_ATTRIBUTE_DEPTH): Attributes {
+export function otlpAttributes(list: unknown, depth: number, maxDepth: number): Attributes {
   const entries = new Map<string, AttrValue>();
   for (const kv of asArray(list)) {
     if (isObject(kv) && typeof kv.key === 'string') entries.set(kv.key, anyValue(kv.value, depth, maxDepth));
@@ -238,7 +236,7 @@ function arrayField(obj: JsonObject, keys: string[]): [string, unknown[]] | unde
  * Throws InvalidPayloadError when the body is not an object holding a resourceSpans (or Tempo
  * `batches`) array; otherwise every unusable span is listed in `rejected` and the rest kept.
  */
-export function decodeOtlpJson(body: unknown, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedBatch {
+export function decodeOtlpJson(body: unknown, limits: DecodeLimits): DecodedBatch {
   if (!isObject(body)) throw new InvalidPayloadError('the request body is not a JSON object');
   const top = arrayField(body, ['resourceSpans', 'batches']);
   if (!top) throw new InvalidPayloadError('the request has no resourceSpans array');

@@ -14,7 +14,6 @@ import type { AttrValue, Attributes, DecodedBatch, ResourceSpans, Scope, ScopeSp
 import { InvalidPayloadError, tooManySpans } from './errors.js';
 import {
   checkSpan,
-  DEFAULT_DECODE_LIMITS,
   limitAttributes,
   limitSpan,
   limitString,
@@ -283,7 +282,7 @@ function readSpan(r: Reader, end: number, s: State): Span {
 }
 
 /** Decodes a protobuf ExportTraceServiceRequest; throws InvalidPayloadError when it is not one. */
-export function decodeOtlpProtobuf(body: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedBatch {
+export function decodeOtlpProtobuf(body: Uint8Array, limits: DecodeLimits): DecodedBatch {
   // A Buffer view (no copy) of the body, which str() reads strings from.
   const r = Reader.create(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   const batch: ResourceSpans[] = [];

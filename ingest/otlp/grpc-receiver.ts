@@ -22,7 +22,7 @@ export interface OtlpGrpcDeps extends Intake {
   /** the largest message, after decompression */
   maxMessageBytes: number;
   /** the same per-span limits as OTLP/HTTP */
-  limits?: DecodeLimits;
+  limits: DecodeLimits;
   /** bearer tokens with the `ingest` scope, from the `authorization` metadata, as over HTTP */
   auth?: Authenticator;
   onError?(error: unknown): void;

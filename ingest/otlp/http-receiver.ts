@@ -26,7 +26,7 @@ export interface OtlpHttpOptions {
   /** how many times its compressed size a body may inflate to (above DECOMPRESSION_FLOOR_BYTES) */
   maxDecompressionRatio?: number;
   /** what one request may hold; the decoders' defaults when unset */
-  limits?: DecodeLimits;
+  limits: DecodeLimits;
 }
 
 /** Bodies may always inflate this far, whatever the ratio: small requests compress well and cost little. */

@@ -1,34 +1,14 @@
 /** Checks and limits every decoder applies to a span, whatever its wire format. */
+import type { DecodeLimits } from '../../src/core/config.js';
 import type { AttrValue, Attributes, Span } from '../span.js';
 
-/** Attribute values nested deeper than this (arrays in kvlists in arrays…) are replaced by TOO_DEEP. */
-export const MAX_ATTRIBUTE_DEPTH = 8;
 export const TOO_DEEP = '[too deep]';
 
 /** Nothing real happens after this; a later time is a broken clock or a hostile sender. */
 export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
 
-/** What one decoded request may hold (src/core/config.ts sets them from TOPOGRAPH_MAX_*). */
-export interface DecodeLimits {
-  /** spans in one request; past it the request is refused whole (413) without decoding the rest */
-  maxSpans: number;
-  /** attributes kept per span and per resource; the rest are dropped and counted */
-  maxAttributes: number;
-  /** string attribute values and span names are cut to this many UTF-16 units, and counted */
-  maxValueLength: number;
-  /** arrays/kvlists nested deeper than this become TOO_DEEP */
-  maxDepth: number;
-  /** a span lasting longer than this is refused */
-  maxDurationMs: number;
-}
-
-export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
-  maxSpans: 50_000,
-  maxAttributes: 128,
-  maxValueLength: 4096,
-  maxDepth: MAX_ATTRIBUTE_DEPTH,
-  maxDurationMs: 7 * 86_400_000,
-};
+/** What one decoded request may hold: the TOPOGRAPH_MAX_* variables (src/core/config.ts). */
+export type { DecodeLimits } from '../../src/core/config.js';
 
 /** What the limits changed in a request that was still accepted (the worker counts these). */
 export interface LimitCounts {

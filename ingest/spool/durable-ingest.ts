@@ -34,7 +34,7 @@ export interface DurableIngestDeps {
   /** records read per step of the loop */
   readBatch?: number;
   /** the limits the receivers decode with: a spooled request body is decoded again with them */
-  limits?: DecodeLimits;
+  limits: DecodeLimits;
   /** spans of accepted requests kept decoded in memory for the loop, so it need not decode them again */
   handoffMaxSpans?: number;
   /** spans the loop may read on while a flush is being written (then it waits for the write) */

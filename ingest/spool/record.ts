@@ -10,7 +10,7 @@ import { zipkinToBatch } from '../formats/zipkin.js';
 import type { RawBody, RawContentType } from '../intake.js';
 import { decodeOtlpJson } from '../otlp/decode-json.js';
 import { decodeOtlpProtobuf } from '../otlp/decode-protobuf.js';
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../otlp/validate.js';
+import type { DecodeLimits } from '../otlp/validate.js';
 import { countSpans, type DecodedBatch, type TraceBatch } from '../span.js';
 
 const FORMAT_BYTE: Record<RawContentType, number> = { protobuf: 1, json: 2, 'zipkin-json': 3 };
@@ -23,7 +23,7 @@ export function encodeSpoolPayload(decoded: DecodedBatch, raw?: RawBody): Buffer
 }
 
 /** The request a payload holds, decoded with the limits the receivers decode with. */
-export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedBatch {
+export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits): DecodedBatch {
   const body = payload.subarray(1);
   switch (payload[0]) {
     case FORMAT_BYTE.protobuf:

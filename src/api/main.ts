@@ -6,17 +6,17 @@ import { createLogger } from '../core/logger.js';
 import { createRegistry } from '../core/metrics.js';
 import { startSelfTracing } from '../core/self-tracing.js';
 import { createGraph, createSchemaReadiness, resolveNeo4j } from '../core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from './yoga.js';
+import { createApi } from './yoga.js';
 
 const config = loadConfigOrExit();
-const log = createLogger('api', config.logLevel);
-const selfTracing = startSelfTracing(config, {
+const log = createLogger('api', config.logLevel, config.logPretty);
+const selfTracing = startSelfTracing(config.selfTracing, {
   serviceName: 'topograph-api',
   ignorePaths: (path) => path !== '/graphql',
   log,
 });
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
-const target = await resolveNeo4j(config);
+const target = await resolveNeo4j(config.neo4j);
 // Reads fail fast while Neo4j is down (DATABASE_UNAVAILABLE in a few seconds, not the driver's 30 s):
 // the caller can retry, and a held request helps no one.
 const graph = createGraph(target, { maxTransactionRetryTimeMs: 3_000 });
@@ -24,20 +24,9 @@ const schema = createSchemaReadiness(graph, log);
 
 const api = createApi({
   graph,
-  graphiql: config.api.graphiql,
+  config: config.api,
   registry: createRegistry('api'),
   auth: createAuthenticator(config.auth),
-  security: config.limits.graphql,
-  settings: {
-    ...DEFAULT_API_SETTINGS,
-    maxComplexity: config.limits.graphql.maxComplexity,
-    maxQueryDepth: config.limits.graphql.maxQueryDepth,
-    maxBreadth: config.limits.graphql.maxBreadth,
-    liveWindowMs: config.liveWindowMs,
-    maxDepth: config.api.maxDepth,
-    queryTimeoutMs: config.api.queryTimeoutMs,
-    traceUrlTemplate: config.api.traceUrlTemplate,
-  },
   ready: schema.ready,
 });
 const server = createServer(api);

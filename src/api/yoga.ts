@@ -6,9 +6,10 @@ import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga, type GraphiQLOptions } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../core/auth.js';
-import { createContext, type ApiSettings } from './graphql/context.js';
+import type { ApiConfig } from '../core/config.js';
+import { createContext } from './graphql/context.js';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphql/examples.js';
-import { corsOptions, DEFAULT_GRAPHQL_SECURITY, hardeningPlugins, type GraphqlSecurity } from './graphql/hardening.js';
+import { corsOptions, hardeningPlugins } from './graphql/hardening.js';
 import { useOperationMetrics } from './graphql/operation-metrics.js';
 import { schema } from './graphql/schema.js';
 import type { Graph } from '../core/neo4j/connection.js';
@@ -18,26 +19,14 @@ import { useMcpEndpoint } from './mcp/http-endpoint.js';
 
 export interface ApiDeps {
   graph: Graph;
-  settings: ApiSettings;
-  graphiql?: boolean;
+  /** the API's slice of the configuration: query settings, request limits, GraphiQL */
+  config: ApiConfig;
   registry?: Registry;
   /** bearer tokens; without it (or when disabled) every request is let in */
   auth?: Authenticator;
-  security?: GraphqlSecurity;
   /** true when Neo4j is reachable and the schema applied */
   ready(): Promise<boolean>;
 }
-
-export const DEFAULT_API_SETTINGS: ApiSettings = {
-  liveWindowMs: 24 * 3_600_000,
-  maxDepth: 10,
-  queryTimeoutMs: 10_000,
-  maxComplexity: 5000,
-  maxQueryDepth: 15,
-  maxBreadth: 200,
-  // No trace UI unless TOPOGRAPH_TRACE_URL_TEMPLATE names one.
-  traceUrlTemplate: undefined,
-};
 
 /**
  * GraphiQL with its script, styles and editor workers inlined in the page (about 9 MB), instead of
@@ -51,6 +40,7 @@ function offlineGraphiQL(): (options: GraphiQLOptions) => Promise<string> {
 }
 
 export function createApi(deps: ApiDeps) {
+  const { config } = deps;
   const metricsPlugins = deps.registry ? [useOperationMetrics(deps.registry)] : [];
   const uiFile = createUiFiles();
   // The MCP endpoint asks this very server; it learns its handler once the server exists.
@@ -64,15 +54,15 @@ export function createApi(deps: ApiDeps) {
     maxRequestBodySize: false,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
-    cors: corsOptions(deps.security ?? DEFAULT_GRAPHQL_SECURITY),
-    context: () => createContext(deps.graph, deps.settings),
-    graphiql: deps.graphiql === false ? false : { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Topograph' },
+    cors: corsOptions(config.security),
+    context: () => createContext(deps.graph, config.settings),
+    graphiql: config.graphiql ? { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Topograph' } : false,
     renderGraphiQL: offlineGraphiQL(),
     // Neo4j failures arrive mapped (graphql/data/reader.ts); anything else is masked as an internal error.
     maskedErrors: true,
     plugins: [
       // First, so that nothing below (/metrics included) answers an unauthorised request.
-      ...hardeningPlugins(deps.security ?? DEFAULT_GRAPHQL_SECURITY, deps.auth),
+      ...hardeningPlugins(config.security, deps.auth),
       ...metricsPlugins,
       useGraphQlJit(),
       {
@@ -119,7 +109,7 @@ export function createApi(deps: ApiDeps) {
         },
       },
       // MCP (Streamable HTTP) at /mcp: its tools ask their GraphQL through this same server.
-      useMcpEndpoint(() => self, (deps.security ?? DEFAULT_GRAPHQL_SECURITY).corsOrigins),
+      useMcpEndpoint(() => self, config.security.corsOrigins),
     ],
   });
   self = (url, init) => yoga.fetch(url, init);

@@ -1,15 +1,10 @@
-/** Structured logs (pino): JSON by default, readable lines when TOPOGRAPH_LOG_PRETTY=1 (what `npm start` sets). */
+/** Structured logs (pino): JSON by default, readable lines when asked (TOPOGRAPH_LOG_PRETTY, which `npm start` sets). */
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
 /** `fd` 2 for a process whose stdout is a protocol channel (the MCP server on stdio). */
-export function createLogger(
-  name: string,
-  level: string,
-  pretty = process.env.TOPOGRAPH_LOG_PRETTY === '1',
-  fd: 1 | 2 = 1,
-): Logger {
+export function createLogger(name: string, level: string, pretty = false, fd: 1 | 2 = 1): Logger {
   const options = {
     name,
     level,

@@ -16,7 +16,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import type { Config } from './config.js';
+import type { SelfTracingConfig } from './config.js';
 import type { Logger } from './logger.js';
 
 export interface SelfTracing {
@@ -36,9 +36,9 @@ export interface SelfTracingOptions {
 }
 
 /** Starts tracing this process when configured; undefined when self-tracing is off. Call before listening. */
-export function startSelfTracing(config: Config, options: SelfTracingOptions): SelfTracing | undefined {
-  if (!config.selfTracing.enabled) return undefined;
-  const endpoint = new URL(config.selfTracing.endpoint);
+export function startSelfTracing(config: SelfTracingConfig, options: SelfTracingOptions): SelfTracing | undefined {
+  if (!config.enabled) return undefined;
+  const endpoint = new URL(config.endpoint);
   const { log } = options;
   diag.setLogger(
     {
@@ -54,7 +54,7 @@ export function startSelfTracing(config: Config, options: SelfTracingOptions): S
     resource: resourceFromAttributes({
       'service.name': options.serviceName,
       'service.namespace': 'topograph',
-      'deployment.environment.name': config.selfTracing.environment,
+      'deployment.environment.name': config.environment,
       ...(options.version ? { 'service.version': options.version } : {}),
     }),
     spanProcessors: [

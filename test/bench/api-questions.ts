@@ -7,16 +7,17 @@ import { loadConfig } from '../../src/core/config.js';
 import { QUESTION_QUERIES, README_QUERIES } from '../../src/api/graphql/examples.js';
 import { createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
 import { countingGraph } from '../support/counting-graph.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
 
 const RUNS = 6;
-const target = await resolveNeo4j(loadConfig());
+const target = await resolveNeo4j(loadConfig().neo4j);
 const graph = createGraph(target);
 let reads = 0;
 const counting = countingGraph(graph, { statement: () => void reads++ });
 const api = createApi({
   graph: counting,
-  settings: { ...DEFAULT_API_SETTINGS, maxComplexity: 1e6 },
+  config: apiConfig({ maxComplexity: 1e6 }),
   ready: async () => true,
 });
 const size = await graph.read('bench', async (tx) =>

@@ -9,14 +9,14 @@ import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/con
 import { createEngine } from '../../ingest/engine.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
-import { writeFacts, writerOptions } from '../../ingest/writer.js';
+import { writeFacts } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
 import { buildTopology, encodeRequest, traces, type SpanRec } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
 
 const spans = Number(process.argv[2] ?? 12_000);
 const config = loadConfig();
-const graph = createGraph(await resolveNeo4j(config));
+const graph = createGraph(await resolveNeo4j(config.neo4j));
 await applySchema(graph);
 const runId = randomUUID().slice(0, 8);
 const environment = `bench-${runId}`;
@@ -71,7 +71,7 @@ try {
           return r;
         },
       };
-      await writeFacts(timedTx as never, batch, writerOptions(config));
+      await writeFacts(timedTx as never, batch, config.ingest.writer);
     });
     console.log(
       pass,

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j, type Graph } from '../../src/core/neo4j/connection.js';
 import { countingGraph } from '../support/counting-graph.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
 import type { GraphqlResponse } from './ingest.js';
 import { pickRoots, queryCases } from './queries.js';
 import { deleteRun, loadScaledGraph, planScaledGraph } from './scaled-graph.js';
@@ -17,7 +18,7 @@ import { deleteRun, loadScaledGraph, planScaledGraph } from './scaled-graph.js';
 const services = Number(process.argv[2] ?? 1000);
 const n = Number(process.argv[3] ?? 100);
 const config = loadConfig();
-const inner = createGraph(await resolveNeo4j(config));
+const inner = createGraph(await resolveNeo4j(config.neo4j));
 await applySchema(inner);
 let transactions = 0;
 let statements = 0;
@@ -54,7 +55,7 @@ const environment = `bench-${runId}`;
 const plan = planScaledGraph(runId, services, 10);
 await loadScaledGraph(inner, environment, plan, 10);
 const roots = pickRoots(plan, 5);
-const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, graphiql: false, ready: async () => true });
+const api = createApi({ graph, config: { ...apiConfig(), graphiql: false }, ready: async () => true });
 const graphql = async (query: string, variables: Record<string, unknown>) =>
   (await (
     await api.fetch('http://bench/graphql', {

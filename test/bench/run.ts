@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
 import { buildTopology } from './workload.js';
 import { ingestBench, type GraphqlFetch, type GraphqlResponse } from './ingest.js';
 import { mcpBench, mcpFigures } from './mcp-questions.js';
@@ -34,12 +35,12 @@ const GOALS = {
 } as const;
 
 const config = loadConfig();
-const target = await resolveNeo4j(config);
+const target = await resolveNeo4j(config.neo4j);
 const graph = createGraph(target);
 await applySchema(graph);
 const runId = randomBytes(4).toString('hex');
 const environment = `bench-${runId}`;
-const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, graphiql: false, ready: async () => true });
+const api = createApi({ graph, config: { ...apiConfig(), graphiql: false }, ready: async () => true });
 const graphql: GraphqlFetch = async (query, variables) => {
   const res = await api.fetch('http://bench/graphql', {
     method: 'POST',

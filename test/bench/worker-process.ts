@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
 import { createWorker } from '../../ingest/worker.js';
-import { createNeo4jSink, createNoopSink, writerOptions, type FactSink } from '../../ingest/writer.js';
+import { createNeo4jSink, createNoopSink, type FactSink } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
 import { createCheckpointStore, type Checkpoint, type CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
@@ -33,7 +33,7 @@ if (sinkKind === 'neo4j') {
     password: config.neo4j.password!,
     database: config.neo4j.database,
   });
-  inner = createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge });
+  inner = createNeo4jSink(graph, config.ingest.writer);
 } else inner = createNoopSink();
 
 const flushes: { ms: number; rows: number }[] = [];
@@ -61,7 +61,7 @@ function timed(store: CheckpointStore): CheckpointStore {
 let memory: Checkpoint | undefined;
 const store: CheckpointStore = timed(
   graph
-    ? createCheckpointStore(graph, spool.id, writerOptions(config))
+    ? createCheckpointStore(graph, spool.id, config.ingest.writer)
     : {
         load: async () => memory,
         async commit(batch, next) {

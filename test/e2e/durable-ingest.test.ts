@@ -12,20 +12,12 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
+import { describe, expect, it } from 'vitest';
+import { edgeCalls, fileGraph, neo4jEnv, uniqueName } from '../support/graph.js';
 import { eventually, freePort, startTs, type Child } from '../support/processes.js';
 import { recordCalls } from '../support/sdk-calls.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 const READY = /OTLP\/HTTP receiver on/;
 
 function startWorker(port: number, spoolDir: string, extra: Record<string, string> = {}): Promise<Child> {
@@ -52,22 +44,6 @@ const exited = (c: Child) =>
     if (c.process.exitCode !== null || c.process.signalCode !== null) resolve(c.process.exitCode);
     else c.process.once('exit', (code) => resolve(code));
   });
-
-/** DEPENDS_ON call counts between the services whose names start with `prefix`, by "from>to". */
-async function edgeCalls(prefix: string): Promise<Map<string, number>> {
-  const rows = await graph.read(
-    'test',
-    async (tx) =>
-      (
-        await tx.run(
-          `MATCH (a:Service)-[r:DEPENDS_ON]->(b:Service) WHERE a.name STARTS WITH $prefix
-         RETURN a.name AS a, b.name AS b, r.calls AS calls`,
-          { prefix },
-        )
-      ).records,
-  );
-  return new Map(rows.map((r) => [`${r.get('a')}>${r.get('b')}`, Number(r.get('calls'))]));
-}
 
 describe('durable ingest', () => {
   it(
@@ -130,7 +106,7 @@ describe('durable ingest', () => {
       worker.process.kill('SIGTERM');
       expect(await code).toBe(0);
 
-      const calls = await edgeCalls(prefix);
+      const calls = await edgeCalls(graph, prefix);
       const both = pairs.filter((p) => p.clientAcked && p.serverAcked);
       expect(kills).toBe(3);
       expect(both.length).toBeGreaterThan(PAIRS / 2);
@@ -247,7 +223,7 @@ describe('durable ingest', () => {
       const code = exited(worker);
       worker.process.kill('SIGTERM');
       expect(await code).toBe(0);
-      const calls = await edgeCalls(prefix);
+      const calls = await edgeCalls(graph, prefix);
       expect(calls).toEqual(new Map(acked.map((i) => [`${prefix}-a${i}>${prefix}-b${i}`, CALLS])));
     } finally {
       await worker.stop();

@@ -20,7 +20,7 @@ import {
   fetchServer,
   type LocalNeo4jOptions,
 } from '../../src/core/neo4j/local-server.js';
-import { uniqueName } from '../support/graph.js';
+import { edgeCalls, uniqueName } from '../support/graph.js';
 import { eventually, freePort, startTs, type Child } from '../support/processes.js';
 import { recordCalls } from '../support/sdk-calls.js';
 
@@ -130,22 +130,6 @@ async function workerMetric(name: string): Promise<number> {
   return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+]+)`, 'm').exec(text)?.[1]);
 }
 
-/** DEPENDS_ON call counts between the services whose names start with `prefix`, by "from>to". */
-async function edgeCalls(prefix: string): Promise<Map<string, number>> {
-  const rows = await graph!.read(
-    'test',
-    async (tx) =>
-      (
-        await tx.run(
-          `MATCH (a:Service)-[r:DEPENDS_ON]->(b:Service) WHERE a.name STARTS WITH $prefix
-           RETURN a.name AS a, b.name AS b, r.calls AS calls`,
-          { prefix },
-        )
-      ).records,
-  );
-  return new Map(rows.map((r) => [`${r.get('a')}>${r.get('b')}`, Number(r.get('calls'))]));
-}
-
 describe('Neo4j outage', () => {
   it(
     'worker keeps acknowledging into the spool, API reports the outage, both recover with exact counts',
@@ -186,7 +170,7 @@ describe('Neo4j outage', () => {
       const pairedBeforeOutage = pairs.slice(0, Math.floor(quarter / 2) - LAG);
       await eventually(
         async () => {
-          const calls = await edgeCalls(prefix);
+          const calls = await edgeCalls(graph!, prefix);
           return pairedBeforeOutage.every((p) => calls.get(`${p.client}>${p.server}`) === CALLS) ? true : undefined;
         },
         120_000,
@@ -229,7 +213,7 @@ describe('Neo4j outage', () => {
       // Everything was acknowledged, so every pair must count exactly CALLS calls, none twice.
       await eventually(
         async () => {
-          const calls = await edgeCalls(prefix);
+          const calls = await edgeCalls(graph!, prefix);
           return pairs.every((p) => calls.get(`${p.client}>${p.server}`) === CALLS) && calls.size === PAIRS
             ? true
             : undefined;

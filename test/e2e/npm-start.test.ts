@@ -4,26 +4,19 @@
  * no server of its own). Start serves GraphiQL with the example queries, takes spans and answers for
  * them, says loudly that access control is off, starts the worker again when it is killed while the API
  * goes on answering, and Ctrl-C stops everything it started. Import reads
- * a corpus file into Neo4j, reports it, and exits 1 (naming the file) when a file cannot be read.
+ * a trace file into Neo4j, reports it, and exits 1 (naming the file) when a file cannot be read.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/core/neo4j/connection.js';
+import { describe, expect, it } from 'vitest';
+import { fixturePath } from '../support/fixtures.js';
 import { edgesIn } from '../support/model-graph.js';
-import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
+import { neo4jEnv, fileGraph, uniqueName } from '../support/graph.js';
 import { eventually, freePort, isAlive, ROOT, startTs } from '../support/processes.js';
 import { recordCalls } from '../support/sdk-calls.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 const exited = (p: import('node:child_process').ChildProcess) =>
   new Promise<number | null>((resolve) => {
     if (p.exitCode !== null || p.signalCode !== null) return resolve(p.exitCode);
@@ -190,23 +183,22 @@ describe('npm run import', () => {
       child.stderr.on('data', (c: Buffer) => (out += c.toString()));
       child.once('exit', (code) => resolve({ code, out }));
     });
-  const corpus = (file: string) => join(ROOT, '..', 'shared', 'corpus', file);
 
   it('imports a file into the environment asked for and reports it with the rate', { timeout: 120_000 }, async () => {
     const env = uniqueName('import-cli');
-    const r = await run(['--environment', env, corpus('zipkin/ascend.json')]);
+    const r = await run(['--environment', env, fixturePath('traces/shop.zipkin.json')]);
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toMatch(/ascend\.json/);
-    expect(r.out).toMatch(/8 spans from 1 files in [\d.]+ s: \d+ spans\/s/);
-    expect(await serviceEdges(env)).toEqual(['mobile-gateway -> auth-service', 'mobile-gateway -> content-service']);
+    expect(r.out).toMatch(/shop\.zipkin\.json/);
+    expect(r.out).toMatch(/12 spans from 1 files in [\d.]+ s: \d+ spans\/s/);
+    expect(await serviceEdges(env)).toEqual(['web -> api']);
   });
 
   it('exits 1 naming a file it cannot read, after importing the others', { timeout: 120_000 }, async () => {
     const env = uniqueName('import-cli-bad');
-    const r = await run(['--environment', env, '/nonexistent/trace.json', corpus('zipkin/skew.json')]);
+    const r = await run(['--environment', env, '/nonexistent/trace.json', fixturePath('traces/shop.zipkin.json')]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('/nonexistent/trace.json');
-    expect(await serviceEdges(env)).toEqual(['servicea -> serviceb']);
+    expect(await serviceEdges(env)).toEqual(['web -> api']);
   });
 
   it('without files prints its usage and exits 2', async () => {

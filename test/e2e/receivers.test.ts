@@ -6,44 +6,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { neo4jEnv, uniqueName } from '../support/graph.js';
-import { eventually, freePort, startTs, type Child } from '../support/processes.js';
+import { eventually, freePort, startTopograph, startTs, type Topograph } from '../support/processes.js';
 
-let worker: Child;
-let api: Child;
+let topograph: Topograph | undefined;
 let endpoints: Record<string, string>;
 let graphql: string;
 
 beforeAll(async () => {
-  const [httpPort, grpcPort, zipkinPort, apiPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  const common = { ...neo4jEnv(), TOPOGRAPH_FLUSH_INTERVAL: '200ms', TOPOGRAPH_LOG_LEVEL: 'info' };
-  worker = await startTs(
-    'ingest/main.ts',
-    {
-      ...common,
-      TOPOGRAPH_OTLP_HTTP_PORT: String(httpPort),
-      TOPOGRAPH_OTLP_GRPC_PORT: String(grpcPort),
-      TOPOGRAPH_ZIPKIN_PORT: String(zipkinPort),
-    },
-    /Zipkin receiver on[\s\S]*OTLP\/gRPC receiver on|OTLP\/gRPC receiver on[\s\S]*Zipkin receiver on/,
-  );
-  api = await startTs('src/api/main.ts', { ...common, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
+  topograph = await startTopograph({ ...neo4jEnv(), TOPOGRAPH_FLUSH_INTERVAL: '200ms', TOPOGRAPH_LOG_LEVEL: 'info' });
+  const { otlpHttp, otlpGrpc, zipkin } = topograph.ports;
   endpoints = {
-    proto: `http://127.0.0.1:${httpPort}`,
-    grpc: `http://127.0.0.1:${grpcPort}`,
-    'grpc-gzip': `http://127.0.0.1:${grpcPort}`,
-    zipkin: `http://127.0.0.1:${zipkinPort}`,
+    proto: `http://127.0.0.1:${otlpHttp}`,
+    grpc: `http://127.0.0.1:${otlpGrpc}`,
+    'grpc-gzip': `http://127.0.0.1:${otlpGrpc}`,
+    zipkin: `http://127.0.0.1:${zipkin}`,
   };
-  graphql = `http://127.0.0.1:${apiPort}/graphql`;
+  graphql = topograph.graphql;
 });
 
-afterAll(async () => {
-  await Promise.all([worker?.stop(), api?.stop()]);
-});
+afterAll(() => topograph?.stop());
 
 interface Hop {
   component: { name: string };

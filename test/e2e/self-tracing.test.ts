@@ -4,50 +4,29 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { neo4jEnv, uniqueName } from '../support/graph.js';
-import { eventually, freePort, startTs, type Child } from '../support/processes.js';
+import { eventually, startTopograph, type Topograph } from '../support/processes.js';
 
 const env = uniqueName('self');
-let worker: Child;
-let api: Child;
+let topograph: Topograph | undefined;
 let otlp: string;
 let graphql: string;
 
 beforeAll(async () => {
-  const [httpPort, grpcPort, zipkinPort, apiPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  otlp = `http://127.0.0.1:${httpPort}/v1/traces`;
-  const common = {
-    ...neo4jEnv(),
-    TOPOGRAPH_FLUSH_INTERVAL: '200ms',
-    TOPOGRAPH_SELF_TRACING: 'on',
-    TOPOGRAPH_SELF_TRACING_ENVIRONMENT: env,
-  };
-  // The worker's endpoint is left to its default: its own OTLP/HTTP receiver.
-  worker = await startTs(
-    'ingest/main.ts',
+  // The worker's self-tracing endpoint is left to its default: its own OTLP/HTTP receiver.
+  topograph = await startTopograph(
     {
-      ...common,
-      TOPOGRAPH_OTLP_HTTP_PORT: String(httpPort),
-      TOPOGRAPH_OTLP_GRPC_PORT: String(grpcPort),
-      TOPOGRAPH_ZIPKIN_PORT: String(zipkinPort),
+      ...neo4jEnv(),
+      TOPOGRAPH_FLUSH_INTERVAL: '200ms',
+      TOPOGRAPH_SELF_TRACING: 'on',
+      TOPOGRAPH_SELF_TRACING_ENVIRONMENT: env,
     },
-    /Zipkin receiver on/,
+    (ports) => ({ TOPOGRAPH_SELF_TRACING_ENDPOINT: `http://127.0.0.1:${ports.otlpHttp}/v1/traces` }),
   );
-  api = await startTs(
-    'src/api/main.ts',
-    { ...common, TOPOGRAPH_API_PORT: String(apiPort), TOPOGRAPH_SELF_TRACING_ENDPOINT: otlp },
-    /GraphQL API/,
-  );
-  graphql = `http://127.0.0.1:${apiPort}/graphql`;
+  otlp = `http://127.0.0.1:${topograph.ports.otlpHttp}/v1/traces`;
+  graphql = topograph.graphql;
 });
 
-afterAll(async () => {
-  await Promise.all([worker?.stop(), api?.stop()]);
-});
+afterAll(() => topograph?.stop());
 
 interface Self {
   namespace: string;

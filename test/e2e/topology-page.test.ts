@@ -11,16 +11,16 @@ import type { Core } from 'cytoscape';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createAuthenticator } from '../../src/core/auth.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { ROOT } from '../support/processes.js';
 import { TraceBuilder } from '../support/spans.js';
 
 const env = uniqueName('ui');
-let graph: Graph;
+const graph = fileGraph();
 let server: Server;
 let chromium: TestBrowser;
 let browser: BrowserContext;
@@ -28,7 +28,6 @@ let page: Page;
 let url: string;
 
 beforeAll(async () => {
-  graph = testGraph();
   // gateway → checkout → payments (half of the calls fail), checkout → orders-db, checkout → orders topic → shipping.
   const batches = [];
   for (let i = 0; i < 4; i++) {
@@ -110,7 +109,7 @@ beforeAll(async () => {
   }
   await seed(graph, batches);
 
-  const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  const api = createApi({ graph, config: apiConfig(), ready: async () => true });
   server = createServer(api);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}/ui?environment=${encodeURIComponent(env)}`;
@@ -212,7 +211,7 @@ describe('topology page', () => {
     const token = 'ui-read-token-0123456789';
     const secured = createApi({
       graph,
-      settings: DEFAULT_API_SETTINGS,
+      config: apiConfig(),
       ready: async () => true,
       auth: createAuthenticator({ enabled: true, tokens: [{ name: 'ui', token, scopes: ['read'] }] }),
     });

@@ -1,20 +1,13 @@
 /** The cost of a query grows with the pages and walks it asks for, so a costly one is refused before it runs. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { README_QUERIES } from '../../src/api/graphql/examples.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
-import { testGraph } from '../support/graph.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
+import { fileGraph } from '../support/graph.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 async function ask(query: string) {
-  const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  const api = createApi({ graph, config: apiConfig(), ready: async () => true });
   const res = await api.fetch('http://topograph/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

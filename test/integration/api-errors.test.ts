@@ -4,20 +4,13 @@
  * masked, so neither a driver message nor Cypher reaches the client.
  */
 import { GraphQLError } from 'graphql';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { ErrorCode, mapNeo4jError } from '../../src/api/graphql/errors.js';
-import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
+import { createGraph } from '../../src/core/neo4j/connection.js';
 import { createGql } from '../support/api.js';
-import { testGraph } from '../support/graph.js';
+import { fileGraph } from '../support/graph.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 describe('Neo4j errors as GraphQL errors', () => {
   it('a read past its transaction timeout maps to QUERY_TIMEOUT', { timeout: 60_000 }, async () => {
     // Long enough to outlive the timeout whatever the server's timeout check interval.

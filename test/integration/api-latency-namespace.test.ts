@@ -3,14 +3,13 @@
  * seen; and the `namespace` argument that tells apart two services of the same name. Seeded through
  * the real ingest path into the real Neo4j, asked through yoga.fetch.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createGql } from '../support/api.js';
-import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 
-let graph: Graph;
+const graph = fileGraph();
 const env = uniqueName('latency-env');
 /** Server spans of 3 ms (90), 30 ms (9) and 900 ms (1); each client span lasts 1 ms longer. */
 const DURATIONS = [...Array<number>(90).fill(3), ...Array<number>(9).fill(30), 900];
@@ -18,7 +17,6 @@ const DURATIONS = [...Array<number>(90).fill(3), ...Array<number>(9).fill(30), 9
 let gql: ReturnType<typeof createGql>;
 
 beforeAll(async () => {
-  graph = testGraph();
   gql = createGql(graph);
   const batches = [];
   for (const [i, ms] of DURATIONS.entries()) {
@@ -65,10 +63,6 @@ beforeAll(async () => {
     batches.push(t.batch());
   }
   await seed(graph, batches);
-});
-
-afterAll(async () => {
-  await graph.close();
 });
 
 describe('edge figures', () => {

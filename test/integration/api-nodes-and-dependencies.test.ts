@@ -2,26 +2,20 @@
  * Relay node(id:) for every component kind and operations; dependencies and dependents with depth
  * and path on databases, destinations and external peers, not only services.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/core/neo4j/connection.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createGql } from '../support/api.js';
 import { SpanKind } from '../../ingest/span.js';
-import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 import { seedShop, SHOP } from '../support/shop.js';
 
-let graph: Graph;
+const graph = fileGraph();
 let gql: ReturnType<typeof createGql>;
 const env = uniqueName('nodes');
 
 beforeAll(async () => {
-  graph = testGraph();
   gql = createGql(graph);
   await seedShop(graph, env);
-});
-
-afterAll(async () => {
-  await graph.close();
 });
 
 describe('node(id:)', () => {

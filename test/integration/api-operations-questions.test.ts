@@ -2,25 +2,19 @@
  * The operations questions (incidentContext, correlations, footprint) against the real Neo4j,
  * seeded through the ingest path (test/support/shop.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/core/neo4j/connection.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createGql } from '../support/api.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { seedShop, SHOP, type Shop } from '../support/shop.js';
 
-let graph: Graph;
+const graph = fileGraph();
 let gql: ReturnType<typeof createGql>;
 let shop: Shop;
 const env = uniqueName('ops');
 
 beforeAll(async () => {
-  graph = testGraph();
   gql = createGql(graph, { traceUrlTemplate: 'https://jaeger.example/trace/{traceId}' });
   shop = await seedShop(graph, env);
-});
-
-afterAll(async () => {
-  await graph.close();
 });
 
 const INCIDENT = `query($env: String, $window: String!) { incidentContext(service: "checkout", environment: $env, window: $window) {

@@ -2,15 +2,15 @@
  * The example queries (docs/api.md, "Examples"), exactly as written, against a graph seeded through the ingest
  * path into the real Neo4j, asked through yoga.fetch (no socket).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { README_QUERIES } from '../../src/api/graphql/examples.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
-import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
+import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 import { SpanKind } from '../../ingest/span.js';
 
-let graph: Graph;
+const graph = fileGraph();
 const env = uniqueName('env');
 const traceIds: string[] = [];
 // Two versions of one instrumentation library, one per service.
@@ -18,7 +18,7 @@ const HTTP_OLD = { name: '@opentelemetry/instrumentation-http', version: '0.52.1
 const HTTP_NEW = { name: '@opentelemetry/instrumentation-http', version: '0.53.0' };
 
 async function gql(query: string, variables?: Record<string, unknown>) {
-  const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  const api = createApi({ graph, config: apiConfig(), ready: async () => true });
   const res = await api.fetch('http://topograph/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -28,7 +28,6 @@ async function gql(query: string, variables?: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  graph = testGraph();
   // gateway GET /checkout → checkout POST /checkout → payments POST /pay, checkout → postgres; 3 requests, 1 failing payment.
   const batches = [];
   for (let i = 0; i < 3; i++) {
@@ -98,10 +97,6 @@ beforeAll(async () => {
     batches.push(t.batch(['payments']), t.batch(['checkout']), t.batch(['gateway']));
   }
   await seed(graph, batches);
-});
-
-afterAll(async () => {
-  await graph.close();
 });
 
 describe('the example queries', () => {

@@ -3,15 +3,14 @@
  * 3 services or 30. The graph is the real Neo4j; only Graph.read and Graph.query are wrapped, to
  * count every statement sent (a walk's levels included).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/core/neo4j/connection.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
 import { createGql } from '../support/api.js';
 import { countingGraph } from '../support/counting-graph.js';
-import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 
-let graph: Graph;
+const graph = fileGraph();
 let reads = 0;
 /** the transaction timeout of every read, to check that none goes without one */
 const timeouts: (number | undefined)[] = [];
@@ -70,7 +69,6 @@ async function seedChain(env: string, n: number) {
 }
 
 beforeAll(async () => {
-  graph = testGraph();
   const counting = countingGraph(graph, {
     statement: () => void reads++,
     transaction: (opts) => void timeouts.push(opts?.timeoutMs),
@@ -80,10 +78,6 @@ beforeAll(async () => {
   gql = createGql(counting, { maxComplexity: 1_000_000, queryTimeoutMs: TIMEOUT_MS });
   await seedChain(small, 3);
   await seedChain(large, 30);
-});
-
-afterAll(async () => {
-  await graph.close();
 });
 
 async function roundTrips(query: string, env: string) {

@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
 import { README_QUERIES } from '../../src/api/graphql/examples.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
-import { neo4jEnv, seed, testGraph, uniqueName } from '../support/graph.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
+import { neo4jEnv, seed, fileGraph, testGraph, uniqueName } from '../support/graph.js';
 import { freePort, startTs, type Child } from '../support/processes.js';
 import { TraceBuilder } from '../support/spans.js';
 
@@ -31,7 +32,7 @@ const bystander = uniqueName('bystander');
 
 let api: Child;
 let base: string;
-let graph: Graph;
+const graph = fileGraph();
 
 async function gql(
   query: string,
@@ -56,7 +57,6 @@ async function gql(
 }
 
 beforeAll(async () => {
-  graph = testGraph();
   const t = new TraceBuilder();
   const res = { 'deployment.environment.name': env };
   const bySpan = t.span({
@@ -175,7 +175,7 @@ describe('API limits', () => {
   it('refuses a query over the cost limit before running it', async () => {
     const small = createApi({
       graph,
-      settings: { ...DEFAULT_API_SETTINGS, maxComplexity: 50 },
+      config: apiConfig({ maxComplexity: 50 }),
       ready: async () => true,
     });
     const res = await small.fetch('http://topograph/graphql', {
@@ -224,7 +224,7 @@ describe('CSRF prevention with auth off (local use)', () => {
   let local: Graph;
   beforeAll(() => void (local = testGraph()));
   afterAll(() => local.close());
-  const api = () => createApi({ graph: local, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  const api = () => createApi({ graph: local, config: apiConfig(), ready: async () => true });
   const url = `http://topograph/graphql?query=${encodeURIComponent('{ __typename }')}`;
 
   it('refuses a simple GET or a text/plain POST that a cross-site form or image could send', async () => {

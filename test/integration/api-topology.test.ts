@@ -1,29 +1,23 @@
 /**
  * topology, paths and changes against the real Neo4j, seeded through the ingest path (test/support/shop.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, validate } from 'graphql';
 import { GRAPHIQL_DEFAULT_QUERY, QUESTION_QUERIES } from '../../src/api/graphql/examples.js';
 import { schema } from '../../src/api/graphql/schema.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
 import { SpanKind } from '../../ingest/span.js';
 import { createGql } from '../support/api.js';
-import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { seedShop, SHOP } from '../support/shop.js';
 import { TraceBuilder } from '../support/spans.js';
 
-let graph: Graph;
+const graph = fileGraph();
 let gql: ReturnType<typeof createGql>;
 const env = uniqueName('topo');
 
 beforeAll(async () => {
-  graph = testGraph();
   gql = createGql(graph);
   await seedShop(graph, env);
-});
-
-afterAll(async () => {
-  await graph.close();
 });
 
 describe('environments', () => {

@@ -3,33 +3,27 @@
  * successful ones per entry operation), the writer stores them, the API answers `trace(traceId)`
  * and `Operation.traces`. Seeded through the real ingest path (test/support/shop.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../ingest/engine.js';
 import { SpanKind } from '../../ingest/span.js';
-import { DEFAULT_TRACE_SAMPLING } from '../../ingest/trace-sampling.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/core/config.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { createGql } from '../support/api.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { seedShop, SHOP, type Shop } from '../support/shop.js';
 import { TraceBuilder } from '../support/spans.js';
 import { driveEngine } from '../support/capture.js';
 
-let graph: Graph;
+const SAMPLING = defaultConfig().ingest.traceSampling;
+const graph = fileGraph();
 let gql: ReturnType<typeof createGql>;
 let shop: Shop;
 const env = uniqueName('traces');
 
 beforeAll(async () => {
-  graph = testGraph();
   gql = createGql(graph, { traceUrlTemplate: 'https://jaeger.example/trace/{traceId}' });
   shop = await seedShop(graph, env);
-});
-
-afterAll(async () => {
-  await graph.close();
 });
 
 const TRACES = `query($env: String, $errorsOnly: Boolean!) { operation(service: "gateway", name: "GET /checkout", environment: $env) {
@@ -46,8 +40,8 @@ describe('sampled traces', () => {
       .map((t) => t.traceId)
       .sort();
     expect(failed).toEqual([...shop.failedTraceIds].sort());
-    expect(traces.filter((t) => !t.error)).toHaveLength(DEFAULT_TRACE_SAMPLING.perWindow);
-    expect(traces.length).toBe(SHOP.failedCheckouts + DEFAULT_TRACE_SAMPLING.perWindow);
+    expect(traces.filter((t) => !t.error)).toHaveLength(SAMPLING.perWindow);
+    expect(traces.length).toBe(SHOP.failedCheckouts + SAMPLING.perWindow);
     expect(traces.every((t) => t.entry.name === 'GET /checkout')).toBe(true);
     const errorsOnly = await gql(TRACES, { env, errorsOnly: true });
     expect(errorsOnly.data.operation.traces.map((t: any) => t.traceId).sort()).toEqual(failed);
@@ -102,9 +96,9 @@ describe('sampled traces', () => {
 
   it('stores what was sampled: one skeleton per kept trace, hanging off its entry operation', async () => {
     expect(await samplesPerOperation(env)).toEqual([
-      ['GET /checkout', SHOP.failedCheckouts + DEFAULT_TRACE_SAMPLING.perWindow],
+      ['GET /checkout', SHOP.failedCheckouts + SAMPLING.perWindow],
       ['GET /legacy', 1],
-      ['GET /products', DEFAULT_TRACE_SAMPLING.perWindow],
+      ['GET /products', SAMPLING.perWindow],
     ]);
   });
 
@@ -112,8 +106,8 @@ describe('sampled traces', () => {
     const capped = uniqueName('capped');
     const pipeline = driveEngine(
       createEngine({
-        ...pipelineOptions(loadConfig({})),
-        traceSampling: { ...DEFAULT_TRACE_SAMPLING, perWindow: 100 },
+        ...pipelineOptions(defaultConfig()),
+        traceSampling: { ...SAMPLING, perWindow: 100 },
       }),
       createNeo4jSink(graph, {
         exemplarsPerEdge: 5,

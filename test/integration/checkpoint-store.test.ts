@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../ingest/engine.js';
 import { createIngestMetrics } from '../../ingest/metrics.js';
 import {
@@ -19,24 +19,15 @@ import {
 import { createDurableIngest } from '../../ingest/spool/durable-ingest.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
 import { pipelineOptions } from '../../ingest/worker.js';
-import { writerOptions } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { edgesIn } from '../support/model-graph.js';
 import { httpCalls } from '../support/spans.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
-const config = loadConfig({});
+const graph = fileGraph();
+const config = defaultConfig();
 
 const calls = (env: string, n: number) => httpCalls('a', 'b', env, n);
 
@@ -45,7 +36,7 @@ const edgeCalls = async (env: string) => (await edgesIn(graph, env)).map((e) => 
 describe('checkpoint store', () => {
   it('refuses a commit whose generation has passed, adding nothing', async () => {
     const env = uniqueName('checkpoint');
-    const store = createCheckpointStore(graph, uniqueName('spool'), writerOptions(config));
+    const store = createCheckpointStore(graph, uniqueName('spool'), config.ingest.writer);
     const engine = createEngine(pipelineOptions(config));
     engine.ingest(calls(env, 3), Date.now(), 1);
     const batch = engine.collect(Date.now());
@@ -63,7 +54,7 @@ describe('checkpoint store', () => {
   it('the durable loop takes "already moved to my generation" after a lost answer as done', async () => {
     const env = uniqueName('checkpoint-lost');
     const spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lost-')), maxBytes: 1 << 24 });
-    const real = createCheckpointStore(graph, spool.id, writerOptions(config));
+    const real = createCheckpointStore(graph, spool.id, config.ingest.writer);
     let attempts = 0;
     // The first commit goes through, then its answer is lost: the loop sees an error and retries.
     const store: CheckpointStore = {
@@ -79,6 +70,7 @@ describe('checkpoint store', () => {
       store,
       engine: createEngine(pipelineOptions(config)),
       log: createLogger('test', 'silent'),
+      limits: config.limits.decode,
       metrics: createIngestMetrics(createRegistry('lost-test')),
       flushIntervalMs: 10,
       shutdownTimeoutMs: 5000,

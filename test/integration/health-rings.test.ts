@@ -2,23 +2,15 @@
  * The recent-health rings on DEPENDS_ON edges: calls written in two different minutes, read back
  * from Neo4j and summed per window with the API's windowFigures.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
 import { windowFigures } from '../../src/api/graphql/measure.js';
 import type { MeasureRecord } from '../../src/api/graphql/data/projections.js';
 import { HOUR_MS, MINUTE_MS } from '../../src/core/model.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 const EDGE_MEASURE = `
 MATCH (a:Service {environment: $env, name: 'web'})-[r:DEPENDS_ON]->(b:Service {name: 'api'})
 RETURN r {.calls, .errors, .latSum, .latMax, .latBuckets, .hm, .hmCalls, .hmErrors, .hmLatSum, .hh, .hhCalls, .hhErrors, .hhLatSum, .firstSeen, .lastSeen} AS m`;

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashTagValue } from '../../ingest/tags.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
-import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
+import { neo4jEnv, fileGraph, uniqueName } from '../support/graph.js';
 import { encodeJson, encodeProtobuf, rawSpan, type RawRequest } from '../support/otlp-payloads.js';
 import { eventually, freePort, startTs, type Child } from '../support/processes.js';
 
@@ -27,7 +27,7 @@ const service = uniqueName('seeded');
 let worker: Child;
 let base: string;
 let zipkinBase: string;
-let graph: Graph;
+const graph = fileGraph();
 
 const resource = (name = service) => ({ 'service.name': name, 'deployment.environment.name': env });
 
@@ -44,7 +44,7 @@ async function post(body: BodyInit, headers: Record<string, string> = {}, token:
 const json = (req: RawRequest) => JSON.stringify(encodeJson(req));
 
 async function gql(query: string, variables: Record<string, unknown>) {
-  const api = createApi({ graph, settings: DEFAULT_API_SETTINGS, ready: async () => true });
+  const api = createApi({ graph, config: apiConfig(), ready: async () => true });
   const res = await api.fetch('http://topograph/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -69,7 +69,6 @@ async function stillFine() {
 }
 
 beforeAll(async () => {
-  graph = testGraph();
   const [http, grpc, zipkin] = [await freePort(), await freePort(), await freePort()];
   worker = await startTs(
     'ingest/main.ts',

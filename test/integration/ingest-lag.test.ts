@@ -21,32 +21,29 @@ import { createCheckpointStore, type CheckpointStore } from '../../ingest/spool/
 import { createDurableIngest, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
 import { openSpool, type Spool } from '../../ingest/spool/segment-log.js';
 import { pipelineOptions } from '../../ingest/worker.js';
-import { writerOptions } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
 import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
 import type { Registry } from 'prom-client';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { freePort } from '../support/processes.js';
 import { httpCalls } from '../support/spans.js';
 
 const MAX_LAG_MS = 5000;
-const config = loadConfig({});
+const config = defaultConfig();
 const env = uniqueName('lag-env');
 
-let graph: Graph;
+const graph = fileGraph();
 /** A driver pointed at a port nothing listens on: Neo4j away. */
 let absent: Graph;
 beforeAll(async () => {
-  graph = testGraph();
   absent = createGraph(
     { ...inject('neo4j'), uri: `bolt://127.0.0.1:${await freePort()}` },
     { maxTransactionRetryTimeMs: 200 },
   );
 });
 afterAll(async () => {
-  await graph.close();
   await absent.close();
 });
 
@@ -61,7 +58,7 @@ const answers = async (g: Graph) =>
 
 /** The real checkpoint store of `g`, whose commits wait for `open()` while held. */
 function gatedStore(g: Graph, spoolId: string) {
-  const real = createCheckpointStore(g, spoolId, writerOptions(config));
+  const real = createCheckpointStore(g, spoolId, config.ingest.writer);
   let release: (() => void) | undefined;
   let gate: Promise<void> | undefined;
   const commits: number[] = [];
@@ -120,6 +117,7 @@ describe('processing lag bound', () => {
       store,
       engine,
       log: createLogger('test', 'silent'),
+      limits: config.limits.decode,
       metrics: createIngestMetrics(registry),
       flushIntervalMs: 10,
       shutdownTimeoutMs: 2000,
@@ -331,7 +329,7 @@ describe('processing lag bound', () => {
     let refusal: Refusal | undefined = { status: 429, message: 'ingest is behind', retryAfterSeconds: 5 };
     let accepted = 0;
     const handler = createOtlpHttpHandler({
-      options: { maxBodyBytes: 1 << 20, maxDecompressedBytes: 1 << 20 },
+      options: { maxBodyBytes: 1 << 20, maxDecompressedBytes: 1 << 20, limits: config.limits.decode },
       admit: () => refusal,
       accept: async () => {
         accepted++;

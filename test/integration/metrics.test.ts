@@ -12,30 +12,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker, type Worker } from '../../ingest/worker.js';
 import { createCheckpointStore } from '../../ingest/spool/checkpoint-store.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
-import { writerOptions } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { createApi } from '../../src/api/yoga.js';
+import { apiConfig } from '../support/api.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { hexId } from '../support/spans.js';
 
-let graph: Graph;
+const graph = fileGraph();
 let worker: Worker;
 let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  graph = testGraph();
-  const config = loadConfig({});
+  const config = defaultConfig();
   const spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-metrics-')), maxBytes: 1 << 26 });
   worker = createWorker({
     config,
     log: createLogger('test', 'silent'),
     registry: createRegistry('ingest'),
     ready: async () => true,
-    durable: { spool, store: createCheckpointStore(graph, spool.id, writerOptions(config)) },
+    durable: { spool, store: createCheckpointStore(graph, spool.id, config.ingest.writer) },
   });
   worker.start();
   server = createServer((req, res) => worker.handle(req, res));
@@ -46,7 +44,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((r) => server.close(r));
   await worker.stop();
-  await graph.close();
 });
 
 /** The value of one sample line, e.g. `name{label="x"}`; labels given must all appear. */
@@ -130,7 +127,7 @@ describe('API /metrics', () => {
   it('counts requests, latency and errors per GraphQL operation', async () => {
     const api = createApi({
       graph,
-      settings: DEFAULT_API_SETTINGS,
+      config: apiConfig(),
       registry: createRegistry('api'),
       ready: async () => true,
     });

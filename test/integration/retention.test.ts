@@ -2,24 +2,16 @@
  * The retention job against the real Neo4j, forced with an injected `now`. The database is shared,
  * so this test's data lives in 1980: a cutoff there touches nothing any other test writes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRetentionJob } from '../../ingest/retention.js';
 import { SpanKind } from '../../ingest/span.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { seed, testGraph, uniqueName } from '../support/graph.js';
+import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { componentsIn, edgesIn, operationsIn } from '../support/model-graph.js';
 import { TraceBuilder } from '../support/spans.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(1980, 0, 1);
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 function trace(env: string, at: number, callees: string[]) {
   const t = new TraceBuilder();
   const res = { 'deployment.environment.name': env };

@@ -2,26 +2,18 @@
  * Tags and libraries in Neo4j: TAGGED relationships with call and error counts on services and
  * operations, values past a key's cap stored as one overflow value, and one USES per library version.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../ingest/engine.js';
 import { SpanKind } from '../../ingest/span.js';
 import { OVERFLOW_VALUE } from '../../ingest/tags.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/core/config.js';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { defaultConfig, loadConfig } from '../../src/core/config.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
 import { driveEngine } from '../support/capture.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 const TAGGED_IN_ENVIRONMENT = `
 MATCH (c:Service {environment: $env})
 OPTIONAL MATCH (c)-[:HAS_OPERATION]->(o:Operation)
@@ -41,7 +33,7 @@ describe('tags and libraries in the graph', () => {
     const config = loadConfig({ TOPOGRAPH_TAG_KEYS: 'client.version', TOPOGRAPH_TAG_MAX_VALUES: '2' });
     const pipeline = driveEngine(
       createEngine(pipelineOptions(config)),
-      createNeo4jSink(graph, { exemplarsPerEdge: 5 }),
+      createNeo4jSink(graph, defaultConfig().ingest.writer),
     );
     // The cap is per key and per worker: other tests' values do not count here.
     const requests: [string, boolean][] = [
@@ -83,8 +75,8 @@ describe('tags and libraries in the graph', () => {
   it('gives two USES relationships for two versions of one library, from two processes of one service', async () => {
     const env = uniqueName('uses');
     const pipeline = driveEngine(
-      createEngine(pipelineOptions(loadConfig({}))),
-      createNeo4jSink(graph, { exemplarsPerEdge: 5 }),
+      createEngine(pipelineOptions(defaultConfig())),
+      createNeo4jSink(graph, defaultConfig().ingest.writer),
     );
     for (const version of ['8.11.0', '8.12.1']) {
       const t = new TraceBuilder();

@@ -3,21 +3,15 @@
  * and lastSeen (docs/model.md), so that retention and `since` can reason about all of them. Checked on
  * the shop, which holds every kind of node and relationship the writer makes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fileGraph, uniqueName } from '../support/graph.js';
 import { seedShop } from '../support/shop.js';
 
-let graph: Graph;
+const graph = fileGraph();
 const env = uniqueName('time-env');
 
 beforeAll(async () => {
-  graph = testGraph();
   await seedShop(graph, env);
-});
-
-afterAll(async () => {
-  await graph.close();
 });
 
 /**

@@ -3,7 +3,7 @@ import { emptyFactBatch, factCount, type FactBatch } from '../../ingest/aggregat
 import { createEngine, type Engine, type EngineOptions } from '../../ingest/engine.js';
 import type { DecodedBatch } from '../../ingest/span.js';
 import type { FactSink } from '../../ingest/writer.js';
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 
 export interface Captured extends FactSink {
@@ -72,6 +72,6 @@ export function driveEngine(engine: Engine, sink: FactSink, now: () => number = 
 export function capturePipeline(overrides: Partial<EngineOptions> = {}) {
   const sink = captureSink();
   const clock = { now: 1_700_000_000_000 };
-  const engine = createEngine({ ...pipelineOptions(loadConfig({})), ...overrides });
+  const engine = createEngine({ ...pipelineOptions(defaultConfig()), ...overrides });
   return { sink, clock, pipeline: driveEngine(engine, sink, () => clock.now) };
 }

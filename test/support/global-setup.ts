@@ -10,7 +10,7 @@ import { defaultLocalOptions, stopLocalNeo4j } from '../../src/core/neo4j/local-
 
 export default async function setup(project: TestProject) {
   const config = loadConfig();
-  const target = await resolveNeo4j(config);
+  const target = await resolveNeo4j(config.neo4j);
   const graph = createGraph(target);
   await applySchema(graph);
   await graph.close();

@@ -4,8 +4,8 @@
  * `uniqueName` and asserts only on those; nothing here wipes the database.
  */
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
+import { afterAll, inject } from 'vitest';
+import { defaultConfig } from '../../src/core/config.js';
 import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
 import { createEngine } from '../../ingest/engine.js';
 import type { DecodedBatch } from '../../ingest/span.js';
@@ -15,6 +15,13 @@ import { driveEngine } from './capture.js';
 
 export function testGraph(): Graph {
   return createGraph(inject('neo4j'));
+}
+
+/** The test database for one test file: a driver opened now (it connects when first used), closed after the file's tests. */
+export function fileGraph(): Graph {
+  const graph = testGraph();
+  afterAll(() => graph.close());
+  return graph;
 }
 
 /** `prefix-<random>`: a name no other test uses. */
@@ -30,12 +37,28 @@ export function neo4jEnv(): Record<string, string> {
 
 /** Runs decoded batches through the real engine into Neo4j and expires every waiting half. */
 export async function seed(graph: Graph, batches: DecodedBatch[], now?: () => number): Promise<void> {
-  const config = loadConfig({});
+  const config = defaultConfig();
   const pipeline = driveEngine(
     createEngine(pipelineOptions(config)),
-    createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
+    createNeo4jSink(graph, config.ingest.writer),
     now,
   );
   for (const b of batches) pipeline.ingest(b);
   await pipeline.drainAll();
+}
+
+/** DEPENDS_ON call counts between the services whose names start with `prefix`, by "from>to". */
+export async function edgeCalls(graph: Graph, prefix: string): Promise<Map<string, number>> {
+  const rows = await graph.read(
+    'test',
+    async (tx) =>
+      (
+        await tx.run(
+          `MATCH (a:Service)-[r:DEPENDS_ON]->(b:Service) WHERE a.name STARTS WITH $prefix
+           RETURN a.name AS a, b.name AS b, r.calls AS calls`,
+          { prefix },
+        )
+      ).records,
+  );
+  return new Map(rows.map((r) => [`${r.get('a')}>${r.get('b')}`, Number(r.get('calls'))]));
 }

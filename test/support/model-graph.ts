@@ -2,29 +2,28 @@
  * Running trace files and built spans through the real pipeline into the real Neo4j, isolated by a
  * `deployment.environment.name` of the test's own, and reading back what one environment holds.
  */
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import { importFiles, type ImportFile, type ImportResult } from '../../ingest/import.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jLinkSink, createNeo4jSink } from '../../ingest/writer.js';
 import type { DecodedBatch } from '../../ingest/span.js';
-import { CORPUS } from '../unit/trace-edges.js';
-
-export const corpusPath = (path: string) => new URL(path, CORPUS).pathname;
-
-/** Imports files (corpus paths relative to the corpus folder, or ImportFiles) into `environment`. */
+import type { ExpectedEdge } from '../../ingest/formats/pdata-yaml.js';
+import { expect } from 'vitest';
+/** Imports files (paths, or ImportFiles) into `environment`. */
 export async function importInto(
   graph: Graph,
   environment: string,
   files: (string | ImportFile)[],
   opts: { rebaseTime?: boolean; now?: () => number } = {},
 ): Promise<ImportResult> {
-  const config = loadConfig({});
+  const config = defaultConfig();
   return importFiles({
-    files: files.map((f) => (typeof f === 'string' ? corpusPath(f) : f)),
-    sink: createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
+    files,
+    sink: createNeo4jSink(graph, config.ingest.writer),
     links: createNeo4jLinkSink(graph),
     options: pipelineOptions(config),
+    limits: config.limits.decode,
     environment,
     rebaseTime: opts.rebaseTime ?? true,
     now: opts.now,
@@ -153,3 +152,68 @@ export async function callsIn(graph: Graph, env: string): Promise<Record<string,
     ),
   );
 }
+
+/**
+ * The OpenTelemetry Collector's servicegraph connector states a trace's edges as data points
+ * (client, server, connection type, failed, count). Topograph's graph is read back in those terms
+ * by `collectorEdges`; where Topograph deliberately differs, the mapping is:
+ * - connection_type "" (a CLIENT → SERVER pair)     ⇔ Service -[:DEPENDS_ON]-> Service
+ * - connection_type virtual_node, server `unknown`  ⇔ Service -[:DEPENDS_ON]-> External named by the
+ *   naming precedence (peer.service, server.address, …), `unknown` when no attribute names the peer
+ * - connection_type virtual_node, client `user`     ⇔ the entry calls of the server's operation
+ *   (Operation.entryCalls, entryPoint = true); when the root span names its caller with peer.service,
+ *   Topograph also keeps that caller as an External node with an edge to the service
+ * - connection_type database                        ⇔ Service -[:DEPENDS_ON]-> Database
+ * - connection_type messaging_system                ⇔ Service -> MessagingDestination -> Service when
+ *   the spans name a destination (the queue is a node)
+ * - failed=true / failed=false data points           ⇔ the edge's `errors` and `calls - errors`
+ * - extra dimensions (client_messaging.system, server_db.system) are not edge labels in Topograph:
+ *   allow-listed attributes become Tag nodes instead
+ */
+export const point = (
+  client: string,
+  server: string,
+  connectionType: string,
+  failed: boolean,
+  count: number,
+): ExpectedEdge => ({
+  client,
+  server,
+  connectionType,
+  failed,
+  count,
+});
+
+/** The graph of one environment, read in the connector's terms (the mapping in the file comment). */
+export async function collectorEdges(graph: Graph, env: string): Promise<ExpectedEdge[]> {
+  const out: ExpectedEdge[] = [];
+  const add = (client: string, server: string, type: string, calls: number, errors: number) => {
+    if (calls - errors > 0) out.push(point(client, server, type, false, calls - errors));
+    if (errors > 0) out.push(point(client, server, type, true, errors));
+  };
+  const edges = await edgesIn(graph, env);
+  for (const e of edges) {
+    if (e.fromKind === 'SERVICE' && e.toKind === 'SERVICE') add(e.from, e.to, '', e.calls, e.errors);
+    else if (e.fromKind === 'SERVICE' && e.toKind === 'EXTERNAL') add(e.from, e.to, 'virtual_node', e.calls, e.errors);
+    else if (e.fromKind === 'SERVICE' && e.toKind === 'DATABASE') add(e.from, e.to, 'database', e.calls, e.errors);
+    else if (e.fromKind === 'MESSAGING_DESTINATION' && e.toKind === 'SERVICE') {
+      for (const p of edges.filter((x) => x.to === e.from && x.toKind === 'MESSAGING_DESTINATION'))
+        add(p.from, e.to, 'messaging_system', e.calls, e.errors);
+    }
+    // External → Service (a caller named by peer.service) is the named form of the `user` edge below.
+  }
+  for (const op of await operationsIn(graph, env)) {
+    if (op.entryCalls === 0) continue;
+    // Every call of these operations came from outside, so their errors are the entry calls' errors.
+    expect(op.calls).toBe(op.entryCalls);
+    add('user', op.component, 'virtual_node', op.entryCalls, op.errors);
+  }
+  return sortedEdges(out);
+}
+
+export const sortedEdges = (edges: ExpectedEdge[]) =>
+  [...edges].sort((a, b) =>
+    `${a.client} ${a.server} ${a.connectionType} ${a.failed}`.localeCompare(
+      `${b.client} ${b.server} ${b.connectionType} ${b.failed}`,
+    ),
+  );

@@ -85,6 +85,52 @@ export function startTs(
   });
 }
 
+export interface Topograph {
+  worker: Child;
+  api: Child;
+  ports: { otlpHttp: number; otlpGrpc: number; zipkin: number; api: number };
+  /** the API's GraphQL endpoint */
+  graphql: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The worker and the API as processes on free ports, both with `env`, the API also with what
+ * `apiEnv` gives for the ports chosen; resolves once every receiver and the API listen.
+ */
+export async function startTopograph(
+  env: Record<string, string>,
+  apiEnv: (ports: Topograph['ports']) => Record<string, string> = () => ({}),
+): Promise<Topograph> {
+  const [otlpHttp, otlpGrpc, zipkin, api] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const ports = { otlpHttp, otlpGrpc, zipkin, api };
+  const worker = await startTs(
+    'ingest/main.ts',
+    {
+      ...env,
+      TOPOGRAPH_OTLP_HTTP_PORT: String(otlpHttp),
+      TOPOGRAPH_OTLP_GRPC_PORT: String(otlpGrpc),
+      TOPOGRAPH_ZIPKIN_PORT: String(zipkin),
+    },
+    /Zipkin receiver on[\s\S]*OTLP\/gRPC receiver on|OTLP\/gRPC receiver on[\s\S]*Zipkin receiver on/,
+  );
+  const apiChild = await startTs(
+    'src/api/main.ts',
+    { ...env, TOPOGRAPH_API_PORT: String(api), ...apiEnv(ports) },
+    /GraphQL API/,
+  ).catch(async (error: unknown) => {
+    await worker.stop();
+    throw error;
+  });
+  return {
+    worker,
+    api: apiChild,
+    ports,
+    graphql: `http://127.0.0.1:${api}/graphql`,
+    stop: async () => void (await Promise.all([worker.stop(), apiChild.stop()])),
+  };
+}
+
 /** Polls `probe` until it returns a value, or throws after `timeoutMs` with the last value seen. */
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,

@@ -22,6 +22,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { seed } from './graph.js';
 
 export const SDK_SHOP = { checkouts: 60, failedPayments: 10 } as const;
@@ -105,7 +106,7 @@ export async function seedSdkShop(graph: Graph, env: string): Promise<SdkShop> {
     if (fail) failedTraceIds.push(g.spanContext().traceId);
   }
   const spans = exporter.getFinishedSpans() as ReadableSpan[];
-  const batch = decodeOtlpProtobuf(ProtobufTraceSerializer.serializeRequest(spans)!);
+  const batch = decodeOtlpProtobuf(ProtobufTraceSerializer.serializeRequest(spans)!, defaultConfig().limits.decode);
   await seed(graph, [batch]);
   return { env, library, failedTraceIds };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTagFilter, hashTagValue } from '../../ingest/tags.js';
 import { createAuthenticator, parseTokens } from '../../src/core/auth.js';
-import { ConfigError, loadConfig } from '../../src/core/config.js';
+import { ConfigError, defaultConfig, loadConfig } from '../../src/core/config.js';
 
 const T = 'a'.repeat(20);
 
@@ -23,7 +23,7 @@ describe('tokens', () => {
   });
 
   it('auth defaults: on with tokens, off on loopback without, refused on an open host without', () => {
-    expect(loadConfig({}).auth.enabled).toBe(false);
+    expect(defaultConfig().auth.enabled).toBe(false);
     expect(loadConfig({ TOPOGRAPH_TOKENS: `a:${T}:read` }).auth.enabled).toBe(true);
     expect(() => loadConfig({ TOPOGRAPH_HOST: '0.0.0.0' })).toThrow(ConfigError);
     expect(loadConfig({ TOPOGRAPH_HOST: '0.0.0.0', TOPOGRAPH_AUTH: 'off' }).auth.enabled).toBe(false);

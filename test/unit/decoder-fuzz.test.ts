@@ -8,8 +8,10 @@ import { zipkinToBatch } from '../../ingest/formats/zipkin.js';
 import { decodeOtlpJson } from '../../ingest/otlp/decode-json.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { InvalidPayloadError } from '../../ingest/otlp/errors.js';
-import { DEFAULT_DECODE_LIMITS } from '../../ingest/otlp/validate.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { encodeJson, encodeProtobuf, rawSpan } from '../support/otlp-payloads.js';
+
+const LIMITS = defaultConfig().limits.decode;
 
 const ITERATIONS = 3000;
 
@@ -70,7 +72,7 @@ describe('decoder fuzzing', () => {
         i % 3 === 0
           ? new Uint8Array(Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)))
           : mutate(base, rand);
-      seen[outcome(() => decodeOtlpProtobuf(input, DEFAULT_DECODE_LIMITS), input)]++;
+      seen[outcome(() => decodeOtlpProtobuf(input, LIMITS), input)]++;
     }
     // Both outcomes must occur, or the fuzzing proved nothing.
     expect(seen.ok).toBeGreaterThan(0);
@@ -123,7 +125,7 @@ describe('decoder fuzzing', () => {
         holder[key] = oddValues[Math.floor(rand() * oddValues.length)];
       }
       const input = JSON.stringify(parsed) ?? '';
-      seen[outcome(() => decodeOtlpJson(parsed, DEFAULT_DECODE_LIMITS), input)]++;
+      seen[outcome(() => decodeOtlpJson(parsed, LIMITS), input)]++;
     }
     expect(seen.ok).toBeGreaterThan(0);
     expect(seen.invalid).toBeGreaterThan(0);
@@ -157,7 +159,7 @@ describe('decoder fuzzing', () => {
         seen.notJson++;
         continue;
       }
-      seen[outcome(() => zipkinToBatch(parsed, DEFAULT_DECODE_LIMITS), mutated)]++;
+      seen[outcome(() => zipkinToBatch(parsed, LIMITS), mutated)]++;
     }
     expect(seen.ok).toBeGreaterThan(0);
     expect(seen.invalid + seen.notJson).toBeGreaterThan(0);

@@ -10,6 +10,7 @@ import { createAuthenticator } from '../../src/core/auth.js';
 import type { AcceptResult } from '../../ingest/otlp/http-receiver.js';
 import { createOtlpGrpcReceiver, TRACE_EXPORT_PATH, type OtlpGrpcReceiver } from '../../ingest/otlp/grpc-receiver.js';
 import type { DecodedBatch } from '../../ingest/span.js';
+import { defaultConfig } from '../../src/core/config.js';
 
 /** ExportTraceServiceRequest with one resource, one scope and spans given as (traceId, spanId) hex. */
 function exportRequest(spans: [string, string][]): Buffer {
@@ -73,6 +74,7 @@ async function start(accept: (d: DecodedBatch) => AcceptResult, withAuth = false
   const received: DecodedBatch[] = [];
   receiver = createOtlpGrpcReceiver({
     maxMessageBytes: 1024 * 1024,
+    limits: defaultConfig().limits.decode,
     auth: withAuth ? auth : undefined,
     accept: async (d) => {
       received.push(d);

@@ -7,9 +7,9 @@ import { importFiles, formatResult, type ImportFile } from '../../ingest/import.
 import type { DependencyLinkRow, LinkSink } from '../../ingest/writer.js';
 import type { ComponentRow } from '../../ingest/aggregate.js';
 import { pipelineOptions } from '../../ingest/worker.js';
-import { loadConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { captureSink } from '../support/capture.js';
-import { corpusText } from './trace-edges.js';
+import { fixtureText } from '../support/fixtures.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const file = (name: string, text: string): ImportFile => ({ name, read: async () => text });
@@ -32,7 +32,8 @@ function run(files: ImportFile[], extra: { environment?: string; rebaseTime?: bo
     files,
     sink,
     links: links.sink,
-    options: pipelineOptions(loadConfig({})),
+    options: pipelineOptions(defaultConfig()),
+    limits: defaultConfig().limits.decode,
     now: () => NOW,
     onProgress: (p) => progress.push(`${p.done}/${p.total}`),
     ...extra,
@@ -42,47 +43,58 @@ function run(files: ImportFile[], extra: { environment?: string; rebaseTime?: bo
 
 describe('importFiles', () => {
   it('sets the environment on every resource and rebases time so the newest span ends now', async () => {
-    const { sink, result } = run([file('skew.json', corpusText('zipkin/skew.json'))], {
+    const { sink, result } = run([file('shop.zipkin.json', fixtureText('traces/shop.zipkin.json'))], {
       environment: 'staging',
       rebaseTime: true,
     });
     const r = await result;
-    expect(r.files).toEqual([{ file: 'skew.json', spans: 4, rejected: [] }]);
+    expect(r.files).toEqual([{ file: 'shop.zipkin.json', spans: 12, rejected: [] }]);
     expect(sink.all.services.map((s) => [s.name, s.environment])).toEqual([
-      ['servicea', 'staging'],
-      ['serviceb', 'staging'],
+      ['api', 'staging'],
+      ['web', 'staging'],
+      ['worker', 'staging'],
     ]);
     expect(Math.max(...sink.all.services.map((s) => s.lastSeen))).toBe(NOW);
-    expect(sink.edges()).toEqual({ 'servicea -> serviceb': { calls: 1, errors: 0 } });
+    expect(sink.edges()).toEqual({
+      'web -> api': { calls: 2, errors: 1 },
+      'api -> orders-db': { calls: 2, errors: 0 },
+      'api -> orders': { calls: 2, errors: 0 },
+      'orders -> worker': { calls: 2, errors: 0 },
+    });
   });
 
   it('keeps the file’s own times without --rebase-time', async () => {
-    const { sink, result } = run([file('skew.json', corpusText('zipkin/skew.json'))]);
+    const { sink, result } = run([file('shop.zipkin.json', fixtureText('traces/shop.zipkin.json'))]);
     await result;
     expect(Math.max(...sink.all.services.map((s) => s.lastSeen))).toBeLessThan(Date.UTC(2020, 0, 1));
   });
 
   it('reports progress chunk by chunk on long files', async () => {
-    const { progress, result } = run([file('yelp.json', corpusText('zipkin/yelp.json'))], { chunkSpans: 5 });
+    const { progress, result } = run([file('shop.zipkin.json', fixtureText('traces/shop.zipkin.json'))], {
+      chunkSpans: 5,
+    });
     await result;
-    expect(progress).toEqual(['5/16', '10/16', '15/16', '16/16']);
+    expect(progress).toEqual(['5/12', '10/12', '12/12']);
   });
 
   it('pairs calls across files of one import, and drains at the end', async () => {
-    const text = JSON.parse(corpusText('zipkin/skew.json')) as { localEndpoint: { serviceName: string } }[];
-    const a = text.filter((s) => s.localEndpoint.serviceName === 'servicea');
-    const b = text.filter((s) => s.localEndpoint.serviceName === 'serviceb');
+    const text = JSON.parse(fixtureText('traces/shop.zipkin.json')) as { localEndpoint: { serviceName: string } }[];
+    const a = text.filter((s) => s.localEndpoint.serviceName === 'web');
+    const b = text.filter((s) => s.localEndpoint.serviceName !== 'web');
     const { sink, result } = run([file('a.json', JSON.stringify(a)), file('b.json', JSON.stringify(b))]);
     await result;
-    expect(Object.keys(sink.edges())).toContain('servicea -> serviceb');
+    expect(Object.keys(sink.edges())).toContain('web -> api');
   });
 
   it('reports rejected spans and refused files with clear messages, and goes on', async () => {
-    const { result } = run([file('envoy.json', corpusText('zipkin/envoy.json')), file('notes.txt', 'hello')]);
+    const { result } = run([
+      file('unnamed.zipkin.json', fixtureText('traces/unnamed.zipkin.json')),
+      file('notes.txt', 'hello'),
+    ]);
     const r = await result;
     expect(formatResult(r.files[0]!)).toEqual([
-      'envoy.json: 0 spans imported, 1 rejected',
-      expect.stringMatching(/^ {2}rejected \[0\]: span 978883983d506fa5 has no service name/),
+      'unnamed.zipkin.json: 0 spans imported, 1 rejected',
+      expect.stringMatching(/^ {2}rejected \[0\]: span aa01000000000001 has no service name/),
     ]);
     expect(formatResult(r.files[1]!)).toEqual([expect.stringMatching(/^refused: notes\.txt: not JSON/)]);
   });

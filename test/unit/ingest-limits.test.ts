@@ -3,9 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { decodeOtlpJson } from '../../ingest/otlp/decode-json.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { InvalidPayloadError } from '../../ingest/otlp/errors.js';
-import { DEFAULT_DECODE_LIMITS, TOO_DEEP, type DecodeLimits } from '../../ingest/otlp/validate.js';
+import { TOO_DEEP, type DecodeLimits } from '../../ingest/otlp/validate.js';
+import { defaultConfig } from '../../src/core/config.js';
 import type { AttrValue, DecodedBatch } from '../../ingest/span.js';
 import { encodeJson, encodeProtobuf, rawSpan, type RawRequest, type RawValue } from '../support/otlp-payloads.js';
+
+const LIMITS = defaultConfig().limits.decode;
 
 const limits: DecodeLimits = { maxSpans: 5, maxAttributes: 3, maxValueLength: 10, maxDepth: 3, maxDurationMs: 60_000 };
 
@@ -196,7 +199,7 @@ describe('invalid text', () => {
   });
 
   it('the default limits are the documented ones', () => {
-    expect(DEFAULT_DECODE_LIMITS).toEqual({
+    expect(LIMITS).toEqual({
       maxSpans: 50_000,
       maxAttributes: 128,
       maxValueLength: 4096,

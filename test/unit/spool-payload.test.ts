@@ -6,9 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { decodeOtlpJson } from '../../ingest/otlp/decode-json.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
-import { DEFAULT_DECODE_LIMITS } from '../../ingest/otlp/validate.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { decodeSpoolPayload } from '../../ingest/spool/record.js';
 import { buildTopology, encodeRequest, traces, type SpanRec } from '../bench/workload.js';
+
+const LIMITS = defaultConfig().limits.decode;
 
 const topology = buildTopology({
   runId: 'spool',
@@ -27,7 +29,7 @@ const body = Buffer.from(encodeRequest(topology, spans).body);
 
 describe('spool payload', () => {
   it('an OTLP/protobuf body decodes to what the receiver decoded, under the same limits', () => {
-    const limits = { ...DEFAULT_DECODE_LIMITS, maxAttributes: 3 };
+    const limits = { ...LIMITS, maxAttributes: 3 };
     const accepted = decodeOtlpProtobuf(body, limits);
     expect(accepted.spanCount).toBe(spans.length);
     expect(decodeSpoolPayload(Buffer.concat([Buffer.of(1), body]), limits)).toEqual(accepted);
@@ -55,14 +57,16 @@ describe('spool payload', () => {
         },
       ],
     };
-    const accepted = decodeOtlpJson(json);
+    const accepted = decodeOtlpJson(json, LIMITS);
     expect(accepted.spanCount).toBe(1);
-    expect(decodeSpoolPayload(Buffer.concat([Buffer.of(2), Buffer.from(JSON.stringify(json))]))).toEqual(accepted);
+    expect(decodeSpoolPayload(Buffer.concat([Buffer.of(2), Buffer.from(JSON.stringify(json))]), LIMITS)).toEqual(
+      accepted,
+    );
   });
 
   it('a record holding the decoded batch as JSON (older spools) still reads', () => {
-    const accepted = decodeOtlpProtobuf(body);
-    const legacy = decodeSpoolPayload(Buffer.from(JSON.stringify(accepted.batch)));
+    const accepted = decodeOtlpProtobuf(body, LIMITS);
+    const legacy = decodeSpoolPayload(Buffer.from(JSON.stringify(accepted.batch)), LIMITS);
     expect(legacy.batch).toEqual(accepted.batch);
     expect(legacy.spanCount).toBe(accepted.spanCount);
   });

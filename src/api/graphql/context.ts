@@ -1,18 +1,11 @@
 /** What every resolver gets: the data layer (reads and per-request loaders), the settings queries default to. */
+import type { ApiSettings } from '../../core/config.js';
 import type { Graph } from '../../core/neo4j/connection.js';
 import { createLoaders, type Loaders } from './data/loaders.js';
 import { createReader, type Reader } from './data/reader.js';
 
-export interface ApiSettings {
-  liveWindowMs: number;
-  maxDepth: number;
-  queryTimeoutMs: number;
-  maxComplexity: number;
-  maxQueryDepth: number;
-  maxBreadth: number;
-  /** A trace UI's URL with `{traceId}` in it; when set, exemplar traces come with links. */
-  traceUrlTemplate?: string;
-}
+/** TOPOGRAPH_LIVE_WINDOW, the query limits and the trace-UI link (src/core/config.ts). */
+export type { ApiSettings } from '../../core/config.js';
 
 export interface Context {
   /** the one way to read Neo4j (./data/reader.ts); only the data layer uses it */

@@ -11,27 +11,11 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { CORSOptions, Plugin } from 'graphql-yoga';
 import type { Authenticator, Scope } from '../../core/auth.js';
+import type { GraphqlSecurity } from '../../core/config.js';
 import { ErrorCode } from './errors.js';
 
-export interface GraphqlSecurity {
-  /** largest request body in bytes (413); bodies must declare their length (411) */
-  maxRequestBytes: number;
-  maxAliases: number;
-  maxDirectives: number;
-  maxTokens: number;
-  introspection: boolean;
-  /** browser origins allowed to call the API; none means no CORS headers at all */
-  corsOrigins: string[];
-}
-
-export const DEFAULT_GRAPHQL_SECURITY: GraphqlSecurity = {
-  maxRequestBytes: 1024 * 1024,
-  maxAliases: 30,
-  maxDirectives: 20,
-  maxTokens: 5000,
-  introspection: true,
-  corsOrigins: [],
-};
+/** The TOPOGRAPH_MAX_* request limits, introspection and CORS origins (src/core/config.ts). */
+export type { GraphqlSecurity } from '../../core/config.js';
 
 /** The scope a path needs; undefined for what stays open (health, the GraphiQL page itself). */
 function scopeFor(request: Request, path: string): Scope | undefined {

@@ -8,30 +8,19 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { loadConfigOrExit } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { createGraph, createSchemaReadiness, resolveNeo4j } from '../../core/neo4j/connection.js';
-import { createApi, DEFAULT_API_SETTINGS } from '../yoga.js';
+import { createApi } from '../yoga.js';
 import { graphqlOver } from './graphql-client.js';
 import { createMcpServer } from './server.js';
 
 const config = loadConfigOrExit();
-const log = createLogger('mcp', config.logLevel, undefined, 2);
-const target = await resolveNeo4j(config);
+const log = createLogger('mcp', config.logLevel, config.logPretty, 2);
+const target = await resolveNeo4j(config.neo4j);
 const graph = createGraph(target, { maxTransactionRetryTimeMs: 3_000 });
 const schema = createSchemaReadiness(graph, log);
 
 const api = createApi({
   graph,
-  graphiql: false,
-  security: config.limits.graphql,
-  settings: {
-    ...DEFAULT_API_SETTINGS,
-    maxComplexity: config.limits.graphql.maxComplexity,
-    maxQueryDepth: config.limits.graphql.maxQueryDepth,
-    maxBreadth: config.limits.graphql.maxBreadth,
-    liveWindowMs: config.liveWindowMs,
-    maxDepth: config.api.maxDepth,
-    queryTimeoutMs: config.api.queryTimeoutMs,
-    traceUrlTemplate: config.api.traceUrlTemplate,
-  },
+  config: { ...config.api, graphiql: false },
   ready: schema.ready,
 });
 const server = createMcpServer(graphqlOver((url, init) => api.fetch(url, init)));

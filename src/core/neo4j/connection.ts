@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import neo4j, { type Driver, type ManagedTransaction, type Record as Neo4jRecord } from 'neo4j-driver';
-import type { Config } from '../config.js';
+import type { Neo4jConfig } from '../config.js';
 import { defaultLocalOptions, ensureLocalNeo4j } from './local-server.js';
 import { retry } from '../retry.js';
 
@@ -42,19 +42,19 @@ export interface TxOptions {
  * Where to connect: NEO4J_URI when set, else the project's local server (started on demand).
  * Returns whether the local server was started by this call so the caller can stop it.
  */
-export async function resolveNeo4j(config: Config): Promise<Neo4jTarget & { startedLocal: boolean }> {
-  if (config.neo4j.uri) {
-    if (config.neo4j.password === undefined) {
+export async function resolveNeo4j(neo4j: Neo4jConfig): Promise<Neo4jTarget & { startedLocal: boolean }> {
+  if (neo4j.uri) {
+    if (neo4j.password === undefined) {
       throw new Error('NEO4J_PASSWORD must be set when NEO4J_URI is set');
     }
-    return { ...config.neo4j, uri: config.neo4j.uri, password: config.neo4j.password, startedLocal: false };
+    return { ...neo4j, uri: neo4j.uri, password: neo4j.password, startedLocal: false };
   }
   const local = await ensureLocalNeo4j(defaultLocalOptions());
   return {
     uri: local.uri,
     user: local.user,
     password: local.password,
-    database: config.neo4j.database,
+    database: neo4j.database,
     startedLocal: local.started,
   };
 }

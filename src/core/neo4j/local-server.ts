@@ -15,6 +15,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { createConnection } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadLocalNeo4jEnv } from '../config.js';
 
 export const NEO4J_VERSION = '5.26.30';
 
@@ -45,12 +46,13 @@ export interface LocalNeo4j {
 }
 
 export function defaultLocalOptions(overrides: Partial<LocalNeo4jOptions> = {}): LocalNeo4jOptions {
+  const env = loadLocalNeo4jEnv();
   return {
-    dir: resolve(REPO_ROOT, process.env.TOPOGRAPH_LOCAL_NEO4J_DIR ?? '.neo4j'),
-    boltPort: Number(process.env.TOPOGRAPH_LOCAL_NEO4J_BOLT_PORT ?? 7687),
-    httpPort: Number(process.env.TOPOGRAPH_LOCAL_NEO4J_HTTP_PORT ?? 7474),
-    heap: process.env.TOPOGRAPH_LOCAL_NEO4J_HEAP ?? '1g',
-    pageCache: process.env.TOPOGRAPH_LOCAL_NEO4J_PAGECACHE ?? '512m',
+    dir: resolve(REPO_ROOT, env.TOPOGRAPH_LOCAL_NEO4J_DIR),
+    boltPort: env.TOPOGRAPH_LOCAL_NEO4J_BOLT_PORT,
+    httpPort: env.TOPOGRAPH_LOCAL_NEO4J_HTTP_PORT,
+    heap: env.TOPOGRAPH_LOCAL_NEO4J_HEAP,
+    pageCache: env.TOPOGRAPH_LOCAL_NEO4J_PAGECACHE,
     log: (msg) => process.stderr.write(`[neo4j-local] ${msg}\n`),
     ...overrides,
   };

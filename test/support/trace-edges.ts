@@ -1,14 +1,9 @@
 /**
- * Test helpers for decoder tests: reading the shared corpus, and the cross-service edges a
- * DecodedBatch makes visible through parent span ids.
+ * Test helpers for decoder tests: the cross-service edges a DecodedBatch makes visible through
+ * parent span ids.
  */
-import { readFileSync } from 'node:fs';
 import type { DecodedBatch, Span } from '../../ingest/span.js';
 import { SpanKind } from '../../ingest/span.js';
-
-export const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
-export const corpusText = (path: string): string => readFileSync(new URL(path, CORPUS), 'utf8');
-export const corpusJson = (path: string): unknown => JSON.parse(corpusText(path));
 
 export interface PlacedSpan {
   span: Span;
@@ -64,3 +59,18 @@ export function edgesOf(decoded: DecodedBatch): Edges {
 }
 
 export const edges = (...pairs: [string, string][]): string[] => pairs.map(([a, b]) => `${a} -> ${b}`).sort();
+
+/** What every format carries of a span, in one order: for comparing one trace written in two formats. */
+export const spanEssentials = (decoded: DecodedBatch) =>
+  placedSpans(decoded)
+    .map(({ service, span }) => ({
+      service,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      name: span.name,
+      kind: span.kind,
+      startMs: span.startMs,
+      endMs: span.endMs,
+    }))
+    .sort((a, b) => `${a.traceId}${a.spanId}`.localeCompare(`${b.traceId}${b.spanId}`));

@@ -1,5 +1,5 @@
 /**
- * Grafana Tempo's service-graph fixtures (../shared/corpus/tempo-servicegraph/, base64 ids and enum
+ * Grafana Tempo's service-graph fixtures (the corpus's tempo-servicegraph/, base64 ids and enum
  * names) imported into Neo4j: the expected edges, the database naming rules file by file, virtual
  * nodes and expired edges, as Tempo's servicegraphs_test.go states them.
  *
@@ -8,22 +8,15 @@
  * Topograph names the database `mythical-database`; the name Tempo expects is still in the model, as
  * the database's `namespace` (db.namespace, else db.name) or its `system` — asserted below per file.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { describe, expect, it } from 'vitest';
+import { fileGraph, uniqueName } from '../support/graph.js';
+import { corpusPath } from './corpus.js';
 import { componentsIn, edgesIn, importInto, operationsIn, type EdgeRecord } from '../support/model-graph.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 async function load(file: string) {
   const env = uniqueName('tempo');
-  const result = await importInto(graph, env, [`tempo-servicegraph/${file}`]);
+  const result = await importInto(graph, env, [corpusPath(`tempo-servicegraph/${file}`)]);
   expect(result.files[0]).toMatchObject({ rejected: [] });
   expect(result.files[0]!.error).toBeUndefined();
   const edges = await edgesIn(graph, env);

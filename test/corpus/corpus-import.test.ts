@@ -1,5 +1,5 @@
 /**
- * Every trace file of ../shared/corpus/ imported through `importFiles` (the code behind
+ * Every trace file of the corpus (`npm run test:corpus -- DIR`) imported through `importFiles` (the code behind
  * `npm run import`) into Neo4j, each into an environment of its own, yields the topology its README
  * line describes. Edges here are Service → Service DEPENDS_ON unless a kind is named.
  *
@@ -9,22 +9,15 @@
  * `messaging.system`, so Zipkin's remote databases and brokers are External peers named by
  * `remoteEndpoint.serviceName`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/core/neo4j/connection.js';
-import { testGraph, uniqueName } from '../support/graph.js';
+import { describe, expect, it } from 'vitest';
+import { fileGraph, uniqueName } from '../support/graph.js';
+import { corpusJson, corpusPath } from './corpus.js';
 import { componentsIn, edgesIn, importInto, operationsIn } from '../support/model-graph.js';
 
-let graph: Graph;
-beforeAll(() => {
-  graph = testGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-
+const graph = fileGraph();
 async function load(file: string) {
   const env = uniqueName('corpus');
-  const result = await importInto(graph, env, [file]);
+  const result = await importInto(graph, env, [corpusPath(file)]);
   const edges = await edgesIn(graph, env);
   const between = (fromKind: string, toKind: string) =>
     edges
@@ -290,10 +283,8 @@ describe('corpus files import and give the topology they describe', () => {
   });
 
   it('a file mixing that span with good ones: the bad span is reported, the rest imports', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { corpusPath } = await import('../support/model-graph.js');
-    const envoy = JSON.parse(readFileSync(corpusPath('zipkin/envoy.json'), 'utf8')) as unknown[];
-    const skew = JSON.parse(readFileSync(corpusPath('zipkin/skew.json'), 'utf8')) as unknown[];
+    const envoy = corpusJson('zipkin/envoy.json') as unknown[];
+    const skew = corpusJson('zipkin/skew.json') as unknown[];
     const env = uniqueName('corpus-mixed');
     const result = await importInto(graph, env, [
       { name: 'mixed.json', read: async () => JSON.stringify([...skew, ...envoy]) },
@@ -324,8 +315,8 @@ describe('corpus files import and give the topology they describe', () => {
   it('refuses a file it cannot read, naming it, and goes on with the next', async () => {
     const env = uniqueName('corpus-refused');
     const result = await importInto(graph, env, [
-      'otel-servicegraph/messaging-system-trace-expected-metrics.yaml',
-      'zipkin/skew.json',
+      corpusPath('otel-servicegraph/messaging-system-trace-expected-metrics.yaml'),
+      corpusPath('zipkin/skew.json'),
     ]);
     expect(result.files[0]!.error).toMatch(
       /messaging-system-trace-expected-metrics\.yaml: not a pdata YAML traces file/,

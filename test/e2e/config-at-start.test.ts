@@ -1,6 +1,6 @@
 /**
  * Configuration is checked when a process starts: a bad environment stops it before it connects
- * anywhere, with every problem printed at once (config.test.ts checks loadConfig itself).
+ * anywhere, with every problem printed at once (test/unit/config.test.ts checks loadConfig itself).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

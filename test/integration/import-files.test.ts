@@ -1,0 +1,48 @@
+/**
+ * The repository's own trace files (test/fixtures/traces: one shop in every format the importer
+ * reads) imported through `importFiles` into Neo4j: every format gives the same graph, the one the
+ * servicegraph connector's metrics for the shop state (shop-expected-metrics.yaml, read in the
+ * connector's terms by collectorEdges), and dependency links give service → service edges.
+ */
+import { describe, expect, it } from 'vitest';
+import { pdataYamlExpectedEdges } from '../../ingest/formats/pdata-yaml.js';
+import { fixturePath, fixtureText } from '../support/fixtures.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
+import { collectorEdges, edgesIn, importInto, sortedEdges } from '../support/model-graph.js';
+
+const graph = fileGraph();
+const EXPECTED = sortedEdges(pdataYamlExpectedEdges(fixtureText('traces/shop-expected-metrics.yaml')));
+
+describe('importing the shop', () => {
+  it.each(['shop.otlp.json', 'shop.tempo.json', 'shop-trace.yaml', 'shop.zipkin.json', 'shop.jaeger.json'])(
+    '%s gives the edges the connector states',
+    async (file) => {
+      const env = uniqueName('import-shop');
+      const result = await importInto(graph, env, [fixturePath(`traces/${file}`)]);
+      expect(result.files).toEqual([{ file: fixturePath(`traces/${file}`), spans: 12, rejected: [] }]);
+      expect(await collectorEdges(graph, env)).toEqual(EXPECTED);
+    },
+  );
+
+  it('dependency links: service → service edges with their call counts', async () => {
+    const env = uniqueName('import-links');
+    const result = await importInto(graph, env, [fixturePath('traces/shop.dependencies.json')]);
+    expect(result.files[0]).toMatchObject({ links: 2 });
+    const edges = await edgesIn(graph, env);
+    expect(edges.map((e) => [e.from, e.to, e.calls])).toEqual([
+      ['api', 'worker', 2],
+      ['web', 'api', 2],
+    ]);
+    expect(edges.every((e) => e.protocols.includes('jaeger-dependencies'))).toBe(true);
+  });
+
+  it('refuses a file it cannot read, naming it, and goes on with the next', async () => {
+    const env = uniqueName('import-refused');
+    const result = await importInto(graph, env, [
+      fixturePath('traces/shop-expected-metrics.yaml'),
+      fixturePath('traces/shop.zipkin.json'),
+    ]);
+    expect(result.files[0]!.error).toMatch(/shop-expected-metrics\.yaml: not a pdata YAML traces file/);
+    expect(result.files[1]).toMatchObject({ spans: 12, rejected: [] });
+  });
+});
