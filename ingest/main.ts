@@ -12,7 +12,7 @@ import { createCheckpointStore } from './spool/checkpoint-store.js';
 import { openSpool } from './spool/segment-log.js';
 import { createRetentionJob } from './retention.js';
 import { createWorker } from './worker.js';
-import { createNeo4jSink, writerOptions } from './writer.js';
+import { createNeo4jSink, writeRetriesMetric, writerOptions } from './writer.js';
 
 const config = loadConfigOrExit();
 const log = createLogger('ingest', config.logLevel);
@@ -20,7 +20,8 @@ const log = createLogger('ingest', config.logLevel);
 const selfTracing = startSelfTracing(config, { serviceName: 'topograph-ingest', ignorePaths: () => true, log });
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
 const target = await resolveNeo4j(config);
-const graph = createGraph(target);
+const registry = createRegistry('ingest');
+const graph = createGraph(target, { onWriteRetry: writeRetriesMetric(registry) });
 // Requests are spooled while Neo4j is still coming up; processing starts once the schema is applied.
 const schema = createSchemaReadiness(graph, log);
 const spool = await openSpool({
@@ -40,7 +41,7 @@ const worker = createWorker({
   config,
   sink: createNeo4jSink(graph, writerOptions(config)),
   log,
-  registry: createRegistry('ingest'),
+  registry,
   selfTracing,
   durable: { spool, store: createCheckpointStore(graph, spool.id, writerOptions(config)) },
   ready: () => schema.ready(),
