@@ -9,7 +9,7 @@
 import type { Neo4jTarget } from '../../src/core/neo4j/connection.js';
 import { freePort, startTs, type Child } from '../support/processes.js';
 import { forkTs } from './children.js';
-import { ensureCollector, startCollector, type RunningCollector } from './peer/collector.js';
+import { ensureCollector, startCollector } from './peer/collector.js';
 import { cpuSeconds, pidListeningOn } from './proc-cpu.js';
 import type { SendResult, SenderSetup } from './sender.js';
 import type { WorkloadShape } from './workload.js';
@@ -35,6 +35,8 @@ export interface PeerResult {
   pool: { requests: number; spans: number; bytes: number };
   /** Topograph's written spans per CPU-second over the Collector's acknowledged spans per CPU-second, all rounds */
   ingestVsCollector: number;
+  /** Neo4j's CPU seconds per second while neither side had traffic: what others' use of a shared server adds */
+  neo4jIdleCpuPerS: number;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function peerBench(opts: {
   const rounds = 2;
   const concurrency = 4;
   const sender = forkTs('sender.ts', []);
-  let collector: RunningCollector | undefined;
+  let collector: Child | undefined;
   const topograph: Child[] = [];
   try {
     const pool = await sender.ask<{ requests: number; spans: number; bytes: number }>({ cmd: 'prepare', setup });
@@ -130,6 +132,11 @@ export async function peerBench(opts: {
     await send(urls.topograph, warmupMs);
     await drained();
 
+    // Neo4j may serve others (tests on a shared server): its CPU with no traffic from here says how much.
+    const idleFrom = cpuSeconds(neo4jPid);
+    await new Promise((r) => setTimeout(r, 5_000));
+    const neo4jIdleCpuPerS = (cpuSeconds(neo4jPid) - idleFrom) / 5;
+
     const runs: PeerRun[] = [];
     for (let round = 1; round <= rounds; round++) {
       for (const target of ['topograph', 'collector'] as const) {
@@ -165,6 +172,7 @@ export async function peerBench(opts: {
       durationMs,
       pool,
       ingestVsCollector: perCpu('topograph') / perCpu('collector'),
+      neo4jIdleCpuPerS,
     };
   } finally {
     sender.kill();

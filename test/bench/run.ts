@@ -137,7 +137,8 @@ try {
     const p = await peerBench({ target, shape: benchShape(runId, environment), quick });
     console.log(
       `\nTopograph beside the OpenTelemetry Collector: ${p.pool.requests} prepared OTLP/protobuf requests (${p.pool.spans} spans), ` +
-        `${p.concurrency} in flight, ${p.durationMs / 1000} s per run, alternating; CPU from /proc (user + system)`,
+        `${p.concurrency} in flight, ${p.durationMs / 1000} s per run, alternating; CPU from /proc (user + system). ` +
+        `Neo4j used ${round(p.neo4jIdleCpuPerS, 2)} CPU-s per second with no traffic from here (others' use of it; counted against Topograph)`,
     );
     console.log(
       table(
@@ -163,11 +164,11 @@ try {
             r.send.failures,
             Math.round(r.drainMs),
             Math.round(r.spansPerS),
-            round(cpu, 1),
+            cpu.toFixed(1),
             Object.entries(r.cpu)
-              .map(([k, v]) => `${k} ${round(v, 1)}`)
+              .map(([k, v]) => `${k} ${v.toFixed(1)}`)
               .join(', '),
-            round((cpu / r.spans) * 1000, 4),
+            ((cpu / r.spans) * 1000).toFixed(4),
             Math.round(r.spansPerCpuS),
           ];
         }),

@@ -16,17 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Graph } from '../../src/core/neo4j/connection.js';
-import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
-import { freePort, startTs, type Child } from '../support/processes.js';
-import {
-  callPairs,
-  edgeCounts,
-  expectedEdges,
-  halvesInOrder,
-  otlpBody,
-  sendUntilAcked,
-  workerOf,
-} from '../support/routed-calls.js';
+import { testGraph, uniqueName } from '../support/graph.js';
+import { startIngestWorker } from '../support/ingest-worker.js';
+import { freePort, killHard, terminate, type Child } from '../support/processes.js';
+import { edgeCounts, otlpBody, scaleTraffic, sendWithInterrupt, workerOf } from '../support/routed-calls.js';
 
 let graph: Graph;
 beforeAll(() => {
@@ -42,40 +35,18 @@ interface Worker {
   child: Child;
 }
 
-function startWorker(port: number, spoolDir: string): Promise<Child> {
-  return startTs(
-    'ingest/main.ts',
-    {
-      ...neo4jEnv(),
-      TOPOGRAPH_OTLP_HTTP_PORT: String(port),
-      TOPOGRAPH_OTLP_GRPC_PORT: '0',
-      TOPOGRAPH_ZIPKIN_PORT: '0',
-      TOPOGRAPH_SPOOL_DIR: spoolDir,
-      // Long enough that requests wait unwritten in the spool when the kill comes.
-      TOPOGRAPH_FLUSH_INTERVAL: '1s',
-      // No half expires while its other half waits out a restart.
-      TOPOGRAPH_PAIRING_TTL: '5m',
-      TOPOGRAPH_LOG_LEVEL: 'info',
-    },
-    /OTLP\/HTTP receiver on/,
-  );
-}
-
-const exited = (c: Child) =>
-  new Promise<number | null>((resolve) => {
-    if (c.process.exitCode !== null || c.process.signalCode !== null) resolve(c.process.exitCode);
-    else c.process.once('exit', (code) => resolve(code));
-  });
+/** Flushing every second: requests wait unwritten in the spool when the kill comes. */
+const startWorker = (port: number, spoolDir: string) =>
+  startIngestWorker(port, spoolDir, { TOPOGRAPH_FLUSH_INTERVAL: '1s' });
 
 it(
   'two workers behind a trace-id router count every call and error exactly once, through a SIGKILL',
   { timeout: 240_000 },
   async () => {
     const prefix = uniqueName('two');
-    const [PAIRS, CALLS, ERRORS] = [60, 6, 2];
-    const pairs = callPairs(prefix, PAIRS, CALLS, ERRORS);
+    const { halves, expected } = scaleTraffic(prefix);
     // One request per half of a pair and worker: each trace's spans go to one worker only.
-    const requests = halvesInOrder(pairs, 5).flatMap((spans) =>
+    const requests = halves.flatMap((spans) =>
       [0, 1]
         .map((w) => ({ worker: w, spans: spans.filter((s) => workerOf(s.spanContext().traceId, 2) === w) }))
         .filter((r) => r.spans.length > 0),
@@ -87,66 +58,46 @@ it(
       workers.push({ port, spoolDir, child: await startWorker(port, spoolDir) });
     }
     try {
-      // Sends to a worker wait while its gate is closed; in flight, by worker.
-      const gates: (Promise<void> | undefined)[] = [undefined, undefined];
-      const inFlight = [0, 0];
-      const sentTo = [0, 0];
-      let next = 0;
-      let done = 0;
-      const lane = async () => {
-        while (next < requests.length) {
-          const r = requests[next++]!;
-          while (gates[r.worker]) await gates[r.worker];
-          inFlight[r.worker]!++;
-          try {
-            await sendUntilAcked(`http://127.0.0.1:${workers[r.worker]!.port}/v1/traces`, otlpBody(r.spans));
-          } finally {
-            inFlight[r.worker]!--;
-          }
-          sentTo[r.worker]!++;
-          done++;
-        }
-      };
       let unwrittenAtKill = -1;
-      const killer = async () => {
-        while (done < requests.length * 0.4) await new Promise((r) => setTimeout(r, 10));
-        const victim = workers[1]!;
-        let open!: () => void;
-        // Killed with acknowledged requests not yet written: only the spool has them.
-        for (;;) {
-          gates[1] = new Promise((r) => (open = r));
-          while (inFlight[1]! > 0) await new Promise((r) => setTimeout(r, 2));
-          const metrics = await (await fetch(`http://127.0.0.1:${victim.port}/metrics`)).text();
-          unwrittenAtKill = Number(/^topograph_spool_checkpoint_lag_records\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
-          if (unwrittenAtKill > 0 || next >= requests.length) break;
-          gates[1] = undefined;
-          open();
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        const gone = exited(victim.child);
-        victim.child.process.kill('SIGKILL');
-        await gone;
-        // While it is down, its requests are refused and sent again.
-        gates[1] = undefined;
-        open();
-        victim.child = await startWorker(victim.port, victim.spoolDir);
-      };
-      await Promise.all([lane(), lane(), lane(), lane(), killer()]);
+      const acked = await sendWithInterrupt(
+        requests.map((r) => ({
+          url: `http://127.0.0.1:${workers[r.worker]!.port}/v1/traces`,
+          body: otlpBody(r.spans),
+          group: r.worker,
+        })),
+        {
+          lanes: 4,
+          interruptAfter: requests.length * 0.4,
+          interrupt: async (quiet) => {
+            const victim = workers[1]!;
+            // Killed with acknowledged requests not yet written: only the spool has them.
+            let reopen = await quiet(1);
+            for (let tries = 0; tries < 100; tries++) {
+              const metrics = await (await fetch(`http://127.0.0.1:${victim.port}/metrics`)).text();
+              unwrittenAtKill = Number(/^topograph_spool_checkpoint_lag_records\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
+              if (unwrittenAtKill > 0) break;
+              reopen();
+              await new Promise((r) => setTimeout(r, 50));
+              reopen = await quiet(1);
+            }
+            await killHard(victim.child);
+            // While it is down, its requests are refused and sent again.
+            reopen();
+            victim.child = await startWorker(victim.port, victim.spoolDir);
+          },
+        },
+      );
 
       expect(unwrittenAtKill).toBeGreaterThan(0);
-      expect(Math.min(...sentTo)).toBeGreaterThan(requests.length / 4);
+      expect(Math.min(acked[0]!, acked[1]!)).toBeGreaterThan(requests.length / 4);
       const retries = await Promise.all(
         workers.map(async (w) => (await fetch(`http://127.0.0.1:${w.port}/metrics`)).text()),
       );
       for (const text of retries) expect(text).toContain('# TYPE topograph_ingest_write_retries_total counter');
 
       // SIGTERM: each worker drains its spool, checkpoints and exits 0.
-      for (const w of workers) {
-        const code = exited(w.child);
-        w.child.process.kill('SIGTERM');
-        expect(await code).toBe(0);
-      }
-      expect(await edgeCounts(graph, prefix)).toEqual(expectedEdges(pairs, CALLS, ERRORS));
+      for (const w of workers) expect(await terminate(w.child)).toBe(0);
+      expect(await edgeCounts(graph, prefix)).toEqual(expected);
     } finally {
       await Promise.all(workers.map((w) => w.child.stop()));
     }

@@ -13,17 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Graph } from '../../src/core/neo4j/connection.js';
-import { ensureCollector, startCollector, type RunningCollector } from '../bench/peer/collector.js';
-import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
-import { freePort, startTs, type Child } from '../support/processes.js';
-import {
-  callPairs,
-  edgeCounts,
-  expectedEdges,
-  halvesInOrder,
-  otlpBody,
-  sendUntilAcked,
-} from '../support/routed-calls.js';
+import { ensureCollector, startCollector } from '../bench/peer/collector.js';
+import { testGraph, uniqueName } from '../support/graph.js';
+import { startIngestWorker } from '../support/ingest-worker.js';
+import { freePort, killHard, terminate, type Child } from '../support/processes.js';
+import { edgeCounts, otlpBody, scaleTraffic, sendWithInterrupt } from '../support/routed-calls.js';
 
 let graph: Graph;
 beforeAll(() => {
@@ -42,22 +36,13 @@ interface Worker {
   child: Child;
 }
 
-function startWorker(w: Omit<Worker, 'child'>): Promise<Child> {
-  return startTs(
-    'ingest/main.ts',
-    {
-      ...neo4jEnv(),
-      TOPOGRAPH_OTLP_HTTP_PORT: String(w.httpPort),
-      TOPOGRAPH_OTLP_GRPC_PORT: String(w.grpcPort),
-      TOPOGRAPH_ZIPKIN_PORT: '0',
-      TOPOGRAPH_SPOOL_DIR: w.spoolDir,
-      TOPOGRAPH_FLUSH_INTERVAL: '1s',
-      TOPOGRAPH_PAIRING_TTL: '5m',
-      TOPOGRAPH_LOG_LEVEL: 'info',
-    },
+const startWorker = (w: Omit<Worker, 'child'>) =>
+  startIngestWorker(
+    w.httpPort,
+    w.spoolDir,
+    { TOPOGRAPH_OTLP_GRPC_PORT: String(w.grpcPort), TOPOGRAPH_FLUSH_INTERVAL: '1s' },
     /OTLP\/gRPC receiver on/,
   );
-}
 
 /** deploy/otel-collector-loadbalancing.yaml on loopback ports, answering the sender only once the workers acknowledged. */
 function loadbalancingConfig(httpPort: number, workers: Worker[]): object {
@@ -85,12 +70,6 @@ function loadbalancingConfig(httpPort: number, workers: Worker[]): object {
   };
 }
 
-const exited = (c: Child) =>
-  new Promise<number | null>((resolve) => {
-    if (c.process.exitCode !== null || c.process.signalCode !== null) resolve(c.process.exitCode);
-    else c.process.once('exit', (code) => resolve(code));
-  });
-
 const spansReceived = async (w: Worker) =>
   Number(
     /^topograph_ingest_spans_received_total\{[^}]*\} (\d+)/m.exec(
@@ -103,11 +82,9 @@ it(
   { timeout: 300_000 },
   async () => {
     const prefix = uniqueName('scale');
-    const [PAIRS, CALLS, ERRORS] = [60, 6, 2];
-    const pairs = callPairs(prefix, PAIRS, CALLS, ERRORS);
-    const requests = halvesInOrder(pairs, 5);
+    const { halves: requests, expected } = scaleTraffic(prefix);
     const workers: Worker[] = [];
-    let collector: RunningCollector | undefined;
+    let collector: Child | undefined;
     try {
       for (let w = 0; w < 2; w++) {
         const ports = { httpPort: await freePort(), grpcPort: await freePort() };
@@ -118,51 +95,32 @@ it(
       collector = await startCollector(loadbalancingConfig(collectorPort, workers));
       const url = `http://127.0.0.1:${collectorPort}/v1/traces`;
 
-      let gate: Promise<void> | undefined;
-      let inFlight = 0;
-      let next = 0;
-      let done = 0;
-      const lane = async () => {
-        while (next < requests.length) {
-          const spans = requests[next++]!;
-          while (gate) await gate;
-          inFlight++;
-          try {
-            await sendUntilAcked(url, otlpBody(spans));
-          } finally {
-            inFlight--;
-          }
-          done++;
-        }
-      };
       let receivedBeforeKill = 0;
-      const killer = async () => {
-        while (done < requests.length * 0.4) await new Promise((r) => setTimeout(r, 10));
-        let open!: () => void;
-        gate = new Promise((r) => (open = r));
-        while (inFlight > 0) await new Promise((r) => setTimeout(r, 2));
-        const victim = workers[1]!;
-        receivedBeforeKill = await spansReceived(victim);
-        const gone = exited(victim.child);
-        victim.child.process.kill('SIGKILL');
-        await gone;
-        gate = undefined;
-        open();
-        // Requests go on meanwhile: the Collector retries the dead worker's share until it is back.
-        await new Promise((r) => setTimeout(r, 500));
-        victim.child = await startWorker(victim);
-      };
-      await Promise.all([lane(), lane(), lane(), lane(), killer()]);
+      await sendWithInterrupt(
+        requests.map((spans) => ({ url, body: otlpBody(spans), group: 0 })),
+        {
+          lanes: 4,
+          interruptAfter: requests.length * 0.4,
+          // Nothing in flight to the Collector, so nothing in flight from it to the workers either.
+          interrupt: async (quiet) => {
+            const reopen = await quiet();
+            const victim = workers[1]!;
+            receivedBeforeKill = await spansReceived(victim);
+            await killHard(victim.child);
+            reopen();
+            // Requests go on meanwhile: the Collector retries the dead worker's share until it is back.
+            await new Promise((r) => setTimeout(r, 500));
+            victim.child = await startWorker(victim);
+          },
+        },
+      );
 
       // The exporter spread the traces over both workers.
       expect(receivedBeforeKill).toBeGreaterThan(0);
       expect(await spansReceived(workers[0]!)).toBeGreaterThan(0);
-      for (const w of workers) {
-        const code = exited(w.child);
-        w.child.process.kill('SIGTERM');
-        expect(await code).toBe(0);
-      }
-      expect(await edgeCounts(graph, prefix)).toEqual(expectedEdges(pairs, CALLS, ERRORS));
+      // SIGTERM: each worker drains its spool, checkpoints and exits 0.
+      for (const w of workers) expect(await terminate(w.child)).toBe(0);
+      expect(await edgeCounts(graph, prefix)).toEqual(expected);
     } finally {
       await collector?.stop();
       await Promise.all(workers.map((w) => w.child.stop()));

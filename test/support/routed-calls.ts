@@ -97,3 +97,69 @@ export async function edgeCounts(
 export function expectedEdges(pairs: CallPair[], calls: number, errors: number) {
   return new Map(pairs.map((p) => [`${p.client}>${p.server}`, { calls, errors }]));
 }
+
+export interface Outgoing {
+  url: string;
+  body: Uint8Array;
+  /** which gate holds it back while paused (the worker it goes to) */
+  group: number;
+}
+
+/** Closes the gate of `group` (of every group when none is given), waits until none of its requests is in flight, and returns what opens it again. */
+export type Quiet = (group?: number) => Promise<() => void>;
+
+/**
+ * Sends every request over `lanes` concurrent lanes, each until acknowledged (`sendUntilAcked`). Once
+ * `interruptAfter` are acknowledged, `interrupt` runs beside the lanes with `quiet` in hand: it can hold
+ * back the requests to a worker and kill it between two of them. Resolves with the requests acknowledged
+ * by group.
+ */
+export async function sendWithInterrupt(
+  requests: Outgoing[],
+  opts: { lanes: number; interruptAfter: number; interrupt: (quiet: Quiet) => Promise<void> },
+): Promise<number[]> {
+  const gates = new Map<number | 'all', Promise<void>>();
+  const inFlight = new Map<number, number>();
+  const acked: number[] = [];
+  let next = 0;
+  let done = 0;
+  const held = (group: number) => gates.get(group) ?? gates.get('all');
+  const lane = async () => {
+    while (next < requests.length) {
+      const r = requests[next++]!;
+      for (let gate = held(r.group); gate; gate = held(r.group)) await gate;
+      inFlight.set(r.group, (inFlight.get(r.group) ?? 0) + 1);
+      try {
+        await sendUntilAcked(r.url, r.body);
+      } finally {
+        inFlight.set(r.group, inFlight.get(r.group)! - 1);
+      }
+      acked[r.group] = (acked[r.group] ?? 0) + 1;
+      done++;
+    }
+  };
+  const quiet: Quiet = async (group) => {
+    const key = group ?? 'all';
+    let open!: () => void;
+    gates.set(key, new Promise((r) => (open = r)));
+    const busy = () =>
+      group === undefined ? [...inFlight.values()].some((n) => n > 0) : (inFlight.get(group) ?? 0) > 0;
+    while (busy()) await new Promise((r) => setTimeout(r, 2));
+    return () => {
+      gates.delete(key);
+      open();
+    };
+  };
+  const interrupter = async () => {
+    while (done < opts.interruptAfter) await new Promise((r) => setTimeout(r, 10));
+    await opts.interrupt(quiet);
+  };
+  await Promise.all([...Array.from({ length: opts.lanes }, lane), interrupter()]);
+  return acked;
+}
+
+/** The scale tests' traffic: 60 pairs of services, 6 calls each of which 2 fail, and the edges they must leave. */
+export function scaleTraffic(prefix: string) {
+  const pairs = callPairs(prefix, 60, 6, 2);
+  return { pairs, halves: halvesInOrder(pairs, 5), expected: expectedEdges(pairs, 6, 2) };
+}

@@ -4,13 +4,14 @@
  * sources or the Go toolchain changed. Go is needed by `npm run bench -- --peer` and
  * `npm run test:scale` only. `npx tsx test/bench/peer/collector.ts` builds it ahead of time.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { startProcess, type Child } from '../../support/processes.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = join(HERE, '../../../.collector');
@@ -56,49 +57,11 @@ export function ensureCollector(log: (line: string) => void = (l) => console.log
   return COLLECTOR_BINARY;
 }
 
-export interface RunningCollector {
-  process: ChildProcess;
-  output(): string;
-  /** SIGTERM, then wait for the exit */
-  stop(): Promise<void>;
-}
-
 /** Starts the built Collector with `config` (written as YAML); resolves once its pipelines run. */
-export function startCollector(config: object, timeoutMs = 60_000): Promise<RunningCollector> {
-  const dir = mkdtempSync(join(tmpdir(), 'topograph-otelcol-'));
-  const file = join(dir, 'config.yaml');
+export function startCollector(config: object, timeoutMs = 60_000): Promise<Child> {
+  const file = join(mkdtempSync(join(tmpdir(), 'topograph-otelcol-')), 'config.yaml');
   writeFileSync(file, stringify(config));
-  const child = spawn(COLLECTOR_BINARY, ['--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const running: RunningCollector = {
-    process: child,
-    output: () => out,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the Collector did not start within ${timeoutMs} ms:\n${out}`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Everything is ready')) {
-        clearTimeout(timer);
-        resolve(running);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the Collector exited with ${code} before it was ready:\n${out}`));
-    });
-  });
+  return startProcess(COLLECTOR_BINARY, ['--config', file], {}, /Everything is ready/, timeoutMs);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) ensureCollector();
