@@ -6,6 +6,9 @@
  * so the figure is spans per CPU-second of everything each side runs: the worker, the API and the
  * Neo4j server for Topograph, the one Collector process for the Collector.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Neo4jTarget } from '../../src/core/neo4j/connection.js';
 import { freePort, startTs, type Child } from '../support/processes.js';
 import { forkTs } from './children.js';
@@ -81,6 +84,7 @@ export async function peerBench(opts: {
   const sender = forkTs('sender.ts', []);
   let collector: Child | undefined;
   const topograph: Child[] = [];
+  let spoolDir: string | undefined;
   try {
     const pool = await sender.ask<{ requests: number; spans: number; bytes: number }>({ cmd: 'prepare', setup });
     const collectorPort = await freePort();
@@ -93,6 +97,7 @@ export async function peerBench(opts: {
       TOPOGRAPH_LOG_LEVEL: 'info',
     };
     const ingestPort = await freePort();
+    spoolDir = mkdtempSync(join(tmpdir(), 'topograph-bench-spool-peer-'));
     const worker = await startTs(
       'ingest/main.ts',
       {
@@ -100,6 +105,7 @@ export async function peerBench(opts: {
         TOPOGRAPH_OTLP_HTTP_PORT: String(ingestPort),
         TOPOGRAPH_OTLP_GRPC_PORT: '0',
         TOPOGRAPH_ZIPKIN_PORT: '0',
+        TOPOGRAPH_SPOOL_DIR: spoolDir,
       },
       /OTLP\/HTTP receiver on/,
     );
@@ -177,5 +183,6 @@ export async function peerBench(opts: {
   } finally {
     sender.kill();
     await Promise.all([collector?.stop(), ...topograph.map((c) => c.stop())]);
+    if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
   }
 }
