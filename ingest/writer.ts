@@ -6,7 +6,6 @@
  * Numbers cross the driver as floats; every count and time is turned back to an integer here.
  */
 import type { ManagedTransaction } from 'neo4j-driver';
-import { Counter, type Registry } from 'prom-client';
 import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS } from '../src/core/model.js';
 import type { Graph } from '../src/core/neo4j/connection.js';
 import type { Config } from '../src/core/config.js';
@@ -286,19 +285,4 @@ export function createNeo4jSink(graph: Graph, opts: WriterOptions): FactSink {
 /** A sink that discards: the baseline the ingest benchmark compares the Neo4j writer against. */
 export function createNoopSink(): FactSink {
   return { write: async () => {} };
-}
-
-/**
- * `topograph_ingest_write_retries_total{reason}`: flush transactions run again after a transient
- * Neo4j failure (reason: the Neo4j error code, e.g. Neo.TransientError.Transaction.DeadlockDetected
- * when two workers lock the same nodes in opposite orders). Pass it to createGraph as `onWriteRetry`.
- */
-export function writeRetriesMetric(registry: Registry): (reason: string) => void {
-  const retries = new Counter({
-    name: 'topograph_ingest_write_retries_total',
-    help: 'Neo4j write transactions retried after a transient failure (deadlock, leader switch), by Neo4j error code',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
-  return (reason) => retries.inc({ reason });
 }
