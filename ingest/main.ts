@@ -11,6 +11,7 @@ import { createCheckpointStore } from './spool/checkpoint-store.js';
 import { openSpool } from './spool/segment-log.js';
 import { createRetentionJob } from './retention.js';
 import { createWorker } from './worker.js';
+import { writeRetriesMetric } from './metrics.js';
 
 const config = loadConfigOrExit();
 const log = createLogger('ingest', config.logLevel, config.logPretty);
@@ -22,7 +23,8 @@ const selfTracing = startSelfTracing(config.selfTracing, {
 });
 if (!config.auth.enabled) log.warn(AUTH_OFF_WARNING);
 const target = await resolveNeo4j(config.neo4j);
-const graph = createGraph(target);
+const registry = createRegistry('ingest');
+const graph = createGraph(target, { onWriteRetry: writeRetriesMetric(registry) });
 // Requests are spooled while Neo4j is still coming up; processing starts once the schema is applied.
 const schema = createSchemaReadiness(graph, log);
 const spool = await openSpool({
@@ -41,7 +43,7 @@ const retention = createRetentionJob({
 const worker = createWorker({
   config,
   log,
-  registry: createRegistry('ingest'),
+  registry,
   selfTracing,
   durable: { spool, store: createCheckpointStore(graph, spool.id, config.ingest.writer) },
   ready: () => schema.ready(),

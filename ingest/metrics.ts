@@ -195,3 +195,19 @@ export function registerIngestGauges(registry: Registry, read: IngestReadings): 
     },
   });
 }
+
+/**
+ * `topograph_ingest_write_retries_total{reason}`: flush transactions run again after a transient
+ * Neo4j failure (reason: the Neo4j error code, e.g. Neo.TransientError.Transaction.DeadlockDetected
+ * when two workers lock the same nodes in opposite orders). Passed to createGraph as `onWriteRetry`,
+ * so it exists before the worker and its other metrics do.
+ */
+export function writeRetriesMetric(registry: Registry): (reason: string) => void {
+  const retries = new Counter({
+    name: 'topograph_ingest_write_retries_total',
+    help: 'Neo4j write transactions retried after a transient failure (deadlock, leader switch), by Neo4j error code',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  return (reason) => retries.inc({ reason });
+}

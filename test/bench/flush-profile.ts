@@ -11,7 +11,7 @@ import { pipelineOptions } from '../../ingest/worker.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { writeFacts } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
-import { buildTopology, encodeRequest, traces, type SpanRec } from './workload.js';
+import { benchShape, buildTopology, encodeRequest, traces, type SpanRec } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
 
 const spans = Number(process.argv[2] ?? 12_000);
@@ -20,16 +20,7 @@ const graph = createGraph(await resolveNeo4j(config.neo4j));
 await applySchema(graph);
 const runId = randomUUID().slice(0, 8);
 const environment = `bench-${runId}`;
-const shape = {
-  runId,
-  environment,
-  seed: 7,
-  services: 300,
-  routesPerService: 10,
-  databases: 40,
-  externals: 30,
-  errorRate: 0.05,
-};
+const shape = benchShape(runId, environment);
 const topology = buildTopology(shape);
 const gen = traces(topology, 8, Date.now());
 const engine = createEngine(pipelineOptions(config));

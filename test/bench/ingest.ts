@@ -8,7 +8,7 @@ import type { Neo4jTarget } from '../../src/core/neo4j/connection.js';
 import { forkTs, type BenchChild } from './children.js';
 import type { SendResult, SenderSetup } from './sender.js';
 import { percentile } from './stats.js';
-import { encodeRequest, type Topology, type WorkloadShape } from './workload.js';
+import { benchShape, encodeRequest, type Topology, type WorkloadShape } from './workload.js';
 
 export interface IngestRun {
   sink: 'neo4j' | 'noop';
@@ -73,16 +73,7 @@ export async function ingestBench(opts: {
   graphql: GraphqlFetch;
   operations: (shape: WorkloadShape) => number;
 }): Promise<IngestResult> {
-  const shape: WorkloadShape = {
-    runId: opts.runId,
-    environment: opts.environment,
-    seed: 7,
-    services: 300,
-    routesPerService: 10,
-    databases: 40,
-    externals: 30,
-    errorRate: 0.05,
-  };
+  const shape = benchShape(opts.runId, opts.environment);
   const setup: SenderSetup = { shape, poolSpans: opts.quick ? 120_000 : 300_000, spansPerRequest: 500 };
   const durationMs = opts.quick ? 8_000 : 20_000;
   const warmupMs = opts.quick ? 1_500 : 3_000;

@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --quick]`: every benchmark of issue 7, each figure measured in this run beside
- * its baseline, printed as tables and summed up in one closing `BENCH {json}` line.
+ * `npm run bench [-- --quick] [-- --peer]`: every benchmark of issue 7, each figure measured in this run
+ * beside its baseline, printed as tables and summed up in one closing `BENCH {json}` line. `--peer`
+ * adds Topograph beside the OpenTelemetry Collector (issue 14; needs Go to build the Collector).
  *
  * Uses the real Neo4j (NEO4J_URI, else the project's local server). Everything it writes lives under
  * its own environment (`bench-<run id>`) and names carrying the run id, and is deleted at the end in
@@ -11,7 +12,8 @@ import { loadConfig } from '../../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
 import { createApi } from '../../src/api/yoga.js';
 import { apiConfig } from '../support/api.js';
-import { buildTopology } from './workload.js';
+import { benchShape, buildTopology } from './workload.js';
+import { peerBench } from './peer-bench.js';
 import { ingestBench, type GraphqlFetch, type GraphqlResponse } from './ingest.js';
 import { mcpBench, mcpFigures } from './mcp-questions.js';
 import { compareQueries, pickRoots, queryCases } from './queries.js';
@@ -21,6 +23,7 @@ import { percentile, round, table } from './stats.js';
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const peer = args.has('--peer') || only === 'peer';
 const started = performance.now();
 
 const GOALS = {
@@ -32,6 +35,7 @@ const GOALS = {
   dependents_depth5_p99_ms: { goal: 50, better: 'lower' },
   incident_context_p99_ms: { goal: 100, better: 'lower' },
   ingest_rss_mb: { goal: 512, better: 'lower' },
+  ingest_vs_collector: { goal: 1.0, better: 'higher' },
 } as const;
 
 const config = loadConfig();
@@ -130,6 +134,50 @@ try {
     figures.ingest_vs_noop_sink = round(neo.spansPerS / noop.spansPerS, 3);
     figures.freshness_p99_ms = round(percentile(f, 99), 1);
     figures.ingest_rss_mb = round(neo.maxRssMb, 1);
+  }
+
+  if (peer) {
+    const p = await peerBench({ target, shape: benchShape(runId, environment), quick });
+    console.log(
+      `\nTopograph beside the OpenTelemetry Collector: ${p.pool.requests} prepared OTLP/protobuf requests (${p.pool.spans} spans), ` +
+        `${p.concurrency} in flight, ${p.durationMs / 1000} s per run, alternating; CPU from /proc (user + system). ` +
+        `Neo4j used ${round(p.neo4jIdleCpuPerS, 2)} CPU-s per second with no traffic from here (others' use of it; counted against Topograph)`,
+    );
+    console.log(
+      table(
+        'Collector v0.159.0: otlp → servicegraph connector → nop; Topograph: ingest/main.ts → Neo4j, API up',
+        [
+          'target',
+          'round',
+          'acked spans',
+          'refused',
+          'drain ms',
+          'spans/s',
+          'CPU-s',
+          'CPU-s by process',
+          'CPU-s per 1,000 spans',
+          'spans per CPU-s',
+        ],
+        p.runs.map((r) => {
+          const cpu = Object.values(r.cpu).reduce((a, b) => a + b, 0);
+          return [
+            r.target === 'topograph' ? 'Topograph (written)' : 'Collector (acked)',
+            r.round,
+            r.spans,
+            r.send.failures,
+            Math.round(r.drainMs),
+            Math.round(r.spansPerS),
+            cpu.toFixed(1),
+            Object.entries(r.cpu)
+              .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+              .join(', '),
+            ((cpu / r.spans) * 1000).toFixed(4),
+            Math.round(r.spansPerCpuS),
+          ];
+        }),
+      ),
+    );
+    figures.ingest_vs_collector = round(p.ingestVsCollector, 3);
   }
 
   if (!only || only === 'queries') {

@@ -32,6 +32,20 @@ export interface WorkloadShape {
   errorRate: number;
 }
 
+/** The system every ingest benchmark sends (the ingest sinks and the Collector comparison alike). */
+export function benchShape(runId: string, environment: string): WorkloadShape {
+  return {
+    runId,
+    environment,
+    seed: 7,
+    services: 300,
+    routesPerService: 10,
+    databases: 40,
+    externals: 30,
+    errorRate: 0.05,
+  };
+}
+
 type Call =
   | { kind: 'service'; service: number; route: number }
   | { kind: 'db'; db: number; op: string }

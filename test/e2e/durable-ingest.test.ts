@@ -13,37 +13,13 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { edgeCalls, fileGraph, neo4jEnv, uniqueName } from '../support/graph.js';
-import { eventually, freePort, startTs, type Child } from '../support/processes.js';
+import { edgeCalls, fileGraph, uniqueName } from '../support/graph.js';
+import { eventually, exited, freePort } from '../support/processes.js';
+import { startIngestWorker } from '../support/ingest-worker.js';
 import { recordCalls } from '../support/sdk-calls.js';
 
 const graph = fileGraph();
-const READY = /OTLP\/HTTP receiver on/;
-
-function startWorker(port: number, spoolDir: string, extra: Record<string, string> = {}): Promise<Child> {
-  return startTs(
-    'ingest/main.ts',
-    {
-      ...neo4jEnv(),
-      TOPOGRAPH_OTLP_HTTP_PORT: String(port),
-      TOPOGRAPH_OTLP_GRPC_PORT: '0',
-      TOPOGRAPH_ZIPKIN_PORT: '0',
-      TOPOGRAPH_SPOOL_DIR: spoolDir,
-      TOPOGRAPH_FLUSH_INTERVAL: '200ms',
-      // Long enough that no half expires while its other half waits out a restart.
-      TOPOGRAPH_PAIRING_TTL: '5m',
-      TOPOGRAPH_LOG_LEVEL: 'info',
-      ...extra,
-    },
-    READY,
-  );
-}
-
-const exited = (c: Child) =>
-  new Promise<number | null>((resolve) => {
-    if (c.process.exitCode !== null || c.process.signalCode !== null) resolve(c.process.exitCode);
-    else c.process.once('exit', (code) => resolve(code));
-  });
+const startWorker = startIngestWorker;
 
 describe('durable ingest', () => {
   it(

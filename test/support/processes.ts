@@ -43,16 +43,30 @@ export function startTs(
   readyWhen: RegExp,
   timeoutMs = 60_000,
 ): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, file)], {
-    // A worker of its own spool: workers of concurrent tests must never share one.
-    env: {
-      ...process.env,
+  return startProcess(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, file)],
+    {
       TOPOGRAPH_LOG_PRETTY: '0',
+      // A worker of its own spool: workers of concurrent tests must never share one.
       TOPOGRAPH_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'topograph-spool-')),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    readyWhen,
+    timeoutMs,
+  );
+}
+
+/** Runs any program (the environment added to this one's); resolves once its output matches `readyWhen`. */
+export function startProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  readyWhen: RegExp,
+  timeoutMs = 60_000,
+): Promise<Child> {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const name = args.at(-1) ?? command;
   let out = '';
   const handle: Child = {
     process: child,
@@ -67,7 +81,7 @@ export function startTs(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${file} did not become ready within ${timeoutMs} ms:\n${out}`));
+      reject(new Error(`${name} did not become ready within ${timeoutMs} ms:\n${out}`));
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
@@ -80,7 +94,7 @@ export function startTs(
     child.stderr!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${file} exited with ${code} before it was ready:\n${out}`));
+      reject(new Error(`${name} exited with ${code} before it was ready:\n${out}`));
     });
   });
 }
@@ -131,6 +145,14 @@ export async function startTopograph(
   };
 }
 
+/** Resolves with the exit code once `c` has exited (at once if it already has). */
+export function exited(c: Child): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (c.process.exitCode !== null || c.process.signalCode !== null) resolve(c.process.exitCode);
+    else c.process.once('exit', (code) => resolve(code));
+  });
+}
+
 /** Polls `probe` until it returns a value, or throws after `timeoutMs` with the last value seen. */
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,
@@ -149,4 +171,18 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** SIGKILL: gone at once, nothing flushed; resolves once it has exited. */
+export async function killHard(c: Child): Promise<void> {
+  const gone = exited(c);
+  c.process.kill('SIGKILL');
+  await gone;
+}
+
+/** SIGTERM (a clean stop: drain, checkpoint), resolving with the exit code. */
+export function terminate(c: Child): Promise<number | null> {
+  const code = exited(c);
+  c.process.kill('SIGTERM');
+  return code;
 }

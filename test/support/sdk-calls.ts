@@ -3,7 +3,7 @@
  * exporter is handed: the client half and the server half of each call, ready to be exported in
  * separate requests (as two processes would).
  */
-import { context, SpanKind, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
@@ -21,8 +21,11 @@ function tracerOf(service: string, environment: string) {
   return { tracer: provider.getTracer('durability-test', '1.0.0'), exporter };
 }
 
-/** `calls` HTTP calls from `client` to `server`; the halves come back apart. */
-export function recordCalls(client: string, server: string, environment: string, calls: number) {
+/**
+ * `calls` HTTP calls from `client` to `server`, each its own trace; the halves come back apart. The
+ * first `errors` of them fail (a 500: both halves end with status ERROR).
+ */
+export function recordCalls(client: string, server: string, environment: string, calls: number, errors = 0) {
   const a = tracerOf(client, environment);
   const b = tracerOf(server, environment);
   for (let i = 0; i < calls; i++) {
@@ -32,6 +35,10 @@ export function recordCalls(client: string, server: string, environment: string,
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET', 'http.route': '/items/{id}' } },
       trace.setSpan(context.active(), c),
     );
+    if (i < errors) {
+      s.setAttribute('http.response.status_code', 500).setStatus({ code: SpanStatusCode.ERROR });
+      c.setAttribute('http.response.status_code', 500).setStatus({ code: SpanStatusCode.ERROR });
+    }
     s.end();
     c.end();
   }

@@ -67,6 +67,12 @@ export interface GraphOptions {
    * quickly with DATABASE_UNAVAILABLE instead of hanging.
    */
   maxTransactionRetryTimeMs?: number;
+  /**
+   * Called each time the driver runs a write transaction again after a transient failure (a deadlock
+   * between two writers, a leader switch), with the Neo4j error code (`unknown` when the failure came
+   * at commit, out of `work`'s sight): such retries are invisible otherwise.
+   */
+  onWriteRetry?: (reason: string) => void;
 }
 
 export function createGraph(target: Neo4jTarget, opts: GraphOptions = {}): Graph {
@@ -108,7 +114,19 @@ export function createGraph(target: Neo4jTarget, opts: GraphOptions = {}): Graph
     },
     write: (app, work, o) => {
       const session = driver.session({ database: target.database });
-      return session.executeWrite(work, config(app, o)).finally(() => session.close());
+      let attempts = 0;
+      let lastCode: string | undefined;
+      const counted = async (tx: ManagedTransaction) => {
+        if (attempts++ > 0) opts.onWriteRetry?.(lastCode ?? 'unknown');
+        lastCode = undefined;
+        try {
+          return await work(tx);
+        } catch (error) {
+          lastCode = (error as { code?: string }).code;
+          throw error;
+        }
+      };
+      return session.executeWrite(counted, config(app, o)).finally(() => session.close());
     },
     close: () => driver.close(),
   };
