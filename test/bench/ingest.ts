@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Neo4jTarget } from '../../src/core/neo4j/connection.js';
 import { forkTs, type BenchChild } from './children.js';
 import type { SendResult, SenderSetup } from './sender.js';
+import { neo4jUsageMeter } from './server-usage.js';
 import { percentile } from './stats.js';
 import { encodeRequest, type Topology, type WorkloadShape } from './workload.js';
 
@@ -23,6 +24,9 @@ export interface IngestRun {
   flushMeanMs: number;
   rowsPerFlush: number;
   bounds: BoundsCost;
+  /** the local Neo4j process's CPU (µs) and bytes written to storage per span received in the timed part (Neo4j run, local server only) */
+  neo4jCpuUsPerSpan?: number;
+  neo4jBytesPerSpan?: number;
 }
 
 /** What the worker's memory bounds cost in the run: halves and ancestors let go early, callers not found. */
@@ -55,6 +59,8 @@ interface DrainReply {
   flushMeanMs: number;
   rowsPerFlush: number;
   bounds: BoundsCost;
+  /** spans received in the timed part */
+  received: number;
 }
 
 /** The part of a GraphQL response the benchmarks read. */
@@ -117,6 +123,7 @@ export async function ingestBench(opts: {
         // Sustained rate: the first flush into Neo4j creates every node and edge and compiles the
         // statements (2-17 s on a fresh server), so the timed part starts once the warm-up is written.
         await worker.ask({ cmd: 'warmed' });
+        const neo4jUsage = sink === 'neo4j' ? neo4jUsageMeter(opts.target.uri) : undefined;
         const probing = sink === 'neo4j' ? probeFreshness(url, shape, opts.graphql, durationMs) : undefined;
         const { result: send } = await sender.ask<{ result: SendResult }>({
           cmd: 'send',
@@ -129,7 +136,15 @@ export async function ingestBench(opts: {
         const draining = worker.ask<DrainReply>({ cmd: 'drain' });
         if (probing) freshnessMs = await probing;
         const drain = await draining;
-        runs.push({ sink, ...drain, send, spansPerS: send.spans / ((send.elapsedMs + drain.drainMs) / 1000) });
+        const used = neo4jUsage?.since();
+        const perSpan = (n: number) => n / Math.max(1, drain.received);
+        runs.push({
+          sink,
+          ...drain,
+          send,
+          spansPerS: send.spans / ((send.elapsedMs + drain.drainMs) / 1000),
+          ...(used && { neo4jCpuUsPerSpan: perSpan(used.cpuUs), neo4jBytesPerSpan: perSpan(used.writeBytes) }),
+        });
       } finally {
         worker.kill();
       }

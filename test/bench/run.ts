@@ -83,6 +83,8 @@ try {
           'rows/flush',
           'peak RSS MB',
           'worker CPU µs/span',
+          'Neo4j CPU µs/span',
+          'Neo4j bytes/span',
         ],
         ingest.runs.map((r) => [
           r.sink,
@@ -97,6 +99,8 @@ try {
           Math.round(r.rowsPerFlush),
           r.maxRssMb,
           Math.round(r.cpuUsPerSpan),
+          r.neo4jCpuUsPerSpan === undefined ? '-' : Math.round(r.neo4jCpuUsPerSpan),
+          r.neo4jBytesPerSpan === undefined ? '-' : Math.round(r.neo4jBytesPerSpan),
         ]),
       ),
     );
@@ -127,6 +131,12 @@ try {
     figures.ingest_vs_noop_sink = round(neo.spansPerS / noop.spansPerS, 3);
     figures.freshness_p99_ms = round(percentile(f, 99), 1);
     figures.ingest_rss_mb = round(neo.maxRssMb, 1);
+    figures.neo4j_rows_per_flush = Math.round(neo.rowsPerFlush);
+    if (neo.neo4jBytesPerSpan !== undefined) figures.neo4j_bytes_per_span = Math.round(neo.neo4jBytesPerSpan);
+    if (neo.neo4jCpuUsPerSpan !== undefined) {
+      figures.worker_cpu_us_per_span = round(neo.cpuUsPerSpan, 1);
+      figures.neo4j_cpu_us_per_span = round(neo.neo4jCpuUsPerSpan, 1);
+    }
   }
 
   if (!only || only === 'queries') {
