@@ -4,7 +4,7 @@
  * was made on behalf of, and hands one FactBatch to the sink. The clock is injected, so tests drive
  * expiry by moving it instead of sleeping.
  */
-import { operationKey, OperationKind } from '../src/core/model.js';
+import { ComponentKind, operationKey, OperationKind } from '../src/core/model.js';
 import { Aggregator, factCount, type FactBatch } from './aggregate.js';
 import {
   calleeOf,
@@ -205,6 +205,16 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
     }
   };
 
+  /** A client half no server half answered: the call reached the component its attributes name. */
+  function reachedUninstrumented(c: Half): void {
+    const callee = c.callee!;
+    const op = c.calleeOp!;
+    agg.virtual(callee, c.at);
+    agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at);
+    agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
+    callTo(c, op.key, c.error, c.latencyMs);
+  }
+
   const pairing = new PairingStore<Half, Half>(
     { ttlMs: options.pairingTtlMs, maxEntries: options.pairingMaxEntries },
     {
@@ -227,14 +237,7 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
           callTo(c, s.op!.key, error, c.latencyMs);
         }
       },
-      onExpireClient(c) {
-        const callee = c.callee!;
-        const op = c.calleeOp!;
-        agg.virtual(callee, c.at);
-        agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at);
-        agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
-        callTo(c, op.key, c.error, c.latencyMs);
-      },
+      onExpireClient: reachedUninstrumented,
       onExpireServer(s) {
         // No CLIENT/PRODUCER half answered: a cross-service parent of another kind is still the caller.
         const parent = crossServiceParent(s, true);
@@ -404,7 +407,10 @@ export function createPipeline(deps: { sink: FactSink; options: PipelineOptions;
         if (span.kind === SpanKind.PRODUCER) half.destination = destinationOf(span, service.environment);
         half.callee = calleeOf(span, service.environment);
         half.calleeOp = calleeOperation(span, half.callee);
-        if (keep) pairing.addClient(id, half, now());
+        // A database sends no server half: its call is a fact at once, not after the pairing TTL (as
+        // the servicegraph connector does). A replay keeps the old path: its calls come back from the state.
+        if (!restoring && half.callee.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
+        else if (keep) pairing.addClient(id, half, now());
         break;
       }
       default:
