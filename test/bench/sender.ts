@@ -54,6 +54,7 @@ async function send(
   concurrency: number,
   durationMs: number,
   pass: { n: number },
+  spansPerS?: number,
 ): Promise<SendResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const post = (body: Uint8Array) =>
@@ -78,11 +79,19 @@ async function send(
   const result: SendResult = { spans: 0, requests: 0, failures: 0, elapsedMs: 0 };
   const start = performance.now();
   let next = 0;
+  /** spans scheduled so far: at a set rate, each request waits for its turn on one shared timetable */
+  let scheduled = 0;
   const lane = async () => {
     while (performance.now() - start < durationMs) {
       const i = next++ % pool.length;
       if (i === 0) pass.n++;
       const r = pool[i]!;
+      if (spansPerS) {
+        const wait = start + (scheduled / spansPerS) * 1000 - performance.now();
+        scheduled += r.spans;
+        if (wait > 0) await new Promise((w) => setTimeout(w, wait));
+        if (performance.now() - start >= durationMs) break;
+      }
       if (pass.n > 0)
         for (const off of r.traceIdOffsets)
           new DataView(r.body.buffer, r.body.byteOffset + off + 12, 4).setUint32(0, pass.n);
@@ -105,7 +114,8 @@ async function send(
 }
 
 type Command =
-  { cmd: 'prepare'; setup: SenderSetup } | { cmd: 'send'; url: string; concurrency: number; durationMs: number };
+  | { cmd: 'prepare'; setup: SenderSetup }
+  | { cmd: 'send'; url: string; concurrency: number; durationMs: number; spansPerS?: number };
 
 let pool: EncodedRequest[] = [];
 const pass = { n: -1 };
@@ -122,7 +132,10 @@ process.on('message', (m: Command) => {
           bytes: pool.reduce((n, r) => n + r.body.byteLength, 0),
         });
       } else {
-        process.send!({ ok: true, result: await send(pool, new URL(m.url), m.concurrency, m.durationMs, pass) });
+        process.send!({
+          ok: true,
+          result: await send(pool, new URL(m.url), m.concurrency, m.durationMs, pass, m.spansPerS),
+        });
       }
     } catch (error) {
       process.send!({ ok: false, error: String((error as Error).stack ?? error) });
