@@ -1,0 +1,93 @@
+/**
+ * The worker's CPU per span without HTTP, spool or sink, for two checkouts side by side in one process:
+ * each decodes, derives, pairs, aggregates and collects the bench workload's requests (a collect per
+ * simulated second), alternating A and B round by round, so both see the same machine at nearly the
+ * same moment. On a shared machine this is steadier than comparing two bench runs.
+ * `npx tsx test/bench/pipeline-ab.ts <checkout A> <checkout B> [rounds]` — a tool for working on the
+ * worker, not part of `npm run bench`; a checkout is a directory holding `ingest/` and `src/`.
+ */
+import { resolve } from 'node:path';
+import { buildTopology, encodeRequest, traces, type SpanRec } from './workload.js';
+
+const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
+const rounds = Number(process.argv[4] ?? 12);
+const shape = {
+  runId: 'ab',
+  environment: 'bench-ab',
+  seed: 7,
+  services: 300,
+  routesPerService: 10,
+  databases: 40,
+  externals: 30,
+  errorRate: 0.05,
+};
+const topology = buildTopology(shape);
+let clock = Date.now();
+const gen = traces(topology, 8, clock);
+const pool: Buffer[] = [];
+for (let total = 0; total < 40_000;) {
+  const chunk: SpanRec[] = [];
+  while (chunk.length < 1000) chunk.push(...gen.next().value!);
+  for (const part of [0, 1]) {
+    const req = encodeRequest(
+      topology,
+      chunk.filter((s) => s.service % 2 === part),
+    );
+    pool.push(Buffer.from(req.body));
+    total += req.spans;
+  }
+}
+
+interface Side {
+  name: string;
+  decode(body: Buffer): { batch: { scopeSpans: { spans: { traceId: string }[] }[] }[]; spanCount: number };
+  pipeline: { ingest(d: unknown): void; collect(): unknown; pairing: { size: number } };
+  cpuUsPerSpan: number[];
+}
+const sides: Side[] = [];
+for (const dir of dirs) {
+  const { loadConfig } = await import(`${dir}/src/core/config.ts`);
+  const { createPipeline } = await import(`${dir}/ingest/pipeline.ts`);
+  const { pipelineOptions } = await import(`${dir}/ingest/worker.ts`);
+  const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
+  const { createNoopSink } = await import(`${dir}/ingest/writer.ts`);
+  const config = loadConfig();
+  sides.push({
+    name: dir,
+    decode: (body) => decodeOtlpProtobuf(body, config.limits.decode),
+    pipeline: createPipeline({ sink: createNoopSink(), options: pipelineOptions(config), now: () => clock }),
+    cpuUsPerSpan: [],
+  });
+}
+
+let pass = 0;
+for (let r = 0; r < rounds; r++)
+  for (const side of sides) {
+    // Fresh trace ids on every pass, as the bench's sender does.
+    const suffix = (0x10000000 + ++pass).toString(16);
+    const start = process.cpuUsage();
+    let spans = 0;
+    for (let i = 0; i < pool.length; i++) {
+      const decoded = side.decode(pool[i]!);
+      for (const rs of decoded.batch)
+        for (const ss of rs.scopeSpans) for (const s of ss.spans) s.traceId = s.traceId.slice(0, 24) + suffix;
+      side.pipeline.ingest(decoded);
+      spans += decoded.spanCount;
+      // ~500 spans per request: a collect every 40 requests is a flush per simulated second at 20,000 spans/s.
+      if (i % 40 === 39) {
+        clock += 1000;
+        side.pipeline.collect();
+      }
+    }
+    const cpu = process.cpuUsage(start);
+    side.cpuUsPerSpan.push((cpu.user + cpu.system) / spans);
+  }
+
+for (const side of sides) {
+  // The first two rounds warm the JIT up.
+  const settled = side.cpuUsPerSpan.slice(2).sort((a, b) => a - b);
+  console.log(
+    `${side.name}: CPU µs per span median ${settled[Math.floor(settled.length / 2)]!.toFixed(1)}, min ${settled[0]!.toFixed(1)}; ` +
+      `halves waiting ${side.pipeline.pairing.size}; each round ${side.cpuUsPerSpan.map((x) => x.toFixed(1)).join(' ')}`,
+  );
+}
