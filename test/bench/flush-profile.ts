@@ -11,7 +11,7 @@ import { pipelineOptions } from '../../ingest/worker.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { createNoopSink, writeFacts, writerOptions } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
-import { buildTopology, encodeRequest, traces, type SpanRec } from './workload.js';
+import { benchShape, buildTopology, requestsOf } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
 
 const spans = Number(process.argv[2] ?? 12_000);
@@ -20,32 +20,18 @@ const graph = createGraph(await resolveNeo4j(config));
 await applySchema(graph);
 const runId = randomUUID().slice(0, 8);
 const environment = `bench-${runId}`;
-const shape = {
-  runId,
-  environment,
-  seed: 7,
-  services: 300,
-  routesPerService: 10,
-  databases: 40,
-  externals: 30,
-  errorRate: 0.05,
-};
+const shape = benchShape(runId, environment);
 const topology = buildTopology(shape);
-const gen = traces(topology, 8, Date.now());
 const pipeline = createPipeline({ sink: createNoopSink(), options: pipelineOptions(config) });
 let n = 0;
 const t0 = performance.now();
-while (n < spans) {
-  const chunk: SpanRec[] = [];
-  while (chunk.length < 1000) chunk.push(...gen.next().value!);
-  for (const part of [0, 1]) {
-    const req = encodeRequest(
-      topology,
-      chunk.filter((s) => s.service % 2 === part),
-    );
-    pipeline.ingest(decodeOtlpProtobuf(req.body, config.limits.decode));
-    n += req.spans;
-  }
+let requests = 0;
+for (const req of requestsOf(topology, 8, Date.now(), 500)) {
+  // Whole pairs: the two halves of a chunk go together.
+  if (n >= spans && requests % 2 === 0) break;
+  requests++;
+  pipeline.ingest(decodeOtlpProtobuf(req.body, config.limits.decode));
+  n += req.spans;
 }
 console.log(`${n} spans decoded+derived in ${(performance.now() - t0).toFixed(0)} ms`);
 const batch = pipeline.collect();

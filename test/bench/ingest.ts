@@ -9,7 +9,7 @@ import { forkTs, type BenchChild } from './children.js';
 import type { SendResult, SenderSetup } from './sender.js';
 import { neo4jUsageMeter } from './server-usage.js';
 import { percentile } from './stats.js';
-import { encodeRequest, type Topology, type WorkloadShape } from './workload.js';
+import { benchShape, encodeRequest, type Topology, type WorkloadShape } from './workload.js';
 
 export interface IngestRun {
   /** `neo4j-half`: the Neo4j worker sent half the rate the `neo4j` run sustained, for freshness under load that is not saturation */
@@ -82,16 +82,7 @@ export async function ingestBench(opts: {
   graphql: GraphqlFetch;
   operations: (shape: WorkloadShape) => number;
 }): Promise<IngestResult> {
-  const shape: WorkloadShape = {
-    runId: opts.runId,
-    environment: opts.environment,
-    seed: 7,
-    services: 300,
-    routesPerService: 10,
-    databases: 40,
-    externals: 30,
-    errorRate: 0.05,
-  };
+  const shape = benchShape(opts.runId, opts.environment);
   const setup: SenderSetup = { shape, poolSpans: opts.quick ? 120_000 : 300_000, spansPerRequest: 500 };
   const durationMs = opts.quick ? 8_000 : 20_000;
   const warmupMs = opts.quick ? 1_500 : 3_000;

@@ -7,35 +7,16 @@
  * worker, not part of `npm run bench`; a checkout is a directory holding `ingest/` and `src/`.
  */
 import { resolve } from 'node:path';
-import { buildTopology, encodeRequest, traces, type SpanRec } from './workload.js';
+import { benchShape, buildTopology, requestsOf } from './workload.js';
 
 const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
 const rounds = Number(process.argv[4] ?? 12);
-const shape = {
-  runId: 'ab',
-  environment: 'bench-ab',
-  seed: 7,
-  services: 300,
-  routesPerService: 10,
-  databases: 40,
-  externals: 30,
-  errorRate: 0.05,
-};
-const topology = buildTopology(shape);
+const topology = buildTopology(benchShape('ab', 'bench-ab'));
 let clock = Date.now();
-const gen = traces(topology, 8, clock);
 const pool: Buffer[] = [];
-for (let total = 0; total < 40_000;) {
-  const chunk: SpanRec[] = [];
-  while (chunk.length < 1000) chunk.push(...gen.next().value!);
-  for (const part of [0, 1]) {
-    const req = encodeRequest(
-      topology,
-      chunk.filter((s) => s.service % 2 === part),
-    );
-    pool.push(Buffer.from(req.body));
-    total += req.spans;
-  }
+for (const req of requestsOf(topology, 8, clock, 500)) {
+  if (pool.length >= 80) break;
+  pool.push(Buffer.from(req.body));
 }
 
 interface Side {

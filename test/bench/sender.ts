@@ -5,14 +5,7 @@
  * trace id in place, so ids stay fresh without encoding anything while the clock runs.
  */
 import { Agent, request } from 'node:http';
-import {
-  buildTopology,
-  encodeRequest,
-  traces,
-  type EncodedRequest,
-  type SpanRec,
-  type WorkloadShape,
-} from './workload.js';
+import { buildTopology, requestsOf, type EncodedRequest, type WorkloadShape } from './workload.js';
 
 export interface SenderSetup {
   shape: WorkloadShape;
@@ -30,20 +23,12 @@ export interface SendResult {
 function prepare(setup: SenderSetup): EncodedRequest[] {
   const topology = buildTopology(setup.shape);
   const pool: EncodedRequest[] = [];
-  const gen = traces(topology, setup.shape.seed + 1, Date.now());
   let total = 0;
-  while (total < setup.poolSpans) {
-    const chunk: SpanRec[] = [];
-    while (chunk.length < setup.spansPerRequest * 2) chunk.push(...gen.next().value!);
-    // Services split over two requests: the halves of a call often arrive apart, as from real SDKs.
-    for (const part of [0, 1]) {
-      const req = encodeRequest(
-        topology,
-        chunk.filter((s) => s.service % 2 === part),
-      );
-      pool.push(req);
-      total += req.spans;
-    }
+  for (const req of requestsOf(topology, setup.shape.seed + 1, Date.now(), setup.spansPerRequest)) {
+    // Whole pairs of requests, as before: the two halves of a chunk go together.
+    if (total >= setup.poolSpans && pool.length % 2 === 0) break;
+    pool.push(req);
+    total += req.spans;
   }
   return pool;
 }
