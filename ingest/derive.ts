@@ -1,6 +1,6 @@
 /**
  * Span → facts, pure: what one span (with its resource and scope) says about the system, before
- * pairing. DESIGN.md "Deriving facts from spans" is the specification; the naming precedence of
+ * pairing. docs/model.md "From spans to facts" is the specification; the naming precedence of
  * components that send no spans follows Grafana Tempo's service graphs.
  */
 import {

@@ -1,7 +1,7 @@
 /**
  * `npm run import -- [--environment NAME] [--rebase-time] FILE...`: imports trace files (OTLP JSON,
  * Tempo responses, Zipkin v2, Jaeger, pdata YAML, Jaeger dependency links) into Neo4j through the
- * ingest pipeline. Prints one result per file and the import rate; exits 1 when a file was refused.
+ * ingest engine. Prints one result per file and the import rate; exits 1 when a file was refused.
  */
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/core/config.js';

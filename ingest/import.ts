@@ -1,19 +1,19 @@
 /**
  * Importing trace files (backfill, the corpus, tests): each file is decoded by its content, run
- * through the same pipeline as live OTLP traffic and written to the same sink; dependency-link files
- * become DEPENDS_ON edges directly. Halves still waiting at the end are expired (`drainAll`), so an
- * unanswered client call becomes its Database, destination or External peer.
+ * through the same engine as live OTLP traffic and its facts written to the sink; dependency-link
+ * files become DEPENDS_ON edges directly. Halves still waiting at the end are expired (`drain`), so
+ * an unanswered client call becomes its Database, destination or External peer.
  *
- * The pipeline's clock stands still during an import: nothing expires half-way through a file,
- * whatever its size or the speed of the database; everything is resolved once, at the end.
+ * Time stands still during an import: nothing expires half-way through a file, whatever its size or
+ * the speed of the database; everything is resolved once, at the end.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { serviceKey } from '../src/core/model.js';
-import type { ComponentRow } from './aggregate.js';
+import { factCount, type ComponentRow, type FactBatch } from './aggregate.js';
 import { decodeFile, type DecodedFile } from './formats/detect.js';
 import type { DependencyLink } from './formats/dependency-links.js';
-import { createPipeline, type PipelineOptions } from './pipeline.js';
+import { createEngine, type EngineOptions } from './engine.js';
 import type { Attributes, DecodedBatch, ResourceSpans, SpanProblem } from './span.js';
 import type { FactSink, LinkSink } from './writer.js';
 
@@ -33,7 +33,7 @@ export interface ImportDeps {
   files: (string | ImportFile)[];
   sink: FactSink;
   links: LinkSink;
-  options: PipelineOptions;
+  options: EngineOptions;
   /** sets `deployment.environment.name` on every imported resource (and every linked service) */
   environment?: string;
   /** attributes set on every imported resource, over what the file says */
@@ -41,7 +41,7 @@ export interface ImportDeps {
   /** shift each file's timestamps so that its newest span ends at the import's `now` */
   rebaseTime?: boolean;
   now?: () => number;
-  /** spans per pipeline step: progress is reported and facts written after each */
+  /** spans per engine step: progress is reported and facts written after each */
   chunkSpans?: number;
   onProgress?(p: ImportProgress): void;
 }
@@ -149,8 +149,11 @@ function linkRows(links: DependencyLink[], environment: string, at: number) {
 export async function importFiles(deps: ImportDeps): Promise<ImportResult> {
   const started = performance.now();
   const at = (deps.now ?? Date.now)();
-  // The clock stands still for the whole import (see the file comment).
-  const pipeline = createPipeline({ sink: deps.sink, options: deps.options, now: () => at });
+  const engine = createEngine(deps.options);
+  /** Time stands still for the whole import (see the file comment). */
+  const write = async (batch: FactBatch) => {
+    if (factCount(batch) > 0) await deps.sink.write(batch);
+  };
   const overrides: Attributes = { ...deps.resourceOverrides };
   if (deps.environment !== undefined) overrides['deployment.environment.name'] = deps.environment;
   const chunkSpans = deps.chunkSpans ?? 2000;
@@ -177,15 +180,15 @@ export async function importFiles(deps: ImportDeps): Promise<ImportResult> {
     const batch = adjust(decoded, overrides, shift);
     let done = 0;
     for (const chunk of chunks(batch, chunkSpans)) {
-      pipeline.ingest(chunk);
+      engine.ingest(chunk, at);
       done += chunk.spanCount;
-      await pipeline.flush();
+      await write(engine.collect(at));
       deps.onProgress?.({ file: f.name, done, total: decoded.spanCount });
     }
     spans += decoded.spanCount;
     results.push({ file: f.name, spans: decoded.spanCount, rejected: decoded.rejected });
   }
-  await pipeline.drainAll();
+  await write(engine.drain(at));
   const seconds = (performance.now() - started) / 1000;
   return { files: results, spans, seconds, spansPerSecond: seconds > 0 ? spans / seconds : 0 };
 }

@@ -1,18 +1,17 @@
 /** `npm run ingest`: the ingest worker on its own. Reads the environment, connects, listens. */
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
-import { AUTH_OFF_WARNING, createAuthenticator } from '../src/core/auth.js';
+import { AUTH_OFF_WARNING } from '../src/core/auth.js';
 import { loadConfigOrExit } from '../src/core/config.js';
 import { createLogger } from '../src/core/logger.js';
 import { startSelfTracing } from '../src/core/self-tracing.js';
 import { createRegistry } from '../src/core/metrics.js';
 import { createGraph, createSchemaReadiness, resolveNeo4j } from '../src/core/neo4j/connection.js';
-import { createOtlpGrpcReceiver } from './otlp/grpc-receiver.js';
 import { createCheckpointStore } from './spool/checkpoint-store.js';
 import { openSpool } from './spool/segment-log.js';
 import { createRetentionJob } from './retention.js';
 import { createWorker } from './worker.js';
-import { createNeo4jSink, writerOptions } from './writer.js';
+import { writerOptions } from './writer.js';
 
 const config = loadConfigOrExit();
 const log = createLogger('ingest', config.logLevel);
@@ -38,7 +37,6 @@ const retention = createRetentionJob({
 });
 const worker = createWorker({
   config,
-  sink: createNeo4jSink(graph, writerOptions(config)),
   log,
   registry: createRegistry('ingest'),
   selfTracing,
@@ -49,14 +47,7 @@ const server = createServer((req, res) => worker.handle(req, res));
 server.listen(config.otlpHttpPort, config.host, () => {
   log.info(`OTLP/HTTP receiver on http://${config.host}:${config.otlpHttpPort}/v1/traces (Neo4j ${target.uri})`);
 });
-const grpcReceiver = createOtlpGrpcReceiver({
-  maxMessageBytes: config.limits.maxDecompressedBytes,
-  limits: config.limits.decode,
-  auth: createAuthenticator(config.auth),
-  ...worker.receiver,
-  onError: (error) => log.error({ err: error }, 'OTLP/gRPC export failed'),
-});
-const grpcPort = await grpcReceiver.listen(config.host, config.otlpGrpcPort);
+const grpcPort = await worker.grpc.listen(config.host, config.otlpGrpcPort);
 log.info(`OTLP/gRPC receiver on ${config.host}:${grpcPort}`);
 const zipkinServer = createServer((req, res) => worker.handleZipkin(req, res));
 zipkinServer.listen(config.zipkinPort, config.host, () => {
@@ -83,7 +74,7 @@ async function shutdown(signal: string) {
   await worker.stop();
   server.close();
   zipkinServer.close();
-  await grpcReceiver.close();
+  await worker.grpc.close();
   await graph.close();
   process.exit(0);
 }

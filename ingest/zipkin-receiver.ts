@@ -13,17 +13,14 @@ import {
   readBody,
   rejectionMessage,
   retryHeaders,
-  type OtlpHttpDeps,
   type OtlpHttpOptions,
 } from './otlp/http-receiver.js';
+import type { Intake } from './intake.js';
 
 export const ZIPKIN_SPANS_PATH = '/api/v2/spans';
 
-export interface ZipkinHttpDeps {
+export interface ZipkinHttpDeps extends Intake {
   options: OtlpHttpOptions;
-  accept: OtlpHttpDeps['accept'];
-  admit?: OtlpHttpDeps['admit'];
-  onRejected?(spans: number, reason: string): void;
 }
 
 function reply(res: ServerResponse, status: number, message?: string, headers: Record<string, string> = {}): void {

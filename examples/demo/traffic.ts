@@ -1,11 +1,14 @@
 /**
- * Demo traffic for Topograph: a small shop traced with the OpenTelemetry SDK, one tracer provider per
- * service, exporting OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (the Collector in docker compose, or a
- * worker). Every RATE_MS a request goes web → checkout → payments (1 in 8 fails) and inventory
+ * Demo traffic for Topograph (`npm run demo`): a small shop traced with the OpenTelemetry SDK, one
+ * tracer provider per service, exporting OTLP/HTTP the SDK's standard way: to
+ * OTEL_EXPORTER_OTLP_ENDPOINT, which is http://localhost:4318 (the worker of `npm start`) when unset,
+ * with OTEL_EXPORTER_OTLP_HEADERS (e.g. `authorization=Bearer <ingest token>`) when the worker asks
+ * for a token. Every RATE_MS a request goes web → checkout → payments (1 in 8 fails) and inventory
  * (PostgreSQL), checkout publishes to Kafka topic `orders`, shipping consumes it and calls an
- * uninstrumented carrier API.
+ * uninstrumented carrier API. Ctrl-C sends what is still buffered and stops.
  *
- *   OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 npx tsx examples/demo/traffic.ts
+ *   npm start            # one terminal
+ *   npm run demo         # another; then open /ui (http://localhost:4000/ui?environment=demo)
  */
 import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -13,7 +16,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 
-const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318';
 const environment = process.env.DEMO_ENVIRONMENT ?? 'demo';
 const rateMs = Number(process.env.RATE_MS ?? 500);
 
@@ -26,7 +28,7 @@ function tracerFor(service: string, version: string): Tracer {
       'deployment.environment.name': environment,
       team: service === 'payments' ? 'payments' : 'shop',
     }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
   });
   providers.push(provider);
   return provider.getTracer('demo-shop', '1.0.0');
@@ -159,8 +161,19 @@ async function order(n: number): Promise<void> {
 
 let n = 0;
 const timer = setInterval(() => void order(++n), rateMs);
-console.log(`demo traffic every ${rateMs} ms to ${endpoint} (environment ${environment})`);
-process.on('SIGTERM', () => {
+const endpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+console.log(
+  `demo traffic every ${rateMs} ms to ${endpoint ?? 'the OTLP/HTTP default, localhost:4318'}, environment "${environment}"; ` +
+    `the map: /ui?environment=${encodeURIComponent(environment)} on the API; Ctrl-C stops`,
+);
+function stop() {
   clearInterval(timer);
-  void Promise.all(providers.map((p) => p.shutdown())).then(() => process.exit(0));
-});
+  // The worker may be gone already (Ctrl-C in the terminal of `npm start` too): say so, and stop anyway.
+  void Promise.allSettled(providers.map((p) => p.shutdown())).then((results) => {
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) console.error(`the last spans were not sent: ${String(failed.reason)}`);
+    process.exit(0);
+  });
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -12,21 +12,19 @@ import type { Authenticator } from '../../src/core/auth.js';
 import type { DecodedBatch } from '../span.js';
 import { decodeOtlpProtobuf } from './decode-protobuf.js';
 import { InvalidPayloadError } from './errors.js';
-import { exportResponseProtobuf, rejectionMessage, type OtlpHttpDeps, type Refusal } from './http-receiver.js';
+import type { Intake, Refusal } from '../intake.js';
+import { exportResponseProtobuf, rejectionMessage } from './http-receiver.js';
 import type { DecodeLimits } from './validate.js';
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
-export interface OtlpGrpcDeps {
+export interface OtlpGrpcDeps extends Intake {
   /** the largest message, after decompression */
   maxMessageBytes: number;
   /** the same per-span limits as OTLP/HTTP */
   limits?: DecodeLimits;
   /** bearer tokens with the `ingest` scope, from the `authorization` metadata, as over HTTP */
   auth?: Authenticator;
-  accept: OtlpHttpDeps['accept'];
-  admit?: OtlpHttpDeps['admit'];
-  onRejected?(spans: number, reason: string): void;
   onError?(error: unknown): void;
 }
 
@@ -122,10 +120,7 @@ export function createOtlpGrpcReceiver(deps: OtlpGrpcDeps): OtlpGrpcReceiver {
       throw error;
     }
     const result = await deps.accept(decoded, { body, contentType: 'protobuf' });
-    if (result.refuse) {
-      deps.onRejected?.(0, `http ${result.refuse.status}`);
-      throw refusalError(result.refuse);
-    }
+    if (result.refuse) throw refusalError(result.refuse);
     const rejected = decoded.rejected.length;
     if (rejected > 0) deps.onRejected?.(rejected, 'invalid span');
     return Buffer.from(exportResponseProtobuf(rejected, rejectionMessage(decoded)));

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
+import type { Intake, Refusal } from '../intake.js';
 import type { DecodedBatch } from '../span.js';
 import { decodeOtlpJson } from './decode-json.js';
 import { decodeOtlpProtobuf } from './decode-protobuf.js';
@@ -31,27 +32,10 @@ export interface OtlpHttpOptions {
 /** Bodies may always inflate this far, whatever the ratio: small requests compress well and cost little. */
 export const DECOMPRESSION_FLOOR_BYTES = 1024 * 1024;
 
-export interface AcceptResult {
-  /** when set, the request is refused with this status (e.g. 503 while the worker cannot keep it) */
-  refuse?: { status: number; message: string; retryAfterSeconds?: number };
-}
+export type { AcceptResult, RawContentType, Refusal } from '../intake.js';
 
-/** What the raw (decompressed) body of a request is: OTLP protobuf (HTTP or gRPC), OTLP JSON, Zipkin v2 JSON. */
-export type RawContentType = 'protobuf' | 'json' | 'zipkin-json';
-
-export type Refusal = NonNullable<AcceptResult['refuse']>;
-
-export interface OtlpHttpDeps {
+export interface OtlpHttpDeps extends Intake {
   options: OtlpHttpOptions;
-  /**
-   * Asked before a request's body is read: a refusal known up front (the worker is behind or stopping)
-   * then costs no reading, inflating or decoding, which is what an overloaded worker can least spare.
-   * A promise holds the request, body unread, until the worker has room for it or refuses it.
-   */
-  admit?(): Refusal | undefined | Promise<Refusal | undefined>;
-  /** takes a decoded request; resolves once the worker has taken responsibility for it */
-  accept(decoded: DecodedBatch, raw: { body: Buffer; contentType: RawContentType }): Promise<AcceptResult>;
-  onRejected?(spans: number, reason: string): void;
 }
 
 /** The partial-success message every receiver answers with: how many spans were refused, and why for the first few. */
@@ -176,6 +160,7 @@ export function createOtlpHttpHandler(deps: OtlpHttpDeps) {
     const type = mediaType(req);
     if (!type) {
       req.resume();
+      deps.onRejected?.(0, 'http 415');
       sendError(res, 'json', 415, 'Content-Type must be application/x-protobuf or application/json');
       return;
     }

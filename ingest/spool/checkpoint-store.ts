@@ -10,8 +10,8 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import type { FactBatch } from '../aggregate.js';
-import type { PipelineState } from '../pipeline.js';
-import { writeFacts, type WriterOptions } from '../writer.js';
+import type { EngineState } from '../engine.js';
+import { writeFacts, type FactSink, type WriterOptions } from '../writer.js';
 
 export interface Checkpoint {
   /** how many commits this spool has made; each commit expects the previous one */
@@ -20,12 +20,12 @@ export interface Checkpoint {
   position: number;
   /** the first spool record a restart must read again to rebuild `state` */
   replayFrom: number;
-  /** the pipeline clock at this checkpoint */
+  /** the engine's time at this checkpoint */
   clock: number;
-  state: PipelineState;
+  state: EngineState;
 }
 
-export const EMPTY_STATE: PipelineState = { halves: [], orphans: [], calls: [] };
+export const EMPTY_STATE: EngineState = { halves: [], orphans: [], calls: [] };
 
 /** Takes the checkpoint's write lock before reading it, so concurrent commits see each other. */
 export const LOCK_CHECKPOINT = `
@@ -55,10 +55,10 @@ export interface CheckpointStore {
   commit(batch: FactBatch, next: Checkpoint, expectedGeneration: number): Promise<void>;
 }
 
-const encodeState = (s: PipelineState) => gzipSync(JSON.stringify(s)).toString('base64');
-const decodeState = (s: unknown): PipelineState =>
+const encodeState = (s: EngineState) => gzipSync(JSON.stringify(s)).toString('base64');
+const decodeState = (s: unknown): EngineState =>
   typeof s === 'string' && s !== ''
-    ? (JSON.parse(gunzipSync(Buffer.from(s, 'base64')).toString('utf8')) as PipelineState)
+    ? (JSON.parse(gunzipSync(Buffer.from(s, 'base64')).toString('utf8')) as EngineState)
     : EMPTY_STATE;
 
 export function createCheckpointStore(graph: Graph, id: string, writer: WriterOptions): CheckpointStore {
@@ -91,4 +91,22 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
       );
     },
   };
+}
+
+/**
+ * A checkpoint kept in memory, its facts written to `sink`: for tests and the benchmark's discarding
+ * sink, where what is measured or asserted is not Neo4j's. Commits check the generation as the real
+ * store does.
+ */
+export function createMemoryCheckpointStore(sink: FactSink): CheckpointStore & { current?: Checkpoint } {
+  const store: CheckpointStore & { current?: Checkpoint } = {
+    load: async () => store.current,
+    async commit(batch, next, expectedGeneration) {
+      const found = store.current?.generation ?? 0;
+      if (found !== expectedGeneration) throw new CheckpointMovedError(found);
+      await sink.write(batch);
+      store.current = next;
+    },
+  };
+  return store;
 }

@@ -1,45 +1,33 @@
 /**
- * Durable ingest around the pure pipeline: requests are appended to the spool before they are
- * acknowledged; one loop reads the spool in order, feeds the pipeline, and writes each flush's facts
- * together with the checkpoint (position + what still waits) in one Neo4j transaction. While Neo4j is
- * away, the loop retries the same commit with backoff and stops reading; the spool keeps accepting
- * until it is full, then refuses with 429/503 and Retry-After.
+ * Durable ingest around the pure engine: requests are appended to the spool before they are
+ * acknowledged; one loop reads the spool in order, feeds the engine, and writes each collect's facts
+ * together with the checkpoint (position + what still waits) in one Neo4j transaction. This loop is
+ * the worker's only way to Neo4j. While Neo4j is away, the loop retries the same commit with backoff
+ * and stops reading; the spool keeps accepting until it is full, then refuses with 429/503 and
+ * Retry-After.
  *
- * The pipeline's clock is driven from here: while a record is ingested it reads the time the record
- * was accepted, so a replay after a crash derives exactly what the first run derived, and a backlog
- * read after an outage pairs and expires in the time frame it arrived in.
+ * Time for the engine comes from here: a record is ingested at the time it was accepted, so a replay
+ * after a crash derives exactly what the first run derived, and a backlog read after an outage pairs
+ * and expires in the time frame it arrived in.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../src/core/logger.js';
-import { zipkinToBatch } from '../formats/zipkin.js';
-import { decodeOtlpJson } from '../otlp/decode-json.js';
-import { decodeOtlpProtobuf } from '../otlp/decode-protobuf.js';
-import type { AcceptResult, RawContentType, Refusal } from '../otlp/http-receiver.js';
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../otlp/validate.js';
+import { retry } from '../../src/core/retry.js';
+import type { Engine, EngineState } from '../engine.js';
+import type { AcceptResult, Intake, RawBody, Refusal } from '../intake.js';
+import type { IngestMetrics, IngestReadings } from '../metrics.js';
+import type { DecodeLimits } from '../otlp/validate.js';
 import { factCount, type FactBatch } from '../aggregate.js';
-import type { Pipeline, PipelineState } from '../pipeline.js';
-import { countSpans, type DecodedBatch, type TraceBatch } from '../span.js';
+import type { DecodedBatch } from '../span.js';
 import { CheckpointMovedError, EMPTY_STATE, type Checkpoint, type CheckpointStore } from './checkpoint-store.js';
+import { decodeSpoolPayload, encodeSpoolPayload } from './record.js';
 import type { Spool, SpoolRecord } from './segment-log.js';
-
-/** The clock the pipeline reads: set by the durable loop, never by the wall. */
-export interface PipelineClock {
-  now(): number;
-  set(t: number): void;
-}
-
-export function createPipelineClock(start = Date.now()): PipelineClock {
-  let t = start;
-  return { now: () => t, set: (v) => (t = v) };
-}
 
 export interface DurableIngestDeps {
   spool: Spool;
   store: CheckpointStore;
-  pipeline: Pipeline;
-  clock: PipelineClock;
+  engine: Engine;
   log: Logger;
-  registry: Registry;
+  metrics: Pick<IngestMetrics, 'spoolRefused' | 'recordsSkipped' | 'held' | 'flushSeconds' | 'flushFailures'>;
   flushIntervalMs: number;
   /** how long `stop` keeps trying to write what is left before leaving it in the spool */
   shutdownTimeoutMs: number;
@@ -72,6 +60,8 @@ export interface DurableIngestDeps {
    * the worker idled meanwhile.
    */
   maxHoldMs?: number;
+  /** the wait between two attempts to read or commit the checkpoint (tests pass one that returns at once) */
+  sleep?(ms: number): Promise<void>;
   /** the wall clock the lag is measured with (tests move it) */
   now?: () => number;
   /**
@@ -82,37 +72,12 @@ export interface DurableIngestDeps {
   reachable?: () => Promise<boolean>;
 }
 
-/**
- * A record's payload is the request body as received (decompressed), behind one byte naming its
- * format: smaller than the decoded batch as JSON, and nothing to serialise before the fsync. Decoding
- * is deterministic (limits, no clock), so decoding the body again yields what the receiver accepted.
- * Records without such a byte hold a TraceBatch as JSON (batches handed over without a body, and
- * spools written before this format); JSON text never starts with these bytes.
- */
-const FORMAT_BYTE: Record<RawContentType, number> = { protobuf: 1, json: 2, 'zipkin-json': 3 };
-
-export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedBatch {
-  const body = payload.subarray(1);
-  switch (payload[0]) {
-    case FORMAT_BYTE.protobuf:
-      return decodeOtlpProtobuf(body, limits);
-    case FORMAT_BYTE.json:
-      return decodeOtlpJson(JSON.parse(body.toString('utf8')), limits);
-    case FORMAT_BYTE['zipkin-json']:
-      return zipkinToBatch(JSON.parse(body.toString('utf8')), limits);
-    default: {
-      const batch = JSON.parse(payload.toString('utf8')) as TraceBatch;
-      return { batch, spanCount: countSpans(batch), rejected: [] };
-    }
-  }
-}
-
-export interface DurableIngest {
+export interface DurableIngest extends Intake {
   /**
    * Spools a request (its body when given, else the decoded batch as JSON); resolves once it is on
    * disk, or with the reason it is refused.
    */
-  accept(decoded: DecodedBatch, raw?: { body: Buffer; contentType: RawContentType }): Promise<AcceptResult>;
+  accept(decoded: DecodedBatch, raw?: RawBody): Promise<AcceptResult>;
   /**
    * The refusal a request gets whatever it holds (shutting down, processing behind), if any; while
    * the loop has too much to read, resolves once it has room (or with the refusal, after a hold).
@@ -127,12 +92,13 @@ export interface DurableIngest {
   stop(): Promise<void>;
   /** false while commits to Neo4j are failing */
   readonly storeAvailable: boolean;
+  /** what the spool gauges show (ingest/metrics.ts) */
+  readings: IngestReadings['spool']['readings'];
+  oldestUncommittedAt: IngestReadings['spool']['oldestUncommittedAt'];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
-  const { spool, store, pipeline, clock, log, registry } = deps;
+  const { spool, store, engine, log, metrics } = deps;
   // 32 requests (~16,000 spans here): a flush that falls due is not held up by a long read, and what waits
   // between flushes (pairing, ancestry, aggregates) stays small (peak RSS 930 MB with 256 under a backlog).
   const readBatch = deps.readBatch ?? 32;
@@ -179,87 +145,6 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   let running: Promise<void> | undefined;
   let wake: (() => void) | undefined;
   const flushWaiters: { target: number; resolve(): void; reject(e: unknown): void }[] = [];
-
-  const refused = new Counter({
-    name: 'topograph_spool_refused_total',
-    help: 'Requests refused because the spool could not keep them, by reason',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
-  const skipped = new Counter({
-    name: 'topograph_spool_records_skipped_total',
-    help: 'Spooled requests whose processing threw (poison input): logged and skipped, their spans lost',
-    registers: [registry],
-  });
-  const holds = new Counter({
-    name: 'topograph_ingest_held_total',
-    help: 'Requests held unread while the loop had too much to read, by how the hold ended (admitted, refused)',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
-  const commitFailures = new Counter({
-    name: 'topograph_spool_commit_failures_total',
-    help: 'Flush + checkpoint transactions that failed and are being retried',
-    registers: [registry],
-  });
-  new Gauge({
-    name: 'topograph_spool_records',
-    help: 'Records in the spool on disk (not yet released by a checkpoint)',
-    registers: [registry],
-    collect() {
-      this.set(spool.stats().records);
-    },
-  });
-  new Gauge({
-    name: 'topograph_spool_bytes',
-    help: 'Bytes of the spool on disk',
-    registers: [registry],
-    collect() {
-      this.set(spool.stats().bytes);
-    },
-  });
-  new Gauge({
-    name: 'topograph_spool_checkpoint_lag_records',
-    help: 'Records accepted but not yet written to Neo4j and checkpointed',
-    registers: [registry],
-    collect() {
-      this.set(Math.max(0, spool.stats().lastSeq - committed.position));
-    },
-  });
-  new Gauge({
-    name: 'topograph_spool_oldest_record_age_seconds',
-    help: 'Age of the oldest accepted record not yet checkpointed (0 when none)',
-    registers: [registry],
-    async collect() {
-      const at = firstUncommittedAt ?? (running ? await spool.peekAcceptedAt().catch(() => undefined) : undefined);
-      this.set(at === undefined ? 0 : Math.max(0, (Date.now() - at) / 1000));
-    },
-  });
-
-  new Gauge({
-    name: 'topograph_ingest_processing_lag_seconds',
-    help: 'How long the oldest accepted request has waited to be processed while Neo4j was reachable',
-    registers: [registry],
-    collect() {
-      this.set(ageWhileReachable(pending[readHead]) / 1000);
-    },
-  });
-  new Gauge({
-    name: 'topograph_ingest_write_lag_seconds',
-    help: 'How long the oldest acknowledged request has waited to be written to Neo4j while Neo4j was reachable (what TOPOGRAPH_INGEST_MAX_LAG bounds)',
-    registers: [registry],
-    collect() {
-      this.set(writeLagMs() / 1000);
-    },
-  });
-  new Gauge({
-    name: 'topograph_ingest_unread_work_seconds',
-    help: 'How long the loop would take to read the accepted requests waiting for it, at its measured pace',
-    registers: [registry],
-    collect() {
-      this.set(unreadWorkMs() / 1000);
-    },
-  });
 
   const decode = (r: SpoolRecord): DecodedBatch => decodeSpoolPayload(r.payload, deps.limits);
 
@@ -316,52 +201,48 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     msPerSpan = msPerSpan === 0 ? ms / spans : msPerSpan + weight * (ms / spans - msPerSpan);
   };
 
-  const advanceClock = (r: SpoolRecord) => {
-    recordClock = Math.max(recordClock, r.acceptedAt);
-    clock.set(recordClock);
-  };
+  /** The time a record is ingested at: when it was accepted, never earlier than one read before it. */
+  const advanceClock = (r: SpoolRecord) => (recordClock = Math.max(recordClock, r.acceptedAt));
 
   function markAvailable() {
     if (!storeAvailable) availableSince = wall();
     storeAvailable = true;
   }
 
-  async function loadWithRetry(): Promise<Checkpoint | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await store.load();
-      } catch (error) {
+  function loadWithRetry(): Promise<Checkpoint | undefined> {
+    return retry(() => store.load(), {
+      firstDelayMs: 500,
+      maxDelayMs: 10_000,
+      sleep: deps.sleep,
+      shouldRetry(error, attempt) {
         storeAvailable = false;
-        if (Date.now() > abortAt) throw error;
+        if (Date.now() > abortAt) return false;
         log.warn({ err: error, attempt }, 'cannot read the ingest checkpoint yet; retrying');
-        await sleep(Math.min(10_000, 250 * 2 ** attempt));
-      }
-    }
+        return true;
+      },
+    });
   }
 
-  /** Rebuilds the pipeline's waiting state from the spool, as the checkpoint left it. */
+  /** Rebuilds the engine's waiting state from the spool, as the checkpoint left it. */
   async function recover(): Promise<void> {
     const cp = await loadWithRetry();
     markAvailable();
     if (cp) {
       committed = cp;
       let replayed = 0;
+      const restorer = engine.restore(cp.state);
       if (cp.replayFrom <= cp.position) {
         await spool.seek(cp.replayFrom);
         for (;;) {
           const records = (await spool.read(readBatch)).filter((r) => r.seq <= cp.position);
           if (records.length === 0) break;
-          for (const r of records) {
-            advanceClock(r);
-            pipeline.replay(decode(r), r.seq, cp.state);
-          }
+          for (const r of records) restorer.ingest(decode(r), advanceClock(r), r.seq);
           replayed += records.length;
           if (records[records.length - 1]!.seq >= cp.position) break;
         }
       }
-      clock.set(Math.max(recordClock, cp.clock));
-      pipeline.endReplay(cp.state);
       recordClock = Math.max(recordClock, cp.clock);
+      restorer.finish(recordClock);
       position = cp.position;
       log.info(
         { position, replayed, halves: cp.state.halves.length, calls: cp.state.calls.length },
@@ -385,25 +266,36 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   }
 
   async function commitWithRetry(batch: FactBatch, next: Checkpoint): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await store.commit(batch, next, committed.generation);
-        break;
-      } catch (error) {
-        // An earlier attempt went through after all (its answer was lost): nothing to do again.
-        if (error instanceof CheckpointMovedError && error.found === next.generation) break;
-        if (error instanceof CheckpointMovedError) throw error;
-        storeAvailable = false;
-        releaseHeld();
-        commitFailures.inc();
-        if (Date.now() > abortAt) throw error;
-        log.warn(
-          { err: error, attempt, position: next.position },
-          'writing to Neo4j failed; the spool keeps the data, retrying',
-        );
-        await sleep(Math.min(10_000, 250 * 2 ** Math.min(attempt, 6)));
-      }
-    }
+    await retry(
+      async () => {
+        const end = metrics.flushSeconds.startTimer();
+        try {
+          await store.commit(batch, next, committed.generation);
+        } catch (error) {
+          // An earlier attempt went through after all (its answer was lost): nothing to do again.
+          if (error instanceof CheckpointMovedError && error.found === next.generation) return;
+          throw error;
+        }
+        end();
+      },
+      {
+        firstDelayMs: 500,
+        maxDelayMs: 10_000,
+        sleep: deps.sleep,
+        shouldRetry(error, attempt) {
+          if (error instanceof CheckpointMovedError) return false;
+          storeAvailable = false;
+          releaseHeld();
+          metrics.flushFailures.inc();
+          if (Date.now() > abortAt) return false;
+          log.warn(
+            { err: error, attempt, position: next.position },
+            'writing to Neo4j failed; the spool keeps the data, retrying',
+          );
+          return true;
+        },
+      },
+    );
     if (!storeAvailable) log.info({ position: next.position }, 'Neo4j is back; catching up from the spool');
     markAvailable();
     committed = next;
@@ -420,11 +312,9 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     // A backlog is still ahead: the clock must not run past it, or its halves would expire unpaired.
     const next = await spool.peekAcceptedAt();
     const t = Math.max(recordClock, Math.min(Date.now(), next ?? Number.POSITIVE_INFINITY));
-    clock.set(t);
-    const batch = pipeline.collect();
-    const state: PipelineState = pipeline.state();
+    const batch = engine.collect(t);
+    const state: EngineState = engine.state();
     firstSinceCollect = undefined;
-    clock.set(recordClock);
     const cp: Checkpoint = {
       generation: committed.generation + 1,
       position,
@@ -480,17 +370,17 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       }
       const records = await spool.read(readBatch);
       for (const r of records) {
-        advanceClock(r);
+        const at = advanceClock(r);
         firstUncommittedAt ??= r.acceptedAt;
         firstSinceCollect ??= r.acceptedAt;
         try {
           const started = performance.now();
           const decoded = take(r);
           if (writing) readAhead += decoded.spanCount;
-          pipeline.ingest(decoded, r.seq);
+          engine.ingest(decoded, at, r.seq);
           measurePace(performance.now() - started, decoded.spanCount);
         } catch (error) {
-          skipped.inc();
+          metrics.recordsSkipped.inc();
           log.error({ err: error, seq: r.seq }, 'could not process a spooled record; skipping it');
         }
         position = r.seq;
@@ -548,7 +438,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   const readingFull = () => maxLagMs > 0 && maxUnreadWorkMs > 0 && unreadWorkMs() > maxUnreadWorkMs;
 
   const behind = (): Refusal => {
-    refused.inc({ reason: 'behind' });
+    metrics.spoolRefused.inc({ reason: 'behind' });
     return {
       status: 429,
       message: `ingest is more than ${maxLagMs} ms behind; retry later`,
@@ -576,7 +466,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         resolve,
         timer: setTimeout(() => {
           held.splice(held.indexOf(hold), 1);
-          holds.inc({ outcome: 'refused' });
+          metrics.held.inc({ outcome: 'refused' });
           resolve(behind());
         }, maxHoldMs),
       };
@@ -590,7 +480,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     for (const hold of held.splice(0)) {
       clearTimeout(hold.timer);
       const refusal = refusalNow();
-      holds.inc({ outcome: refusal ? 'refused' : 'admitted' });
+      metrics.held.inc({ outcome: refusal ? 'refused' : 'admitted' });
       hold.resolve(refusal);
     }
   }
@@ -600,14 +490,25 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     get storeAvailable() {
       return storeAvailable;
     },
+    readings() {
+      const stats = spool.stats();
+      return {
+        records: stats.records,
+        bytes: stats.bytes,
+        checkpointLagRecords: Math.max(0, stats.lastSeq - committed.position),
+        processingLagMs: ageWhileReachable(pending[readHead]),
+        writeLagMs: writeLagMs(),
+        unreadWorkMs: unreadWorkMs(),
+      };
+    },
+    async oldestUncommittedAt() {
+      return firstUncommittedAt ?? (running ? await spool.peekAcceptedAt().catch(() => undefined) : undefined);
+    },
     async accept(decoded, raw) {
       const early = refusalNow();
       if (early) return { refuse: early };
       if (decoded.spanCount === 0) return {};
-      const payload = raw
-        ? Buffer.concat([Buffer.of(FORMAT_BYTE[raw.contentType]), raw.body])
-        : Buffer.from(JSON.stringify(decoded.batch));
-      const result = await spool.append(payload);
+      const result = await spool.append(encodeSpoolPayload(decoded, raw));
       if (!('refused' in result)) {
         if (result.seq > committed.position) {
           pending.push({ seq: result.seq, at: wall(), spans: decoded.spanCount });
@@ -622,7 +523,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         }
         return {};
       }
-      refused.inc({ reason: result.refused });
+      metrics.spoolRefused.inc({ reason: result.refused });
       if (result.refused === 'too-large') {
         return {
           refuse: { status: 413, message: 'the request is larger than the whole spool (TOPOGRAPH_SPOOL_MAX_BYTES)' },

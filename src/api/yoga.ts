@@ -3,7 +3,7 @@
  * listens; tests call `yoga.fetch` directly.
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
+import { createYoga, maskError as defaultMaskError, type GraphiQLOptions } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../core/auth.js';
 import { createContext, type ApiSettings } from './graphql/context.js';
@@ -14,6 +14,8 @@ import { useOperationMetrics } from './graphql/operation-metrics.js';
 import { schema } from './graphql/schema.js';
 import type { Graph } from '../core/neo4j/connection.js';
 import { createUiFiles } from './ui/serve.js';
+import type { FetchHandler } from './mcp/graphql-client.js';
+import { useMcpEndpoint } from './mcp/http-endpoint.js';
 
 export interface ApiDeps {
   graph: Graph;
@@ -38,10 +40,25 @@ export const DEFAULT_API_SETTINGS: ApiSettings = {
   traceUrlTemplate: undefined,
 };
 
+/**
+ * GraphiQL with its script, styles and editor workers inlined in the page (about 9 MB), instead of
+ * yoga's default page that loads them from a CDN: it must work where the internet is not reachable.
+ * The module is loaded on the first visit and the page rendered once, so the API pays nothing until then.
+ */
+function offlineGraphiQL(): (options: GraphiQLOptions) => Promise<string> {
+  let page: Promise<string> | undefined;
+  return (options) =>
+    (page ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options)));
+}
+
 export function createApi(deps: ApiDeps) {
   const metricsPlugins = deps.registry ? [useOperationMetrics(deps.registry)] : [];
   const uiFile = createUiFiles();
-  return createYoga({
+  // The MCP endpoint asks this very server; it learns its handler once the server exists.
+  let self: FetchHandler = () => {
+    throw new Error('the API is not built yet');
+  };
+  const yoga = createYoga({
     schema,
     graphqlEndpoint: '/graphql',
     // hardening.ts limits the size on Content-Length, without re-wrapping every body (useRequestSizeLimit).
@@ -51,6 +68,7 @@ export function createApi(deps: ApiDeps) {
     cors: corsOptions(deps.security ?? DEFAULT_GRAPHQL_SECURITY),
     context: () => createContext(deps.graph, deps.settings),
     graphiql: deps.graphiql === false ? false : { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Topograph' },
+    renderGraphiQL: offlineGraphiQL(),
     maskedErrors: {
       maskError(error, message, isDev) {
         const original = (error as { originalError?: unknown }).originalError;
@@ -105,6 +123,10 @@ export function createApi(deps: ApiDeps) {
           );
         },
       },
+      // MCP (Streamable HTTP) at /mcp: its tools ask their GraphQL through this same server.
+      useMcpEndpoint(() => self, (deps.security ?? DEFAULT_GRAPHQL_SECURITY).corsOrigins),
     ],
   });
+  self = (url, init) => yoga.fetch(url, init);
+  return yoga;
 }

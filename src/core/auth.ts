@@ -105,4 +105,4 @@ export function createAuthenticator(settings: AuthSettings): Authenticator {
 
 /** The line both entry points log at warn level when auth is off. */
 export const AUTH_OFF_WARNING =
-  'AUTHENTICATION IS OFF: anyone who can reach this port can send or read data. Set TOPOGRAPH_TOKENS (see the README, "Security") before exposing it.';
+  'AUTHENTICATION IS OFF: anyone who can reach this port can send or read data. Set TOPOGRAPH_TOKENS (see docs/security.md) before exposing it.';

@@ -3,8 +3,14 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(name: string, level: string, pretty = process.env.TOPOGRAPH_LOG_PRETTY === '1'): Logger {
-  return pino({
+/** `fd` 2 for a process whose stdout is a protocol channel (the MCP server on stdio). */
+export function createLogger(
+  name: string,
+  level: string,
+  pretty = process.env.TOPOGRAPH_LOG_PRETTY === '1',
+  fd: 1 | 2 = 1,
+): Logger {
+  const options = {
     name,
     level,
     // Tokens and passwords must never reach a log line, whatever object is logged.
@@ -13,9 +19,10 @@ export function createLogger(name: string, level: string, pretty = process.env.T
       ? {
           transport: {
             target: 'pino-pretty',
-            options: { colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' },
+            options: { colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss', destination: fd },
           },
         }
       : {}),
-  });
+  };
+  return pretty || fd === 1 ? pino(options) : pino(options, pino.destination(fd));
 }

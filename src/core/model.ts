@@ -1,7 +1,7 @@
 /**
  * The graph model's names, shared by the ingest worker (which writes them) and the API (which reads them).
  *
- * Every node has a `key` string made from its natural key (see DESIGN.md "Graph model"); keys are
+ * Every node has a `key` string made from its natural key (docs/model.md, "The graph"); keys are
  * JSON arrays so that no name, however odd, can make two keys collide. The API uses them as node ids.
  */
 

@@ -1,6 +1,6 @@
 /**
  * `npx tsx test/bench/api-questions.ts`: time and Cypher round trips of every documented question
- * (README examples and the README's questions) against whatever graph the configured Neo4j holds, through
+ * (docs/api.md: the examples and the questions) against whatever graph the configured Neo4j holds, through
  * yoga.fetch. Reports the graph's size beside the figures, since they depend on it.
  */
 import { loadConfig } from '../../src/core/config.js';

@@ -1,15 +1,15 @@
 /**
- * Times each statement of one real flush (the bench workload through the real pipeline) against
+ * Times each statement of one real flush (the bench workload through the real engine) against
  * Neo4j, first on new nodes, then again on existing ones (steady state), and prints PROFILE db hits.
  * `npx tsx test/bench/flush-profile.ts [spans]` — a tool for working on the writer, not part of `npm run bench`.
  */
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
-import { createPipeline } from '../../ingest/pipeline.js';
+import { createEngine } from '../../ingest/engine.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
-import { createNoopSink, writeFacts, writerOptions } from '../../ingest/writer.js';
+import { writeFacts, writerOptions } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
@@ -22,7 +22,7 @@ const runId = randomUUID().slice(0, 8);
 const environment = `bench-${runId}`;
 const shape = benchShape(runId, environment);
 const topology = buildTopology(shape);
-const pipeline = createPipeline({ sink: createNoopSink(), options: pipelineOptions(config) });
+const engine = createEngine(pipelineOptions(config));
 let n = 0;
 const t0 = performance.now();
 let requests = 0;
@@ -30,11 +30,11 @@ for (const req of requestsOf(topology, 8, Date.now(), 500)) {
   // Whole pairs: the two halves of a chunk go together.
   if (n >= spans && requests % 2 === 0) break;
   requests++;
-  pipeline.ingest(decodeOtlpProtobuf(req.body, config.limits.decode));
+  engine.ingest(decodeOtlpProtobuf(req.body, config.limits.decode), Date.now());
   n += req.spans;
 }
 console.log(`${n} spans decoded+derived in ${(performance.now() - t0).toFixed(0)} ms`);
-const batch = pipeline.collect();
+const batch = engine.collect(Date.now());
 console.log(
   'rows',
   Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, (v as unknown[]).length])),

@@ -6,6 +6,7 @@
  * `npx tsx test/bench/pipeline-ab.ts <checkout A> <checkout B> [rounds]` — a tool for working on the
  * worker, not part of `npm run bench`; a checkout is a directory holding `ingest/` and `src/`.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 
@@ -25,18 +26,36 @@ interface Side {
   pipeline: { ingest(d: unknown): void; collect(): unknown; pairing: { size: number } };
   cpuUsPerSpan: number[];
 }
+/**
+ * The checkout's derive → pair → aggregate stage on the simulated clock: `ingest/engine.ts` since the
+ * engine took the clock as an argument, `ingest/pipeline.ts` (with an injected clock) before, so that
+ * a checkout from either side of that change can be compared.
+ */
+async function stepsOf(dir: string, options: unknown): Promise<Side['pipeline']> {
+  if (existsSync(`${dir}/ingest/engine.ts`)) {
+    const { createEngine } = await import(`${dir}/ingest/engine.ts`);
+    const engine = createEngine(options);
+    return {
+      ingest: (d) => engine.ingest(d, clock),
+      collect: () => engine.collect(clock),
+      pairing: engine.pairing,
+    };
+  }
+  const { createPipeline } = await import(`${dir}/ingest/pipeline.ts`);
+  const { createNoopSink } = await import(`${dir}/ingest/writer.ts`);
+  return createPipeline({ sink: createNoopSink(), options, now: () => clock });
+}
+
 const sides: Side[] = [];
 for (const dir of dirs) {
   const { loadConfig } = await import(`${dir}/src/core/config.ts`);
-  const { createPipeline } = await import(`${dir}/ingest/pipeline.ts`);
   const { pipelineOptions } = await import(`${dir}/ingest/worker.ts`);
   const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
-  const { createNoopSink } = await import(`${dir}/ingest/writer.ts`);
   const config = loadConfig();
   sides.push({
     name: dir,
     decode: (body) => decodeOtlpProtobuf(body, config.limits.decode),
-    pipeline: createPipeline({ sink: createNoopSink(), options: pipelineOptions(config), now: () => clock }),
+    pipeline: await stepsOf(dir, pipelineOptions(config)),
     cpuUsPerSpan: [],
   });
 }

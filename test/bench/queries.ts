@@ -125,7 +125,11 @@ export function queryCases(
 }
 
 /** Runs `count` calls of `fn` with `concurrency` in flight; returns each call's latency in ms. */
-async function timed(fn: (i: number) => Promise<unknown>, count: number, concurrency: number): Promise<number[]> {
+export async function timed(
+  fn: (i: number) => Promise<unknown>,
+  count: number,
+  concurrency: number,
+): Promise<number[]> {
   const out: number[] = [];
   let next = 0;
   const lane = async () => {

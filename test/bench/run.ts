@@ -12,6 +12,7 @@ import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/con
 import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
 import { buildTopology } from './workload.js';
 import { ingestBench, type GraphqlFetch, type GraphqlResponse } from './ingest.js';
+import { mcpBench, mcpFigures } from './mcp-questions.js';
 import { compareQueries, pickRoots, queryCases } from './queries.js';
 import { deleteRun, loadScaledGraph, planScaledGraph } from './scaled-graph.js';
 import { percentile, round, table } from './stats.js';
@@ -29,6 +30,7 @@ const GOALS = {
   graphql_vs_cypher_p50: { goal: 1.2, better: 'lower' },
   graphql_vs_cypher_p99: { goal: 1.5, better: 'lower' },
   dependents_depth5_p99_ms: { goal: 50, better: 'lower' },
+  incident_context_p99_ms: { goal: 100, better: 'lower' },
   ingest_rss_mb: { goal: 512, better: 'lower' },
 } as const;
 
@@ -188,6 +190,33 @@ try {
     figures.graphql_vs_cypher_p99 = round(Math.max(...rows.map((r) => r.r99)), 3);
     figures.dependents_depth5_p99_ms = round(rows[0]!.g99, 1);
     figures.dependents_depth5_services = plan.services.length;
+
+    const m = mcpFigures(
+      await mcpBench({
+        fetchApi: (url, init) => api.fetch(url, init),
+        graphql,
+        env: environment,
+        services: [...roots.dependents, ...roots.services],
+        rounds: quick ? 2 : 6,
+        perRound: quick ? 20 : 40,
+        concurrency,
+      }),
+    );
+    console.log(
+      table(
+        `incident_context: its GraphQL document (createApi().fetch) vs the MCP tool call (SDK Client, /mcp in-process), ${concurrency} in flight`,
+        ['path', 'p50 ms', 'p99 ms', 'API CPU ms/call'],
+        [
+          ['GraphQL', m.g50, m.g99, m.cpuGraphql],
+          ['MCP tools/call', m.m50, m.m99, m.cpuMcp],
+          ['MCP overhead', m.overhead50, m.m99 - m.g99, m.cpuMcp - m.cpuGraphql],
+        ],
+      ),
+    );
+    figures.incident_context_p99_ms = round(m.g99, 1);
+    figures.mcp_overhead_p50_ms = round(m.overhead50, 2);
+    figures.mcp_vs_graphql_p50 = round(m.ratio50, 3);
+    figures.mcp_overhead_cpu_ms = round(m.cpuMcp - m.cpuGraphql, 2);
   }
 } finally {
   const cleanStart = performance.now();

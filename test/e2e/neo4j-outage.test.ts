@@ -256,7 +256,7 @@ describe('Neo4j outage', () => {
       );
       expect(answer.data?.service?.dependencies).toEqual([{ component: { name: `${prefix}-b0` }, calls: CALLS }]);
 
-      // The figures the README's "Durable ingest" quotes (measured, not asserted).
+      // The figures docs/ingest.md's "Durable ingest" quotes (measured, not asserted).
       console.log(
         `[outage] ${sends.length} requests, all 200 (${behindRefusals} retried after a 429 while catching up); GraphQL failed in ${failedQueryMs} ms while Neo4j was down; ` +
           `Neo4j restart took ${((upAt - restartAt) / 1000).toFixed(1)} s; ` +

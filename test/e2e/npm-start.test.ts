@@ -1,8 +1,9 @@
 /**
  * `npm start` (scripts/start.ts) and `npm run import` (ingest/import-main.ts) as users run them: the
  * real entry points as child processes, against the test Neo4j (NEO4J_URI set, so `npm start` starts
- * no server of its own). Start serves GraphiQL with the README examples, takes spans and answers for
- * them, says loudly that access control is off, and Ctrl-C stops everything it started. Import reads
+ * no server of its own). Start serves GraphiQL with the example queries, takes spans and answers for
+ * them, says loudly that access control is off, starts the worker again when it is killed while the API
+ * goes on answering, and Ctrl-C stops everything it started. Import reads
  * a corpus file into Neo4j, reports it, and exits 1 (naming the file) when a file cannot be read.
  */
 import { spawn } from 'node:child_process';
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import { edgesIn } from '../support/model-graph.js';
 import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
-import { eventually, freePort, ROOT, startTs } from '../support/processes.js';
+import { eventually, freePort, isAlive, ROOT, startTs } from '../support/processes.js';
 import { recordCalls } from '../support/sdk-calls.js';
 
 let graph: Graph;
@@ -45,9 +46,22 @@ const refused = async (url: string) => {
   }
 };
 
+/** The names of the services `${env}-a` depends on, as the API answers them. */
+async function serviceEdgesThroughApi(api: string, env: string): Promise<string[]> {
+  const query = `{ service(name: "${env}-a", environment: "${env}") { dependencies(depth: 1) { component { name } } } }`;
+  const r = (await (
+    await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    })
+  ).json()) as { data: { service: { dependencies: { component: { name: string } }[] } } };
+  return r.data.service.dependencies.map((d) => d.component.name).sort();
+}
+
 describe('npm start', () => {
   it(
-    'serves GraphiQL and OTLP, warns that auth is off, and Ctrl-C stops the worker and the API',
+    'serves GraphiQL and OTLP, warns that auth is off, restarts a killed worker, and Ctrl-C stops all',
     { timeout: 180_000 },
     async () => {
       const [apiPort, otlpPort, grpcPort, zipkinPort] = [
@@ -85,7 +99,7 @@ describe('npm start', () => {
         expect(start.output()).toContain(`GraphiQL     http://127.0.0.1:${apiPort}/graphql`);
         expect(start.output()).toMatch(/ACCESS CONTROL IS OFF/);
 
-        // GraphiQL, with the README examples ready to run.
+        // GraphiQL, with the example queries ready to run.
         const page = await fetch(`${api}/graphql`, { headers: { accept: 'text/html' } });
         expect(page.status).toBe(200);
         const html = await page.text();
@@ -116,12 +130,47 @@ describe('npm start', () => {
         }, 60_000);
         expect(deps).toEqual([{ component: { name: `${env}-b` }, calls: 3 }]);
 
-        // Ctrl-C: both children stop, then start itself, cleanly.
+        // kill -9 of the worker: it comes back (logged), the API answering throughout, and takes spans again.
+        const pids = (name: string) =>
+          [...start.output().matchAll(new RegExp(`\\[start\\] ${name} started \\(pid (\\d+)\\)`, 'g'))].map((m) =>
+            Number(m[1]),
+          );
+        const [worker] = pids('ingest');
+        expect(pids('api')).toHaveLength(1);
+        process.kill(worker!, 'SIGKILL');
+        await eventually(async () => ((await refused(`${otlp}/healthz`)) ? true : undefined), 10_000, 'worker gone');
+        expect((await fetch(`${api}/healthz`)).status).toBe(200);
+        expect(await serviceEdgesThroughApi(api, env)).toEqual([`${env}-b`]);
+        const restarted = await eventually(
+          async () => ((await fetch(`${otlp}/readyz`)).status === 200 ? pids('ingest')[1] : undefined),
+          120_000,
+          'worker back',
+        );
+        expect(restarted).not.toBe(worker);
+        expect(start.output()).toMatch(/\[start\] ingest exited \(SIGKILL\); restarting it in 1 s \(restart 1\)/);
+        expect(pids('api')).toHaveLength(1);
+        const again = recordCalls(`${env}-a`, `${env}-c`, env, 2);
+        for (const spans of [again.clientSpans, again.serverSpans]) {
+          const res = await fetch(`${otlp}/v1/traces`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-protobuf' },
+            body: Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!),
+          });
+          expect(res.status).toBe(200);
+        }
+        await eventually(
+          async () => ((await serviceEdgesThroughApi(api, env)).length === 2 ? true : undefined),
+          60_000,
+          'the edge sent to the restarted worker',
+        );
+
+        // Ctrl-C: both children stop, then start itself, cleanly; nothing it started is left.
         const code = exited(start.process);
         start.process.kill('SIGINT');
         expect(await code).toBe(0);
         expect(await refused(`${api}/healthz`)).toBe(true);
         expect(await refused(`${otlp}/healthz`)).toBe(true);
+        for (const pid of [restarted!, ...pids('api')]) expect(isAlive(pid)).toBe(false);
       } finally {
         await start.stop();
       }

@@ -4,29 +4,21 @@
  * then returns both services, the edge between them and its exact call count.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startTs, eventually, type Child } from '../support/processes.js';
-import { neo4jEnv, uniqueName } from '../support/graph.js';
+import { freePort, startTs, eventually } from '../support/processes.js';
+import { uniqueName } from '../support/graph.js';
+import { startWorkerAndApi, type Stack } from '../support/stack.js';
 
-let worker: Child;
-let api: Child;
+let stack: Stack;
 let otlp: string;
 let graphql: string;
 
 beforeAll(async () => {
-  const [otlpPort, apiPort] = [await freePort(), await freePort()];
-  const common = { ...neo4jEnv(), TOPOGRAPH_FLUSH_INTERVAL: '200ms', TOPOGRAPH_LOG_LEVEL: 'info' };
-  worker = await startTs(
-    'ingest/main.ts',
-    { ...common, TOPOGRAPH_OTLP_HTTP_PORT: String(otlpPort) },
-    /OTLP\/HTTP receiver on/,
-  );
-  api = await startTs('src/api/main.ts', { ...common, TOPOGRAPH_API_PORT: String(apiPort) }, /GraphQL API/);
-  otlp = `http://127.0.0.1:${otlpPort}`;
-  graphql = `http://127.0.0.1:${apiPort}/graphql`;
+  stack = await startWorkerAndApi({ TOPOGRAPH_LOG_LEVEL: 'info' });
+  ({ otlp, graphql } = stack);
 });
 
 afterAll(async () => {
-  await Promise.all([worker?.stop(), api?.stop()]);
+  await stack?.stop();
 });
 
 async function query(q: string, variables: Record<string, unknown>) {

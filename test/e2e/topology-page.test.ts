@@ -1,21 +1,20 @@
 /**
- * The topology page in real headless Chromium (Debian's chromium, driven by playwright-core): a graph
+ * The topology page in real headless Chromium (test/support/browser.ts says which): a graph
  * seeded through the real ingest pipeline into the real Neo4j, in an environment of its own, served by
  * the real API; the page draws its components by kind and its edges by health, searches, and a click on
  * a node opens the component's detail. A screenshot goes to test-results/ for a person to look at.
  */
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Core } from 'cytoscape';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind } from '../../ingest/span.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import { createAuthenticator } from '../../src/core/auth.js';
 import { createApi, DEFAULT_API_SETTINGS } from '../../src/api/yoga.js';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { seed, testGraph, uniqueName } from '../support/graph.js';
 import { ROOT } from '../support/processes.js';
 import { TraceBuilder } from '../support/spans.js';
@@ -23,8 +22,8 @@ import { TraceBuilder } from '../support/spans.js';
 const env = uniqueName('ui');
 let graph: Graph;
 let server: Server;
+let chromium: TestBrowser;
 let browser: BrowserContext;
-let profile: string;
 let page: Page;
 let url: string;
 
@@ -116,28 +115,13 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}/ui?environment=${encodeURIComponent(env)}`;
 
-  profile = await mkdtemp(join(tmpdir(), 'topograph-chromium-'));
-  // A fresh profile per run (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    viewport: { width: 1400, height: 850 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  chromium = await launchBrowser();
+  browser = chromium.context;
   page = browser.pages()[0] ?? (await browser.newPage());
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
+  await chromium?.close();
   await new Promise((r) => server?.close(r));
   await graph?.close();
 });
@@ -252,4 +236,48 @@ describe('topology page', () => {
       await new Promise((r) => securedServer.close(r));
     }
   });
+});
+
+describe('served from this server alone', () => {
+  it(
+    'GraphiQL runs an example query and the page draws its map with every other host cut off',
+    { timeout: 90_000 },
+    async () => {
+      const origin = new URL(url).origin;
+      const elsewhere: string[] = [];
+      const tab = await browser.newPage();
+      // The network beyond this server does not exist for this tab: anything the pages ask of it fails.
+      await tab.route('**/*', (route) => {
+        const asked = route.request().url();
+        if (new URL(asked).origin === origin) return route.continue();
+        elsewhere.push(asked);
+        return route.abort('internetdisconnected');
+      });
+      try {
+        await tab.goto(`${origin}/graphql`);
+        // The example queries are in the editor; running asks which operation, and Services is the first.
+        await tab.locator('.graphiql-execute-button').click();
+        const answered = tab.waitForResponse((r) => r.url() === `${origin}/graphql` && r.request().method() === 'POST');
+        await tab.locator('.graphiql-dropdown-item', { hasText: /^Services$/ }).click();
+        const body = (await (await answered).json()) as {
+          data: { services: { edges: { node: { name: string; environment: string } }[] } };
+        };
+        expect(body.data.services.edges.length).toBeGreaterThan(0);
+        const first = body.data.services.edges[0]!.node;
+        // The result pane shows what the server answered (its first lines, the ones on screen; the
+        // editor draws spaces as no-break spaces).
+        const shown = async () => (await tab.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ');
+        await expect
+          .poll(shown, { timeout: 10_000 })
+          .toMatch(new RegExp(`"data"[\\s\\S]*"services"[\\s\\S]*"environment": "${first.environment}"`));
+
+        await tab.goto(url);
+        await tab.waitForSelector('body[data-state="ready"]');
+        expect(await tab.locator('#status').textContent()).toBe('6 components, 5 edges');
+        expect(elsewhere).toEqual([]);
+      } finally {
+        await tab.close();
+      }
+    },
+  );
 });

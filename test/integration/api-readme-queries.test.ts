@@ -1,5 +1,5 @@
 /**
- * The README queries of DESIGN.md, exactly as written, against a graph seeded through the ingest
+ * The example queries (docs/api.md, "Examples"), exactly as written, against a graph seeded through the ingest
  * path into the real Neo4j, asked through yoga.fetch (no socket).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,7 +104,7 @@ afterAll(async () => {
   await graph.close();
 });
 
-describe('README queries', () => {
+describe('the example queries', () => {
   it('services lists the seeded services with namespace and environment', async () => {
     const r = await gql(README_QUERIES.services);
     expect(r.errors).toBeUndefined();

@@ -1,5 +1,5 @@
 /**
- * The real API process (src/api/main.ts) with tokens and small limits: 401/403, the README queries
+ * The real API process (src/api/main.ts) with tokens and small limits: 401/403, the example queries
  * with a token, depth/alias/directive/cost/token limits, introspection off, CSRF and CORS; and
  * hostile service names and tag values seeded through ingest round-trip verbatim (no Cypher is
  * built from values) without harming anything else.
@@ -119,7 +119,7 @@ describe('API access', () => {
     expect(api.output()).not.toContain(READ);
   });
 
-  it('the README queries work exactly as written with a read token', async () => {
+  it('the example queries work exactly as written with a read token', async () => {
     for (const [name, query] of Object.entries(README_QUERIES)) {
       const r = await gql(query);
       expect(r.status, name).toBe(200);

@@ -4,7 +4,7 @@
  * and `Operation.traces`. Seeded through the real ingest path (test/support/shop.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline } from '../../ingest/pipeline.js';
+import { createEngine } from '../../ingest/engine.js';
 import { SpanKind } from '../../ingest/span.js';
 import { DEFAULT_TRACE_SAMPLING } from '../../ingest/trace-sampling.js';
 import { pipelineOptions } from '../../ingest/worker.js';
@@ -15,6 +15,7 @@ import { createGql } from '../support/api.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { seedShop, SHOP, type Shop } from '../support/shop.js';
 import { TraceBuilder } from '../support/spans.js';
+import { driveEngine } from '../support/capture.js';
 
 let graph: Graph;
 let gql: ReturnType<typeof createGql>;
@@ -109,14 +110,17 @@ describe('sampled traces', () => {
 
   it('the store keeps the newest few per entry operation and ages old ones out', async () => {
     const capped = uniqueName('capped');
-    const pipeline = createPipeline({
-      sink: createNeo4jSink(graph, {
+    const pipeline = driveEngine(
+      createEngine({
+        ...pipelineOptions(loadConfig({})),
+        traceSampling: { ...DEFAULT_TRACE_SAMPLING, perWindow: 100 },
+      }),
+      createNeo4jSink(graph, {
         exemplarsPerEdge: 5,
         traceSamplesPerOperation: 3,
         traceSampleMaxAgeMs: 3_600_000,
       }),
-      options: { ...pipelineOptions(loadConfig({})), traceSampling: { ...DEFAULT_TRACE_SAMPLING, perWindow: 100 } },
-    });
+    );
     const res = { 'deployment.environment.name': capped };
     const call = (startMs: number) => {
       const t = new TraceBuilder();

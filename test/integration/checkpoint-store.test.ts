@@ -8,17 +8,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline } from '../../ingest/pipeline.js';
+import { createEngine } from '../../ingest/engine.js';
+import { createIngestMetrics } from '../../ingest/metrics.js';
 import {
   CheckpointMovedError,
   createCheckpointStore,
   EMPTY_STATE,
   type CheckpointStore,
 } from '../../ingest/spool/checkpoint-store.js';
-import { createDurableIngest, createPipelineClock } from '../../ingest/spool/durable-ingest.js';
+import { createDurableIngest } from '../../ingest/spool/durable-ingest.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
 import { pipelineOptions } from '../../ingest/worker.js';
-import { createNoopSink, writerOptions } from '../../ingest/writer.js';
+import { writerOptions } from '../../ingest/writer.js';
 import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
@@ -45,9 +46,9 @@ describe('checkpoint store', () => {
   it('refuses a commit whose generation has passed, adding nothing', async () => {
     const env = uniqueName('checkpoint');
     const store = createCheckpointStore(graph, uniqueName('spool'), writerOptions(config));
-    const pipeline = createPipeline({ sink: createNoopSink(), options: pipelineOptions(config) });
-    pipeline.ingest(calls(env, 3), 1);
-    const batch = pipeline.collect();
+    const engine = createEngine(pipelineOptions(config));
+    engine.ingest(calls(env, 3), Date.now(), 1);
+    const batch = engine.collect(Date.now());
     const next = { generation: 1, position: 1, replayFrom: 2, clock: Date.now(), state: EMPTY_STATE };
     await store.commit(batch, next, 0);
     expect(await edgeCalls(env)).toEqual(['a -> b x3']);
@@ -73,14 +74,12 @@ describe('checkpoint store', () => {
         if (attempts === 1) throw Object.assign(new Error('connection lost after COMMIT'), { code: 'SessionExpired' });
       },
     };
-    const clock = createPipelineClock();
     const ingest = createDurableIngest({
       spool,
       store,
-      pipeline: createPipeline({ sink: createNoopSink(), options: pipelineOptions(config), now: clock.now }),
-      clock,
+      engine: createEngine(pipelineOptions(config)),
       log: createLogger('test', 'silent'),
-      registry: createRegistry('lost-test'),
+      metrics: createIngestMetrics(createRegistry('lost-test')),
       flushIntervalMs: 10,
       shutdownTimeoutMs: 5000,
     });

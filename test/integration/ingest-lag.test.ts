@@ -15,12 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOtlpHttpHandler, type Refusal } from '../../ingest/otlp/http-receiver.js';
-import { createPipeline } from '../../ingest/pipeline.js';
+import { createEngine } from '../../ingest/engine.js';
+import { createIngestMetrics, registerIngestGauges } from '../../ingest/metrics.js';
 import { createCheckpointStore, type CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
-import { createDurableIngest, createPipelineClock, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
+import { createDurableIngest, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
 import { openSpool, type Spool } from '../../ingest/spool/segment-log.js';
 import { pipelineOptions } from '../../ingest/worker.js';
-import { createNoopSink, writerOptions } from '../../ingest/writer.js';
+import { writerOptions } from '../../ingest/writer.js';
 import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
@@ -113,15 +114,13 @@ describe('processing lag bound', () => {
     spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lag-')), maxBytes: 1 << 24 });
     const store = gatedStore(opts.g ?? graph, spool.id);
     gate = store;
-    const clock = createPipelineClock();
-    const pipeline = createPipeline({ sink: createNoopSink(), options: pipelineOptions(config), now: clock.now });
+    const engine = createEngine(pipelineOptions(config));
     ingest = createDurableIngest({
       spool,
       store,
-      pipeline,
-      clock,
+      engine,
       log: createLogger('test', 'silent'),
-      registry,
+      metrics: createIngestMetrics(registry),
       flushIntervalMs: 10,
       shutdownTimeoutMs: 2000,
       maxLagMs: MAX_LAG_MS,
@@ -132,6 +131,7 @@ describe('processing lag bound', () => {
       maxUnreadWorkMs: opts.maxUnreadWorkMs,
       maxHoldMs: opts.maxHoldMs,
     });
+    registerIngestGauges(registry, { engine, spool: ingest });
     ingest.start();
     return { registry, store };
   }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker, type Worker } from '../../ingest/worker.js';
 import { createCheckpointStore } from '../../ingest/spool/checkpoint-store.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
-import { createNeo4jSink, writerOptions } from '../../ingest/writer.js';
+import { writerOptions } from '../../ingest/writer.js';
 import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
@@ -32,7 +32,6 @@ beforeAll(async () => {
   const spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-metrics-')), maxBytes: 1 << 26 });
   worker = createWorker({
     config,
-    sink: createNeo4jSink(graph, writerOptions(config)),
     log: createLogger('test', 'silent'),
     registry: createRegistry('ingest'),
     ready: async () => true,

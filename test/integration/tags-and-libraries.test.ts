@@ -3,7 +3,7 @@
  * operations, values past a key's cap stored as one overflow value, and one USES per library version.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline } from '../../ingest/pipeline.js';
+import { createEngine } from '../../ingest/engine.js';
 import { SpanKind } from '../../ingest/span.js';
 import { OVERFLOW_VALUE } from '../../ingest/tags.js';
 import { pipelineOptions } from '../../ingest/worker.js';
@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/core/config.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import { testGraph, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
+import { driveEngine } from '../support/capture.js';
 
 let graph: Graph;
 beforeAll(() => {
@@ -38,10 +39,10 @@ describe('tags and libraries in the graph', () => {
   it('stores allow-listed tag values with counts and errors, and one overflow value past the cap', async () => {
     const env = uniqueName('tags');
     const config = loadConfig({ TOPOGRAPH_TAG_KEYS: 'client.version', TOPOGRAPH_TAG_MAX_VALUES: '2' });
-    const pipeline = createPipeline({
-      sink: createNeo4jSink(graph, { exemplarsPerEdge: 5 }),
-      options: pipelineOptions(config),
-    });
+    const pipeline = driveEngine(
+      createEngine(pipelineOptions(config)),
+      createNeo4jSink(graph, { exemplarsPerEdge: 5 }),
+    );
     // The cap is per key and per worker: other tests' values do not count here.
     const requests: [string, boolean][] = [
       ['1.0', false],
@@ -81,10 +82,10 @@ describe('tags and libraries in the graph', () => {
 
   it('gives two USES relationships for two versions of one library, from two processes of one service', async () => {
     const env = uniqueName('uses');
-    const pipeline = createPipeline({
-      sink: createNeo4jSink(graph, { exemplarsPerEdge: 5 }),
-      options: pipelineOptions(loadConfig({})),
-    });
+    const pipeline = driveEngine(
+      createEngine(pipelineOptions(loadConfig({}))),
+      createNeo4jSink(graph, { exemplarsPerEdge: 5 }),
+    );
     for (const version of ['8.11.0', '8.12.1']) {
       const t = new TraceBuilder();
       t.span({

@@ -3,7 +3,7 @@
  * names) imported into Neo4j: the expected edges, the database naming rules file by file, virtual
  * nodes and expired edges, as Tempo's servicegraphs_test.go states them.
  *
- * One deliberate difference: DESIGN.md's precedence reads the older `net.peer.name` as
+ * One deliberate difference: docs/model.md's precedence reads the older `net.peer.name` as
  * `server.address`, which Tempo ignores. In the files that carry `net.peer.name=mythical-database`
  * Topograph names the database `mythical-database`; the name Tempo expects is still in the model, as
  * the database's `namespace` (db.namespace, else db.name) or its `system` — asserted below per file.

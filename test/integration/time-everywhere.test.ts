@@ -1,6 +1,6 @@
 /**
  * Time is part of the model: every node and relationship the ingest path writes carries firstSeen
- * and lastSeen (DESIGN.md), so that retention and `since` can reason about all of them. Checked on
+ * and lastSeen (docs/model.md), so that retention and `since` can reason about all of them. Checked on
  * the shop, which holds every kind of node and relationship the writer makes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,7 @@
-/** A FactSink that keeps what the pipeline writes, for unit tests of derivation and pairing (no database). */
-import { emptyFactBatch, type FactBatch } from '../../ingest/aggregate.js';
-import { createPipeline, type PipelineOptions } from '../../ingest/pipeline.js';
+/** A FactSink that keeps what the engine hands back, for unit tests of derivation and pairing (no database). */
+import { emptyFactBatch, factCount, type FactBatch } from '../../ingest/aggregate.js';
+import { createEngine, type Engine, type EngineOptions } from '../../ingest/engine.js';
+import type { DecodedBatch } from '../../ingest/span.js';
 import type { FactSink } from '../../ingest/writer.js';
 import { loadConfig } from '../../src/core/config.js';
 import { pipelineOptions } from '../../ingest/worker.js';
@@ -48,14 +49,29 @@ export function captureSink(): Captured {
   return sink;
 }
 
-/** A pipeline with the default configuration (overridable) writing into a capture sink, on a clock the test moves. */
-export function capturePipeline(overrides: Partial<PipelineOptions> = {}) {
+/**
+ * The engine driven as an import drives it: each step at the time `now` gives, its facts written to
+ * `sink` (when there are any). `flush` collects (expiring what waited past the TTL), `drainAll` expires
+ * everything.
+ */
+export function driveEngine(engine: Engine, sink: FactSink, now: () => number = Date.now) {
+  const write = async (batch: FactBatch) => {
+    if (factCount(batch) > 0) await sink.write(batch);
+    return batch;
+  };
+  return {
+    pairing: engine.pairing,
+    stats: () => engine.stats(),
+    ingest: (decoded: DecodedBatch) => engine.ingest(decoded, now()),
+    flush: () => write(engine.collect(now())),
+    drainAll: () => write(engine.drain(now())),
+  };
+}
+
+/** An engine with the default configuration (overridable) writing into a capture sink, on a clock the test moves. */
+export function capturePipeline(overrides: Partial<EngineOptions> = {}) {
   const sink = captureSink();
   const clock = { now: 1_700_000_000_000 };
-  const pipeline = createPipeline({
-    sink,
-    options: { ...pipelineOptions(loadConfig({})), ...overrides },
-    now: () => clock.now,
-  });
-  return { sink, clock, pipeline };
+  const engine = createEngine({ ...pipelineOptions(loadConfig({})), ...overrides });
+  return { sink, clock, pipeline: driveEngine(engine, sink, () => clock.now) };
 }

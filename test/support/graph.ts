@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/core/config.js';
 import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
-import { createPipeline } from '../../ingest/pipeline.js';
+import { createEngine } from '../../ingest/engine.js';
 import type { DecodedBatch } from '../../ingest/span.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
+import { driveEngine } from './capture.js';
 
 export function testGraph(): Graph {
   return createGraph(inject('neo4j'));
@@ -27,14 +28,14 @@ export function neo4jEnv(): Record<string, string> {
   return { NEO4J_URI: t.uri, NEO4J_USER: t.user, NEO4J_PASSWORD: t.password, NEO4J_DATABASE: t.database };
 }
 
-/** Runs decoded batches through the real pipeline into Neo4j and expires every waiting half. */
+/** Runs decoded batches through the real engine into Neo4j and expires every waiting half. */
 export async function seed(graph: Graph, batches: DecodedBatch[], now?: () => number): Promise<void> {
   const config = loadConfig({});
-  const pipeline = createPipeline({
-    sink: createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
-    options: pipelineOptions(config),
+  const pipeline = driveEngine(
+    createEngine(pipelineOptions(config)),
+    createNeo4jSink(graph, { exemplarsPerEdge: config.ingest.exemplarsPerEdge }),
     now,
-  });
+  );
   for (const b of batches) pipeline.ingest(b);
   await pipeline.drainAll();
 }

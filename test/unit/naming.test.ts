@@ -1,5 +1,5 @@
 /**
- * Naming what sends no spans (Tempo's precedence, DESIGN.md) and naming operations, with old and new
+ * Naming what sends no spans (Tempo's precedence, docs/model.md) and naming operations, with old and new
  * semantic-convention attribute names alike.
  */
 import { describe, expect, it } from 'vitest';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeOtlpJson } from '../../ingest/otlp/decode-json.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { DEFAULT_DECODE_LIMITS } from '../../ingest/otlp/validate.js';
-import { decodeSpoolPayload } from '../../ingest/spool/durable-ingest.js';
+import { decodeSpoolPayload } from '../../ingest/spool/record.js';
 import { buildTopology, encodeRequest, traces, type SpanRec } from '../bench/workload.js';
 
 const topology = buildTopology({

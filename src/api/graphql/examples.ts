@@ -1,4 +1,4 @@
-/** The README's example queries: GraphiQL opens with them, and tests run them exactly as written. */
+/** The example queries (docs/api.md; the README shows one): GraphiQL opens with them, and tests run them exactly as written. */
 export const README_QUERIES = {
   services: `{ services(first: 100) { edges { node { name namespace environment } } } }`,
   service: `{ service(name: "checkout") {
@@ -14,7 +14,7 @@ export const README_QUERIES = {
 } }`,
 } as const;
 
-/** The other questions (README "The questions"), one query each; GraphiQL offers them after the README's. */
+/** The other questions (docs/api.md, "The questions"), one query each; GraphiQL offers them after the examples. */
 export const QUESTION_QUERIES = {
   topology: `{ topology(environment: "production") { nodes { name kind } edges { from { name } to { name } calls errors } mermaid } }`,
   paths: `{ paths(from: "gateway", to: "orders-db", maxDepth: 6) { length hops { name kind } } }`,
@@ -49,8 +49,8 @@ const asNamed = ([name, q]: [string, string]) =>
   `\n# ${name}\n${q.replace(/^\{/, `query ${name[0]!.toUpperCase()}${name.slice(1)} {`)}`;
 
 export const GRAPHIQL_DEFAULT_QUERY = [
-  '# Topograph: the map of your system, from its traces. Examples from the README:',
+  '# Topograph: the map of your system, from its traces. The examples of docs/api.md:',
   ...Object.entries(README_QUERIES).map(asNamed),
-  '\n# More questions (README "The questions"):',
+  '\n# More questions (docs/api.md, "The questions"):',
   ...Object.entries(QUESTION_QUERIES).map(asNamed),
 ].join('\n');

@@ -38,6 +38,8 @@ function scopeFor(request: Request, path: string): Scope | undefined {
   // Preflights carry no credentials by design; CORS decides them.
   if (request.method === 'OPTIONS') return undefined;
   if (path === '/metrics') return 'admin';
+  // The MCP endpoint's tools ask /graphql with the same header, so they need what it needs.
+  if (path === '/mcp') return 'read';
   if (path === '/graphql') {
     // The GraphiQL page holds no data; the queries it then sends need a token like any other.
     const html = request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');

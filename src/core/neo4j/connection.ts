@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import neo4j, { type Driver, type ManagedTransaction, type Record as Neo4jRecord } from 'neo4j-driver';
 import type { Config } from '../config.js';
 import { defaultLocalOptions, ensureLocalNeo4j } from './local-server.js';
+import { retry } from '../retry.js';
 
 export interface Neo4jTarget {
   uri: string;
@@ -87,19 +88,23 @@ export function createGraph(target: Neo4jTarget, opts: GraphOptions = {}): Graph
       const session = driver.session({ database: target.database, defaultAccessMode: neo4j.session.READ });
       return session.executeRead(work, config(app, o)).finally(() => session.close());
     },
-    query: async (app, cypher, params, o) => {
+    query: (app, cypher, params, o) => {
       const retryUntil = Date.now() + (opts.maxTransactionRetryTimeMs ?? 30_000);
-      for (let attempt = 0; ; attempt++) {
-        const session = driver.session({ database: target.database, defaultAccessMode: neo4j.session.READ });
-        try {
-          return (await session.run(cypher, params, config(app, o))).records;
-        } catch (error) {
-          if (!neo4j.isRetryableError(error as Error) || Date.now() >= retryUntil) throw error;
-        } finally {
-          await session.close();
-        }
-        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
-      }
+      return retry(
+        async () => {
+          const session = driver.session({ database: target.database, defaultAccessMode: neo4j.session.READ });
+          try {
+            return (await session.run(cypher, params, config(app, o))).records;
+          } finally {
+            await session.close();
+          }
+        },
+        {
+          firstDelayMs: 50,
+          maxDelayMs: 1000,
+          shouldRetry: (error) => neo4j.isRetryableError(error as Error) && Date.now() < retryUntil,
+        },
+      );
     },
     write: (app, work, o) => {
       const session = driver.session({ database: target.database });
@@ -148,18 +153,16 @@ export async function applySchema(graph: Graph): Promise<void> {
  */
 export function createSchemaReadiness(graph: Graph, log: { warn(obj: object, msg: string): void }) {
   let applied = false;
-  const applied$ = (async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await applySchema(graph);
-        applied = true;
-        return;
-      } catch (error) {
-        log.warn({ err: error, attempt }, 'Neo4j not reachable yet; retrying schema setup');
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
-      }
-    }
-  })();
+  const applied$ = retry(() => applySchema(graph), {
+    firstDelayMs: 500,
+    maxDelayMs: 10_000,
+    shouldRetry(error, attempt) {
+      log.warn({ err: error, attempt }, 'Neo4j not reachable yet; retrying schema setup');
+      return true;
+    },
+  }).then(() => {
+    applied = true;
+  });
   return {
     /** resolves once the schema is applied */
     applied: applied$,

@@ -7,6 +7,7 @@
  *   data/ logs/ the database and its logs
  *   password    the generated password of the `neo4j` user
  *   neo4j.pid   the running server, so later starts reuse it
+ *   stopping    the pid of a server being stopped, so a start meanwhile waits for it to be gone
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -63,6 +64,7 @@ const paths = (dir: string, libDir = join(dir, 'lib')) => ({
   logs: join(dir, 'logs'),
   password: join(dir, 'password'),
   pid: join(dir, 'neo4j.pid'),
+  stopping: join(dir, 'stopping'),
   lock: join(dir, 'start.lock'),
   stdout: join(dir, 'logs', 'console.log'),
 });
@@ -179,9 +181,22 @@ export async function ensureLocalNeo4j(opts: LocalNeo4jOptions = defaultLocalOpt
   try {
     const uri = `bolt://127.0.0.1:${opts.boltPort}`;
     const running = readPid(p.pid);
-    if (running !== undefined && isAlive(running) && existsSync(p.password)) {
-      await waitForBolt(opts.boltPort, running, p.stdout);
-      return { uri, user: 'neo4j', password: readFileSync(p.password, 'utf8').trim(), started: false, pid: running };
+    if (running !== undefined && isAlive(running) && readPid(p.stopping) === running) {
+      // `npm start` right after Ctrl-C: the last one's server is still shutting down; reusing it would
+      // end in its exit, starting beside it in a port and store still held.
+      opts.log(`waiting for the Neo4j being stopped (pid ${running}) to exit…`);
+      await waitForExit(running, STOP_TIMEOUT_MS);
+      if (isAlive(running))
+        throw new Error(`Neo4j (pid ${running}) is still stopping after ${STOP_TIMEOUT_MS / 1000} s`);
+    } else if (running !== undefined && isAlive(running) && existsSync(p.password)) {
+      try {
+        await waitForBolt(opts.boltPort, running, p.stdout);
+        return { uri, user: 'neo4j', password: readFileSync(p.password, 'utf8').trim(), started: false, pid: running };
+      } catch (error) {
+        // It stopped under us (stopped from elsewhere, or crashed): start a new one instead.
+        if (isAlive(running)) throw error;
+        opts.log(`the running Neo4j (pid ${running}) exited; starting a new one`);
+      }
     }
     if (await portOpen(opts.boltPort)) {
       throw new Error(
@@ -247,6 +262,14 @@ async function waitForBolt(port: number, pid: number, logFile: string, timeoutMs
   throw new Error(`Neo4j did not open bolt port ${port} within ${timeoutMs / 1000} s (see ${logFile})`);
 }
 
+/** How long a clean shutdown may take before the server is killed. */
+const STOP_TIMEOUT_MS = 60_000;
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+}
+
 /** Stop the local server started from this folder, if any; waits for a clean shutdown. */
 export async function stopLocalNeo4j(opts: LocalNeo4jOptions = defaultLocalOptions()): Promise<boolean> {
   const p = paths(opts.dir);
@@ -255,11 +278,16 @@ export async function stopLocalNeo4j(opts: LocalNeo4jOptions = defaultLocalOptio
     rmSync(p.pid, { force: true });
     return false;
   }
+  // Said before the signal: whoever starts the server meanwhile (this process may not live to see the
+  // exit) waits for this one instead of reusing it.
+  writeFileSync(p.stopping, String(pid));
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 60_000;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+  await waitForExit(pid, STOP_TIMEOUT_MS);
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-  rmSync(p.pid, { force: true });
+  await waitForExit(pid, STOP_TIMEOUT_MS);
+  // Only if no start has written a new server's pid meanwhile.
+  if (readPid(p.pid) === pid) rmSync(p.pid, { force: true });
+  if (readPid(p.stopping) === pid) rmSync(p.stopping, { force: true });
   opts.log(`Neo4j stopped (pid ${pid})`);
   return true;
 }

@@ -1,0 +1,257 @@
+/**
+ * The fifth stage, after pairing: which operation each call was made on behalf of. Every span is
+ * remembered for a while in the ancestry index; a call (paired or expired) waits until the entry
+ * operation above its client span is known; a span whose parent has not arrived yet waits to learn
+ * whether another service called it (an orphan). What it finds goes into the aggregator the engine
+ * hands it (`out.agg`: the engine swaps in a scratch one while it replays).
+ *
+ * Pure and synchronous like the rest of the engine: time is passed in.
+ */
+import { OperationKind } from '../src/core/model.js';
+import type { Aggregator } from './aggregate.js';
+import { internalOperation, type OperationRef, type ServiceInfo, type VirtualComponent } from './derive.js';
+import { SpanKind } from './span.js';
+
+/** One half of a call waiting for the other, with what its expiry would need already derived. */
+export interface Half {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  kind: SpanKind;
+  service: ServiceInfo;
+  error: boolean;
+  latencyMs: number;
+  at: number;
+  protocol: string;
+  /** SERVER/CONSUMER: the operation it served */
+  op?: OperationRef;
+  /** PRODUCER/CONSUMER: the destination it names */
+  destination?: VirtualComponent;
+  /** CLIENT/PRODUCER: what it reached if no instrumented server answers */
+  callee?: VirtualComponent;
+  calleeOp?: OperationRef;
+  /** root SERVER/CONSUMER with peer.service: the caller that sent no spans */
+  externalCaller?: VirtualComponent;
+  /** the input it came from (the engine's `source`; 0 when the caller numbers none) */
+  source: number;
+}
+
+/** What the ancestry index remembers of every span, to find the entry operation above a client span. */
+export interface Ancestor {
+  parentSpanId: string;
+  name: string;
+  kind: SpanKind;
+  service: ServiceInfo;
+  entryOp: OperationRef | undefined;
+  /** ms since the engine began: a small integer, where an epoch time would be a boxed double per span */
+  arrived: number;
+  source: number;
+}
+
+interface PendingCall {
+  client: Half;
+  toOp: string;
+  error: boolean;
+  latencyMs: number;
+  queuedAt: number;
+}
+
+/** What of this stage a checkpoint carries, by reference (trace id + span id). */
+export interface CallerState {
+  orphans: { child: string; queuedAt: number }[];
+  /** `service`: the caller's service key (a call found from a parent span is made by the parent's service) */
+  calls: { client: string; service: string; toOp: string; error: boolean; latencyMs: number; queuedAt: number }[];
+}
+
+export interface CallerStageOptions {
+  /** how long a call waits for its caller and a span for its parent (the pairing TTL) */
+  ttlMs: number;
+  /** how many orphans may wait (the pairing buffer's bound) */
+  maxOrphans: number;
+  /** how many spans the ancestry index holds at most */
+  maxAncestry: number;
+}
+
+const MAX_ANCESTRY_STEPS = 64;
+
+export type CallerStage = ReturnType<typeof createCallerStage>;
+
+export function createCallerStage(options: CallerStageOptions, out: { agg: Aggregator }) {
+  const ancestry = new Map<string, Ancestor>();
+  let pending: PendingCall[] = [];
+  /** non-entry spans whose parent has not arrived yet: the parent may be another service's span */
+  let orphans: { child: Half; queuedAt: number }[] = [];
+  let unresolvedCallers = 0;
+  let ancestryEvicted = 0;
+  let epoch: number | undefined;
+
+  /** A call from `client`'s service to `toOp`, whose caller operation is found once its ancestry is known. */
+  const callTo = (client: Half, toOp: string, error: boolean, latencyMs: number, at: number) =>
+    pending.push({ client, toOp, error, latencyMs, queuedAt: at });
+
+  /**
+   * The span above `child` when it belongs to another service. Jaeger's and Zipkin's dependency
+   * linkers count any cross-service parent → child (a SERVER under a SERVER, a span under an
+   * INTERNAL span). A CLIENT/PRODUCER parent counts only for an unpaired SERVER/CONSUMER child
+   * (`unpairedServer`: one of several children of one call); under any other child its call is
+   * already counted, paired or expired to a virtual component.
+   */
+  function crossServiceParent(child: Half, unpairedServer = false): Ancestor | undefined {
+    if (child.parentSpanId === '') return undefined;
+    const p = ancestry.get(child.traceId + child.parentSpanId);
+    if (!p || p.service.key === child.service.key) return undefined;
+    if (unpairedServer) return p;
+    return p.kind === SpanKind.CLIENT || p.kind === SpanKind.PRODUCER ? undefined : p;
+  }
+
+  /** One call from the parent's service to the child's, made on behalf of the parent's entry operation. */
+  function callFromParent(child: Half, parent: Ancestor, toOp: OperationRef, at: number): void {
+    out.agg.edge(parent.service.key, child.service.key, child.protocol, child.error, child.latencyMs, child.at);
+    // resolveCaller starts at the parent span itself (the pseudo client's parent) within the parent's service.
+    callTo({ ...child, service: parent.service }, toOp.key, child.error, child.latencyMs, at);
+  }
+
+  /** A non-entry span (INTERNAL, CLIENT, …) whose parent is another service's span: that service called here. */
+  function checkOrphan(child: Half, final: boolean, queuedAt: number, at: number): boolean {
+    if (ancestry.has(child.traceId + child.parentSpanId)) {
+      const parent = crossServiceParent(child);
+      if (parent) {
+        const op = internalOperation(child.name, child.service);
+        out.agg.operation(op, child.at, { error: child.error, latencyMs: child.latencyMs });
+        callFromParent(child, parent, op, at);
+      }
+      return true;
+    }
+    return final || queuedAt <= at - options.ttlMs;
+  }
+
+  /** The entry operation on whose behalf `client` was made: its nearest SERVER/CONSUMER ancestor in its service. */
+  function resolveCaller(client: Half, final: boolean): OperationRef | undefined {
+    let parent = client.parentSpanId;
+    let top: { name: string; service: ServiceInfo } = client;
+    for (let i = 0; parent !== '' && i < MAX_ANCESTRY_STEPS; i++) {
+      const a = ancestry.get(client.traceId + parent);
+      if (!a) return final ? internalOperation(top.name, top.service) : undefined;
+      if (a.entryOp && a.service.key === client.service.key) return a.entryOp;
+      if (a.service.key !== client.service.key) break;
+      top = a;
+      parent = a.parentSpanId;
+    }
+    // A root reached with no entry span above it: the work began here (a job, a script, a test).
+    return internalOperation(top.name, top.service);
+  }
+
+  function resolvePending(final: boolean, at: number): void {
+    const deadline = at - options.ttlMs;
+    const waiting: PendingCall[] = [];
+    for (const p of pending) {
+      const expired = final || p.queuedAt <= deadline;
+      const from = resolveCaller(p.client, expired);
+      if (!from) {
+        waiting.push(p);
+        continue;
+      }
+      if (from.kind === OperationKind.INTERNAL && p.client.parentSpanId !== '') unresolvedCallers += expired ? 1 : 0;
+      out.agg.operation(from, p.client.at);
+      out.agg.call(from.key, p.toOp, p.error, p.latencyMs, p.client.at, p.client.traceId);
+    }
+    pending = waiting;
+  }
+
+  function expireAncestry(at: number): void {
+    if (epoch === undefined) return;
+    // Ancestors are needed as long as a call made under them can still be pending.
+    const deadline = at - epoch - 2 * options.ttlMs;
+    for (const [key, a] of ancestry) {
+      if (a.arrived > deadline) break;
+      ancestry.delete(key);
+    }
+  }
+
+  return {
+    callTo,
+    crossServiceParent,
+    callFromParent,
+
+    /** `at` as the index keeps it: ms since the first span this stage saw. */
+    elapsed(at: number): number {
+      epoch ??= at;
+      return at - epoch;
+    },
+
+    /** Remembers a span (re-inserted at the end, so the index stays in arrival order even for a repeated span). */
+    remember(id: string, ancestor: Ancestor): void {
+      ancestry.delete(id);
+      ancestry.set(id, ancestor);
+      if (ancestry.size > options.maxAncestry) {
+        ancestry.delete(ancestry.keys().next().value!);
+        ancestryEvicted++;
+      }
+    },
+
+    /** Non-entry children of one batch: those whose parent is not there yet wait for it. */
+    awaitParents(children: Half[], at: number): void {
+      // Parents usually come in the same batch, often after their children: checked once the batch is in.
+      for (const child of children)
+        if (!checkOrphan(child, false, Number.POSITIVE_INFINITY, at)) orphans.push({ child, queuedAt: at });
+      // Bounded like the pairing buffer: the oldest give up first.
+      if (orphans.length > options.maxOrphans) orphans.splice(0, orphans.length - options.maxOrphans);
+    },
+
+    /** Gives orphans their parents and calls their callers; `final` gives up on what is still missing. */
+    resolve(at: number, final: boolean): void {
+      orphans = orphans.filter((o) => !checkOrphan(o.child, final, o.queuedAt, at));
+      resolvePending(final, at);
+      expireAncestry(at);
+    },
+
+    /** What waits, by reference, and the oldest `source` it (or the ancestry index) still comes from. */
+    state(): CallerState & { oldestSource: number } {
+      let oldest = Number.POSITIVE_INFINITY;
+      const idOf = (h: Half) => {
+        oldest = Math.min(oldest, h.source);
+        return h.traceId + h.spanId;
+      };
+      const waitingOrphans = orphans.map((o) => ({ child: idOf(o.child), queuedAt: o.queuedAt }));
+      const calls = pending.map((p) => ({
+        client: idOf(p.client),
+        service: p.client.service.key,
+        toOp: p.toOp,
+        error: p.error,
+        latencyMs: p.latencyMs,
+        queuedAt: p.queuedAt,
+      }));
+      const firstAncestor = ancestry.values().next();
+      if (!firstAncestor.done) oldest = Math.min(oldest, firstAncestor.value.source);
+      return { orphans: waitingOrphans, calls, oldestSource: oldest };
+    },
+
+    /** After a replay: the orphans and calls a checkpoint named wait again, with the halves `found` for them. */
+    restore(state: CallerState, found: Map<string, Half>, at: number): void {
+      for (const o of state.orphans) {
+        const child = found.get(o.child);
+        if (child) orphans.push({ child, queuedAt: o.queuedAt });
+      }
+      for (const c of state.calls) {
+        let client = found.get(c.client);
+        if (client && client.service.key !== c.service) {
+          // A call found from a parent span: the parent's service made it (see callFromParent).
+          const parent = ancestry.get(client.traceId + client.parentSpanId);
+          client = parent ? { ...client, service: parent.service } : undefined;
+        }
+        if (client)
+          pending.push({ client, toOp: c.toOp, error: c.error, latencyMs: c.latencyMs, queuedAt: c.queuedAt });
+      }
+      expireAncestry(at);
+    },
+
+    stats: () => ({
+      pendingParents: orphans.length,
+      pendingCalls: pending.length,
+      unresolvedCallers,
+      ancestry: ancestry.size,
+      ancestryEvicted,
+    }),
+  };
+}

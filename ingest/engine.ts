@@ -1,0 +1,374 @@
+/**
+ * The ingest engine: decode → derive → pair → resolve callers → aggregate, pure and synchronous.
+ * `ingest(batch, at)` derives, pairs and aggregates one decoded request as of time `at`; `collect(at)`
+ * expires what waited too long, resolves which entry operation each call was made on behalf of, and
+ * hands back the facts gathered since the last collect. Writing them is the caller's: the durable loop
+ * (ingest/spool/durable-ingest.ts) commits them with its checkpoint, an import writes them to a sink.
+ *
+ * Time is always passed in, never read: tests drive expiry by passing a later time, and the durable
+ * loop replays a record at the time it first arrived. The engine knows nothing of spools: a caller
+ * may number its inputs (`source`, increasing), and `state().replayFrom` names the oldest input what
+ * still waits came from; `restore` rebuilds that state from those inputs again.
+ */
+import { ComponentKind, operationKey, OperationKind } from '../src/core/model.js';
+import { Aggregator, type FactBatch } from './aggregate.js';
+import { createCallerStage, type Ancestor, type CallerState, type Half } from './callers.js';
+import {
+  calleeOf,
+  calleeOperation,
+  describeService,
+  destinationOf,
+  entryOperation,
+  externalCallerOf,
+  isError,
+  librariesOf,
+  protocolOf,
+  scopeLibrary,
+  sharedName,
+  type OperationRef,
+  type ServiceInfo,
+  type VirtualComponent,
+} from './derive.js';
+import { PairingStore } from './pairing.js';
+import { SpanKind, type DecodedBatch, type Span } from './span.js';
+import { createTagFilter } from './tags.js';
+import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
+import type { TagRule } from '../src/core/config.js';
+
+export interface EngineOptions {
+  pairingTtlMs: number;
+  pairingMaxEntries: number;
+  tagKeys: readonly string[];
+  tagMaxValues: number;
+  versionKeys: readonly string[];
+  exemplarsPerEdge: number;
+  /** per-key drop/hash/keep for tag values (personal data), applied before anything is stored */
+  tagRules?: readonly TagRule[];
+  tagHashSecret?: string;
+  /** which traces keep their skeleton (default: DEFAULT_TRACE_SAMPLING) */
+  traceSampling?: TraceSamplingOptions;
+}
+
+export interface EngineStats {
+  spans: number;
+  /** spans waiting for their parent to arrive, to tell whether another service called them */
+  pendingParents: number;
+  pendingCalls: number;
+  unresolvedCallers: number;
+  tagOverflow: number;
+  /** spans the ancestry index remembers (to find the entry operation above a client span) */
+  ancestry: number;
+  /** ancestors forgotten before their time because the index was full */
+  ancestryEvicted: number;
+}
+
+/**
+ * The ancestry index remembers spans for twice the pairing TTL, so its size follows the span rate;
+ * past this many (5 × the pairing buffer's bound: 1,000,000 by default) the oldest go early, as
+ * the pairing buffer's do, and memory stays bounded whatever the rate.
+ */
+export const ancestryBound = (options: Pick<EngineOptions, 'pairingMaxEntries'>) => 5 * options.pairingMaxEntries;
+
+/**
+ * What survives a restart, by reference: the halves still waiting, the spans still waiting for their
+ * parent and the calls still looking for their caller, named by trace and span id. Their content is
+ * derived again from the inputs from `replayFrom` on (see `restore`).
+ */
+export interface EngineState extends CallerState {
+  halves: string[];
+  /** the oldest input (`source`) anything above (or the ancestry index) still comes from; undefined when none */
+  replayFrom?: number;
+}
+
+/** Rebuilding a state: the inputs from its `replayFrom` on, in order, each at the time it was first ingested. */
+export interface Restorer {
+  /**
+   * No fact is derived again (they were written when the state was taken), only the ancestry index
+   * and what the state names come back.
+   */
+  ingest(decoded: DecodedBatch, at: number, source: number): void;
+  /** Ends the replay at time `at`: the spans and calls still waiting wait again. */
+  finish(at: number): void;
+}
+
+export interface Engine {
+  /** Derives, pairs and aggregates one decoded request as of `at`; `source` numbers the input (see the file comment). */
+  ingest(decoded: DecodedBatch, at: number, source?: number): void;
+  /** Expires what waited past the TTL as of `at`, resolves callers, and hands back the facts gathered. */
+  collect(at: number): FactBatch;
+  /** Expires every waiting half and gives up on every missing parent (the end of an import, or a test). */
+  drain(at: number): FactBatch;
+  /** What must survive a restart, as of now (call it right after `collect`). */
+  state(): EngineState;
+  /** Starts rebuilding `state` (on a fresh engine). */
+  restore(state: EngineState): Restorer;
+  readonly pairing: PairingStore<Half, Half>;
+  stats(): EngineStats;
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  const live = new Aggregator({
+    exemplarsPerEdge: options.exemplarsPerEdge,
+    sampler: new TraceSampler(options.traceSampling),
+  });
+  // While replaying, facts go to a scratch aggregator that is thrown away: they are already written.
+  const out = { agg: live };
+  let restoring: { halves: Set<string>; wanted: Set<string>; found: Map<string, Half> } | undefined;
+  const tags = createTagFilter({
+    keys: options.tagKeys,
+    maxValuesPerKey: options.tagMaxValues,
+    rules: options.tagRules,
+    hashSecret: options.tagHashSecret,
+  });
+  const callers = createCallerStage(
+    { ttlMs: options.pairingTtlMs, maxOrphans: options.pairingMaxEntries, maxAncestry: ancestryBound(options) },
+    out,
+  );
+  let spans = 0;
+  /** the time of the step under way: pairing callbacks queue their calls at it */
+  let now = 0;
+
+  const destinationPublish = (d: VirtualComponent): OperationRef => ({
+    key: operationKey(d.key, OperationKind.PRODUCER, 'publish'),
+    componentKey: d.key,
+    name: 'publish',
+    kind: OperationKind.PRODUCER,
+  });
+
+  /** A consumer half that no producer half answered: the message came out of its destination. */
+  const deliveredFrom = (s: Half, destination: VirtualComponent) => {
+    const agg = out.agg;
+    agg.virtual(destination, s.at);
+    agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
+    const publish = destinationPublish(destination);
+    agg.operation(publish, s.at);
+    agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
+  };
+
+  /** A server half nobody instrumented called: its operation is an entry point. */
+  const entryFromOutside = (s: Half) => {
+    const agg = out.agg;
+    agg.operation(s.op!, s.at, undefined, true);
+    if (s.destination) deliveredFrom(s, s.destination);
+    else if (s.externalCaller) {
+      agg.virtual(s.externalCaller, s.at);
+      agg.edge(s.externalCaller.key, s.service.key, s.protocol, s.error, s.latencyMs, s.at);
+    }
+  };
+
+  /** A client half no server half answered: the call reached the component its attributes name. */
+  function reachedUninstrumented(c: Half): void {
+    const agg = out.agg;
+    const callee = c.callee!;
+    const op = c.calleeOp!;
+    agg.virtual(callee, c.at);
+    agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at);
+    agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
+    callers.callTo(c, op.key, c.error, c.latencyMs, now);
+  }
+
+  const pairing = new PairingStore<Half, Half>(
+    { ttlMs: options.pairingTtlMs, maxEntries: options.pairingMaxEntries },
+    {
+      onComplete(c, s) {
+        const agg = out.agg;
+        const messaging = c.kind === SpanKind.PRODUCER || s.kind === SpanKind.CONSUMER;
+        const destination = messaging ? (c.destination ?? s.destination) : undefined;
+        if (destination) {
+          // The queue is a node: producer → destination → consumer.
+          agg.virtual(destination, c.at);
+          agg.edge(c.service.key, destination.key, 'messaging', c.error, c.latencyMs, c.at);
+          agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
+          const publish = destinationPublish(destination);
+          agg.operation(publish, c.at, { error: c.error, latencyMs: c.latencyMs });
+          callers.callTo(c, publish.key, c.error, c.latencyMs, now);
+          agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
+        } else {
+          const error = c.error || s.error;
+          const protocol = messaging ? 'messaging' : c.protocol !== 'unknown' ? c.protocol : s.protocol;
+          agg.edge(c.service.key, s.service.key, protocol, error, c.latencyMs, c.at);
+          callers.callTo(c, s.op!.key, error, c.latencyMs, now);
+        }
+      },
+      onExpireClient: reachedUninstrumented,
+      onExpireServer(s) {
+        // No CLIENT/PRODUCER half answered: a cross-service parent of another kind is still the caller.
+        const parent = callers.crossServiceParent(s, true);
+        // A message delivered again under the same producer span: its publish was counted once already.
+        if (parent?.kind === SpanKind.PRODUCER && s.destination) deliveredFrom(s, s.destination);
+        else if (parent) callers.callFromParent(s, parent, s.op!, now);
+        else entryFromOutside(s);
+      },
+    },
+  );
+
+  function ingestSpan(
+    span: Span,
+    service: ServiceInfo,
+    resourceTags: [string, string][],
+    children: Half[],
+    source: number,
+  ): void {
+    spans++;
+    const agg = out.agg;
+    const at = Math.min(Math.floor(span.endMs), now);
+    const error = isError(span);
+    const latencyMs = Math.max(0, span.endMs - span.startMs);
+    const name = sharedName(span.name);
+    // Every field set here, even those only some kinds fill: V8 then keeps them all in the object
+    // itself, where fields added later each cost a separate property array.
+    const half: Half = {
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      name,
+      kind: span.kind,
+      service,
+      error,
+      latencyMs,
+      at,
+      protocol: protocolOf(span.attributes),
+      op: undefined,
+      destination: undefined,
+      callee: undefined,
+      calleeOp: undefined,
+      externalCaller: undefined,
+      source,
+    };
+    const spanTags = tags.select(span.attributes);
+    const ancestor: Ancestor = {
+      parentSpanId: span.parentSpanId,
+      name,
+      kind: span.kind,
+      service,
+      entryOp: undefined,
+      arrived: callers.elapsed(now),
+      source,
+    };
+    const id = span.traceId + span.spanId;
+    // Replaying, only the halves that were still waiting when the state was taken wait again.
+    const keep = !restoring || restoring.halves.has(id);
+    if (restoring?.wanted.has(id)) restoring.found.set(id, half);
+
+    switch (span.kind) {
+      case SpanKind.SERVER:
+      case SpanKind.CONSUMER: {
+        const op = entryOperation(span, service);
+        half.op = op;
+        ancestor.entryOp = op;
+        agg.operation(op, at, { error, latencyMs });
+        for (const [k, v] of resourceTags.concat(spanTags)) {
+          agg.tag(service.key, false, k, v, 1, error, at);
+          agg.tag(op.key, true, k, v, 1, error, at);
+        }
+        if (span.kind === SpanKind.CONSUMER) half.destination = destinationOf(span, service.environment);
+        const keys: string[] = [];
+        if (span.parentSpanId !== '') keys.push(span.traceId + span.parentSpanId);
+        if (span.kind === SpanKind.CONSUMER) for (const l of span.links) keys.push(l.traceId + l.spanId);
+        if (keys.length === 0) {
+          half.externalCaller = externalCallerOf(span, service.environment);
+          entryFromOutside(half);
+        } else if (keep) {
+          pairing.addServer(keys, half, now);
+        }
+        break;
+      }
+      case SpanKind.CLIENT:
+      case SpanKind.PRODUCER: {
+        for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
+        if (span.kind === SpanKind.PRODUCER) half.destination = destinationOf(span, service.environment);
+        half.callee = calleeOf(span, service.environment);
+        half.calleeOp = calleeOperation(span, half.callee);
+        // A database sends no server half: its call is a fact at once, not after the pairing TTL (as
+        // the servicegraph connector does). A replay keeps the old path: its calls come back from the state.
+        if (!restoring && half.callee.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
+        else if (keep) pairing.addClient(id, half, now);
+        break;
+      }
+      default:
+        for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
+    }
+    if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER)
+      children.push(half);
+    callers.remember(id, ancestor);
+  }
+
+  function ingest(decoded: DecodedBatch, at: number, source = 0): void {
+    now = at;
+    const agg = out.agg;
+    const children: Half[] = [];
+    for (const rs of decoded.batch) {
+      const service = describeService(rs.resource);
+      const stamp = Math.min(
+        now,
+        Math.floor(rs.scopeSpans.reduce((m, ss) => ss.spans.reduce((x, s) => Math.max(x, s.endMs), m), 0)),
+      );
+      if (rs.scopeSpans.every((ss) => ss.spans.length === 0)) continue;
+      agg.service(service, stamp);
+      const resourceTags = tags.select(rs.resource);
+      for (const [k, v] of resourceTags) agg.tag(service.key, false, k, v, 0, false, stamp);
+      for (const lib of librariesOf(rs.resource, options.versionKeys)) agg.use(service.key, lib, stamp);
+      for (const ss of rs.scopeSpans) {
+        const lib = scopeLibrary(ss.scope);
+        if (lib && ss.spans.length > 0) agg.use(service.key, lib, stamp);
+        for (const span of ss.spans) ingestSpan(span, service, resourceTags, children, source);
+      }
+    }
+    if (!restoring) callers.awaitParents(children, now);
+  }
+
+  function collect(at: number, final: boolean): FactBatch {
+    now = at;
+    if (final) pairing.expireAll();
+    else pairing.expire(at);
+    callers.resolve(at, final);
+    return live.drain();
+  }
+
+  function state(): EngineState {
+    let oldest = Number.POSITIVE_INFINITY;
+    const halves: string[] = [];
+    for (const w of pairing.waiting()) {
+      const h = (w.client ?? w.server)!;
+      oldest = Math.min(oldest, h.source);
+      halves.push(h.traceId + h.spanId);
+    }
+    const { orphans, calls, oldestSource } = callers.state();
+    oldest = Math.min(oldest, oldestSource);
+    return { halves, orphans, calls, replayFrom: Number.isFinite(oldest) ? oldest : undefined };
+  }
+
+  function restore(st: EngineState): Restorer {
+    const found = new Map<string, Half>();
+    restoring = {
+      halves: new Set(st.halves),
+      wanted: new Set([...st.calls.map((c) => c.client), ...st.orphans.map((o) => o.child)]),
+      found,
+    };
+    return {
+      ingest(decoded, at, source) {
+        out.agg = new Aggregator({ exemplarsPerEdge: options.exemplarsPerEdge });
+        try {
+          ingest(decoded, at, source);
+        } finally {
+          out.agg = live;
+        }
+      },
+      finish(at) {
+        restoring = undefined;
+        now = at;
+        callers.restore(st, found, at);
+      },
+    };
+  }
+
+  return {
+    pairing,
+    ingest,
+    collect: (at) => collect(at, false),
+    drain: (at) => collect(at, true),
+    state,
+    restore,
+    stats: () => ({ spans, tagOverflow: tags.overflowed, ...callers.stats() }),
+  };
+}

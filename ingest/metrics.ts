@@ -1,0 +1,197 @@
+/**
+ * Every metric the ingest worker serves at /metrics, declared here and nowhere else. The logic takes
+ * the counters and histograms it moves (`IngestMetrics`); the gauges are read at scrape time from
+ * what the worker reports (`IngestReadings`), so nothing on the per-span path sets a gauge.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface IngestMetrics {
+  /** spans accepted by any receiver */
+  spansReceived: Counter;
+  /** single spans refused (reported back as partial success) */
+  spansRejected: Counter;
+  /** whole requests refused, by reason */
+  requestsRejected: Counter<'reason'>;
+  /** what the decode limits changed in accepted spans, by what */
+  limited: Counter<'what'>;
+  /** one commit of facts + checkpoint */
+  flushSeconds: Histogram;
+  /** commits of facts + checkpoint that failed (each attempt; the spool keeps the data and the loop retries) */
+  flushFailures: Counter;
+  /** requests the spool could not keep, by reason */
+  spoolRefused: Counter<'reason'>;
+  /** spooled requests whose processing threw */
+  recordsSkipped: Counter;
+  /** requests held unread, by how the hold ended */
+  held: Counter<'outcome'>;
+}
+
+/** What the gauges show, read at each scrape: the engine (ingest/engine.ts) and the durable loop (ingest/spool/durable-ingest.ts). */
+export interface IngestReadings {
+  engine: {
+    readonly pairing: {
+      readonly size: number;
+      readonly stats: { completed: number; expiredClients: number; expiredServers: number; evicted: number };
+    };
+    stats(): { pendingParents: number; ancestry: number; ancestryEvicted: number; tagOverflow: number };
+  };
+  spool: {
+    readings(): {
+      records: number;
+      bytes: number;
+      /** records accepted but not yet written and checkpointed */
+      checkpointLagRecords: number;
+      processingLagMs: number;
+      writeLagMs: number;
+      unreadWorkMs: number;
+    };
+    /** when the oldest accepted record not yet checkpointed was accepted (undefined: none) */
+    oldestUncommittedAt(): Promise<number | undefined>;
+  };
+}
+
+export function createIngestMetrics(registry: Registry): IngestMetrics {
+  const registers = [registry];
+  return {
+    spansReceived: new Counter({
+      name: 'topograph_ingest_spans_received_total',
+      help: 'Spans accepted by the receivers',
+      registers,
+    }),
+    spansRejected: new Counter({
+      name: 'topograph_ingest_spans_rejected_total',
+      help: 'Spans refused (invalid ids, times, …), reported back as OTLP partial success',
+      registers,
+    }),
+    requestsRejected: new Counter({
+      name: 'topograph_ingest_requests_rejected_total',
+      help: 'Requests refused whole, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    limited: new Counter({
+      name: 'topograph_ingest_limited_total',
+      help: 'What the ingest limits changed in accepted spans: attributes dropped, values truncated, unknown enums read as unset',
+      labelNames: ['what'],
+      registers,
+    }),
+    flushSeconds: new Histogram({
+      name: 'topograph_ingest_flush_duration_seconds',
+      help: 'Time to write one flush (facts + checkpoint, one transaction) to Neo4j',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    flushFailures: new Counter({
+      name: 'topograph_ingest_flush_failures_total',
+      help: 'Flush + checkpoint transactions that failed and are being retried (the spool keeps the data)',
+      registers,
+    }),
+    spoolRefused: new Counter({
+      name: 'topograph_spool_refused_total',
+      help: 'Requests refused because the spool could not keep them, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    recordsSkipped: new Counter({
+      name: 'topograph_spool_records_skipped_total',
+      help: 'Spooled requests whose processing threw (poison input): logged and skipped, their spans lost',
+      registers,
+    }),
+    held: new Counter({
+      name: 'topograph_ingest_held_total',
+      help: 'Requests held unread while the loop had too much to read, by how the hold ended (admitted, refused)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+  };
+}
+
+/** The gauges, each reading `read` when scraped. */
+export function registerIngestGauges(registry: Registry, read: IngestReadings): void {
+  const { engine, spool } = read;
+  /** name, help, value: the gauges of one unlabelled number */
+  const plain: [string, string, () => number][] = [
+    [
+      'topograph_ingest_pairing_buffer_size',
+      'Unmatched call halves waiting for their other half',
+      () => engine.pairing.size,
+    ],
+    [
+      'topograph_ingest_pending_parents',
+      'Spans waiting for their parent, to tell whether another service called them (bounded like the pairing buffer)',
+      () => engine.stats().pendingParents,
+    ],
+    [
+      'topograph_ingest_ancestry_spans',
+      'Recent spans remembered to find the entry operation above a client span (bounded at 5 x TOPOGRAPH_PAIRING_MAX_ENTRIES)',
+      () => engine.stats().ancestry,
+    ],
+    [
+      'topograph_ingest_ancestry_evicted',
+      'Spans forgotten by the ancestry index before twice the pairing TTL because it was full',
+      () => engine.stats().ancestryEvicted,
+    ],
+    [
+      'topograph_ingest_tag_values_overflowed',
+      'Tag values past their key cardinality cap (counted, not stored)',
+      () => engine.stats().tagOverflow,
+    ],
+    [
+      'topograph_spool_records',
+      'Records in the spool on disk (not yet released by a checkpoint)',
+      () => spool.readings().records,
+    ],
+    ['topograph_spool_bytes', 'Bytes of the spool on disk', () => spool.readings().bytes],
+    [
+      'topograph_spool_checkpoint_lag_records',
+      'Records accepted but not yet written to Neo4j and checkpointed',
+      () => spool.readings().checkpointLagRecords,
+    ],
+    [
+      'topograph_ingest_processing_lag_seconds',
+      'How long the oldest accepted request has waited to be processed while Neo4j was reachable',
+      () => spool.readings().processingLagMs / 1000,
+    ],
+    [
+      'topograph_ingest_write_lag_seconds',
+      'How long the oldest acknowledged request has waited to be written to Neo4j while Neo4j was reachable (what TOPOGRAPH_INGEST_MAX_LAG bounds)',
+      () => spool.readings().writeLagMs / 1000,
+    ],
+    [
+      'topograph_ingest_unread_work_seconds',
+      'How long the loop would take to read the accepted requests waiting for it, at its measured pace',
+      () => spool.readings().unreadWorkMs / 1000,
+    ],
+  ];
+  for (const [name, help, value] of plain)
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value());
+      },
+    });
+  new Gauge({
+    name: 'topograph_ingest_pairing_events',
+    help: 'Pairing outcomes since start: completed, expired client/server halves, evicted when full',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const s = engine.pairing.stats;
+      this.set({ outcome: 'completed' }, s.completed);
+      this.set({ outcome: 'expired_client' }, s.expiredClients);
+      this.set({ outcome: 'expired_server' }, s.expiredServers);
+      this.set({ outcome: 'evicted' }, s.evicted);
+    },
+  });
+  new Gauge({
+    name: 'topograph_spool_oldest_record_age_seconds',
+    help: 'Age of the oldest accepted record not yet checkpointed (0 when none)',
+    registers: [registry],
+    async collect() {
+      const at = await spool.oldestUncommittedAt();
+      this.set(at === undefined ? 0 : Math.max(0, (Date.now() - at) / 1000));
+    },
+  });
+}
