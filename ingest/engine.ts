@@ -10,7 +10,7 @@
  * may number its inputs (`source`, increasing), and `state().replayFrom` names the oldest input what
  * still waits came from; `restore` rebuilds that state from those inputs again.
  */
-import { operationKey, OperationKind } from '../src/core/model.js';
+import { ComponentKind, operationKey, OperationKind } from '../src/core/model.js';
 import { Aggregator, type FactBatch } from './aggregate.js';
 import { createCallerStage, type Ancestor, type CallerState, type Half } from './callers.js';
 import {
@@ -156,6 +156,17 @@ export function createEngine(options: EngineOptions): Engine {
     }
   };
 
+  /** A client half no server half answered: the call reached the component its attributes name. */
+  function reachedUninstrumented(c: Half): void {
+    const agg = out.agg;
+    const callee = c.callee!;
+    const op = c.calleeOp!;
+    agg.virtual(callee, c.at);
+    agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at);
+    agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
+    callers.callTo(c, op.key, c.error, c.latencyMs, now);
+  }
+
   const pairing = new PairingStore<Half, Half>(
     { ttlMs: options.pairingTtlMs, maxEntries: options.pairingMaxEntries },
     {
@@ -179,15 +190,7 @@ export function createEngine(options: EngineOptions): Engine {
           callers.callTo(c, s.op!.key, error, c.latencyMs, now);
         }
       },
-      onExpireClient(c) {
-        const agg = out.agg;
-        const callee = c.callee!;
-        const op = c.calleeOp!;
-        agg.virtual(callee, c.at);
-        agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at);
-        agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
-        callers.callTo(c, op.key, c.error, c.latencyMs, now);
-      },
+      onExpireClient: reachedUninstrumented,
       onExpireServer(s) {
         // No CLIENT/PRODUCER half answered: a cross-service parent of another kind is still the caller.
         const parent = callers.crossServiceParent(s, true);
@@ -276,7 +279,10 @@ export function createEngine(options: EngineOptions): Engine {
         if (span.kind === SpanKind.PRODUCER) half.destination = destinationOf(span, service.environment);
         half.callee = calleeOf(span, service.environment);
         half.calleeOp = calleeOperation(span, half.callee);
-        if (keep) pairing.addClient(id, half, now);
+        // A database sends no server half: its call is a fact at once, not after the pairing TTL (as
+        // the servicegraph connector does). A replay keeps the old path: its calls come back from the state.
+        if (!restoring && half.callee.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
+        else if (keep) pairing.addClient(id, half, now);
         break;
       }
       default:

@@ -100,8 +100,26 @@ function limitValue(v: AttrValue, limits: DecodeLimits, counts: LimitCounts): At
   return v;
 }
 
-/** Keeps the first maxAttributes attributes and cuts long strings, counting both, as the OpenTelemetry SDK limits do. */
+/**
+ * Keeps the first maxAttributes attributes and cuts long strings, counting both, as the OpenTelemetry SDK limits do.
+ * Attributes within the limits (nearly all) come back as they are, not copied.
+ */
 export function limitAttributes(attrs: Attributes, limits: DecodeLimits, counts: LimitCounts): Attributes {
+  return withinLimits(attrs, limits) ? attrs : limitedCopy(attrs, limits, counts);
+}
+
+/** Whether no attribute is past the count or length limits (nested arrays and lists are checked by copying). */
+function withinLimits(attrs: Attributes, limits: DecodeLimits): boolean {
+  let n = 0;
+  for (const key of Object.keys(attrs)) {
+    const v = attrs[key]!;
+    if (++n > limits.maxAttributes) return false;
+    if (typeof v === 'string' ? v.length > limits.maxValueLength : v !== null && typeof v === 'object') return false;
+  }
+  return true;
+}
+
+function limitedCopy(attrs: Attributes, limits: DecodeLimits, counts: LimitCounts): Attributes {
   const keys = Object.keys(attrs);
   if (keys.length > limits.maxAttributes) counts.attributesDropped += keys.length - limits.maxAttributes;
   const out: [string, AttrValue][] = [];

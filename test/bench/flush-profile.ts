@@ -11,7 +11,7 @@ import { pipelineOptions } from '../../ingest/worker.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { writeFacts } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
-import { benchShape, buildTopology, encodeRequest, traces, type SpanRec } from './workload.js';
+import { benchShape, buildTopology, requestsOf } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
 
 const spans = Number(process.argv[2] ?? 12_000);
@@ -22,21 +22,16 @@ const runId = randomUUID().slice(0, 8);
 const environment = `bench-${runId}`;
 const shape = benchShape(runId, environment);
 const topology = buildTopology(shape);
-const gen = traces(topology, 8, Date.now());
 const engine = createEngine(pipelineOptions(config));
 let n = 0;
 const t0 = performance.now();
-while (n < spans) {
-  const chunk: SpanRec[] = [];
-  while (chunk.length < 1000) chunk.push(...gen.next().value!);
-  for (const part of [0, 1]) {
-    const req = encodeRequest(
-      topology,
-      chunk.filter((s) => s.service % 2 === part),
-    );
-    engine.ingest(decodeOtlpProtobuf(req.body, config.limits.decode), Date.now());
-    n += req.spans;
-  }
+let requests = 0;
+for (const req of requestsOf(topology, 8, Date.now(), 500)) {
+  // Whole pairs: the two halves of a chunk go together.
+  if (n >= spans && requests % 2 === 0) break;
+  requests++;
+  engine.ingest(decodeOtlpProtobuf(req.body, config.limits.decode), Date.now());
+  n += req.spans;
 }
 console.log(`${n} spans decoded+derived in ${(performance.now() - t0).toFixed(0)} ms`);
 const batch = engine.collect(Date.now());

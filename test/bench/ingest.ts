@@ -7,11 +7,13 @@ import { randomBytes } from 'node:crypto';
 import type { Neo4jTarget } from '../../src/core/neo4j/connection.js';
 import { forkTs, type BenchChild } from './children.js';
 import type { SendResult, SenderSetup } from './sender.js';
+import { neo4jUsageMeter } from './server-usage.js';
 import { percentile } from './stats.js';
 import { benchShape, encodeRequest, type Topology, type WorkloadShape } from './workload.js';
 
 export interface IngestRun {
-  sink: 'neo4j' | 'noop';
+  /** `neo4j-half`: the Neo4j worker sent half the rate the `neo4j` run sustained, for freshness under load that is not saturation */
+  sink: 'neo4j' | 'noop' | 'neo4j-half';
   spansPerS: number;
   send: SendResult;
   drainMs: number;
@@ -23,6 +25,9 @@ export interface IngestRun {
   flushMeanMs: number;
   rowsPerFlush: number;
   bounds: BoundsCost;
+  /** the local Neo4j process's CPU (µs) and bytes written to storage per span received in the timed part (Neo4j run, local server only) */
+  neo4jCpuUsPerSpan?: number;
+  neo4jBytesPerSpan?: number;
 }
 
 /** What the worker's memory bounds cost in the run: halves and ancestors let go early, callers not found. */
@@ -41,6 +46,8 @@ export interface IngestResult {
   pool: { requests: number; spans: number; bytes: number };
   shape: WorkloadShape & { operations: number };
   freshnessMs: number[];
+  /** the same during the half-rate run */
+  freshnessHalfLoadMs: number[];
   concurrency: number;
   durationMs: number;
 }
@@ -55,6 +62,8 @@ interface DrainReply {
   flushMeanMs: number;
   rowsPerFlush: number;
   bounds: BoundsCost;
+  /** spans received in the timed part */
+  received: number;
 }
 
 /** The part of a GraphQL response the benchmarks read. */
@@ -81,12 +90,15 @@ export async function ingestBench(opts: {
   const sender = forkTs('sender.ts', []);
   const runs: IngestRun[] = [];
   let freshnessMs: number[] = [];
+  let freshnessHalfLoadMs: number[] = [];
   try {
     const pool = await sender.ask<{ requests: number; spans: number; bytes: number }>({ cmd: 'prepare', setup });
-    for (const sink of ['noop', 'neo4j'] as const) {
+    for (const sink of ['noop', 'neo4j', 'neo4j-half'] as const) {
+      const toNeo4j = sink !== 'noop';
+      const spansPerS = sink === 'neo4j-half' ? runs.find((r) => r.sink === 'neo4j')!.spansPerS / 2 : undefined;
       const worker = forkTs(
         'worker-process.ts',
-        [sink],
+        [toNeo4j ? 'neo4j' : 'noop'],
         {
           NEO4J_URI: opts.target.uri,
           NEO4J_USER: opts.target.user,
@@ -108,19 +120,30 @@ export async function ingestBench(opts: {
         // Sustained rate: the first flush into Neo4j creates every node and edge and compiles the
         // statements (2-17 s on a fresh server), so the timed part starts once the warm-up is written.
         await worker.ask({ cmd: 'warmed' });
-        const probing = sink === 'neo4j' ? probeFreshness(url, shape, opts.graphql, durationMs) : undefined;
+        const neo4jUsage = toNeo4j ? neo4jUsageMeter(opts.target.uri) : undefined;
+        const probing = toNeo4j ? probeFreshness(url, shape, opts.graphql, durationMs) : undefined;
         const { result: send } = await sender.ask<{ result: SendResult }>({
           cmd: 'send',
           url,
           concurrency,
           durationMs,
+          spansPerS,
         });
         // The drain starts as sending ends: whatever the worker still has to do counts against its rate,
         // also while the last probes wait for their edges.
         const draining = worker.ask<DrainReply>({ cmd: 'drain' });
-        if (probing) freshnessMs = await probing;
+        if (probing && sink === 'neo4j') freshnessMs = await probing;
+        if (probing && sink === 'neo4j-half') freshnessHalfLoadMs = await probing;
         const drain = await draining;
-        runs.push({ sink, ...drain, send, spansPerS: send.spans / ((send.elapsedMs + drain.drainMs) / 1000) });
+        const used = neo4jUsage?.since();
+        const perSpan = (n: number) => n / Math.max(1, drain.received);
+        runs.push({
+          sink,
+          ...drain,
+          send,
+          spansPerS: send.spans / ((send.elapsedMs + drain.drainMs) / 1000),
+          ...(used && { neo4jCpuUsPerSpan: perSpan(used.cpuUs), neo4jBytesPerSpan: perSpan(used.writeBytes) }),
+        });
       } finally {
         worker.kill();
       }
@@ -130,6 +153,7 @@ export async function ingestBench(opts: {
       pool,
       shape: { ...shape, operations: opts.operations(shape) },
       freshnessMs,
+      freshnessHalfLoadMs,
       concurrency,
       durationMs,
     };

@@ -5,14 +5,7 @@
  * trace id in place, so ids stay fresh without encoding anything while the clock runs.
  */
 import { Agent, request } from 'node:http';
-import {
-  buildTopology,
-  encodeRequest,
-  traces,
-  type EncodedRequest,
-  type SpanRec,
-  type WorkloadShape,
-} from './workload.js';
+import { buildTopology, requestsOf, type EncodedRequest, type WorkloadShape } from './workload.js';
 
 export interface SenderSetup {
   shape: WorkloadShape;
@@ -30,20 +23,12 @@ export interface SendResult {
 function prepare(setup: SenderSetup): EncodedRequest[] {
   const topology = buildTopology(setup.shape);
   const pool: EncodedRequest[] = [];
-  const gen = traces(topology, setup.shape.seed + 1, Date.now());
   let total = 0;
-  while (total < setup.poolSpans) {
-    const chunk: SpanRec[] = [];
-    while (chunk.length < setup.spansPerRequest * 2) chunk.push(...gen.next().value!);
-    // Services split over two requests: the halves of a call often arrive apart, as from real SDKs.
-    for (const part of [0, 1]) {
-      const req = encodeRequest(
-        topology,
-        chunk.filter((s) => s.service % 2 === part),
-      );
-      pool.push(req);
-      total += req.spans;
-    }
+  for (const req of requestsOf(topology, setup.shape.seed + 1, Date.now(), setup.spansPerRequest)) {
+    // Whole pairs of requests, as before: the two halves of a chunk go together.
+    if (total >= setup.poolSpans && pool.length % 2 === 0) break;
+    pool.push(req);
+    total += req.spans;
   }
   return pool;
 }
@@ -54,6 +39,7 @@ async function send(
   concurrency: number,
   durationMs: number,
   pass: { n: number },
+  spansPerS?: number,
 ): Promise<SendResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const post = (body: Uint8Array) =>
@@ -78,11 +64,19 @@ async function send(
   const result: SendResult = { spans: 0, requests: 0, failures: 0, elapsedMs: 0 };
   const start = performance.now();
   let next = 0;
+  /** spans scheduled so far: at a set rate, each request waits for its turn on one shared timetable */
+  let scheduled = 0;
   const lane = async () => {
     while (performance.now() - start < durationMs) {
       const i = next++ % pool.length;
       if (i === 0) pass.n++;
       const r = pool[i]!;
+      if (spansPerS) {
+        const wait = start + (scheduled / spansPerS) * 1000 - performance.now();
+        scheduled += r.spans;
+        if (wait > 0) await new Promise((w) => setTimeout(w, wait));
+        if (performance.now() - start >= durationMs) break;
+      }
       if (pass.n > 0)
         for (const off of r.traceIdOffsets)
           new DataView(r.body.buffer, r.body.byteOffset + off + 12, 4).setUint32(0, pass.n);
@@ -105,7 +99,8 @@ async function send(
 }
 
 type Command =
-  { cmd: 'prepare'; setup: SenderSetup } | { cmd: 'send'; url: string; concurrency: number; durationMs: number };
+  | { cmd: 'prepare'; setup: SenderSetup }
+  | { cmd: 'send'; url: string; concurrency: number; durationMs: number; spansPerS?: number };
 
 let pool: EncodedRequest[] = [];
 const pass = { n: -1 };
@@ -122,7 +117,10 @@ process.on('message', (m: Command) => {
           bytes: pool.reduce((n, r) => n + r.body.byteLength, 0),
         });
       } else {
-        process.send!({ ok: true, result: await send(pool, new URL(m.url), m.concurrency, m.durationMs, pass) });
+        process.send!({
+          ok: true,
+          result: await send(pool, new URL(m.url), m.concurrency, m.durationMs, pass, m.spansPerS),
+        });
       }
     } catch (error) {
       process.send!({ ok: false, error: String((error as Error).stack ?? error) });

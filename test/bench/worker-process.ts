@@ -133,6 +133,7 @@ process.on('message', (m: { cmd: 'warmed' | 'drain' }) => {
     process.send!({
       drainMs,
       cpuUsPerSpan: (cpu.user + cpu.system) / Math.max(1, received),
+      received,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
       flushes: flushes.length,
       flushMaxMs: Math.max(0, ...flushes.map((f) => f.ms)),

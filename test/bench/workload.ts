@@ -72,6 +72,18 @@ const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE'];
  * Services form layers: a service calls only services after it, so traces end. The first tenth are
  * the edge (gateways, frontends) where traces start.
  */
+/** The system every ingest measurement sends (the bench, flush-profile.ts, pipeline-ab.ts). */
+export const benchShape = (runId: string, environment: string): WorkloadShape => ({
+  runId,
+  environment,
+  seed: 7,
+  services: 300,
+  routesPerService: 10,
+  databases: 40,
+  externals: 30,
+  errorRate: 0.05,
+});
+
 export function buildTopology(shape: WorkloadShape): Topology {
   const rand = prng(shape.seed);
   const pick = (n: number) => Math.floor(rand() * n);
@@ -343,4 +355,27 @@ function findTraceIds(body: Uint8Array): number[] {
     ),
   );
   return offsets;
+}
+
+/**
+ * Export requests of the workload as the bench's sender makes them: whole traces gathered until
+ * `2 × spansPerRequest` spans, the services split over two requests, so that the halves of a call
+ * often arrive apart, as from real SDKs.
+ */
+export function* requestsOf(
+  topology: Topology,
+  seed: number,
+  nowMs: number,
+  spansPerRequest: number,
+): Generator<EncodedRequest> {
+  const gen = traces(topology, seed, nowMs);
+  for (;;) {
+    const chunk: SpanRec[] = [];
+    while (chunk.length < spansPerRequest * 2) chunk.push(...gen.next().value!);
+    for (const part of [0, 1])
+      yield encodeRequest(
+        topology,
+        chunk.filter((s) => s.service % 2 === part),
+      );
+  }
 }

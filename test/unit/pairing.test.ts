@@ -208,3 +208,26 @@ describe('messages delivered more than once', () => {
     expect(sink.all.destinations.map((d) => `${d.system} ${d.name}`).sort()).toEqual(['kafka events', 'rabbitmq jobs']);
   });
 });
+
+describe('calls that never get a server half', () => {
+  it('counts a database call at the next flush, without waiting for the pairing TTL', async () => {
+    const { sink, pipeline } = capturePipeline({ pairingTtlMs: 10_000 });
+    const t = new TraceBuilder();
+    const entry = t.span({ service: 'shop', kind: SpanKind.SERVER, name: 'GET /cart', attributes: {} });
+    t.span({
+      service: 'shop',
+      kind: SpanKind.CLIENT,
+      name: 'SELECT carts',
+      parent: entry,
+      attributes: { 'db.system': 'postgresql', 'db.operation.name': 'SELECT', 'db.collection.name': 'carts' },
+    });
+    const c = t.span({ service: 'shop', kind: SpanKind.CLIENT, name: 'GET', parent: entry, attributes: {} });
+    pipeline.ingest(t.batch());
+    // The clock has not moved: only what needs no other half is a fact yet.
+    await pipeline.flush();
+    expect(sink.edges()).toEqual({ 'shop -> postgresql': { calls: 1, errors: 0 } });
+    expect(sink.calls()).toEqual({ 'shop:GET /cart -> postgresql:SELECT carts': 1 });
+    // The HTTP call still waits for its server half.
+    expect([...pipeline.pairing.waiting()].map((w) => w.client?.spanId)).toEqual([c.spanId]);
+  });
+});
