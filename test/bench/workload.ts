@@ -32,7 +32,7 @@ export interface WorkloadShape {
   errorRate: number;
 }
 
-/** The system every ingest benchmark sends (the ingest sinks and the Collector comparison alike). */
+/** The system every ingest measurement sends (the bench's sinks, the Collector comparison, flush-profile.ts, pipeline-ab.ts). */
 export function benchShape(runId: string, environment: string): WorkloadShape {
   return {
     runId,
@@ -72,18 +72,6 @@ const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE'];
  * Services form layers: a service calls only services after it, so traces end. The first tenth are
  * the edge (gateways, frontends) where traces start.
  */
-/** The system every ingest measurement sends (the bench, flush-profile.ts, pipeline-ab.ts). */
-export const benchShape = (runId: string, environment: string): WorkloadShape => ({
-  runId,
-  environment,
-  seed: 7,
-  services: 300,
-  routesPerService: 10,
-  databases: 40,
-  externals: 30,
-  errorRate: 0.05,
-});
-
 export function buildTopology(shape: WorkloadShape): Topology {
   const rand = prng(shape.seed);
   const pick = (n: number) => Math.floor(rand() * n);
