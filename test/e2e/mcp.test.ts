@@ -159,6 +159,13 @@ describe.each(['stdio', 'http'] as const)('over %s', (transport) => {
     const skeleton = await call(client(), 'trace_skeleton', { traceId: shop.failedTraceIds[0] });
     expect(data(skeleton).error).toBe(true);
     expect(text(skeleton)).toContain('payments: POST /pay');
+
+    // Every list that says "call again with offset N" takes that offset.
+    const firstHop = await call(client(), 'trace_skeleton', { traceId: shop.failedTraceIds[0], limit: 1 });
+    expect(text(firstHop)).toMatch(/call again with offset 1/);
+    const secondHop = await call(client(), 'trace_skeleton', { traceId: shop.failedTraceIds[0], limit: 1, offset: 1 });
+    expect(data(secondHop).hops.offset).toBe(1);
+    expect(data(secondHop).hops.items[0]).not.toEqual(data(firstHop).hops.items[0]);
   });
 
   it('answers "what breaks if payments fails, and what changed there today" with tool calls alone', async () => {

@@ -33,7 +33,7 @@ export function registerPrompts(server: McpServer): void {
       text(
         [
           `Explain the blast radius of "${component}"${envClause(environment)}: what breaks if it fails.`,
-          `1. Call the dependents tool: {"name": ${JSON.stringify(component)}, "direction": "dependents", "depth": 5${envArg(environment)}}.`,
+          `1. Call the dependencies tool for the dependents: {"name": ${JSON.stringify(component)}, "direction": "dependents", "depth": 5${envArg(environment)}}.`,
           `2. For the entry points among them (the components with no dependents of their own), call incident_context to see their traffic and owners.`,
           `3. Call dependencies with direction "dependencies" and depth 1 to say what "${component}" itself relies on.`,
           'Answer with: the directly affected callers, the transitively affected ones by depth, the user-facing entry points and their request volume, and whom to tell (owners). Name only what the tools returned.',

@@ -3,7 +3,7 @@
  * (SDL) for an agent that wants to write its own queries against /graphql.
  */
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { printSchemaFile } from '../graphql/print.js';
+import { buildClientSchema, getIntrospectionQuery, lexicographicSortSchema, printSchema } from 'graphql';
 import { askData, type AskGraphql } from './graphql-client.js';
 
 export const SCHEMA_URI = 'topograph://schema.graphql';
@@ -26,8 +26,11 @@ const MERMAID = /* GraphQL */ `
   }
 `;
 
+// Asked through /graphql like everything else, so TOPOGRAPH_INTROSPECTION=false (and the token's
+// scope) govern the schema here exactly as they do for GraphiQL.
+const INTROSPECTION = getIntrospectionQuery({ descriptions: true });
+
 export function registerResources(server: McpServer, ask: AskGraphql): void {
-  let sdl: string | undefined;
   server.registerResource(
     'graphql-schema',
     SCHEMA_URI,
@@ -36,8 +39,8 @@ export function registerResources(server: McpServer, ask: AskGraphql): void {
       description: 'The SDL of the GraphQL API the tools ask (POST /graphql), for writing queries of your own.',
       mimeType: 'application/graphql',
     },
-    (uri) => {
-      sdl ??= printSchemaFile();
+    async (uri) => {
+      const sdl = printSchema(lexicographicSortSchema(buildClientSchema(await askData(ask, INTROSPECTION))));
       return { contents: [{ uri: uri.href, mimeType: 'application/graphql', text: sdl }] };
     },
   );

@@ -399,6 +399,7 @@ const INPUT_INCIDENT_CONTEXT = {
   window,
   changesSince: since('Changes since; default the last 24 hours'),
   limit: limit.default(20),
+  offset: offset.describe("Where each list's page starts (0 first); the same offset applies to every list."),
 };
 
 const INPUT_CHANGES = {
@@ -427,6 +428,7 @@ const INPUT_TAG_FOOTPRINT = {
   since: since('Seen since; default the live window (24h)'),
   depth: z.number().int().min(1).max(6).default(3).describe('Hops of downstream calls to follow.'),
   limit,
+  offset: offset.describe("Where each list's page starts (0 first); the same offset applies to every list."),
 };
 
 const INPUT_ERROR_CORRELATIONS = {
@@ -436,6 +438,7 @@ const INPUT_ERROR_CORRELATIONS = {
   window: window.default('1h'),
   minCalls: z.number().int().min(1).max(1_000_000).default(20).describe('Fewest requests a value must have.'),
   limit: limit.default(20),
+  offset,
 };
 
 const INPUT_TRACE_SKELETON = {
@@ -444,6 +447,7 @@ const INPUT_TRACE_SKELETON = {
     .regex(/^[0-9a-fA-F]{32}$/, 'a trace id is 32 hexadecimal characters')
     .describe('32 hexadecimal characters.'),
   limit: limit.default(100),
+  offset,
 };
 
 const VERSIONS_PER_PAGE = 20;
@@ -657,12 +661,12 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
             errorRate: n.errorRate,
             avgLatencyMs: n.avgLatencyMs,
           })),
-          0,
+          args.offset,
           args.limit,
         );
       const upstream = flat(ic.upstream);
       const downstream = flat(ic.downstream);
-      const changes = page(ic.changes, 0, args.limit);
+      const changes = page(ic.changes, args.offset, args.limit);
       const h = ic.health;
       const neighbour = (n: { name: string; calls: number; errors: number; errorRate: number }) =>
         `- ${n.name}: ${n.calls} calls, ${n.errors} errors (${percent(n.errorRate)})`;
@@ -809,17 +813,17 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
       const op = (o: Named) => `${o.component.name}: ${o.name}`;
       const services = page(
         f.services.map((x) => ({ name: x.component.name, kind: x.component.kind, calls: x.calls, errors: x.errors })),
-        0,
+        args.offset,
         args.limit,
       );
       const operations = page(
         f.operations.map((o) => ({ operation: op(o.operation), calls: o.calls, errors: o.errors })),
-        0,
+        args.offset,
         args.limit,
       );
       const downstream = page(
         f.downstream.map((d) => ({ depth: d.depth, from: op(d.from), to: op(d.to), calls: d.calls, errors: d.errors })),
-        0,
+        args.offset,
         args.limit,
       );
       const lines = [
@@ -877,7 +881,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
         }[];
       } | null;
       if (!c) throw new Error(await unknownComponent(ask, args.service, args.environment));
-      const values = page(c.values, 0, args.limit);
+      const values = page(c.values, args.offset, args.limit);
       const lines = [
         `${args.service}: ${c.calls} requests, ${c.errors} errors (${percent(c.errorRate)}).`,
         values.total === 0
@@ -933,7 +937,7 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
           error: h.error,
           at: h.at,
         })),
-        0,
+        args.offset,
         args.limit,
       );
       const lines = [
