@@ -111,7 +111,8 @@ export function fetchServer(opts: LocalNeo4jOptions): void {
   const result = spawnSync(
     'mvn',
     ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${p.lib}`, '-DincludeScope=runtime'],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
+    // Maven's output goes to stderr: stdout is the protocol channel of `npm run mcp`, which may fetch.
+    { stdio: ['ignore', 2, 2] },
   );
   if (result.error) throw new Error(`could not run Maven (mvn): ${result.error.message}`);
   if (result.status !== 0) throw new Error(`mvn dependency:copy-dependencies failed with exit code ${result.status}`);
