@@ -4,13 +4,14 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
  * Three layers, each runnable alone: `unit` (no Neo4j, no child processes that need it: fast),
  * `integration` (the real Neo4j, in-process) and `e2e` (real processes, SDK exporters, a browser).
  * `npm test` runs all three; `npm run test:unit` / `test:integration` / `test:e2e` one of them.
- * `npm run test:corpus -- DIR` adds `corpus`: the same code against an external trace corpus.
+ * `npm run test:corpus -- DIR` adds `corpus`: the same code against an external trace corpus;
+ * `npm run test:scale` runs `scale` alone: two workers behind the real OpenTelemetry Collector.
  */
-const layer = (name: string, withNeo4j: boolean): TestProjectInlineConfiguration => ({
+const layer = (name: string, withNeo4j: boolean, files = '**/*.test.ts'): TestProjectInlineConfiguration => ({
   extends: true,
   test: {
     name,
-    include: [`test/${name}/**/*.test.ts`],
+    include: [`test/${name}/${files}`],
     // Starts the local Neo4j when NEO4J_URI is unset and hands its address to every test file.
     globalSetup: withNeo4j ? ['test/support/global-setup.ts'] : [],
   },
@@ -33,6 +34,8 @@ export default defineConfig({
       layer('e2e', true),
       // The extra conformance run against an external corpus: only with `npm run test:corpus -- DIR`.
       ...(process.env.TOPOGRAPH_CORPUS ? [layer('corpus', true)] : []),
+      // Two workers behind the real OpenTelemetry Collector (built from test/bench/peer with Go): only with `npm run test:scale`.
+      ...(process.env.TOPOGRAPH_SCALE ? [layer('scale', true, '**/*.scale.ts')] : []),
     ],
   },
 });
