@@ -26,6 +26,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { isAlive } from '../../src/core/process-alive.js';
 
 export const HEADER_BYTES = 24;
 const SEGMENT_SUFFIX = '.seg';
@@ -137,15 +138,6 @@ async function syncDir(dir: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

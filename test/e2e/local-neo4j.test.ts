@@ -17,7 +17,8 @@ import {
   stopLocalNeo4j,
   type LocalNeo4jOptions,
 } from '../../src/core/neo4j/local-server.js';
-import { freePort, isAlive } from '../support/processes.js';
+import { isAlive } from '../../src/core/process-alive.js';
+import { freePort } from '../support/processes.js';
 
 let options: LocalNeo4jOptions | undefined;
 

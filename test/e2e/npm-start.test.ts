@@ -13,7 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { fixturePath } from '../support/fixtures.js';
 import { edgesIn } from '../support/model-graph.js';
 import { neo4jEnv, fileGraph, uniqueName } from '../support/graph.js';
-import { eventually, freePort, isAlive, ROOT, startTs } from '../support/processes.js';
+import { isAlive } from '../../src/core/process-alive.js';
+import { eventually, freePort, ROOT, startTs } from '../support/processes.js';
 import { recordCalls } from '../support/sdk-calls.js';
 
 const graph = fileGraph();

@@ -16,6 +16,7 @@ import { createConnection } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadLocalNeo4jEnv } from '../config.js';
+import { isAlive } from '../process-alive.js';
 
 export const NEO4J_VERSION = '5.26.30';
 
@@ -70,15 +71,6 @@ const paths = (dir: string, libDir = join(dir, 'lib')) => ({
   lock: join(dir, 'start.lock'),
   stdout: join(dir, 'logs', 'console.log'),
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function readPid(file: string): number | undefined {
   if (!existsSync(file)) return undefined;
