@@ -6,6 +6,7 @@
 import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, MINUTE_MS, tagKey } from '../src/core/model.js';
 import type { ComponentFacts } from '../src/core/records.js';
 import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
+import type { CorrectionRow } from './late-pairs.js';
 import type { TraceSampler, TraceSampleRow } from './trace-sampling.js';
 
 export interface Measure {
@@ -79,6 +80,8 @@ export interface FactBatch {
   tags: TagRow[];
   /** skeletons of the sampled traces (ingest/trace-sampling.ts) */
   traceSamples: TraceSampleRow[];
+  /** what late halves take back, written after the rest (ingest/late-pairs.ts) */
+  corrections?: CorrectionRow[];
 }
 
 export function emptyFactBatch(): FactBatch {

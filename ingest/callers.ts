@@ -55,7 +55,12 @@ interface PendingCall {
   error: boolean;
   latencyMs: number;
   queuedAt: number;
+  /** the aggregator to credit it through, given the current one (undefined: not at all); see CallVia */
+  via?: CallVia;
 }
+
+/** A call queued by an expiry is credited through what ingest/late-pairs.ts hands back (it records the credit). */
+export type CallVia = (agg: Aggregator) => Aggregator | undefined;
 
 /** What of this stage a checkpoint carries, by reference (trace id + span id). */
 export interface CallerState {
@@ -87,8 +92,8 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
   let epoch: number | undefined;
 
   /** A call from `client`'s service to `toOp`, whose caller operation is found once its ancestry is known. */
-  const callTo = (client: Half, toOp: string, error: boolean, latencyMs: number, at: number) =>
-    pending.push({ client, toOp, error, latencyMs, queuedAt: at });
+  const callTo = (client: Half, toOp: string, error: boolean, latencyMs: number, at: number, via?: CallVia) =>
+    pending.push({ client, toOp, error, latencyMs, queuedAt: at, via });
 
   /**
    * The span above `child` when it belongs to another service. Jaeger's and Zipkin's dependency
@@ -153,8 +158,10 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
         continue;
       }
       if (from.kind === OperationKind.INTERNAL && p.client.parentSpanId !== '') unresolvedCallers += expired ? 1 : 0;
-      out.agg.operation(from, p.client.at);
-      out.agg.call(from.key, p.toOp, p.error, p.latencyMs, p.client.at, p.client.traceId);
+      const agg = p.via ? p.via(out.agg) : out.agg;
+      if (!agg) continue;
+      agg.operation(from, p.client.at);
+      agg.call(from.key, p.toOp, p.error, p.latencyMs, p.client.at, p.client.traceId);
     }
     pending = waiting;
   }

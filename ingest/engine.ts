@@ -6,13 +6,16 @@
  * (ingest/spool/durable-ingest.ts) commits them with its checkpoint, an import writes them to a sink.
  *
  * Time is always passed in, never read: tests drive expiry by passing a later time, and the durable
- * loop replays a record at the time it first arrived. The engine knows nothing of spools: a caller
+ * loop replays a record at the time it first arrived. Two times go with every step: `at`, the wall
+ * time that caps the times of facts, and `clock`, the pairing clock that drives the TTLs (the same by
+ * default; the durable loop leaves out of it the time the worker was not running, docs/ingest.md). The engine knows nothing of spools: a caller
  * may number its inputs (`source`, increasing), and `state().replayFrom` names the oldest input what
  * still waits came from; `restore` rebuilds that state from those inputs again.
  */
 import { ComponentKind, operationKey, OperationKind } from '../src/core/model.js';
 import { Aggregator, type FactBatch } from './aggregate.js';
-import { createCallerStage, type Ancestor, type CallerState, type Half } from './callers.js';
+import { createCallerStage, type Ancestor, type CallerState, type CallVia, type Half } from './callers.js';
+import { createLatePairs, type LateHalf, type LatePairsStats } from './late-pairs.js';
 import {
   calleeOf,
   calleeOperation,
@@ -38,6 +41,10 @@ import type { TagRule } from '../src/core/tag-rules.js';
 export interface EngineOptions {
   pairingTtlMs: number;
   pairingMaxEntries: number;
+  /** how long an expired half is remembered so that a late partner corrects it (0: never; ingest/late-pairs.ts) */
+  pairingLateWindowMs?: number;
+  /** how many expired halves are remembered at most */
+  pairingLateMaxEntries?: number;
   tagKeys: readonly string[];
   tagMaxValues: number;
   versionKeys: readonly string[];
@@ -60,6 +67,8 @@ export interface EngineStats {
   ancestry: number;
   /** ancestors forgotten before their time because the index was full */
   ancestryEvicted: number;
+  /** expired halves remembered for the late window, and what became of them */
+  late: LatePairsStats;
 }
 
 /**
@@ -76,6 +85,8 @@ export const ancestryBound = (options: Pick<EngineOptions, 'pairingMaxEntries'>)
  */
 export interface EngineState extends CallerState {
   halves: string[];
+  /** expired halves remembered for the late window, by value (ingest/late-pairs.ts) */
+  late?: LateHalf[];
   /** the oldest input (`source`) anything above (or the ancestry index) still comes from; undefined when none */
   replayFrom?: number;
 }
@@ -86,16 +97,19 @@ export interface Restorer {
    * No fact is derived again (they were written when the state was taken), only the ancestry index
    * and what the state names come back.
    */
-  ingest(decoded: DecodedBatch, at: number, source: number): void;
-  /** Ends the replay at time `at`: the spans and calls still waiting wait again. */
-  finish(at: number): void;
+  ingest(decoded: DecodedBatch, at: number, source: number, clock?: number): void;
+  /** Ends the replay at time `at` (pairing clock `clock`): the spans and calls still waiting wait again. */
+  finish(at: number, clock?: number): void;
 }
 
 export interface Engine {
-  /** Derives, pairs and aggregates one decoded request as of `at`; `source` numbers the input (see the file comment). */
-  ingest(decoded: DecodedBatch, at: number, source?: number): void;
-  /** Expires what waited past the TTL as of `at`, resolves callers, and hands back the facts gathered. */
-  collect(at: number): FactBatch;
+  /**
+   * Derives, pairs and aggregates one decoded request as of `at` (pairing clock `clock`, default
+   * `at`); `source` numbers the input (see the file comment).
+   */
+  ingest(decoded: DecodedBatch, at: number, source?: number, clock?: number): void;
+  /** Expires what waited past the TTL as of pairing clock `clock` (default `at`), resolves callers, and hands back the facts gathered. */
+  collect(at: number, clock?: number): FactBatch;
   /** Expires every waiting half and gives up on every missing parent (the end of an import, or a test). */
   drain(at: number): FactBatch;
   /** What must survive a restart, as of now (call it right after `collect`). */
@@ -124,9 +138,15 @@ export function createEngine(options: EngineOptions): Engine {
     { ttlMs: options.pairingTtlMs, maxOrphans: options.pairingMaxEntries, maxAncestry: ancestryBound(options) },
     out,
   );
+  const late = createLatePairs({
+    windowMs: options.pairingLateWindowMs ?? 0,
+    maxEntries: options.pairingLateMaxEntries ?? 0,
+  });
   let spans = 0;
-  /** the time of the step under way: pairing callbacks queue their calls at it */
+  /** the wall time of the step under way: no fact is later */
   let now = 0;
+  /** the pairing clock of the step under way: halves wait, and pairing callbacks queue their calls, at it */
+  let tick = 0;
 
   const destinationPublish = (d: VirtualComponent): OperationRef => ({
     key: operationKey(d.key, OperationKind.PRODUCER, 'publish'),
@@ -157,51 +177,74 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   /** A client half no server half answered: the call reached the component its attributes name. */
-  function reachedUninstrumented(c: Half): void {
+  function reachedUninstrumented(c: Half, via?: CallVia): void {
     const agg = out.agg;
     const callee = c.callee!;
     const op = c.calleeOp!;
     agg.virtual(callee, c.at);
     agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at);
     agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
-    callers.callTo(c, op.key, c.error, c.latencyMs, now);
+    callers.callTo(c, op.key, c.error, c.latencyMs, tick, via);
+  }
+
+  /** How a paired call finds its caller operation: the callers stage, unless it is already known. */
+  type Credit = (c: Half, toOp: string, error: boolean, latencyMs: number) => void;
+  const throughCallers: Credit = (c, toOp, error, latencyMs) => callers.callTo(c, toOp, error, latencyMs, tick);
+
+  /** The two halves of one call. */
+  function paired(c: Half, s: Half, credit: Credit): void {
+    const agg = out.agg;
+    const messaging = c.kind === SpanKind.PRODUCER || s.kind === SpanKind.CONSUMER;
+    const destination = messaging ? (c.destination ?? s.destination) : undefined;
+    if (destination) {
+      // The queue is a node: producer → destination → consumer.
+      agg.virtual(destination, c.at);
+      agg.edge(c.service.key, destination.key, 'messaging', c.error, c.latencyMs, c.at);
+      agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
+      const publish = destinationPublish(destination);
+      agg.operation(publish, c.at, { error: c.error, latencyMs: c.latencyMs });
+      credit(c, publish.key, c.error, c.latencyMs);
+      agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
+    } else {
+      const error = c.error || s.error;
+      const protocol = messaging ? 'messaging' : c.protocol !== 'unknown' ? c.protocol : s.protocol;
+      agg.edge(c.service.key, s.service.key, protocol, error, c.latencyMs, c.at);
+      credit(c, s.op!.key, error, c.latencyMs);
+    }
+  }
+
+  /**
+   * A late half met its partner's expiry (its credits already taken back by `late.take`): the pair is
+   * counted now. An expired client's caller operation was found when it expired, and its ancestry
+   * may be forgotten since: its call is credited from that operation.
+   */
+  function pairedLate(c: Half, s: Half, expired: LateHalf): void {
+    const from = expired.side === 'client' ? expired.credits.find((k) => 'c' in k) : undefined;
+    if (!from || !('c' in from)) return paired(c, s, throughCallers);
+    paired(c, s, (client, toOp, error, latencyMs) =>
+      out.agg.call(from.c[0], toOp, error, latencyMs, client.at, client.traceId),
+    );
   }
 
   const pairing = new PairingStore<Half, Half>(
     { ttlMs: options.pairingTtlMs, maxEntries: options.pairingMaxEntries },
     {
-      onComplete(c, s) {
-        const agg = out.agg;
-        const messaging = c.kind === SpanKind.PRODUCER || s.kind === SpanKind.CONSUMER;
-        const destination = messaging ? (c.destination ?? s.destination) : undefined;
-        if (destination) {
-          // The queue is a node: producer → destination → consumer.
-          agg.virtual(destination, c.at);
-          agg.edge(c.service.key, destination.key, 'messaging', c.error, c.latencyMs, c.at);
-          agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
-          const publish = destinationPublish(destination);
-          agg.operation(publish, c.at, { error: c.error, latencyMs: c.latencyMs });
-          callers.callTo(c, publish.key, c.error, c.latencyMs, now);
-          agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
-        } else {
-          const error = c.error || s.error;
-          const protocol = messaging ? 'messaging' : c.protocol !== 'unknown' ? c.protocol : s.protocol;
-          agg.edge(c.service.key, s.service.key, protocol, error, c.latencyMs, c.at);
-          callers.callTo(c, s.op!.key, error, c.latencyMs, now);
-        }
+      onComplete: (c, s) => paired(c, s, throughCallers),
+      onExpireClient(c) {
+        const entry: LateHalf = late.expire('client', c, [c.traceId + c.spanId], tick, out, () =>
+          reachedUninstrumented(c, (agg) => late.wrap(entry, agg)),
+        );
       },
-      onExpireClient: reachedUninstrumented,
-      onExpireServer(s) {
+      onExpireServer(s, _reason, keys) {
         // No CLIENT/PRODUCER half answered: a cross-service parent of another kind is still the caller.
         const parent = callers.crossServiceParent(s, true);
         // A message delivered again under the same producer span: its publish was counted once already.
         if (parent?.kind === SpanKind.PRODUCER && s.destination) deliveredFrom(s, s.destination);
-        else if (parent) callers.callFromParent(s, parent, s.op!, now);
-        else entryFromOutside(s);
+        else if (parent) callers.callFromParent(s, parent, s.op!, tick);
+        else late.expire('server', s, keys, tick, out, () => entryFromOutside(s));
       },
     },
   );
-
   function ingestSpan(
     span: Span,
     service: ServiceInfo,
@@ -242,7 +285,7 @@ export function createEngine(options: EngineOptions): Engine {
       kind: span.kind,
       service,
       entryOp: undefined,
-      arrived: callers.elapsed(now),
+      arrived: callers.elapsed(tick),
       source,
     };
     const id = span.traceId + span.spanId;
@@ -269,7 +312,9 @@ export function createEngine(options: EngineOptions): Engine {
           half.externalCaller = externalCallerOf(span, service.environment);
           entryFromOutside(half);
         } else if (keep) {
-          pairing.addServer(keys, half, now);
+          const expired = restoring ? undefined : late.take(keys);
+          if (expired) pairedLate(expired.half, half, expired);
+          else pairing.addServer(keys, half, tick);
         }
         break;
       }
@@ -282,7 +327,11 @@ export function createEngine(options: EngineOptions): Engine {
         // A database sends no server half: its call is a fact at once, not after the pairing TTL (as
         // the servicegraph connector does). A replay keeps the old path: its calls come back from the state.
         if (!restoring && half.callee.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
-        else if (keep) pairing.addClient(id, half, now);
+        else if (keep) {
+          const expired = restoring ? undefined : late.take([id]);
+          if (expired) pairedLate(half, expired.half, expired);
+          else pairing.addClient(id, half, tick);
+        }
         break;
       }
       default:
@@ -293,8 +342,9 @@ export function createEngine(options: EngineOptions): Engine {
     callers.remember(id, ancestor);
   }
 
-  function ingest(decoded: DecodedBatch, at: number, source = 0): void {
+  function ingest(decoded: DecodedBatch, at: number, source = 0, clock = at): void {
     now = at;
+    tick = clock;
     const agg = out.agg;
     const children: Half[] = [];
     for (const rs of decoded.batch) {
@@ -314,15 +364,20 @@ export function createEngine(options: EngineOptions): Engine {
         for (const span of ss.spans) ingestSpan(span, service, resourceTags, children, source);
       }
     }
-    if (!restoring) callers.awaitParents(children, now);
+    if (!restoring) callers.awaitParents(children, tick);
   }
 
-  function collect(at: number, final: boolean): FactBatch {
+  function collect(at: number, final: boolean, clock = at): FactBatch {
     now = at;
+    tick = clock;
     if (final) pairing.expireAll();
-    else pairing.expire(at);
-    callers.resolve(at, final);
-    return live.drain();
+    else pairing.expire(clock);
+    callers.resolve(clock, final);
+    late.forget(clock);
+    const batch = live.drain();
+    const corrections = late.drain();
+    if (corrections.length > 0) batch.corrections = corrections;
+    return batch;
   }
 
   function state(): EngineState {
@@ -335,29 +390,37 @@ export function createEngine(options: EngineOptions): Engine {
     }
     const { orphans, calls, oldestSource } = callers.state();
     oldest = Math.min(oldest, oldestSource);
-    return { halves, orphans, calls, replayFrom: Number.isFinite(oldest) ? oldest : undefined };
+    return {
+      halves,
+      orphans,
+      calls,
+      late: late.size > 0 ? late.state() : undefined,
+      replayFrom: Number.isFinite(oldest) ? oldest : undefined,
+    };
   }
 
   function restore(st: EngineState): Restorer {
     const found = new Map<string, Half>();
+    late.restore(st.late);
     restoring = {
       halves: new Set(st.halves),
       wanted: new Set([...st.calls.map((c) => c.client), ...st.orphans.map((o) => o.child)]),
       found,
     };
     return {
-      ingest(decoded, at, source) {
+      ingest(decoded, at, source, clock) {
         out.agg = new Aggregator({ exemplarsPerEdge: options.exemplarsPerEdge });
         try {
-          ingest(decoded, at, source);
+          ingest(decoded, at, source, clock);
         } finally {
           out.agg = live;
         }
       },
-      finish(at) {
+      finish(at, clock = at) {
         restoring = undefined;
         now = at;
-        callers.restore(st, found, at);
+        tick = clock;
+        callers.restore(st, found, clock);
       },
     };
   }
@@ -365,10 +428,10 @@ export function createEngine(options: EngineOptions): Engine {
   return {
     pairing,
     ingest,
-    collect: (at) => collect(at, false),
+    collect: (at, clock) => collect(at, false, clock),
     drain: (at) => collect(at, true),
     state,
     restore,
-    stats: () => ({ spans, tagOverflow: tags.overflowed, ...callers.stats() }),
+    stats: () => ({ spans, tagOverflow: tags.overflowed, late: late.stats(), ...callers.stats() }),
   };
 }

@@ -33,7 +33,13 @@ export interface IngestReadings {
       readonly size: number;
       readonly stats: { completed: number; expiredClients: number; expiredServers: number; evicted: number };
     };
-    stats(): { pendingParents: number; ancestry: number; ancestryEvicted: number; tagOverflow: number };
+    stats(): {
+      pendingParents: number;
+      ancestry: number;
+      ancestryEvicted: number;
+      tagOverflow: number;
+      late: { corrected: number; waiting: number; droppedWindow: number; droppedBound: number };
+    };
   };
   spool: {
     readings(): {
@@ -137,6 +143,11 @@ export function registerIngestGauges(registry: Registry, read: IngestReadings): 
       () => engine.stats().tagOverflow,
     ],
     [
+      'topograph_ingest_late_halves_waiting',
+      'Halves that expired unpaired, remembered for TOPOGRAPH_PAIRING_LATE_WINDOW so that a late partner corrects their virtual edge',
+      () => engine.stats().late.waiting,
+    ],
+    [
       'topograph_spool_records',
       'Records in the spool on disk (not yet released by a checkpoint)',
       () => spool.readings().records,
@@ -183,6 +194,18 @@ export function registerIngestGauges(registry: Registry, read: IngestReadings): 
       this.set({ outcome: 'expired_client' }, s.expiredClients);
       this.set({ outcome: 'expired_server' }, s.expiredServers);
       this.set({ outcome: 'evicted' }, s.evicted);
+    },
+  });
+  new Gauge({
+    name: 'topograph_ingest_late_halves',
+    help: 'Expired halves since start, by outcome: corrected (a late partner came; the virtual edge taken back), window (forgotten after TOPOGRAPH_PAIRING_LATE_WINDOW), bound (forgotten early: TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const s = engine.stats().late;
+      this.set({ outcome: 'corrected' }, s.corrected);
+      this.set({ outcome: 'window' }, s.droppedWindow);
+      this.set({ outcome: 'bound' }, s.droppedBound);
     },
   });
   new Gauge({

@@ -11,7 +11,8 @@
 export interface PairingCallbacks<C, S> {
   onComplete(client: C, server: S): void;
   onExpireClient(client: C, reason: 'ttl' | 'evicted'): void;
-  onExpireServer(server: S, reason: 'ttl' | 'evicted'): void;
+  /** `keys`: every key it waited under (its parent, a consumer's links) */
+  onExpireServer(server: S, reason: 'ttl' | 'evicted', keys: string[]): void;
 }
 
 export interface PairingOptions {
@@ -107,7 +108,7 @@ export class PairingStore<C, S> {
       if (entry.at > deadline) break;
       this.takeServer(entry);
       this.stats.expiredServers++;
-      this.callbacks.onExpireServer(entry.value, 'ttl');
+      this.callbacks.onExpireServer(entry.value, 'ttl', entry.keys);
     }
   }
 
@@ -140,7 +141,7 @@ export class PairingStore<C, S> {
         this.callbacks.onExpireClient(entry.value, 'evicted');
       } else if (!oldestServer.done) {
         this.takeServer(oldestServer.value);
-        this.callbacks.onExpireServer(oldestServer.value.value, 'evicted');
+        this.callbacks.onExpireServer(oldestServer.value.value, 'evicted', oldestServer.value.keys);
       } else return;
     }
   }

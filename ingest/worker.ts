@@ -157,6 +157,8 @@ export function pipelineOptions(config: Config) {
   return {
     pairingTtlMs: config.ingest.pairingTtlMs,
     pairingMaxEntries: config.ingest.pairingMaxEntries,
+    pairingLateWindowMs: config.ingest.pairingLateWindowMs,
+    pairingLateMaxEntries: config.ingest.pairingLateMaxEntries,
     tagKeys: config.ingest.tagKeys,
     tagMaxValues: config.ingest.tagMaxValues,
     versionKeys: config.ingest.versionKeys,

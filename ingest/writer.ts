@@ -10,6 +10,7 @@ import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS } from '../src/core/model.js'
 import type { Graph } from '../src/core/neo4j/connection.js';
 import type { WriterConfig } from '../src/core/config.js';
 import type { FactBatch } from './aggregate.js';
+import { sendCorrections } from './late-writer.js';
 import { MAX_HOPS } from './trace-sampling.js';
 
 /** What the worker writes to: Neo4j in production, a discarding sink in benchmarks. */
@@ -211,6 +212,7 @@ export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts:
     maxPerOperation: opts.traceSamplesPerOperation,
     maxAgeMs: opts.traceSampleMaxAgeMs,
   });
+  sent.push(...sendCorrections(tx, batch.corrections));
   await Promise.all(sent);
 }
 

@@ -12,6 +12,7 @@ import type { Graph } from '../../src/core/neo4j/connection.js';
 import type { FactBatch } from '../aggregate.js';
 import type { EngineState } from '../engine.js';
 import { writeFacts, type FactSink, type WriterOptions } from '../writer.js';
+import type { ClockPause } from './pairing-clock.js';
 
 export interface Checkpoint {
   /** how many commits this spool has made; each commit expects the previous one */
@@ -22,6 +23,8 @@ export interface Checkpoint {
   replayFrom: number;
   /** the engine's time at this checkpoint */
   clock: number;
+  /** the stretches the worker was not running, left out of the pairing clock (ingest/spool/pairing-clock.ts) */
+  pauses?: ClockPause[];
   state: EngineState;
 }
 
@@ -35,12 +38,13 @@ SET c.lockedAt = timestamp()`;
 
 export const READ_CHECKPOINT = `
 MATCH (c:IngestCheckpoint {id: $id})
-RETURN c.generation AS generation, c.position AS position, c.replayFrom AS replayFrom, c.clock AS clock, c.state AS state`;
+RETURN c.generation AS generation, c.position AS position, c.replayFrom AS replayFrom, c.clock AS clock, c.state AS state,
+       c.pauses AS pauses`;
 
 export const SAVE_CHECKPOINT = `
 MATCH (c:IngestCheckpoint {id: $id})
 SET c.generation = $generation, c.position = $position, c.replayFrom = $replayFrom, c.clock = $clock,
-    c.state = $state, c.updatedAt = timestamp()`;
+    c.state = $state, c.pauses = $pauses, c.updatedAt = timestamp()`;
 
 /** The checkpoint had already moved past the generation a commit expected. */
 export class CheckpointMovedError extends Error {
@@ -61,6 +65,14 @@ const decodeState = (s: unknown): EngineState =>
     ? (JSON.parse(gunzipSync(Buffer.from(s, 'base64')).toString('utf8')) as EngineState)
     : EMPTY_STATE;
 
+/** Pauses are kept flat (`[at, ms, at, ms, …]`): a property holds no nested list. */
+const pausesOf = (v: unknown): ClockPause[] => {
+  const flat = Array.isArray(v) ? v.map(Number) : [];
+  const out: ClockPause[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+};
+
 export function createCheckpointStore(graph: Graph, id: string, writer: WriterOptions): CheckpointStore {
   return {
     async load() {
@@ -72,6 +84,7 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
         position: Number(r.get('position')),
         replayFrom: Number(r.get('replayFrom')),
         clock: Number(r.get('clock')),
+        pauses: pausesOf(r.get('pauses')),
         state: decodeState(r.get('state')),
       };
     },
@@ -85,7 +98,7 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
           // Throwing rolls the transaction back; the driver does not retry errors of ours.
           if (found !== expectedGeneration) throw new CheckpointMovedError(found);
           await writeFacts(tx, batch, writer);
-          await tx.run(SAVE_CHECKPOINT, { id, ...next, state });
+          await tx.run(SAVE_CHECKPOINT, { id, ...next, state, pauses: (next.pauses ?? []).flat() });
         },
         { metadata: { op: 'flush+checkpoint' } },
       );

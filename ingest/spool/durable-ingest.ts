@@ -8,7 +8,8 @@
  *
  * Time for the engine comes from here: a record is ingested at the time it was accepted, so a replay
  * after a crash derives exactly what the first run derived, and a backlog read after an outage pairs
- * and expires in the time frame it arrived in.
+ * and expires in the time frame it arrived in. The TTLs run on the pairing clock
+ * (ingest/spool/pairing-clock.ts): that time less the stretches the worker was not running.
  */
 import type { Logger } from '../../src/core/logger.js';
 import { retry } from '../../src/core/retry.js';
@@ -19,6 +20,7 @@ import type { DecodeLimits } from '../otlp/validate.js';
 import { factCount, type FactBatch } from '../aggregate.js';
 import type { DecodedBatch } from '../span.js';
 import { CheckpointMovedError, EMPTY_STATE, type Checkpoint, type CheckpointStore } from './checkpoint-store.js';
+import { createPairingClock } from './pairing-clock.js';
 import { decodeSpoolPayload, encodeSpoolPayload } from './record.js';
 import type { Spool, SpoolRecord } from './segment-log.js';
 
@@ -132,6 +134,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   let handoffSpans = 0;
 
   let committed: Checkpoint = { generation: 0, position: 0, replayFrom: 1, clock: 0, state: EMPTY_STATE };
+  let pairingClock = createPairingClock({ startedAt: Date.now() });
   let position = 0;
   let recordClock = 0;
   let firstUncommittedAt: number | undefined;
@@ -229,6 +232,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     markAvailable();
     if (cp) {
       committed = cp;
+      pairingClock = createPairingClock({ pauses: cp.pauses, startedAt: Date.now(), lastAlive: cp.clock });
       let replayed = 0;
       const restorer = engine.restore(cp.state);
       if (cp.replayFrom <= cp.position) {
@@ -236,13 +240,16 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         for (;;) {
           const records = (await spool.read(readBatch)).filter((r) => r.seq <= cp.position);
           if (records.length === 0) break;
-          for (const r of records) restorer.ingest(decode(r), advanceClock(r), r.seq);
+          for (const r of records) {
+            const at = advanceClock(r);
+            restorer.ingest(decode(r), at, r.seq, pairingClock.of(at));
+          }
           replayed += records.length;
           if (records[records.length - 1]!.seq >= cp.position) break;
         }
       }
       recordClock = Math.max(recordClock, cp.clock);
-      restorer.finish(recordClock);
+      restorer.finish(recordClock, pairingClock.of(recordClock));
       position = cp.position;
       log.info(
         { position, replayed, halves: cp.state.halves.length, calls: cp.state.calls.length },
@@ -261,7 +268,8 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       next.replayFrom === committed.replayFrom &&
       a.halves.length === b.halves.length &&
       a.orphans.length === b.orphans.length &&
-      a.calls.length === b.calls.length
+      a.calls.length === b.calls.length &&
+      (a.late?.length ?? 0) === (b.late?.length ?? 0)
     );
   }
 
@@ -312,7 +320,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     // A backlog is still ahead: the clock must not run past it, or its halves would expire unpaired.
     const next = await spool.peekAcceptedAt();
     const t = Math.max(recordClock, Math.min(Date.now(), next ?? Number.POSITIVE_INFINITY));
-    const batch = engine.collect(t);
+    const batch = engine.collect(t, pairingClock.of(t));
     const state: EngineState = engine.state();
     firstSinceCollect = undefined;
     const cp: Checkpoint = {
@@ -320,6 +328,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       position,
       replayFrom: Math.min(state.replayFrom ?? position + 1, position + 1),
       clock: t,
+      pauses: pairingClock.pauses(),
       state,
     };
     const skip = unchanged(batch, cp);
@@ -377,7 +386,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
           const started = performance.now();
           const decoded = take(r);
           if (writing) readAhead += decoded.spanCount;
-          engine.ingest(decoded, at, r.seq);
+          engine.ingest(decoded, at, r.seq, pairingClock.of(at));
           measurePace(performance.now() - started, decoded.spanCount);
         } catch (error) {
           metrics.recordsSkipped.inc();

@@ -99,6 +99,16 @@ export const envSchema = z.object({
   TOPOGRAPH_PAIRING_MAX_ENTRIES: positiveInt
     .prefault('200000')
     .describe('pairing buffer bound (the ancestry index: 5 ×); past it the oldest go early (counted)'),
+  TOPOGRAPH_PAIRING_LATE_WINDOW: duration
+    .prefault('15m')
+    .describe(
+      'how long a half that expired unpaired is remembered: a partner arriving within it corrects the virtual edge to the real one (0: never)',
+    ),
+  TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES: positiveInt
+    .prefault('10000')
+    .describe(
+      'expired halves remembered for the late window at most (kept in the checkpoint); past it the oldest are forgotten (counted)',
+    ),
   TOPOGRAPH_MAX_BODY_BYTES: positiveInt
     .prefault(String(16 * 1024 * 1024))
     .describe('largest request body a receiver reads (413); a declared `Content-Length` is refused before reading'),
@@ -286,6 +296,8 @@ export const configSchema = envSchema.transform((c, ctx) => {
       flushIntervalMs: c.TOPOGRAPH_FLUSH_INTERVAL,
       pairingTtlMs: c.TOPOGRAPH_PAIRING_TTL,
       pairingMaxEntries: c.TOPOGRAPH_PAIRING_MAX_ENTRIES,
+      pairingLateWindowMs: c.TOPOGRAPH_PAIRING_LATE_WINDOW,
+      pairingLateMaxEntries: c.TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES,
       maxBodyBytes: c.TOPOGRAPH_MAX_BODY_BYTES,
       spoolDir: c.TOPOGRAPH_SPOOL_DIR,
       spoolMaxBytes: c.TOPOGRAPH_SPOOL_MAX_BYTES,

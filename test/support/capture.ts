@@ -24,24 +24,27 @@ export function captureSink(): Captured {
   const sink: Captured = {
     all,
     async write(b) {
-      for (const k of Object.keys(b) as (keyof FactBatch)[]) (all[k] as unknown[]).push(...b[k]);
+      for (const k of Object.keys(b) as (keyof FactBatch)[]) ((all[k] ??= []) as unknown[]).push(...(b[k] ?? []));
     },
     edges() {
       const out: Record<string, { calls: number; errors: number }> = {};
-      for (const e of all.edges) {
+      // What late halves took back counts too (ingest/late-pairs.ts): an edge left with none is gone.
+      for (const e of [...all.edges, ...(all.corrections ?? []).filter((c) => c.kind === 'edge')]) {
         const k = `${nameOf(e.from)} -> ${nameOf(e.to)}`;
         const v = (out[k] ??= { calls: 0, errors: 0 });
         v.calls += e.calls;
         v.errors += e.errors;
       }
+      for (const [k, v] of Object.entries(out)) if (v.calls === 0) delete out[k];
       return out;
     },
     calls() {
       const ops = new Map(all.operations.map((o) => [o.key, `${nameOf(o.componentKey)}:${o.name}`]));
       const out: Record<string, number> = {};
-      for (const c of all.calls) {
+      for (const c of [...all.calls, ...(all.corrections ?? []).filter((r) => r.kind === 'call')]) {
         const k = `${ops.get(c.from) ?? c.from} -> ${ops.get(c.to) ?? c.to}`;
         out[k] = (out[k] ?? 0) + c.calls;
+        if (out[k] === 0) delete out[k];
       }
       return out;
     },

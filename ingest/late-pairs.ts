@@ -1,0 +1,293 @@
+/**
+ * Late halves (docs/ingest.md, "Late halves"): a half whose partner did not come within the pairing
+ * TTL is counted against a virtual component (`unknown`, `user`, a peer named by attribute) or as an
+ * entry point. This module remembers, for the late window, what each such expiry credited, so that
+ * when the partner does come the credits are taken back (negative deltas written in the same
+ * transaction as the flush and its checkpoint, so exactly once) and the real pair is counted instead.
+ *
+ * What an expiry credited is recorded as it happens, by handing the expiry an aggregator that
+ * forwards every call to the real one and keeps a copy: whatever an expiry counts (edges, operations,
+ * CALLS, rings, entry counts, tags) is taken back the same way, without this module knowing the
+ * derivation. Bounded: past `maxEntries` the oldest are forgotten (counted, their virtual credit stays).
+ *
+ * Pure and synchronous: time (the pairing clock) is passed in.
+ */
+import { MINUTE_MS } from '../src/core/model.js';
+import { bucketOf, type Aggregator } from './aggregate.js';
+import type { Half } from './callers.js';
+import type { OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
+
+/** One aggregator call an expiry made: enough to take it back. */
+export type Credit =
+  | { e: [from: string, to: string, error: boolean, latencyMs: number, at: number] }
+  | { o: [key: string, at: number, error: boolean, latencyMs: number, counted: boolean, entry: boolean] }
+  | { c: [from: string, to: string, error: boolean, latencyMs: number, at: number] }
+  | { t: [subject: string, onOperation: boolean, key: string, value: string, calls: number, error: boolean] }
+  | { v: string };
+
+/** An expired half, remembered for the late window (kept in the checkpoint by value). */
+export interface LateHalf {
+  side: 'client' | 'server';
+  half: Half;
+  /** the keys its partner finds it by: a client's own span, a server's parent span (and a consumer's links) */
+  keys: string[];
+  /** the pairing clock when it expired */
+  expiredAt: number;
+  credits: Credit[];
+  /** set once a late partner took it back: a call its expiry queued is then not credited at all */
+  taken?: boolean;
+}
+
+/** What a correction writes: negative deltas (and the unpaired count an expiry adds). */
+export interface CorrectionRow {
+  kind: 'edge' | 'operation' | 'call' | 'tag' | 'virtual';
+  /** edge/call: from → to; operation: key in `from`; tag: subject in `from`, `key=value` in `to`; virtual: the component key */
+  from: string;
+  to: string;
+  minute: number;
+  calls: number;
+  errors: number;
+  latSum: number;
+  latBuckets: number[];
+  /** operations: entry calls taken back */
+  entryCalls: number;
+  /** edges: calls counted on the edge only because their half expired (+1 on expiry, -1 on correction) */
+  unpaired: number;
+  /** tags: whether the subject is an operation */
+  onOperation: boolean;
+  tagKey: string;
+  tagValue: string;
+}
+
+export interface LatePairsOptions {
+  /** how long an expired half is remembered (TOPOGRAPH_PAIRING_LATE_WINDOW; 0: never) */
+  windowMs: number;
+  /** how many expired halves are remembered at most (TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES) */
+  maxEntries: number;
+}
+
+export interface LatePairsStats {
+  /** late halves that found their expired partner and were corrected */
+  corrected: number;
+  /** expired halves remembered now */
+  waiting: number;
+  /** expired halves forgotten: their window passed, or the bound pushed them out */
+  droppedWindow: number;
+  droppedBound: number;
+}
+
+const BUCKETS = bucketOf(Number.POSITIVE_INFINITY) + 1;
+
+export function createLatePairs(options: LatePairsOptions) {
+  /** remembered halves in expiry order, each under every key a partner finds it by */
+  const entries = new Set<LateHalf>();
+  const byKey = new Map<string, LateHalf>();
+  /** corrections gathered since the last drain, by kind, row key */
+  let rows = new Map<string, CorrectionRow>();
+  const stats: LatePairsStats = { corrected: 0, waiting: 0, droppedWindow: 0, droppedBound: 0 };
+
+  function row(kind: CorrectionRow['kind'], from: string, to: string, minute: number): CorrectionRow {
+    const id = `${kind}\n${from}\n${to}\n${minute}`;
+    let r = rows.get(id);
+    if (!r) {
+      r = {
+        kind,
+        from,
+        to,
+        minute,
+        calls: 0,
+        errors: 0,
+        latSum: 0,
+        latBuckets: new Array<number>(BUCKETS).fill(0),
+        entryCalls: 0,
+        unpaired: 0,
+        onOperation: false,
+        tagKey: '',
+        tagValue: '',
+      };
+      rows.set(id, r);
+    }
+    return r;
+  }
+
+  /** Adds `sign` × one call to a row's measure. */
+  function measure(r: CorrectionRow, sign: number, error: boolean, latencyMs: number): void {
+    r.calls += sign;
+    if (error) r.errors += sign;
+    r.latSum += sign * latencyMs;
+    r.latBuckets[bucketOf(latencyMs)]! += sign;
+  }
+
+  const minuteOf = (at: number) => Math.floor(at / MINUTE_MS);
+
+  /** Takes one credit back (`sign` -1), or counts the unpaired call an expiry adds to an edge (`sign` +1, edges only). */
+  function apply(credit: Credit, sign: 1 | -1): void {
+    if ('e' in credit) {
+      const [from, to, error, latencyMs, at] = credit.e;
+      const r = row('edge', from, to, minuteOf(at));
+      r.unpaired += sign;
+      if (sign < 0) measure(r, sign, error, latencyMs);
+    } else if (sign > 0) {
+      return;
+    } else if ('o' in credit) {
+      const [key, at, error, latencyMs, counted, entry] = credit.o;
+      const r = row('operation', key, '', minuteOf(at));
+      if (counted) measure(r, sign, error, latencyMs);
+      if (entry) r.entryCalls += sign;
+    } else if ('c' in credit) {
+      const [from, to, error, latencyMs, at] = credit.c;
+      measure(row('call', from, to, minuteOf(at)), sign, error, latencyMs);
+    } else if ('t' in credit) {
+      const [subject, onOperation, key, value, calls, error] = credit.t;
+      const r = row('tag', subject, `${key}=${value}`, 0);
+      Object.assign(r, { onOperation, tagKey: key, tagValue: value });
+      r.calls += sign * calls;
+      if (error) r.errors += sign * calls;
+    } else {
+      row('virtual', credit.v, '', 0);
+    }
+  }
+
+  /**
+   * An aggregator that credits `agg` and records into `entry` what it credited. Only what a take-back
+   * needs is recorded: first/last seen times and version/library uses are widened, never taken back.
+   */
+  function recorder(agg: Aggregator, entry: LateHalf): Aggregator {
+    const keep = (c: Credit) => {
+      entry.credits.push(c);
+      apply(c, 1);
+    };
+    const rec: Pick<Aggregator, 'virtual' | 'edge' | 'operation' | 'call' | 'tag' | 'service' | 'use'> = {
+      service: (s: ServiceInfo, at: number) => agg.service(s, at),
+      use: (...a) => agg.use(...a),
+      virtual(c: VirtualComponent, at: number) {
+        agg.virtual(c, at);
+        keep({ v: c.key });
+      },
+      edge(from, to, protocol, error, latencyMs, at, ...rest) {
+        (agg.edge as (...a: unknown[]) => void)(from, to, protocol, error, latencyMs, at, ...rest);
+        keep({ e: [from, to, error, latencyMs, at] });
+      },
+      operation(op: OperationRef, at, call, entry = false) {
+        agg.operation(op, at, call, entry);
+        if (call || entry) keep({ o: [op.key, at, call?.error ?? false, call?.latencyMs ?? 0, !!call, entry] });
+      },
+      call(from, to, error, latencyMs, at, traceId) {
+        agg.call(from, to, error, latencyMs, at, traceId);
+        keep({ c: [from, to, error, latencyMs, at] });
+      },
+      tag(subject, onOperation, key, value, calls, error, at) {
+        agg.tag(subject, onOperation, key, value, calls, error, at);
+        if (calls > 0) keep({ t: [subject, onOperation, key, value, calls, error] });
+      },
+    };
+    return rec as Aggregator;
+  }
+
+  function remove(entry: LateHalf): void {
+    entries.delete(entry);
+    for (const key of entry.keys) if (byKey.get(key) === entry) byKey.delete(key);
+  }
+
+  function add(entry: LateHalf): void {
+    entries.add(entry);
+    for (const key of entry.keys) byKey.set(key, entry);
+    while (entries.size > options.maxEntries) {
+      remove(entries.values().next().value!);
+      stats.droppedBound++;
+    }
+  }
+
+  return {
+    stats: (): LatePairsStats => ({ ...stats, waiting: entries.size }),
+    get size() {
+      return entries.size;
+    },
+
+    /**
+     * Runs an expiry of `half` with an aggregator that records what it credits, and remembers it.
+     * Returns the entry: a call the expiry queued (its caller not known yet) records through `wrap`.
+     */
+    expire(
+      side: LateHalf['side'],
+      half: Half,
+      keys: string[],
+      at: number,
+      out: { agg: Aggregator },
+      run: () => void,
+    ): LateHalf {
+      const entry: LateHalf = { side, half, keys, expiredAt: at, credits: [] };
+      if (options.windowMs <= 0) {
+        run();
+        return entry;
+      }
+      const live = out.agg;
+      out.agg = recorder(live, entry);
+      try {
+        run();
+      } finally {
+        out.agg = live;
+      }
+      add(entry);
+      return entry;
+    },
+
+    /**
+     * The aggregator a call queued by `entry`'s expiry is credited through once its caller is known:
+     * recorded while the entry is remembered; none once a late partner took it back (the real call is
+     * counted instead); the plain one once it was forgotten.
+     */
+    wrap(entry: LateHalf, agg: Aggregator): Aggregator | undefined {
+      if (entry.taken) return undefined;
+      return entries.has(entry) ? recorder(agg, entry) : agg;
+    },
+
+    /** The remembered half a late half with these keys completes (removed and taken back), if any. */
+    take(keys: readonly string[]): LateHalf | undefined {
+      if (byKey.size === 0) return undefined;
+      for (const key of keys) {
+        const entry = byKey.get(key);
+        if (!entry) continue;
+        remove(entry);
+        entry.taken = true;
+        for (const c of entry.credits) apply(c, -1);
+        stats.corrected++;
+        return entry;
+      }
+      return undefined;
+    },
+
+    /** Forgets what expired more than the late window before `at` (the pairing clock). */
+    forget(at: number): void {
+      const deadline = at - options.windowMs;
+      for (const entry of entries) {
+        if (entry.expiredAt > deadline) break;
+        remove(entry);
+        stats.droppedWindow++;
+      }
+    },
+
+    /** The correction rows gathered since the last drain. */
+    drain(): CorrectionRow[] {
+      const out = [...rows.values()].filter(
+        (r) => r.kind === 'virtual' || r.calls !== 0 || r.errors !== 0 || r.entryCalls !== 0 || r.unpaired !== 0,
+      );
+      rows = new Map();
+      // Sorted like the other rows, so that concurrent writers lock in one order.
+      return out.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.from, b.from) || cmp(a.to, b.to) || a.minute - b.minute);
+    },
+
+    /** What a checkpoint carries: every remembered half, by value (their spool records may be gone). */
+    state(): LateHalf[] {
+      return [...entries];
+    },
+
+    restore(state: readonly LateHalf[] | undefined): void {
+      for (const entry of state ?? []) add(entry);
+    },
+  };
+}
+
+export type LatePairs = ReturnType<typeof createLatePairs>;
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

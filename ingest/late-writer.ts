@@ -1,0 +1,107 @@
+/**
+ * Writes what late halves take back (ingest/late-pairs.ts): negative deltas on the counters,
+ * histogram and recent-health rings an expired half credited, after the flush's other statements and
+ * in its transaction (the one that moves the checkpoint), so each is applied exactly once. An edge or
+ * CALLS relationship left with no calls is deleted, as is a virtual operation or component left with
+ * nothing; first/last seen times and the latency maximum are high-water marks and stay.
+ */
+import type { ManagedTransaction } from 'neo4j-driver';
+import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS, tagKey } from '../src/core/model.js';
+import type { CorrectionRow } from './late-pairs.js';
+
+/**
+ * Adds a (negative) delta to the ring slot of minute/hour `t` only while that slot still holds `t`:
+ * once the ring has moved past it, the calls are only in the totals.
+ */
+const takeBackSlot = (v: string, prefix: 'hm' | 'hh', slots: number, t: string, field: string, add: string) => {
+  const list = `${v}.${prefix}${field}`;
+  const slot = `${t} % ${slots}`;
+  return `${list} = ${list}[0..${slot}] + [CASE WHEN ${v}.${prefix}[${slot}] = ${t} THEN ${list}[${slot}] + ${add} ELSE ${list}[${slot}] END] + ${list}[${slot} + 1..]`;
+};
+
+const TAKE_BACK_MEASURE = (v: string) => `
+  ${v}.calls = ${v}.calls + toInteger(row.calls),
+  ${v}.errors = ${v}.errors + toInteger(row.errors),
+  ${v}.latSum = ${v}.latSum + row.latSum,
+  ${v}.latBuckets = [i IN range(0, ${LATENCY_BUCKETS - 1}) | ${v}.latBuckets[i] + toInteger(row.latBuckets[i])],
+  ${takeBackSlot(v, 'hm', MINUTE_SLOTS, 'm', 'Calls', 'toInteger(row.calls)')},
+  ${takeBackSlot(v, 'hm', MINUTE_SLOTS, 'm', 'Errors', 'toInteger(row.errors)')},
+  ${takeBackSlot(v, 'hm', MINUTE_SLOTS, 'm', 'LatSum', 'row.latSum')},
+  ${takeBackSlot(v, 'hh', HOUR_SLOTS, 'h', 'Calls', 'toInteger(row.calls)')},
+  ${takeBackSlot(v, 'hh', HOUR_SLOTS, 'h', 'Errors', 'toInteger(row.errors)')},
+  ${takeBackSlot(v, 'hh', HOUR_SLOTS, 'h', 'LatSum', 'row.latSum')}`;
+
+const MINUTE_AND_HOUR = `WITH row, toInteger(row.minute) AS m, toInteger(row.minute) / 60 AS h`;
+
+/** CALLS taken back; one left with no calls goes. */
+export const TAKE_BACK_CALLS = `
+UNWIND $rows AS row
+${MINUTE_AND_HOUR}
+MATCH (:Operation {key: row.from})-[r:CALLS]->(:Operation {key: row.to})
+SET ${TAKE_BACK_MEASURE('r')}
+WITH r WHERE r.calls <= 0
+DELETE r`;
+
+/** Calls and entry calls taken back; a virtual component's operation left with nothing goes. */
+export const TAKE_BACK_OPERATIONS = `
+UNWIND $rows AS row
+${MINUTE_AND_HOUR}
+MATCH (o:Operation {key: row.from})
+SET ${TAKE_BACK_MEASURE('o')},
+    o.entryCalls = o.entryCalls + toInteger(row.entryCalls)
+SET o.entryPoint = o.entryCalls > 0
+WITH o WHERE o.calls <= 0 AND o.entryCalls <= 0 AND NOT EXISTS { (o)-[:CALLS]-() }
+  AND EXISTS { MATCH (c:Component)-[:HAS_OPERATION]->(o) WHERE NOT c:Service }
+DETACH DELETE o`;
+
+/**
+ * DEPENDS_ON taken back, and its count of unpaired calls (calls credited by an expired half, which a
+ * late partner may still correct) moved; an edge left with no calls goes.
+ */
+export const TAKE_BACK_DEPENDS_ON = `
+UNWIND $rows AS row
+${MINUTE_AND_HOUR}
+MATCH (:Component {key: row.from})-[r:DEPENDS_ON]->(:Component {key: row.to})
+SET r.unpaired = coalesce(r.unpaired, 0) + toInteger(row.unpaired),
+    ${TAKE_BACK_MEASURE('r')}
+WITH r WHERE r.calls <= 0
+DELETE r`;
+
+export const TAKE_BACK_TAGS = `
+UNWIND $rows AS row
+MATCH (s {key: row.from})-[r:TAGGED]->(:Tag {uid: row.tagUid})
+WHERE (s:Operation) = row.onOperation
+SET r.calls = r.calls + toInteger(row.calls), r.errors = r.errors + toInteger(row.errors)`;
+
+/** A virtual component (never a service) left with no edge and no operation goes. */
+export const DELETE_BARE_VIRTUALS = `
+UNWIND $rows AS row
+MATCH (c:Component {key: row.from})
+WHERE NOT c:Service AND NOT EXISTS { (c)--() }
+DELETE c`;
+
+/**
+ * Sends the corrections on `tx` in dependency order (CALLS before the operations they join,
+ * operations and edges before their components), without waiting: the caller awaits them with the
+ * rest of the flush.
+ */
+export function sendCorrections(
+  tx: ManagedTransaction,
+  rows: readonly CorrectionRow[] | undefined,
+): Promise<unknown>[] {
+  if (!rows || rows.length === 0) return [];
+  const of = (kind: CorrectionRow['kind']) => rows.filter((r) => r.kind === kind);
+  const sent: Promise<unknown>[] = [];
+  const run = (query: string, list: unknown[]) => {
+    if (list.length > 0) sent.push(tx.run(query, { rows: list }));
+  };
+  run(TAKE_BACK_CALLS, of('call'));
+  run(TAKE_BACK_OPERATIONS, of('operation'));
+  run(TAKE_BACK_DEPENDS_ON, of('edge'));
+  run(
+    TAKE_BACK_TAGS,
+    of('tag').map((r) => ({ ...r, tagUid: tagKey(r.tagKey, r.tagValue) })),
+  );
+  run(DELETE_BARE_VIRTUALS, of('virtual'));
+  return sent;
+}

@@ -1,0 +1,132 @@
+/**
+ * Late halves through the engine (issue 19), on a clock the test moves: a half whose partner comes
+ * after the TTL first counts against a virtual component, then is corrected to the real edge when the
+ * partner comes within the late window; past the window, or pushed out by the bound, it stays.
+ */
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../ingest/engine.js';
+import { SpanKind } from '../../ingest/span.js';
+import { pipelineOptions } from '../../ingest/worker.js';
+import { defaultConfig } from '../../src/core/config.js';
+import { capturePipeline, captureSink, driveEngine } from '../support/capture.js';
+import { TraceBuilder } from '../support/spans.js';
+
+const TTL = 10_000;
+const options = { pairingTtlMs: TTL, pairingLateWindowMs: 15 * 60_000, pairingLateMaxEntries: 100 };
+
+/** `n` calls from a to b: the client halves and the server halves as separate requests. */
+function split(n: number, start: number) {
+  const t = new TraceBuilder();
+  for (let i = 0; i < n; i++) {
+    const c = t.span({
+      service: 'a',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      startMs: start,
+      attributes: { 'http.request.method': 'GET' },
+    });
+    t.span({
+      service: 'b',
+      kind: SpanKind.SERVER,
+      name: 'GET /x',
+      parent: c,
+      startMs: start + 1,
+      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
+    });
+  }
+  return { clients: t.batch(['a']), servers: t.batch(['b']) };
+}
+
+/** Sums of operation rows and their corrections, by operation name. */
+function entryCalls(sink: ReturnType<typeof captureSink>): Record<string, number> {
+  const names = new Map(sink.all.operations.map((o) => [o.key, o.name]));
+  const out: Record<string, number> = {};
+  for (const o of sink.all.operations) out[o.name] = (out[o.name] ?? 0) + o.entryCalls;
+  for (const c of sink.all.corrections ?? [])
+    if (c.kind === 'operation') out[names.get(c.from)!] = (out[names.get(c.from)!] ?? 0) + c.entryCalls;
+  return out;
+}
+
+describe('late halves', () => {
+  it('client halves 40 s before their servers: counted to unknown, then corrected to the one real edge', async () => {
+    const { sink, clock, pipeline } = capturePipeline(options);
+    const { clients, servers } = split(20, clock.now - 100);
+    pipeline.ingest(clients);
+    clock.now += 20_000;
+    await pipeline.flush();
+    expect(sink.edges()).toEqual({ 'a -> unknown': { calls: 20, errors: 0 } });
+    clock.now += 20_000;
+    pipeline.ingest(servers);
+    await pipeline.flush();
+    expect(sink.edges()).toEqual({ 'a -> b': { calls: 20, errors: 0 } });
+    expect(sink.calls()).toEqual({ 'a:GET -> b:GET /x': 20 });
+    expect(pipeline.stats().late).toMatchObject({ corrected: 20, waiting: 0 });
+    // The edge to unknown is marked unpaired on expiry and unmarked on correction.
+    const unpaired = (sink.all.corrections ?? []).filter((c) => c.kind === 'edge').reduce((n, c) => n + c.unpaired, 0);
+    expect(unpaired).toBe(0);
+  });
+
+  it('server halves before their clients: the entry counts they made are taken back', async () => {
+    const { sink, clock, pipeline } = capturePipeline(options);
+    const { clients, servers } = split(5, clock.now - 100);
+    pipeline.ingest(servers);
+    clock.now += 20_000;
+    await pipeline.flush();
+    expect(entryCalls(sink)['GET /x']).toBe(5);
+    clock.now += 30_000;
+    pipeline.ingest(clients);
+    await pipeline.flush();
+    expect(entryCalls(sink)['GET /x']).toBe(0);
+    expect(sink.edges()).toEqual({ 'a -> b': { calls: 5, errors: 0 } });
+    expect(sink.calls()).toEqual({ 'a:GET -> b:GET /x': 5 });
+  });
+
+  it('past the late window the virtual edge stays, and the forgotten halves are counted', async () => {
+    const { sink, clock, pipeline } = capturePipeline(options);
+    const { clients, servers } = split(3, clock.now - 100);
+    pipeline.ingest(clients);
+    clock.now += 20_000;
+    await pipeline.flush();
+    clock.now += 16 * 60_000;
+    await pipeline.flush();
+    expect(pipeline.stats().late).toMatchObject({ droppedWindow: 3, waiting: 0, corrected: 0 });
+    pipeline.ingest(servers);
+    clock.now += 20_000;
+    await pipeline.flush();
+    expect(sink.edges()['a -> unknown']).toEqual({ calls: 3, errors: 0 });
+    const unpaired = (sink.all.corrections ?? []).filter((c) => c.kind === 'edge').reduce((n, c) => n + c.unpaired, 0);
+    expect(unpaired).toBe(3);
+  });
+
+  it('past the bound the oldest are forgotten early, counted', async () => {
+    const { clock, pipeline } = capturePipeline({ ...options, pairingLateMaxEntries: 4 });
+    pipeline.ingest(split(10, clock.now - 100).clients);
+    clock.now += 20_000;
+    await pipeline.flush();
+    expect(pipeline.stats().late).toMatchObject({ waiting: 4, droppedBound: 6 });
+  });
+
+  it('what is remembered survives a checkpoint: a fresh engine restored from it corrects the late half', async () => {
+    const clock = { now: 1_700_000_000_000 };
+    const { clients, servers } = split(4, clock.now - 100);
+    const first = createEngine({ ...pipelineOptions(defaultConfig()), ...options });
+    // The state as the checkpoint stores it: JSON.
+    first.ingest(clients, clock.now, 1);
+    clock.now += 20_000;
+    expect(first.collect(clock.now).edges.map((e) => e.calls)).toEqual([4]);
+    const state = JSON.parse(JSON.stringify(first.state())) as ReturnType<typeof first.state>;
+    expect(state.late).toHaveLength(4);
+
+    const engine = createEngine({ ...pipelineOptions(defaultConfig()), ...options });
+    engine.restore(state).finish(clock.now);
+    const sink = captureSink();
+    const restarted = driveEngine(engine, sink, () => clock.now);
+    clock.now += 30_000;
+    restarted.ingest(servers);
+    await restarted.flush();
+    // What the first engine wrote to unknown is taken back here.
+    expect(sink.edges()).toEqual({ 'a -> b': { calls: 4, errors: 0 }, 'a -> unknown': { calls: -4, errors: 0 } });
+    const takenBack = (sink.all.corrections ?? []).filter((c) => c.kind === 'edge');
+    expect(takenBack.map((c) => [c.calls, c.unpaired])).toEqual([[-4, -4]]);
+  });
+});
