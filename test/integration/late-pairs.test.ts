@@ -1,0 +1,180 @@
+/**
+ * Late halves against the real Neo4j (issue 19), through the durable loop on a spool whose clock the
+ * test moves (no TTL is slept out): the two halves of a call tens of seconds apart end as the one real
+ * edge, nothing left on the virtual one; past the late window the virtual edge stays, counted as
+ * unpaired; across a restart the time the worker was down does not count against a waiting half.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../../ingest/engine.js';
+import { createIngestMetrics, registerIngestGauges } from '../../ingest/metrics.js';
+import { SpanKind } from '../../ingest/span.js';
+import { createCheckpointStore } from '../../ingest/spool/checkpoint-store.js';
+import { createDurableIngest, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
+import { openSpool } from '../../ingest/spool/segment-log.js';
+import { pipelineOptions } from '../../ingest/worker.js';
+import { defaultConfig } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createRegistry } from '../../src/core/metrics.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
+import { componentsIn } from '../support/model-graph.js';
+import { httpCalls, TraceBuilder } from '../support/spans.js';
+
+const graph = fileGraph();
+const config = defaultConfig();
+const SECOND = 1000;
+
+/** `n` calls a → b of one environment: the client halves and the server halves as separate requests. */
+function split(env: string, n: number) {
+  const t = new TraceBuilder();
+  const resource = { 'deployment.environment.name': env };
+  for (let i = 0; i < n; i++) {
+    const c = t.span({
+      service: 'a',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      resource,
+      error: i === 0,
+      attributes: { 'http.request.method': 'GET' },
+    });
+    t.span({
+      service: 'b',
+      kind: SpanKind.SERVER,
+      name: 'GET /x',
+      parent: c,
+      resource,
+      error: i === 0,
+      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
+    });
+  }
+  return { clients: t.batch(['a']), servers: t.batch(['b']) };
+}
+
+const EDGES = `
+MATCH (a:Component {environment: $env})-[r:DEPENDS_ON]->(b:Component)
+RETURN a.name + ' -> ' + b.name AS edge, r.calls AS calls, r.errors AS errors, coalesce(r.unpaired, 0) AS unpaired,
+       reduce(n = 0, x IN r.hmCalls | n + x) AS ringCalls
+ORDER BY edge`;
+
+const CALLS = `
+MATCH (ca:Component)-[:HAS_OPERATION]->(a:Operation)-[r:CALLS]->(b:Operation)<-[:HAS_OPERATION]-(cb:Component {environment: $env})
+RETURN ca.name + ':' + a.name + ' -> ' + cb.name + ':' + b.name AS call, r.calls AS calls
+ORDER BY call`;
+
+const read = async (query: string, env: string) =>
+  graph.read('test', async (tx) => (await tx.run(query, { env })).records.map((r) => r.toObject()));
+
+describe('late halves in Neo4j', () => {
+  const wall = { t: Date.now() };
+  let running: { ingest: DurableIngest; engine: Engine; registry: ReturnType<typeof createRegistry> } | undefined;
+
+  /** A durable loop on `dir`, its spool stamped by the test's clock, its checkpoint in Neo4j. */
+  async function start(dir: string) {
+    const spool = await openSpool({ dir, maxBytes: 1 << 24, now: () => wall.t });
+    const engine = createEngine(pipelineOptions(config));
+    const registry = createRegistry(uniqueName('late'));
+    const ingest = createDurableIngest({
+      spool,
+      store: createCheckpointStore(graph, spool.id, config.ingest.writer),
+      engine,
+      log: createLogger('test', 'silent'),
+      limits: config.limits.decode,
+      metrics: createIngestMetrics(registry),
+      flushIntervalMs: 60_000,
+      shutdownTimeoutMs: 5000,
+      now: () => wall.t,
+    });
+    registerIngestGauges(registry, { engine, spool: ingest });
+    ingest.start();
+    running = { ingest, engine, registry };
+    return running;
+  }
+
+  /** One request accepted at the test's clock, then written with its checkpoint. */
+  async function send(ingest: DurableIngest, batch: Parameters<DurableIngest['accept']>[0]) {
+    expect(await ingest.accept(batch)).toEqual({});
+    await ingest.flush();
+  }
+
+  afterEach(async () => {
+    await running?.ingest.stop();
+    running = undefined;
+  });
+
+  it('halves 40 s apart: the virtual edge is taken back and the real one counted, exactly', async () => {
+    const env = uniqueName('late');
+    const { ingest, registry } = await start(mkdtempSync(join(tmpdir(), 'topograph-late-')));
+    const { clients, servers } = split(env, 6);
+    await send(ingest, clients);
+    // 30 s later (on the spool's clock) something else arrives: the client halves expire to unknown.
+    wall.t += 30 * SECOND;
+    await send(ingest, httpCalls('x', 'y', env, 1));
+    expect(await read(EDGES, env)).toEqual([
+      { edge: 'a -> unknown', calls: 6, errors: 1, unpaired: 6, ringCalls: 6 },
+      { edge: 'x -> y', calls: 1, errors: 0, unpaired: 0, ringCalls: 1 },
+    ]);
+    wall.t += 10 * SECOND;
+    await send(ingest, servers);
+    expect(await read(EDGES, env)).toEqual([
+      { edge: 'a -> b', calls: 6, errors: 1, unpaired: 0, ringCalls: 6 },
+      { edge: 'x -> y', calls: 1, errors: 0, unpaired: 0, ringCalls: 1 },
+    ]);
+    // No virtual node, operation or CALLS left behind; the entry operation of b is not an entry point.
+    expect((await componentsIn(graph, env)).map((c) => c.name)).toEqual(['a', 'b', 'x', 'y']);
+    expect(await read(CALLS, env)).toEqual([
+      { call: 'a:GET -> b:GET /x', calls: 6 },
+      { call: 'x:GET -> y:GET /x', calls: 1 },
+    ]);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/^topograph_ingest_late_halves\{outcome="corrected"[^}]*\} 6$/m);
+    expect(metrics).toMatch(/^topograph_ingest_late_halves_waiting\{[^}]*\} 0$/m);
+  });
+
+  it('past the late window the virtual edge stays, its calls counted as unpaired', async () => {
+    const env = uniqueName('late-window');
+    const { ingest, registry } = await start(mkdtempSync(join(tmpdir(), 'topograph-late-')));
+    const { clients, servers } = split(env, 3);
+    await send(ingest, clients);
+    wall.t += 30 * SECOND;
+    await send(ingest, httpCalls('x', 'y', env, 1));
+    wall.t += config.ingest.pairingLateWindowMs;
+    await send(ingest, httpCalls('x', 'y', env, 1));
+    await send(ingest, servers);
+    expect((await read(EDGES, env)).filter((e) => e.edge !== 'x -> y')).toEqual([
+      { edge: 'a -> unknown', calls: 3, errors: 1, unpaired: 3, ringCalls: 3 },
+    ]);
+    expect(await read(CALLS, env)).toEqual([
+      { call: 'a:GET -> unknown:GET', calls: 3 },
+      { call: 'x:GET -> y:GET /x', calls: 2 },
+    ]);
+    expect(await registry.metrics()).toMatch(/^topograph_ingest_late_halves\{outcome="window"[^}]*\} 3$/m);
+  });
+
+  it('across a restart: the time the worker was down does not count against a waiting half, and what expired before is still corrected', async () => {
+    const env = uniqueName('late-restart');
+    const dir = mkdtempSync(join(tmpdir(), 'topograph-late-'));
+    const early = split(env, 4);
+    const waiting = split(env, 5);
+    let { ingest } = await start(dir);
+    await send(ingest, early.clients);
+    wall.t += 30 * SECOND;
+    await send(ingest, waiting.clients);
+    // The early halves expired; the others wait, in the checkpoint, as the worker stops for a minute.
+    await ingest.stop();
+    running = undefined;
+    wall.t += 60 * SECOND;
+    let engine: Engine;
+    ({ ingest, engine } = await start(dir));
+    // Something else first: its collect would expire the waiting halves if the minute counted.
+    wall.t += 2 * SECOND;
+    await send(ingest, httpCalls('x', 'y', `${env}-other`, 1));
+    await send(ingest, waiting.servers);
+    await send(ingest, early.servers);
+    expect(await read(EDGES, env)).toEqual([{ edge: 'a -> b', calls: 9, errors: 2, unpaired: 0, ringCalls: 9 }]);
+    // The waiting halves paired (with the other call) as if no time had passed; only the early ones needed correcting.
+    expect(engine.pairing.stats.completed).toBe(5 + 1);
+    expect(engine.stats().late.corrected).toBe(4);
+  });
+});
