@@ -134,7 +134,9 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   let handoffSpans = 0;
 
   let committed: Checkpoint = { generation: 0, position: 0, replayFrom: 1, clock: 0, state: EMPTY_STATE };
-  let pairingClock = createPairingClock({ startedAt: wall() });
+  /** before the receivers listen: every record this process accepts is at or after it */
+  const startedAt = wall();
+  let pairingClock = createPairingClock({ startedAt });
   let position = 0;
   let recordClock = 0;
   let firstUncommittedAt: number | undefined;
@@ -232,7 +234,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     markAvailable();
     if (cp) {
       committed = cp;
-      pairingClock = createPairingClock({ pauses: cp.pauses, startedAt: wall(), lastAlive: cp.clock });
+      pairingClock = createPairingClock({ pauses: cp.pauses, startedAt, lastAlive: cp.clock });
       let replayed = 0;
       const restorer = engine.restore(cp.state);
       if (cp.replayFrom <= cp.position) {
