@@ -18,6 +18,7 @@ import { pipelineOptions } from '../../ingest/worker.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
+import { createGql } from '../support/api.js';
 import { fileGraph, uniqueName } from '../support/graph.js';
 import { componentsIn } from '../support/model-graph.js';
 import { httpCalls, TraceBuilder } from '../support/spans.js';
@@ -150,6 +151,15 @@ describe('late halves in Neo4j', () => {
       { call: 'x:GET -> y:GET /x', calls: 2 },
     ]);
     expect(await registry.metrics()).toMatch(/^topograph_ingest_late_halves\{outcome="window"[^}]*\} 3$/m);
+    // The API shows them as unpaired calls of the edge.
+    const r = await createGql(graph)(
+      `query($env: String) { topology(environment: $env) { edges { from { name } to { name } calls unpairedCalls } } }`,
+      { env },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(
+      r.data.topology.edges.map((e: any) => `${e.from.name} -> ${e.to.name} ${e.calls} ${e.unpairedCalls}`),
+    ).toEqual(['a -> unknown 3 3', 'x -> y 2 0']);
   });
 
   it('across a restart: the time the worker was down does not count against a waiting half, and what expired before is still corrected', async () => {

@@ -7,6 +7,8 @@ export interface TopologyEdge {
   to: string;
   calls: number;
   errors: number;
+  /** calls counted only because their half expired unpaired (docs/ingest.md, "Late halves") */
+  unpaired: number;
   protocols: string[];
   firstSeen: number;
   lastSeen: number;
@@ -27,7 +29,7 @@ export const TOPOLOGY_EDGES = `
 MATCH (a:Component)-[r:DEPENDS_ON]->(b:Component)
 WHERE r.lastSeen >= $since AND ($environment IS NULL OR a.environment = $environment)
 RETURN a.key AS from, b.key AS to, r.calls AS calls, r.errors AS errors, r.protocols AS protocols,
-       r.firstSeen AS firstSeen, r.lastSeen AS lastSeen
+       r.firstSeen AS firstSeen, r.lastSeen AS lastSeen, coalesce(r.unpaired, 0) AS unpaired
 ORDER BY a.name, b.name`;
 
 /** The edges among the environments where `from` lives, and the keys of both ends' candidates. */

@@ -27,6 +27,11 @@ const TopologyEdgeRef = builder
       to: t.field({ type: ComponentRef, resolve: (e) => e.ends.get(e.to)! }),
       calls: t.int({ description: 'Calls since the edge was first seen.', resolve: (e) => e.calls }),
       errors: t.int({ resolve: (e) => e.errors }),
+      unpairedCalls: t.int({
+        description:
+          'Of `calls`, those counted only because one half of the call expired unpaired (its other half never came, or not yet): a late other half within the late window moves them to the real edge.',
+        resolve: (e) => e.unpaired ?? 0,
+      }),
       protocols: t.stringList({ resolve: (e) => e.protocols ?? [] }),
       firstSeen: t.field({ type: 'DateTime', resolve: (e) => e.firstSeen }),
       lastSeen: t.field({ type: 'DateTime', resolve: (e) => e.lastSeen }),
