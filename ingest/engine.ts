@@ -31,6 +31,7 @@ import {
   type OperationRef,
   type ServiceInfo,
   type VirtualComponent,
+  UNKNOWN_PEER,
 } from './derive.js';
 import { PairingStore } from './pairing.js';
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
@@ -194,6 +195,8 @@ export function createEngine(options: EngineOptions): Engine {
   /** The two halves of one call. */
   function paired(c: Half, s: Half, credit: Credit): void {
     const agg = out.agg;
+    late.learn(c.callee?.key);
+    late.learn(s.op?.key);
     const messaging = c.kind === SpanKind.PRODUCER || s.kind === SpanKind.CONSUMER;
     const destination = messaging ? (c.destination ?? s.destination) : undefined;
     if (destination) {
@@ -231,6 +234,7 @@ export function createEngine(options: EngineOptions): Engine {
     {
       onComplete: (c, s) => paired(c, s, throughCallers),
       onExpireClient(c) {
+        if (c.callee!.name !== UNKNOWN_PEER && !late.worth(c.callee!.key)) return reachedUninstrumented(c);
         const entry: LateHalf = late.expire('client', c, [c.traceId + c.spanId], tick, out, () =>
           reachedUninstrumented(c, (agg) => late.wrap(entry, agg)),
         );
@@ -241,6 +245,7 @@ export function createEngine(options: EngineOptions): Engine {
         // A message delivered again under the same producer span: its publish was counted once already.
         if (parent?.kind === SpanKind.PRODUCER && s.destination) deliveredFrom(s, s.destination);
         else if (parent) callers.callFromParent(s, parent, s.op!, tick);
+        else if (!late.worth(s.op!.key)) entryFromOutside(s);
         else late.expire('server', s, keys, tick, out, () => entryFromOutside(s));
       },
     },
@@ -312,7 +317,7 @@ export function createEngine(options: EngineOptions): Engine {
           half.externalCaller = externalCallerOf(span, service.environment);
           entryFromOutside(half);
         } else if (keep) {
-          const expired = restoring ? undefined : late.take(keys);
+          const expired = restoring || late.size === 0 ? undefined : late.take(keys);
           if (expired) pairedLate(expired.half, half, expired);
           else pairing.addServer(keys, half, tick);
         }
@@ -328,7 +333,7 @@ export function createEngine(options: EngineOptions): Engine {
         // the servicegraph connector does). A replay keeps the old path: its calls come back from the state.
         if (!restoring && half.callee.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
         else if (keep) {
-          const expired = restoring ? undefined : late.take([id]);
+          const expired = restoring || late.size === 0 ? undefined : late.take([id]);
           if (expired) pairedLate(half, expired.half, expired);
           else pairing.addClient(id, half, tick);
         }

@@ -25,6 +25,8 @@ interface Side {
   decode(body: Buffer): { batch: { scopeSpans: { spans: { traceId: string }[] }[] }[]; spanCount: number };
   pipeline: { ingest(d: unknown): void; collect(): unknown; pairing: { size: number } };
   cpuUsPerSpan: number[];
+  /** rows each collect handed back (what a flush writes) */
+  rows: number[];
 }
 /**
  * The checkout's derive → pair → aggregate stage on the simulated clock: `ingest/engine.ts` since the
@@ -57,6 +59,7 @@ for (const dir of dirs) {
     decode: (body) => decodeOtlpProtobuf(body, config.limits.decode),
     pipeline: await stepsOf(dir, pipelineOptions(config)),
     cpuUsPerSpan: [],
+    rows: [],
   });
 }
 
@@ -76,7 +79,8 @@ for (let r = 0; r < rounds; r++)
       // ~500 spans per request: a collect every 40 requests is a flush per simulated second at 20,000 spans/s.
       if (i % 40 === 39) {
         clock += 1000;
-        side.pipeline.collect();
+        const batch = side.pipeline.collect() as Record<string, unknown[] | undefined> | undefined;
+        if (batch) side.rows.push(Object.values(batch).reduce((n, rows) => n + (rows?.length ?? 0), 0));
       }
     }
     const cpu = process.cpuUsage(start);
@@ -88,6 +92,6 @@ for (const side of sides) {
   const settled = side.cpuUsPerSpan.slice(2).sort((a, b) => a - b);
   console.log(
     `${side.name}: CPU µs per span median ${settled[Math.floor(settled.length / 2)]!.toFixed(1)}, min ${settled[0]!.toFixed(1)}; ` +
-      `halves waiting ${side.pipeline.pairing.size}; each round ${side.cpuUsPerSpan.map((x) => x.toFixed(1)).join(' ')}`,
+      `halves waiting ${side.pipeline.pairing.size}; rows per flush ${(side.rows.reduce((a, b) => a + b, 0) / side.rows.length).toFixed(1)}; each round ${side.cpuUsPerSpan.map((x) => x.toFixed(1)).join(' ')}`,
   );
 }

@@ -68,6 +68,10 @@ describe('late halves', () => {
 
   it('server halves before their clients: the entry counts they made are taken back', async () => {
     const { sink, clock, pipeline } = capturePipeline(options);
+    // One call paired first: b's GET /x is known to be called by instrumented clients.
+    const known = split(1, clock.now - 100);
+    pipeline.ingest(known.clients);
+    pipeline.ingest(known.servers);
     const { clients, servers } = split(5, clock.now - 100);
     pipeline.ingest(servers);
     clock.now += 20_000;
@@ -77,8 +81,8 @@ describe('late halves', () => {
     pipeline.ingest(clients);
     await pipeline.flush();
     expect(entryCalls(sink)['GET /x']).toBe(0);
-    expect(sink.edges()).toEqual({ 'a -> b': { calls: 5, errors: 0 } });
-    expect(sink.calls()).toEqual({ 'a:GET -> b:GET /x': 5 });
+    expect(sink.edges()).toEqual({ 'a -> b': { calls: 6, errors: 0 } });
+    expect(sink.calls()).toEqual({ 'a:GET -> b:GET /x': 6 });
   });
 
   it('past the late window the virtual edge stays, and the forgotten halves are counted', async () => {
@@ -128,5 +132,25 @@ describe('late halves', () => {
     expect(sink.edges()).toEqual({ 'a -> b': { calls: 4, errors: 0 }, 'a -> unknown': { calls: -4, errors: 0 } });
     const takenBack = (sink.all.corrections ?? []).filter((c) => c.kind === 'edge');
     expect(takenBack.map((c) => [c.calls, c.unpaired])).toEqual([[-4, -4]]);
+  });
+
+  it('remembers no call to a peer that never answered, nor a request to an operation no instrumented client called', async () => {
+    const { clock, pipeline } = capturePipeline(options);
+    const t = new TraceBuilder();
+    t.span({
+      service: 'a',
+      kind: SpanKind.CLIENT,
+      name: 'POST',
+      attributes: { 'http.request.method': 'POST', 'server.address': 'api.stripe.com' },
+    });
+    const browser = new TraceBuilder();
+    const page = browser.span({ service: 'browser', kind: SpanKind.CLIENT, name: 'GET' });
+    browser.span({ service: 'front', kind: SpanKind.SERVER, name: 'GET /', parent: page });
+    pipeline.ingest(t.batch());
+    pipeline.ingest(browser.batch(['front']));
+    clock.now += 20_000;
+    await pipeline.flush();
+    expect(pipeline.stats().late).toMatchObject({ waiting: 0, droppedBound: 0 });
+    expect(pipeline.pairing.stats).toMatchObject({ expiredClients: 1, expiredServers: 1 });
   });
 });
