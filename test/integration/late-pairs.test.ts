@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../ingest/engine.js';
 import { createIngestMetrics, registerIngestGauges } from '../../ingest/metrics.js';
-import { SpanKind } from '../../ingest/span.js';
 import { createCheckpointStore } from '../../ingest/spool/checkpoint-store.js';
 import { createDurableIngest, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
@@ -21,37 +20,11 @@ import { createRegistry } from '../../src/core/metrics.js';
 import { createGql } from '../support/api.js';
 import { fileGraph, uniqueName } from '../support/graph.js';
 import { componentsIn } from '../support/model-graph.js';
-import { httpCalls, TraceBuilder } from '../support/spans.js';
+import { httpCalls, splitCalls } from '../support/spans.js';
 
 const graph = fileGraph();
 const config = defaultConfig();
 const SECOND = 1000;
-
-/** `n` calls a → b of one environment: the client halves and the server halves as separate requests. */
-function split(env: string, n: number) {
-  const t = new TraceBuilder();
-  const resource = { 'deployment.environment.name': env };
-  for (let i = 0; i < n; i++) {
-    const c = t.span({
-      service: 'a',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      resource,
-      error: i === 0,
-      attributes: { 'http.request.method': 'GET' },
-    });
-    t.span({
-      service: 'b',
-      kind: SpanKind.SERVER,
-      name: 'GET /x',
-      parent: c,
-      resource,
-      error: i === 0,
-      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
-    });
-  }
-  return { clients: t.batch(['a']), servers: t.batch(['b']) };
-}
 
 const EDGES = `
 MATCH (a:Component {environment: $env})-[r:DEPENDS_ON]->(b:Component)
@@ -107,7 +80,7 @@ describe('late halves in Neo4j', () => {
   it('halves 40 s apart: the virtual edge is taken back and the real one counted, exactly', async () => {
     const env = uniqueName('late');
     const { ingest, registry } = await start(mkdtempSync(join(tmpdir(), 'topograph-late-')));
-    const { clients, servers } = split(env, 6);
+    const { clients, servers } = splitCalls(6, { environment: env, errors: 1 });
     await send(ingest, clients);
     // 30 s later (on the spool's clock) something else arrives: the client halves expire to unknown.
     wall.t += 30 * SECOND;
@@ -136,7 +109,7 @@ describe('late halves in Neo4j', () => {
   it('past the late window the virtual edge stays, its calls counted as unpaired', async () => {
     const env = uniqueName('late-window');
     const { ingest, registry } = await start(mkdtempSync(join(tmpdir(), 'topograph-late-')));
-    const { clients, servers } = split(env, 3);
+    const { clients, servers } = splitCalls(3, { environment: env, errors: 1 });
     await send(ingest, clients);
     wall.t += 30 * SECOND;
     await send(ingest, httpCalls('x', 'y', env, 1));
@@ -165,18 +138,17 @@ describe('late halves in Neo4j', () => {
   it('across a restart: the time the worker was down does not count against a waiting half, and what expired before is still corrected', async () => {
     const env = uniqueName('late-restart');
     const dir = mkdtempSync(join(tmpdir(), 'topograph-late-'));
-    const early = split(env, 4);
-    const waiting = split(env, 5);
-    let { ingest } = await start(dir);
-    await send(ingest, early.clients);
+    const early = splitCalls(4, { environment: env, errors: 1 });
+    const waiting = splitCalls(5, { environment: env, errors: 1 });
+    const first = (await start(dir)).ingest;
+    await send(first, early.clients);
     wall.t += 30 * SECOND;
-    await send(ingest, waiting.clients);
+    await send(first, waiting.clients);
     // The early halves expired; the others wait, in the checkpoint, as the worker stops for a minute.
-    await ingest.stop();
+    await first.stop();
     running = undefined;
     wall.t += 60 * SECOND;
-    let engine: Engine;
-    ({ ingest, engine } = await start(dir));
+    const { ingest, engine } = await start(dir);
     // Something else first: its collect would expire the waiting halves if the minute counted.
     wall.t += 2 * SECOND;
     await send(ingest, httpCalls('x', 'y', `${env}-other`, 1));

@@ -86,3 +86,35 @@ export function httpCalls(client: string, server: string, environment: string, n
   }
   return t.batch();
 }
+
+/**
+ * `n` HTTP calls from a to b, the client halves and the server halves as two requests (as two
+ * processes export them); the first `errors` fail on both sides.
+ */
+export function splitCalls(n: number, opts: { environment?: string; startMs?: number; errors?: number } = {}) {
+  const t = new TraceBuilder();
+  const resource = opts.environment ? { 'deployment.environment.name': opts.environment } : undefined;
+  for (let i = 0; i < n; i++) {
+    const error = i < (opts.errors ?? 0);
+    const c = t.span({
+      service: 'a',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      resource,
+      error,
+      startMs: opts.startMs,
+      attributes: { 'http.request.method': 'GET' },
+    });
+    t.span({
+      service: 'b',
+      kind: SpanKind.SERVER,
+      name: 'GET /x',
+      parent: c,
+      resource,
+      error,
+      startMs: opts.startMs === undefined ? undefined : opts.startMs + 1,
+      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
+    });
+  }
+  return { clients: t.batch(['a']), servers: t.batch(['b']) };
+}

@@ -9,33 +9,12 @@ import { SpanKind } from '../../ingest/span.js';
 import { pipelineOptions } from '../../ingest/worker.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { capturePipeline, captureSink, driveEngine } from '../support/capture.js';
-import { TraceBuilder } from '../support/spans.js';
+import { splitCalls, TraceBuilder } from '../support/spans.js';
 
 const TTL = 10_000;
 const options = { pairingTtlMs: TTL, pairingLateWindowMs: 15 * 60_000, pairingLateMaxEntries: 100 };
 
-/** `n` calls from a to b: the client halves and the server halves as separate requests. */
-function split(n: number, start: number) {
-  const t = new TraceBuilder();
-  for (let i = 0; i < n; i++) {
-    const c = t.span({
-      service: 'a',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      startMs: start,
-      attributes: { 'http.request.method': 'GET' },
-    });
-    t.span({
-      service: 'b',
-      kind: SpanKind.SERVER,
-      name: 'GET /x',
-      parent: c,
-      startMs: start + 1,
-      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
-    });
-  }
-  return { clients: t.batch(['a']), servers: t.batch(['b']) };
-}
+const split = (n: number, startMs: number) => splitCalls(n, { startMs });
 
 /** Sums of operation rows and their corrections, by operation name. */
 function entryCalls(sink: ReturnType<typeof captureSink>): Record<string, number> {
