@@ -8,12 +8,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../ingest/engine.js';
+import { createEngine, engineOptions, type Engine } from '../../ingest/engine.js';
 import { createIngestMetrics, registerIngestGauges } from '../../ingest/metrics.js';
 import { createCheckpointStore } from '../../ingest/spool/checkpoint-store.js';
 import { createDurableIngest, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
-import { pipelineOptions } from '../../ingest/worker.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
@@ -47,7 +46,7 @@ describe('late halves in Neo4j', () => {
   /** A durable loop on `dir`, its spool stamped by the test's clock, its checkpoint in Neo4j. */
   async function start(dir: string) {
     const spool = await openSpool({ dir, maxBytes: 1 << 24, now: () => wall.t });
-    const engine = createEngine(pipelineOptions(config));
+    const engine = createEngine(engineOptions(config));
     const registry = createRegistry(uniqueName('late'));
     const ingest = createDurableIngest({
       spool,

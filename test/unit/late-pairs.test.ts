@@ -4,9 +4,8 @@
  * partner comes within the late window; past the window, or pushed out by the bound, it stays.
  */
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../ingest/engine.js';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { SpanKind } from '../../ingest/span.js';
-import { pipelineOptions } from '../../ingest/worker.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { capturePipeline, captureSink, driveEngine } from '../support/capture.js';
 import { splitCalls, TraceBuilder } from '../support/spans.js';
@@ -92,7 +91,7 @@ describe('late halves', () => {
   it('what is remembered survives a checkpoint: a fresh engine restored from it corrects the late half', async () => {
     const clock = { now: 1_700_000_000_000 };
     const { clients, servers } = split(4, clock.now - 100);
-    const first = createEngine({ ...pipelineOptions(defaultConfig()), ...options });
+    const first = createEngine({ ...engineOptions(defaultConfig()), ...options });
     // The state as the checkpoint stores it: JSON.
     first.ingest(clients, clock.now, 1);
     clock.now += 20_000;
@@ -100,7 +99,7 @@ describe('late halves', () => {
     const state = JSON.parse(JSON.stringify(first.state())) as ReturnType<typeof first.state>;
     expect(state.late).toHaveLength(4);
 
-    const engine = createEngine({ ...pipelineOptions(defaultConfig()), ...options });
+    const engine = createEngine({ ...engineOptions(defaultConfig()), ...options });
     engine.restore(state).finish(clock.now);
     const sink = captureSink();
     const restarted = driveEngine(engine, sink, () => clock.now);
