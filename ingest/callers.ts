@@ -66,7 +66,16 @@ export type CallVia = (agg: Aggregator) => Aggregator | undefined;
 export interface CallerState {
   orphans: { child: string; queuedAt: number }[];
   /** `service`: the caller's service key (a call found from a parent span is made by the parent's service) */
-  calls: { client: string; service: string; toOp: string; error: boolean; latencyMs: number; queuedAt: number }[];
+  calls: {
+    client: string;
+    service: string;
+    toOp: string;
+    error: boolean;
+    latencyMs: number;
+    queuedAt: number;
+    /** queued by an expiry that ingest/late-pairs.ts remembers: credited through it again after a restart */
+    late?: boolean;
+  }[];
 }
 
 export interface CallerStageOptions {
@@ -228,14 +237,23 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
         error: p.error,
         latencyMs: p.latencyMs,
         queuedAt: p.queuedAt,
+        ...(p.via ? { late: true } : {}),
       }));
       const firstAncestor = ancestry.values().next();
       if (!firstAncestor.done) oldest = Math.min(oldest, firstAncestor.value.source);
       return { orphans: waitingOrphans, calls, oldestSource: oldest };
     },
 
-    /** After a replay: the orphans and calls a checkpoint named wait again, with the halves `found` for them. */
-    restore(state: CallerState, found: Map<string, Half>, at: number): void {
+    /**
+     * After a replay: the orphans and calls a checkpoint named wait again, with the halves `found` for
+     * them; a call an expiry queued is credited through `viaFor` its client half's id.
+     */
+    restore(
+      state: CallerState,
+      found: Map<string, Half>,
+      at: number,
+      viaFor: (client: string) => CallVia | undefined = () => undefined,
+    ): void {
       for (const o of state.orphans) {
         const child = found.get(o.child);
         if (child) orphans.push({ child, queuedAt: o.queuedAt });
@@ -248,7 +266,14 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
           client = parent ? { ...client, service: parent.service } : undefined;
         }
         if (client)
-          pending.push({ client, toOp: c.toOp, error: c.error, latencyMs: c.latencyMs, queuedAt: c.queuedAt });
+          pending.push({
+            client,
+            toOp: c.toOp,
+            error: c.error,
+            latencyMs: c.latencyMs,
+            queuedAt: c.queuedAt,
+            via: c.late ? viaFor(c.client) : undefined,
+          });
       }
       expireAncestry(at);
     },

@@ -443,7 +443,7 @@ export function createEngine(options: EngineOptions): Engine {
         restoring = undefined;
         now = at;
         tick = clock;
-        callers.restore(st, found, clock);
+        callers.restore(st, found, clock, (id) => late.viaFor(id));
       },
     };
   }

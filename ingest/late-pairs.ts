@@ -206,6 +206,16 @@ export function createLatePairs(options: LatePairsOptions) {
     }
   }
 
+  /**
+   * The aggregator a call queued by `entry`'s expiry is credited through once its caller is known:
+   * recorded while the entry is remembered; none once a late partner took it back (the real call is
+   * counted instead); the plain one once it was forgotten.
+   */
+  function wrap(entry: LateHalf, agg: Aggregator): Aggregator | undefined {
+    if (entry.taken) return undefined;
+    return entries.has(entry) ? recorder(agg, entry) : agg;
+  }
+
   return {
     /** A paired call's client-side peer key or server operation key: a later expiry of one is worth remembering. */
     learn(key: string | undefined): void {
@@ -254,14 +264,12 @@ export function createLatePairs(options: LatePairsOptions) {
       return entry;
     },
 
-    /**
-     * The aggregator a call queued by `entry`'s expiry is credited through once its caller is known:
-     * recorded while the entry is remembered; none once a late partner took it back (the real call is
-     * counted instead); the plain one once it was forgotten.
-     */
-    wrap(entry: LateHalf, agg: Aggregator): Aggregator | undefined {
-      if (entry.taken) return undefined;
-      return entries.has(entry) ? recorder(agg, entry) : agg;
+    wrap,
+
+    /** How a restored call queued by the expiry of the client half `id` is credited (see `wrap`). */
+    viaFor(id: string): ((agg: Aggregator) => Aggregator | undefined) | undefined {
+      const entry = byKey.get(id);
+      return entry?.side === 'client' ? (agg) => wrap(entry, agg) : undefined;
     },
 
     /** The remembered half a late half with these keys completes (removed and taken back), if any. */

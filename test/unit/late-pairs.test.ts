@@ -131,4 +131,48 @@ describe('late halves', () => {
     expect(pipeline.stats().late).toMatchObject({ waiting: 0, droppedBound: 0 });
     expect(pipeline.pairing.stats).toMatchObject({ expiredClients: 1, expiredServers: 1 });
   });
+
+  it('a call still looking for its caller at a restart is still taken back when the late half comes', async () => {
+    const clock = { now: 1_700_000_000_000 };
+    const t = new TraceBuilder();
+    // The client's parent never arrives: its expiry's call waits for its caller across the restart.
+    const root = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /job', startMs: clock.now - 200 });
+    const c = t.span({
+      service: 'a',
+      kind: SpanKind.CLIENT,
+      name: 'GET',
+      parent: root,
+      startMs: clock.now - 100,
+      attributes: { 'http.request.method': 'GET' },
+    });
+    t.span({
+      service: 'b',
+      kind: SpanKind.SERVER,
+      name: 'GET /x',
+      parent: c,
+      startMs: clock.now - 99,
+      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
+    });
+    const client = t.batch(['a']);
+    client.batch[0]!.scopeSpans[0]!.spans.splice(0, 1);
+    client.spanCount = 1;
+    const first = createEngine({ ...engineOptions(defaultConfig()), ...options });
+    first.ingest(client, clock.now, 1);
+    clock.now += 20_000;
+    first.collect(clock.now);
+    const state = JSON.parse(JSON.stringify(first.state())) as ReturnType<typeof first.state>;
+    expect(state.calls.map((k) => k.late)).toEqual([true]);
+
+    const engine = createEngine({ ...engineOptions(defaultConfig()), ...options });
+    const restorer = engine.restore(state);
+    restorer.ingest(client, clock.now - 20_000, 1);
+    restorer.finish(clock.now);
+    const sink = captureSink();
+    const restarted = driveEngine(engine, sink, () => clock.now);
+    clock.now += 5_000;
+    restarted.ingest(t.batch(['b']));
+    clock.now += 60_000;
+    await restarted.flush();
+    expect(Object.keys(sink.calls())).toEqual(['a:GET -> b:GET /x']);
+  });
 });
