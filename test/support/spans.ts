@@ -89,10 +89,14 @@ export function httpCalls(client: string, server: string, environment: string, n
 
 /**
  * `n` HTTP calls from a to b, the client halves and the server halves as two requests (as two
- * processes export them); the first `errors` fail on both sides.
+ * processes export them); the first `errors` fail on both sides. With `trace` and `parent`, the client
+ * spans are made under that span of that trace.
  */
-export function splitCalls(n: number, opts: { environment?: string; startMs?: number; errors?: number } = {}) {
-  const t = new TraceBuilder();
+export function splitCalls(
+  n: number,
+  opts: { environment?: string; startMs?: number; errors?: number; trace?: TraceBuilder; parent?: Span } = {},
+) {
+  const t = opts.trace ?? new TraceBuilder();
   const resource = opts.environment ? { 'deployment.environment.name': opts.environment } : undefined;
   for (let i = 0; i < n; i++) {
     const error = i < (opts.errors ?? 0);
@@ -100,6 +104,7 @@ export function splitCalls(n: number, opts: { environment?: string; startMs?: nu
       service: 'a',
       kind: SpanKind.CLIENT,
       name: 'GET',
+      parent: opts.parent,
       resource,
       error,
       startMs: opts.startMs,

@@ -137,22 +137,7 @@ describe('late halves', () => {
     const t = new TraceBuilder();
     // The client's parent never arrives: its expiry's call waits for its caller across the restart.
     const root = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /job', startMs: clock.now - 200 });
-    const c = t.span({
-      service: 'a',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      parent: root,
-      startMs: clock.now - 100,
-      attributes: { 'http.request.method': 'GET' },
-    });
-    t.span({
-      service: 'b',
-      kind: SpanKind.SERVER,
-      name: 'GET /x',
-      parent: c,
-      startMs: clock.now - 99,
-      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
-    });
+    const { servers } = splitCalls(1, { startMs: clock.now - 100, trace: t, parent: root });
     const client = t.batch(['a']);
     client.batch[0]!.scopeSpans[0]!.spans.splice(0, 1);
     client.spanCount = 1;
@@ -170,7 +155,7 @@ describe('late halves', () => {
     const sink = captureSink();
     const restarted = driveEngine(engine, sink, () => clock.now);
     clock.now += 5_000;
-    restarted.ingest(t.batch(['b']));
+    restarted.ingest(servers);
     clock.now += 60_000;
     await restarted.flush();
     expect(Object.keys(sink.calls())).toEqual(['a:GET -> b:GET /x']);
