@@ -1,0 +1,202 @@
+/**
+ * Neo4j's cost per flush for two checkouts' writers side by side: each checkout's engine and
+ * `writeFacts` are fed the same bench workload (20,000 spans per simulated second, a flush per
+ * second), into their own environment of one Neo4j, alternating A and B flush by flush. Per flush:
+ * rows, the Neo4j process's CPU (user + system from /proc), the bytes it appended to its transaction
+ * log and wrote to storage (`write_bytes` of /proc/<pid>/io), and the wall time; at the end the db
+ * hits of each statement of one steady-state flush (PROFILE).
+ *
+ * `npx tsx test/bench/writer-ab.ts <checkout A> <checkout B> [flushes]` with NEO4J_URI pointing at a
+ * Neo4j on this machine that nothing else uses (its CPU is read whole) and `NEO4J_TX_LOG_DIR` at its
+ * `data/transactions/neo4j` folder (optional). A tool for working on the writer, not part of `npm run bench`;
+ * a checkout is a directory holding `ingest/`, `src/` and `schema/`.
+ */
+import { randomUUID } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { cpuSeconds, pidListeningOn } from './proc-cpu.js';
+import { benchShape, buildTopology, requestsOf } from './workload.js';
+import { deleteRun } from './scaled-graph.js';
+
+const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
+const flushes = Number(process.argv[4] ?? 20);
+const WARM_UP = 3;
+const REQUESTS_PER_FLUSH = 40; // ~500 spans each: 20,000 spans per simulated second
+const uri = process.env.NEO4J_URI ?? 'bolt://127.0.0.1:7687';
+const neo4jPid = pidListeningOn(Number(new URL(uri.replace(/^bolt/, 'http')).port));
+if (neo4jPid === undefined) throw new Error(`no process on this machine listens on ${uri}`);
+const txLogDir = process.env.NEO4J_TX_LOG_DIR;
+
+const writeBytes = () => Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${neo4jPid}/io`, 'utf8'))![1]);
+/**
+ * Where the transaction log ends: Neo4j preallocates each log file (zeros), so the end of the newest
+ * file is found by bisecting for the first all-zero block. Returned as (file version, offset).
+ */
+const CHUNK = 16 * 1024;
+function txLogEnd(): { version: number; offset: number } {
+  if (txLogDir === undefined) return { version: 0, offset: 0 };
+  const version = Math.max(
+    ...readdirSync(txLogDir)
+      .filter((f) => /^neostore\.transaction\.db\.\d+$/.test(f))
+      .map((f) => Number(f.split('.').pop())),
+  );
+  const fd = openSync(`${txLogDir}/neostore.transaction.db.${version}`, 'r');
+  try {
+    const buf = Buffer.alloc(CHUNK);
+    const zero = (at: number) => readSync(fd, buf, 0, CHUNK, at * CHUNK) === 0 || buf.every((b) => b === 0);
+    let [lo, hi] = [0, Math.ceil(fstatSync(fd).size / CHUNK)];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (zero(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo === 0) return { version, offset: 0 };
+    readSync(fd, buf, 0, CHUNK, (lo - 1) * CHUNK);
+    let last = CHUNK;
+    while (last > 0 && buf[last - 1] === 0) last--;
+    return { version, offset: (lo - 1) * CHUNK + last };
+  } finally {
+    closeSync(fd);
+  }
+}
+/** Bytes appended to the transaction log between two ends (a rotation in between counted whole). */
+function txLogBytes(from: { version: number; offset: number }, to: { version: number; offset: number }): number {
+  if (from.version === to.version) return to.offset - from.offset;
+  let n = to.offset - from.offset;
+  for (let v = from.version; v < to.version; v++) n += statSync(`${txLogDir}/neostore.transaction.db.${v}`).size;
+  return n;
+}
+
+interface Tx {
+  run(q: string, p: Record<string, unknown>): Promise<{ summary: { profile: Plan | false } }>;
+}
+interface Plan {
+  dbHits: number;
+  children: Plan[];
+}
+const dbHits = (p: Plan): number => p.dbHits + p.children.reduce((n, c) => n + dbHits(c), 0);
+
+interface Side {
+  name: string;
+  env: string;
+  runId: string;
+  graph: {
+    write<T>(app: string, work: (tx: Tx) => Promise<T>): Promise<T>;
+    close(): Promise<void>;
+  } & Parameters<typeof deleteRun>[0];
+  engine: { ingest(d: unknown, now: number): void; collect(now: number): Record<string, unknown[]> };
+  decode(body: Uint8Array): unknown;
+  write(tx: Tx, batch: unknown): Promise<void>;
+  requests: Generator<{ body: Uint8Array; spans: number }>;
+  figures: { rows: number; cpuMs: number; logBytes: number; ioBytes: number; wallMs: number; spans: number }[];
+}
+
+const sides: Side[] = [];
+let clock = Date.now();
+for (const [i, dir] of dirs.entries()) {
+  const { loadConfig } = await import(`${dir}/src/core/config.ts`);
+  const { createGraph, applySchema, resolveNeo4j } = await import(`${dir}/src/core/neo4j/connection.ts`);
+  const { createEngine } = await import(`${dir}/ingest/engine.ts`);
+  const { pipelineOptions } = await import(`${dir}/ingest/worker.ts`);
+  const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
+  const { writeFacts } = await import(`${dir}/ingest/writer.ts`);
+  const config = loadConfig();
+  const graph = createGraph(await resolveNeo4j(config.neo4j));
+  await applySchema(graph);
+  const runId = `${randomUUID().slice(0, 6)}${i}`;
+  const env = `bench-${runId}`;
+  sides.push({
+    name: dir,
+    env,
+    runId,
+    graph,
+    engine: createEngine(pipelineOptions(config)),
+    decode: (body) => decodeOtlpProtobuf(body, config.limits.decode),
+    write: (tx, batch) => writeFacts(tx, batch, config.ingest.writer),
+    // The same seed on both sides: the same traces, under each side's own names.
+    requests: requestsOf(buildTopology(benchShape(runId, env)), 8, clock, 500),
+    figures: [],
+  });
+}
+
+const statementName = (q: string, rows: number) =>
+  `${/MERGE \((\w+):(\w+)|MERGE \(\w+\)-\[\w*:(\w+)/.exec(q)?.slice(1).filter(Boolean).join(':') ?? q.trim().slice(0, 30)} (${rows} rows)`;
+
+/**
+ * One flush of the next 40 requests. With `breakdown`, each statement runs in its own transaction,
+ * one after the other, under PROFILE: its db hits, Neo4j CPU and transaction-log bytes.
+ */
+async function flush(side: Side, breakdown = false): Promise<Record<string, string> | undefined> {
+  let spans = 0;
+  for (let r = 0; r < REQUESTS_PER_FLUSH; r++) {
+    const req = side.requests.next().value!;
+    side.engine.ingest(side.decode(req.body), clock);
+    spans += req.spans;
+  }
+  const batch = side.engine.collect(clock);
+  const rows = Object.values(batch).reduce((n, v) => n + v.length, 0);
+  const [cpu0, log0, io0, t0] = [cpuSeconds(neo4jPid!), txLogEnd(), writeBytes(), performance.now()];
+  const statements: Record<string, string> = {};
+  if (breakdown) {
+    let chain = Promise.resolve();
+    const one = async (q: string, p: Record<string, unknown>) => {
+      const [c0, l0] = [cpuSeconds(neo4jPid!), txLogEnd()];
+      const result = await side.graph.write('topograph-bench', (tx) => tx.run(`PROFILE ${q}`, p));
+      statements[statementName(q, (p.rows as unknown[]).length)] =
+        `${dbHits(result.summary.profile as Plan)} db hits, ${((cpuSeconds(neo4jPid!) - c0) * 1000).toFixed(0)} ms CPU, ` +
+        `${(txLogBytes(l0, txLogEnd()) / 1024).toFixed(0)} KiB log`;
+      return result;
+    };
+    await side.write(
+      {
+        run: (q, p) => {
+          const next = chain.then(() => one(q, p));
+          chain = next.then(() => undefined);
+          return next;
+        },
+      },
+      batch,
+    );
+  } else await side.graph.write('topograph-bench', (tx) => side.write(tx, batch));
+  const wallMs = performance.now() - t0;
+  // The transaction log is appended at commit; the page cache is flushed to storage at checkpoints.
+  side.figures.push({
+    rows,
+    spans,
+    wallMs,
+    cpuMs: (cpuSeconds(neo4jPid!) - cpu0) * 1000,
+    logBytes: txLogBytes(log0, txLogEnd()),
+    ioBytes: writeBytes() - io0,
+  });
+  return breakdown ? statements : undefined;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+try {
+  for (let f = 0; f < flushes; f++) {
+    clock += 1000;
+    for (const side of f % 2 === 0 ? sides : [...sides].reverse()) await flush(side);
+  }
+  clock += 1000;
+  const profiles = [];
+  for (const side of sides) profiles.push(await flush(side, true));
+  console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  for (const [i, side] of sides.entries()) {
+    const settled = side.figures.slice(WARM_UP, flushes);
+    const spans = settled.reduce((n, x) => n + x.spans, 0);
+    const sum = (k: keyof Side['figures'][number]) => settled.reduce((n, x) => n + x[k], 0);
+    console.log(
+      `${side.name}: ${settled.length} flushes after ${WARM_UP} warm-up; rows/flush ${median(settled.map((x) => x.rows))}; ` +
+        `Neo4j CPU µs/span ${((sum('cpuMs') * 1000) / spans).toFixed(1)} (per flush median ${median(settled.map((x) => x.cpuMs)).toFixed(0)} ms); ` +
+        `tx log bytes/flush median ${median(settled.map((x) => x.logBytes))} (${(sum('logBytes') / spans).toFixed(0)}/span); ` +
+        `write_bytes/span ${(sum('ioBytes') / spans).toFixed(0)}; wall ms/flush median ${median(settled.map((x) => x.wallMs)).toFixed(0)}`,
+    );
+    console.log(`  CPU ms per flush: ${settled.map((x) => x.cpuMs.toFixed(0)).join(' ')}`);
+    console.log(`  one steady flush, each statement in its own transaction:`, profiles[i]);
+  }
+} finally {
+  for (const side of sides) {
+    await deleteRun(side.graph, side.env, side.runId);
+    await side.graph.close();
+  }
+}
