@@ -1,25 +1,27 @@
 /**
- * Neo4j's cost per flush for two checkouts' writers side by side: each checkout's engine and
- * `writeFacts` are fed the same bench workload (20,000 spans per simulated second, a flush per
- * second), into their own environment of one Neo4j, alternating A and B flush by flush. Per flush:
+ * Neo4j's cost per flush for two (or more) checkouts' writers side by side: each checkout's engine
+ * and `writeFacts` are fed the same bench workload (20,000 spans per simulated second, a flush per
+ * second) under trace ids of their own, into their own environment of one Neo4j, taking turns flush
+ * by flush. Per flush:
  * rows, the Neo4j process's CPU (user + system from /proc), the bytes it appended to its transaction
  * log and wrote to storage (`write_bytes` of /proc/<pid>/io), and the wall time; at the end the db
  * hits of each statement of one steady-state flush (PROFILE).
  *
- * `npx tsx test/bench/writer-ab.ts <checkout A> <checkout B> [flushes]` with NEO4J_URI pointing at a
+ * `npx tsx test/bench/writer-ab.ts <checkout A> <checkout B> [more checkouts] [flushes]` with NEO4J_URI pointing at a
  * Neo4j on this machine that nothing else uses (its CPU is read whole) and `NEO4J_TX_LOG_DIR` at its
  * `data/transactions/neo4j` folder (optional). A tool for working on the writer, not part of `npm run bench`;
  * a checkout is a directory holding `ingest/`, `src/` and `schema/`.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cpuSeconds, pidListeningOn } from './proc-cpu.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
 
-const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
-const flushes = Number(process.argv[4] ?? 20);
+const args = process.argv.slice(2);
+const dirs = args.filter((a) => !/^\d+$/.test(a)).map((d) => resolve(d));
+const flushes = Number(args.find((a) => /^\d+$/.test(a)) ?? 20);
 const WARM_UP = 3;
 const REQUESTS_PER_FLUSH = 40; // ~500 spans each: 20,000 spans per simulated second
 const uri = process.env.NEO4J_URI ?? 'bolt://127.0.0.1:7687';
@@ -85,7 +87,7 @@ interface Side {
     close(): Promise<void>;
   } & Parameters<typeof deleteRun>[0];
   engine: { ingest(d: unknown, now: number): void; collect(now: number): Record<string, unknown[]> };
-  decode(body: Uint8Array): unknown;
+  decode(body: Uint8Array): { batch: { scopeSpans: { spans: { traceId: string }[] }[] }[] };
   write(tx: Tx, batch: unknown): Promise<void>;
   requests: Generator<{ body: Uint8Array; spans: number }>;
   figures: { rows: number; cpuMs: number; logBytes: number; ioBytes: number; wallMs: number; spans: number }[];
@@ -103,7 +105,7 @@ for (const [i, dir] of dirs.entries()) {
   const config = loadConfig();
   const graph = createGraph(await resolveNeo4j(config.neo4j));
   await applySchema(graph);
-  const runId = `${randomUUID().slice(0, 6)}${i}`;
+  const runId = `${randomBytes(3).toString('hex')}${i}`;
   const env = `bench-${runId}`;
   sides.push({
     name: dir,
@@ -130,7 +132,11 @@ async function flush(side: Side, breakdown = false): Promise<Record<string, stri
   let spans = 0;
   for (let r = 0; r < REQUESTS_PER_FLUSH; r++) {
     const req = side.requests.next().value!;
-    side.engine.ingest(side.decode(req.body), clock);
+    const decoded = side.decode(req.body);
+    // Trace ids of this side and run only: trace samples are keyed by trace id alone, and the workload's are seeded.
+    for (const rs of decoded.batch)
+      for (const ss of rs.scopeSpans) for (const sp of ss.spans) sp.traceId = side.runId + sp.traceId.slice(side.runId.length);
+    side.engine.ingest(decoded, clock);
     spans += req.spans;
   }
   const batch = side.engine.collect(clock);
