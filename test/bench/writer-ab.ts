@@ -13,9 +13,9 @@
  * a checkout is a directory holding `ingest/`, `src/` and `schema/`.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cpuSeconds, pidListeningOn } from './proc-cpu.js';
+import { localNeo4jProcess } from './neo4j-process.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
 
@@ -25,49 +25,7 @@ const flushes = Number(args.find((a) => /^\d+$/.test(a)) ?? 20);
 const WARM_UP = 3;
 const REQUESTS_PER_FLUSH = 40; // ~500 spans each: 20,000 spans per simulated second
 const uri = process.env.NEO4J_URI ?? 'bolt://127.0.0.1:7687';
-const neo4jPid = pidListeningOn(Number(new URL(uri.replace(/^bolt/, 'http')).port));
-if (neo4jPid === undefined) throw new Error(`no process on this machine listens on ${uri}`);
-const txLogDir = process.env.NEO4J_TX_LOG_DIR;
-
-const writeBytes = () => Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${neo4jPid}/io`, 'utf8'))![1]);
-/**
- * Where the transaction log ends: Neo4j preallocates each log file (zeros), so the end of the newest
- * file is found by bisecting for the first all-zero block. Returned as (file version, offset).
- */
-const CHUNK = 16 * 1024;
-function txLogEnd(): { version: number; offset: number } {
-  if (txLogDir === undefined) return { version: 0, offset: 0 };
-  const version = Math.max(
-    ...readdirSync(txLogDir)
-      .filter((f) => /^neostore\.transaction\.db\.\d+$/.test(f))
-      .map((f) => Number(f.split('.').pop())),
-  );
-  const fd = openSync(`${txLogDir}/neostore.transaction.db.${version}`, 'r');
-  try {
-    const buf = Buffer.alloc(CHUNK);
-    const zero = (at: number) => readSync(fd, buf, 0, CHUNK, at * CHUNK) === 0 || buf.every((b) => b === 0);
-    let [lo, hi] = [0, Math.ceil(fstatSync(fd).size / CHUNK)];
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (zero(mid)) hi = mid;
-      else lo = mid + 1;
-    }
-    if (lo === 0) return { version, offset: 0 };
-    readSync(fd, buf, 0, CHUNK, (lo - 1) * CHUNK);
-    let last = CHUNK;
-    while (last > 0 && buf[last - 1] === 0) last--;
-    return { version, offset: (lo - 1) * CHUNK + last };
-  } finally {
-    closeSync(fd);
-  }
-}
-/** Bytes appended to the transaction log between two ends (a rotation in between counted whole). */
-function txLogBytes(from: { version: number; offset: number }, to: { version: number; offset: number }): number {
-  if (from.version === to.version) return to.offset - from.offset;
-  let n = to.offset - from.offset;
-  for (let v = from.version; v < to.version; v++) n += statSync(`${txLogDir}/neostore.transaction.db.${v}`).size;
-  return n;
-}
+const neo4j = localNeo4jProcess(uri, process.env.NEO4J_TX_LOG_DIR);
 
 interface Tx {
   run(q: string, p: Record<string, unknown>): Promise<{ summary: { profile: Plan | false } }>;
@@ -141,16 +99,16 @@ async function flush(side: Side, breakdown = false): Promise<Record<string, stri
   }
   const batch = side.engine.collect(clock);
   const rows = Object.values(batch).reduce((n, v) => n + v.length, 0);
-  const [cpu0, log0, io0, t0] = [cpuSeconds(neo4jPid!), txLogEnd(), writeBytes(), performance.now()];
+  const [cpu0, log0, io0, t0] = [neo4j.cpuSeconds(), neo4j.txLogEnd(), neo4j.writeBytes(), performance.now()];
   const statements: Record<string, string> = {};
   if (breakdown) {
     let chain = Promise.resolve();
     const one = async (q: string, p: Record<string, unknown>) => {
-      const [c0, l0] = [cpuSeconds(neo4jPid!), txLogEnd()];
+      const [c0, l0] = [neo4j.cpuSeconds(), neo4j.txLogEnd()];
       const result = await side.graph.write('topograph-bench', (tx) => tx.run(`PROFILE ${q}`, p));
       statements[statementName(q, (p.rows as unknown[]).length)] =
-        `${dbHits(result.summary.profile as Plan)} db hits, ${((cpuSeconds(neo4jPid!) - c0) * 1000).toFixed(0)} ms CPU, ` +
-        `${(txLogBytes(l0, txLogEnd()) / 1024).toFixed(0)} KiB log`;
+        `${dbHits(result.summary.profile as Plan)} db hits, ${((neo4j.cpuSeconds() - c0) * 1000).toFixed(0)} ms CPU, ` +
+        `${(neo4j.txLogBytes(l0, neo4j.txLogEnd()) / 1024).toFixed(0)} KiB log`;
       return result;
     };
     await side.write(
@@ -170,9 +128,9 @@ async function flush(side: Side, breakdown = false): Promise<Record<string, stri
     rows,
     spans,
     wallMs,
-    cpuMs: (cpuSeconds(neo4jPid!) - cpu0) * 1000,
-    logBytes: txLogBytes(log0, txLogEnd()),
-    ioBytes: writeBytes() - io0,
+    cpuMs: (neo4j.cpuSeconds() - cpu0) * 1000,
+    logBytes: neo4j.txLogBytes(log0, neo4j.txLogEnd()),
+    ioBytes: neo4j.writeBytes() - io0,
   });
   return breakdown ? statements : undefined;
 }
