@@ -37,7 +37,9 @@ export function localNeo4jProcess(uri: string, txLogDir?: string): Neo4jProcess 
   const file = (version: number) => `${txLogDir}/neostore.transaction.db.${version}`;
   const txLogEnd = (): TxLogEnd => {
     if (txLogDir === undefined) return { version: 0, offset: 0 };
-    const version = Math.max(...readdirSync(txLogDir).flatMap((f) => (LOG_FILE.test(f) ? [Number(LOG_FILE.exec(f)![1])] : [])));
+    const version = Math.max(
+      ...readdirSync(txLogDir).flatMap((f) => (LOG_FILE.test(f) ? [Number(LOG_FILE.exec(f)![1])] : [])),
+    );
     const fd = openSync(file(version), 'r');
     try {
       const buf = Buffer.alloc(CHUNK);

@@ -56,8 +56,9 @@ let clock = Date.now();
 for (const [i, dir] of dirs.entries()) {
   const { loadConfig } = await import(`${dir}/src/core/config.ts`);
   const { createGraph, applySchema, resolveNeo4j } = await import(`${dir}/src/core/neo4j/connection.ts`);
-  const { createEngine } = await import(`${dir}/ingest/engine.ts`);
-  const { pipelineOptions } = await import(`${dir}/ingest/worker.ts`);
+  const { createEngine, engineOptions } = await import(`${dir}/ingest/engine.ts`);
+  // Where the engine's options were read from the config before they moved to the engine.
+  const options = engineOptions ?? (await import(`${dir}/ingest/worker.ts`)).pipelineOptions;
   const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
   const { writeFacts } = await import(`${dir}/ingest/writer.ts`);
   const config = loadConfig();
@@ -70,7 +71,7 @@ for (const [i, dir] of dirs.entries()) {
     env,
     runId,
     graph,
-    engine: createEngine(pipelineOptions(config)),
+    engine: createEngine(options(config)),
     decode: (body) => decodeOtlpProtobuf(body, config.limits.decode),
     write: (tx, batch) => writeFacts(tx, batch, config.ingest.writer),
     // The same seed on both sides: the same traces, under each side's own names.
@@ -93,7 +94,8 @@ async function flush(side: Side, breakdown = false): Promise<Record<string, stri
     const decoded = side.decode(req.body);
     // Trace ids of this side and run only: trace samples are keyed by trace id alone, and the workload's are seeded.
     for (const rs of decoded.batch)
-      for (const ss of rs.scopeSpans) for (const sp of ss.spans) sp.traceId = side.runId + sp.traceId.slice(side.runId.length);
+      for (const ss of rs.scopeSpans)
+        for (const sp of ss.spans) sp.traceId = side.runId + sp.traceId.slice(side.runId.length);
     side.engine.ingest(decoded, clock);
     spans += req.spans;
   }

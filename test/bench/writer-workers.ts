@@ -17,8 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
-import { createEngine, type Engine } from '../../ingest/engine.js';
-import { pipelineOptions } from '../../ingest/worker.js';
+import { createEngine, engineOptions, type Engine } from '../../ingest/engine.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { writeFacts } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
@@ -66,7 +65,7 @@ const runs: Run[] = (shapes.length > 0 ? shapes : ['1x1', '2x1', '2x2']).map((s,
     interval,
     runId,
     env,
-    engines: Array.from({ length: workers }, () => createEngine(pipelineOptions(config))),
+    engines: Array.from({ length: workers }, () => createEngine(engineOptions(config))),
     requests: requestsOf(buildTopology(benchShape(runId, env)), 8, clock, 500),
     writes: [],
     spans: 0,

@@ -68,7 +68,11 @@ describe('recent health rings', () => {
     expect(windowFigures(m, 24 * HOUR_MS, second + HOUR_MS)).toMatchObject({ calls: 5, errors: 1 });
     // Exactly one minute slot per minute written, the rest untouched (the minute still being counted
     // is kept apart from the ring lists, and folded in as the API reads them).
-    expect(minuteRing(m).calls.filter((x) => x > 0).sort()).toEqual([2, 3]);
+    expect(
+      minuteRing(m)
+        .calls.filter((x) => x > 0)
+        .sort(),
+    ).toEqual([2, 3]);
   });
 
   it('counts a minute that arrives late, and a finished minute in its hour once the next hour starts', async () => {
@@ -85,7 +89,11 @@ describe('recent health rings', () => {
     const m = await read();
     expect(windowFigures(m, 2 * MINUTE_MS, newer)).toEqual({ calls: 2, errors: 0, latSum: 40 });
     expect(windowFigures(m, 15 * MINUTE_MS, newer)).toEqual({ calls: 5, errors: 1, latSum: 100 });
-    expect(minuteRing(m).calls.filter((x) => x > 0).sort()).toEqual([2, 3]);
+    expect(
+      minuteRing(m)
+        .calls.filter((x) => x > 0)
+        .sort(),
+    ).toEqual([2, 3]);
 
     await seed(graph, calls(env, nextHour, 4, 0), () => nextHour);
     const later = await read();
