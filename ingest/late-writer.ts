@@ -10,20 +10,31 @@ import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS, tagKey } from '../src/core/m
 import type { CorrectionRow } from './late-pairs.js';
 
 /**
- * Adds a (negative) delta to the ring slot of minute/hour `t` only while that slot still holds `t`:
- * once the ring has moved past it, the calls are only in the totals.
+ * The recent-health rings (ingest/writer.ts ADD_TO_RINGS): the minute being counted is in the
+ * `hmCur…` scalars, a finished minute in the slot of its minute and of its hour. A (negative) delta
+ * goes where that minute's calls are: the scalars while `hmCur` is still that minute; else the ring
+ * slots that still hold that minute and hour (once a ring has moved past them, the calls are only in
+ * the totals). An edge written before the scalars existed (no `hmCur`) has every minute in the lists.
  */
+const FOLDED = (v: string) => `coalesce(${v}.hmCur, m + 1) > m`;
+
 const takeBackSlot = (v: string, prefix: 'hm' | 'hh', slots: number, t: string, field: string, add: string) => {
   const list = `${v}.${prefix}${field}`;
   const slot = `${t} % ${slots}`;
-  return `${list} = ${list}[0..${slot}] + [CASE WHEN ${v}.${prefix}[${slot}] = ${t} THEN ${list}[${slot}] + ${add} ELSE ${list}[${slot}] END] + ${list}[${slot} + 1..]`;
+  return `${list} = ${list}[0..${slot}] + [CASE WHEN ${FOLDED(v)} AND ${v}.${prefix}[${slot}] = ${t} THEN ${list}[${slot}] + ${add} ELSE ${list}[${slot}] END] + ${list}[${slot} + 1..]`;
 };
+
+const takeBackCurrent = (v: string, field: string, add: string) =>
+  `${v}.hmCur${field} = CASE WHEN ${v}.hmCur = m THEN ${v}.hmCur${field} + ${add} ELSE ${v}.hmCur${field} END`;
 
 const TAKE_BACK_MEASURE = (v: string) => `
   ${v}.calls = ${v}.calls + toInteger(row.calls),
   ${v}.errors = ${v}.errors + toInteger(row.errors),
   ${v}.latSum = ${v}.latSum + row.latSum,
   ${v}.latBuckets = [i IN range(0, ${LATENCY_BUCKETS - 1}) | ${v}.latBuckets[i] + toInteger(row.latBuckets[i])],
+  ${takeBackCurrent(v, 'Calls', 'toInteger(row.calls)')},
+  ${takeBackCurrent(v, 'Errors', 'toInteger(row.errors)')},
+  ${takeBackCurrent(v, 'LatSum', 'row.latSum')},
   ${takeBackSlot(v, 'hm', MINUTE_SLOTS, 'm', 'Calls', 'toInteger(row.calls)')},
   ${takeBackSlot(v, 'hm', MINUTE_SLOTS, 'm', 'Errors', 'toInteger(row.errors)')},
   ${takeBackSlot(v, 'hm', MINUTE_SLOTS, 'm', 'LatSum', 'row.latSum')},

@@ -28,7 +28,7 @@ const SECOND = 1000;
 const EDGES = `
 MATCH (a:Component {environment: $env})-[r:DEPENDS_ON]->(b:Component)
 RETURN a.name + ' -> ' + b.name AS edge, r.calls AS calls, r.errors AS errors, coalesce(r.unpaired, 0) AS unpaired,
-       reduce(n = 0, x IN r.hmCalls | n + x) AS ringCalls
+       reduce(n = 0, x IN r.hmCalls | n + x) + coalesce(r.hmCurCalls, 0) AS ringCalls
 ORDER BY edge`;
 
 const CALLS = `
