@@ -14,14 +14,13 @@ import type { CorrectionRow } from './late-pairs.js';
  * `hmCur…` scalars, a finished minute in the slot of its minute and of its hour. A (negative) delta
  * goes where that minute's calls are: the scalars while `hmCur` is still that minute; else the ring
  * slots that still hold that minute and hour (once a ring has moved past them, the calls are only in
- * the totals). An edge written before the scalars existed (no `hmCur`) has every minute in the lists.
+ * the totals). A slot is marked with its minute only when that minute is folded, so the two never
+ * both hold it; an edge written before the scalars existed (no `hmCur`) has every minute in the lists.
  */
-const FOLDED = (v: string) => `coalesce(${v}.hmCur, m + 1) > m`;
-
 const takeBackSlot = (v: string, prefix: 'hm' | 'hh', slots: number, t: string, field: string, add: string) => {
   const list = `${v}.${prefix}${field}`;
   const slot = `${t} % ${slots}`;
-  return `${list} = ${list}[0..${slot}] + [CASE WHEN ${FOLDED(v)} AND ${v}.${prefix}[${slot}] = ${t} THEN ${list}[${slot}] + ${add} ELSE ${list}[${slot}] END] + ${list}[${slot} + 1..]`;
+  return `${list} = ${list}[0..${slot}] + [CASE WHEN ${v}.${prefix}[${slot}] = ${t} THEN ${list}[${slot}] + ${add} ELSE ${list}[${slot}] END] + ${list}[${slot} + 1..]`;
 };
 
 const takeBackCurrent = (v: string, field: string, add: string) =>

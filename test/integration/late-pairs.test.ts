@@ -105,6 +105,28 @@ describe('late halves in Neo4j', () => {
     expect(metrics).toMatch(/^topograph_ingest_late_halves_waiting\{[^}]*\} 0$/m);
   });
 
+  it('a correction for a minute the rings have already folded is taken out of that minute', async () => {
+    const env = uniqueName('late-fold');
+    const { ingest } = await start(mkdtempSync(join(tmpdir(), 'topograph-late-')));
+    const older = splitCalls(3, { environment: env, startMs: Date.now() - 2 * 60_000 });
+    const newer = splitCalls(2, { environment: env });
+    // One call of the older minute whose server half never comes: the virtual edge stays, with it alone.
+    const lone = splitCalls(1, { environment: env, startMs: Date.now() - 2 * 60_000 });
+    await send(ingest, older.clients);
+    await send(ingest, lone.clients);
+    wall.t += 30 * SECOND;
+    await send(ingest, newer.clients);
+    wall.t += 30 * SECOND;
+    await send(ingest, httpCalls('x', 'y', env, 1));
+    // Both expired to unknown; the newer minute is the one being counted, the older one is in the lists.
+    await send(ingest, older.servers);
+    await send(ingest, newer.servers);
+    expect((await read(EDGES, env)).filter((e) => e.edge !== 'x -> y')).toEqual([
+      { edge: 'a -> b', calls: 5, errors: 0, unpaired: 0, ringCalls: 5 },
+      { edge: 'a -> unknown', calls: 1, errors: 0, unpaired: 1, ringCalls: 1 },
+    ]);
+  });
+
   it('past the late window the virtual edge stays, its calls counted as unpaired', async () => {
     const env = uniqueName('late-window');
     const { ingest, registry } = await start(mkdtempSync(join(tmpdir(), 'topograph-late-')));
