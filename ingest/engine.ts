@@ -106,6 +106,21 @@ export interface Engine {
   stats(): EngineStats;
 }
 
+/** One call served, counted under each tag on the service and on the operation that served it. */
+function tagServed(
+  agg: Aggregator,
+  serviceKey: string,
+  opKey: string,
+  tags: [string, string][],
+  error: boolean,
+  at: number,
+): void {
+  for (const [k, v] of tags) {
+    agg.tag(serviceKey, false, k, v, 1, error, at);
+    agg.tag(opKey, true, k, v, 1, error, at);
+  }
+}
+
 export function createEngine(options: EngineOptions): Engine {
   const live = new Aggregator({
     exemplarsPerEdge: options.exemplarsPerEdge,
@@ -217,7 +232,7 @@ export function createEngine(options: EngineOptions): Engine {
     const name = sharedName(span.name);
     // Every field set here, even those only some kinds fill: V8 then keeps them all in the object
     // itself, where fields added later each cost a separate property array.
-    const half: Half = {
+    const half: Half & Ancestor = {
       traceId: span.traceId,
       spanId: span.spanId,
       parentSpanId: span.parentSpanId,
@@ -234,17 +249,10 @@ export function createEngine(options: EngineOptions): Engine {
       calleeOp: undefined,
       externalCaller: undefined,
       source,
-    };
-    const spanTags = tags.select(span.attributes);
-    const ancestor: Ancestor = {
-      parentSpanId: span.parentSpanId,
-      name,
-      kind: span.kind,
-      service,
       entryOp: undefined,
       arrived: callers.elapsed(now),
-      source,
     };
+    const spanTags = tags.select(span.attributes);
     const id = span.traceId + span.spanId;
     // Replaying, only the halves that were still waiting when the state was taken wait again.
     const keep = !restoring || restoring.halves.has(id);
@@ -255,12 +263,11 @@ export function createEngine(options: EngineOptions): Engine {
       case SpanKind.CONSUMER: {
         const op = entryOperation(span, service);
         half.op = op;
-        ancestor.entryOp = op;
+        half.entryOp = op;
         agg.operation(op, at, { error, latencyMs });
-        for (const [k, v] of resourceTags.concat(spanTags)) {
-          agg.tag(service.key, false, k, v, 1, error, at);
-          agg.tag(op.key, true, k, v, 1, error, at);
-        }
+        // The resource's tags, then the span's: not a concatenated array per span.
+        tagServed(agg, service.key, op.key, resourceTags, error, at);
+        tagServed(agg, service.key, op.key, spanTags, error, at);
         if (span.kind === SpanKind.CONSUMER) half.destination = destinationOf(span, service.environment);
         const keys: string[] = [];
         if (span.parentSpanId !== '') keys.push(span.traceId + span.parentSpanId);
@@ -290,7 +297,7 @@ export function createEngine(options: EngineOptions): Engine {
     }
     if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER)
       children.push(half);
-    callers.remember(id, ancestor);
+    callers.remember(id, half);
   }
 
   function ingest(decoded: DecodedBatch, at: number, source = 0): void {
