@@ -335,11 +335,11 @@ export function createEngine(options: EngineOptions): Engine {
   function state(): EngineState {
     let oldest = Number.POSITIVE_INFINITY;
     const halves: string[] = [];
-    for (const w of pairing.waiting()) {
-      const h = (w.client ?? w.server)!;
-      oldest = Math.min(oldest, h.source);
-      halves.push(h.traceId + h.spanId);
-    }
+    // A client waits under its own id: the key is that string already, flat, not a concatenation to make.
+    pairing.forEachWaiting((h, clientKey) => {
+      if (h.source < oldest) oldest = h.source;
+      halves.push(clientKey ?? h.traceId + h.spanId);
+    });
     const { orphans, calls, oldestSource } = callers.state();
     oldest = Math.min(oldest, oldestSource);
     return { halves, orphans, calls, replayFrom: Number.isFinite(oldest) ? oldest : undefined };
