@@ -35,12 +35,6 @@ export interface Half {
   externalCaller?: VirtualComponent;
   /** the input it came from (the engine's `source`; 0 when the caller numbers none) */
   source: number;
-  /**
-   * Set when the engine makes the half, which the ancestry index then keeps as its span's Ancestor
-   * (one object per span instead of two, each held for twice the TTL).
-   */
-  entryOp?: OperationRef;
-  arrived?: number;
 }
 
 /** What the ancestry index remembers of every span, to find the entry operation above a client span. */

@@ -232,7 +232,7 @@ export function createEngine(options: EngineOptions): Engine {
     const name = sharedName(span.name);
     // Every field set here, even those only some kinds fill: V8 then keeps them all in the object
     // itself, where fields added later each cost a separate property array.
-    const half: Half & Ancestor = {
+    const half: Half = {
       traceId: span.traceId,
       spanId: span.spanId,
       parentSpanId: span.parentSpanId,
@@ -249,10 +249,17 @@ export function createEngine(options: EngineOptions): Engine {
       calleeOp: undefined,
       externalCaller: undefined,
       source,
-      entryOp: undefined,
-      arrived: callers.elapsed(now),
     };
     const spanTags = tags.select(span.attributes);
+    const ancestor: Ancestor = {
+      parentSpanId: span.parentSpanId,
+      name,
+      kind: span.kind,
+      service,
+      entryOp: undefined,
+      arrived: callers.elapsed(now),
+      source,
+    };
     const id = span.traceId + span.spanId;
     // Replaying, only the halves that were still waiting when the state was taken wait again.
     const keep = !restoring || restoring.halves.has(id);
@@ -263,7 +270,7 @@ export function createEngine(options: EngineOptions): Engine {
       case SpanKind.CONSUMER: {
         const op = entryOperation(span, service);
         half.op = op;
-        half.entryOp = op;
+        ancestor.entryOp = op;
         agg.operation(op, at, { error, latencyMs });
         // The resource's tags, then the span's: not a concatenated array per span.
         tagServed(agg, service.key, op.key, resourceTags, error, at);
@@ -297,7 +304,7 @@ export function createEngine(options: EngineOptions): Engine {
     }
     if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER)
       children.push(half);
-    callers.remember(id, half);
+    callers.remember(id, ancestor);
   }
 
   function ingest(decoded: DecodedBatch, at: number, source = 0): void {
