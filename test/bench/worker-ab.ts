@@ -7,14 +7,18 @@
  * the loop, the checkpoint and (with `neo4j`) the driver's side of the write.
  *
  * `npx tsx test/bench/worker-ab.ts <checkout A> <checkout B> [pairs] [noop|neo4j] [spans/s] [seconds]`
- * (defaults 3, noop, 15000, 8). `BENCH_CPU_PROF=<dir>` writes a V8 CPU profile of each worker.
+ * (defaults 3, noop, 15000, 8). `BENCH_CPU_PROF=<dir>` writes a V8 CPU profile of each worker. With
+ * `neo4j` (NEO4J_* as for the bench) the runs write under a fresh environment, deleted at the end.
  * A tool for working on the worker, not part of `npm run bench`; a checkout is a directory holding
  * `ingest/`, `src/` and `test/bench/worker-process.ts`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/core/config.js';
+import { createGraph } from '../../src/core/neo4j/connection.js';
 import { forkTs, type BenchChild } from './children.js';
+import { deleteRun } from './scaled-graph.js';
 import type { SendResult, SenderSetup } from './sender.js';
 import { benchShape } from './workload.js';
 
@@ -96,4 +100,16 @@ try {
   }
 } finally {
   sender.kill();
+  if (sink === 'neo4j') {
+    // What the runs wrote lives under this run's environment and names: delete exactly that.
+    const { neo4j: target } = loadConfig();
+    const graph = createGraph({
+      uri: target.uri!,
+      user: target.user,
+      password: target.password!,
+      database: target.database,
+    });
+    await deleteRun(graph, setup.shape.environment, runId);
+    await graph.close();
+  }
 }
