@@ -51,14 +51,18 @@ async function stepsOf(dir: string, options: unknown, clock: { at: number }): Pr
 const sides: Side[] = [];
 for (const dir of dirs) {
   const { loadConfig } = await import(`${dir}/src/core/config.ts`);
-  const { pipelineOptions } = await import(`${dir}/ingest/worker.ts`);
+  // engineOptions lives with the engine since issue 18; a checkout from before has it in the worker.
+  const { engineOptions } = await import(`${dir}/ingest/engine.ts`);
+  const optionsOf = (engineOptions ?? (await import(`${dir}/ingest/worker.ts`)).pipelineOptions) as (
+    c: unknown,
+  ) => unknown;
   const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
   const config = loadConfig();
   const clock = { at: started };
   sides.push({
     name: dir,
     decode: (body) => decodeOtlpProtobuf(body, config.limits.decode),
-    pipeline: await stepsOf(dir, pipelineOptions(config), clock),
+    pipeline: await stepsOf(dir, optionsOf(config), clock),
     cpuUsPerSpan: [],
     clock,
   });
