@@ -32,7 +32,7 @@ CREATE CONSTRAINT trace_sample_id IF NOT EXISTS FOR (t:TraceSample) REQUIRE t.tr
 CREATE INDEX trace_sample_last_seen IF NOT EXISTS FOR (t:TraceSample) ON (t.lastSeen);
 
 // The declared map: Backstage catalog entities (ingest/catalog/store.ts), matched to components by name.
-CREATE CONSTRAINT catalog_entity_ref IF NOT EXISTS FOR (e:CatalogEntity) REQUIRE e.ref IS UNIQUE;
+CREATE CONSTRAINT catalog_entity_key IF NOT EXISTS FOR (e:CatalogEntity) REQUIRE e.key IS UNIQUE;
 CREATE INDEX catalog_entity_match_name IF NOT EXISTS FOR (e:CatalogEntity) ON (e.matchName);
-CREATE INDEX catalog_entity_source IF NOT EXISTS FOR (e:CatalogEntity) ON (e.source);
+CREATE INDEX catalog_entity_environment IF NOT EXISTS FOR (e:CatalogEntity) ON (e.environment);
 CREATE INDEX catalog_entity_owner_changed IF NOT EXISTS FOR (e:CatalogEntity) ON (e.ownerChangedAt);

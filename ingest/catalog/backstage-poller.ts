@@ -68,7 +68,7 @@ export function createBackstagePoller({ config, store, log }: BackstagePollerDep
 
   async function runOnce() {
     const read = await fetchBackstageCatalog(config);
-    const written = await store.write(source, read.entities, { mirror: true });
+    const written = await store.write(source, read.entities, { mirror: true, environment: config.environment });
     return { ...written, ignored: read.ignored, problems: read.problems };
   }
 

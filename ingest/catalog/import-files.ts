@@ -11,7 +11,12 @@ export interface CatalogFilesResult extends CatalogWrite {
   problems: string[];
 }
 
-export async function importCatalogFiles(files: string[], store: CatalogStore): Promise<CatalogFilesResult> {
+/** Imports `files` as the catalog of `environment` (`''`: every environment). */
+export async function importCatalogFiles(
+  files: string[],
+  store: CatalogStore,
+  environment = '',
+): Promise<CatalogFilesResult> {
   const entities = new Map<string, CatalogEntity>();
   const ignored: Record<string, number> = {};
   const problems: string[] = [];
@@ -29,7 +34,7 @@ export async function importCatalogFiles(files: string[], store: CatalogStore): 
     for (const [kind, n] of Object.entries(read.ignored)) ignored[kind] = (ignored[kind] ?? 0) + n;
     problems.push(...read.problems);
   }
-  const written = await store.write(FILE_SOURCE, [...entities.values()], { mirror: false });
+  const written = await store.write(FILE_SOURCE, [...entities.values()], { mirror: false, environment });
   return { ...written, ignored, problems };
 }
 

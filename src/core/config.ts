@@ -235,6 +235,9 @@ export const envSchema = z.object({
   TOPOGRAPH_BACKSTAGE_TOKEN: text
     .optional()
     .describe('bearer token sent to the Backstage catalog API; unset: no Authorization header'),
+  TOPOGRAPH_BACKSTAGE_ENVIRONMENT: text
+    .prefault('')
+    .describe('the environment the Backstage catalog describes; unset: every environment'),
   TOPOGRAPH_BACKSTAGE_INTERVAL: duration.prefault('5m').describe('how often the Backstage catalog is read'),
   TOPOGRAPH_BACKSTAGE_TIMEOUT: duration
     .prefault('30s')
@@ -322,6 +325,7 @@ export const configSchema = envSchema.transform((c, ctx) => {
     catalog: {
       backstageUrl: c.TOPOGRAPH_BACKSTAGE_URL,
       backstageToken: c.TOPOGRAPH_BACKSTAGE_TOKEN,
+      environment: c.TOPOGRAPH_BACKSTAGE_ENVIRONMENT,
       intervalMs: c.TOPOGRAPH_BACKSTAGE_INTERVAL,
       timeoutMs: c.TOPOGRAPH_BACKSTAGE_TIMEOUT,
     },

@@ -1,7 +1,8 @@
 /**
  * Reads of the declared map (ingest/catalog/store.ts): a component's catalog entity, where the
- * declared dependencies and the observed ones disagree, catalog owners and owner changes. The catalog
- * holds no environment: an entity stands for the component of its `matchName` in every environment.
+ * declared dependencies and the observed ones disagree, catalog owners and owner changes. An entity
+ * stands for the component of its `matchName` in the environment its catalog describes, or in every
+ * environment when that is `''`.
  */
 import DataLoader from 'dataloader';
 import neo4j from 'neo4j-driver';
@@ -9,16 +10,19 @@ import type { Context } from '../context.js';
 import { userError } from '../errors.js';
 import type { ChangeRecord } from './changes.js';
 
+/** Whether catalog entity `e` describes environment `environment` (Cypher expressions). */
+const describes = (e: string, environment: string) => `${e}.environment IN ['', ${environment}]`;
+
 /**
  * Whether the catalog declares a dependency from component `a` to component `b` (Cypher variables):
  * what makes an observed DEPENDS_ON edge also a declared one.
  */
 export const declaredEdgeExists = (a: string, b: string) =>
-  `EXISTS { MATCH (:CatalogEntity {matchName: ${a}.name})-[:DECLARES_DEPENDENCY]->(:CatalogEntity {matchName: ${b}.name}) }`;
+  `EXISTS { MATCH (d:CatalogEntity {matchName: ${a}.name})-[:DECLARES_DEPENDENCY]->(:CatalogEntity {matchName: ${b}.name}) WHERE ${describes('d', `${a}.environment`)} }`;
 
 /** The owners the catalog names for service `s` (Cypher variable), as incidentContext's owners. */
 export const catalogOwners = (s: string) =>
-  `[(e:CatalogEntity {matchName: ${s}.name}) WHERE e.stub IS NULL AND e.owner IS NOT NULL | {key: 'catalog', value: e.owner}]`;
+  `[(e:CatalogEntity {matchName: ${s}.name}) WHERE e.stub IS NULL AND e.owner IS NOT NULL AND ${describes('e', `${s}.environment`)} | {key: 'catalog', value: e.owner}]`;
 
 export interface DeclaredRecord {
   ref: string;
@@ -37,31 +41,36 @@ export interface DeclaredRecord {
 const DECLARED_PROJECTION = `e {.ref, .kind, .title, .type, .owner, .system, .lifecycle, .source, .importedAt,
   .previousOwner, .ownerChangedAt}`;
 
-/** A Component entity first, then a Resource, then the rest: a name both a service and a database use is a service. */
+/**
+ * The environment's own catalog before the every-environment one; then a Component entity, a
+ * Resource, the rest: a name both a service and a database use is a service.
+ */
 export const DECLARED_BY_NAME = `
-UNWIND $names AS name
-MATCH (e:CatalogEntity {matchName: name})
-WHERE e.stub IS NULL
-RETURN name, ${DECLARED_PROJECTION} AS e
-ORDER BY CASE e.kind WHEN 'Component' THEN 0 WHEN 'Resource' THEN 1 ELSE 2 END, e.ref`;
+UNWIND $asks AS ask
+MATCH (e:CatalogEntity {matchName: ask.name})
+WHERE e.stub IS NULL AND ${describes('e', 'ask.environment')}
+RETURN ask.id AS id, ${DECLARED_PROJECTION} AS e
+ORDER BY e.environment DESC, CASE e.kind WHEN 'Component' THEN 0 WHEN 'Resource' THEN 1 ELSE 2 END, e.ref`;
 
 const declaredLoaders = new WeakMap<Context, DataLoader<string, DeclaredRecord | null>>();
 
 /** The catalog entity a component stands for, batched per request. */
-export function loadDeclared(ctx: Context, name: string): Promise<DeclaredRecord | null> {
+export function loadDeclared(ctx: Context, c: { name: string; environment: string }): Promise<DeclaredRecord | null> {
   let loader = declaredLoaders.get(ctx);
   if (!loader) {
-    loader = new DataLoader(async (names) => {
-      const rows = await ctx.reader.rows<{ name: string; e: DeclaredRecord }>('declared', DECLARED_BY_NAME, {
-        names: [...names],
+    loader = new DataLoader(async (ids) => {
+      const asks = ids.map((id) => {
+        const [environment, name] = JSON.parse(id) as [string, string];
+        return { id, environment, name };
       });
+      const rows = await ctx.reader.rows<{ id: string; e: DeclaredRecord }>('declared', DECLARED_BY_NAME, { asks });
       const first = new Map<string, DeclaredRecord>();
-      for (const r of rows) if (!first.has(r.name)) first.set(r.name, r.e);
-      return names.map((n) => first.get(n) ?? null);
+      for (const r of rows) if (!first.has(r.id)) first.set(r.id, r.e);
+      return ids.map((id) => first.get(id) ?? null);
     });
     declaredLoaders.set(ctx, loader);
   }
-  return loader.load(name);
+  return loader.load(JSON.stringify([c.environment, c.name]));
 }
 
 export interface DriftEnd {
@@ -81,24 +90,31 @@ export interface DriftEdge {
 }
 
 const observedIn = (v: string) => `($environment IS NULL OR ${v}.environment = $environment)`;
-const componentKeyOf = (name: string) => `head([(x:Component {name: ${name}}) WHERE ${observedIn('x')} | x.key])`;
-const entityRefOf = (name: string) => `head([(e:CatalogEntity {matchName: ${name}}) WHERE e.stub IS NULL | e.ref])`;
+/** Component `x` is in the environment asked about and in one entity `e`'s catalog describes. */
+const observedAs = (x: string, e: string) => `${observedIn(x)} AND ${describes(e, `${x}.environment`)}`;
+/** Entity `e` takes part: its catalog describes the environment asked about. */
+const inScope = (e: string) => `($environment IS NULL OR ${describes(e, '$environment')})`;
+const componentKeyOf = (e: string) =>
+  `head([(x:Component {name: ${e}.matchName}) WHERE ${observedAs('x', e)} | x.key])`;
+const entityRefOf = (x: string) =>
+  `head([(e:CatalogEntity {matchName: ${x}.name}) WHERE e.stub IS NULL AND ${describes('e', `${x}.environment`)} | e.ref])`;
 
 /** Declared dependencies with no DEPENDS_ON edge between components of those names seen since `$since`. */
 export const DECLARED_NOT_OBSERVED = `
 MATCH (a:CatalogEntity)-[d:DECLARES_DEPENDENCY]->(b:CatalogEntity)
+WHERE ${inScope('a')}
 WITH a, b, d, EXISTS {
   MATCH (x:Component {name: a.matchName})-[r:DEPENDS_ON]->(:Component {name: b.matchName})
-  WHERE ${observedIn('x')} AND r.lastSeen >= $since
+  WHERE ${observedAs('x', 'a')} AND r.lastSeen >= $since
 } AS observed
 WITH count(*) AS declared, collect(CASE WHEN observed THEN null ELSE {a: a, b: b, via: d.via} END) AS missing
 UNWIND (CASE WHEN missing = [] THEN [null] ELSE missing END) AS m
 WITH declared, size(missing) AS total, m ORDER BY m.a.matchName, m.b.matchName
 WITH declared, total, collect(m)[0..$first] AS page
 RETURN declared, total, [m IN page | {
-  environment: $environment, via: m.via,
-  from: {name: m.a.matchName, ref: CASE WHEN m.a.stub THEN null ELSE m.a.ref END, key: ${componentKeyOf('m.a.matchName')}},
-  to: {name: m.b.matchName, ref: CASE WHEN m.b.stub THEN null ELSE m.b.ref END, key: ${componentKeyOf('m.b.matchName')}}
+  environment: coalesce($environment, CASE m.a.environment WHEN '' THEN null ELSE m.a.environment END), via: m.via,
+  from: {name: m.a.matchName, ref: CASE WHEN m.a.stub THEN null ELSE m.a.ref END, key: ${componentKeyOf('m.a')}},
+  to: {name: m.b.matchName, ref: CASE WHEN m.b.stub THEN null ELSE m.b.ref END, key: ${componentKeyOf('m.b')}}
 }] AS edges`;
 
 /** DEPENDS_ON edges seen since `$since` whose components' names the catalog declares no dependency between. */
@@ -112,28 +128,28 @@ WITH observed, size(extra) AS total, m ORDER BY m.x.name, m.y.name, m.x.environm
 WITH observed, total, collect(m)[0..$first] AS page
 RETURN observed, total, [m IN page | {
   environment: m.x.environment, via: null,
-  from: {name: m.x.name, ref: ${entityRefOf('m.x.name')}, key: m.x.key},
-  to: {name: m.y.name, ref: ${entityRefOf('m.y.name')}, key: m.y.key}
+  from: {name: m.x.name, ref: ${entityRefOf('m.x')}, key: m.x.key},
+  to: {name: m.y.name, ref: ${entityRefOf('m.y')}, key: m.y.key}
 }] AS edges`;
 
 /** Catalog components and resources no component of their name was seen as, and services the catalog does not name. */
 export const DRIFT_COMPONENTS = `
 CALL () {
   MATCH (e:CatalogEntity)
-  WHERE e.stub IS NULL AND e.kind IN ['Component', 'Resource']
-    AND NOT EXISTS { MATCH (x:Component {name: e.matchName}) WHERE ${observedIn('x')} AND x.lastSeen >= $since }
+  WHERE e.stub IS NULL AND e.kind IN ['Component', 'Resource'] AND ${inScope('e')}
+    AND NOT EXISTS { MATCH (x:Component {name: e.matchName}) WHERE ${observedAs('x', 'e')} AND x.lastSeen >= $since }
   WITH e ORDER BY e.ref
   RETURN count(e) AS unobservedTotal, collect(e.ref)[0..$first] AS unobserved
 }
 CALL () {
   MATCH (s:Service)
   WHERE ${observedIn('s')} AND s.lastSeen >= $since
-    AND NOT EXISTS { MATCH (e:CatalogEntity {matchName: s.name}) WHERE e.stub IS NULL }
+    AND NOT EXISTS { MATCH (e:CatalogEntity {matchName: s.name}) WHERE e.stub IS NULL AND ${describes('e', 's.environment')} }
   WITH s ORDER BY s.name, s.environment
   RETURN count(s) AS undeclaredTotal, collect(s.key)[0..$first] AS undeclared
 }
 CALL () {
-  MATCH (e:CatalogEntity) WHERE e.stub IS NULL
+  MATCH (e:CatalogEntity) WHERE e.stub IS NULL AND ${inScope('e')}
   RETURN count(e) AS entities, max(e.importedAt) AS importedAt
 }
 RETURN unobservedTotal, unobserved, undeclaredTotal, undeclared, entities, importedAt`;
@@ -213,7 +229,7 @@ export const OWNER_CHANGES = `
 MATCH (e:CatalogEntity)
 WHERE e.ownerChangedAt >= $since AND e.stub IS NULL
 MATCH (c:Component {name: e.matchName})
-WHERE ($environment IS NULL OR c.environment = $environment) AND ($keys IS NULL OR c.key IN $keys)
+WHERE ${observedAs('c', 'e')} AND ($keys IS NULL OR c.key IN $keys)
 RETURN 'OWNER_CHANGED' AS kind, e.ownerChangedAt AS at, c.environment AS environment, c.key AS component,
        null AS from, null AS to, null AS operation, null AS library, null AS version,
        e.owner AS owner, e.previousOwner AS previousOwner,

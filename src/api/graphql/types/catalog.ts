@@ -57,7 +57,7 @@ builder.interfaceField(ComponentRef, 'declared', (t) =>
     nullable: true,
     description:
       'The catalog entity this component stands for (matched by name, or by the `topograph.io/service-name` annotation; docs/catalog.md); null when the catalog does not name it.',
-    resolve: (c, _a, ctx) => loadDeclared(ctx, c.name),
+    resolve: (c, _a, ctx) => loadDeclared(ctx, c),
   }),
 );
 
