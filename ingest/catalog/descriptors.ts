@@ -160,7 +160,8 @@ export function readCatalogYaml(text: string, origin: string): ReadResult {
   const problems: string[] = [];
   parseAllDocuments(text).forEach((doc, i) => {
     const where = `${origin}: document ${i + 1}`;
-    if (doc.errors.length > 0) problems.push(`${where}: malformed YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+    if (doc.errors.length > 0)
+      problems.push(`${where}: malformed YAML: ${doc.errors[0]!.message.split('\n')[0]!.replace(/:$/, '')}`);
     else items.push({ value: doc.toJS(), where });
   });
   const read = readEntities(items);

@@ -22,7 +22,7 @@ export const declaredEdgeExists = (a: string, b: string) =>
 
 /** The owners the catalog names for service `s` (Cypher variable), as incidentContext's owners. */
 export const catalogOwners = (s: string) =>
-  `[(e:CatalogEntity {matchName: ${s}.name}) WHERE e.stub IS NULL AND e.owner IS NOT NULL AND ${describes('e', `${s}.environment`)} | {key: 'catalog', value: e.owner}]`;
+  `COLLECT { MATCH (e:CatalogEntity {matchName: ${s}.name}) WHERE e.stub IS NULL AND e.owner IS NOT NULL AND ${describes('e', `${s}.environment`)} RETURN {key: 'catalog', value: e.owner} }`;
 
 export interface DeclaredRecord {
   ref: string;
@@ -95,9 +95,9 @@ const observedAs = (x: string, e: string) => `${observedIn(x)} AND ${describes(e
 /** Entity `e` takes part: its catalog describes the environment asked about. */
 const inScope = (e: string) => `($environment IS NULL OR ${describes(e, '$environment')})`;
 const componentKeyOf = (e: string) =>
-  `head([(x:Component {name: ${e}.matchName}) WHERE ${observedAs('x', e)} | x.key])`;
+  `head(COLLECT { MATCH (x:Component {name: ${e}.matchName}) WHERE ${observedAs('x', e)} RETURN x.key })`;
 const entityRefOf = (x: string) =>
-  `head([(e:CatalogEntity {matchName: ${x}.name}) WHERE e.stub IS NULL AND ${describes('e', `${x}.environment`)} | e.ref])`;
+  `head(COLLECT { MATCH (e:CatalogEntity {matchName: ${x}.name}) WHERE e.stub IS NULL AND ${describes('e', `${x}.environment`)} RETURN e.ref })`;
 
 /** Declared dependencies with no DEPENDS_ON edge between components of those names seen since `$since`. */
 export const DECLARED_NOT_OBSERVED = `
