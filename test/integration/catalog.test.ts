@@ -5,6 +5,7 @@
  * what bad input costs (only itself).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createBackstagePoller } from '../../ingest/catalog/backstage-poller.js';
@@ -181,6 +182,52 @@ describe('Component.declared and the catalog owners', () => {
   });
 });
 
+describe('docs/catalog.md', () => {
+  const doc = readFileSync(join(ROOT, 'docs/catalog.md'), 'utf8');
+  const queries = [...doc.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+  it('has the three queries this file runs', () => {
+    expect(queries.map((q) => /^query (\w+)/.exec(q)?.[1])).toEqual(['Drift', 'Owners', 'OwnerChanges']);
+  });
+
+  it('Drift answers what the page says', async () => {
+    const r = await gql(queries[0]!, { environment: env });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.drift.declaredNotObserved).toEqual([
+      { from: { name: 'payments' }, to: { name: 'fraud-check' }, via: 'dependsOn' },
+    ]);
+    expect(r.data.drift.observedNotDeclared).toEqual([
+      {
+        from: { name: 'payments', ref: 'component:default/payments-service' },
+        to: { name: 'api.stripe.com', ref: null },
+      },
+    ]);
+    expect(r.data.drift.declaredComponentsNotObserved).toEqual(['component:default/fraud-check']);
+  });
+
+  it('Owners answers what the page says', async () => {
+    const r = await gql(queries[1]!, { environment: env });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.service.declared).toMatchObject({
+      ref: 'component:default/checkout',
+      owner: 'group:default/shop-team',
+    });
+    expect(r.data.incidentContext.owners).toContainEqual({ key: 'catalog', value: 'group:default/shop-team' });
+  });
+
+  it('OwnerChanges answers what the page says after checkout-moved.yaml', async () => {
+    const moved = uniqueName('catalog-doc');
+    await seedSdkShop(graph, moved);
+    await importCatalogFiles([fixture('shop.yaml')], store, moved);
+    const since = new Date().toISOString();
+    await importCatalogFiles([fixture('checkout-moved.yaml')], store, moved);
+    const r = await gql(queries[2]!, { environment: moved, since });
+    expect(r.errors).toBeUndefined();
+    const said = /`(\{ "kind": "OWNER_CHANGED".*?), … \}`/.exec(doc)![1]!;
+    expect(r.data.changes).toEqual([expect.objectContaining(JSON.parse(`${said} }`))]);
+  });
+});
+
 describe('owner changes', () => {
   it('shows an owner that changed between two imports in changes and in incidentContext', async () => {
     const env2 = uniqueName('catalog-owner');
@@ -276,9 +323,12 @@ describe('npm run import:catalog', () => {
   it('imports files, prints what it stored and each refused value, and exits 1 when something was refused', async () => {
     const env4 = uniqueName('catalog-cli');
     const ok = await run(['--environment', env4, 'test/fixtures/catalog/shop.yaml']);
-    expect(ok.out).toContain(
-      '8 entities stored, 4 declared dependencies in the catalog, 0 owner changes; ignored: 2 API',
-    );
+    const printed = '8 entities stored, 4 declared dependencies in the catalog, 0 owner changes; ignored: 2 API';
+    expect(ok.out).toContain(printed);
+    // docs/catalog.md shows the same command and what it prints.
+    const doc = readFileSync(join(ROOT, 'docs/catalog.md'), 'utf8');
+    expect(doc).toContain('npm run import:catalog -- --environment shop test/fixtures/catalog/shop.yaml');
+    expect(doc).toContain(`\`\`\`text\n${printed}\n\`\`\``);
     expect(ok.code).toBe(0);
     const bad = await run(['--environment', env4, 'test/fixtures/catalog/mistakes.yaml']);
     expect(bad.out).toContain('error: test/fixtures/catalog/mistakes.yaml: document 2: malformed YAML');
