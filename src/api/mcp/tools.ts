@@ -343,6 +343,47 @@ const TRACE = /* GraphQL */ `
   }
 `;
 
+const DRIFT = /* GraphQL */ `
+  query McpDrift($environment: String, $since: DateTime, $first: Int!) {
+    drift(environment: $environment, since: $since, first: $first) {
+      declaredNotObserved {
+        from {
+          name
+        }
+        to {
+          name
+        }
+        via
+        environment
+      }
+      observedNotDeclared {
+        from {
+          name
+          ref
+        }
+        to {
+          name
+          ref
+        }
+        environment
+      }
+      declaredComponentsNotObserved
+      servicesNotDeclared {
+        name
+        environment
+      }
+      summary {
+        declaredEdges
+        observedEdges
+        matchingEdges
+        declaredNotObserved
+        observedNotDeclared
+        catalogEntities
+      }
+    }
+  }
+`;
+
 /** The GraphQL documents the tools send, by tool name (the benchmark asks the same ones directly). */
 export const TOOL_DOCUMENTS = {
   topology: TOPOLOGY,
@@ -354,6 +395,7 @@ export const TOOL_DOCUMENTS = {
   tag_footprint: FOOTPRINT,
   error_correlations: CORRELATIONS,
   trace_skeleton: TRACE,
+  drift: DRIFT,
 } as const;
 
 interface Hop {
@@ -448,6 +490,14 @@ const INPUT_TRACE_SKELETON = {
     .describe('32 hexadecimal characters.'),
   limit: limit.default(100),
   offset,
+};
+
+const INPUT_DRIFT = {
+  environment: environment.describe(
+    'deployment.environment.name, e.g. "production". Omit to compare every environment.',
+  ),
+  since: since('Traffic seen since; default the live window (24h)'),
+  limit: limit.default(50).describe('Edges listed per list (at most 200); the counts cover all.'),
 };
 
 const VERSIONS_PER_PAGE = 20;
@@ -948,6 +998,47 @@ export function registerTools(server: McpServer, ask: AskGraphql, now: () => num
         ),
       ];
       return toolAnswer(lines.join('\n'), { traceId: t.traceId, error: t.error, url: t.url, entry: op(t.entry), hops });
+    },
+  );
+
+  server.registerTool(
+    'drift',
+    {
+      title: 'Catalog against traffic',
+      description:
+        'Where the declared map (the Backstage catalog) and the observed traffic disagree: dependencies the catalog declares that no traffic shows, dependencies seen that the catalog does not declare, catalog components never seen, services the catalog does not name. Example: {"environment": "production"}.',
+      inputSchema: INPUT_DRIFT,
+      annotations: READ_ONLY,
+    },
+    async (args) => {
+      const since = sinceArg(args.since, now());
+      const data = await askData(ask, DRIFT, { environment: args.environment, since, first: args.limit });
+      type End = { name: string; ref?: string | null };
+      type Edge = { from: End; to: End; via?: string | null; environment: string | null };
+      const d = data.drift as {
+        declaredNotObserved: Edge[];
+        observedNotDeclared: Edge[];
+        declaredComponentsNotObserved: string[];
+        servicesNotDeclared: { name: string; environment: string }[];
+        summary: Record<string, number>;
+      };
+      const s = d.summary;
+      if (s.catalogEntities === 0) {
+        throw new Error(
+          `No catalog describes ${args.environment ? `environment "${args.environment}"` : 'any environment'}: import one with \`npm run import:catalog\` or set TOPOGRAPH_BACKSTAGE_URL (docs/catalog.md).`,
+        );
+      }
+      const edge = (e: Edge) => `${e.from.name} -> ${e.to.name}${e.environment ? ` [${e.environment}]` : ''}`;
+      const lines = [
+        `${s.declaredEdges} declared dependencies, ${s.observedEdges} seen, ${s.matchingEdges} both.`,
+        `Declared, not seen (${s.declaredNotObserved}):`,
+        ...d.declaredNotObserved.map((e) => `- ${edge(e)} (${e.via})`),
+        `Seen, not declared (${s.observedNotDeclared}):`,
+        ...d.observedNotDeclared.map((e) => `- ${edge(e)}${e.to.ref ? '' : ` (${e.to.name} is not in the catalog)`}`),
+        `Catalog components never seen: ${d.declaredComponentsNotObserved.join(', ') || 'none'}.`,
+        `Services the catalog does not name: ${d.servicesNotDeclared.map((x) => `${x.name} [${x.environment}]`).join(', ') || 'none'}.`,
+      ];
+      return toolAnswer(lines.join('\n'), d);
     },
   );
 }
