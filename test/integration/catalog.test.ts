@@ -35,8 +35,6 @@ beforeAll(async () => {
   expect(r).toMatchObject({ entities: 8, declaredDependencies: 4, ignored: { API: 2 }, unprovidedApis: [] });
 });
 
-const edge = (e: any) => `${e.from.name} -> ${e.to.name}`;
-
 describe('drift', () => {
   it('lists where the catalog and the traffic disagree, with counts', async () => {
     const r = await gql(
