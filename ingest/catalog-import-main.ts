@@ -3,25 +3,15 @@
  * (several YAML documents each) into the declared map of one environment (default: every one). Prints what was stored and every refused document or
  * value; exits 1 when something was refused (everything else is still stored).
  */
-import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/core/config.js';
+import { fileArgsOrExit } from './cli-args.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/core/neo4j/connection.js';
 import { formatCatalogResult, importCatalogFiles } from './catalog/import-files.js';
 import { createCatalogStore } from './catalog/store.js';
 
 const USAGE = 'usage: npm run import:catalog -- [--environment NAME] FILE...';
 
-let args;
-try {
-  args = parseArgs({ allowPositionals: true, options: { environment: { type: 'string' }, help: { type: 'boolean' } } });
-} catch (error) {
-  console.error(`${(error as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (args.values.help || args.positionals.length === 0) {
-  console.error(USAGE);
-  process.exit(args.values.help ? 0 : 2);
-}
+const args = fileArgsOrExit(USAGE, { environment: { type: 'string' } });
 
 const config = loadConfigOrExit();
 const graph = createGraph(await resolveNeo4j(config.neo4j));
