@@ -7,7 +7,7 @@ import { loadConfigOrExit } from '../src/core/config.js';
 import { fileArgsOrExit } from './cli-args.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/core/neo4j/connection.js';
 import { formatResult, importFiles, type ImportProgress } from './import.js';
-import { pipelineOptions } from './worker.js';
+import { engineOptions } from './engine.js';
 import { createNeo4jLinkSink, createNeo4jSink } from './writer.js';
 
 const USAGE = 'usage: npm run import -- [--environment NAME] [--rebase-time] FILE...';
@@ -36,7 +36,7 @@ try {
     files: args.positionals,
     sink: createNeo4jSink(graph, config.ingest.writer),
     links: createNeo4jLinkSink(graph),
-    options: pipelineOptions(config),
+    options: engineOptions(config),
     limits: config.limits.decode,
     environment: args.values.environment,
     rebaseTime: args.values['rebase-time'],
