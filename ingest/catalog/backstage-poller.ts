@@ -8,7 +8,10 @@ import type { Logger } from '../../src/core/logger.js';
 import { readEntities, type ReadResult } from './descriptors.js';
 import type { CatalogStore, CatalogWrite } from './store.js';
 
-/** Entities asked for per request; the catalog is read page by page until a short page. */
+/**
+ * Entities asked for per request; the catalog is read page by page (Backstage orders them by entity
+ * id, so pages do not shift) until a short page.
+ */
 export const PAGE_SIZE = 500;
 /** Only the fields the declared map reads. */
 const FIELDS = 'apiVersion,kind,metadata.name,metadata.namespace,metadata.title,metadata.annotations,spec';
@@ -18,14 +21,15 @@ export class CatalogReadError extends Error {}
 /** Reads every entity of a Backstage catalog; throws a CatalogReadError saying what went wrong. */
 export async function fetchBackstageCatalog(
   config: Pick<CatalogConfig, 'backstageToken' | 'timeoutMs'> & { backstageUrl: string },
+  pageSize = PAGE_SIZE,
 ): Promise<ReadResult> {
   const base = config.backstageUrl.replace(/\/+$/, '');
   const signal = AbortSignal.timeout(config.timeoutMs);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (config.backstageToken) headers.authorization = `Bearer ${config.backstageToken}`;
   const items: { value: unknown; where: string }[] = [];
-  for (let offset = 0; ; offset += PAGE_SIZE) {
-    const url = `${base}/api/catalog/entities?fields=${FIELDS}&limit=${PAGE_SIZE}&offset=${offset}`;
+  for (let offset = 0; ; offset += pageSize) {
+    const url = `${base}/api/catalog/entities?fields=${FIELDS}&limit=${pageSize}&offset=${offset}`;
     let res: Response;
     try {
       res = await fetch(url, { headers, signal });
@@ -43,7 +47,7 @@ export async function fetchBackstageCatalog(
     const page: unknown = await res.json().catch(() => undefined);
     if (!Array.isArray(page)) throw new CatalogReadError(`Backstage catalog at ${base} did not answer a JSON list`);
     page.forEach((value, i) => items.push({ value, where: `${base} entity ${offset + i + 1}` }));
-    if (page.length < PAGE_SIZE) break;
+    if (page.length < pageSize) break;
   }
   return readEntities(items);
 }
@@ -52,6 +56,8 @@ export interface BackstagePollerDeps {
   config: CatalogConfig & { backstageUrl: string };
   store: CatalogStore;
   log: Logger;
+  /** entities per request (default PAGE_SIZE) */
+  pageSize?: number;
 }
 
 export interface BackstagePoller {
@@ -61,28 +67,34 @@ export interface BackstagePoller {
   stop(): Promise<void>;
 }
 
-export function createBackstagePoller({ config, store, log }: BackstagePollerDeps): BackstagePoller {
+export function createBackstagePoller({ config, store, log, pageSize }: BackstagePollerDeps): BackstagePoller {
   const source = `backstage:${config.backstageUrl}`;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
 
   async function runOnce() {
-    const read = await fetchBackstageCatalog(config);
+    const read = await fetchBackstageCatalog(config, pageSize);
     const written = await store.write(source, read.entities, { mirror: true, environment: config.environment });
     return { ...written, ignored: read.ignored, problems: read.problems };
   }
 
   const tick = () => {
-    running = runOnce().then(
-      (r) => {
-        for (const p of r.problems) log.warn({ source }, `catalog: ${p}`);
-        log.info(
-          { source, entities: r.entities, removed: r.removed, ignored: r.ignored, declared: r.declaredDependencies },
-          'catalog: Backstage catalog read',
-        );
-      },
-      (error: Error) => log.error({ source }, `catalog: ${error.message}; the stored catalog is kept`),
-    );
+    // A read slower than the interval is not started twice.
+    if (running) return;
+    running = runOnce()
+      .then(
+        (r) => {
+          for (const p of r.problems) log.warn({ source }, `catalog: ${p}`);
+          log.info(
+            { source, entities: r.entities, removed: r.removed, ignored: r.ignored, declared: r.declaredDependencies },
+            'catalog: Backstage catalog read',
+          );
+        },
+        (error: Error) => log.error({ source }, `catalog: ${error.message}; the stored catalog is kept`),
+      )
+      .finally(() => {
+        running = undefined;
+      });
   };
 
   return {

@@ -38,11 +38,12 @@ async function untilBackstage(done: (entities: any[]) => boolean, what: string) 
   throw new Error(`Backstage never listed ${what}: ${JSON.stringify(last)}`);
 }
 
-const poller = (environment: string, token = TOKEN) =>
+const poller = (environment: string, token = TOKEN, pageSize?: number) =>
   createBackstagePoller({
     config: { ...defaultConfig().catalog, backstageUrl: url, backstageToken: token, environment },
     store,
     log,
+    pageSize,
   });
 
 beforeAll(async () => {
@@ -104,6 +105,13 @@ describe('the Backstage catalog poller', () => {
       owner: 'group:default/payments-team',
       source: `backstage:${url}`,
     });
+  });
+
+  it('reads a catalog larger than a page page by page, missing and repeating nothing', async () => {
+    const env = uniqueName('backstage-pages');
+    // 11 entities (8 kept, 2 APIs, 1 Location) in pages of 3: four requests, the last one short.
+    const r = await poller(env, TOKEN, 3).runOnce();
+    expect(r).toMatchObject({ entities: 8, declaredDependencies: 4, ignored: { API: 2, Location: 1 } });
   });
 
   it('a refused token is a clear error and the stored catalog stays', async () => {
