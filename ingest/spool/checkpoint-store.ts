@@ -60,11 +60,11 @@ export interface CheckpointStore {
 }
 
 /** Pauses are kept flat (`[at, ms, at, ms, …]`): a property holds no nested list. */
-const pausesOf = (v: unknown): ClockPause[] => {
+const pausesOf = (v: unknown): ClockPause[] | undefined => {
   const flat = Array.isArray(v) ? v.map(Number) : [];
   const out: ClockPause[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
-  return out;
+  return out.length > 0 ? out : undefined;
 };
 
 export function createCheckpointStore(graph: Graph, id: string, writer: WriterOptions): CheckpointStore {
