@@ -52,6 +52,8 @@ export interface Ancestor {
 interface PendingCall {
   client: Half;
   toOp: string;
+  /** the `service.version` of `toOp`'s service ('' when none) */
+  toVersion: string;
   error: boolean;
   latencyMs: number;
   queuedAt: number;
@@ -61,7 +63,16 @@ interface PendingCall {
 export interface CallerState {
   orphans: { child: string; queuedAt: number }[];
   /** `service`: the caller's service key (a call found from a parent span is made by the parent's service) */
-  calls: { client: string; service: string; toOp: string; error: boolean; latencyMs: number; queuedAt: number }[];
+  calls: {
+    client: string;
+    service: string;
+    toOp: string;
+    /** absent in checkpoints written before versions were kept */
+    toVersion?: string;
+    error: boolean;
+    latencyMs: number;
+    queuedAt: number;
+  }[];
 }
 
 export interface CallerStageOptions {
@@ -87,8 +98,8 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
   let epoch: number | undefined;
 
   /** A call from `client`'s service to `toOp`, whose caller operation is found once its ancestry is known. */
-  const callTo = (client: Half, toOp: string, error: boolean, latencyMs: number, at: number) =>
-    pending.push({ client, toOp, error, latencyMs, queuedAt: at });
+  const callTo = (client: Half, toOp: string, error: boolean, latencyMs: number, at: number, toVersion = '') =>
+    pending.push({ client, toOp, toVersion, error, latencyMs, queuedAt: at });
 
   /**
    * The span above `child` when it belongs to another service. Jaeger's and Zipkin's dependency
@@ -107,9 +118,19 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
 
   /** One call from the parent's service to the child's, made on behalf of the parent's entry operation. */
   function callFromParent(child: Half, parent: Ancestor, toOp: OperationRef, at: number): void {
-    out.agg.edge(parent.service.key, child.service.key, child.protocol, child.error, child.latencyMs, child.at);
+    const { service } = child;
+    out.agg.edge(
+      parent.service.key,
+      service.key,
+      child.protocol,
+      child.error,
+      child.latencyMs,
+      child.at,
+      parent.service.version,
+      service.version,
+    );
     // resolveCaller starts at the parent span itself (the pseudo client's parent) within the parent's service.
-    callTo({ ...child, service: parent.service }, toOp.key, child.error, child.latencyMs, at);
+    callTo({ ...child, service: parent.service }, toOp.key, child.error, child.latencyMs, at, service.version);
   }
 
   /** A non-entry span (INTERNAL, CLIENT, …) whose parent is another service's span: that service called here. */
@@ -154,7 +175,16 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       }
       if (from.kind === OperationKind.INTERNAL && p.client.parentSpanId !== '') unresolvedCallers += expired ? 1 : 0;
       out.agg.operation(from, p.client.at);
-      out.agg.call(from.key, p.toOp, p.error, p.latencyMs, p.client.at, p.client.traceId);
+      out.agg.call(
+        from.key,
+        p.toOp,
+        p.error,
+        p.latencyMs,
+        p.client.at,
+        p.client.traceId,
+        p.client.service.version,
+        p.toVersion,
+      );
     }
     pending = waiting;
   }
@@ -172,6 +202,11 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
   return {
     callTo,
     crossServiceParent,
+
+    /** Whether `child`'s parent span is known and belongs to `child`'s own service. */
+    hasParentInService(child: Half): boolean {
+      return ancestry.get(child.traceId + child.parentSpanId)?.service.key === child.service.key;
+    },
     callFromParent,
 
     /** `at` as the index keeps it: ms since the first span this stage saw. */
@@ -218,6 +253,8 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
         client: idOf(p.client),
         service: p.client.service.key,
         toOp: p.toOp,
+        // Only when there is one: the checkpoint of an unversioned system stays as it was.
+        ...(p.toVersion ? { toVersion: p.toVersion } : {}),
         error: p.error,
         latencyMs: p.latencyMs,
         queuedAt: p.queuedAt,
@@ -241,7 +278,14 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
           client = parent ? { ...client, service: parent.service } : undefined;
         }
         if (client)
-          pending.push({ client, toOp: c.toOp, error: c.error, latencyMs: c.latencyMs, queuedAt: c.queuedAt });
+          pending.push({
+            client,
+            toOp: c.toOp,
+            toVersion: c.toVersion ?? '',
+            error: c.error,
+            latencyMs: c.latencyMs,
+            queuedAt: c.queuedAt,
+          });
       }
       expireAncestry(at);
     },

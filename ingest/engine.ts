@@ -22,6 +22,8 @@ import {
   externalCallerOf,
   isError,
   librariesOf,
+  namesOwnService,
+  ownClientOperation,
   protocolOf,
   scopeLibrary,
   sharedName,
@@ -139,10 +141,10 @@ export function createEngine(options: EngineOptions): Engine {
   const deliveredFrom = (s: Half, destination: VirtualComponent) => {
     const agg = out.agg;
     agg.virtual(destination, s.at);
-    agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
+    agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at, '', s.service.version);
     const publish = destinationPublish(destination);
     agg.operation(publish, s.at);
-    agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
+    agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId, '', s.service.version);
   };
 
   /** A server half nobody instrumented called: its operation is an entry point. */
@@ -152,7 +154,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (s.destination) deliveredFrom(s, s.destination);
     else if (s.externalCaller) {
       agg.virtual(s.externalCaller, s.at);
-      agg.edge(s.externalCaller.key, s.service.key, s.protocol, s.error, s.latencyMs, s.at);
+      agg.edge(s.externalCaller.key, s.service.key, s.protocol, s.error, s.latencyMs, s.at, '', s.service.version);
     }
   };
 
@@ -162,7 +164,7 @@ export function createEngine(options: EngineOptions): Engine {
     const callee = c.callee!;
     const op = c.calleeOp!;
     agg.virtual(callee, c.at);
-    agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at);
+    agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at, c.service.version);
     agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
     callers.callTo(c, op.key, c.error, c.latencyMs, now);
   }
@@ -177,23 +179,36 @@ export function createEngine(options: EngineOptions): Engine {
         if (destination) {
           // The queue is a node: producer → destination → consumer.
           agg.virtual(destination, c.at);
-          agg.edge(c.service.key, destination.key, 'messaging', c.error, c.latencyMs, c.at);
-          agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
+          agg.edge(c.service.key, destination.key, 'messaging', c.error, c.latencyMs, c.at, c.service.version);
+          agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at, '', s.service.version);
           const publish = destinationPublish(destination);
           agg.operation(publish, c.at, { error: c.error, latencyMs: c.latencyMs });
           callers.callTo(c, publish.key, c.error, c.latencyMs, now);
-          agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
+          agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId, '', s.service.version);
         } else {
           const error = c.error || s.error;
           const protocol = messaging ? 'messaging' : c.protocol !== 'unknown' ? c.protocol : s.protocol;
-          agg.edge(c.service.key, s.service.key, protocol, error, c.latencyMs, c.at);
-          callers.callTo(c, s.op!.key, error, c.latencyMs, now);
+          // A service's client span naming the service itself, under its own client span: no edge to itself.
+          if (c.service.key !== s.service.key || s.kind !== SpanKind.CLIENT)
+            agg.edge(
+              c.service.key,
+              s.service.key,
+              protocol,
+              error,
+              c.latencyMs,
+              c.at,
+              c.service.version,
+              s.service.version,
+            );
+          callers.callTo(c, s.op!.key, error, c.latencyMs, now, s.service.version);
         }
       },
       onExpireClient: reachedUninstrumented,
       onExpireServer(s) {
         // No CLIENT/PRODUCER half answered: a cross-service parent of another kind is still the caller.
         const parent = callers.crossServiceParent(s, true);
+        // A client span naming its own service under a span of that service: its operation is all it adds.
+        if (!parent && s.kind === SpanKind.CLIENT && callers.hasParentInService(s)) return;
         // A message delivered again under the same producer span: its publish was counted once already.
         if (parent?.kind === SpanKind.PRODUCER && s.destination) deliveredFrom(s, s.destination);
         else if (parent) callers.callFromParent(s, parent, s.op!, now);
@@ -250,13 +265,18 @@ export function createEngine(options: EngineOptions): Engine {
     const keep = !restoring || restoring.halves.has(id);
     if (restoring?.wanted.has(id)) restoring.found.set(id, half);
 
-    switch (span.kind) {
+    // A client span naming its own service is that service's side of the call: it is read like a
+    // server span (paired with a client above it, else called by its parent or from outside) while
+    // its operation keeps the CLIENT kind its span carries.
+    const ownSide = namesOwnService(span, service);
+    switch (ownSide ? SpanKind.SERVER : span.kind) {
       case SpanKind.SERVER:
       case SpanKind.CONSUMER: {
-        const op = entryOperation(span, service);
+        const op = ownSide ? ownClientOperation(span, service) : entryOperation(span, service);
         half.op = op;
         ancestor.entryOp = op;
         agg.operation(op, at, { error, latencyMs });
+        agg.served(service, error, at);
         for (const [k, v] of resourceTags.concat(spanTags)) {
           agg.tag(service.key, false, k, v, 1, error, at);
           agg.tag(op.key, true, k, v, 1, error, at);
@@ -266,7 +286,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (span.parentSpanId !== '') keys.push(span.traceId + span.parentSpanId);
         if (span.kind === SpanKind.CONSUMER) for (const l of span.links) keys.push(l.traceId + l.spanId);
         if (keys.length === 0) {
-          half.externalCaller = externalCallerOf(span, service.environment);
+          half.externalCaller = externalCallerOf(span, service);
           entryFromOutside(half);
         } else if (keep) {
           pairing.addServer(keys, half, now);
@@ -288,7 +308,7 @@ export function createEngine(options: EngineOptions): Engine {
       default:
         for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
     }
-    if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER)
+    if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER && !ownSide)
       children.push(half);
     callers.remember(id, ancestor);
   }

@@ -11,7 +11,7 @@ import { createCheckpointStore } from './spool/checkpoint-store.js';
 import { openSpool } from './spool/segment-log.js';
 import { createRetentionJob } from './retention.js';
 import { createWorker } from './worker.js';
-import { writeRetriesMetric } from './metrics.js';
+import { versionsDroppedMetric, writeRetriesMetric } from './metrics.js';
 
 const config = loadConfigOrExit();
 const log = createLogger('ingest', config.logLevel, config.logPretty);
@@ -45,7 +45,13 @@ const worker = createWorker({
   log,
   registry,
   selfTracing,
-  durable: { spool, store: createCheckpointStore(graph, spool.id, config.ingest.writer) },
+  durable: {
+    spool,
+    store: createCheckpointStore(graph, spool.id, {
+      ...config.ingest.writer,
+      onVersionsDropped: versionsDroppedMetric(registry),
+    }),
+  },
   ready: () => schema.ready(),
 });
 const server = createServer((req, res) => worker.handle(req, res));

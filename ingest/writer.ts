@@ -11,6 +11,7 @@ import type { Graph } from '../src/core/neo4j/connection.js';
 import type { WriterConfig } from '../src/core/config.js';
 import type { FactBatch } from './aggregate.js';
 import { MAX_HOPS } from './trace-sampling.js';
+import { writeVersions, type VersionWriteOptions } from './versions.js';
 
 /** What the worker writes to: Neo4j in production, a discarding sink in benchmarks. */
 export interface FactSink {
@@ -177,8 +178,11 @@ CALL (o) {
   DETACH DELETE s
 }`;
 
-/** Exemplars per edge and the sampled traces kept (TOPOGRAPH_EXEMPLARS_PER_EDGE, TOPOGRAPH_TRACE_SAMPLE*). */
-export type WriterOptions = WriterConfig;
+/**
+ * Exemplars per edge, the sampled traces and versions kept (TOPOGRAPH_EXEMPLARS_PER_EDGE,
+ * TOPOGRAPH_TRACE_SAMPLE*, TOPOGRAPH_VERSIONS_PER_EDGE), and who hears of versions dropped.
+ */
+export type WriterOptions = WriterConfig & Pick<VersionWriteOptions, 'onVersionsDropped'>;
 
 /**
  * Writes one FactBatch in the given transaction: components first, then what hangs off them. The
@@ -211,6 +215,7 @@ export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts:
     maxPerOperation: opts.traceSamplesPerOperation,
     maxAgeMs: opts.traceSampleMaxAgeMs,
   });
+  sent.push(...writeVersions(tx, batch, opts));
   await Promise.all(sent);
 }
 
