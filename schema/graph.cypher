@@ -30,3 +30,6 @@ CREATE INDEX uses_first_seen IF NOT EXISTS FOR ()-[u:USES]-() ON (u.firstSeen);
 // Sampled trace skeletons (ingest/trace-sampling.ts), found by trace id.
 CREATE CONSTRAINT trace_sample_id IF NOT EXISTS FOR (t:TraceSample) REQUIRE t.traceId IS UNIQUE;
 CREATE INDEX trace_sample_last_seen IF NOT EXISTS FOR (t:TraceSample) ON (t.lastSeen);
+
+// A service's own versions (ingest/versions.ts); the version pairs of edges are relationships.
+CREATE CONSTRAINT service_version_key IF NOT EXISTS FOR (v:ServiceVersion) REQUIRE v.key IS UNIQUE;
