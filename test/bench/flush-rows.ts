@@ -5,15 +5,14 @@
  * `npx tsx test/bench/flush-rows.ts [flushes]` — a tool for working on the writer, not part of `npm run bench`.
  */
 import { loadConfig } from '../../src/core/config.js';
-import { createEngine } from '../../ingest/engine.js';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
-import { pipelineOptions } from '../../ingest/worker.js';
 import type { FactBatch } from '../../ingest/aggregate.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 
 const flushes = Number(process.argv[2] ?? 10);
 const config = loadConfig();
-const engine = createEngine(pipelineOptions(config));
+const engine = createEngine(engineOptions(config));
 let clock = Date.now();
 const totals = new Map<string, { rows: number; bytes: number }>();
 let requests = 0;

@@ -15,9 +15,8 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createEngine } from '../../ingest/engine.js';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
-import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { QUESTION_QUERIES } from '../../src/api/graphql/examples.js';
@@ -221,7 +220,7 @@ describe('versions on edges', () => {
     };
     let clock = Date.now() - 60_000;
     const pipeline = driveEngine(
-      createEngine(pipelineOptions(defaultConfig())),
+      createEngine(engineOptions(defaultConfig())),
       createNeo4jSink(graph, writer),
       () => clock,
     );
