@@ -41,28 +41,57 @@ function count(row: Row, calls: number, error: boolean, at: number): void {
   if (at > row.lastSeen) row.lastSeen = at;
 }
 
-/** Rows by a path of key parts through nested maps: no key string is joined per span. */
-class PathIndex<R> {
-  private root = new Map<string, unknown>();
-  rows: R[] = [];
+type Level<T> = Map<string, T>;
 
-  find(parts: string[], make: () => R): R {
-    let level = this.root;
-    const last = parts.length - 1;
-    for (let i = 0; i < last; i++) {
-      let next = level.get(parts[i]!) as Map<string, unknown> | undefined;
-      if (!next) level.set(parts[i]!, (next = new Map()));
-      level = next;
-    }
-    let row = level.get(parts[last]!) as R | undefined;
+/**
+ * Rows by their key parts through nested maps, kept in a list in the order they came: a lookup
+ * allocates nothing (no joined key, no array of parts), as in the aggregator's RowIndex.
+ */
+class EdgeIndex {
+  private root: Level<Level<Level<Level<EdgeVersionRow>>>> = new Map();
+  rows: EdgeVersionRow[] = [];
+
+  count(from: string, to: string, fromVersion: string, toVersion: string, error: boolean, at: number): void {
+    let toLevel = this.root.get(from);
+    if (!toLevel) this.root.set(from, (toLevel = new Map()));
+    let fromVersionLevel = toLevel.get(to);
+    if (!fromVersionLevel) toLevel.set(to, (fromVersionLevel = new Map()));
+    let toVersionLevel = fromVersionLevel.get(fromVersion);
+    if (!toVersionLevel) fromVersionLevel.set(fromVersion, (toVersionLevel = new Map()));
+    let row = toVersionLevel.get(toVersion);
     if (!row) {
-      level.set(parts[last]!, (row = make()));
+      row = { from, to, fromVersion, toVersion, calls: 0, errors: 0, firstSeen: at, lastSeen: at };
+      toVersionLevel.set(toVersion, row);
       this.rows.push(row);
     }
-    return row;
+    count(row, 1, error, at);
   }
 
-  drain(): R[] {
+  drain(): EdgeVersionRow[] {
+    const rows = this.rows;
+    this.rows = [];
+    this.root = new Map();
+    return rows;
+  }
+}
+
+class ServiceIndex {
+  private root: Level<Level<ServiceVersionRow>> = new Map();
+  rows: ServiceVersionRow[] = [];
+
+  count(service: string, version: string, calls: number, error: boolean, at: number): void {
+    let byVersion = this.root.get(service);
+    if (!byVersion) this.root.set(service, (byVersion = new Map()));
+    let row = byVersion.get(version);
+    if (!row) {
+      row = { service, version, calls: 0, errors: 0, firstSeen: at, lastSeen: at };
+      byVersion.set(version, row);
+      this.rows.push(row);
+    }
+    count(row, calls, error, at);
+  }
+
+  drain(): ServiceVersionRow[] {
     const rows = this.rows;
     this.rows = [];
     this.root = new Map();
@@ -76,9 +105,9 @@ const byEnds = (a: EdgeVersionRow, b: EdgeVersionRow) =>
 
 /** What one flush saw of versions; the aggregator holds one and drains it with its own rows. */
 export class VersionCounts {
-  private edges = new PathIndex<EdgeVersionRow>();
-  private calls = new PathIndex<EdgeVersionRow>();
-  private services = new PathIndex<ServiceVersionRow>();
+  private edges = new EdgeIndex();
+  private calls = new EdgeIndex();
+  private services = new ServiceIndex();
 
   /**
    * One call over a DEPENDS_ON (`edges`) or CALLS (`calls`) edge. Calls where neither side reports a
@@ -94,31 +123,12 @@ export class VersionCounts {
     at: number,
   ): void {
     if (fromVersion === '' && toVersion === '') return;
-    const row = this[which].find([from, to, fromVersion, toVersion], () => ({
-      from,
-      to,
-      fromVersion,
-      toVersion,
-      calls: 0,
-      errors: 0,
-      firstSeen: at,
-      lastSeen: at,
-    }));
-    count(row, 1, error, at);
+    (which === 'edges' ? this.edges : this.calls).count(from, to, fromVersion, toVersion, error, at);
   }
 
   /** A service seen running `version` (`calls`: how many calls it served in it, 0 when it only ran). */
   service(service: string, version: string, calls: number, error: boolean, at: number): void {
-    if (version === '') return;
-    const row = this.services.find([service, version], () => ({
-      service,
-      version,
-      calls: 0,
-      errors: 0,
-      firstSeen: at,
-      lastSeen: at,
-    }));
-    count(row, calls, error, at);
+    if (version !== '') this.services.count(service, version, calls, error, at);
   }
 
   get size(): number {
