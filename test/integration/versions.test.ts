@@ -5,18 +5,9 @@
  * real API. The reads each question sends are pinned in test/integration/cypher/versions-*.md; as in
  * api-cypher.test.ts the clock (Date only) is held at a fixed instant so that their time bounds repeat.
  */
-import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base';
+import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEngine, engineOptions } from '../../ingest/engine.js';
-import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { QUESTION_QUERIES } from '../../src/api/graphql/examples.js';
@@ -24,72 +15,13 @@ import { createGql } from '../support/api.js';
 import { driveEngine } from '../support/capture.js';
 import { recordingGraph, renderReads, type RecordedRead } from '../support/cypher-recorder.js';
 import { fileGraph, seed, uniqueName } from '../support/graph.js';
+import { checkouts, decoded, end, sdk, under } from '../support/sdk-canary.js';
 
 const graph = fileGraph();
 const recorder = recordingGraph(graph);
 const reads: RecordedRead[] = recorder.reads;
 const gql = createGql(recorder.graph);
 const env = uniqueName('versions');
-
-/** What one SDK exporter collected, decoded by the worker's own decoder. */
-const decoded = (exporter: InMemorySpanExporter) =>
-  decodeOtlpProtobuf(
-    ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans() as ReadableSpan[])!,
-    defaultConfig().limits.decode,
-  );
-
-function sdk(environment: string) {
-  const exporter = new InMemorySpanExporter();
-  const tracer = (service: string, version?: string): Tracer =>
-    new BasicTracerProvider({
-      resource: resourceFromAttributes({
-        'service.name': service,
-        'deployment.environment.name': environment,
-        ...(version ? { 'service.version': version } : {}),
-      }),
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
-    }).getTracer('@opentelemetry/instrumentation-http', '0.57.0');
-  return { exporter, tracer };
-}
-
-const under = (parent: Span) => trace.setSpan(context.active(), parent);
-const end = (span: Span, failed: boolean) => {
-  if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
-  span.end();
-};
-
-/** checkout `version` → payments 1.0.0: `calls` calls, the first `errors` failing; and checkout → orders-db. */
-function checkouts(t: ReturnType<typeof sdk>, version: string, calls: number, errors: number) {
-  const checkout = t.tracer('checkout', version);
-  const payments = t.tracer('payments', '1.0.0');
-  for (let i = 0; i < calls; i++) {
-    const fail = i < errors;
-    const c = checkout.startSpan('POST /checkout', {
-      kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': 'POST', 'http.route': '/checkout' },
-    });
-    const db = checkout.startSpan(
-      'SELECT orders',
-      {
-        kind: SpanKind.CLIENT,
-        attributes: { 'db.system': 'postgresql', 'server.address': 'orders-db', 'db.operation.name': 'SELECT' },
-      },
-      under(c),
-    );
-    end(db, false);
-    const cp = checkout.startSpan(
-      'POST',
-      { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST' } },
-      under(c),
-    );
-    const p = payments.startSpan(
-      'POST /pay',
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/pay' } },
-      under(cp),
-    );
-    for (const span of [p, cp, c]) end(span, fail);
-  }
-}
 
 /** HotROD's shape: customer's SERVER span, and under it a span of the `mysql` service naming itself. */
 function hotrod(t: ReturnType<typeof sdk>, calls: number) {
