@@ -185,10 +185,13 @@ export const MERGE_EDGE_VERSIONS = MERGE_VERSIONS_BETWEEN('Component', 'DEPENDS_
 /** (:Operation)-[:CALLS_VERSION {fromVersion, toVersion}]->(:Operation), beside each CALLS. */
 export const MERGE_CALL_VERSIONS = MERGE_VERSIONS_BETWEEN('Operation', 'CALLS_VERSION');
 
-/** (:Service)-[:HAS_VERSION]->(:ServiceVersion {key}): a node per version of a service, with its counts. */
+/**
+ * (:Service)-[:HAS_VERSION]->(:ServiceVersion {key}): a node per version of a service, with its counts.
+ * The service is found as a Component: the key's uniqueness (and its index) is on that label.
+ */
 export const MERGE_SERVICE_VERSIONS = `
 UNWIND $rows AS row
-MATCH (s:Service {key: row.service})
+MATCH (s:Component {key: row.service})
 MERGE (n:ServiceVersion {key: row.key})
   ON CREATE SET n.service = row.service, n.version = row.version, n.calls = 0, n.errors = 0
 MERGE (s)-[:HAS_VERSION]->(n)

@@ -69,8 +69,8 @@ WITH c LIMIT 300
 OPTIONAL MATCH (c)-[:HAS_OPERATION]->(o:Operation)
 WITH c, collect(o) AS ops
 OPTIONAL MATCH (c)-[:HAS_VERSION]->(v:ServiceVersion)
-WITH c, ops + collect(v) AS owned
-FOREACH (o IN owned | DETACH DELETE o)
+WITH c, ops, collect(v) AS versions
+FOREACH (o IN ops + versions | DETACH DELETE o)
 DETACH DELETE c
 RETURN count(*) AS n`;
 

@@ -39,7 +39,7 @@ export const CALL_VERSIONS = versionsBetween('Operation', 'CALLS_VERSION');
 
 export const SERVICE_VERSIONS = `
 UNWIND $keys AS key
-MATCH (:Service {key: key})-[:HAS_VERSION]->(v:ServiceVersion)
+MATCH (:Component {key: key})-[:HAS_VERSION]->(v:ServiceVersion)
 RETURN key, v.version AS version, v.calls AS calls, v.errors AS errors, v.firstSeen AS firstSeen, v.lastSeen AS lastSeen
 ORDER BY v.firstSeen, v.version`;
 
