@@ -8,33 +8,22 @@
  * Neo4j; past it the least recently seen go, and the statement says how many went.
  */
 import type { ManagedTransaction } from 'neo4j-driver';
+import type { EdgeVersionFacts, VersionFacts } from '../src/core/records.js';
 
 /** Calls over one edge from one caller version to one callee version ('' when a side reports none). */
-export interface EdgeVersionRow {
+export interface EdgeVersionRow extends EdgeVersionFacts {
   /** the component (DEPENDS_ON) or operation (CALLS) keys of the edge's ends */
   from: string;
   to: string;
-  fromVersion: string;
-  toVersion: string;
-  calls: number;
-  errors: number;
-  firstSeen: number;
-  lastSeen: number;
 }
 
 /** A service's own version: when it was seen, and the calls its entry operations served in it. */
-export interface ServiceVersionRow {
+export interface ServiceVersionRow extends VersionFacts {
   service: string;
   version: string;
-  calls: number;
-  errors: number;
-  firstSeen: number;
-  lastSeen: number;
 }
 
-type Row = { calls: number; errors: number; firstSeen: number; lastSeen: number };
-
-function count(row: Row, calls: number, error: boolean, at: number): void {
+function count(row: VersionFacts, calls: number, error: boolean, at: number): void {
   row.calls += calls;
   if (error && calls > 0) row.errors += calls;
   if (at < row.firstSeen) row.firstSeen = at;

@@ -4,24 +4,13 @@
  * versions. Each is a DataLoader, so the edges of a topology or the hops of a walk cost one statement.
  */
 import DataLoader from 'dataloader';
+import type { EdgeVersionFacts, VersionFacts } from '../../../core/records.js';
 import type { Reader } from './reader.js';
 
-/** One version pair of an edge; '' where a side reported no version (the API answers null). */
-export interface EdgeVersionRecord {
-  fromVersion: string;
-  toVersion: string;
-  calls: number;
-  errors: number;
-  firstSeen: number;
-  lastSeen: number;
-}
+export type EdgeVersionRecord = EdgeVersionFacts;
 
-export interface ServiceVersionRecord {
+export interface ServiceVersionRecord extends VersionFacts {
   version: string;
-  calls: number;
-  errors: number;
-  firstSeen: number;
-  lastSeen: number;
 }
 
 const VERSION_FIELDS = `v.fromVersion AS fromVersion, v.toVersion AS toVersion, v.calls AS calls, v.errors AS errors,
