@@ -31,5 +31,11 @@ CREATE INDEX uses_first_seen IF NOT EXISTS FOR ()-[u:USES]-() ON (u.firstSeen);
 CREATE CONSTRAINT trace_sample_id IF NOT EXISTS FOR (t:TraceSample) REQUIRE t.traceId IS UNIQUE;
 CREATE INDEX trace_sample_last_seen IF NOT EXISTS FOR (t:TraceSample) ON (t.lastSeen);
 
+// The declared map: Backstage catalog entities (ingest/catalog/store.ts), matched to components by name.
+CREATE CONSTRAINT catalog_entity_key IF NOT EXISTS FOR (e:CatalogEntity) REQUIRE e.key IS UNIQUE;
+CREATE INDEX catalog_entity_match_name IF NOT EXISTS FOR (e:CatalogEntity) ON (e.matchName);
+CREATE INDEX catalog_entity_environment IF NOT EXISTS FOR (e:CatalogEntity) ON (e.environment);
+CREATE INDEX catalog_entity_owner_changed IF NOT EXISTS FOR (e:CatalogEntity) ON (e.ownerChangedAt);
+
 // A service's own versions (ingest/versions.ts); the version pairs of edges are relationships.
 CREATE CONSTRAINT service_version_key IF NOT EXISTS FOR (v:ServiceVersion) REQUIRE v.key IS UNIQUE;
