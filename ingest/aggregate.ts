@@ -8,6 +8,7 @@ import type { ComponentFacts } from '../src/core/records.js';
 import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 import type { CorrectionRow } from './late-pairs.js';
 import type { TraceSampler, TraceSampleRow } from './trace-sampling.js';
+import { VersionCounts, type EdgeVersionRow, type ServiceVersionRow } from './versions.js';
 
 export interface Measure {
   calls: number;
@@ -82,6 +83,10 @@ export interface FactBatch {
   traceSamples: TraceSampleRow[];
   /** what late halves take back, written after the rest (ingest/late-pairs.ts) */
   corrections?: CorrectionRow[];
+  /** calls per caller and callee version (ingest/versions.ts) */
+  edgeVersions: EdgeVersionRow[];
+  callVersions: EdgeVersionRow[];
+  serviceVersions: ServiceVersionRow[];
 }
 
 export function emptyFactBatch(): FactBatch {
@@ -96,6 +101,9 @@ export function emptyFactBatch(): FactBatch {
     uses: [],
     tags: [],
     traceSamples: [],
+    edgeVersions: [],
+    callVersions: [],
+    serviceVersions: [],
   };
 }
 
@@ -183,10 +191,12 @@ export class Aggregator {
   private calls = new RowIndex<CallRow>();
   private uses = new RowIndex<UsesRow>();
   private tags = new RowIndex<TagRow>();
+  private versions = new VersionCounts();
 
   constructor(private readonly options: AggregatorOptions) {}
 
   service(s: ServiceInfo, at: number): void {
+    this.versions.service(s.key, s.version, 0, false, at);
     const row = this.services.get(s.key);
     if (row) {
       widen(row, at);
@@ -249,7 +259,18 @@ export class Aggregator {
     if (entry) row.entryCalls++;
   }
 
-  edge(from: string, to: string, protocol: string, error: boolean, latencyMs: number, at: number): void {
+  /** `fromVersion`, `toVersion`: the `service.version` of each end ('' when none reports one). */
+  edge(
+    from: string,
+    to: string,
+    protocol: string,
+    error: boolean,
+    latencyMs: number,
+    at: number,
+    fromVersion = '',
+    toVersion = '',
+  ): void {
+    this.versions.edge('edges', from, to, fromVersion, toVersion, error, at);
     const minute = Math.floor(at / MINUTE_MS);
     const row =
       this.edges.get(from, to, minute) ??
@@ -258,7 +279,17 @@ export class Aggregator {
     if (!row.protocols.includes(protocol)) row.protocols.push(protocol);
   }
 
-  call(fromOp: string, toOp: string, error: boolean, latencyMs: number, at: number, traceId: string): void {
+  call(
+    fromOp: string,
+    toOp: string,
+    error: boolean,
+    latencyMs: number,
+    at: number,
+    traceId: string,
+    fromVersion = '',
+    toVersion = '',
+  ): void {
+    this.versions.edge('calls', fromOp, toOp, fromVersion, toVersion, error, at);
     const minute = Math.floor(at / MINUTE_MS);
     const row =
       this.calls.get(fromOp, toOp, minute) ??
@@ -271,6 +302,11 @@ export class Aggregator {
       row.exemplars.unshift(traceId);
       if (row.exemplars.length > max) row.exemplars.length = max;
     }
+  }
+
+  /** A call `s` served (a SERVER or CONSUMER span), counted for the version it runs. */
+  served(s: ServiceInfo, error: boolean, at: number): void {
+    this.versions.service(s.key, s.version, 1, error, at);
   }
 
   use(serviceKey: string, lib: LibraryUse, at: number): void {
@@ -322,7 +358,8 @@ export class Aggregator {
         this.edges.size +
         this.calls.size +
         this.uses.size +
-        this.tags.size ===
+        this.tags.size +
+        this.versions.size ===
       0
     );
   }
@@ -342,6 +379,7 @@ export class Aggregator {
     batch.uses = this.uses.drain();
     batch.tags = this.tags.drain();
     batch.traceSamples = this.options.sampler?.drain() ?? [];
+    Object.assign(batch, this.versions.drain());
     for (const rows of [batch.services, batch.databases, batch.destinations, batch.externals, batch.operations] as {
       key: string;
     }[][]) {

@@ -52,6 +52,8 @@ export interface Ancestor {
 interface PendingCall {
   client: Half;
   toOp: string;
+  /** the `service.version` of `toOp`'s service ('' when none) */
+  toVersion: string;
   error: boolean;
   latencyMs: number;
   queuedAt: number;
@@ -70,6 +72,8 @@ export interface CallerState {
     client: string;
     service: string;
     toOp: string;
+    /** absent in checkpoints written before versions were kept */
+    toVersion?: string;
     error: boolean;
     latencyMs: number;
     queuedAt: number;
@@ -101,8 +105,15 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
   let epoch: number | undefined;
 
   /** A call from `client`'s service to `toOp`, whose caller operation is found once its ancestry is known. */
-  const callTo = (client: Half, toOp: string, error: boolean, latencyMs: number, at: number, via?: CallVia) =>
-    pending.push({ client, toOp, error, latencyMs, queuedAt: at, via });
+  const callTo = (
+    client: Half,
+    toOp: string,
+    error: boolean,
+    latencyMs: number,
+    at: number,
+    toVersion = '',
+    via?: CallVia,
+  ) => pending.push({ client, toOp, toVersion, error, latencyMs, queuedAt: at, via });
 
   /**
    * The span above `child` when it belongs to another service. Jaeger's and Zipkin's dependency
@@ -125,9 +136,19 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
 
   /** One call from the parent's service to the child's, made on behalf of the parent's entry operation. */
   function callFromParent(child: Half, parent: Ancestor, toOp: OperationRef, at: number): void {
-    out.agg.edge(parent.service.key, child.service.key, child.protocol, child.error, child.latencyMs, child.at);
+    const { service } = child;
+    out.agg.edge(
+      parent.service.key,
+      service.key,
+      child.protocol,
+      child.error,
+      child.latencyMs,
+      child.at,
+      parent.service.version,
+      service.version,
+    );
     // resolveCaller starts at the parent span itself (the pseudo client's parent) within the parent's service.
-    callTo({ ...child, service: parent.service }, toOp.key, child.error, child.latencyMs, at);
+    callTo({ ...child, service: parent.service }, toOp.key, child.error, child.latencyMs, at, service.version);
   }
 
   /** A non-entry span (INTERNAL, CLIENT, …) whose parent is another service's span: that service called here. */
@@ -176,7 +197,16 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       const agg = p.via ? p.via(out.agg) : out.agg;
       if (!agg) continue;
       agg.operation(from, p.client.at);
-      agg.call(from.key, p.toOp, p.error, p.latencyMs, p.client.at, p.client.traceId);
+      agg.call(
+        from.key,
+        p.toOp,
+        p.error,
+        p.latencyMs,
+        p.client.at,
+        p.client.traceId,
+        p.client.service.version,
+        p.toVersion,
+      );
     }
     pending = waiting;
   }
@@ -194,6 +224,11 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
   return {
     callTo,
     crossServiceParent,
+
+    /** Whether `child`'s parent span is known and belongs to `child`'s own service. */
+    hasParentInService(child: Half): boolean {
+      return ancestry.get(child.traceId + child.parentSpanId)?.service.key === child.service.key;
+    },
     callFromParent,
 
     /** `at` as the index keeps it: ms since the first span this stage saw. */
@@ -246,6 +281,8 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
         client: idOf(p.client),
         service: p.client.service.key,
         toOp: p.toOp,
+        // Only when there is one: the checkpoint of an unversioned system stays as it was.
+        ...(p.toVersion ? { toVersion: p.toVersion } : {}),
         error: p.error,
         latencyMs: p.latencyMs,
         queuedAt: p.queuedAt,
@@ -281,6 +318,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
           pending.push({
             client,
             toOp: c.toOp,
+            toVersion: c.toVersion ?? '',
             error: c.error,
             latencyMs: c.latencyMs,
             queuedAt: c.queuedAt,

@@ -226,25 +226,43 @@ export function calleeOf(span: Span, environment: string): VirtualComponent {
   return sharedComponent({ kind: ComponentKind.EXTERNAL, key: externalKey(environment, name), name, environment });
 }
 
-/** The operation a CLIENT/PRODUCER span reached on a component that has no spans of its own. */
-export function calleeOperation(span: Span, callee: VirtualComponent): OperationRef {
+/** What a CLIENT span asked for, as its callee would name it: a database's operation, an HTTP method and path. */
+function clientOperationName(span: Span, database: boolean): string {
   const a = span.attributes;
-  let name: string;
-  let kind: OperationKind = OperationKind.CLIENT;
-  if (callee.kind === ComponentKind.MESSAGING_DESTINATION) {
-    name = 'publish';
-    kind = OperationKind.PRODUCER;
-  } else if (callee.kind === ComponentKind.DATABASE) {
+  if (database) {
     const op = sc.dbOperation(a);
     const collection = sc.dbCollection(a);
-    name = op ? (collection ? `${op} ${collection}` : op) : (sc.dbQuerySummary(a) ?? normalizeName(span.name));
-  } else {
-    const method = sc.httpMethod(a);
-    const template = sc.urlTemplate(a);
-    const path = template ?? sc.urlPath(a) ?? sc.urlFull(a);
-    name = method ? (path ? `${method} ${template ?? sc.templatePath(path)}` : method) : normalizeName(span.name);
+    return op ? (collection ? `${op} ${collection}` : op) : (sc.dbQuerySummary(a) ?? normalizeName(span.name));
   }
-  return operation(callee.key, kind, name);
+  const method = sc.httpMethod(a);
+  const template = sc.urlTemplate(a);
+  const path = template ?? sc.urlPath(a) ?? sc.urlFull(a);
+  return method ? (path ? `${method} ${template ?? sc.templatePath(path)}` : method) : normalizeName(span.name);
+}
+
+/** The operation a CLIENT/PRODUCER span reached on a component that has no spans of its own. */
+export function calleeOperation(span: Span, callee: VirtualComponent): OperationRef {
+  if (callee.kind === ComponentKind.MESSAGING_DESTINATION)
+    return operation(callee.key, OperationKind.PRODUCER, 'publish');
+  const name = clientOperationName(span, callee.kind === ComponentKind.DATABASE);
+  return operation(callee.key, OperationKind.CLIENT, name);
+}
+
+/**
+ * Whether a CLIENT span's peer attribute (`service.peer.name`, `peer.service`) names the service
+ * that sent it: a database or cache traced as if it were a service (HotROD's `mysql` and `redis`),
+ * a proxy naming itself. Such a span is that service's own side of the call, not a call to a peer.
+ */
+export function namesOwnService(span: Span, service: ServiceInfo): boolean {
+  if (span.kind !== SpanKind.CLIENT || sc.peerService(span.attributes) !== service.name) return false;
+  const namespace = sc.peerNamespace(span.attributes);
+  return namespace === undefined || namespace === service.namespace;
+}
+
+/** The operation of a CLIENT span that names its own service: a CLIENT operation of that service. */
+export function ownClientOperation(span: Span, service: ServiceInfo): OperationRef {
+  const name = clientOperationName(span, sc.dbSystem(span.attributes) !== undefined);
+  return operation(service.key, OperationKind.CLIENT, name);
 }
 
 /** The operation a destination's messages are received through, on the consumer's way in. */
@@ -263,8 +281,14 @@ export function internalOperation(name: string, service: ServiceInfo): Operation
   return operation(service.key, OperationKind.INTERNAL, normalizeName(name));
 }
 
-/** A caller seen only through the `peer.service` of a root SERVER/CONSUMER span (Tempo's virtual client). */
-export function externalCallerOf(span: Span, environment: string): VirtualComponent | undefined {
+/**
+ * A caller seen only through the `service.peer.name` (`peer.service`) of a root SERVER/CONSUMER span
+ * (Tempo's virtual client); none when it names the service itself.
+ */
+export function externalCallerOf(span: Span, service: ServiceInfo): VirtualComponent | undefined {
   const name = sc.peerService(span.attributes);
-  return name ? { kind: ComponentKind.EXTERNAL, key: externalKey(environment, name), name, environment } : undefined;
+  const environment = service.environment;
+  return name && name !== service.name
+    ? { kind: ComponentKind.EXTERNAL, key: externalKey(environment, name), name, environment }
+    : undefined;
 }

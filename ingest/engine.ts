@@ -25,6 +25,8 @@ import {
   externalCallerOf,
   isError,
   librariesOf,
+  namesOwnService,
+  ownClientOperation,
   protocolOf,
   scopeLibrary,
   sharedName,
@@ -193,10 +195,10 @@ export function createEngine(options: EngineOptions): Engine {
   const deliveredFrom = (s: Half, destination: VirtualComponent) => {
     const agg = out.agg;
     agg.virtual(destination, s.at);
-    agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
+    agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at, '', s.service.version);
     const publish = destinationPublish(destination);
     agg.operation(publish, s.at);
-    agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
+    agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId, '', s.service.version);
   };
 
   /** A server half nobody instrumented called: its operation is an entry point. */
@@ -206,7 +208,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (s.destination) deliveredFrom(s, s.destination);
     else if (s.externalCaller) {
       agg.virtual(s.externalCaller, s.at);
-      agg.edge(s.externalCaller.key, s.service.key, s.protocol, s.error, s.latencyMs, s.at);
+      agg.edge(s.externalCaller.key, s.service.key, s.protocol, s.error, s.latencyMs, s.at, '', s.service.version);
     }
   };
 
@@ -216,36 +218,48 @@ export function createEngine(options: EngineOptions): Engine {
     const callee = c.callee!;
     const op = c.calleeOp!;
     agg.virtual(callee, c.at);
-    agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at);
+    agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at, c.service.version);
     agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
-    callers.callTo(c, op.key, c.error, c.latencyMs, tick, via);
+    callers.callTo(c, op.key, c.error, c.latencyMs, tick, '', via);
   }
 
   /** How a paired call finds its caller operation: the callers stage, unless it is already known. */
-  type Credit = (c: Half, toOp: string, error: boolean, latencyMs: number) => void;
-  const throughCallers: Credit = (c, toOp, error, latencyMs) => callers.callTo(c, toOp, error, latencyMs, tick);
+  type Credit = (c: Half, toOp: string, error: boolean, latencyMs: number, toVersion?: string) => void;
+  const throughCallers: Credit = (c, toOp, error, latencyMs, toVersion) =>
+    callers.callTo(c, toOp, error, latencyMs, tick, toVersion);
 
   /** The two halves of one call. */
   function paired(c: Half, s: Half, credit: Credit): void {
-    const agg = out.agg;
     late.learn(c.callee?.key);
     late.learn(s.op?.key);
+    const agg = out.agg;
     const messaging = c.kind === SpanKind.PRODUCER || s.kind === SpanKind.CONSUMER;
     const destination = messaging ? (c.destination ?? s.destination) : undefined;
     if (destination) {
       // The queue is a node: producer → destination → consumer.
       agg.virtual(destination, c.at);
-      agg.edge(c.service.key, destination.key, 'messaging', c.error, c.latencyMs, c.at);
-      agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
+      agg.edge(c.service.key, destination.key, 'messaging', c.error, c.latencyMs, c.at, c.service.version);
+      agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at, '', s.service.version);
       const publish = destinationPublish(destination);
       agg.operation(publish, c.at, { error: c.error, latencyMs: c.latencyMs });
       credit(c, publish.key, c.error, c.latencyMs);
-      agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
+      agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId, '', s.service.version);
     } else {
       const error = c.error || s.error;
       const protocol = messaging ? 'messaging' : c.protocol !== 'unknown' ? c.protocol : s.protocol;
-      agg.edge(c.service.key, s.service.key, protocol, error, c.latencyMs, c.at);
-      credit(c, s.op!.key, error, c.latencyMs);
+      // A service's client span naming the service itself, under its own client span: no edge to itself.
+      if (c.service.key !== s.service.key || s.kind !== SpanKind.CLIENT)
+        agg.edge(
+          c.service.key,
+          s.service.key,
+          protocol,
+          error,
+          c.latencyMs,
+          c.at,
+          c.service.version,
+          s.service.version,
+        );
+      credit(c, s.op!.key, error, c.latencyMs, s.service.version);
     }
   }
 
@@ -257,8 +271,8 @@ export function createEngine(options: EngineOptions): Engine {
   function pairedLate(c: Half, s: Half, expired: LateHalf): void {
     const from = expired.side === 'client' ? expired.credits.find((k) => 'c' in k) : undefined;
     if (!from || !('c' in from)) return paired(c, s, throughCallers);
-    paired(c, s, (client, toOp, error, latencyMs) =>
-      out.agg.call(from.c[0], toOp, error, latencyMs, client.at, client.traceId),
+    paired(c, s, (client, toOp, error, latencyMs, toVersion) =>
+      out.agg.call(from.c[0], toOp, error, latencyMs, client.at, client.traceId, client.service.version, toVersion),
     );
   }
 
@@ -275,6 +289,8 @@ export function createEngine(options: EngineOptions): Engine {
       onExpireServer(s, _reason, keys) {
         // No CLIENT/PRODUCER half answered: a cross-service parent of another kind is still the caller.
         const parent = callers.crossServiceParent(s, true);
+        // A client span naming its own service under a span of that service: its operation is all it adds.
+        if (!parent && s.kind === SpanKind.CLIENT && callers.hasParentInService(s)) return;
         // A message delivered again under the same producer span: its publish was counted once already.
         if (parent?.kind === SpanKind.PRODUCER && s.destination) deliveredFrom(s, s.destination);
         else if (parent) callers.callFromParent(s, parent, s.op!, tick);
@@ -331,13 +347,18 @@ export function createEngine(options: EngineOptions): Engine {
     const keep = !restoring || restoring.halves.has(id);
     if (restoring?.wanted.has(id)) restoring.found.set(id, half);
 
-    switch (span.kind) {
+    // A client span naming its own service is that service's side of the call: it is read like a
+    // server span (paired with a client above it, else called by its parent or from outside) while
+    // its operation keeps the CLIENT kind its span carries.
+    const ownSide = namesOwnService(span, service);
+    switch (ownSide ? SpanKind.SERVER : span.kind) {
       case SpanKind.SERVER:
       case SpanKind.CONSUMER: {
-        const op = entryOperation(span, service);
+        const op = ownSide ? ownClientOperation(span, service) : entryOperation(span, service);
         half.op = op;
         ancestor.entryOp = op;
         agg.operation(op, at, { error, latencyMs });
+        agg.served(service, error, at);
         // The resource's tags, then the span's: not a concatenated array per span.
         tagServed(agg, service.key, op.key, resourceTags, error, at);
         tagServed(agg, service.key, op.key, spanTags, error, at);
@@ -346,7 +367,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (span.parentSpanId !== '') keys.push(span.traceId + span.parentSpanId);
         if (span.kind === SpanKind.CONSUMER) for (const l of span.links) keys.push(l.traceId + l.spanId);
         if (keys.length === 0) {
-          half.externalCaller = externalCallerOf(span, service.environment);
+          half.externalCaller = externalCallerOf(span, service);
           entryFromOutside(half);
         } else if (keep) {
           const expired = restoring || late.size === 0 ? undefined : late.take(keys);
@@ -374,7 +395,7 @@ export function createEngine(options: EngineOptions): Engine {
       default:
         for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
     }
-    if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER)
+    if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER && !ownSide)
       children.push(half);
     callers.remember(id, ancestor);
   }

@@ -180,8 +180,8 @@ export function createLatePairs(options: LatePairsOptions) {
         agg.operation(op, at, call, entry);
         if (call || entry) keep({ o: [op.key, at, call?.error ?? false, call?.latencyMs ?? 0, !!call, entry] });
       },
-      call(from, to, error, latencyMs, at, traceId) {
-        agg.call(from, to, error, latencyMs, at, traceId);
+      call(from, to, error, latencyMs, at, traceId, ...rest) {
+        agg.call(from, to, error, latencyMs, at, traceId, ...rest);
         keep({ c: [from, to, error, latencyMs, at] });
       },
       tag(subject, onOperation, key, value, calls, error, at) {

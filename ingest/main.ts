@@ -13,7 +13,7 @@ import { createRetentionJob } from './retention.js';
 import { createBackstagePoller } from './catalog/backstage-poller.js';
 import { createCatalogStore } from './catalog/store.js';
 import { createWorker } from './worker.js';
-import { writeRetriesMetric } from './metrics.js';
+import { versionsDroppedMetric, writeRetriesMetric } from './metrics.js';
 
 const config = loadConfigOrExit();
 const log = createLogger('ingest', config.logLevel, config.logPretty);
@@ -52,7 +52,13 @@ const worker = createWorker({
   log,
   registry,
   selfTracing,
-  durable: { spool, store: createCheckpointStore(graph, spool.id, config.ingest.writer) },
+  durable: {
+    spool,
+    store: createCheckpointStore(graph, spool.id, {
+      ...config.ingest.writer,
+      onVersionsDropped: versionsDroppedMetric(registry),
+    }),
+  },
   ready: () => schema.ready(),
 });
 const server = createServer((req, res) => worker.handle(req, res));

@@ -234,3 +234,17 @@ export function writeRetriesMetric(registry: Registry): (reason: string) => void
   });
   return (reason) => retries.inc({ reason });
 }
+
+/**
+ * `topograph_ingest_versions_dropped_total`: version pairs of an edge (or versions of a service) the
+ * TOPOGRAPH_VERSIONS_PER_EDGE bound dropped, least recently seen first. Passed to the writer as
+ * `onVersionsDropped`, as the checkpoint store that writes exists before the worker's other metrics.
+ */
+export function versionsDroppedMetric(registry: Registry): (dropped: number) => void {
+  const dropped = new Counter({
+    name: 'topograph_ingest_versions_dropped_total',
+    help: 'Caller/callee version pairs of an edge, or versions of a service, dropped by TOPOGRAPH_VERSIONS_PER_EDGE (least recently seen first)',
+    registers: [registry],
+  });
+  return (n) => dropped.inc(n);
+}

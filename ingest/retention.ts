@@ -7,14 +7,18 @@ import type { Graph } from '../src/core/neo4j/connection.js';
 import type { Logger } from '../src/core/logger.js';
 
 /** Relationships first, per type so each uses its own lastSeen index, then nodes (with what still hangs off them). */
-export const DELETE_STALE_RELATIONSHIPS = (type: 'DEPENDS_ON' | 'CALLS' | 'USES' | 'TAGGED') => `
+export const DELETE_STALE_RELATIONSHIPS = (
+  type: 'DEPENDS_ON' | 'CALLS' | 'USES' | 'TAGGED' | 'DEPENDS_ON_VERSION' | 'CALLS_VERSION',
+) => `
 MATCH ()-[r:${type}]->()
 WHERE r.lastSeen < $cutoff
 WITH r LIMIT toInteger($batch)
 DELETE r
 RETURN count(*) AS deleted`;
 
-export const DELETE_STALE_NODES = (label: 'Component' | 'Operation' | 'Library' | 'Tag' | 'TraceSample') => `
+export const DELETE_STALE_NODES = (
+  label: 'Component' | 'Operation' | 'Library' | 'Tag' | 'TraceSample' | 'ServiceVersion',
+) => `
 MATCH (n:${label})
 WHERE n.lastSeen < $cutoff
 WITH n LIMIT toInteger($batch)
@@ -26,6 +30,10 @@ const STEPS = [
   DELETE_STALE_RELATIONSHIPS('CALLS'),
   DELETE_STALE_RELATIONSHIPS('USES'),
   DELETE_STALE_RELATIONSHIPS('TAGGED'),
+  // Versions of edges and services (ingest/versions.ts): few per edge, read without an index.
+  DELETE_STALE_RELATIONSHIPS('DEPENDS_ON_VERSION'),
+  DELETE_STALE_RELATIONSHIPS('CALLS_VERSION'),
+  DELETE_STALE_NODES('ServiceVersion'),
   // Sampled traces first: once their operations are gone nothing else would reach them.
   DELETE_STALE_NODES('TraceSample'),
   DELETE_STALE_NODES('Operation'),

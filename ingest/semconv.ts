@@ -25,7 +25,9 @@ export function num(attrs: Attributes, ...keys: string[]): number | undefined {
   return undefined;
 }
 
-export const peerService = (a: Attributes) => str(a, 'peer.service');
+/** `service.peer.name`, the newest conventions' name for the `peer.service` it deprecates, read first. */
+export const peerService = (a: Attributes) => str(a, 'service.peer.name', 'peer.service');
+export const peerNamespace = (a: Attributes) => str(a, 'service.peer.namespace');
 export const serverAddress = (a: Attributes) => str(a, 'server.address', 'net.peer.name');
 export const networkPeerAddress = (a: Attributes) =>
   str(a, 'network.peer.address', 'net.sock.peer.addr', 'net.peer.ip', 'peer.ipv4', 'peer.ipv6');

@@ -12,6 +12,7 @@ import type { WriterConfig } from '../src/core/config.js';
 import type { FactBatch } from './aggregate.js';
 import { sendCorrections } from './late-writer.js';
 import { MAX_HOPS } from './trace-sampling.js';
+import { writeVersions, type VersionWriteOptions } from './versions.js';
 
 /** What the worker writes to: Neo4j in production, a discarding sink in benchmarks. */
 export interface FactSink {
@@ -212,8 +213,11 @@ CALL (o) {
   DETACH DELETE s
 }`;
 
-/** Exemplars per edge and the sampled traces kept (TOPOGRAPH_EXEMPLARS_PER_EDGE, TOPOGRAPH_TRACE_SAMPLE*). */
-export type WriterOptions = WriterConfig;
+/**
+ * Exemplars per edge, the sampled traces and versions kept (TOPOGRAPH_EXEMPLARS_PER_EDGE,
+ * TOPOGRAPH_TRACE_SAMPLE*, TOPOGRAPH_VERSIONS_PER_EDGE), and who hears of versions dropped.
+ */
+export type WriterOptions = WriterConfig & Pick<VersionWriteOptions, 'onVersionsDropped'>;
 
 /**
  * Writes one FactBatch in the given transaction: components first, then what hangs off them. The
@@ -246,6 +250,7 @@ export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts:
     maxPerOperation: opts.traceSamplesPerOperation,
     maxAgeMs: opts.traceSampleMaxAgeMs,
   });
+  sent.push(...writeVersions(tx, batch, opts));
   sent.push(...sendCorrections(tx, batch.corrections));
   await Promise.all(sent);
 }

@@ -36,3 +36,6 @@ CREATE CONSTRAINT catalog_entity_key IF NOT EXISTS FOR (e:CatalogEntity) REQUIRE
 CREATE INDEX catalog_entity_match_name IF NOT EXISTS FOR (e:CatalogEntity) ON (e.matchName);
 CREATE INDEX catalog_entity_environment IF NOT EXISTS FOR (e:CatalogEntity) ON (e.environment);
 CREATE INDEX catalog_entity_owner_changed IF NOT EXISTS FOR (e:CatalogEntity) ON (e.ownerChangedAt);
+
+// A service's own versions (ingest/versions.ts); the version pairs of edges are relationships.
+CREATE CONSTRAINT service_version_key IF NOT EXISTS FOR (v:ServiceVersion) REQUIRE v.key IS UNIQUE;

@@ -148,6 +148,11 @@ export const envSchema = z.object({
       'extra resource attributes recorded as library versions of a service (besides scopes, `telemetry.sdk.*`, `process.runtime.*`)',
     ),
   TOPOGRAPH_EXEMPLARS_PER_EDGE: nonNegativeInt.prefault('5').describe('trace ids kept per CALLS edge'),
+  TOPOGRAPH_VERSIONS_PER_EDGE: positiveInt
+    .prefault('10')
+    .describe(
+      'caller and callee `service.version` pairs kept per DEPENDS_ON and CALLS edge, and versions kept per service; past it the least recently seen are dropped (`topograph_ingest_versions_dropped_total`)',
+    ),
   TOPOGRAPH_TRACE_SAMPLES_PER_WINDOW: nonNegativeInt
     .prefault('5')
     .describe('successful trace skeletons kept per entry operation and window'),
@@ -330,6 +335,7 @@ export const configSchema = envSchema.transform((c, ctx) => {
       },
       writer: {
         exemplarsPerEdge: c.TOPOGRAPH_EXEMPLARS_PER_EDGE,
+        versionsPerEdge: c.TOPOGRAPH_VERSIONS_PER_EDGE,
         traceSamplesPerOperation: c.TOPOGRAPH_TRACE_SAMPLES_PER_OPERATION,
         traceSampleMaxAgeMs: c.TOPOGRAPH_TRACE_SAMPLE_MAX_AGE,
       },

@@ -27,3 +27,17 @@ export interface TraceSampleFacts {
   /** each hop as JSON [fromOperationKey, toOperationKey, error 0|1, latencyMs, atMs] */
   hops: string[];
 }
+
+/** What a version pair of an edge, or a version of a service, counts (ingest/versions.ts writes it). */
+export interface VersionFacts {
+  calls: number;
+  errors: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** One version pair of an edge: '' where a side reports no `service.version` (the API answers null). */
+export interface EdgeVersionFacts extends VersionFacts {
+  fromVersion: string;
+  toVersion: string;
+}

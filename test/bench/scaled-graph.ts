@@ -68,7 +68,9 @@ MATCH (c:Component) WHERE c.environment = $env
 WITH c LIMIT 300
 OPTIONAL MATCH (c)-[:HAS_OPERATION]->(o:Operation)
 WITH c, collect(o) AS ops
-FOREACH (o IN ops | DETACH DELETE o)
+OPTIONAL MATCH (c)-[:HAS_VERSION]->(v:ServiceVersion)
+WITH c, ops, collect(v) AS versions
+FOREACH (o IN ops + versions | DETACH DELETE o)
 DETACH DELETE c
 RETURN count(*) AS n`;
 

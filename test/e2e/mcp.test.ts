@@ -11,6 +11,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { neo4jEnv, testGraph, uniqueName } from '../support/graph.js';
 import { freePort, ROOT, startTs, type Child } from '../support/processes.js';
+import { seedSdkCanary } from '../support/sdk-canary.js';
 import { SDK_SHOP, seedSdkShop, type SdkShop } from '../support/sdk-shop.js';
 
 const READ = `read-${randomBytes(12).toString('hex')}`;
@@ -23,12 +24,14 @@ const TOOLS = [
   'incident_context',
   'library_usage',
   'paths',
+  'service_versions',
   'tag_footprint',
   'topology',
   'trace_skeleton',
 ];
 
 let shop: SdkShop;
+const canary = uniqueName('mcp-canary');
 let api: Child;
 let mcpUrl: URL;
 const clients: Record<'stdio' | 'http', Client> = {} as never;
@@ -43,6 +46,7 @@ beforeAll(async () => {
   const graph = testGraph();
   try {
     shop = await seedSdkShop(graph, uniqueName('mcp'));
+    await seedSdkCanary(graph, canary);
   } finally {
     await graph.close();
   }
@@ -167,6 +171,23 @@ describe.each(['stdio', 'http'] as const)('over %s', (transport) => {
     const secondHop = await call(client(), 'trace_skeleton', { traceId: shop.failedTraceIds[0], limit: 1, offset: 1 });
     expect(data(secondHop).hops.offset).toBe(1);
     expect(data(secondHop).hops.items[0]).not.toEqual(data(firstHop).hops.items[0]);
+  });
+
+  it('answers the canary question: calls and errors per caller and callee version', async () => {
+    const r = await call(client(), 'service_versions', { service: 'checkout', environment: canary });
+    expect(r.isError).toBeFalsy();
+    expect(data(r).versions.map((v: { version: string; calls: number }) => [v.version, v.calls])).toEqual([
+      ['2.1.0', 100],
+      ['2.2.0', 25],
+    ]);
+    const toPayments = data(r).dependencies.items.filter((p: { to: string }) => p.to === 'payments');
+    expect(toPayments.map((p: any) => [p.fromVersion, p.toVersion, p.calls, p.errors])).toEqual([
+      ['2.1.0', '1.0.0', 100, 1],
+      ['2.2.0', '1.0.0', 25, 3],
+    ]);
+    expect(text(r)).toContain('- checkout 2.2.0 -> payments 1.0.0: 25 calls, 12.0% errors');
+    const unknown = await call(client(), 'service_versions', { service: 'no-such-service', environment: canary });
+    expect(unknown.isError).toBe(true);
   });
 
   it('answers "what breaks if payments fails, and what changed there today" with tool calls alone', async () => {

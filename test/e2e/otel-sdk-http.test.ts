@@ -34,7 +34,7 @@ const EDGE = `query ($env: String!, $name: String!) {
   services(first: 100, environment: $env) { edges { node { name environment } } }
   service(name: $name, environment: $env) {
     operations { name kind }
-    dependencies(depth: 1) { depth component { name kind } calls errors }
+    dependencies(depth: 1) { depth component { name kind } calls errors byVersion { fromVersion toVersion calls errors } }
   }
 }`;
 
@@ -45,12 +45,18 @@ describe.each(['proto', 'json'])('OpenTelemetry SDK with the %s exporter', (expo
     const base = { OTLP_ENDPOINT: otlp, EXPORTER: exporter, DEPLOYMENT_ENVIRONMENT: env };
     const backend = await startTs(
       'test/e2e/fixtures/traced-http-service.ts',
-      { ...base, SERVICE_NAME: 'backend', PORT: String(backPort) },
+      { ...base, SERVICE_NAME: 'backend', SERVICE_VERSION: '1.0.0', PORT: String(backPort) },
       /listening/,
     );
     const frontend = await startTs(
       'test/e2e/fixtures/traced-http-service.ts',
-      { ...base, SERVICE_NAME: 'frontend', PORT: String(frontPort), DOWNSTREAM_URL: `http://127.0.0.1:${backPort}` },
+      {
+        ...base,
+        SERVICE_NAME: 'frontend',
+        SERVICE_VERSION: '2.2.0',
+        PORT: String(frontPort),
+        DOWNSTREAM_URL: `http://127.0.0.1:${backPort}`,
+      },
       /listening/,
     );
     const calls = 7;
@@ -72,8 +78,10 @@ describe.each(['proto', 'json'])('OpenTelemetry SDK with the %s exporter', (expo
     );
 
     expect(data.services.edges.map((e: any) => e.node.name).sort()).toEqual(['backend', 'frontend']);
+    // Each side's service.version, from its SDK resource, on the edge between them.
+    const byVersion = [{ fromVersion: '2.2.0', toVersion: '1.0.0', calls, errors: 0 }];
     expect(data.service.dependencies).toEqual([
-      { depth: 1, component: { name: 'backend', kind: 'SERVICE' }, calls, errors: 0 },
+      { depth: 1, component: { name: 'backend', kind: 'SERVICE' }, calls, errors: 0, byVersion },
     ]);
     // Routes with ids are templated, never one operation per raw URL.
     expect(data.service.operations).toEqual([{ name: 'GET /work/{id}', kind: 'SERVER' }]);

@@ -109,6 +109,7 @@ describe('sampled traces', () => {
         traceSampling: { ...SAMPLING, perWindow: 100 },
       }),
       createNeo4jSink(graph, {
+        ...defaultConfig().ingest.writer,
         exemplarsPerEdge: 5,
         traceSamplesPerOperation: 3,
         traceSampleMaxAgeMs: 3_600_000,

@@ -15,8 +15,10 @@ describe('fields answered from a lighter read', () => {
   });
 
   it('a hop answers where it leads without its edge, and its counts and times from the edge summary', () => {
+    // byVersion is read by the hop's two ends, which every walk knows.
     expect(sorted(fieldsAnsweredFrom(schema, 'DependencyHop', 'named'))).toEqual([
       '__typename',
+      'byVersion',
       'component',
       'depth',
       'from',
@@ -24,6 +26,7 @@ describe('fields answered from a lighter read', () => {
     ]);
     expect(sorted(fieldsAnsweredFrom(schema, 'DependencyHop', 'summary'))).toEqual([
       '__typename',
+      'byVersion',
       'calls',
       'component',
       'depth',

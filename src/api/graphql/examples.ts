@@ -31,6 +31,10 @@ export const QUESTION_QUERIES = {
   dependents: `{ component(name: "orders-db", kind: DATABASE) {
     dependents(depth: 3) { depth component { name } path { name } calls }
 } }`,
+  canary: `{ service(name: "checkout") {
+    versions { version firstSeen lastSeen calls errors }
+    dependencies(depth: 1) { component { name } byVersion { fromVersion toVersion calls errors errorRate } }
+} }`,
   changes: `{ changes(since: "2026-01-01T00:00:00Z", environment: "production", quietFor: "1h") { kind subject at } }`,
   correlations: `{ correlations(service: "checkout", window: "1h") {
     calls errors rule values { key value calls errors errorRate restCalls restErrors lift zScore }

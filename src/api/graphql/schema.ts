@@ -15,6 +15,7 @@ import './types/correlation.js';
 import './types/footprint.js';
 import './types/trace.js';
 import './types/catalog.js';
+import './types/versions.js';
 
 builder.queryType({ description: 'Topograph: the map of a software system, rebuilt continuously from its traces.' });
 

@@ -11,6 +11,7 @@ import { errorCorrelationsTool } from './tools/error-correlations.js';
 import { incidentContextTool } from './tools/incident-context.js';
 import { libraryUsageTool } from './tools/library-usage.js';
 import { pathsTool } from './tools/paths.js';
+import { serviceVersionsTool } from './tools/service-versions.js';
 import { tagFootprintTool } from './tools/tag-footprint.js';
 import { topologyTool } from './tools/topology.js';
 import { traceSkeletonTool } from './tools/trace-skeleton.js';
@@ -25,6 +26,7 @@ export const TOOLS = [
   libraryUsageTool,
   tagFootprintTool,
   errorCorrelationsTool,
+  serviceVersionsTool,
   traceSkeletonTool,
   driftTool,
 ] as const;

@@ -131,6 +131,8 @@ export async function findServiceAhead(
       key: d.to,
       via: key,
       path: [key, d.to],
+      edgeFrom: key,
+      edgeTo: d.to,
       edge: d.edge,
       named: { name: d.name, kind: d.kind },
     }));

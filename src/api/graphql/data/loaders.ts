@@ -15,6 +15,7 @@ import {
 } from './projections.js';
 import type { Reader } from './reader.js';
 import { CALLS_WALKS, DEPENDS_ON_WALKS, traverse, walkStatement, type Hop, type TraverseRequest } from './traversal.js';
+import { createVersionLoaders } from './versions.js';
 
 export const COMPONENTS_BY_KEY = `
 UNWIND $keys AS key
@@ -192,6 +193,7 @@ export function createLoaders(reader: Reader) {
     traceSample,
     dependencies: traverseLoader(reader, DEPENDS_ON_WALKS),
     calls: traverseLoader(reader, CALLS_WALKS),
+    ...createVersionLoaders(reader),
   };
 }
 

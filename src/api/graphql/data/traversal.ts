@@ -15,6 +15,9 @@ export interface Hop {
   via: string;
   /** keys from the root to this one, both included */
   path: string[];
+  /** the edge reached it: `via` → `key` walking out, `key` → `via` walking in */
+  edgeFrom: string;
+  edgeTo: string;
   /** CALLS edges also carry a few recent trace ids that took them */
   edge: MeasureRecord & { exemplars?: string[] };
   /** the name and kind of the component reached, when the walk read them (summary walks) */
@@ -98,7 +101,7 @@ interface LevelRow {
   kind?: string;
 }
 
-type Root = { root: string; depth: number };
+type Root = { root: string; depth: number; direction: Direction };
 
 /**
  * Breadth-first walk from many roots at once. For each root, every reachable key is reported once,
@@ -134,7 +137,17 @@ async function walk(run: Run, cypher: string, roots: Root[], since: number): Pro
         for (const { to, edge, name, kind } of next.get(from) ?? []) {
           if (seen.has(to)) continue;
           const named = name === undefined ? undefined : { name, kind: kind! };
-          const hop: Hop = { depth, key: to, via: from, path: [...parentPath, to], edge: edge!, named };
+          const [edgeFrom, edgeTo] = r.direction === 'out' ? [from, to] : [to, from];
+          const hop: Hop = {
+            depth,
+            key: to,
+            via: from,
+            path: [...parentPath, to],
+            edgeFrom,
+            edgeTo,
+            edge: edge!,
+            named,
+          };
           seen.set(to, hop);
           results[i]!.push(hop);
           newFrontier.push(to);
@@ -172,7 +185,8 @@ export function lookupAndWalk<T extends { key: string }>(
       const [row] = await run<Record<string, unknown>>(lookup.cypher, lookup.params);
       if (!row) return { hops: [] };
       const found = lookup.pick(row);
-      const [hops] = await walk(run, cypher, [{ root: found.key, depth: request.depth }], request.since);
+      const root = { root: found.key, depth: request.depth, direction: request.direction };
+      const [hops] = await walk(run, cypher, [root], request.since);
       return { found, hops: hops! };
     },
     { depth: request.depth },

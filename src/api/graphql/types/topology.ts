@@ -18,7 +18,7 @@ export const MAX_PATHS = 100;
 
 const byKey = (t: Topology) => new Map(t.nodes.map((n) => [n.key, n]));
 
-const TopologyEdgeRef = builder
+export const TopologyEdgeRef = builder
   .objectRef<TopologyEdge & { ends: Map<string, ComponentRecord> }>('TopologyEdge')
   .implement({
     description: 'A DEPENDS_ON edge: `from` calls (or publishes to, or consumes from) `to`.',

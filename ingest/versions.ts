@@ -1,0 +1,224 @@
+/**
+ * Versions on edges (docs/model.md "Versions"): the calls and errors of every DEPENDS_ON and CALLS
+ * edge per caller and callee `service.version`, and each service's own versions. Counted per flush
+ * beside the aggregator's rows and written by their own statements, one row per version pair that
+ * had calls in the flush: a flush where nothing changed writes nothing here.
+ *
+ * Bounded where it is kept: each edge (and each service) keeps at most `versionsPerEdge` versions in
+ * Neo4j; past it the least recently seen go, and the statement says how many went.
+ */
+import type { ManagedTransaction } from 'neo4j-driver';
+import type { EdgeVersionFacts, VersionFacts } from '../src/core/records.js';
+
+/** Calls over one edge from one caller version to one callee version ('' when a side reports none). */
+export interface EdgeVersionRow extends EdgeVersionFacts {
+  /** the component (DEPENDS_ON) or operation (CALLS) keys of the edge's ends */
+  from: string;
+  to: string;
+}
+
+/** A service's own version: when it was seen, and the calls its entry operations served in it. */
+export interface ServiceVersionRow extends VersionFacts {
+  service: string;
+  version: string;
+}
+
+function count(row: VersionFacts, calls: number, error: boolean, at: number): void {
+  row.calls += calls;
+  if (error && calls > 0) row.errors += calls;
+  if (at < row.firstSeen) row.firstSeen = at;
+  if (at > row.lastSeen) row.lastSeen = at;
+}
+
+type Level<T> = Map<string, T>;
+
+/**
+ * Rows by their key parts through nested maps, kept in a list in the order they came: a lookup
+ * allocates nothing (no joined key, no array of parts), as in the aggregator's RowIndex.
+ */
+class EdgeIndex {
+  private root: Level<Level<Level<Level<EdgeVersionRow>>>> = new Map();
+  rows: EdgeVersionRow[] = [];
+
+  count(from: string, to: string, fromVersion: string, toVersion: string, error: boolean, at: number): void {
+    let toLevel = this.root.get(from);
+    if (!toLevel) this.root.set(from, (toLevel = new Map()));
+    let fromVersionLevel = toLevel.get(to);
+    if (!fromVersionLevel) toLevel.set(to, (fromVersionLevel = new Map()));
+    let toVersionLevel = fromVersionLevel.get(fromVersion);
+    if (!toVersionLevel) fromVersionLevel.set(fromVersion, (toVersionLevel = new Map()));
+    let row = toVersionLevel.get(toVersion);
+    if (!row) {
+      row = { from, to, fromVersion, toVersion, calls: 0, errors: 0, firstSeen: at, lastSeen: at };
+      toVersionLevel.set(toVersion, row);
+      this.rows.push(row);
+    }
+    count(row, 1, error, at);
+  }
+
+  drain(): EdgeVersionRow[] {
+    const rows = this.rows;
+    this.rows = [];
+    this.root = new Map();
+    return rows;
+  }
+}
+
+class ServiceIndex {
+  private root: Level<Level<ServiceVersionRow>> = new Map();
+  rows: ServiceVersionRow[] = [];
+
+  count(service: string, version: string, calls: number, error: boolean, at: number): void {
+    let byVersion = this.root.get(service);
+    if (!byVersion) this.root.set(service, (byVersion = new Map()));
+    let row = byVersion.get(version);
+    if (!row) {
+      row = { service, version, calls: 0, errors: 0, firstSeen: at, lastSeen: at };
+      byVersion.set(version, row);
+      this.rows.push(row);
+    }
+    count(row, calls, error, at);
+  }
+
+  drain(): ServiceVersionRow[] {
+    const rows = this.rows;
+    this.rows = [];
+    this.root = new Map();
+    return rows;
+  }
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byEnds = (a: EdgeVersionRow, b: EdgeVersionRow) =>
+  cmp(a.from, b.from) || cmp(a.to, b.to) || cmp(a.fromVersion, b.fromVersion) || cmp(a.toVersion, b.toVersion);
+
+/** What one flush saw of versions; the aggregator holds one and drains it with its own rows. */
+export class VersionCounts {
+  private edges = new EdgeIndex();
+  private calls = new EdgeIndex();
+  private services = new ServiceIndex();
+
+  /**
+   * One call over a DEPENDS_ON (`edges`) or CALLS (`calls`) edge. Calls where neither side reports a
+   * version are left out: they add nothing a version breakdown could tell, and cost a row each.
+   */
+  edge(
+    which: 'edges' | 'calls',
+    from: string,
+    to: string,
+    fromVersion: string,
+    toVersion: string,
+    error: boolean,
+    at: number,
+  ): void {
+    if (fromVersion === '' && toVersion === '') return;
+    (which === 'edges' ? this.edges : this.calls).count(from, to, fromVersion, toVersion, error, at);
+  }
+
+  /** A service seen running `version` (`calls`: how many calls it served in it, 0 when it only ran). */
+  service(service: string, version: string, calls: number, error: boolean, at: number): void {
+    if (version !== '') this.services.count(service, version, calls, error, at);
+  }
+
+  get size(): number {
+    return this.edges.rows.length + this.calls.rows.length + this.services.rows.length;
+  }
+
+  /** The rows since the last drain, sorted by their ends so that concurrent writers lock in one order. */
+  drain(): { edgeVersions: EdgeVersionRow[]; callVersions: EdgeVersionRow[]; serviceVersions: ServiceVersionRow[] } {
+    return {
+      edgeVersions: this.edges.drain().sort(byEnds),
+      callVersions: this.calls.drain().sort(byEnds),
+      serviceVersions: this.services.drain().sort((a, b) => cmp(a.service, b.service) || cmp(a.version, b.version)),
+    };
+  }
+}
+
+const SEEN = (v: string) => `
+  ${v}.firstSeen = CASE WHEN ${v}.firstSeen IS NULL OR toInteger(row.firstSeen) < ${v}.firstSeen THEN toInteger(row.firstSeen) ELSE ${v}.firstSeen END,
+  ${v}.lastSeen = CASE WHEN ${v}.lastSeen IS NULL OR toInteger(row.lastSeen) > ${v}.lastSeen THEN toInteger(row.lastSeen) ELSE ${v}.lastSeen END`;
+
+const COUNT = (v: string) => `
+  ${v}.calls = ${v}.calls + toInteger(row.calls),
+  ${v}.errors = ${v}.errors + toInteger(row.errors),
+  ${SEEN(v)}`;
+
+/**
+ * Keeps the newest `$maxVersions` of what `pattern` matches (as `v`) from each `scope` touched,
+ * dropping the least recently seen; returns how many it dropped.
+ */
+const KEEP_NEWEST = (scope: string, pattern: string) => `
+WITH DISTINCT ${scope}
+CALL (${scope}) {
+  MATCH ${pattern}
+  WITH v ORDER BY v.lastSeen DESC
+  SKIP toInteger($maxVersions)
+  DETACH DELETE v
+  RETURN count(*) AS dropped
+}
+RETURN sum(dropped) AS dropped`;
+
+/** A version pair between two nodes of `label`, merged by its two versions ('' for none: MERGE takes no null). */
+const MERGE_VERSIONS_BETWEEN = (label: string, type: string) => `
+UNWIND $rows AS row
+MATCH (a:${label} {key: row.from})
+MATCH (b:${label} {key: row.to})
+MERGE (a)-[v:${type} {fromVersion: row.fromVersion, toVersion: row.toVersion}]->(b)
+  ON CREATE SET v.calls = 0, v.errors = 0
+SET ${COUNT('v')}
+${KEEP_NEWEST('a, b', `(a)-[v:${type}]->(b)`)}`;
+
+/** (:Component)-[:DEPENDS_ON_VERSION {fromVersion, toVersion}]->(:Component), beside each DEPENDS_ON. */
+export const MERGE_EDGE_VERSIONS = MERGE_VERSIONS_BETWEEN('Component', 'DEPENDS_ON_VERSION');
+
+/** (:Operation)-[:CALLS_VERSION {fromVersion, toVersion}]->(:Operation), beside each CALLS. */
+export const MERGE_CALL_VERSIONS = MERGE_VERSIONS_BETWEEN('Operation', 'CALLS_VERSION');
+
+/**
+ * (:Service)-[:HAS_VERSION]->(:ServiceVersion {key}): a node per version of a service, with its counts.
+ * The service is found as a Component: the key's uniqueness (and its index) is on that label.
+ */
+export const MERGE_SERVICE_VERSIONS = `
+UNWIND $rows AS row
+MATCH (s:Component {key: row.service})
+MERGE (n:ServiceVersion {key: row.key})
+  ON CREATE SET n.service = row.service, n.version = row.version, n.calls = 0, n.errors = 0
+MERGE (s)-[:HAS_VERSION]->(n)
+SET ${COUNT('n')}
+${KEEP_NEWEST('s', '(s)-[:HAS_VERSION]->(v:ServiceVersion)')}`;
+
+/** The key of a service's version node: the service's key and the version, as a JSON array like every key. */
+export const serviceVersionKey = (service: string, version: string) => JSON.stringify([service, version]);
+
+export interface VersionWriteOptions {
+  versionsPerEdge: number;
+  /** told how many versions the bound dropped (the worker counts them in a metric) */
+  onVersionsDropped?: (dropped: number) => void;
+}
+
+/**
+ * The version statements of one flush, sent in `tx` after the edges they hang beside (the writer
+ * pipelines them with its own); resolves once they are done.
+ */
+export function writeVersions(
+  tx: ManagedTransaction,
+  batch: { edgeVersions?: EdgeVersionRow[]; callVersions?: EdgeVersionRow[]; serviceVersions?: ServiceVersionRow[] },
+  opts: VersionWriteOptions,
+): Promise<unknown>[] {
+  const params = { maxVersions: opts.versionsPerEdge };
+  const statements: [string, unknown[]][] = [
+    [MERGE_EDGE_VERSIONS, batch.edgeVersions ?? []],
+    [MERGE_CALL_VERSIONS, batch.callVersions ?? []],
+    [
+      MERGE_SERVICE_VERSIONS,
+      (batch.serviceVersions ?? []).map((r) => ({ ...r, key: serviceVersionKey(r.service, r.version) })),
+    ],
+  ];
+  return statements
+    .filter(([, rows]) => rows.length > 0)
+    .map(async ([query, rows]) => {
+      const result = await tx.run(query, { rows, ...params });
+      const dropped = Number(result.records[0]?.get('dropped') ?? 0);
+      if (dropped > 0) opts.onVersionsDropped?.(dropped);
+    });
+}

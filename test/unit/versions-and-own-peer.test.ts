@@ -1,0 +1,223 @@
+/**
+ * Versions on edges (docs/model.md "Versions"): every call is counted per caller and callee
+ * `service.version`, over DEPENDS_ON and CALLS alike, and each service's own versions; and a client
+ * span whose `service.peer.name` (or `peer.service`) names its own service describes that service.
+ */
+import { describe, expect, it } from 'vitest';
+import { SpanKind } from '../../ingest/span.js';
+import { capturePipeline } from '../support/capture.js';
+import { TraceBuilder } from '../support/spans.js';
+
+const nameOf = (key: string) => (JSON.parse(key) as string[]).at(-1)!;
+const http = (route: string) => ({ 'http.request.method': 'POST', 'http.route': route });
+
+/** checkout (at `version`) → payments 1.0.0, `calls` calls, the first `errors` failing. */
+function canary(t: TraceBuilder[], version: string, calls: number, errors: number) {
+  for (let i = 0; i < calls; i++) {
+    const tb = new TraceBuilder();
+    const c = tb.span({
+      service: 'checkout',
+      kind: SpanKind.SERVER,
+      name: 'POST /checkout',
+      resource: { 'service.version': version },
+      attributes: http('/checkout'),
+    });
+    const cc = tb.span({
+      service: 'checkout',
+      kind: SpanKind.CLIENT,
+      name: 'POST',
+      parent: c,
+      resource: { 'service.version': version },
+      attributes: { 'http.request.method': 'POST' },
+      error: i < errors,
+    });
+    tb.span({
+      service: 'payments',
+      kind: SpanKind.SERVER,
+      name: 'POST /pay',
+      parent: cc,
+      resource: { 'service.version': '1.0.0' },
+      attributes: http('/pay'),
+      error: i < errors,
+    });
+    t.push(tb);
+  }
+}
+
+describe('versions on edges', () => {
+  it('counts calls and errors per caller and callee version on DEPENDS_ON and CALLS', async () => {
+    const { sink, pipeline } = capturePipeline();
+    const traces: TraceBuilder[] = [];
+    canary(traces, '2.1.0', 100, 1);
+    canary(traces, '2.2.0', 25, 3);
+    for (const t of traces) {
+      pipeline.ingest(t.batch(['payments']));
+      pipeline.ingest(t.batch(['checkout']));
+    }
+    await pipeline.drainAll();
+    const edges = sink.all.edgeVersions.map(
+      (v) => `${nameOf(v.from)} ${v.fromVersion} -> ${nameOf(v.to)} ${v.toVersion}: ${v.calls}/${v.errors}`,
+    );
+    expect(edges).toEqual(['checkout 2.1.0 -> payments 1.0.0: 100/1', 'checkout 2.2.0 -> payments 1.0.0: 25/3']);
+    const calls = sink.all.callVersions.map(
+      (v) => `${nameOf(v.from)} ${v.fromVersion} -> ${nameOf(v.to)} ${v.toVersion}: ${v.calls}/${v.errors}`,
+    );
+    expect(calls).toEqual([
+      'POST /checkout 2.1.0 -> POST /pay 1.0.0: 100/1',
+      'POST /checkout 2.2.0 -> POST /pay 1.0.0: 25/3',
+    ]);
+    // The edge's own totals are the sum of its versions.
+    expect(sink.edges()['checkout -> payments']).toEqual({ calls: 125, errors: 4 });
+  });
+
+  it("lists a service's own versions with the calls its entry operations served", async () => {
+    const { sink, pipeline } = capturePipeline();
+    const traces: TraceBuilder[] = [];
+    canary(traces, '2.1.0', 4, 0);
+    canary(traces, '2.2.0', 2, 2);
+    for (const t of traces) pipeline.ingest(t.batch());
+    await pipeline.drainAll();
+    const summary = sink.all.serviceVersions.map(
+      (v) => `${(JSON.parse(v.service) as string[]).at(-1)} ${v.version}: ${v.calls}/${v.errors}`,
+    );
+    expect(summary.sort()).toEqual(['checkout 2.1.0: 4/0', 'checkout 2.2.0: 2/0', 'payments 1.0.0: 6/2']);
+  });
+
+  it('records the version of the side that has one toward a database, and nothing when no side has one', async () => {
+    const { sink, pipeline } = capturePipeline();
+    const t = new TraceBuilder();
+    const db = { 'db.system': 'postgresql', 'server.address': 'orders-db', 'db.operation.name': 'SELECT' };
+    const a = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a', resource: { 'service.version': '3' } });
+    t.span({
+      service: 'a',
+      kind: SpanKind.CLIENT,
+      name: 'SELECT',
+      parent: a,
+      resource: { 'service.version': '3' },
+      attributes: db,
+    });
+    const b = t.span({ service: 'b', kind: SpanKind.SERVER, name: 'GET /b' });
+    t.span({ service: 'b', kind: SpanKind.CLIENT, name: 'SELECT', parent: b, attributes: db });
+    pipeline.ingest(t.batch());
+    await pipeline.drainAll();
+    expect(Object.keys(sink.edges()).sort()).toEqual(['a -> orders-db', 'b -> orders-db']);
+    expect(sink.all.edgeVersions.map((v) => [nameOf(v.from), v.fromVersion, v.toVersion, v.calls])).toEqual([
+      ['a', '3', '', 1],
+    ]);
+  });
+});
+
+describe('a client span whose peer attribute names its own service', () => {
+  /** HotROD's shape: customer's SERVER span, under it a span of the `mysql` service naming itself. */
+  function hotrod(peer: Record<string, string>) {
+    const t = new TraceBuilder();
+    const s = t.span({
+      service: 'customer',
+      kind: SpanKind.SERVER,
+      name: 'HTTP GET /customer',
+      attributes: { 'http.request.method': 'GET', 'http.route': '/customer' },
+    });
+    t.span({
+      service: 'mysql',
+      kind: SpanKind.CLIENT,
+      name: 'SQL SELECT',
+      parent: s,
+      attributes: { ...peer, 'db.system': 'mysql', 'db.operation.name': 'SELECT', 'db.collection.name': 'customer' },
+    });
+    return t;
+  }
+
+  it.each([
+    ['service.peer.name', { 'service.peer.name': 'mysql' }],
+    ['peer.service', { 'peer.service': 'mysql' }],
+  ])(
+    '(%s) is the service itself: no twin, no edge to itself, a CLIENT operation called by its parent',
+    async (_, peer) => {
+      const { sink, pipeline } = capturePipeline();
+      pipeline.ingest(hotrod(peer).batch());
+      await pipeline.drainAll();
+      expect(sink.all.databases).toEqual([]);
+      expect(sink.all.externals).toEqual([]);
+      expect(sink.edges()).toEqual({ 'customer -> mysql': { calls: 1, errors: 0 } });
+      const mysqlOps = sink.all.operations.filter((o) => nameOf(o.componentKey) === 'mysql');
+      expect(mysqlOps.map((o) => [o.name, o.kind, o.calls, o.entryCalls])).toEqual([
+        ['SELECT customer', 'CLIENT', 1, 0],
+      ]);
+      expect(sink.calls()).toEqual({ 'customer:GET /customer -> mysql:SELECT customer': 1 });
+    },
+  );
+
+  it('pairs with a client span of another service naming it, instead of an External twin', async () => {
+    const { sink, pipeline } = capturePipeline();
+    const t = new TraceBuilder();
+    const s = t.span({
+      service: 'driver',
+      kind: SpanKind.SERVER,
+      name: 'GET /driver',
+      attributes: { 'http.request.method': 'GET', 'http.route': '/driver' },
+    });
+    const c = t.span({
+      service: 'driver',
+      kind: SpanKind.CLIENT,
+      name: 'GetDriver',
+      parent: s,
+      attributes: { 'service.peer.name': 'redis' },
+    });
+    t.span({
+      service: 'redis',
+      kind: SpanKind.CLIENT,
+      name: 'GetDriver',
+      parent: c,
+      attributes: { 'service.peer.name': 'redis' },
+    });
+    pipeline.ingest(t.batch(['redis']));
+    pipeline.ingest(t.batch(['driver']));
+    await pipeline.drainAll();
+    expect(sink.all.externals).toEqual([]);
+    expect(sink.edges()).toEqual({ 'driver -> redis': { calls: 1, errors: 0 } });
+    expect(sink.calls()).toEqual({ 'driver:GET /driver -> redis:GetDriver': 1 });
+  });
+
+  it('is an entry point when it starts the trace, and a root server naming itself has no External caller', async () => {
+    const { sink, pipeline } = capturePipeline();
+    const t = new TraceBuilder();
+    t.span({ service: 'cache', kind: SpanKind.CLIENT, name: 'GET', attributes: { 'peer.service': 'cache' } });
+    const u = new TraceBuilder();
+    u.span({
+      service: 'api',
+      kind: SpanKind.SERVER,
+      name: 'GET /x',
+      attributes: { 'service.peer.name': 'api', 'http.request.method': 'GET', 'http.route': '/x' },
+    });
+    pipeline.ingest(t.batch());
+    pipeline.ingest(u.batch());
+    await pipeline.drainAll();
+    expect(sink.all.externals).toEqual([]);
+    expect(sink.edges()).toEqual({});
+    expect(sink.all.operations.map((o) => [nameOf(o.componentKey), o.name, o.kind, o.entryCalls]).sort()).toEqual([
+      ['api', 'GET /x', 'SERVER', 1],
+      ['cache', 'GET', 'CLIENT', 1],
+    ]);
+  });
+
+  /** The External peers a client span of service `a` (under its own SERVER span) with `attributes` reaches. */
+  async function externalsReachedWith(attributes: Record<string, string>) {
+    const { sink, pipeline } = capturePipeline();
+    const t = new TraceBuilder();
+    const s = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a' });
+    t.span({ service: 'a', kind: SpanKind.CLIENT, name: 'GET', parent: s, attributes });
+    pipeline.ingest(t.batch());
+    await pipeline.drainAll();
+    return sink.all.externals.map((e) => e.name);
+  }
+
+  it('a peer in another namespace is another service: an External peer as before', async () => {
+    expect(await externalsReachedWith({ 'service.peer.name': 'a', 'service.peer.namespace': 'other' })).toEqual(['a']);
+  });
+
+  it('reads service.peer.name before peer.service when naming a peer', async () => {
+    expect(await externalsReachedWith({ 'service.peer.name': 'new-name', 'peer.service': 'old-name' })).toEqual([
+      'new-name',
+    ]);
+  });
+});
