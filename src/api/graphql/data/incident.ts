@@ -17,7 +17,7 @@ export const MAX_EXEMPLARS = 10;
 
 /** Owners (tags, then the catalog's), and exemplar trace ids from the CALLS edges in and out of the service's operations, failing edges first. */
 export const INCIDENT_FACTS = `
-MATCH (s:Service {key: $key})
+MATCH (s:Component:Service {key: $key})
 CALL (s) {
   OPTIONAL MATCH (s)-[:HAS_OPERATION]->(:Operation)-[r:CALLS]-(:Operation)
   WHERE r.lastSeen >= $since
@@ -129,7 +129,7 @@ export async function incidentTraces(ctx: Context, i: Incident) {
  * totals since first seen: TAGGED keeps no time buckets, so the window only selects live values.
  */
 export const CORRELATION_COUNTS = `
-MATCH (s:Service {key: $key})-[:HAS_OPERATION]->(o:Operation)
+MATCH (s:Component:Service {key: $key})-[:HAS_OPERATION]->(o:Operation)
 WHERE o.kind IN ['SERVER', 'CONSUMER']
 WITH collect(o) AS ops, sum(o.calls) AS calls, sum(o.errors) AS errors
 CALL (ops) {

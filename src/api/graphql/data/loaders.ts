@@ -49,7 +49,7 @@ export interface LibraryUse {
 
 export const SERVICE_LIBRARIES = `
 UNWIND $keys AS key
-MATCH (s:Service {key: key})-[u:USES]->(l:Library)
+MATCH (s:Component:Service {key: key})-[u:USES]->(l:Library)
 WHERE u.lastSeen >= $since
 RETURN key, collect({name: l.name, kind: l.kind, version: u.version, firstSeen: u.firstSeen, lastSeen: u.lastSeen}) AS uses`;
 
