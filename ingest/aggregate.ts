@@ -6,6 +6,7 @@
 import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, MINUTE_MS, tagKey } from '../src/core/model.js';
 import type { ComponentFacts } from '../src/core/records.js';
 import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
+import { Origin, type ComponentPresenceRow, type EdgePresenceRow } from './presence.js';
 import type { TraceSampler, TraceSampleRow } from './trace-sampling.js';
 
 export interface Measure {
@@ -36,6 +37,8 @@ export interface EdgeRow extends Measure {
   from: string;
   to: string;
   protocols: string[];
+  /** which sources' spans saw it (ingest/presence.ts Origin bits) */
+  origins: number;
 }
 
 export interface CallRow extends Measure {
@@ -79,6 +82,9 @@ export interface FactBatch {
   tags: TagRow[];
   /** skeletons of the sampled traces (ingest/trace-sampling.ts) */
   traceSamples: TraceSampleRow[];
+  /** hours and sources not yet written (ingest/presence.ts) */
+  edgePresence: EdgePresenceRow[];
+  componentPresence: ComponentPresenceRow[];
 }
 
 export function emptyFactBatch(): FactBatch {
@@ -93,6 +99,8 @@ export function emptyFactBatch(): FactBatch {
     uses: [],
     tags: [],
     traceSamples: [],
+    edgePresence: [],
+    componentPresence: [],
   };
 }
 
@@ -246,12 +254,21 @@ export class Aggregator {
     if (entry) row.entryCalls++;
   }
 
-  edge(from: string, to: string, protocol: string, error: boolean, latencyMs: number, at: number): void {
+  edge(
+    from: string,
+    to: string,
+    protocol: string,
+    error: boolean,
+    latencyMs: number,
+    at: number,
+    origins: number = Origin.otlp,
+  ): void {
     const minute = Math.floor(at / MINUTE_MS);
     const row =
       this.edges.get(from, to, minute) ??
-      this.edges.add(from, to, minute, { ...newMeasure(minute, at), from, to, protocols: [] });
+      this.edges.add(from, to, minute, { ...newMeasure(minute, at), from, to, protocols: [], origins: 0 });
     record(row, error, latencyMs, at);
+    row.origins |= origins;
     if (!row.protocols.includes(protocol)) row.protocols.push(protocol);
   }
 

@@ -35,6 +35,8 @@ export interface Half {
   externalCaller?: VirtualComponent;
   /** the input it came from (the engine's `source`; 0 when the caller numbers none) */
   source: number;
+  /** which source sent it (ingest/presence.ts Origin bits) */
+  origin: number;
 }
 
 /** What the ancestry index remembers of every span, to find the entry operation above a client span. */

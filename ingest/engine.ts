@@ -30,6 +30,7 @@ import {
   type VirtualComponent,
 } from './derive.js';
 import { PairingStore } from './pairing.js';
+import { Origin, PresenceMemory } from './presence.js';
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
@@ -125,6 +126,9 @@ export function createEngine(options: EngineOptions): Engine {
     out,
   );
   let spans = 0;
+  /** what the halves of the request under way were sent by */
+  let origin: number = Origin.otlp;
+  const presence = new PresenceMemory();
   /** the time of the step under way: pairing callbacks queue their calls at it */
   let now = 0;
 
@@ -139,7 +143,7 @@ export function createEngine(options: EngineOptions): Engine {
   const deliveredFrom = (s: Half, destination: VirtualComponent) => {
     const agg = out.agg;
     agg.virtual(destination, s.at);
-    agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
+    agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at, s.origin);
     const publish = destinationPublish(destination);
     agg.operation(publish, s.at);
     agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId);
@@ -152,7 +156,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (s.destination) deliveredFrom(s, s.destination);
     else if (s.externalCaller) {
       agg.virtual(s.externalCaller, s.at);
-      agg.edge(s.externalCaller.key, s.service.key, s.protocol, s.error, s.latencyMs, s.at);
+      agg.edge(s.externalCaller.key, s.service.key, s.protocol, s.error, s.latencyMs, s.at, s.origin);
     }
   };
 
@@ -162,7 +166,7 @@ export function createEngine(options: EngineOptions): Engine {
     const callee = c.callee!;
     const op = c.calleeOp!;
     agg.virtual(callee, c.at);
-    agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at);
+    agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at, c.origin);
     agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
     callers.callTo(c, op.key, c.error, c.latencyMs, now);
   }
@@ -177,8 +181,8 @@ export function createEngine(options: EngineOptions): Engine {
         if (destination) {
           // The queue is a node: producer → destination → consumer.
           agg.virtual(destination, c.at);
-          agg.edge(c.service.key, destination.key, 'messaging', c.error, c.latencyMs, c.at);
-          agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at);
+          agg.edge(c.service.key, destination.key, 'messaging', c.error, c.latencyMs, c.at, c.origin);
+          agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at, s.origin);
           const publish = destinationPublish(destination);
           agg.operation(publish, c.at, { error: c.error, latencyMs: c.latencyMs });
           callers.callTo(c, publish.key, c.error, c.latencyMs, now);
@@ -186,7 +190,7 @@ export function createEngine(options: EngineOptions): Engine {
         } else {
           const error = c.error || s.error;
           const protocol = messaging ? 'messaging' : c.protocol !== 'unknown' ? c.protocol : s.protocol;
-          agg.edge(c.service.key, s.service.key, protocol, error, c.latencyMs, c.at);
+          agg.edge(c.service.key, s.service.key, protocol, error, c.latencyMs, c.at, c.origin | s.origin);
           callers.callTo(c, s.op!.key, error, c.latencyMs, now);
         }
       },
@@ -234,6 +238,7 @@ export function createEngine(options: EngineOptions): Engine {
       calleeOp: undefined,
       externalCaller: undefined,
       source,
+      origin,
     };
     const spanTags = tags.select(span.attributes);
     const ancestor: Ancestor = {
@@ -295,6 +300,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   function ingest(decoded: DecodedBatch, at: number, source = 0): void {
     now = at;
+    origin = Origin[decoded.origin ?? 'otlp'];
     const agg = out.agg;
     const children: Half[] = [];
     for (const rs of decoded.batch) {
@@ -322,7 +328,9 @@ export function createEngine(options: EngineOptions): Engine {
     if (final) pairing.expireAll();
     else pairing.expire(at);
     callers.resolve(at, final);
-    return live.drain();
+    const batch = live.drain();
+    ({ edges: batch.edgePresence, components: batch.componentPresence } = presence.rowsFor(batch));
+    return batch;
   }
 
   function state(): EngineState {

@@ -30,3 +30,7 @@ CREATE INDEX uses_first_seen IF NOT EXISTS FOR ()-[u:USES]-() ON (u.firstSeen);
 // Sampled trace skeletons (ingest/trace-sampling.ts), found by trace id.
 CREATE CONSTRAINT trace_sample_id IF NOT EXISTS FOR (t:TraceSample) REQUIRE t.traceId IS UNIQUE;
 CREATE INDEX trace_sample_last_seen IF NOT EXISTS FOR (t:TraceSample) ON (t.lastSeen);
+
+// Presence (ingest/presence.ts): retention finds the hours to prune by the oldest one held.
+CREATE INDEX depends_on_present_from IF NOT EXISTS FOR ()-[r:DEPENDS_ON]-() ON (r.presentFrom);
+CREATE INDEX component_present_from IF NOT EXISTS FOR (c:Component) ON (c.presentFrom);
