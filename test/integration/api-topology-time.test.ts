@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind, type DecodedBatch } from '../../ingest/span.js';
+import { QUESTION_QUERIES } from '../../src/api/graphql/examples.js';
 import { HOUR_MS } from '../../src/core/model.js';
 import { createGql } from '../support/api.js';
 import { fileGraph, seed, uniqueName } from '../support/graph.js';
@@ -108,6 +109,30 @@ describe('time and provenance', () => {
     const byCallee = Object.fromEntries(r.data.topology.edges.map((e: any) => [e.to.name, e.sources]));
     // front -> a: client halves over OTLP, server halves once over OTLP (T1) and once over Zipkin (T2).
     expect(byCallee).toEqual({ a: ['otlp', 'zipkin'], c: ['otlp'] });
+  });
+
+  it('answers the docs/api.md examples, as written but for this environment and these hours', async () => {
+    const iso = (t: number) => new Date(t).toISOString();
+    const diff = await gql(
+      QUESTION_QUERIES.topologyDiff
+        .replace('"production"', JSON.stringify(env))
+        .replace('2026-01-14T09:30:00Z', iso(T1))
+        .replace('2026-01-15T09:30:00Z', iso(T2)),
+    );
+    expect(diff.errors).toBeUndefined();
+    expect(diff.data.topologyDiff).toEqual({
+      added: [{ from: { name: 'front' }, to: { name: 'c' }, sources: ['otlp'] }],
+      removed: [{ from: { name: 'front' }, to: { name: 'b' } }],
+      addedComponents: [{ name: 'c', kind: 'SERVICE' }],
+      removedComponents: [{ name: 'b', kind: 'SERVICE' }],
+    });
+    const at = await gql(
+      QUESTION_QUERIES.topologyAt.replace('"production"', JSON.stringify(env)).replace('2026-01-15T09:30:00Z', iso(T1)),
+    );
+    expect(at.errors).toBeUndefined();
+    expect(edgeNames(at.data.topology.edges)).toEqual(['front -> a', 'front -> b']);
+    // Presence chooses what is shown; the figures stay the edge's totals (front -> a was called at T2 too).
+    expect(at.data.topology.edges.map((e: any) => e.calls)).toEqual([2, 1]);
   });
 
   it('refuses `since` with `at`, and times after the hour under way', async () => {

@@ -149,7 +149,7 @@ builder.queryFields((t) => ({
         type: 'DateTime',
         required: false,
         description:
-          'A point in time: the components and edges live in the UTC hour it falls in (one that carried a call ending in that hour). Not with `since`; answers nothing before the retention (TOPOGRAPH_RETENTION).',
+          'A point in time: the components and edges live in the UTC hour it falls in (one that carried a call ending in that hour). Edges keep their totals (`calls` since first seen). Not with `since`; nothing is live before the retention (TOPOGRAPH_RETENTION).',
       }),
     },
     resolve: (_root, args, ctx) => {
