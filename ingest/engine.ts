@@ -34,6 +34,7 @@ import { Origin, PresenceMemory } from './presence.js';
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
+import type { Config } from '../src/core/config.js';
 import type { TagRule } from '../src/core/tag-rules.js';
 
 export interface EngineOptions {
@@ -48,6 +49,21 @@ export interface EngineOptions {
   tagHashSecret?: string;
   /** which traces keep their skeleton */
   traceSampling: TraceSamplingOptions;
+}
+
+/** The engine's options from its slices of the configuration. */
+export function engineOptions(config: Pick<Config, 'ingest' | 'limits'>): EngineOptions {
+  return {
+    pairingTtlMs: config.ingest.pairingTtlMs,
+    pairingMaxEntries: config.ingest.pairingMaxEntries,
+    tagKeys: config.ingest.tagKeys,
+    tagMaxValues: config.ingest.tagMaxValues,
+    versionKeys: config.ingest.versionKeys,
+    exemplarsPerEdge: config.ingest.writer.exemplarsPerEdge,
+    traceSampling: config.ingest.traceSampling,
+    tagRules: config.limits.tagRules,
+    tagHashSecret: config.limits.tagHashSecret,
+  };
 }
 
 export interface EngineStats {

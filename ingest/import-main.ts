@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/core/neo4j/connection.js';
 import { formatResult, importFiles, type ImportProgress } from './import.js';
-import { pipelineOptions } from './worker.js';
+import { engineOptions } from './engine.js';
 import { createNeo4jLinkSink, createNeo4jSink } from './writer.js';
 
 const USAGE = 'usage: npm run import -- [--environment NAME] [--rebase-time] FILE...';
@@ -50,7 +50,7 @@ try {
     files: args.positionals,
     sink: createNeo4jSink(graph, config.ingest.writer),
     links: createNeo4jLinkSink(graph),
-    options: pipelineOptions(config),
+    options: engineOptions(config),
     limits: config.limits.decode,
     environment: args.values.environment,
     rebaseTime: args.values['rebase-time'],

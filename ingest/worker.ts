@@ -2,7 +2,7 @@
  * The ingest worker, without sockets: the receivers, the engine, the durable loop that feeds it from
  * the spool and commits its facts with a checkpoint, health and metrics. `ingest/main.ts` reads the
  * environment, opens Neo4j and the spool, and listens; tests and benchmarks build a worker around any
- * spool and checkpoint store (ingest/spool/checkpoint-store.ts has one kept in memory).
+ * spool and checkpoint store (the benchmark's discarding baseline keeps its checkpoint in memory).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Tracer } from '@opentelemetry/api';
@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import { createAuthenticator, type Scope } from '../src/core/auth.js';
 import type { Config } from '../src/core/config.js';
 import type { Logger } from '../src/core/logger.js';
-import { createEngine, type Engine } from './engine.js';
+import { createEngine, engineOptions, type Engine } from './engine.js';
 import type { Intake } from './intake.js';
 import { createIngestMetrics, registerIngestGauges } from './metrics.js';
 import type { OtlpGrpcReceiver } from './otlp/grpc-receiver.js';
@@ -18,7 +18,7 @@ import { createReceivers } from './receivers.js';
 import { createDurableIngest, type DurableIngestDeps } from './spool/durable-ingest.js';
 
 export interface WorkerDeps {
-  config: Config;
+  config: Pick<Config, 'ingest' | 'limits' | 'auth'>;
   log: Logger;
   registry: Registry;
   /** true when the store is reachable and its schema applied */
@@ -50,7 +50,7 @@ export interface Worker {
 
 export function createWorker(deps: WorkerDeps): Worker {
   const { config, log, registry } = deps;
-  const engine = createEngine(pipelineOptions(config));
+  const engine = createEngine(engineOptions(config));
   const metrics = createIngestMetrics(registry);
   const durable = createDurableIngest({
     ...deps.durable,
@@ -150,19 +150,5 @@ export function createWorker(deps: WorkerDeps): Worker {
     start: () => durable.start(),
     refuseNew: () => durable.refuseNew(),
     stop: () => durable.stop(),
-  };
-}
-
-export function pipelineOptions(config: Config) {
-  return {
-    pairingTtlMs: config.ingest.pairingTtlMs,
-    pairingMaxEntries: config.ingest.pairingMaxEntries,
-    tagKeys: config.ingest.tagKeys,
-    tagMaxValues: config.ingest.tagMaxValues,
-    versionKeys: config.ingest.versionKeys,
-    exemplarsPerEdge: config.ingest.writer.exemplarsPerEdge,
-    traceSampling: config.ingest.traceSampling,
-    tagRules: config.limits.tagRules,
-    tagHashSecret: config.limits.tagHashSecret,
   };
 }

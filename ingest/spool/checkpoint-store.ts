@@ -11,7 +11,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import type { FactBatch } from '../aggregate.js';
 import type { EngineState } from '../engine.js';
-import { writeFacts, type FactSink, type WriterOptions } from '../writer.js';
+import { writeFacts, type WriterOptions } from '../writer.js';
 
 export interface Checkpoint {
   /** how many commits this spool has made; each commit expects the previous one */
@@ -91,22 +91,4 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
       );
     },
   };
-}
-
-/**
- * A checkpoint kept in memory, its facts written to `sink`: for tests and the benchmark's discarding
- * sink, where what is measured or asserted is not Neo4j's. Commits check the generation as the real
- * store does.
- */
-export function createMemoryCheckpointStore(sink: FactSink): CheckpointStore & { current?: Checkpoint } {
-  const store: CheckpointStore & { current?: Checkpoint } = {
-    load: async () => store.current,
-    async commit(batch, next, expectedGeneration) {
-      const found = store.current?.generation ?? 0;
-      if (found !== expectedGeneration) throw new CheckpointMovedError(found);
-      await sink.write(batch);
-      store.current = next;
-    },
-  };
-  return store;
 }

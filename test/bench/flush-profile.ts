@@ -6,8 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
-import { createEngine } from '../../ingest/engine.js';
-import { pipelineOptions } from '../../ingest/worker.js';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { writeFacts } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
@@ -22,7 +21,7 @@ const runId = randomUUID().slice(0, 8);
 const environment = `bench-${runId}`;
 const shape = benchShape(runId, environment);
 const topology = buildTopology(shape);
-const engine = createEngine(pipelineOptions(config));
+const engine = createEngine(engineOptions(config));
 let n = 0;
 const t0 = performance.now();
 let requests = 0;

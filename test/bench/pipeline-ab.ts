@@ -49,13 +49,13 @@ async function stepsOf(dir: string, options: unknown): Promise<Side['pipeline']>
 const sides: Side[] = [];
 for (const dir of dirs) {
   const { loadConfig } = await import(`${dir}/src/core/config.ts`);
-  const { pipelineOptions } = await import(`${dir}/ingest/worker.ts`);
+  const { engineOptions } = await import(`${dir}/ingest/engine.ts`);
   const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
   const config = loadConfig();
   sides.push({
     name: dir,
     decode: (body) => decodeOtlpProtobuf(body, config.limits.decode),
-    pipeline: await stepsOf(dir, pipelineOptions(config)),
+    pipeline: await stepsOf(dir, engineOptions(config)),
     cpuUsPerSpan: [],
   });
 }

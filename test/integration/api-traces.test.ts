@@ -4,9 +4,8 @@
  * and `Operation.traces`. Seeded through the real ingest path (test/support/shop.ts).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../ingest/engine.js';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { SpanKind } from '../../ingest/span.js';
-import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createGql } from '../support/api.js';
@@ -106,7 +105,7 @@ describe('sampled traces', () => {
     const capped = uniqueName('capped');
     const pipeline = driveEngine(
       createEngine({
-        ...pipelineOptions(defaultConfig()),
+        ...engineOptions(defaultConfig()),
         traceSampling: { ...SAMPLING, perWindow: 100 },
       }),
       createNeo4jSink(graph, {

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../ingest/engine.js';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { createIngestMetrics } from '../../ingest/metrics.js';
 import {
   CheckpointMovedError,
@@ -18,7 +18,6 @@ import {
 } from '../../ingest/spool/checkpoint-store.js';
 import { createDurableIngest } from '../../ingest/spool/durable-ingest.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
-import { pipelineOptions } from '../../ingest/worker.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
@@ -37,7 +36,7 @@ describe('checkpoint store', () => {
   it('refuses a commit whose generation has passed, adding nothing', async () => {
     const env = uniqueName('checkpoint');
     const store = createCheckpointStore(graph, uniqueName('spool'), config.ingest.writer);
-    const engine = createEngine(pipelineOptions(config));
+    const engine = createEngine(engineOptions(config));
     engine.ingest(calls(env, 3), Date.now(), 1);
     const batch = engine.collect(Date.now());
     const next = { generation: 1, position: 1, replayFrom: 2, clock: Date.now(), state: EMPTY_STATE };
@@ -68,7 +67,7 @@ describe('checkpoint store', () => {
     const ingest = createDurableIngest({
       spool,
       store,
-      engine: createEngine(pipelineOptions(config)),
+      engine: createEngine(engineOptions(config)),
       log: createLogger('test', 'silent'),
       limits: config.limits.decode,
       metrics: createIngestMetrics(createRegistry('lost-test')),

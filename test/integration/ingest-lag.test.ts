@@ -15,12 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOtlpHttpHandler, type Refusal } from '../../ingest/otlp/http-receiver.js';
-import { createEngine } from '../../ingest/engine.js';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { createIngestMetrics, registerIngestGauges } from '../../ingest/metrics.js';
 import { createCheckpointStore, type CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
 import { createDurableIngest, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
 import { openSpool, type Spool } from '../../ingest/spool/segment-log.js';
-import { pipelineOptions } from '../../ingest/worker.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
@@ -111,7 +110,7 @@ describe('processing lag bound', () => {
     spool = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-lag-')), maxBytes: 1 << 24 });
     const store = gatedStore(opts.g ?? graph, spool.id);
     gate = store;
-    const engine = createEngine(pipelineOptions(config));
+    const engine = createEngine(engineOptions(config));
     ingest = createDurableIngest({
       spool,
       store,

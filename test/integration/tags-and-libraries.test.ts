@@ -3,10 +3,9 @@
  * operations, values past a key's cap stored as one overflow value, and one USES per library version.
  */
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../ingest/engine.js';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { SpanKind } from '../../ingest/span.js';
 import { OVERFLOW_VALUE } from '../../ingest/tags.js';
-import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
 import { defaultConfig, loadConfig } from '../../src/core/config.js';
 import { fileGraph, uniqueName } from '../support/graph.js';
@@ -32,7 +31,7 @@ describe('tags and libraries in the graph', () => {
     const env = uniqueName('tags');
     const config = loadConfig({ TOPOGRAPH_TAG_KEYS: 'client.version', TOPOGRAPH_TAG_MAX_VALUES: '2' });
     const pipeline = driveEngine(
-      createEngine(pipelineOptions(config)),
+      createEngine(engineOptions(config)),
       createNeo4jSink(graph, defaultConfig().ingest.writer),
     );
     // The cap is per key and per worker: other tests' values do not count here.
@@ -75,7 +74,7 @@ describe('tags and libraries in the graph', () => {
   it('gives two USES relationships for two versions of one library, from two processes of one service', async () => {
     const env = uniqueName('uses');
     const pipeline = driveEngine(
-      createEngine(pipelineOptions(defaultConfig())),
+      createEngine(engineOptions(defaultConfig())),
       createNeo4jSink(graph, defaultConfig().ingest.writer),
     );
     for (const version of ['8.11.0', '8.12.1']) {

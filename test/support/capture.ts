@@ -1,10 +1,9 @@
 /** A FactSink that keeps what the engine hands back, for unit tests of derivation and pairing (no database). */
 import { emptyFactBatch, factCount, type FactBatch } from '../../ingest/aggregate.js';
-import { createEngine, type Engine, type EngineOptions } from '../../ingest/engine.js';
+import { createEngine, engineOptions, type Engine, type EngineOptions } from '../../ingest/engine.js';
 import type { DecodedBatch } from '../../ingest/span.js';
 import type { FactSink } from '../../ingest/writer.js';
 import { defaultConfig } from '../../src/core/config.js';
-import { pipelineOptions } from '../../ingest/worker.js';
 
 export interface Captured extends FactSink {
   all: FactBatch;
@@ -72,6 +71,6 @@ export function driveEngine(engine: Engine, sink: FactSink, now: () => number = 
 export function capturePipeline(overrides: Partial<EngineOptions> = {}) {
   const sink = captureSink();
   const clock = { now: 1_700_000_000_000 };
-  const engine = createEngine({ ...pipelineOptions(defaultConfig()), ...overrides });
+  const engine = createEngine({ ...engineOptions(defaultConfig()), ...overrides });
   return { sink, clock, pipeline: driveEngine(engine, sink, () => clock.now) };
 }

@@ -7,9 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, inject } from 'vitest';
 import { defaultConfig } from '../../src/core/config.js';
 import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
-import { createEngine } from '../../ingest/engine.js';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
 import type { DecodedBatch } from '../../ingest/span.js';
-import { pipelineOptions } from '../../ingest/worker.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
 import { driveEngine } from './capture.js';
 
@@ -38,11 +37,7 @@ export function neo4jEnv(): Record<string, string> {
 /** Runs decoded batches through the real engine into Neo4j and expires every waiting half. */
 export async function seed(graph: Graph, batches: DecodedBatch[], now?: () => number): Promise<void> {
   const config = defaultConfig();
-  const pipeline = driveEngine(
-    createEngine(pipelineOptions(config)),
-    createNeo4jSink(graph, config.ingest.writer),
-    now,
-  );
+  const pipeline = driveEngine(createEngine(engineOptions(config)), createNeo4jSink(graph, config.ingest.writer), now);
   for (const b of batches) pipeline.ingest(b);
   await pipeline.drainAll();
 }

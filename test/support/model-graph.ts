@@ -5,7 +5,7 @@
 import { defaultConfig } from '../../src/core/config.js';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import { importFiles, type ImportFile, type ImportResult } from '../../ingest/import.js';
-import { pipelineOptions } from '../../ingest/worker.js';
+import { engineOptions } from '../../ingest/engine.js';
 import { createNeo4jLinkSink, createNeo4jSink } from '../../ingest/writer.js';
 import type { DecodedBatch } from '../../ingest/span.js';
 import type { ExpectedEdge } from '../../ingest/formats/pdata-yaml.js';
@@ -22,7 +22,7 @@ export async function importInto(
     files,
     sink: createNeo4jSink(graph, config.ingest.writer),
     links: createNeo4jLinkSink(graph),
-    options: pipelineOptions(config),
+    options: engineOptions(config),
     limits: config.limits.decode,
     environment,
     rebaseTime: opts.rebaseTime ?? true,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { importFiles, formatResult, type ImportFile } from '../../ingest/import.js';
 import type { DependencyLinkRow, LinkSink } from '../../ingest/writer.js';
 import type { ComponentRow } from '../../ingest/aggregate.js';
-import { pipelineOptions } from '../../ingest/worker.js';
+import { engineOptions } from '../../ingest/engine.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { captureSink } from '../support/capture.js';
 import { fixtureText } from '../support/fixtures.js';
@@ -32,7 +32,7 @@ function run(files: ImportFile[], extra: { environment?: string; rebaseTime?: bo
     files,
     sink,
     links: links.sink,
-    options: pipelineOptions(defaultConfig()),
+    options: engineOptions(defaultConfig()),
     limits: defaultConfig().limits.decode,
     now: () => NOW,
     onProgress: (p) => progress.push(`${p.done}/${p.total}`),

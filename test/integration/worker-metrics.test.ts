@@ -1,23 +1,23 @@
 /**
- * The worker's Prometheus metrics, on a real worker (spool on disk, receivers over real sockets) whose
- * checkpoint is kept in memory: no database. What the pairing buffer drops and what waits for a parent;
- * what the limits cut, counted for a gRPC request as for HTTP ones (each receiver is built alike); and a
- * failed commit of facts + checkpoint counted by exactly one counter.
+ * The worker's Prometheus metrics, on a real worker (spool on disk, receivers over real sockets)
+ * committing to the real Neo4j. What the pairing buffer drops and what waits for a parent; what the
+ * limits cut, counted for a gRPC request as for HTTP ones (each receiver is built alike); and a failed
+ * commit of facts + checkpoint (a transaction Neo4j terminates) counted by exactly one counter.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TRACE_EXPORT_PATH } from '../../ingest/otlp/grpc-receiver.js';
 import { SpanKind } from '../../ingest/span.js';
-import { createMemoryCheckpointStore, type CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
-import { openSpool } from '../../ingest/spool/segment-log.js';
+import { createCheckpointStore, LOCK_CHECKPOINT } from '../../ingest/spool/checkpoint-store.js';
+import { openSpool, type Spool } from '../../ingest/spool/segment-log.js';
 import { createWorker, type Worker } from '../../ingest/worker.js';
-import { createNoopSink } from '../../ingest/writer.js';
 import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
+import { testGraph, uniqueName } from '../support/graph.js';
 import { encodeProtobuf, rawSpan } from '../support/otlp-payloads.js';
 import { TraceBuilder } from '../support/spans.js';
 
@@ -26,25 +26,29 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A started worker on a fresh spool, committing to `store` (in memory unless given). */
-async function startWorker(env: Record<string, string> = {}, store?: CheckpointStore) {
+const graph = testGraph();
+afterAll(() => graph.close());
+
+/** A started worker on a fresh spool, committing facts and its checkpoint to the real Neo4j. */
+async function startWorker(env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'topograph-worker-metrics-'));
-  const spool = await openSpool({ dir, maxBytes: 1 << 24 });
+  const spool: Spool = await openSpool({ dir, maxBytes: 1 << 24 });
   const registry = createRegistry('ingest-test');
+  const config = loadConfig(env);
   const worker: Worker = createWorker({
-    config: loadConfig(env),
+    config,
     log: createLogger('test', 'silent'),
     registry,
     ready: async () => true,
     // Retries go on at once: the test forces the failure, it does not wait out the back-off.
-    durable: { spool, store: store ?? createMemoryCheckpointStore(createNoopSink()), sleep: async () => {} },
+    durable: { spool, store: createCheckpointStore(graph, spool.id, config.ingest.writer), sleep: async () => {} },
   });
   worker.start();
   cleanups.push(async () => {
     await worker.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { worker, registry };
+  return { worker, registry, spool };
 }
 
 /** Every `name{labels} value` sample of the ingest and spool counters (`_total`), as a map. */
@@ -112,26 +116,53 @@ describe('worker metrics', () => {
   });
 
   it('counts a failed commit of facts + checkpoint once, in topograph_ingest_flush_failures_total', async () => {
-    const memory = createMemoryCheckpointStore(createNoopSink());
-    let failures = 1;
-    const store: CheckpointStore = {
-      load: () => memory.load(),
-      async commit(batch, next, expected) {
-        if (failures-- > 0) throw new Error('Neo4j went away');
-        await memory.commit(batch, next, expected);
-      },
-    };
-    const { worker, registry } = await startWorker({}, store);
-    const before = await counters(registry);
-    const t = new TraceBuilder();
-    t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /' });
-    expect(await worker.intake.accept(t.batch())).toEqual({});
-    // Resolves once the record is written: after the failed attempt and its retry.
-    await worker.flush();
-    expect(memory.current?.position).toBe(1);
-    expect(moved(before, await counters(registry))).toEqual({
-      topograph_ingest_spans_received_total: 1,
-      topograph_ingest_flush_failures_total: 1,
-    });
+    const { worker, registry, spool } = await startWorker();
+    const service = uniqueName('flush-failure');
+    // Another transaction holds the worker's checkpoint row, so its commit waits on the lock until
+    // Neo4j terminates it: a real failed commit, which the loop must count once and retry.
+    const holder = graph.driver.session({ database: graph.database });
+    const held = await holder.beginTransaction();
+    try {
+      await held.run(LOCK_CHECKPOINT, { id: spool.id });
+      const before = await counters(registry);
+      const t = new TraceBuilder();
+      t.span({ service, kind: SpanKind.SERVER, name: 'GET /' });
+      expect(await worker.intake.accept(t.batch())).toEqual({});
+      const written = worker.flush();
+      const waiting = await eventuallyBlocked(spool.id);
+      await graph.driver.executeQuery('TERMINATE TRANSACTION $id', { id: waiting }, { database: graph.database });
+      await held.rollback();
+      // Resolves once the record is written: after the terminated attempt and its retry.
+      await written;
+      expect(moved(before, await counters(registry))).toEqual({
+        topograph_ingest_spans_received_total: 1,
+        topograph_ingest_flush_failures_total: 1,
+      });
+      const services = await graph.read(
+        'test',
+        async (tx) =>
+          (await tx.run('MATCH (s:Service {name: $service}) RETURN s.name AS name', { service })).records.length,
+      );
+      expect(services).toBe(1);
+    } finally {
+      if (held.isOpen()) await held.rollback();
+      await holder.close();
+    }
   });
 });
+
+/** The id of the worker's flush transaction once it waits on the checkpoint lock (polled, bounded). */
+async function eventuallyBlocked(spoolId: string): Promise<string> {
+  for (let i = 0; i < 500; i++) {
+    const { records } = await graph.driver.executeQuery(
+      `SHOW TRANSACTIONS YIELD transactionId, metaData, parameters, status
+       WHERE metaData.op = 'flush+checkpoint' AND parameters.id = $spoolId AND status STARTS WITH 'Blocked'
+       RETURN transactionId`,
+      { spoolId },
+      { database: graph.database },
+    );
+    if (records[0]) return records[0].get('transactionId') as string;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('the flush never waited on the checkpoint lock');
+}
