@@ -6,10 +6,9 @@
  * `npx tsx test/bench/presence-cost.ts [seconds]` — a tool for working on the writer, not part of `npm run bench`.
  */
 import { loadConfig } from '../../src/core/config.js';
-import { createEngine } from '../../ingest/engine.js';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { factCount, type FactBatch } from '../../ingest/aggregate.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
-import { pipelineOptions } from '../../ingest/worker.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 
 const seconds = Number(process.argv[2] ?? 180);
@@ -21,7 +20,7 @@ for (const req of requestsOf(topology, 8, start, 500)) {
   if (pool.length >= 40) break;
   pool.push(Buffer.from(req.body));
 }
-const engine = createEngine(pipelineOptions(config));
+const engine = createEngine(engineOptions(config));
 
 interface Flush {
   second: number;
