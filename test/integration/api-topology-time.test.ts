@@ -5,12 +5,12 @@
  * land in the hour they ended in.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SpanKind, type DecodedBatch } from '../../ingest/span.js';
+import type { DecodedBatch } from '../../ingest/span.js';
 import { QUESTION_QUERIES } from '../../src/api/graphql/examples.js';
 import { HOUR_MS } from '../../src/core/model.js';
 import { createGql } from '../support/api.js';
 import { fileGraph, seed, uniqueName } from '../support/graph.js';
-import { TraceBuilder } from '../support/spans.js';
+import { httpCalls } from '../support/spans.js';
 
 const graph = fileGraph();
 const gql = createGql(graph);
@@ -22,28 +22,12 @@ const T2 = hour - HOUR_MS + 600_000;
 
 /** front calls each callee at `at`: the client halves in one request, the server halves (sent by `serverOrigin`) in another. */
 function calls(at: number, callees: string[], serverOrigin?: DecodedBatch['origin']): DecodedBatch[] {
-  const t = new TraceBuilder();
-  const resource = { 'deployment.environment.name': env };
-  for (const callee of callees) {
-    const c = t.span({
-      service: 'front',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      resource,
-      startMs: at,
-      attributes: { 'http.request.method': 'GET' },
-    });
-    t.span({
-      service: callee,
-      kind: SpanKind.SERVER,
-      name: 'GET /x',
-      parent: c,
-      resource,
-      startMs: at + 1,
-      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
-    });
-  }
-  return [t.batch(['front']), { ...t.batch(callees), origin: serverOrigin }];
+  const all = callees.flatMap((callee) => httpCalls('front', callee, env, 1, at).batch);
+  const sentBy = (front: boolean) => all.filter((rs) => (rs.resource['service.name'] === 'front') === front);
+  return [
+    { batch: sentBy(true), spanCount: callees.length, rejected: [] },
+    { batch: sentBy(false), spanCount: callees.length, rejected: [], origin: serverOrigin },
+  ];
 }
 
 const edgeNames = (edges: { from: { name: string }; to: { name: string } }[]) =>
