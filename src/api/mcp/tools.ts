@@ -12,11 +12,13 @@ import { libraryUsageTool } from './tools/library-usage.js';
 import { pathsTool } from './tools/paths.js';
 import { tagFootprintTool } from './tools/tag-footprint.js';
 import { topologyTool } from './tools/topology.js';
+import { topologyDiffTool } from './tools/topology-diff.js';
 import { traceSkeletonTool } from './tools/trace-skeleton.js';
 
 /** In the order a client lists them: orientation first, then the incident questions. */
 export const TOOLS = [
   topologyTool,
+  topologyDiffTool,
   dependenciesTool,
   pathsTool,
   incidentContextTool,
