@@ -109,7 +109,15 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
 
   /** One call from the parent's service to the child's, made on behalf of the parent's entry operation. */
   function callFromParent(child: Half, parent: Ancestor, toOp: OperationRef, at: number): void {
-    out.agg.edge(parent.service.key, child.service.key, child.protocol, child.error, child.latencyMs, child.at);
+    out.agg.edge(
+      parent.service.key,
+      child.service.key,
+      child.protocol,
+      child.error,
+      child.latencyMs,
+      child.at,
+      child.origin,
+    );
     // resolveCaller starts at the parent span itself (the pseudo client's parent) within the parent's service.
     callTo({ ...child, service: parent.service }, toOp.key, child.error, child.latencyMs, at);
   }
