@@ -33,9 +33,8 @@ const INIT_MEASURE = (v: string) => `
   ${v}.hh = ${MINUS_ONES(HOUR_SLOTS)}, ${v}.hhCalls = ${ZEROS(HOUR_SLOTS)}, ${v}.hhErrors = ${ZEROS(HOUR_SLOTS)}, ${v}.hhLatSum = ${ZEROS(HOUR_SLOTS)}`;
 
 /**
- * Adds one row's calls to the totals and to the ring slot of its minute and hour. A slot that holds
- * an older minute is reset; a row for a minute older than the slot's (late data) counts only in totals.
- * `m` and `h` are the row's minute and hour, bound by the caller.
+ * Adds `add` to the ring slot of `t` (bound by the caller) of one ring list. A slot that holds an
+ * older time is reset; a `t` older than the slot's counts nowhere in the ring.
  */
 const ring = (v: string, prefix: 'hm' | 'hh', slots: number, t: string, field: string, add: string) => {
   // Only one slot changes: splice it in rather than rebuild every slot with a CASE (PROFILE: 4x cheaper).
@@ -55,20 +54,52 @@ const ringTime = (v: string, prefix: 'hm' | 'hh', slots: number, t: string) => {
   return `${list} = ${list}[0..${slot}] + [CASE WHEN ${list}[${slot}] < ${t} THEN ${t} ELSE ${list}[${slot}] END] + ${list}[${slot} + 1..]`;
 };
 
+/** Calls, errors and latency of minute `t` (and its hour `th`) added to both rings' lists. */
+const RING_SLOTS = (v: string, t: string, th: string, calls: string, errors: string, latSum: string) => `
+    ${ring(v, 'hm', MINUTE_SLOTS, t, 'Calls', calls)},
+    ${ring(v, 'hm', MINUTE_SLOTS, t, 'Errors', errors)},
+    ${ring(v, 'hm', MINUTE_SLOTS, t, 'LatSum', latSum)},
+    ${ring(v, 'hh', HOUR_SLOTS, th, 'Calls', calls)},
+    ${ring(v, 'hh', HOUR_SLOTS, th, 'Errors', errors)},
+    ${ring(v, 'hh', HOUR_SLOTS, th, 'LatSum', latSum)},
+    ${ringTime(v, 'hm', MINUTE_SLOTS, t)},
+    ${ringTime(v, 'hh', HOUR_SLOTS, th)}`;
+
+/**
+ * The recent-health rings without rewriting them on every flush. The minute being counted (the
+ * newest a row has brought) is kept in four scalar properties, `hmCur` and its `hmCurCalls`,
+ * `hmCurErrors`, `hmCurLatSum`, which a row of that minute adds to. The ring lists (eight lists of 60
+ * or 24 slots, ~2.4 KB of property records, written again to the transaction log) are rewritten only
+ * when a newer minute comes (the finished minute is folded into its minute and hour slots, once a
+ * minute) or a row for an older minute (late data, added to the lists directly). Readers fold the
+ * current minute in by the same rule (`foldCurrentMinute` in src/api/graphql/measure.ts).
+ * `m` is the row's minute, bound by the caller; a CALL subquery, so it ends the SET it follows.
+ */
+const ADD_TO_RINGS = (v: string) => `
+WITH ${v}, row, m
+CALL (${v}, row, m) {
+  WITH ${v}, row, m WHERE ${v}.hmCur <> m
+  WITH ${v}, row, m, ${v}.hmCur < m AS fold
+  WITH ${v},
+    CASE WHEN fold THEN ${v}.hmCur ELSE m END AS t,
+    CASE WHEN fold THEN ${v}.hmCurCalls ELSE toInteger(row.calls) END AS calls,
+    CASE WHEN fold THEN ${v}.hmCurErrors ELSE toInteger(row.errors) END AS errors,
+    CASE WHEN fold THEN ${v}.hmCurLatSum ELSE row.latSum END AS latSum
+  WITH ${v}, t, t / 60 AS th, calls, errors, latSum
+  SET ${RING_SLOTS(v, 't', 'th', 'calls', 'errors', 'latSum')}
+}
+SET ${v}.hmCurCalls = CASE WHEN ${v}.hmCur = m THEN ${v}.hmCurCalls + toInteger(row.calls) WHEN ${v}.hmCur > m THEN ${v}.hmCurCalls ELSE toInteger(row.calls) END,
+    ${v}.hmCurErrors = CASE WHEN ${v}.hmCur = m THEN ${v}.hmCurErrors + toInteger(row.errors) WHEN ${v}.hmCur > m THEN ${v}.hmCurErrors ELSE toInteger(row.errors) END,
+    ${v}.hmCurLatSum = CASE WHEN ${v}.hmCur = m THEN ${v}.hmCurLatSum + row.latSum WHEN ${v}.hmCur > m THEN ${v}.hmCurLatSum ELSE row.latSum END,
+    ${v}.hmCur = CASE WHEN ${v}.hmCur >= m THEN ${v}.hmCur ELSE m END`;
+
+/** Totals and histogram; the rings follow in ADD_TO_RINGS. */
 const ADD_MEASURE = (v: string) => `
   ${v}.calls = ${v}.calls + toInteger(row.calls),
   ${v}.errors = ${v}.errors + toInteger(row.errors),
   ${v}.latSum = ${v}.latSum + row.latSum,
   ${v}.latMax = CASE WHEN row.latMax > ${v}.latMax THEN row.latMax ELSE ${v}.latMax END,
   ${v}.latBuckets = [i IN range(0, ${LATENCY_BUCKETS - 1}) | ${v}.latBuckets[i] + toInteger(row.latBuckets[i])],
-  ${ring(v, 'hm', MINUTE_SLOTS, 'm', 'Calls', 'toInteger(row.calls)')},
-  ${ring(v, 'hm', MINUTE_SLOTS, 'm', 'Errors', 'toInteger(row.errors)')},
-  ${ring(v, 'hm', MINUTE_SLOTS, 'm', 'LatSum', 'row.latSum')},
-  ${ring(v, 'hh', HOUR_SLOTS, 'h', 'Calls', 'toInteger(row.calls)')},
-  ${ring(v, 'hh', HOUR_SLOTS, 'h', 'Errors', 'toInteger(row.errors)')},
-  ${ring(v, 'hh', HOUR_SLOTS, 'h', 'LatSum', 'row.latSum')},
-  ${ringTime(v, 'hm', MINUTE_SLOTS, 'm')},
-  ${ringTime(v, 'hh', HOUR_SLOTS, 'h')},
   ${SEEN(v)}`;
 
 const MERGE_COMPONENT = (label: string) => `
@@ -88,7 +119,7 @@ export const MERGE_EXTERNALS = MERGE_COMPONENT('External');
 
 export const MERGE_OPERATIONS = `
 UNWIND $rows AS row
-WITH row, toInteger(row.minute) AS m, toInteger(row.minute) / 60 AS h
+WITH row, toInteger(row.minute) AS m
 MATCH (c:Component {key: row.componentKey})
 MERGE (o:Operation {key: row.key})
   ON CREATE SET o.name = row.name, o.kind = row.kind, o.componentKey = row.componentKey, o.entryCalls = 0, ${INIT_MEASURE('o')}
@@ -96,27 +127,30 @@ MERGE (c)-[has:HAS_OPERATION]->(o)
 SET ${SEEN('has')},
     o.entryCalls = o.entryCalls + toInteger(row.entryCalls),
     o.entryPoint = o.entryCalls + toInteger(row.entryCalls) > 0,
-    ${ADD_MEASURE('o')}`;
+    ${ADD_MEASURE('o')}
+${ADD_TO_RINGS('o')}`;
 
 export const MERGE_DEPENDS_ON = `
 UNWIND $rows AS row
-WITH row, toInteger(row.minute) AS m, toInteger(row.minute) / 60 AS h
+WITH row, toInteger(row.minute) AS m
 MATCH (a:Component {key: row.from})
 MATCH (b:Component {key: row.to})
 MERGE (a)-[r:DEPENDS_ON]->(b)
   ON CREATE SET r.protocols = [], ${INIT_MEASURE('r')}
 SET r.protocols = reduce(acc = r.protocols, p IN row.protocols | CASE WHEN p IN acc THEN acc ELSE acc + p END),
-    ${ADD_MEASURE('r')}`;
+    ${ADD_MEASURE('r')}
+${ADD_TO_RINGS('r')}`;
 
 export const MERGE_CALLS = `
 UNWIND $rows AS row
-WITH row, toInteger(row.minute) AS m, toInteger(row.minute) / 60 AS h
+WITH row, toInteger(row.minute) AS m
 MATCH (a:Operation {key: row.from})
 MATCH (b:Operation {key: row.to})
 MERGE (a)-[r:CALLS]->(b)
   ON CREATE SET r.exemplars = [], ${INIT_MEASURE('r')}
 SET r.exemplars = (row.exemplars + [x IN r.exemplars WHERE NOT x IN row.exemplars])[0..toInteger($maxExemplars)],
-    ${ADD_MEASURE('r')}`;
+    ${ADD_MEASURE('r')}
+${ADD_TO_RINGS('r')}`;
 
 export const MERGE_USES = `
 UNWIND $rows AS row

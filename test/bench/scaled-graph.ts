@@ -72,6 +72,14 @@ FOREACH (o IN ops | DETACH DELETE o)
 DETACH DELETE c
 RETURN count(*) AS n`;
 
+/** The trace samples of the environment's operations, before the operations go (a sample is keyed by trace id alone). */
+export const DELETE_TRACE_SAMPLES = `
+MATCH (c:Component) WHERE c.environment = $env
+MATCH (c)-[:HAS_OPERATION]->(:Operation)-[:SAMPLED]->(t:TraceSample)
+WITH DISTINCT t LIMIT 1000
+DETACH DELETE t
+RETURN count(*) AS n`;
+
 export const DELETE_LIBRARIES = `
 MATCH (l:Library) WHERE l.name CONTAINS $runId
 WITH l LIMIT 1000
@@ -184,10 +192,11 @@ async function settleStatistics(graph: Graph): Promise<void> {
   });
 }
 
-/** Deletes what this run created, in bounded batches: components and operations of its environment, its libraries and tags. */
+/** Deletes what this run created, in bounded batches: trace samples, components and operations of its environment, its libraries and tags. */
 export async function deleteRun(graph: Graph, env: string, runId: string): Promise<number> {
   let total = 0;
   for (const [query, params] of [
+    [DELETE_TRACE_SAMPLES, { env }],
     [DELETE_COMPONENTS, { env }],
     [DELETE_LIBRARIES, { runId }],
     [DELETE_TAGS, { runId }],

@@ -2,8 +2,11 @@
  * The load generator, run as its own process so that encoding and sending do not share the worker's
  * event loop. It prepares a pool of export requests before any timing, then sends them over keep-alive
  * connections at a fixed concurrency. Each pass over the pool rewrites the last four bytes of every
- * trace id in place, so ids stay fresh without encoding anything while the clock runs.
+ * trace id in place, so ids stay fresh without encoding anything while the clock runs, and the four
+ * before them with a value drawn for this sender: the workload's ids are seeded, and trace samples
+ * (keyed by trace id alone) left by an earlier run must not be found again.
  */
+import { randomInt } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { buildTopology, requestsOf, type EncodedRequest, type WorkloadShape } from './workload.js';
 
@@ -77,9 +80,11 @@ async function send(
         if (wait > 0) await new Promise((w) => setTimeout(w, wait));
         if (performance.now() - start >= durationMs) break;
       }
-      if (pass.n > 0)
-        for (const off of r.traceIdOffsets)
-          new DataView(r.body.buffer, r.body.byteOffset + off + 12, 4).setUint32(0, pass.n);
+      for (const off of r.traceIdOffsets) {
+        const id = new DataView(r.body.buffer, r.body.byteOffset + off + 8, 8);
+        id.setUint32(0, RUN_SALT);
+        id.setUint32(4, pass.n);
+      }
       const { status, retryAfterS } = await post(r.body);
       if (status === 200) {
         result.spans += r.spans;
@@ -104,6 +109,7 @@ type Command =
 
 let pool: EncodedRequest[] = [];
 const pass = { n: -1 };
+const RUN_SALT = randomInt(2 ** 32 - 1);
 process.on('message', (m: Command) => {
   void (async () => {
     try {

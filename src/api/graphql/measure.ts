@@ -27,29 +27,72 @@ export interface WindowFigures {
   latSum: number;
 }
 
+/** One recent-health ring: the time each slot holds (minute or hour number, -1 none) and its figures. */
+export interface Ring {
+  epochs: number[];
+  calls: number[];
+  errors: number[];
+  latSum: number[];
+}
+
+/**
+ * A ring with the minute still being counted (`hmCur`, kept apart by the writer so that the lists
+ * are not rewritten on every flush) added to its slot by the writer's own rule: a slot holding that
+ * time adds to it, a slot holding an older time is replaced, a slot holding a newer time is kept.
+ * `t` is that minute in the ring's unit (the minute, or its hour).
+ */
+function withCurrent(r: Ring, slots: number, t: number, add: WindowFigures): Ring {
+  const slot = t % slots;
+  const held = r.epochs[slot] ?? -1;
+  if (held > t) return r;
+  const put = (xs: number[], value: number) => {
+    const out = xs.slice();
+    out[slot] = (held === t ? (xs[slot] ?? 0) : 0) + value;
+    return out;
+  };
+  return {
+    epochs: r.epochs.map((e, i) => (i === slot ? t : e)),
+    calls: put(r.calls, add.calls),
+    errors: put(r.errors, add.errors),
+    latSum: put(r.latSum, add.latSum),
+  };
+}
+
+const current = (m: MeasureRecord): WindowFigures => ({
+  calls: m.hmCurCalls ?? 0,
+  errors: m.hmCurErrors ?? 0,
+  latSum: m.hmCurLatSum ?? 0,
+});
+
+/** The minute ring as written, with the current minute folded in. */
+export function minuteRing(m: MeasureRecord): Ring {
+  const r = { epochs: m.hm, calls: m.hmCalls, errors: m.hmErrors, latSum: m.hmLatSum };
+  return m.hmCur == null ? r : withCurrent(r, MINUTE_SLOTS, m.hmCur, current(m));
+}
+
+/** The hour ring as written, with the current minute folded into its hour. */
+export function hourRing(m: MeasureRecord): Ring {
+  const r = { epochs: m.hh, calls: m.hhCalls, errors: m.hhErrors, latSum: m.hhLatSum };
+  return m.hmCur == null ? r : withCurrent(r, HOUR_SLOTS, Math.floor(m.hmCur / 60), current(m));
+}
+
 /**
  * Calls, errors and summed latency over the last `windowMs` before `now`: minute slots for windows up
  * to an hour, hour slots up to a day; longer windows fall back to the totals since firstSeen.
  */
 export function windowFigures(m: MeasureRecord, windowMs: number, now: number): WindowFigures {
-  const sum = (epochs: number[], calls: number[], errors: number[], lat: number[], from: number) => {
+  const sum = (r: Ring, from: number) => {
     const out = { calls: 0, errors: 0, latSum: 0 };
-    epochs.forEach((e, i) => {
+    r.epochs.forEach((e, i) => {
       if (e >= from) {
-        out.calls += calls[i] ?? 0;
-        out.errors += errors[i] ?? 0;
-        out.latSum += lat[i] ?? 0;
+        out.calls += r.calls[i] ?? 0;
+        out.errors += r.errors[i] ?? 0;
+        out.latSum += r.latSum[i] ?? 0;
       }
     });
     return out;
   };
-  if (windowMs <= MINUTE_SLOTS * MINUTE_MS) {
-    const from = Math.floor((now - windowMs) / MINUTE_MS) + 1;
-    return sum(m.hm, m.hmCalls, m.hmErrors, m.hmLatSum, from);
-  }
-  if (windowMs <= HOUR_SLOTS * HOUR_MS) {
-    const from = Math.floor((now - windowMs) / HOUR_MS) + 1;
-    return sum(m.hh, m.hhCalls, m.hhErrors, m.hhLatSum, from);
-  }
+  if (windowMs <= MINUTE_SLOTS * MINUTE_MS) return sum(minuteRing(m), Math.floor((now - windowMs) / MINUTE_MS) + 1);
+  if (windowMs <= HOUR_SLOTS * HOUR_MS) return sum(hourRing(m), Math.floor((now - windowMs) / HOUR_MS) + 1);
   return { calls: m.calls, errors: m.errors, latSum: m.latSum };
 }

@@ -23,6 +23,11 @@ export interface MeasureRecord {
   hhCalls: number[];
   hhErrors: number[];
   hhLatSum: number[];
+  /** the minute still being counted, apart from the ring lists (null before the first call; see ingest/writer.ts) */
+  hmCur?: number | null;
+  hmCurCalls?: number | null;
+  hmCurErrors?: number | null;
+  hmCurLatSum?: number | null;
   firstSeen: number;
   lastSeen: number;
 }
@@ -89,6 +94,10 @@ const EDGE_FIELDS = everyKey<MeasureRecord>()([
   'hhCalls',
   'hhErrors',
   'hhLatSum',
+  'hmCur',
+  'hmCurCalls',
+  'hmCurErrors',
+  'hmCurLatSum',
   'firstSeen',
   'lastSeen',
 ]);
