@@ -101,7 +101,11 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
    */
   function crossServiceParent(child: Half, unpairedServer = false): Ancestor | undefined {
     if (child.parentSpanId === '') return undefined;
-    const p = ancestry.get(child.traceId + child.parentSpanId);
+    return acrossServices(child, ancestry.get(child.traceId + child.parentSpanId), unpairedServer);
+  }
+
+  /** `p`, the span above `child`, when it is another service's and counts as its caller (see crossServiceParent). */
+  function acrossServices(child: Half, p: Ancestor | undefined, unpairedServer: boolean): Ancestor | undefined {
     if (!p || p.service.key === child.service.key) return undefined;
     if (unpairedServer) return p;
     return p.kind === SpanKind.CLIENT || p.kind === SpanKind.PRODUCER ? undefined : p;
@@ -124,8 +128,10 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
 
   /** A non-entry span (INTERNAL, CLIENT, …) whose parent is another service's span: that service called here. */
   function checkOrphan(child: Half, final: boolean, queuedAt: number, at: number): boolean {
-    if (ancestry.has(child.traceId + child.parentSpanId)) {
-      const parent = crossServiceParent(child);
+    // One lookup of the parent (the index is large: each lookup is mostly cache misses).
+    const above = ancestry.get(child.traceId + child.parentSpanId);
+    if (above) {
+      const parent = acrossServices(child, above, false);
       if (parent) {
         const op = internalOperation(child.name, child.service);
         out.agg.operation(op, child.at, { error: child.error, latencyMs: child.latencyMs });
@@ -192,8 +198,14 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
 
     /** Remembers a span (re-inserted at the end, so the index stays in arrival order even for a repeated span). */
     remember(id: string, ancestor: Ancestor): void {
-      ancestry.delete(id);
+      // A new id (nearly always) is one insertion; a repeated one moves to the end. A delete before
+      // every set was a second lookup per span in an index of ~300,000 ids (CPU profile: 6%).
+      const size = ancestry.size;
       ancestry.set(id, ancestor);
+      if (ancestry.size === size) {
+        ancestry.delete(id);
+        ancestry.set(id, ancestor);
+      }
       if (ancestry.size > options.maxAncestry) {
         ancestry.delete(ancestry.keys().next().value!);
         ancestryEvicted++;

@@ -123,6 +123,21 @@ export interface Engine {
   stats(): EngineStats;
 }
 
+/** One call served, counted under each tag on the service and on the operation that served it. */
+function tagServed(
+  agg: Aggregator,
+  serviceKey: string,
+  opKey: string,
+  tags: [string, string][],
+  error: boolean,
+  at: number,
+): void {
+  for (const [k, v] of tags) {
+    agg.tag(serviceKey, false, k, v, 1, error, at);
+    agg.tag(opKey, true, k, v, 1, error, at);
+  }
+}
+
 export function createEngine(options: EngineOptions): Engine {
   const live = new Aggregator({
     exemplarsPerEdge: options.exemplarsPerEdge,
@@ -278,10 +293,9 @@ export function createEngine(options: EngineOptions): Engine {
         half.op = op;
         ancestor.entryOp = op;
         agg.operation(op, at, { error, latencyMs });
-        for (const [k, v] of resourceTags.concat(spanTags)) {
-          agg.tag(service.key, false, k, v, 1, error, at);
-          agg.tag(op.key, true, k, v, 1, error, at);
-        }
+        // The resource's tags, then the span's: not a concatenated array per span.
+        tagServed(agg, service.key, op.key, resourceTags, error, at);
+        tagServed(agg, service.key, op.key, spanTags, error, at);
         if (span.kind === SpanKind.CONSUMER) half.destination = destinationOf(span, service.environment);
         const keys: string[] = [];
         if (span.parentSpanId !== '') keys.push(span.traceId + span.parentSpanId);
@@ -352,11 +366,11 @@ export function createEngine(options: EngineOptions): Engine {
   function state(): EngineState {
     let oldest = Number.POSITIVE_INFINITY;
     const halves: string[] = [];
-    for (const w of pairing.waiting()) {
-      const h = (w.client ?? w.server)!;
-      oldest = Math.min(oldest, h.source);
-      halves.push(h.traceId + h.spanId);
-    }
+    // A client waits under its own id: the key is that string already, flat, not a concatenation to make.
+    pairing.forEachWaiting((h, clientKey) => {
+      if (h.source < oldest) oldest = h.source;
+      halves.push(clientKey ?? h.traceId + h.spanId);
+    });
     const { orphans, calls, oldestSource } = callers.state();
     oldest = Math.min(oldest, oldestSource);
     return { halves, orphans, calls, replayFrom: Number.isFinite(oldest) ? oldest : undefined };

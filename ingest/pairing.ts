@@ -88,6 +88,15 @@ export class PairingStore<C, S> {
     this.bound();
   }
 
+  /**
+   * Every half still waiting, each once, clients then servers, with the key a client waits under: what
+   * a checkpoint must carry over, taken at every flush, so without an object per half (`waiting()`).
+   */
+  forEachWaiting(visit: (half: C | S, clientKey: string | undefined) => void): void {
+    for (const [key, entry] of this.clients) visit(entry.value, key);
+    for (const entry of this.servers) visit(entry.value, undefined);
+  }
+
   /** Every half still waiting, each once, oldest first (what a checkpoint must carry over). */
   *waiting(): Generator<{ client?: C; server?: S; at: number }> {
     for (const entry of this.clients.values()) yield { client: entry.value, at: entry.at };

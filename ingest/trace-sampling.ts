@@ -35,6 +35,18 @@ interface Hop {
   at: number;
 }
 
+/**
+ * The operation a trace entered through: the earliest hop's caller that no hop calls (the first in
+ * arrival order among hops at the same time), else the earliest hop's caller (`first`).
+ */
+function entryOf(hops: Hop[], first: Hop): string {
+  const callees = new Set<string>();
+  for (const h of hops) callees.add(h.to);
+  let found: Hop | undefined;
+  for (const h of hops) if (!callees.has(h.from) && (found === undefined || h.at < found.at)) found = h;
+  return (found ?? first).from;
+}
+
 export class TraceSampler {
   private pending = new Map<string, Hop[]>();
   private counts = new Map<string, { ok: number; errors: number }>();
@@ -63,12 +75,17 @@ export class TraceSampler {
     const rows: TraceSampleRow[] = [];
     let newestWindow = -Infinity;
     for (const [traceId, hops] of this.pending) {
-      hops.sort((a, b) => a.at - b.at);
-      const error = hops.some((h) => h.error);
-      const callees = new Set(hops.map((h) => h.to));
+      // Most traces are left out: they are decided without sorting their hops (a sort per trace per
+      // flush was most of this), which only a kept trace's row needs.
+      let first = hops[0]!;
+      let error = false;
+      for (const h of hops) {
+        if (h.at < first.at) first = h;
+        if (h.error) error = true;
+      }
       const earlier = this.decided.get(traceId);
-      const entry = earlier ?? (hops.find((h) => !callees.has(h.from)) ?? hops[0]!).from;
-      const firstSeen = Math.floor(hops[0]!.at);
+      const entry = earlier ?? entryOf(hops, first);
+      const firstSeen = Math.floor(first.at);
       const window = Math.floor(firstSeen / this.options.windowMs);
       newestWindow = Math.max(newestWindow, window);
       // A trace is decided once: later hops follow the decision, so a left-out trace's tail never
@@ -76,6 +93,7 @@ export class TraceSampler {
       const keep = earlier === undefined ? this.admit(entry, window, error) : earlier !== null;
       this.remember(traceId, keep ? entry : null);
       if (!keep) continue;
+      hops.sort((a, b) => a.at - b.at);
       rows.push({
         traceId,
         entry,

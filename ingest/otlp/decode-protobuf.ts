@@ -32,6 +32,17 @@ interface State {
   limits: DecodeLimits;
   badUtf8?: string;
   unknownEnums: number;
+  /** the last trace id read, by position in the body (see hexId) */
+  lastTrace: { start: number; len: number; text: string };
+}
+
+/** Reads a length prefix and moves past the bytes it announces: returns where they start (they end at `r.pos`). */
+function delimited(r: Reader): number {
+  const len = r.uint32();
+  const start = r.pos;
+  if (start + len > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
+  r.pos = start + len;
+  return start;
 }
 
 /**
@@ -40,11 +51,8 @@ interface State {
  * (CPU profile: strings were ~15% of decoding).
  */
 function str(r: Reader, s: State, what: string): string {
-  const len = r.uint32();
-  const start = r.pos;
-  const end = start + len;
-  if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
-  r.pos = end;
+  const start = delimited(r);
+  const end = r.pos;
   const buf = r.buf as Buffer;
   let i = start;
   while (i < end && buf[i]! < 0x80) i++;
@@ -53,8 +61,27 @@ function str(r: Reader, s: State, what: string): string {
   return buf.toString('utf8', start, end);
 }
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+/**
+ * A length-delimited id as hex, read straight from the body (no Buffer per id, as `bytes()` makes).
+ * `same`: an earlier id of the same request whose string is reused when the bytes are equal (the
+ * spans of one trace sit together in a request, and the engine keeps every span's trace id for
+ * ~20 s: one string per trace and request instead of one per span).
+ */
+function hexId(r: Reader, same?: { start: number; len: number; text: string }): string {
+  const start = delimited(r);
+  const end = r.pos;
+  const len = end - start;
+  const buf = r.buf as Buffer;
+  if (same === undefined) return buf.toString('hex', start, end);
+  if (same.len === len && same.text !== '') {
+    let i = 0;
+    while (i < len && buf[start + i] === buf[same.start + i]) i++;
+    if (i === len) return same.text;
+  }
+  same.start = start;
+  same.len = len;
+  same.text = buf.toString('hex', start, end);
+  return same.text;
 }
 
 function nanosToMs(r: Reader): number {
@@ -197,10 +224,10 @@ function readLink(r: Reader, end: number): SpanLink {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        link.traceId = hex(r.bytes());
+        link.traceId = hexId(r);
         break;
       case 2:
-        link.spanId = hex(r.bytes());
+        link.spanId = hexId(r);
         break;
       default:
         r.skipType(tag & 7);
@@ -238,13 +265,13 @@ function readSpan(r: Reader, end: number, s: State): Span {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        span.traceId = hex(r.bytes());
+        span.traceId = hexId(r, s.lastTrace);
         break;
       case 2:
-        span.spanId = hex(r.bytes());
+        span.spanId = hexId(r);
         break;
       case 4:
-        span.parentSpanId = hex(r.bytes());
+        span.parentSpanId = hexId(r);
         break;
       case 5:
         span.name = str(r, s, 'name');
@@ -292,7 +319,7 @@ export function decodeOtlpProtobuf(body: Uint8Array, limits: DecodeLimits): Deco
   const batch: ResourceSpans[] = [];
   const rejected: DecodedBatch['rejected'] = [];
   const counts = noLimitCounts();
-  const state: State = { limits, unknownEnums: 0 };
+  const state: State = { limits, unknownEnums: 0, lastTrace: { start: 0, len: 0, text: '' } };
   let spanCount = 0;
   let seen = 0;
   try {

@@ -7,11 +7,11 @@
  * the connection drops, even when the commit had in fact gone through; the generation check turns
  * such a retry into a no-op instead of writing the same facts twice.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import type { FactBatch } from '../aggregate.js';
 import type { EngineState } from '../engine.js';
 import { writeFacts, type WriterOptions } from '../writer.js';
+import { decodeState, encodeState } from './checkpoint-state.js';
 
 export interface Checkpoint {
   /** how many commits this spool has made; each commit expects the previous one */
@@ -25,7 +25,7 @@ export interface Checkpoint {
   state: EngineState;
 }
 
-export const EMPTY_STATE: EngineState = { halves: [], orphans: [], calls: [] };
+export { EMPTY_STATE } from './checkpoint-state.js';
 
 /** Takes the checkpoint's write lock before reading it, so concurrent commits see each other. */
 export const LOCK_CHECKPOINT = `
@@ -54,12 +54,6 @@ export interface CheckpointStore {
   /** Writes the facts and moves the checkpoint from `expected` generation to `next`, in one transaction. */
   commit(batch: FactBatch, next: Checkpoint, expectedGeneration: number): Promise<void>;
 }
-
-const encodeState = (s: EngineState) => gzipSync(JSON.stringify(s)).toString('base64');
-const decodeState = (s: unknown): EngineState =>
-  typeof s === 'string' && s !== ''
-    ? (JSON.parse(gunzipSync(Buffer.from(s, 'base64')).toString('utf8')) as EngineState)
-    : EMPTY_STATE;
 
 export function createCheckpointStore(graph: Graph, id: string, writer: WriterOptions): CheckpointStore {
   return {

@@ -368,7 +368,8 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         await writing;
         continue;
       }
-      const records = await spool.read(readBatch);
+      // A record whose decoded batch was handed over is not read back from disk (a copy of every body).
+      const records = await spool.read(readBatch, (seq) => handoff.has(seq));
       for (const r of records) {
         const at = advanceClock(r);
         firstUncommittedAt ??= r.acceptedAt;

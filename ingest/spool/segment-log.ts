@@ -81,8 +81,12 @@ export interface Spool {
   append(payload: Buffer): Promise<AppendResult>;
   /** Positions the reader at the first record whose seq is at least `seq`. */
   seek(seq: number): Promise<void>;
-  /** Up to `max` fsynced records after the reader's position, in order; empty when none. */
-  read(max: number): Promise<SpoolRecord[]>;
+  /**
+   * Up to `max` fsynced records after the reader's position, in order; empty when none. A record
+   * `held(seq)` says the reader has in memory already comes without its payload (an empty one),
+   * neither read from disk nor checked.
+   */
+  read(max: number, held?: (seq: number) => boolean): Promise<SpoolRecord[]>;
   /** acceptedAt of the next record `read` would return, if one is there. */
   peekAcceptedAt(): Promise<number | undefined>;
   /** Resolves when a new record becomes readable, or after `timeoutMs`. */
@@ -119,17 +123,32 @@ async function readExactly(fh: FileHandle, length: number, position: number): Pr
 }
 
 /** Reads the record at `offset` of a segment; undefined when there is no whole, valid one. */
-async function readRecordAt(fh: FileHandle, offset: number, end: number): Promise<SpoolRecord | undefined> {
+/** A record as found on disk: `bytes` is its whole length there, header included. */
+type Found = SpoolRecord & { bytes: number };
+
+const NO_PAYLOAD = Buffer.alloc(0);
+
+/** The record at `offset`; with `held` true of its seq, only its header is read (the payload is empty). */
+async function readRecordAt(
+  fh: FileHandle,
+  offset: number,
+  end: number,
+  held?: (seq: number) => boolean,
+): Promise<Found | undefined> {
   if (offset + HEADER_BYTES > end) return undefined;
   const header = await readExactly(fh, HEADER_BYTES, offset);
   if (!header) return undefined;
   const length = header.readUInt32LE(0);
   if (offset + HEADER_BYTES + length > end) return undefined;
+  const seq = header.readDoubleLE(8);
+  const acceptedAt = header.readDoubleLE(16);
+  const bytes = HEADER_BYTES + length;
+  if (held?.(seq)) return { seq, acceptedAt, payload: NO_PAYLOAD, bytes };
   const payload = length === 0 ? Buffer.alloc(0) : await readExactly(fh, length, offset + HEADER_BYTES);
   if (!payload) return undefined;
   const crc = crc32(payload, crc32(header.subarray(8)));
   if (crc !== header.readUInt32LE(4)) return undefined;
-  return { seq: header.readDoubleLE(8), acceptedAt: header.readDoubleLE(16), payload };
+  return { seq, acceptedAt, payload, bytes };
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -194,7 +213,7 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
     for (;;) {
       const r = await readRecordAt(fh, seg.size, fileSize);
       if (!r) break;
-      seg.size += HEADER_BYTES + r.payload.length;
+      seg.size += r.bytes;
       seg.records++;
       seg.lastSeq = r.seq;
     }
@@ -274,12 +293,12 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
   }
 
   /** The record under the cursor, moving past segment ends; undefined when none is readable yet. */
-  async function atCursor(): Promise<SpoolRecord | undefined> {
+  async function atCursor(held?: (seq: number) => boolean): Promise<Found | undefined> {
     for (;;) {
       const seg = cursor.seg;
       if (!seg) return undefined;
       if (cursor.offset < seg.size) {
-        const r = await readRecordAt(seg.fh, cursor.offset, seg.size);
+        const r = await readRecordAt(seg.fh, cursor.offset, seg.size, held);
         if (!r) throw new Error(`spool segment ${seg.path} is unreadable at offset ${cursor.offset}`);
         return r;
       }
@@ -309,16 +328,16 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
       for (;;) {
         const r = await atCursor();
         if (!r || r.seq >= seq) return;
-        cursor.offset += HEADER_BYTES + r.payload.length;
+        cursor.offset += r.bytes;
       }
     },
-    async read(max) {
+    async read(max, held) {
       const out: SpoolRecord[] = [];
       while (out.length < max) {
-        const r = await atCursor();
+        const r = await atCursor(held);
         if (!r || r.seq > durableSeq) break;
-        cursor.offset += HEADER_BYTES + r.payload.length;
-        out.push(r);
+        cursor.offset += r.bytes;
+        out.push({ seq: r.seq, acceptedAt: r.acceptedAt, payload: r.payload });
       }
       return out;
     },

@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { emptyFactBatch } from '../../ingest/aggregate.js';
 import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { createIngestMetrics } from '../../ingest/metrics.js';
 import {
@@ -48,6 +49,21 @@ describe('checkpoint store', () => {
     expect((again as CheckpointMovedError).found).toBe(1);
     expect(await edgeCalls(env)).toEqual(['a -> b x3']);
     expect((await store.load())?.generation).toBe(1);
+  });
+
+  it('gives back the waiting state it was given, through Neo4j', async () => {
+    const store = createCheckpointStore(graph, uniqueName('spool'), config.ingest.writer);
+    const id = (n: number) => `${n.toString(16).padStart(32, '0')}${n.toString(16).padStart(16, '0')}`;
+    const state = {
+      halves: Array.from({ length: 500 }, (_, i) => id(i + 1)),
+      orphans: [{ child: id(9_999), queuedAt: 1_700_000_000_000 }],
+      calls: [
+        { client: id(7), service: '["service","e","","a"]', toOp: 'op', error: false, latencyMs: 2.5, queuedAt: 3 },
+      ],
+      replayFrom: 4,
+    };
+    await store.commit(emptyFactBatch(), { generation: 1, position: 5, replayFrom: 4, clock: 6, state }, 0);
+    expect(await store.load()).toEqual({ generation: 1, position: 5, replayFrom: 4, clock: 6, state });
   });
 
   it('the durable loop takes "already moved to my generation" after a lost answer as done', async () => {

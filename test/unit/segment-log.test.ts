@@ -83,6 +83,19 @@ describe('segment log', () => {
     expect(s.stats()).toEqual({ records: 3, bytes: 3 * HEADER_BYTES + 6, lastSeq: 3 });
   });
 
+  it('skips the payload of a record the reader holds, and reads on past it; a seek reads it whole again', async () => {
+    const s = await spoolAt(tempDir());
+    await appendAll(s, ['a', 'held', 'c']);
+    const records = await s.read(10, (seq) => seq === 2);
+    expect(records.map((r) => [r.seq, r.payload.toString()])).toEqual([
+      [1, 'a'],
+      [2, ''],
+      [3, 'c'],
+    ]);
+    await s.seek(2);
+    expect(text(await s.read(10))).toEqual(['held', 'c']);
+  });
+
   it('writes concurrent appends as groups, every one acknowledged once with its own sequence number', async () => {
     const s = await spoolAt(tempDir());
     const payloads = Array.from({ length: 200 }, (_, i) => `p${i}`);
