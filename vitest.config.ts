@@ -5,7 +5,8 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
  * `integration` (the real Neo4j, in-process) and `e2e` (real processes, SDK exporters, a browser).
  * `npm test` runs all three; `npm run test:unit` / `test:integration` / `test:e2e` one of them.
  * `npm run test:corpus -- DIR` adds `corpus`: the same code against an external trace corpus;
- * `npm run test:scale` runs `scale` alone: two workers behind the real OpenTelemetry Collector.
+ * `npm run test:scale` runs `scale` alone: two workers behind the real OpenTelemetry Collector;
+ * `npm run test:backstage` runs `backstage` alone: the catalog poller against a real Backstage backend.
  */
 const layer = (name: string, withNeo4j: boolean, files = '**/*.test.ts'): TestProjectInlineConfiguration => ({
   extends: true,
@@ -36,6 +37,8 @@ export default defineConfig({
       ...(process.env.TOPOGRAPH_CORPUS ? [layer('corpus', true)] : []),
       // Two workers behind the real OpenTelemetry Collector (built from test/bench/peer with Go): only with `npm run test:scale`.
       ...(process.env.TOPOGRAPH_SCALE ? [layer('scale', true, '**/*.scale.ts')] : []),
+      // The REST poller against a real Backstage catalog backend (test/backstage-harness, installed apart): only with `npm run test:backstage`.
+      ...(process.env.TOPOGRAPH_BACKSTAGE_TESTS ? [layer('backstage', true)] : []),
     ],
   },
 });

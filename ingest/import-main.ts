@@ -3,8 +3,8 @@
  * Tempo responses, Zipkin v2, Jaeger, pdata YAML, Jaeger dependency links) into Neo4j through the
  * ingest engine. Prints one result per file and the import rate; exits 1 when a file was refused.
  */
-import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/core/config.js';
+import { fileArgsOrExit } from './cli-args.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/core/neo4j/connection.js';
 import { formatResult, importFiles, type ImportProgress } from './import.js';
 import { engineOptions } from './engine.js';
@@ -12,24 +12,10 @@ import { createNeo4jLinkSink, createNeo4jSink } from './writer.js';
 
 const USAGE = 'usage: npm run import -- [--environment NAME] [--rebase-time] FILE...';
 
-let args;
-try {
-  args = parseArgs({
-    allowPositionals: true,
-    options: {
-      environment: { type: 'string' },
-      'rebase-time': { type: 'boolean', default: false },
-      help: { type: 'boolean' },
-    },
-  });
-} catch (error) {
-  console.error(`${(error as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (args.values.help || args.positionals.length === 0) {
-  console.error(USAGE);
-  process.exit(args.values.help ? 0 : 2);
-}
+const args = fileArgsOrExit(USAGE, {
+  environment: { type: 'string' },
+  'rebase-time': { type: 'boolean', default: false },
+});
 
 const config = loadConfigOrExit();
 

@@ -10,6 +10,8 @@ import { createGraph, createSchemaReadiness, resolveNeo4j } from '../src/core/ne
 import { createCheckpointStore } from './spool/checkpoint-store.js';
 import { openSpool } from './spool/segment-log.js';
 import { createRetentionJob } from './retention.js';
+import { createBackstagePoller } from './catalog/backstage-poller.js';
+import { createCatalogStore } from './catalog/store.js';
 import { createWorker } from './worker.js';
 import { writeRetriesMetric } from './metrics.js';
 
@@ -40,6 +42,11 @@ const retention = createRetentionJob({
   intervalMs: config.retentionIntervalMs,
   log,
 });
+// The declared map, mirrored from Backstage when TOPOGRAPH_BACKSTAGE_URL is set (docs/catalog.md).
+const { backstageUrl } = config.catalog;
+const catalog = backstageUrl
+  ? createBackstagePoller({ config: { ...config.catalog, backstageUrl }, store: createCatalogStore(graph), log })
+  : undefined;
 const worker = createWorker({
   config,
   log,
@@ -64,6 +71,7 @@ let stopping = false;
 void schema.applied.then(() => {
   if (!stopping) worker.start();
   if (!stopping) retention.start();
+  if (!stopping) catalog?.start();
 });
 
 async function shutdown(signal: string) {
@@ -76,6 +84,7 @@ async function shutdown(signal: string) {
   // load balancers get a clear "come back later" instead of a refused connection.
   worker.refuseNew();
   await retention.stop();
+  await catalog?.stop();
   await worker.stop();
   server.close();
   zipkinServer.close();

@@ -227,6 +227,22 @@ export const envSchema = z.object({
     .prefault('')
     .describe('browser origins allowed to call the API; none means no CORS headers at all'),
 
+  TOPOGRAPH_BACKSTAGE_URL: url
+    .optional()
+    .describe(
+      "Backstage's base URL; set: the ingest worker mirrors its catalog (`/api/catalog/entities`) as the declared map (docs/catalog.md)",
+    ),
+  TOPOGRAPH_BACKSTAGE_TOKEN: text
+    .optional()
+    .describe('bearer token sent to the Backstage catalog API; unset: no Authorization header'),
+  TOPOGRAPH_BACKSTAGE_ENVIRONMENT: text
+    .prefault('')
+    .describe('the environment the Backstage catalog describes; unset: every environment'),
+  TOPOGRAPH_BACKSTAGE_INTERVAL: duration.prefault('5m').describe('how often the Backstage catalog is read'),
+  TOPOGRAPH_BACKSTAGE_TIMEOUT: duration
+    .prefault('30s')
+    .describe('how long one read of the Backstage catalog (every page) may take before it is given up'),
+
   TOPOGRAPH_AUTH: z
     .enum(['on', 'off'])
     .optional()
@@ -306,6 +322,13 @@ export const configSchema = envSchema.transform((c, ctx) => {
         traceSampleMaxAgeMs: c.TOPOGRAPH_TRACE_SAMPLE_MAX_AGE,
       },
     },
+    catalog: {
+      backstageUrl: c.TOPOGRAPH_BACKSTAGE_URL,
+      backstageToken: c.TOPOGRAPH_BACKSTAGE_TOKEN,
+      environment: c.TOPOGRAPH_BACKSTAGE_ENVIRONMENT,
+      intervalMs: c.TOPOGRAPH_BACKSTAGE_INTERVAL,
+      timeoutMs: c.TOPOGRAPH_BACKSTAGE_TIMEOUT,
+    },
     retentionMs: c.TOPOGRAPH_RETENTION,
     retentionIntervalMs: c.TOPOGRAPH_RETENTION_INTERVAL,
     api: {
@@ -356,6 +379,8 @@ export type LimitsConfig = Config['limits'];
 /** What one decoded request may hold (ingest/otlp/validate.ts applies them). */
 export type DecodeLimits = LimitsConfig['decode'];
 export type ApiConfig = Config['api'];
+/** Where the Backstage catalog is read from (ingest/catalog/backstage-poller.ts). */
+export type CatalogConfig = Config['catalog'];
 /** The settings queries default to (src/api/graphql/context.ts). */
 export type ApiSettings = ApiConfig['settings'];
 /** Request limits, introspection and CORS (src/api/graphql/hardening.ts). */

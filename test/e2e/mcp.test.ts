@@ -18,6 +18,7 @@ const INGEST = `ingest-${randomBytes(12).toString('hex')}`;
 const TOOLS = [
   'changes',
   'dependencies',
+  'drift',
   'error_correlations',
   'incident_context',
   'library_usage',

@@ -14,6 +14,7 @@ import './types/incident.js';
 import './types/correlation.js';
 import './types/footprint.js';
 import './types/trace.js';
+import './types/catalog.js';
 
 builder.queryType({ description: 'Topograph: the map of a software system, rebuilt continuously from its traces.' });
 

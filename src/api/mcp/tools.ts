@@ -6,6 +6,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AskGraphql } from './graphql-client.js';
 import { changesTool } from './tools/changes.js';
 import { dependenciesTool } from './tools/dependencies.js';
+import { driftTool } from './tools/drift.js';
 import { errorCorrelationsTool } from './tools/error-correlations.js';
 import { incidentContextTool } from './tools/incident-context.js';
 import { libraryUsageTool } from './tools/library-usage.js';
@@ -27,6 +28,7 @@ export const TOOLS = [
   tagFootprintTool,
   errorCorrelationsTool,
   traceSkeletonTool,
+  driftTool,
 ] as const;
 
 export type ToolName = (typeof TOOLS)[number]['name'];

@@ -5,6 +5,7 @@
 import neo4j from 'neo4j-driver';
 import type { Context } from '../context.js';
 import { userError } from '../errors.js';
+import { loadOwnerChanges } from './catalog.js';
 
 export const ChangeKind = {
   NEW_COMPONENT: 'NEW_COMPONENT',
@@ -12,6 +13,7 @@ export const ChangeKind = {
   NEW_OPERATION: 'NEW_OPERATION',
   NEW_LIBRARY_VERSION: 'NEW_LIBRARY_VERSION',
   EDGE_STOPPED: 'EDGE_STOPPED',
+  OWNER_CHANGED: 'OWNER_CHANGED',
 } as const;
 export type ChangeKind = (typeof ChangeKind)[keyof typeof ChangeKind];
 
@@ -25,6 +27,9 @@ export interface ChangeRecord {
   operation: string | null;
   library: string | null;
   version: string | null;
+  /** OWNER_CHANGED: the catalog's owner after and before */
+  owner?: string | null;
+  previousOwner?: string | null;
   subject: string;
 }
 
@@ -84,11 +89,23 @@ export async function loadChanges(
   if (!Number.isInteger(q.first) || q.first < 1 || q.first > MAX_CHANGES) {
     throw userError(`first must be between 1 and ${MAX_CHANGES}, got ${q.first}`);
   }
-  return ctx.reader.rows<ChangeRecord>('changes', CHANGES, {
-    since: q.since,
-    environment: q.environment,
-    keys: q.keys,
-    quietBefore: ctx.now - q.quietForMs,
-    limit: neo4j.int(q.first),
-  });
+  const [observed, owners] = await Promise.all([
+    ctx.reader.rows<ChangeRecord>('changes', CHANGES, {
+      since: q.since,
+      environment: q.environment,
+      keys: q.keys,
+      quietBefore: ctx.now - q.quietForMs,
+      limit: neo4j.int(q.first),
+    }),
+    loadOwnerChanges(ctx, q),
+  ]);
+  if (owners.length === 0) return observed;
+  // The catalog's owner changes, in the same order as CHANGES: newest first, then by kind and subject.
+  const order = (c: ChangeRecord) => [-c.at, c.kind, c.subject] as const;
+  return [...observed, ...owners]
+    .sort((a, b) => {
+      const [x, y] = [order(a), order(b)];
+      return x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0) || (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : 0);
+    })
+    .slice(0, q.first);
 }

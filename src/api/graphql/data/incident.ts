@@ -5,6 +5,7 @@
  */
 import type { Context } from '../context.js';
 import { windowFigures, type WindowFigures } from '../measure.js';
+import { catalogOwners } from './catalog.js';
 import { loadChanges } from './changes.js';
 import { sampledTraces } from './operations.js';
 import type { ComponentRecord, MeasureRecord } from './projections.js';
@@ -14,7 +15,7 @@ import type { Direction } from './traversal.js';
 export const OWNER_KEYS = ['owner', 'team', 'service.owner', 'service.team'];
 export const MAX_EXEMPLARS = 10;
 
-/** Owners, and exemplar trace ids from the CALLS edges in and out of the service's operations, failing edges first. */
+/** Owners (tags, then the catalog's), and exemplar trace ids from the CALLS edges in and out of the service's operations, failing edges first. */
 export const INCIDENT_FACTS = `
 MATCH (s:Service {key: $key})
 CALL (s) {
@@ -23,7 +24,8 @@ CALL (s) {
   WITH r ORDER BY r.errors DESC, r.lastSeen DESC
   RETURN collect(r.exemplars) AS exemplars
 }
-RETURN [(s)-[:TAGGED]->(t:Tag) WHERE t.key IN $ownerKeys | {key: t.key, value: t.value}] AS owners, exemplars`;
+RETURN [(s)-[:TAGGED]->(t:Tag) WHERE t.key IN $ownerKeys | {key: t.key, value: t.value}] + ${catalogOwners('s')} AS owners,
+       exemplars`;
 
 /** One service's incident: `since` bounds the health figures, `changesSince` the changes. */
 export interface Incident {

@@ -45,6 +45,16 @@ export const ChangeRef = builder.objectRef<ChangeRecord>('Change').implement({
     }),
     library: t.string({ nullable: true, resolve: (c) => c.library }),
     version: t.string({ nullable: true, resolve: (c) => c.version }),
+    owner: t.string({
+      nullable: true,
+      description: "OWNER_CHANGED: the catalog's owner now (an entity reference, e.g. `group:default/team-a`).",
+      resolve: (c) => c.owner ?? null,
+    }),
+    previousOwner: t.string({
+      nullable: true,
+      description: "OWNER_CHANGED: the catalog's owner before.",
+      resolve: (c) => c.previousOwner ?? null,
+    }),
   }),
 });
 
@@ -52,7 +62,7 @@ builder.queryField('changes', (t) =>
   t.field({
     type: [ChangeRef],
     description:
-      'What changed since `since`, newest first: new components, edges, operations and library versions (by firstSeen), and edges that stopped (last seen after `since` but not within `quietFor`, default the live window). At most `first`.',
+      'What changed since `since`, newest first: new components, edges, operations and library versions (by firstSeen), owners changed in the catalog, and edges that stopped (last seen after `since` but not within `quietFor`, default the live window). At most `first`.',
     args: {
       since: t.arg({ type: 'DateTime', required: true }),
       environment: t.arg.string({ required: false }),

@@ -61,7 +61,7 @@ const HealthRef = builder.objectRef<WindowFigures>('WindowHealth').implement({
 });
 
 const OwnerRef = builder.objectRef<{ key: string; value: string }>('Owner').implement({
-  description: `An owner named by a tag on the service (${OWNER_KEYS.join(', ')}).`,
+  description: `An owner named by a tag on the service (${OWNER_KEYS.join(', ')}), or by the catalog (key \`catalog\`, the value its \`spec.owner\` reference, e.g. \`group:default/team-a\`; docs/catalog.md).`,
   fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
 });
 
