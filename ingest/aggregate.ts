@@ -7,6 +7,7 @@ import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, MINUTE_MS, tagKey } from '../src/co
 import type { ComponentFacts } from '../src/core/records.js';
 import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 import type { CorrectionRow } from './late-pairs.js';
+import { Origin, type ComponentPresenceRow, type EdgePresenceRow } from './presence.js';
 import type { TraceSampler, TraceSampleRow } from './trace-sampling.js';
 import { VersionCounts, type EdgeVersionRow, type ServiceVersionRow } from './versions.js';
 
@@ -38,6 +39,8 @@ export interface EdgeRow extends Measure {
   from: string;
   to: string;
   protocols: string[];
+  /** which sources' spans saw it (ingest/presence.ts Origin bits) */
+  origins: number;
 }
 
 export interface CallRow extends Measure {
@@ -87,6 +90,9 @@ export interface FactBatch {
   edgeVersions: EdgeVersionRow[];
   callVersions: EdgeVersionRow[];
   serviceVersions: ServiceVersionRow[];
+  /** hours and sources not yet written (ingest/presence.ts) */
+  edgePresence: EdgePresenceRow[];
+  componentPresence: ComponentPresenceRow[];
 }
 
 export function emptyFactBatch(): FactBatch {
@@ -104,6 +110,8 @@ export function emptyFactBatch(): FactBatch {
     edgeVersions: [],
     callVersions: [],
     serviceVersions: [],
+    edgePresence: [],
+    componentPresence: [],
   };
 }
 
@@ -259,7 +267,7 @@ export class Aggregator {
     if (entry) row.entryCalls++;
   }
 
-  /** `fromVersion`, `toVersion`: the `service.version` of each end ('' when none reports one). */
+  /** `fromVersion`, `toVersion`: the `service.version` of each end ('' when none reports one); `origins`: the sources that saw the call (ingest/presence.ts). */
   edge(
     from: string,
     to: string,
@@ -269,13 +277,15 @@ export class Aggregator {
     at: number,
     fromVersion = '',
     toVersion = '',
+    origins: number = Origin.otlp,
   ): void {
     this.versions.edge('edges', from, to, fromVersion, toVersion, error, at);
     const minute = Math.floor(at / MINUTE_MS);
     const row =
       this.edges.get(from, to, minute) ??
-      this.edges.add(from, to, minute, { ...newMeasure(minute, at), from, to, protocols: [] });
+      this.edges.add(from, to, minute, { ...newMeasure(minute, at), from, to, protocols: [], origins: 0 });
     record(row, error, latencyMs, at);
+    row.origins |= origins;
     if (!row.protocols.includes(protocol)) row.protocols.push(protocol);
   }
 

@@ -35,6 +35,8 @@ export interface Half {
   externalCaller?: VirtualComponent;
   /** the input it came from (the engine's `source`; 0 when the caller numbers none) */
   source: number;
+  /** which source sent it (ingest/presence.ts Origin bits) */
+  origin: number;
 }
 
 /** What the ancestry index remembers of every span, to find the entry operation above a client span. */
@@ -146,6 +148,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       child.at,
       parent.service.version,
       service.version,
+      child.origin,
     );
     // resolveCaller starts at the parent span itself (the pseudo client's parent) within the parent's service.
     callTo({ ...child, service: parent.service }, toOp.key, child.error, child.latencyMs, at, service.version);

@@ -36,6 +36,7 @@ import {
   UNKNOWN_PEER,
 } from './derive.js';
 import { PairingStore } from './pairing.js';
+import { Origin, PresenceMemory } from './presence.js';
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
@@ -180,6 +181,9 @@ export function createEngine(options: EngineOptions): Engine {
   });
   let spans = 0;
   /** the wall time of the step under way: no fact is later */
+  /** what the halves of the request under way were sent by */
+  let origin: number = Origin.otlp;
+  const presence = new PresenceMemory();
   let now = 0;
   /** the pairing clock of the step under way: halves wait, and pairing callbacks queue their calls, at it */
   let tick = 0;
@@ -195,7 +199,7 @@ export function createEngine(options: EngineOptions): Engine {
   const deliveredFrom = (s: Half, destination: VirtualComponent) => {
     const agg = out.agg;
     agg.virtual(destination, s.at);
-    agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at, '', s.service.version);
+    agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at, '', s.service.version, s.origin);
     const publish = destinationPublish(destination);
     agg.operation(publish, s.at);
     agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId, '', s.service.version);
@@ -208,7 +212,17 @@ export function createEngine(options: EngineOptions): Engine {
     if (s.destination) deliveredFrom(s, s.destination);
     else if (s.externalCaller) {
       agg.virtual(s.externalCaller, s.at);
-      agg.edge(s.externalCaller.key, s.service.key, s.protocol, s.error, s.latencyMs, s.at, '', s.service.version);
+      agg.edge(
+        s.externalCaller.key,
+        s.service.key,
+        s.protocol,
+        s.error,
+        s.latencyMs,
+        s.at,
+        '',
+        s.service.version,
+        s.origin,
+      );
     }
   };
 
@@ -218,7 +232,7 @@ export function createEngine(options: EngineOptions): Engine {
     const callee = c.callee!;
     const op = c.calleeOp!;
     agg.virtual(callee, c.at);
-    agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at, c.service.version);
+    agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at, c.service.version, '', c.origin);
     agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
     callers.callTo(c, op.key, c.error, c.latencyMs, tick, '', via);
   }
@@ -238,8 +252,28 @@ export function createEngine(options: EngineOptions): Engine {
     if (destination) {
       // The queue is a node: producer → destination → consumer.
       agg.virtual(destination, c.at);
-      agg.edge(c.service.key, destination.key, 'messaging', c.error, c.latencyMs, c.at, c.service.version);
-      agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at, '', s.service.version);
+      agg.edge(
+        c.service.key,
+        destination.key,
+        'messaging',
+        c.error,
+        c.latencyMs,
+        c.at,
+        c.service.version,
+        '',
+        c.origin,
+      );
+      agg.edge(
+        destination.key,
+        s.service.key,
+        'messaging',
+        s.error,
+        s.latencyMs,
+        s.at,
+        '',
+        s.service.version,
+        s.origin,
+      );
       const publish = destinationPublish(destination);
       agg.operation(publish, c.at, { error: c.error, latencyMs: c.latencyMs });
       credit(c, publish.key, c.error, c.latencyMs);
@@ -258,6 +292,7 @@ export function createEngine(options: EngineOptions): Engine {
           c.at,
           c.service.version,
           s.service.version,
+          c.origin | s.origin,
         );
       credit(c, s.op!.key, error, c.latencyMs, s.service.version);
     }
@@ -331,6 +366,7 @@ export function createEngine(options: EngineOptions): Engine {
       calleeOp: undefined,
       externalCaller: undefined,
       source,
+      origin,
     };
     const spanTags = tags.select(span.attributes);
     const ancestor: Ancestor = {
@@ -403,6 +439,7 @@ export function createEngine(options: EngineOptions): Engine {
   function ingest(decoded: DecodedBatch, at: number, source = 0, clock = at): void {
     now = at;
     tick = clock;
+    origin = Origin[decoded.origin ?? 'otlp'];
     const agg = out.agg;
     const children: Half[] = [];
     for (const rs of decoded.batch) {
@@ -435,6 +472,7 @@ export function createEngine(options: EngineOptions): Engine {
     const batch = live.drain();
     const corrections = late.drain();
     if (corrections.length > 0) batch.corrections = corrections;
+    ({ edges: batch.edgePresence, components: batch.componentPresence } = presence.rowsFor(batch));
     return batch;
   }
 

@@ -183,7 +183,7 @@ export async function importFiles(deps: ImportDeps): Promise<ImportResult> {
     const batch = adjust(decoded, overrides, shift);
     let done = 0;
     for (const chunk of chunks(batch, chunkSpans)) {
-      engine.ingest(chunk, at);
+      engine.ingest({ ...chunk, origin: 'import' }, at);
       done += chunk.spanCount;
       await write(engine.collect(at));
       deps.onProgress?.({ file: f.name, done, total: decoded.spanCount });

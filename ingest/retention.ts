@@ -5,6 +5,7 @@
  */
 import type { Graph } from '../src/core/neo4j/connection.js';
 import type { Logger } from '../src/core/logger.js';
+import { PRUNE_PRESENCE } from './presence.js';
 
 /** Relationships first, per type so each uses its own lastSeen index, then nodes (with what still hangs off them). */
 export const DELETE_STALE_RELATIONSHIPS = (
@@ -40,6 +41,9 @@ const STEPS = [
   DELETE_STALE_NODES('Component'),
   DELETE_STALE_NODES('Library'),
   DELETE_STALE_NODES('Tag'),
+  // What is kept loses its hours of presence older than the retention (ingest/presence.ts).
+  PRUNE_PRESENCE('DEPENDS_ON'),
+  PRUNE_PRESENCE('Component'),
 ];
 
 export interface RetentionDeps {

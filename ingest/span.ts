@@ -73,6 +73,8 @@ export interface DecodedBatch {
   rejected: SpanProblem[];
   /** what the receiver's limits dropped or cut from spans it still accepted */
   limited?: { attributesDropped: number; valuesTruncated: number; unknownEnums: number };
+  /** who sent it, for the edges' `sources` (ingest/presence.ts); OTLP when not said */
+  origin?: 'otlp' | 'zipkin' | 'import';
 }
 
 export function countSpans(batch: TraceBatch): number {

@@ -12,6 +12,7 @@ import type { WriterConfig } from '../src/core/config.js';
 import type { FactBatch } from './aggregate.js';
 import { sendCorrections } from './late-writer.js';
 import { MAX_HOPS } from './trace-sampling.js';
+import { linkPresence, MERGE_COMPONENT_PRESENCE, MERGE_EDGE_PRESENCE } from './presence.js';
 import { writeVersions, type VersionWriteOptions } from './versions.js';
 
 /** What the worker writes to: Neo4j in production, a discarding sink in benchmarks. */
@@ -250,6 +251,8 @@ export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts:
     maxPerOperation: opts.traceSamplesPerOperation,
     maxAgeMs: opts.traceSampleMaxAgeMs,
   });
+  run(MERGE_EDGE_PRESENCE, batch.edgePresence);
+  run(MERGE_COMPONENT_PRESENCE, batch.componentPresence);
   sent.push(...writeVersions(tx, batch, opts));
   sent.push(...sendCorrections(tx, batch.corrections));
   await Promise.all(sent);
@@ -296,6 +299,9 @@ export function createNeo4jLinkSink(graph: Graph): LinkSink {
         async (tx) => {
           if (services.length > 0) await tx.run(MERGE_SERVICES, { rows: services, kind: 'SERVICE' });
           if (links.length > 0) await tx.run(MERGE_DEPENDENCY_LINKS, { rows: links, protocol: 'jaeger-dependencies' });
+          const presence = linkPresence(services, links);
+          if (links.length > 0) await tx.run(MERGE_EDGE_PRESENCE, { rows: presence.edges });
+          if (services.length > 0) await tx.run(MERGE_COMPONENT_PRESENCE, { rows: presence.components });
         },
         { metadata: { op: 'dependency-links' } },
       ),

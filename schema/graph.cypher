@@ -31,6 +31,10 @@ CREATE INDEX uses_first_seen IF NOT EXISTS FOR ()-[u:USES]-() ON (u.firstSeen);
 CREATE CONSTRAINT trace_sample_id IF NOT EXISTS FOR (t:TraceSample) REQUIRE t.traceId IS UNIQUE;
 CREATE INDEX trace_sample_last_seen IF NOT EXISTS FOR (t:TraceSample) ON (t.lastSeen);
 
+// Presence (ingest/presence.ts): retention finds the hours to prune by the oldest one held.
+CREATE INDEX depends_on_present_from IF NOT EXISTS FOR ()-[r:DEPENDS_ON]-() ON (r.presentFrom);
+CREATE INDEX component_present_from IF NOT EXISTS FOR (c:Component) ON (c.presentFrom);
+
 // The declared map: Backstage catalog entities (ingest/catalog/store.ts), matched to components by name.
 CREATE CONSTRAINT catalog_entity_key IF NOT EXISTS FOR (e:CatalogEntity) REQUIRE e.key IS UNIQUE;
 CREATE INDEX catalog_entity_match_name IF NOT EXISTS FOR (e:CatalogEntity) ON (e.matchName);

@@ -234,5 +234,5 @@ export function zipkinToBatch(spans: unknown, limits?: DecodeLimits): DecodedBat
   // Problems are found in two passes; list them in file order.
   rejected.sort((a, b) => Number(a.at.slice(1, -1)) - Number(b.at.slice(1, -1)));
   const limited = counts.attributesDropped + counts.valuesTruncated > 0 ? { limited: counts } : {};
-  return { batch: assembleBatch(drafts), spanCount: drafts.length, rejected, ...limited };
+  return { batch: assembleBatch(drafts), spanCount: drafts.length, rejected, origin: 'zipkin', ...limited };
 }

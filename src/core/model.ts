@@ -110,3 +110,10 @@ export const MINUTE_SLOTS = 60;
 export const HOUR_SLOTS = 24;
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
+
+/**
+ * Every name a DEPENDS_ON edge's `sources` may hold, in the order the API lists them: the worker
+ * writes `otlp`, `zipkin` and `import` (ingest/presence.ts), a catalog import `declared`.
+ */
+export const EDGE_SOURCES = ['otlp', 'zipkin', 'import', 'declared'] as const;
+export type EdgeSource = (typeof EDGE_SOURCES)[number];

@@ -27,6 +27,7 @@ const TOOLS = [
   'service_versions',
   'tag_footprint',
   'topology',
+  'topology_diff',
   'trace_skeleton',
 ];
 
@@ -111,6 +112,20 @@ describe.each(['stdio', 'http'] as const)('over %s', (transport) => {
     expect(data(topology).components).toBe(5);
     expect(data(topology).mermaid).toMatch(/^flowchart/);
     expect(data(topology).edges.items[0]).toMatchObject({ errors: SDK_SHOP.failedPayments });
+
+    // The shop's hour against three hours before it: everything in it is new, seen over OTLP.
+    const to = new Date(shop.endedBy).toISOString();
+    const diff = await call(client(), 'topology_diff', {
+      environment: env,
+      from: new Date(shop.endedBy - 3 * 3_600_000).toISOString(),
+      to,
+    });
+    expect(data(diff).addedComponents).toHaveLength(5);
+    expect(data(diff).removed.total).toBe(0);
+    expect(data(diff).added.items).toContainEqual({ from: 'checkout', to: 'payments', sources: ['otlp'] });
+    expect(text(diff)).toMatch(/- checkout -> payments \(seen by otlp\)/);
+    const bad = await call(client(), 'topology_diff', { environment: env, from: 'last tuesday' });
+    expect(bad.isError).toBe(true);
 
     const deps = await call(client(), 'dependencies', { name: 'checkout', environment: env, depth: 2 });
     expect(

@@ -1,7 +1,8 @@
 /**
  * End to end: two services instrumented with the official OpenTelemetry JS SDK call each other over
  * real HTTP and export to the real ingest worker (protobuf exporter, then the JSON one); the real API
- * then returns both services, the edge between them and its exact call count.
+ * then returns both services, the edge between them and its exact call count, and the same edge at
+ * this hour and as added since an earlier one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTs, eventually } from '../support/processes.js';
@@ -85,5 +86,22 @@ describe.each(['proto', 'json'])('OpenTelemetry SDK with the %s exporter', (expo
     ]);
     // Routes with ids are templated, never one operation per raw URL.
     expect(data.service.operations).toEqual([{ name: 'GET /work/{id}', kind: 'SERVER' }]);
+
+    // The same map in the hour of the edge's last call, and as what was added since two hours before; OTLP saw the edge.
+    const live = await query(`query ($env: String) { topology(environment: $env) { edges { lastSeen } } }`, { env });
+    const now = live.data.topology.edges[0].lastSeen as string;
+    const time = await query(
+      `query ($env: String, $now: DateTime!, $before: DateTime!) {
+        topology(environment: $env, at: $now) { nodes { name } edges { from { name } to { name } sources } }
+        topologyDiff(environment: $env, from: $before, to: $now) {
+          added { from { name } to { name } sources } removed { to { name } } addedComponents { name } } }`,
+      { env, now, before: new Date(Date.parse(now) - 2 * 3_600_000).toISOString() },
+    );
+    expect(time.errors).toBeUndefined();
+    const edge = { from: { name: 'frontend' }, to: { name: 'backend' }, sources: ['otlp'] };
+    expect(time.data.topology.edges).toEqual([edge]);
+    expect(time.data.topologyDiff.added).toEqual([edge]);
+    expect(time.data.topologyDiff.removed).toEqual([]);
+    expect(time.data.topologyDiff.addedComponents.map((c: any) => c.name).sort()).toEqual(['backend', 'frontend']);
   });
 });

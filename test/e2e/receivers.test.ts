@@ -90,6 +90,14 @@ async function trafficOver(exporter: string) {
     30_000,
     `${front} → ${back} with ${CALLS} calls over ${exporter}`,
   );
+  // Which receiver saw the edge is its provenance: Zipkin's own name, OTLP's over HTTP and gRPC alike.
+  const topo = await fetch(graphql, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `{ topology(environment: "") { edges { from { name } to { name } sources } } }` }),
+  }).then((r) => r.json() as Promise<{ data: { topology: { edges: any[] } } }>);
+  const edge = topo.data.topology.edges.find((e) => e.from.name === front && e.to.name === back);
+  expect(edge?.sources).toEqual([exporter === 'zipkin' ? 'zipkin' : 'otlp']);
   return JSON.parse(JSON.stringify(data).replaceAll(front, 'FRONT').replaceAll(back, 'BACK')) as unknown;
 }
 

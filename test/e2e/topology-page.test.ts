@@ -20,6 +20,10 @@ import { ROOT } from '../support/processes.js';
 import { TraceBuilder } from '../support/spans.js';
 
 const env = uniqueName('ui');
+/** An environment that changed: web called old three hours before it called new (api all along). */
+const changed = uniqueName('ui-time');
+const NOW = Date.now();
+const EARLIER = NOW - 3 * 3_600_000;
 const graph = fileGraph();
 let server: Server;
 let chromium: TestBrowser;
@@ -106,6 +110,18 @@ beforeAll(async () => {
       attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': 'orders' },
     });
     batches.push(t.batch(['shipping', 'payments']), t.batch(['checkout', 'gateway']));
+  }
+  for (const [at, callees] of [
+    [EARLIER, ['api', 'old']],
+    [NOW - 1000, ['api', 'new']],
+  ] as const) {
+    const t = new TraceBuilder();
+    const res = { 'deployment.environment.name': changed };
+    for (const callee of callees) {
+      const c = t.span({ service: 'web', kind: SpanKind.CLIENT, name: 'GET', resource: res, startMs: at });
+      t.span({ service: callee, kind: SpanKind.SERVER, name: 'GET /x', parent: c, resource: res, startMs: at + 1 });
+    }
+    batches.push(t.batch());
   }
   await seed(graph, batches);
 
@@ -233,6 +249,65 @@ describe('topology page', () => {
     } finally {
       await tab.close();
       await new Promise((r) => securedServer.close(r));
+    }
+  });
+});
+
+describe('time control', () => {
+  const drawn = (tab: Page) =>
+    tab.evaluate(() => {
+      const cy = (window as unknown as PageWindow).topograph.cy;
+      const change = (e: { hasClass(c: string): boolean }) =>
+        e.hasClass('added') ? ' added' : e.hasClass('removed') ? ' removed' : '';
+      return [
+        ...cy.nodes().map((n) => `${n.data('label')}${change(n)}`),
+        ...cy.edges().map((e) => `${e.source().data('label')}->${e.target().data('label')}${change(e)}`),
+      ].sort();
+    });
+
+  it('shows the map at a chosen time, compared with an earlier hour: added and removed highlighted', async () => {
+    const tab = await browser.newPage();
+    try {
+      const at = new Date(NOW - 1000).toISOString();
+      await tab.goto(`${new URL(url).origin}/ui?environment=${encodeURIComponent(changed)}&at=${at}&compare=3`);
+      await tab.waitForSelector('body[data-state="ready"]');
+      expect(await drawn(tab)).toEqual([
+        'api',
+        'new added',
+        'old removed',
+        'web',
+        'web->api',
+        'web->new added',
+        'web->old removed',
+      ]);
+      expect(await tab.locator('#status').textContent()).toBe(
+        '3 components, 2 edges · added 1 components, 1 edges; removed 1 components, 1 edges',
+      );
+      expect(await tab.locator('#compare').inputValue()).toBe('3');
+      // The `at` input shows the time asked, to the minute, in the browser's own time zone.
+      const shown = await tab.locator('#at').inputValue();
+      expect(Math.abs(new Date(shown).getTime() - (NOW - 1000))).toBeLessThan(60_000);
+      await tab.screenshot({ path: join(ROOT, 'test-results/topology-page-diff.png') });
+
+      // No comparison: the map of that hour alone, nothing marked.
+      await tab.selectOption('#compare', '');
+      await tab.waitForFunction(() => document.querySelector('#status')?.textContent === '3 components, 2 edges');
+      expect(await drawn(tab)).toEqual(['api', 'new', 'web', 'web->api', 'web->new']);
+      expect(new URL(tab.url()).searchParams.get('compare')).toBeNull();
+
+      // Three hours earlier: old was there, new was not.
+      await tab.evaluate((t) => {
+        const input = document.querySelector('#at') as HTMLInputElement;
+        const d = new Date(t);
+        input.value = new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+        input.dispatchEvent(new Event('change'));
+      }, EARLIER);
+      await tab.waitForFunction(
+        () => document.querySelector('body')?.dataset.state === 'ready' && window.location.search.includes('at='),
+      );
+      await expect.poll(() => drawn(tab)).toEqual(['api', 'old', 'web', 'web->api', 'web->old']);
+    } finally {
+      await tab.close();
     }
   });
 });

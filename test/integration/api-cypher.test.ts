@@ -101,6 +101,32 @@ describe('the reads a question sends', () => {
     expect(data.topology.edges.map((e: any) => [e.from.name, e.to.name])).toContainEqual(['gateway', 'checkout']);
   });
 
+  it('topology at a point in time: nodes and edges live in its hour, in one transaction', async () => {
+    const data = await ask(
+      'topology-at',
+      `query($env: String) { topology(environment: $env, at: "2026-01-15T11:30:00Z") { nodes { name } edges { from { name } to { name } sources } } }`,
+    );
+    expect(names(data.topology.nodes)).toContain('payments');
+    expect(data.topology.edges).toContainEqual({
+      from: { name: 'gateway' },
+      to: { name: 'checkout' },
+      sources: ['otlp'],
+    });
+  });
+
+  it('topologyDiff: one scan of components and one of edges, both hours at once', async () => {
+    const data = await ask(
+      'topology-diff',
+      `query($env: String) { topologyDiff(environment: $env, from: "2026-01-15T09:00:00Z", to: "2026-01-15T11:30:00Z") {
+  added { from { name } to { name } } removed { from { name } to { name } } addedComponents { name } removedComponents { name } } }`,
+    );
+    // The shop's legacy call was made three hours before the rest, in the `from` hour only.
+    expect(data.topologyDiff.removed).toEqual([{ from: { name: 'gateway' }, to: { name: 'legacy' } }]);
+    expect(names(data.topologyDiff.removedComponents)).toEqual(['legacy']);
+    expect(names(data.topologyDiff.addedComponents)).toContain('payments');
+    expect(data.topologyDiff.added.map((e: any) => [e.from.name, e.to.name])).toContainEqual(['gateway', 'checkout']);
+  });
+
   it('incident context: the service, its neighbours, changes, facts and traces', async () => {
     const data = await ask(
       'incident-context',

@@ -11,6 +11,17 @@ import { fileGraph, uniqueName } from '../support/graph.js';
 import { collectorEdges, edgesIn, importInto, sortedEdges } from '../support/model-graph.js';
 
 const graph = fileGraph();
+/** Each edge's sources and how many hours of presence it holds (ingest/presence.ts). */
+const provenanceIn = (env: string) =>
+  graph.read('test', async (tx) =>
+    (
+      await tx.run(
+        `MATCH (a:Component {environment: $env})-[r:DEPENDS_ON]->() RETURN DISTINCT r.sources AS sources, size(r.hours) AS hours`,
+        { env },
+      )
+    ).records.map((r) => ({ sources: r.get('sources') as string[], hours: Number(r.get('hours')) })),
+  );
+
 const EXPECTED = sortedEdges(pdataYamlExpectedEdges(fixtureText('traces/shop-expected-metrics.yaml')));
 
 describe('importing the shop', () => {
@@ -21,6 +32,8 @@ describe('importing the shop', () => {
       const result = await importInto(graph, env, [fixturePath(`traces/${file}`)]);
       expect(result.files).toEqual([{ file: fixturePath(`traces/${file}`), spans: 12, rejected: [] }]);
       expect(await collectorEdges(graph, env)).toEqual(EXPECTED);
+      // Whatever the file's format, an import is what saw these edges; each in the one hour its spans ended in.
+      expect(await provenanceIn(env)).toEqual([{ sources: ['import'], hours: 1 }]);
     },
   );
 
@@ -34,6 +47,7 @@ describe('importing the shop', () => {
       ['web', 'api', 2],
     ]);
     expect(edges.every((e) => e.protocols.includes('jaeger-dependencies'))).toBe(true);
+    expect(await provenanceIn(env)).toEqual([{ sources: ['import'], hours: 1 }]);
   });
 
   it('refuses a file it cannot read, naming it, and goes on with the next', async () => {

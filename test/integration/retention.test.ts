@@ -71,6 +71,18 @@ describe('retention', () => {
     ]);
     // The edge front → old, the CALLS to old's operation, old's USES, old's operation and old itself at least.
     expect(deleted).toBeGreaterThanOrEqual(5);
+    // What is kept keeps only its hours of presence within the retention (ingest/presence.ts).
+    const hours = await graph.read('test', async (tx) =>
+      (
+        await tx.run(
+          `MATCH (a:Component {environment: $env})-[r:DEPENDS_ON]->(b) RETURN r.hours AS edge, a.hours AS front, b.hours AS kept`,
+          { env },
+        )
+      ).records.map((r) => r.toObject()),
+    );
+    // The spans end just before day 8 begins: in the last hour of day 7.
+    const day8 = Math.floor((T0 + 8 * DAY - 1) / 3_600_000);
+    expect(hours.map((h) => [Number(h.edge), Number(h.front), Number(h.kept)])).toEqual([[day8, day8, day8]]);
     // A second pass finds nothing more to do.
     expect(await job.runOnce()).toBe(0);
   });

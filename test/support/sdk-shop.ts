@@ -31,6 +31,8 @@ export interface SdkShop {
   env: string;
   library: string;
   failedTraceIds: string[];
+  /** when the shop's spans had all ended (Unix ms) */
+  endedBy: number;
 }
 
 export async function seedSdkShop(graph: Graph, env: string): Promise<SdkShop> {
@@ -106,7 +108,8 @@ export async function seedSdkShop(graph: Graph, env: string): Promise<SdkShop> {
     if (fail) failedTraceIds.push(g.spanContext().traceId);
   }
   const spans = exporter.getFinishedSpans() as ReadableSpan[];
+  const endedBy = Date.now();
   const batch = decodeOtlpProtobuf(ProtobufTraceSerializer.serializeRequest(spans)!, defaultConfig().limits.decode);
   await seed(graph, [batch]);
-  return { env, library, failedTraceIds };
+  return { env, library, failedTraceIds, endedBy };
 }

@@ -63,8 +63,14 @@ export class TraceBuilder {
   }
 }
 
-/** `n` HTTP calls from `client` to `server` in `environment`, each a CLIENT span and its SERVER child. */
-export function httpCalls(client: string, server: string, environment: string, n: number): DecodedBatch {
+/** `n` HTTP calls from `client` to `server` in `environment`, each a CLIENT span and its SERVER child (starting at `startMs`, else a second ago). */
+export function httpCalls(
+  client: string,
+  server: string,
+  environment: string,
+  n: number,
+  startMs?: number,
+): DecodedBatch {
   const t = new TraceBuilder();
   const resource = { 'deployment.environment.name': environment };
   for (let i = 0; i < n; i++) {
@@ -73,6 +79,7 @@ export function httpCalls(client: string, server: string, environment: string, n
       kind: SpanKind.CLIENT,
       name: 'GET',
       resource,
+      startMs,
       attributes: { 'http.request.method': 'GET' },
     });
     t.span({
@@ -81,6 +88,7 @@ export function httpCalls(client: string, server: string, environment: string, n
       name: 'GET /x',
       parent: c,
       resource,
+      startMs: startMs === undefined ? undefined : startMs + 1,
       attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
     });
   }

@@ -9,6 +9,7 @@ import { Aggregator } from '../../ingest/aggregate.js';
 import { createCallerStage, type Half } from '../../ingest/callers.js';
 import { describeService, internalOperation } from '../../ingest/derive.js';
 import { SpanKind } from '../../ingest/span.js';
+import { Origin } from '../../ingest/presence.js';
 
 const shop = describeService({ 'service.name': 'shop' });
 const checkout = { ...internalOperation('checkout', shop), kind: OperationKind.SERVER };
@@ -31,6 +32,7 @@ const client = (parentSpanId: string): Half => ({
   at: 1_000,
   protocol: 'http',
   source: 1,
+  origin: Origin.otlp,
 });
 
 const callsOf = (out: { agg: Aggregator }) => out.agg.drain().calls.map((c) => `${c.from} -> ${c.to} x${c.calls}`);

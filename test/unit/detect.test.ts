@@ -21,6 +21,11 @@ describe('decodeFile errors', () => {
   });
 
   it('accepts a byte-order mark and an empty Zipkin array', () => {
-    expect(decodeFile('bom.json', '\uFEFF[]', LIMITS)).toEqual({ batch: [], spanCount: 0, rejected: [] });
+    expect(decodeFile('bom.json', '\uFEFF[]', LIMITS)).toEqual({
+      batch: [],
+      spanCount: 0,
+      rejected: [],
+      origin: 'zipkin',
+    });
   });
 });

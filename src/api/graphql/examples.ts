@@ -17,6 +17,13 @@ export const README_QUERIES = {
 /** The other questions (docs/api.md, "The questions"), one query each; GraphiQL offers them after the examples. */
 export const QUESTION_QUERIES = {
   topology: `{ topology(environment: "production") { nodes { name kind } edges { from { name } to { name } calls errors } mermaid } }`,
+  topologyAt: `{ topology(environment: "production", at: "2026-01-15T09:30:00Z") {
+    period { start end } nodes { name kind } edges { from { name } to { name } calls sources }
+} }`,
+  topologyDiff: `{ topologyDiff(environment: "production", from: "2026-01-14T09:30:00Z", to: "2026-01-15T09:30:00Z") {
+    added { from { name } to { name } sources } removed { from { name } to { name } }
+    addedComponents { name kind } removedComponents { name kind }
+} }`,
   paths: `{ paths(from: "gateway", to: "orders-db", maxDepth: 6) { length hops { name kind } } }`,
   incidentContext: `{ incidentContext(service: "checkout", window: "15m") {
     health { calls errors errorRate }

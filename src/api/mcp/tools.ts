@@ -14,11 +14,13 @@ import { pathsTool } from './tools/paths.js';
 import { serviceVersionsTool } from './tools/service-versions.js';
 import { tagFootprintTool } from './tools/tag-footprint.js';
 import { topologyTool } from './tools/topology.js';
+import { topologyDiffTool } from './tools/topology-diff.js';
 import { traceSkeletonTool } from './tools/trace-skeleton.js';
 
 /** In the order a client lists them: orientation first, then the incident questions. */
 export const TOOLS = [
   topologyTool,
+  topologyDiffTool,
   dependenciesTool,
   pathsTool,
   incidentContextTool,

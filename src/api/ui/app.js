@@ -1,7 +1,8 @@
 /* global document, window, fetch, URLSearchParams, history, sessionStorage */
 /**
- * The topology page: the map of one environment drawn from `topology`, a detail panel from
- * `component`, both asked of the API's own /graphql. Plain ES module, no build step; Cytoscape is
+ * The topology page: the map of one environment drawn from `topology` (live, or at an hour of the
+ * past), what changed since an earlier hour from `topologyDiff` highlighted on it, a detail panel
+ * from `component`, all asked of the API's own /graphql. Plain ES module, no build step; Cytoscape is
  * served from node_modules by the API.
  */
 import cytoscape from '/ui/vendor/cytoscape.esm.min.mjs';
@@ -24,12 +25,23 @@ export function healthColor(calls, errors) {
 
 const ENVIRONMENTS = `query Environments { environments { name } }`;
 
-const TOPOLOGY = `query Topology($environment: String) {
-  topology(environment: $environment) {
+const TOPOLOGY = `query Topology($environment: String, $at: DateTime) {
+  topology(environment: $environment, at: $at) {
     nodes { id name kind environment }
     edges { from { id } to { id } calls errors protocols }
   }
 }`;
+
+const DIFF = `query Diff($environment: String, $from: DateTime!, $to: DateTime!) {
+  topologyDiff(environment: $environment, from: $from, to: $to) {
+    added { from { id } to { id } }
+    removed { from { id name kind environment } to { id name kind environment } calls errors }
+    addedComponents { id }
+    removedComponents { id name kind environment }
+  }
+}`;
+
+const HOUR_MS = 3_600_000;
 
 const DETAIL = `query Detail($name: String!, $environment: String, $kind: ComponentKind) {
   component(name: $name, environment: $environment, kind: $kind) {
@@ -134,23 +146,48 @@ async function showDetail(node) {
   panel.dataset.component = c.name;
 }
 
-function drawMap(topology) {
-  const elements = [
-    ...topology.nodes.map((n) => ({
-      data: { id: n.id, label: n.name, kind: n.kind, environment: n.environment, ...STYLE_BY_KIND[n.kind] },
-    })),
-    ...topology.edges.map((e) => ({
-      data: {
-        id: `${e.from.id}->${e.to.id}`,
-        source: e.from.id,
-        target: e.to.id,
-        calls: e.calls,
-        errors: e.errors,
-        color: healthColor(e.calls, e.errors),
-        label: e.errors ? `${e.calls} calls, ${((100 * e.errors) / e.calls).toFixed(1)}% errors` : `${e.calls} calls`,
-      },
-    })),
-  ];
+const nodeElement = (n, change) => ({
+  data: { id: n.id, label: n.name, kind: n.kind, environment: n.environment, ...STYLE_BY_KIND[n.kind] },
+  classes: change,
+});
+
+const edgeElement = (e, change) => ({
+  data: {
+    id: `${e.from.id}->${e.to.id}`,
+    source: e.from.id,
+    target: e.to.id,
+    calls: e.calls,
+    errors: e.errors,
+    color: healthColor(e.calls, e.errors),
+    label: e.errors ? `${e.calls} calls, ${((100 * e.errors) / e.calls).toFixed(1)}% errors` : `${e.calls} calls`,
+  },
+  classes: change,
+});
+
+/**
+ * The map's elements: the topology, what `diff` says was added marked `added`, and what it says was
+ * removed drawn as well (it is not in the topology of the later hour) and marked `removed`.
+ */
+function elementsOf(topology, diff) {
+  const added = new Set(
+    diff ? [...diff.addedComponents.map((c) => c.id), ...diff.added.map((e) => `${e.from.id}->${e.to.id}`)] : [],
+  );
+  const mark = (id) => (added.has(id) ? 'added' : undefined);
+  const nodes = new Map(topology.nodes.map((n) => [n.id, nodeElement(n, mark(n.id))]));
+  const edges = new Map(
+    topology.edges.map((e) => [`${e.from.id}->${e.to.id}`, edgeElement(e, mark(`${e.from.id}->${e.to.id}`))]),
+  );
+  for (const c of diff?.removedComponents ?? []) nodes.set(c.id, nodeElement(c, 'removed'));
+  for (const e of diff?.removed ?? []) {
+    // An end of a removed edge may be gone with it, or never have been in this hour's map.
+    for (const end of [e.from, e.to]) if (!nodes.has(end.id)) nodes.set(end.id, nodeElement(end, 'removed'));
+    edges.set(`${e.from.id}->${e.to.id}`, edgeElement(e, 'removed'));
+  }
+  return [...nodes.values(), ...edges.values()];
+}
+
+function drawMap(topology, diff) {
+  const elements = elementsOf(topology, diff);
   const cy = cytoscape({
     container: $('map'),
     elements,
@@ -190,6 +227,25 @@ function drawMap(topology) {
           'text-background-opacity': 0.8,
         },
       },
+      { selector: 'node.added', style: { 'border-width': 4, 'border-color': '#27ae60' } },
+      {
+        selector: 'edge.added',
+        style: { width: 5, 'underlay-color': '#27ae60', 'underlay-opacity': 0.3, 'underlay-padding': 4 },
+      },
+      {
+        selector: 'node.removed',
+        style: {
+          'background-color': '#bdbdbd',
+          'border-width': 3,
+          'border-style': 'dashed',
+          'border-color': '#eb5757',
+          opacity: 0.7,
+        },
+      },
+      {
+        selector: 'edge.removed',
+        style: { 'line-style': 'dashed', 'line-color': '#eb5757', 'target-arrow-color': '#eb5757', opacity: 0.7 },
+      },
       { selector: '.dimmed', style: { opacity: 0.15 } },
       { selector: '.match', style: { 'border-width': 3, 'border-color': '#1f2933' } },
       { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#f2c94c' } },
@@ -216,18 +272,50 @@ function search(cy, text) {
   if (hits.length > 0) cy.fit(hits, 80);
 }
 
+/** A `datetime-local` input holds local time without a zone: `YYYY-MM-DDTHH:mm`. */
+function localInputValue(date) {
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 16);
+}
+
 function showError(error) {
   document.body.dataset.state = 'error';
   $('status').textContent = `Error: ${error.message}`;
 }
 
+/** The `at` input's value (a local date and time), as an instant; undefined when empty (live). */
+function chosenTime() {
+  const value = $('at').value;
+  return value ? new Date(value) : undefined;
+}
+
+/**
+ * Live, the map of the live window; at a time, the map of its hour. Compared with an earlier hour,
+ * the map is of the later hour (now when no time is chosen) with what changed since marked on it.
+ */
 async function load(environment) {
   document.body.dataset.state = 'loading';
-  const { topology } = await gql(TOPOLOGY, { environment });
+  const compareHours = Number($('compare').value || 0);
+  const chosen = chosenTime();
+  const to = chosen ?? (compareHours ? new Date() : undefined);
+  const [{ topology }, diff] = await Promise.all([
+    gql(TOPOLOGY, { environment, at: to?.toISOString() }),
+    compareHours
+      ? gql(DIFF, {
+          environment,
+          from: new Date(to.getTime() - compareHours * HOUR_MS).toISOString(),
+          to: to.toISOString(),
+        }).then((d) => d.topologyDiff)
+      : undefined,
+  ]);
   window.topograph.cy?.destroy();
-  const cy = drawMap(topology);
+  const cy = drawMap(topology, diff);
   window.topograph.cy = cy;
-  $('status').textContent = `${topology.nodes.length} components, ${topology.edges.length} edges`;
+  $('status').textContent =
+    `${topology.nodes.length} components, ${topology.edges.length} edges` +
+    (diff
+      ? ` · added ${diff.addedComponents.length} components, ${diff.added.length} edges; removed ${diff.removedComponents.length} components, ${diff.removed.length} edges`
+      : '');
   search(cy, $('search').value);
   document.body.dataset.state = 'ready';
 }
@@ -241,11 +329,22 @@ async function main() {
   const select = $('environment');
   for (const env of environments) select.append(Object.assign(el('option', env || '(none)'), { value: env }));
   select.value = wanted ?? environments[0] ?? '';
-  select.addEventListener('change', () => {
+  // The time and the comparison come from the address too, so a view can be shared.
+  if (params.get('at')) $('at').value = localInputValue(new Date(params.get('at')));
+  if (params.get('compare')) $('compare').value = params.get('compare');
+  const reload = () => {
     params.set('environment', select.value);
+    const at = chosenTime();
+    if (at) params.set('at', at.toISOString());
+    else params.delete('at');
+    if ($('compare').value) params.set('compare', $('compare').value);
+    else params.delete('compare');
     history.replaceState(null, '', `?${params}`);
     load(select.value).catch(showError);
-  });
+  };
+  select.addEventListener('change', reload);
+  $('at').addEventListener('change', reload);
+  $('compare').addEventListener('change', reload);
   $('search').addEventListener('input', (e) => search(window.topograph.cy, e.target.value));
   await load(select.value);
 }

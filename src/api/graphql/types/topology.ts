@@ -7,11 +7,22 @@ import { builder } from '../builder.js';
 import { sinceMs } from '../context.js';
 import { loadComponent } from '../data/components.js';
 import type { ComponentRecord } from '../data/projections.js';
-import { readPathGraph, readTopology, type Topology, type TopologyEdge } from '../data/topology.js';
+import {
+  readPathGraph,
+  readTopology,
+  readTopologyAt,
+  readTopologyDiff,
+  type Period,
+  type Topology,
+  type TopologyDiff,
+  type TopologyEdge,
+  periodOf,
+} from '../data/topology.js';
 import { userError } from '../errors.js';
 import { toDot, toMermaid } from '../render-topology.js';
 import { simplePaths } from '../simple-paths.js';
 import { ComponentRef } from './component.js';
+import { EDGE_SOURCES } from '../../../core/model.js';
 
 /** More paths than this are cut off: past it a list of paths stops being an answer. */
 export const MAX_PATHS = 100;
@@ -33,13 +44,37 @@ export const TopologyEdgeRef = builder
         resolve: (e) => e.unpaired ?? 0,
       }),
       protocols: t.stringList({ resolve: (e) => e.protocols ?? [] }),
+      sources: t.stringList({
+        description:
+          'Which sources saw this edge, in this order: `otlp` (OTLP/HTTP or gRPC), `zipkin` (the Zipkin receiver), `import` (`npm run import`: trace files and dependency links), `declared` (a catalog says it exists). Empty for an edge last written before sources were kept.',
+        resolve: (e) => [...(e.sources ?? [])].sort((a, b) => sourceRank(a) - sourceRank(b)),
+      }),
       firstSeen: t.field({ type: 'DateTime', resolve: (e) => e.firstSeen }),
       lastSeen: t.field({ type: 'DateTime', resolve: (e) => e.lastSeen }),
     }),
   });
 
+const sourceRank = (s: string) => {
+  const i = (EDGE_SOURCES as readonly string[]).indexOf(s);
+  return i < 0 ? EDGE_SOURCES.length : i;
+};
+
+const PeriodRef = builder.objectRef<Period>('Period').implement({
+  description: `An hour of presence: what was live in it carried a call that ended in it. Presence is kept per UTC hour (docs/model.md, "Presence and provenance").`,
+  fields: (t) => ({
+    start: t.field({ type: 'DateTime', description: 'The start of the hour, included.', resolve: (p) => p.start }),
+    end: t.field({ type: 'DateTime', description: 'The end of the hour, excluded.', resolve: (p) => p.end }),
+  }),
+});
+
 const TopologyRef = builder.objectRef<Topology>('Topology').implement({
   fields: (t) => ({
+    period: t.field({
+      type: PeriodRef,
+      nullable: true,
+      description: 'The hour shown when the topology was asked `at` a time; null for the live window.',
+      resolve: (topo) => topo.period ?? null,
+    }),
     nodes: t.field({ type: [ComponentRef], resolve: (topo) => topo.nodes }),
     edges: t.field({
       type: [TopologyEdgeRef],
@@ -59,6 +94,42 @@ const TopologyRef = builder.objectRef<Topology>('Topology').implement({
   }),
 });
 
+const TopologyDiffRef = builder.objectRef<TopologyDiff>('TopologyDiff').implement({
+  description:
+    'What differs between the hour of `from` and the hour of `to`: added is live at `to` and not at `from`, removed the reverse.',
+  fields: (t) => ({
+    from: t.field({ type: PeriodRef, description: 'The hour `from` falls in.', resolve: (d) => d.from }),
+    to: t.field({ type: PeriodRef, description: 'The hour `to` falls in.', resolve: (d) => d.to }),
+    added: t.field({
+      type: [TopologyEdgeRef],
+      description: 'Edges live at `to` but not at `from`.',
+      resolve: (d) => d.added.map((e) => ({ ...e, ends: d.ends })),
+    }),
+    removed: t.field({
+      type: [TopologyEdgeRef],
+      description: 'Edges live at `from` but not at `to`.',
+      resolve: (d) => d.removed.map((e) => ({ ...e, ends: d.ends })),
+    }),
+    addedComponents: t.field({
+      type: [ComponentRef],
+      description: 'Components live at `to` but not at `from`.',
+      resolve: (d) => d.addedComponents,
+    }),
+    removedComponents: t.field({
+      type: [ComponentRef],
+      description: 'Components live at `from` but not at `to`.',
+      resolve: (d) => d.removedComponents,
+    }),
+  }),
+});
+
+/** A time to look back at: not after the hour under way, which is the last with any presence. */
+function pastTime(ctx: { now: number }, at: Date, arg: string): number {
+  const ms = at.getTime();
+  if (periodOf(ms).start > ctx.now) throw userError(`\`${arg}\` is in the future (${at.toISOString()})`);
+  return ms;
+}
+
 const PathRef = builder.objectRef<{ keys: string[] }>('Path').implement({
   description: 'A simple path over DEPENDS_ON edges: no component appears twice.',
   fields: (t) => ({
@@ -75,12 +146,35 @@ builder.queryFields((t) => ({
   topology: t.field({
     type: TopologyRef,
     description:
-      'Components and DEPENDS_ON edges seen since `since` (default: the live window), in one environment or all of them.',
+      'Components and DEPENDS_ON edges seen since `since` (default: the live window), or live in the hour of `at`, in one environment or all of them.',
     args: {
       environment: t.arg.string({ required: false }),
       since: t.arg({ type: 'DateTime', required: false }),
+      at: t.arg({
+        type: 'DateTime',
+        required: false,
+        description:
+          'A point in time: the components and edges live in the UTC hour it falls in (one that carried a call ending in that hour). Edges keep their totals (`calls` since first seen). Not with `since`; nothing is live before the retention (TOPOGRAPH_RETENTION).',
+      }),
     },
-    resolve: (_root, args, ctx) => readTopology(ctx, args.environment ?? null, sinceMs(ctx, args.since)),
+    resolve: (_root, args, ctx) => {
+      if (args.at && args.since) throw userError('give `since` or `at`, not both');
+      return args.at
+        ? readTopologyAt(ctx, args.environment ?? null, pastTime(ctx, args.at, 'at'))
+        : readTopology(ctx, args.environment ?? null, sinceMs(ctx, args.since));
+    },
+  }),
+  topologyDiff: t.field({
+    type: TopologyDiffRef,
+    description:
+      'What was added and removed between the hour of `from` and the hour of `to` (presence is kept per UTC hour): edges and components live at `to` but not at `from`, and the reverse.',
+    args: {
+      environment: t.arg.string({ required: false }),
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+    },
+    resolve: (_root, args, ctx) =>
+      readTopologyDiff(ctx, args.environment ?? null, pastTime(ctx, args.from, 'from'), pastTime(ctx, args.to, 'to')),
   }),
   paths: t.field({
     type: [PathRef],
