@@ -4,6 +4,7 @@
  */
 import { HOUR_MS } from '../../../core/model.js';
 import type { Context } from '../context.js';
+import { declaredEdgeExists } from './catalog.js';
 import { componentProjection, type ComponentRecord } from './projections.js';
 
 export interface TopologyEdge {
@@ -14,7 +15,7 @@ export interface TopologyEdge {
   /** calls counted only because their half expired unpaired (docs/ingest.md, "Late halves") */
   unpaired: number;
   protocols: string[];
-  /** which sources saw it (ingest/presence.ts): otlp, zipkin, import, declared */
+  /** which sources saw it (ingest/presence.ts: otlp, zipkin, import), and declared when the catalog declares it (data/catalog.ts) */
   sources: string[];
   firstSeen: number;
   lastSeen: number;
@@ -52,7 +53,8 @@ const hourParams = (p: string, period: Period) => ({
 });
 
 const EDGE_COLUMNS = `a.key AS from, b.key AS to, r.calls AS calls, r.errors AS errors, r.protocols AS protocols,
-       coalesce(r.sources, []) AS sources, r.firstSeen AS firstSeen, r.lastSeen AS lastSeen,
+       coalesce(r.sources, []) + CASE WHEN ${declaredEdgeExists('a', 'b')} THEN ['declared'] ELSE [] END AS sources,
+       r.firstSeen AS firstSeen, r.lastSeen AS lastSeen,
        coalesce(r.unpaired, 0) AS unpaired`;
 
 const nodesWhere = (where: string) => `
