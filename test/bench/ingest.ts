@@ -11,20 +11,11 @@ import { neo4jUsageMeter } from './server-usage.js';
 import { percentile } from './stats.js';
 import { benchShape, encodeRequest, type Topology, type WorkloadShape } from './workload.js';
 
-export interface IngestRun {
+export interface IngestRun extends Omit<DrainReply, 'received'> {
   /** `neo4j-half`: the Neo4j worker sent half the rate the `neo4j` run sustained, for freshness under load that is not saturation */
   sink: 'neo4j' | 'noop' | 'neo4j-half';
   spansPerS: number;
   send: SendResult;
-  drainMs: number;
-  /** the worker's CPU time (user + system) per span received, µs */
-  cpuUsPerSpan: number;
-  maxRssMb: number;
-  flushes: number;
-  flushMaxMs: number;
-  flushMeanMs: number;
-  rowsPerFlush: number;
-  bounds: BoundsCost;
   /** the local Neo4j process's CPU (µs) and bytes written to storage per span received in the timed part (Neo4j run, local server only) */
   neo4jCpuUsPerSpan?: number;
   neo4jBytesPerSpan?: number;
