@@ -112,24 +112,30 @@ describe('versions on edges', () => {
     expect(payments.byVersion.map((v: any) => `${v.fromVersion} ${pct(v)}%`)).toEqual(['2.1.0 1%', '2.2.0 12%']);
   });
 
+  // One question per query: root fields resolve in parallel, and whether their version reads share a
+  // DataLoader batch depends on when Neo4j answers, which the pinned reads must not.
   it('gives calls between operations, dependents and topology edges by version too', async () => {
-    const data = await ask(
+    const op = await ask(
       'versions-hops',
       `query($env: String) {
   operation(service: "checkout", name: "POST /checkout", environment: $env) {
     downstream(depth: 1) { to { name } byVersion { fromVersion toVersion calls errors } }
   }
-  service(name: "payments", environment: $env) { dependents(depth: 1) { component { name } byVersion { fromVersion calls } } }
-  topology(environment: $env) { edges { from { name } to { name } byVersion { fromVersion toVersion calls } } }
-} `,
+}`,
     );
-    const pay = data.operation.downstream.find((h: any) => h.to.name === 'POST /pay');
+    const pay = op.operation.downstream.find((h: any) => h.to.name === 'POST /pay');
     expect(pay.byVersion).toEqual([
       { fromVersion: '2.1.0', toVersion: '1.0.0', calls: 100, errors: 1 },
       { fromVersion: '2.2.0', toVersion: '1.0.0', calls: 25, errors: 3 },
     ]);
+    const service = await ask(
+      'versions-dependents',
+      `query($env: String) {
+  service(name: "payments", environment: $env) { dependents(depth: 1) { component { name } byVersion { fromVersion calls } } }
+}`,
+    );
     // Walking in, the edge still runs from the caller: checkout's versions, not payments'.
-    expect(data.service.dependents).toEqual([
+    expect(service.service.dependents).toEqual([
       {
         component: { name: 'checkout' },
         byVersion: [
@@ -138,7 +144,13 @@ describe('versions on edges', () => {
         ],
       },
     ]);
-    const edge = data.topology.edges.find((e: any) => e.from.name === 'checkout' && e.to.name === 'payments');
+    const topology = await ask(
+      'versions-topology',
+      `query($env: String) {
+  topology(environment: $env) { edges { from { name } to { name } byVersion { fromVersion toVersion calls } } }
+}`,
+    );
+    const edge = topology.topology.edges.find((e: any) => e.from.name === 'checkout' && e.to.name === 'payments');
     expect(edge.byVersion.map((v: any) => v.calls)).toEqual([100, 25]);
   });
 
