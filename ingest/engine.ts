@@ -188,6 +188,10 @@ export function createEngine(options: EngineOptions): Engine {
   /** the pairing clock of the step under way: halves wait, and pairing callbacks queue their calls, at it */
   let tick = 0;
 
+  /** The edge a server or consumer half ends: from `from` into the half's service. */
+  const edgeInto = (agg: Pick<Aggregator, 'edge'>, from: string, s: Half, protocol: string) =>
+    agg.edge(from, s.service.key, protocol, s.error, s.latencyMs, s.at, '', s.service.version, s.origin);
+
   const destinationPublish = (d: VirtualComponent): OperationRef => ({
     key: operationKey(d.key, OperationKind.PRODUCER, 'publish'),
     componentKey: d.key,
@@ -199,7 +203,7 @@ export function createEngine(options: EngineOptions): Engine {
   const deliveredFrom = (s: Half, destination: VirtualComponent) => {
     const agg = out.agg;
     agg.virtual(destination, s.at);
-    agg.edge(destination.key, s.service.key, 'messaging', s.error, s.latencyMs, s.at, '', s.service.version, s.origin);
+    edgeInto(agg, destination.key, s, 'messaging');
     const publish = destinationPublish(destination);
     agg.operation(publish, s.at);
     agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId, '', s.service.version);
@@ -212,17 +216,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (s.destination) deliveredFrom(s, s.destination);
     else if (s.externalCaller) {
       agg.virtual(s.externalCaller, s.at);
-      agg.edge(
-        s.externalCaller.key,
-        s.service.key,
-        s.protocol,
-        s.error,
-        s.latencyMs,
-        s.at,
-        '',
-        s.service.version,
-        s.origin,
-      );
+      edgeInto(agg, s.externalCaller.key, s, s.protocol);
     }
   };
 
@@ -263,17 +257,7 @@ export function createEngine(options: EngineOptions): Engine {
         '',
         c.origin,
       );
-      agg.edge(
-        destination.key,
-        s.service.key,
-        'messaging',
-        s.error,
-        s.latencyMs,
-        s.at,
-        '',
-        s.service.version,
-        s.origin,
-      );
+      edgeInto(agg, destination.key, s, 'messaging');
       const publish = destinationPublish(destination);
       agg.operation(publish, c.at, { error: c.error, latencyMs: c.latencyMs });
       credit(c, publish.key, c.error, c.latencyMs);
