@@ -20,7 +20,10 @@ import type { CorrectionRow } from './late-pairs.js';
 const takeBackSlot = (v: string, prefix: 'hm' | 'hh', slots: number, t: string, field: string, add: string) => {
   const list = `${v}.${prefix}${field}`;
   const slot = `${t} % ${slots}`;
-  return `${list} = ${list}[0..${slot}] + [CASE WHEN ${v}.${prefix}[${slot}] = ${t} THEN ${list}[${slot}] + ${add} ELSE ${list}[${slot}] END] + ${list}[${slot} + 1..]`;
+  // The hour slot holds the hour's folded minutes only: a minute still in the scalars is not in it yet.
+  const held =
+    prefix === 'hh' ? `${v}.hh[${slot}] = ${t} AND coalesce(${v}.hmCur, -1) <> m` : `${v}.hm[${slot}] = ${t}`;
+  return `${list} = ${list}[0..${slot}] + [CASE WHEN ${held} THEN ${list}[${slot}] + ${add} ELSE ${list}[${slot}] END] + ${list}[${slot} + 1..]`;
 };
 
 const takeBackCurrent = (v: string, field: string, add: string) =>
