@@ -2,8 +2,9 @@
  * Writes what late halves take back (ingest/late-pairs.ts): negative deltas on the counters,
  * histogram and recent-health rings an expired half credited, after the flush's other statements and
  * in its transaction (the one that moves the checkpoint), so each is applied exactly once. An edge or
- * CALLS relationship left with no calls is deleted, as is a virtual operation or component left with
- * nothing; first/last seen times and the latency maximum are high-water marks and stay.
+ * CALLS relationship left with no calls is deleted with its version pairs, as is a virtual operation or
+ * component left with nothing; first/last seen times and the latency maximum are high-water marks and
+ * stay. The version pairs of an edge that keeps calls are not taken back (docs/ingest.md, "Late halves").
  */
 import type { ManagedTransaction } from 'neo4j-driver';
 import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS, tagKey } from '../src/core/model.js';
@@ -50,9 +51,10 @@ const MINUTE_AND_HOUR = `WITH row, toInteger(row.minute) AS m, toInteger(row.min
 export const TAKE_BACK_CALLS = `
 UNWIND $rows AS row
 ${MINUTE_AND_HOUR}
-MATCH (:Operation {key: row.from})-[r:CALLS]->(:Operation {key: row.to})
+MATCH (a:Operation {key: row.from})-[r:CALLS]->(b:Operation {key: row.to})
 SET ${TAKE_BACK_MEASURE('r')}
-WITH r WHERE r.calls <= 0
+WITH a, b, r WHERE r.calls <= 0
+CALL { WITH a, b MATCH (a)-[v:CALLS_VERSION]->(b) DELETE v }
 DELETE r`;
 
 /** Calls and entry calls taken back; a virtual component's operation left with nothing goes. */
@@ -74,10 +76,11 @@ DETACH DELETE o`;
 export const TAKE_BACK_DEPENDS_ON = `
 UNWIND $rows AS row
 ${MINUTE_AND_HOUR}
-MATCH (:Component {key: row.from})-[r:DEPENDS_ON]->(:Component {key: row.to})
+MATCH (a:Component {key: row.from})-[r:DEPENDS_ON]->(b:Component {key: row.to})
 SET r.unpaired = coalesce(r.unpaired, 0) + toInteger(row.unpaired),
     ${TAKE_BACK_MEASURE('r')}
-WITH r WHERE r.calls <= 0
+WITH a, b, r WHERE r.calls <= 0
+CALL { WITH a, b MATCH (a)-[v:DEPENDS_ON_VERSION]->(b) DELETE v }
 DELETE r`;
 
 export const TAKE_BACK_TAGS = `
