@@ -10,8 +10,8 @@
  * rows at all: an edge busy all day costs one presence row per hour, not one per flush.
  *
  * Sources are names in a list on the edge (`r.sources`): this worker adds `otlp`, `zipkin` and
- * `import`; the catalog import adds `declared`. Anything that writes an edge adds its own name to the
- * list the same way (the union in MERGE_EDGE_PRESENCE), never replaces it.
+ * `import` (the union in MERGE_EDGE_PRESENCE), never replacing another's. `declared` is not stored:
+ * the API reads it from the catalog when the edge is asked for (src/api/graphql/data/catalog.ts).
  */
 import { HOUR_MS, type EdgeSource } from '../src/core/model.js';
 import type { FactBatch } from './aggregate.js';

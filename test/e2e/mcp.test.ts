@@ -120,7 +120,17 @@ describe.each(['stdio', 'http'] as const)('over %s', (transport) => {
       from: new Date(shop.endedBy - 3 * 3_600_000).toISOString(),
       to,
     });
-    expect(data(diff).addedComponents).toHaveLength(5);
+    expect(data(diff).addedComponents.total).toBe(5);
+    expect(data(diff).addedComponents.items).toHaveLength(5);
+    // Components are paged like the edges: a large diff stays within the page asked for.
+    const small = await call(client(), 'topology_diff', {
+      environment: env,
+      from: new Date(shop.endedBy - 3 * 3_600_000).toISOString(),
+      to,
+      limit: 2,
+    });
+    expect(data(small).addedComponents).toMatchObject({ total: 5, nextOffset: 2 });
+    expect(data(small).addedComponents.items).toHaveLength(2);
     expect(data(diff).removed.total).toBe(0);
     expect(data(diff).added.items).toContainEqual({ from: 'checkout', to: 'payments', sources: ['otlp'] });
     expect(text(diff)).toMatch(/- checkout -> payments \(seen by otlp\)/);

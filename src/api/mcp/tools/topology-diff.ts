@@ -83,9 +83,12 @@ export const topologyDiffTool = queryTool({
     };
     const added = page(d.added.map(flat), args.offset, args.limit);
     const removed = page(d.removed.map(flat), args.offset, args.limit);
+    const addedComponents = page(d.addedComponents, args.offset, args.limit);
+    const removedComponents = page(d.removedComponents, args.offset, args.limit);
     const lines = [
       `${args.environment ? `Environment "${args.environment}"` : 'All environments'}, the hour from ${d.from.start} against the hour from ${d.to.start}:`,
-      `Components added: ${componentList(d.addedComponents)}. Removed: ${componentList(d.removedComponents)}.`,
+      `Components added ${pageNote(addedComponents)}: ${componentList(addedComponents.items)}.`,
+      `Components removed ${pageNote(removedComponents)}: ${componentList(removedComponents.items)}.`,
       `Edges added ${pageNote(added)}:`,
       ...added.items.map(edgeLine),
       `Edges removed ${pageNote(removed)}:`,
@@ -95,8 +98,8 @@ export const topologyDiffTool = queryTool({
       environment: args.environment ?? null,
       from: d.from.start,
       to: d.to.start,
-      addedComponents: d.addedComponents,
-      removedComponents: d.removedComponents,
+      addedComponents,
+      removedComponents,
       added,
       removed,
     });
