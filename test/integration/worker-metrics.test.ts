@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
 import { testGraph, uniqueName } from '../support/graph.js';
+import { eventually } from '../support/processes.js';
 import { encodeProtobuf, rawSpan } from '../support/otlp-payloads.js';
 import { TraceBuilder } from '../support/spans.js';
 
@@ -129,7 +130,7 @@ describe('worker metrics', () => {
       t.span({ service, kind: SpanKind.SERVER, name: 'GET /' });
       expect(await worker.intake.accept(t.batch())).toEqual({});
       const written = worker.flush();
-      const waiting = await eventuallyBlocked(spool.id);
+      const waiting = await blockedFlush(spool.id);
       await graph.driver.executeQuery('TERMINATE TRANSACTION $id', { id: waiting }, { database: graph.database });
       await held.rollback();
       // Resolves once the record is written: after the terminated attempt and its retry.
@@ -151,18 +152,20 @@ describe('worker metrics', () => {
   });
 });
 
-/** The id of the worker's flush transaction once it waits on the checkpoint lock (polled, bounded). */
-async function eventuallyBlocked(spoolId: string): Promise<string> {
-  for (let i = 0; i < 500; i++) {
-    const { records } = await graph.driver.executeQuery(
-      `SHOW TRANSACTIONS YIELD transactionId, metaData, parameters, status
-       WHERE metaData.op = 'flush+checkpoint' AND parameters.id = $spoolId AND status STARTS WITH 'Blocked'
-       RETURN transactionId`,
-      { spoolId },
-      { database: graph.database },
-    );
-    if (records[0]) return records[0].get('transactionId') as string;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('the flush never waited on the checkpoint lock');
+/** The id of the worker's flush transaction once it waits on the checkpoint lock. */
+function blockedFlush(spoolId: string): Promise<string> {
+  return eventually(
+    async () => {
+      const { records } = await graph.driver.executeQuery(
+        `SHOW TRANSACTIONS YIELD transactionId, metaData, parameters, status
+         WHERE metaData.op = 'flush+checkpoint' AND parameters.id = $spoolId AND status STARTS WITH 'Blocked'
+         RETURN transactionId`,
+        { spoolId },
+        { database: graph.database },
+      );
+      return records[0]?.get('transactionId') as string | undefined;
+    },
+    10_000,
+    'the flush to wait on the checkpoint lock',
+  );
 }
