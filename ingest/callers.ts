@@ -9,6 +9,7 @@
  */
 import { OperationKind } from '../src/core/model.js';
 import type { Aggregator } from './aggregate.js';
+import { createAncestryIndex, type Ancestor } from './ancestry.js';
 import { internalOperation, type OperationRef, type ServiceInfo, type VirtualComponent } from './derive.js';
 import { SpanKind } from './span.js';
 
@@ -40,15 +41,12 @@ export interface Half {
 }
 
 /** What the ancestry index remembers of every span, to find the entry operation above a client span. */
-export interface Ancestor {
-  parentSpanId: string;
-  name: string;
+export type { Ancestor } from './ancestry.js';
+
+/** A span found above another: what crediting a call from it needs. */
+export interface Parent {
   kind: SpanKind;
   service: ServiceInfo;
-  entryOp: OperationRef | undefined;
-  /** ms since the engine began: a small integer, where an epoch time would be a boxed double per span */
-  arrived: number;
-  source: number;
 }
 
 interface PendingCall {
@@ -98,12 +96,11 @@ const MAX_ANCESTRY_STEPS = 64;
 export type CallerStage = ReturnType<typeof createCallerStage>;
 
 export function createCallerStage(options: CallerStageOptions, out: { agg: Aggregator }) {
-  const ancestry = new Map<string, Ancestor>();
+  const ancestry = createAncestryIndex(options.maxAncestry);
   let pending: PendingCall[] = [];
   /** non-entry spans whose parent has not arrived yet: the parent may be another service's span */
   let orphans: { child: Half; queuedAt: number }[] = [];
   let unresolvedCallers = 0;
-  let ancestryEvicted = 0;
   let epoch: number | undefined;
 
   /** A call from `client`'s service to `toOp`, whose caller operation is found once its ancestry is known. */
@@ -124,20 +121,24 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
    * (`unpairedServer`: one of several children of one call); under any other child its call is
    * already counted, paired or expired to a virtual component.
    */
-  function crossServiceParent(child: Half, unpairedServer = false): Ancestor | undefined {
+  function crossServiceParent(child: Half, unpairedServer = false): Parent | undefined {
     if (child.parentSpanId === '') return undefined;
-    return acrossServices(child, ancestry.get(child.traceId + child.parentSpanId), unpairedServer);
+    const slot = ancestry.find(child.traceId, child.parentSpanId);
+    return acrossServices(child, slot, unpairedServer)
+      ? { kind: ancestry.kind(slot), service: ancestry.service(slot) }
+      : undefined;
   }
 
-  /** `p`, the span above `child`, when it is another service's and counts as its caller (see crossServiceParent). */
-  function acrossServices(child: Half, p: Ancestor | undefined, unpairedServer: boolean): Ancestor | undefined {
-    if (!p || p.service.key === child.service.key) return undefined;
-    if (unpairedServer) return p;
-    return p.kind === SpanKind.CLIENT || p.kind === SpanKind.PRODUCER ? undefined : p;
+  /** Whether the span in `slot`, above `child`, is another service's and counts as its caller (see crossServiceParent). */
+  function acrossServices(child: Half, slot: number, unpairedServer: boolean): boolean {
+    if (slot < 0 || ancestry.service(slot).key === child.service.key) return false;
+    if (unpairedServer) return true;
+    const kind = ancestry.kind(slot);
+    return kind !== SpanKind.CLIENT && kind !== SpanKind.PRODUCER;
   }
 
   /** One call from the parent's service to the child's, made on behalf of the parent's entry operation. */
-  function callFromParent(child: Half, parent: Ancestor, toOp: OperationRef, at: number): void {
+  function callFromParent(child: Half, parent: Parent, toOp: OperationRef, at: number): void {
     const { service } = child;
     out.agg.edge(
       parent.service.key,
@@ -157,13 +158,12 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
   /** A non-entry span (INTERNAL, CLIENT, …) whose parent is another service's span: that service called here. */
   function checkOrphan(child: Half, final: boolean, queuedAt: number, at: number): boolean {
     // One lookup of the parent (the index is large: each lookup is mostly cache misses).
-    const above = ancestry.get(child.traceId + child.parentSpanId);
-    if (above) {
-      const parent = acrossServices(child, above, false);
-      if (parent) {
+    const above = ancestry.find(child.traceId, child.parentSpanId);
+    if (above >= 0) {
+      if (acrossServices(child, above, false)) {
         const op = internalOperation(child.name, child.service);
         out.agg.operation(op, child.at, { error: child.error, latencyMs: child.latencyMs });
-        callFromParent(child, parent, op, at);
+        callFromParent(child, { kind: ancestry.kind(above), service: ancestry.service(above) }, op, at);
       }
       return true;
     }
@@ -172,18 +172,23 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
 
   /** The entry operation on whose behalf `client` was made: its nearest SERVER/CONSUMER ancestor in its service. */
   function resolveCaller(client: Half, final: boolean): OperationRef | undefined {
-    let parent = client.parentSpanId;
-    let top: { name: string; service: ServiceInfo } = client;
-    for (let i = 0; parent !== '' && i < MAX_ANCESTRY_STEPS; i++) {
-      const a = ancestry.get(client.traceId + parent);
-      if (!a) return final ? internalOperation(top.name, top.service) : undefined;
-      if (a.entryOp && a.service.key === client.service.key) return a.entryOp;
-      if (a.service.key !== client.service.key) break;
-      top = a;
-      parent = a.parentSpanId;
+    let name = client.name;
+    let service = client.service;
+    let hasParent = client.parentSpanId !== '';
+    let slot = hasParent ? ancestry.find(client.traceId, client.parentSpanId) : -1;
+    for (let i = 0; hasParent && i < MAX_ANCESTRY_STEPS; i++) {
+      if (slot < 0) return final ? internalOperation(name, service) : undefined;
+      const above = ancestry.service(slot);
+      const entryOp = ancestry.entryOp(slot);
+      if (entryOp && above.key === client.service.key) return entryOp;
+      if (above.key !== client.service.key) break;
+      name = ancestry.name(slot);
+      service = above;
+      hasParent = ancestry.hasParent(slot);
+      if (hasParent) slot = ancestry.parentOf(slot);
     }
     // A root reached with no entry span above it: the work began here (a job, a script, a test).
-    return internalOperation(top.name, top.service);
+    return internalOperation(name, service);
   }
 
   function resolvePending(final: boolean, at: number): void {
@@ -217,11 +222,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
   function expireAncestry(at: number): void {
     if (epoch === undefined) return;
     // Ancestors are needed as long as a call made under them can still be pending.
-    const deadline = at - epoch - 2 * options.ttlMs;
-    for (const [key, a] of ancestry) {
-      if (a.arrived > deadline) break;
-      ancestry.delete(key);
-    }
+    ancestry.expire(at - epoch - 2 * options.ttlMs);
   }
 
   return {
@@ -230,7 +231,8 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
 
     /** Whether `child`'s parent span is known and belongs to `child`'s own service. */
     hasParentInService(child: Half): boolean {
-      return ancestry.get(child.traceId + child.parentSpanId)?.service.key === child.service.key;
+      const slot = ancestry.find(child.traceId, child.parentSpanId);
+      return slot >= 0 && ancestry.service(slot).key === child.service.key;
     },
     callFromParent,
 
@@ -241,19 +243,8 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     },
 
     /** Remembers a span (re-inserted at the end, so the index stays in arrival order even for a repeated span). */
-    remember(id: string, ancestor: Ancestor): void {
-      // A new id (nearly always) is one insertion; a repeated one moves to the end. A delete before
-      // every set was a second lookup per span in an index of ~300,000 ids (CPU profile: 6%).
-      const size = ancestry.size;
-      ancestry.set(id, ancestor);
-      if (ancestry.size === size) {
-        ancestry.delete(id);
-        ancestry.set(id, ancestor);
-      }
-      if (ancestry.size > options.maxAncestry) {
-        ancestry.delete(ancestry.keys().next().value!);
-        ancestryEvicted++;
-      }
+    remember(traceId: string, spanId: string, ancestor: Ancestor): void {
+      ancestry.remember(traceId, spanId, ancestor);
     },
 
     /** Non-entry children of one batch: those whose parent is not there yet wait for it. */
@@ -291,8 +282,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
         queuedAt: p.queuedAt,
         ...(p.via ? { late: true } : {}),
       }));
-      const firstAncestor = ancestry.values().next();
-      if (!firstAncestor.done) oldest = Math.min(oldest, firstAncestor.value.source);
+      oldest = Math.min(oldest, ancestry.oldestSource());
       return { orphans: waitingOrphans, calls, oldestSource: oldest };
     },
 
@@ -314,8 +304,8 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
         let client = found.get(c.client);
         if (client && client.service.key !== c.service) {
           // A call found from a parent span: the parent's service made it (see callFromParent).
-          const parent = ancestry.get(client.traceId + client.parentSpanId);
-          client = parent ? { ...client, service: parent.service } : undefined;
+          const parent = ancestry.find(client.traceId, client.parentSpanId);
+          client = parent >= 0 ? { ...client, service: ancestry.service(parent) } : undefined;
         }
         if (client)
           pending.push({
@@ -336,7 +326,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       pendingCalls: pending.length,
       unresolvedCallers,
       ancestry: ancestry.size,
-      ancestryEvicted,
+      ancestryEvicted: ancestry.evicted,
     }),
   };
 }

@@ -417,7 +417,7 @@ export function createEngine(options: EngineOptions): Engine {
     }
     if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER && !ownSide)
       children.push(half);
-    callers.remember(id, ancestor);
+    callers.remember(span.traceId, span.spanId, ancestor);
   }
 
   function ingest(decoded: DecodedBatch, at: number, source = 0, clock = at): void {

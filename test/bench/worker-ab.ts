@@ -7,7 +7,9 @@
  * the loop, the checkpoint and (with `neo4j`) the driver's side of the write.
  *
  * `npx tsx test/bench/worker-ab.ts <checkout A> <checkout B> [pairs] [noop|neo4j] [spans/s] [seconds]`
- * (defaults 3, noop, 15000, 8). `BENCH_CPU_PROF=<dir>` writes a V8 CPU profile of each worker. With
+ * (defaults 3, noop, 15000, 8). `BENCH_CPU_PROF=<dir>` writes a V8 CPU profile of each worker,
+ * `BENCH_WORKER_NODE_FLAGS` adds node flags to both workers, `BENCH_WORKER_NODE_FLAGS_A` or `_B` to
+ * one side only (one checkout under two V8 settings: `worker-ab.ts . . …`). With
  * `neo4j` (NEO4J_* as for the bench) the runs write under a fresh environment, deleted at the end.
  * A tool for working on the worker, not part of `npm run bench`; a checkout is a directory holding
  * `ingest/`, `src/` and `test/bench/worker-process.ts`.
@@ -47,13 +49,18 @@ function userAndSystem(pid: number): [number, number] {
   return [Number(fields[11]) / 100, Number(fields[12]) / 100];
 }
 
-async function runOnce(dir: string): Promise<void> {
+async function runOnce(side: 'A' | 'B', dir: string): Promise<void> {
   const worker: BenchChild = forkTs(
     // forkTs resolves from this directory: the other checkout's worker, relative to it.
     relative(HERE, `${dir}/test/bench/worker-process.ts`),
     [sink],
     { TOPOGRAPH_LOG_LEVEL: 'warn' },
-    process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      // BENCH_WORKER_NODE_FLAGS, e.g. --heapsnapshot-signal=SIGUSR2: both workers under other V8 settings.
+      ...(process.env.BENCH_WORKER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...(process.env[`BENCH_WORKER_NODE_FLAGS_${side}`]?.split(' ').filter(Boolean) ?? []),
+    ],
   );
   try {
     const { port } = await worker.next<{ port: number }>();
@@ -77,9 +84,10 @@ async function runOnce(dir: string): Promise<void> {
       failures: result.failures,
       rssMb: drain.maxRssMb,
     };
-    results.set(dir, [...(results.get(dir) ?? []), row]);
+    const name = `${side} ${dir}`;
+    results.set(name, [...(results.get(name) ?? []), row]);
     console.log(
-      `${dir}: ${drain.cpuUsPerSpan.toFixed(1)} µs CPU per span, ${drain.received} spans, ${result.failures} refused, peak RSS ${drain.maxRssMb.toFixed(0)} MB; /proc: user ${user!.toFixed(1)}, system ${system!.toFixed(1)} µs per span`,
+      `${name}: ${drain.cpuUsPerSpan.toFixed(1)} µs CPU per span, ${drain.received} spans, ${result.failures} refused, peak RSS ${drain.maxRssMb.toFixed(0)} MB; /proc: user ${user!.toFixed(1)}, system ${system!.toFixed(1)} µs per span`,
     );
   } finally {
     worker.kill();
@@ -88,14 +96,12 @@ async function runOnce(dir: string): Promise<void> {
 
 try {
   await sender.ask({ cmd: 'prepare', setup });
-  for (let p = 0; p < pairs; p++) for (const dir of dirs) await runOnce(dir);
-  for (const dir of dirs) {
-    const cpu = results
-      .get(dir)!
-      .map((r) => r.cpuUsPerSpan)
-      .sort((a, b) => a - b);
+  for (let p = 0; p < pairs; p++) for (const [i, dir] of dirs.entries()) await runOnce(i === 0 ? 'A' : 'B', dir);
+  for (const [name, rows] of results) {
+    const cpu = rows.map((r) => r.cpuUsPerSpan).sort((a, b) => a - b);
+    const rss = rows.map((r) => r.rssMb.toFixed(0)).join(', ');
     console.log(
-      `${dir}: worker CPU µs per span median ${cpu[Math.floor(cpu.length / 2)]!.toFixed(1)}, min ${cpu[0]!.toFixed(1)} (${sink}, ${spansPerS} spans/s offered)`,
+      `${name}: worker CPU µs per span median ${cpu[Math.floor(cpu.length / 2)]!.toFixed(1)}, min ${cpu[0]!.toFixed(1)}; peak RSS ${rss} MB (${sink}, ${spansPerS} spans/s offered)`,
     );
   }
 } finally {

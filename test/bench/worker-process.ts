@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../src/core/config.js';
@@ -151,6 +152,21 @@ process.on('message', (m: { cmd: 'warmed' | 'drain' }) => {
 process.on('disconnect', () => process.exit(0));
 // process.exit, so that a --cpu-prof profile (BENCH_CPU_PROF) is written.
 process.on('SIGTERM', () => process.exit(0));
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+/** Where the worker's memory is: RSS, the V8 heap (used of committed), the young generation, buffers outside it. */
+function memoryLine(): string {
+  const m = process.memoryUsage();
+  const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return (
+    `RSS ${mb(m.rss)} MB (heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, new space ${mb(young?.space_size ?? 0)} MB, ` +
+    `external ${mb(m.external)} MB of which array buffers ${mb(m.arrayBuffers)} MB)`
+  );
+}
+/** How much the engine holds: halves waiting to pair, the ancestry index, calls and spans waiting, late halves. */
+function heldLine(): string {
+  const st = worker.engine.stats();
+  return `waiting halves ${worker.engine.pairing.size}, ancestry ${st.ancestry}, pending calls ${st.pendingCalls}, pending parents ${st.pendingParents}, late ${st.late.waiting}`;
+}
 /** `BENCH_TICKS=1`: once a second, how far behind the worker is (to see where a run spends its time). */
 if (process.env.BENCH_TICKS) {
   const t0 = performance.now();
@@ -162,7 +178,7 @@ if (process.env.BENCH_TICKS) {
     process.stderr.write(
       `[${sinkKind} ${((performance.now() - t0) / 1000).toFixed(1)} s] unread for ${lag.toFixed(1)} s, unwritten for ${writeLag.toFixed(1)} s, ` +
         `${unwritten} requests unwritten (oldest ${oldest.toFixed(1)} s), ${flushes.length} flushes, ` +
-        `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB (heap used ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB)\n`,
+        `${memoryLine()}; ${heldLine()}\n`,
     );
   }, 1000).unref();
 }
