@@ -36,7 +36,7 @@ import {
   UNKNOWN_PEER,
 } from './derive.js';
 import { PairingStore } from './pairing.js';
-import { Origin, PresenceMemory } from './presence.js';
+import { Origin, PresenceMemory, type PresenceMemoryOptions } from './presence.js';
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
@@ -50,6 +50,8 @@ export interface EngineOptions {
   pairingLateWindowMs?: number;
   /** how many expired halves are remembered at most */
   pairingLateMaxEntries?: number;
+  /** which hours of presence were handed to the writer: how much is remembered */
+  presence: PresenceMemoryOptions;
   tagKeys: readonly string[];
   tagMaxValues: number;
   versionKeys: readonly string[];
@@ -68,6 +70,7 @@ export function engineOptions(config: Pick<Config, 'ingest' | 'limits'>): Engine
     pairingMaxEntries: config.ingest.pairingMaxEntries,
     pairingLateWindowMs: config.ingest.pairingLateWindowMs,
     pairingLateMaxEntries: config.ingest.pairingLateMaxEntries,
+    presence: config.ingest.presence,
     tagKeys: config.ingest.tagKeys,
     tagMaxValues: config.ingest.tagMaxValues,
     versionKeys: config.ingest.versionKeys,
@@ -183,7 +186,7 @@ export function createEngine(options: EngineOptions): Engine {
   /** the wall time of the step under way: no fact is later */
   /** what the halves of the request under way were sent by */
   let origin: number = Origin.otlp;
-  const presence = new PresenceMemory();
+  const presence = new PresenceMemory(options.presence);
   let now = 0;
   /** the pairing clock of the step under way: halves wait, and pairing callbacks queue their calls, at it */
   let tick = 0;

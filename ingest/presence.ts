@@ -44,12 +44,17 @@ export interface ComponentPresenceRow {
   hours: number[];
 }
 
-/** Hours remembered per edge or component: older ones, if they come back (late spans), are written again, harmlessly. */
-const HOURS_REMEMBERED = 48;
-
 interface Known {
   hours: number[];
   sources: number;
+}
+
+/** How much presence memory holds (`TOPOGRAPH_PRESENCE_MAX_ENTRIES`, `TOPOGRAPH_PRESENCE_HOURS`). */
+export interface PresenceMemoryOptions {
+  /** edges and components remembered; past it the memory starts afresh */
+  maxEntries: number;
+  /** hours remembered per edge or component: older ones, if they come back (late spans), are written again */
+  hours: number;
 }
 
 /**
@@ -60,11 +65,11 @@ export class PresenceMemory {
   private edges = new Map<string, Known>();
   private components = new Map<string, Known>();
 
-  constructor(private readonly maxEntries = 200_000) {}
+  constructor(private readonly options: PresenceMemoryOptions) {}
 
   /** The presence rows of `batch` that were not handed over before; they are remembered from now on. */
   rowsFor(batch: FactBatch): { edges: EdgePresenceRow[]; components: ComponentPresenceRow[] } {
-    if (this.edges.size + this.components.size > this.maxEntries) {
+    if (this.edges.size + this.components.size > this.options.maxEntries) {
       this.edges.clear();
       this.components.clear();
     }
@@ -107,7 +112,7 @@ export class PresenceMemory {
     known.sources |= sources;
     if (known.hours.includes(hour)) return false;
     known.hours.push(hour);
-    if (known.hours.length > HOURS_REMEMBERED) known.hours.shift();
+    if (known.hours.length > this.options.hours) known.hours.shift();
     return true;
   }
 }

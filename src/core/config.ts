@@ -109,6 +109,16 @@ export const envSchema = z.object({
     .describe(
       'expired halves remembered for the late window at most (kept in the checkpoint); past it the oldest are forgotten (counted)',
     ),
+  TOPOGRAPH_PRESENCE_MAX_ENTRIES: positiveInt
+    .prefault('200000')
+    .describe(
+      'edges and components whose written hours of presence the worker remembers; past it it starts afresh (some presence rows written again)',
+    ),
+  TOPOGRAPH_PRESENCE_HOURS: positiveInt
+    .prefault('48')
+    .describe(
+      'hours of presence remembered per edge or component (an older hour seen again is written again, harmlessly)',
+    ),
   TOPOGRAPH_MAX_BODY_BYTES: positiveInt
     .prefault(String(16 * 1024 * 1024))
     .describe('largest request body a receiver reads (413); a declared `Content-Length` is refused before reading'),
@@ -319,6 +329,7 @@ export const configSchema = envSchema.transform((c, ctx) => {
       pairingMaxEntries: c.TOPOGRAPH_PAIRING_MAX_ENTRIES,
       pairingLateWindowMs: c.TOPOGRAPH_PAIRING_LATE_WINDOW,
       pairingLateMaxEntries: c.TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES,
+      presence: { maxEntries: c.TOPOGRAPH_PRESENCE_MAX_ENTRIES, hours: c.TOPOGRAPH_PRESENCE_HOURS },
       maxBodyBytes: c.TOPOGRAPH_MAX_BODY_BYTES,
       spoolDir: c.TOPOGRAPH_SPOOL_DIR,
       spoolMaxBytes: c.TOPOGRAPH_SPOOL_MAX_BYTES,

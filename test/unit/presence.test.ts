@@ -74,4 +74,33 @@ describe('presence', () => {
     pipeline.ingest({ ...shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now), origin: 'import' });
     expect(edgeRows(await pipeline.flush())).toEqual([{ edge: 'web -> api', hours: [], sources: ['import'] }]);
   });
+
+  it('remembers only TOPOGRAPH_PRESENCE_HOURS hours per edge: an hour it forgot is written again', async () => {
+    const { clock, pipeline } = capturePipeline({ presence: { maxEntries: 200_000, hours: 2 } });
+    const hour = Math.floor(clock.now / HOUR_MS);
+    for (const back of [0, 1, 2]) {
+      pipeline.ingest(shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now + back * HOUR_MS));
+      expect(edgeRows(await pipeline.flush())[0]?.hours).toEqual([hour - back]);
+    }
+    // Three hours seen, two remembered: the first one is handed over again, the last one is not.
+    pipeline.ingest(shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now));
+    expect(edgeRows(await pipeline.flush())).toEqual([{ edge: 'web -> api', hours: [hour], sources: [] }]);
+    pipeline.ingest(shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now + 2 * HOUR_MS));
+    expect(edgeRows(await pipeline.flush())).toEqual([]);
+  });
+
+  it('starts afresh past TOPOGRAPH_PRESENCE_MAX_ENTRIES edges and components', async () => {
+    const { clock, pipeline } = capturePipeline({ presence: { maxEntries: 3, hours: 48 } });
+    const hour = Math.floor(clock.now / HOUR_MS);
+    pipeline.ingest(shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now));
+    await pipeline.flush();
+    // One edge and two components: within the bound, nothing is handed over again.
+    pipeline.ingest(shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now));
+    expect(edgeRows(await pipeline.flush())).toEqual([]);
+    pipeline.ingest(shifted(httpCalls('web', 'db', 'p', 1), Date.now() - clock.now));
+    await pipeline.flush();
+    // Five entries now: the memory starts afresh and the edge's hour is written again.
+    pipeline.ingest(shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now));
+    expect(edgeRows(await pipeline.flush())).toEqual([{ edge: 'web -> api', hours: [hour], sources: ['otlp'] }]);
+  });
 });
