@@ -9,6 +9,7 @@
 import { zipkinToBatch } from '../formats/zipkin.js';
 import type { RawBody, RawContentType } from '../intake.js';
 import { decodeOtlpJson } from '../otlp/decode-json.js';
+import type { AttributeKeys } from '../otlp/attribute-keys.js';
 import { decodeOtlpProtobuf } from '../otlp/decode-protobuf.js';
 import type { DecodeLimits } from '../otlp/validate.js';
 import { countSpans, type DecodedBatch, type TraceBatch } from '../span.js';
@@ -22,12 +23,12 @@ export function encodeSpoolPayload(decoded: DecodedBatch, raw?: RawBody): Buffer
     : Buffer.from(JSON.stringify(decoded.batch));
 }
 
-/** The request a payload holds, decoded with the limits the receivers decode with. */
-export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits): DecodedBatch {
+/** The request a payload holds, decoded with the limits (and attribute keys) the receivers decode with. */
+export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits, attributeKeys?: AttributeKeys): DecodedBatch {
   const body = payload.subarray(1);
   switch (payload[0]) {
     case FORMAT_BYTE.protobuf:
-      return decodeOtlpProtobuf(body, limits);
+      return decodeOtlpProtobuf(body, limits, attributeKeys);
     case FORMAT_BYTE.json:
       return decodeOtlpJson(JSON.parse(body.toString('utf8')), limits);
     case FORMAT_BYTE['zipkin-json']:
