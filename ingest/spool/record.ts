@@ -16,11 +16,19 @@ import { countSpans, type DecodedBatch, type TraceBatch } from '../span.js';
 
 const FORMAT_BYTE: Record<RawContentType, number> = { protobuf: 1, json: 2, 'zipkin-json': 3 };
 
-/** The payload a request is spooled as: its body when there is one, else its decoded batch as JSON. */
-export function encodeSpoolPayload(decoded: DecodedBatch, raw?: RawBody): Buffer {
-  return raw
-    ? Buffer.concat([Buffer.of(FORMAT_BYTE[raw.contentType]), raw.body])
-    : Buffer.from(JSON.stringify(decoded.batch));
+const FORMAT_PREFIX: Record<RawContentType, Buffer> = {
+  protobuf: Buffer.of(FORMAT_BYTE.protobuf),
+  json: Buffer.of(FORMAT_BYTE.json),
+  'zipkin-json': Buffer.of(FORMAT_BYTE['zipkin-json']),
+};
+
+/**
+ * The payload a request is spooled as: its body when there is one, else its decoded batch as JSON. In
+ * parts, which the spool writes one after the other: joining the format byte and the body was a copy
+ * of every body.
+ */
+export function encodeSpoolPayload(decoded: DecodedBatch, raw?: RawBody): Buffer[] {
+  return raw ? [FORMAT_PREFIX[raw.contentType], raw.body] : [Buffer.from(JSON.stringify(decoded.batch))];
 }
 
 /** The request a payload holds, decoded with the limits (and attribute keys) the receivers decode with. */
