@@ -126,14 +126,53 @@ const ID_SEGMENT =
  */
 export function templatePath(path: string): string {
   let p = path;
-  try {
-    if (/^[a-z]+:\/\//i.test(p)) p = new URL(p).pathname;
-  } catch {
-    /* keep as given */
+  if (/^[a-z]+:\/\//i.test(p)) {
+    const simple = simpleHttpPath(p);
+    if (simple !== undefined) p = simple;
+    else
+      try {
+        p = new URL(p).pathname;
+      } catch {
+        /* keep as given */
+      }
   }
-  p = p.split(/[?#]/)[0] ?? '';
-  return p
-    .split('/')
-    .map((seg) => (seg !== '' && ID_SEGMENT.test(seg) ? '{id}' : seg))
-    .join('/');
+  const query = p.search(/[?#]/);
+  if (query >= 0) p = p.slice(0, query);
+  // Segment by segment, and a new string only when one is replaced (most paths of a span carry an id).
+  let out: string | undefined;
+  let from = 0;
+  for (;;) {
+    const slash = p.indexOf('/', from);
+    const end = slash < 0 ? p.length : slash;
+    if (end > from && ID_SEGMENT.test(p.slice(from, end))) out = `${out ?? p.slice(0, from)}{id}`;
+    else if (out !== undefined) out += p.slice(from, end);
+    if (slash < 0) break;
+    if (out !== undefined) out += '/';
+    from = slash + 1;
+  }
+  return out ?? p;
+}
+
+const HTTP_URL = /^https?:\/\/([^/?#]*)([^?#]*)/i;
+/** Hosts the URL parser takes as they are: names, not IP addresses, ports, users or IDNs (which it may refuse). */
+const PLAIN_HOST = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$/i;
+const NUMERIC_LAST_LABEL = /(?:^|\.)(?:\d+|0x[0-9a-f]*)\.?$/i;
+const IDN_LABEL = /(?:^|\.)xn--/i;
+/** Paths of characters the parser neither encodes nor reads specially; dot segments it resolves. */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9\-._~!$&'()*+,;=:@%]*)*$/;
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?=\/|$)/i;
+
+/**
+ * The path `new URL(url).pathname` gives, found without parsing the URL when it is a plain http(s)
+ * one (parsing a URL per HTTP client span was most of the cost of naming its operation); undefined
+ * for any other, which is then parsed.
+ */
+export function simpleHttpPath(url: string): string | undefined {
+  const m = HTTP_URL.exec(url);
+  if (!m) return undefined;
+  const host = m[1]!;
+  const path = m[2]!;
+  if (!PLAIN_HOST.test(host) || NUMERIC_LAST_LABEL.test(host) || IDN_LABEL.test(host)) return undefined;
+  if (!PLAIN_PATH.test(path) || DOT_SEGMENT.test(path)) return undefined;
+  return path === '' ? '/' : path;
 }
