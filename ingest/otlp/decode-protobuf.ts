@@ -55,22 +55,14 @@ function delimited(r: Reader): number {
  * slice or view per string, and ASCII, by far the most common, skips the UTF-8 validation
  * (CPU profile: strings were ~15% of decoding).
  */
-function str(r: Reader, s: State, what: string): string {
+function str(r: Reader, s: State, what: string, attributeKey?: string): string {
   const start = delimited(r);
   const end = r.pos;
   const buf = r.buf as Buffer;
   if (isAscii(buf, start, end)) return buf.toString('latin1', start, end);
-  if (!isUtf8(buf.subarray(start, end))) s.badUtf8 ??= what;
-  return buf.toString('utf8', start, end);
-}
-
-/** An attribute's string value, named by its key (cut to 64 characters) only when it is not UTF-8. */
-function attributeStr(r: Reader, s: State, key: string): string {
-  const start = delimited(r);
-  const end = r.pos;
-  const buf = r.buf as Buffer;
-  if (isAscii(buf, start, end)) return buf.toString('latin1', start, end);
-  if (!isUtf8(buf.subarray(start, end))) s.badUtf8 ??= `attribute "${key.slice(0, 64)}"`;
+  // An attribute's value is named by its key (cut to 64 characters), made into a message only when bad.
+  if (!isUtf8(buf.subarray(start, end)))
+    s.badUtf8 ??= attributeKey === undefined ? what : `attribute "${attributeKey.slice(0, 64)}"`;
   return buf.toString('utf8', start, end);
 }
 
@@ -129,7 +121,7 @@ function readAnyValue(r: Reader, end: number, depth: number, s: State, key: stri
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        value = attributeStr(r, s, key);
+        value = str(r, s, 'an attribute', key);
         break;
       case 2:
         value = r.bool();
