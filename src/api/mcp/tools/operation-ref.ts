@@ -8,6 +8,16 @@ export const OPERATION_REF = /* GraphQL */ `
   }
 `;
 
+/** The two operations of a hop (a call between operations), for a hop's selection. */
+export const HOP_ENDS = /* GraphQL */ `
+        from {
+          ...McpOperationRef
+        }
+        to {
+          ...McpOperationRef
+        }
+`;
+
 export interface OperationRef {
   name: string;
   component: { name: string };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { limit, offset } from './inputs.js';
 import { page, pageNote, toolAnswer } from '../tool-results.js';
-import { OPERATION_REF, operationLabel, type OperationRef } from './operation-ref.js';
+import { HOP_ENDS, OPERATION_REF, operationLabel, type OperationRef } from './operation-ref.js';
 import { queryTool } from './query-tool.js';
 
 export const TRACE = /* GraphQL */ `
@@ -18,12 +18,7 @@ export const TRACE = /* GraphQL */ `
         error
         latencyMs
         at
-        from {
-          ...McpOperationRef
-        }
-        to {
-          ...McpOperationRef
-        }
+        ${HOP_ENDS}
       }
     }
   }
