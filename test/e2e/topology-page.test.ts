@@ -17,7 +17,7 @@ import { apiConfig } from '../support/api.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { ROOT } from '../support/processes.js';
-import { ORDERS_DB, TraceBuilder } from '../support/spans.js';
+import { ORDERS_QUERY, TraceBuilder } from '../support/spans.js';
 
 const env = uniqueName('ui');
 /** An environment that changed: web called old three hours before it called new (api all along). */
@@ -44,14 +44,7 @@ beforeAll(async () => {
       resource: res,
       scope: { name: '@opentelemetry/instrumentation-http', version: '0.223.0' },
     });
-    t.span({
-      service: 'checkout',
-      kind: SpanKind.CLIENT,
-      name: 'SELECT orders',
-      parent: c,
-      resource: res,
-      attributes: ORDERS_DB,
-    });
+    t.span({ service: 'checkout', parent: c, resource: res, ...ORDERS_QUERY });
     const cp = t.client('checkout', { parent: c, resource: res, error: i % 2 === 0 });
     t.server('payments', '/pay', { parent: cp, resource: res, error: i % 2 === 0 });
     const pub = t.span({

@@ -7,8 +7,7 @@ import { README_QUERIES } from '../../src/api/graphql/examples.js';
 import { createApi } from '../../src/api/yoga.js';
 import { apiConfig } from '../support/api.js';
 import { seed, fileGraph, uniqueName } from '../support/graph.js';
-import { ORDERS_DB, TraceBuilder } from '../support/spans.js';
-import { SpanKind } from '../../ingest/span.js';
+import { ORDERS_QUERY, TraceBuilder } from '../support/spans.js';
 
 const graph = fileGraph();
 const env = uniqueName('env');
@@ -37,14 +36,7 @@ beforeAll(async () => {
     const g = t.server('gateway', '/checkout', { resource: res, scope: HTTP_OLD });
     const gc = t.client('gateway', { method: 'POST', parent: g, resource: res, scope: HTTP_OLD });
     const c = t.server('checkout', '/checkout', { method: 'POST', parent: gc, resource: res, scope: HTTP_NEW });
-    t.span({
-      service: 'checkout',
-      kind: SpanKind.CLIENT,
-      name: 'SELECT orders',
-      parent: c,
-      resource: res,
-      attributes: ORDERS_DB,
-    });
+    t.span({ service: 'checkout', parent: c, resource: res, ...ORDERS_QUERY });
     const cp = t.client('checkout', { method: 'POST', parent: c, resource: res, scope: HTTP_NEW, error: i === 2 });
     t.server('payments', '/pay', {
       method: 'POST',

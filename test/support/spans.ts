@@ -4,12 +4,16 @@ import { SpanKind, type Attributes, type DecodedBatch, type ResourceSpans, type 
 
 export const hexId = (bytes: number) => randomBytes(bytes).toString('hex');
 
-/** The attributes of a PostgreSQL `SELECT` on the `orders` table of the `orders-db` server. */
-export const ORDERS_DB = {
-  'db.system': 'postgresql',
-  'server.address': 'orders-db',
-  'db.operation.name': 'SELECT',
-  'db.collection.name': 'orders',
+/** A PostgreSQL `SELECT` on the `orders` table of the `orders-db` server: the rest of a CLIENT span. */
+export const ORDERS_QUERY = {
+  kind: SpanKind.CLIENT,
+  name: 'SELECT orders',
+  attributes: {
+    'db.system': 'postgresql',
+    'server.address': 'orders-db',
+    'db.operation.name': 'SELECT',
+    'db.collection.name': 'orders',
+  },
 };
 
 export interface SpanSpec {

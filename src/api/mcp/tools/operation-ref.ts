@@ -24,3 +24,10 @@ export interface OperationRef {
 }
 
 export const operationLabel = (o: OperationRef) => `${o.component.name}: ${o.name}`;
+
+/** A hop's depth and its two operations as labels. */
+export const hopLabels = (h: { depth: number; from: OperationRef; to: OperationRef }) => ({
+  depth: h.depth,
+  from: operationLabel(h.from),
+  to: operationLabel(h.to),
+});
