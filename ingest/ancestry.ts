@@ -13,6 +13,7 @@
  * Pure and synchronous; time is passed in.
  */
 import type { OperationRef, ServiceInfo } from './derive.js';
+import { nibble } from './hex.js';
 import type { SpanKind } from './span.js';
 
 /** What the engine remembers of a span (copied into the index's columns, not held). */
@@ -41,16 +42,11 @@ const KIND_BITS = 7;
 const KEY_WORDS = 6;
 const MIN_CAPACITY = 1024;
 
-const NIBBLE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
-for (let i = 0; i < 6; i++) NIBBLE[97 + i] = 10 + i;
-
 /** 8 hex characters of `s` from `at` as an unsigned 32-bit number; -1 when one is not lower-case hex. */
 function hexWord(s: string, at: number): number {
   let w = 0;
   for (let i = at; i < at + 8; i++) {
-    const c = s.charCodeAt(i);
-    const n = c < 128 ? NIBBLE[c]! : -1;
+    const n = nibble(s.charCodeAt(i));
     if (n < 0) return -1;
     w = (w << 4) | n;
   }

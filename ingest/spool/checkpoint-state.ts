@@ -12,6 +12,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { EngineState } from '../engine.js';
+import { nibble } from '../hex.js';
 
 export const EMPTY_STATE: EngineState = { halves: [], orphans: [], calls: [] };
 
@@ -23,13 +24,6 @@ const TRACE_HEX = 32;
 const TRACE_BYTES = 16;
 const SPAN_BYTES = 8;
 const MAX_RUN = 0xffff;
-
-/** The value of a lower-case hex digit, -1 for any other character. */
-function nibble(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
-}
 
 /** Whether `id` is a half's id as decoders make them (anything else is stored as text). */
 function isHexId(id: string): boolean {
