@@ -42,6 +42,43 @@ MATCH (ca:Component)-[:HAS_OPERATION]->(a:Operation)-[r:CALLS]->(b:Operation)<-[
 RETURN ca.name + ':' + a.name + ' -> ' + cb.name + ':' + b.name AS call, r.calls AS calls
 ORDER BY call`;
 
+/** Calls per version pair on DEPENDS_ON and CALLS, named by their ends. */
+const VERSION_PAIRS = `
+MATCH (a:Component {environment: $env})-[v:DEPENDS_ON_VERSION]->(b:Component)
+RETURN 'DEPENDS_ON_VERSION ' + a.name + ' -> ' + b.name + ' ' + v.fromVersion + '/' + v.toVersion AS pair, v.calls AS calls, v.errors AS errors
+ORDER BY pair
+UNION ALL
+MATCH (:Component {environment: $env})-[:HAS_OPERATION]->(a:Operation)-[v:CALLS_VERSION]->(b:Operation)
+RETURN 'CALLS_VERSION ' + a.name + ' -> ' + b.name + ' ' + v.fromVersion + '/' + v.toVersion AS pair, v.calls AS calls, v.errors AS errors
+ORDER BY pair`;
+
+/** A sampled trace's hops (`component:operation -> component:operation`) and the operations IN_TRACE. */
+async function sampleOf(traceId: string, env: string) {
+  const names = new Map(
+    (
+      await read(
+        `MATCH (c:Component {environment: $env})-[:HAS_OPERATION]->(o:Operation) RETURN o.key AS key, c.name + ':' + o.name AS name`,
+        env,
+      )
+    ).map((r) => [r.key as string, r.name as string]),
+  );
+  const name = (key: string) => names.get(key) ?? key;
+  const [sample] = await graph.read('test', async (tx) =>
+    (
+      await tx.run(
+        `MATCH (t:TraceSample {traceId: $traceId}) RETURN t.hops AS hops, [(o:Operation)-[:IN_TRACE]->(t) | o.key] AS inTrace`,
+        { traceId },
+      )
+    ).records.map((r) => ({ hops: r.get('hops') as string[], inTrace: r.get('inTrace') as string[] })),
+  );
+  return {
+    hops: [
+      ...new Set(sample!.hops.map((h) => JSON.parse(h) as string[]).map((h) => `${name(h[0]!)} -> ${name(h[1]!)}`)),
+    ],
+    inTrace: sample!.inTrace.map(name).sort(),
+  };
+}
+
 const read = async (query: string, env: string) =>
   graph.read('test', async (tx) => (await tx.run(query, { env })).records.map((r) => r.toObject()));
 
@@ -109,6 +146,34 @@ describe('late halves in Neo4j', () => {
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/^topograph_ingest_late_halves\{outcome="corrected"[^}]*\} 6$/m);
     expect(metrics).toMatch(/^topograph_ingest_late_halves_waiting\{[^}]*\} 0$/m);
+  });
+
+  it('the version pairs and the sampled skeleton of a virtual edge that keeps other calls follow the correction', async () => {
+    const env = uniqueName('late-versions');
+    const { ingest } = await start(mkdtempSync(join(tmpdir(), 'topograph-late-')));
+    const late = splitCalls(3, { environment: env, errors: 1, versions: ['1.0', '2.0'] });
+    // A call whose server half never comes: the virtual edge and its version pair keep it.
+    const lone = splitCalls(1, { environment: env, versions: ['1.0', '2.0'] });
+    await send(ingest, late.clients);
+    await send(ingest, lone.clients);
+    wall.t += 30 * SECOND;
+    await send(ingest, httpCalls('x', 'y', env, 1));
+    const traceId = late.clients.batch[0]!.scopeSpans[0]!.spans[0]!.traceId;
+    expect(await read(VERSION_PAIRS, env)).toEqual([
+      { pair: 'DEPENDS_ON_VERSION a -> unknown 1.0/', calls: 4, errors: 1 },
+      { pair: 'CALLS_VERSION GET -> GET 1.0/', calls: 4, errors: 1 },
+    ]);
+    expect(await sampleOf(traceId, env)).toEqual({ hops: ['a:GET -> unknown:GET'], inTrace: ['a:GET', 'unknown:GET'] });
+    wall.t += 10 * SECOND;
+    await send(ingest, late.servers);
+    expect(await read(VERSION_PAIRS, env)).toEqual([
+      { pair: 'DEPENDS_ON_VERSION a -> b 1.0/2.0', calls: 3, errors: 1 },
+      { pair: 'DEPENDS_ON_VERSION a -> unknown 1.0/', calls: 1, errors: 0 },
+      { pair: 'CALLS_VERSION GET -> GET /x 1.0/2.0', calls: 3, errors: 1 },
+      { pair: 'CALLS_VERSION GET -> GET 1.0/', calls: 1, errors: 0 },
+    ]);
+    // The sampled trace shows the call it made, not the hop to unknown it was first counted as.
+    expect(await sampleOf(traceId, env)).toEqual({ hops: ['a:GET -> b:GET /x'], inTrace: ['a:GET', 'b:GET /x'] });
   });
 
   it('a correction for a minute the rings have already folded is taken out of that minute', async () => {

@@ -102,10 +102,21 @@ export function httpCalls(
  */
 export function splitCalls(
   n: number,
-  opts: { environment?: string; startMs?: number; errors?: number; trace?: TraceBuilder; parent?: Span } = {},
+  opts: {
+    environment?: string;
+    startMs?: number;
+    errors?: number;
+    trace?: TraceBuilder;
+    parent?: Span;
+    /** `service.version` of a and of b */
+    versions?: [string, string];
+  } = {},
 ) {
   const t = opts.trace ?? new TraceBuilder();
-  const resource = opts.environment ? { 'deployment.environment.name': opts.environment } : undefined;
+  const env = opts.environment ? { 'deployment.environment.name': opts.environment } : undefined;
+  const [clientResource, serverResource] = [0, 1].map((i) =>
+    opts.versions ? { ...env, 'service.version': opts.versions[i]! } : env,
+  );
   for (let i = 0; i < n; i++) {
     const error = i < (opts.errors ?? 0);
     const c = t.span({
@@ -113,7 +124,7 @@ export function splitCalls(
       kind: SpanKind.CLIENT,
       name: 'GET',
       parent: opts.parent,
-      resource,
+      resource: clientResource,
       error,
       startMs: opts.startMs,
       attributes: { 'http.request.method': 'GET' },
@@ -123,7 +134,7 @@ export function splitCalls(
       kind: SpanKind.SERVER,
       name: 'GET /x',
       parent: c,
-      resource,
+      resource: serverResource,
       error,
       startMs: opts.startMs === undefined ? undefined : opts.startMs + 1,
       attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
