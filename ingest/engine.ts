@@ -33,7 +33,6 @@ import {
   type OperationRef,
   type ServiceInfo,
   type VirtualComponent,
-  UNKNOWN_PEER,
 } from './derive.js';
 import { PairingStore } from './pairing.js';
 import { Origin, PresenceMemory } from './presence.js';
@@ -238,8 +237,6 @@ export function createEngine(options: EngineOptions): Engine {
 
   /** The two halves of one call. */
   function paired(c: Half, s: Half, credit: Credit): void {
-    late.learn(c.callee?.key);
-    late.learn(s.op?.key);
     const agg = out.agg;
     const messaging = c.kind === SpanKind.PRODUCER || s.kind === SpanKind.CONSUMER;
     const destination = messaging ? (c.destination ?? s.destination) : undefined;
@@ -300,7 +297,6 @@ export function createEngine(options: EngineOptions): Engine {
     {
       onComplete: (c, s) => paired(c, s, throughCallers),
       onExpireClient(c) {
-        if (c.callee!.name !== UNKNOWN_PEER && !late.worth(c.callee!.key)) return reachedUninstrumented(c);
         const entry: LateHalf = late.expire('client', c, [c.traceId + c.spanId], tick, out, () =>
           reachedUninstrumented(c, (agg) => late.wrap(entry, agg)),
         );
@@ -313,7 +309,6 @@ export function createEngine(options: EngineOptions): Engine {
         // A message delivered again under the same producer span: its publish was counted once already.
         if (parent?.kind === SpanKind.PRODUCER && s.destination) deliveredFrom(s, s.destination);
         else if (parent) callers.callFromParent(s, parent, s.op!, tick);
-        else if (!late.worth(s.op!.key)) entryFromOutside(s);
         else late.expire('server', s, keys, tick, out, () => entryFromOutside(s));
       },
     },

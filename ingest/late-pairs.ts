@@ -10,11 +10,9 @@
  * CALLS, rings, entry counts, tags) is taken back the same way, without this module knowing the
  * derivation. Bounded: past `maxEntries` the oldest are forgotten (counted, their virtual credit stays).
  *
- * Only halves a partner may plausibly still come for are remembered (`worth`): a client half that
- * named no peer (`unknown`), or whose peer has answered a paired call before, and a server half of an
- * operation that instrumented clients have called before. A call to a third-party API, or a request
- * from a browser, expires the same way every time; remembering each of those would fill the bound
- * and the checkpoint with halves no partner comes for (docs/benchmarks.md).
+ * Every expiry is remembered, a call to a third-party API or a request from a browser as well as a
+ * call whose partner is merely late: which is which cannot be told when it expires. The checkpoint
+ * keeps them in a compact layout (ingest/spool/late-state.ts), so remembering all costs little.
  *
  * Pure and synchronous: time (the pairing clock) is passed in.
  */
@@ -102,9 +100,6 @@ export function createLatePairs(options: LatePairsOptions) {
   /** corrections gathered since the last drain, by kind, row key */
   let rows = new Map<string, CorrectionRow>();
   const stats: LatePairsStats = { corrected: 0, waiting: 0, droppedWindow: 0, droppedBound: 0 };
-  /** peers and operations seen in a paired call (insertion order: the oldest go first past the bound) */
-  const answered = new Set<string>();
-
   function row(
     kind: CorrectionRow['kind'],
     from: string,
@@ -257,18 +252,6 @@ export function createLatePairs(options: LatePairsOptions) {
   }
 
   return {
-    /** A paired call's client-side peer key or server operation key: a later expiry of one is worth remembering. */
-    learn(key: string | undefined): void {
-      if (options.windowMs <= 0 || key === undefined || answered.has(key)) return;
-      answered.add(key);
-      if (answered.size > options.maxEntries) answered.delete(answered.values().next().value!);
-    },
-
-    /** Whether an expiry under `key` is worth remembering (see the file comment). */
-    worth(key: string): boolean {
-      return options.windowMs > 0 && answered.has(key);
-    },
-
     stats: (): LatePairsStats => ({ ...stats, waiting: entries.size }),
     get size() {
       return entries.size;

@@ -112,24 +112,33 @@ describe('late halves', () => {
     expect(takenBack.map((c) => [c.calls, c.unpaired])).toEqual([[-4, -4]]);
   });
 
-  it('remembers no call to a peer that never answered, nor a request to an operation no instrumented client called', async () => {
-    const { clock, pipeline } = capturePipeline(options);
+  it('remembers every expiry: the first calls to a peer named only by attribute are corrected when their server halves come late', async () => {
+    const { sink, clock, pipeline } = capturePipeline(options);
     const t = new TraceBuilder();
-    t.span({
+    const client = t.span({
       service: 'a',
       kind: SpanKind.CLIENT,
       name: 'POST',
-      attributes: { 'http.request.method': 'POST', 'server.address': 'api.stripe.com' },
+      startMs: clock.now - 100,
+      attributes: { 'http.request.method': 'POST', 'server.address': 'payments.internal' },
     });
+    t.span({ service: 'payments', kind: SpanKind.SERVER, name: 'POST /pay', parent: client, startMs: clock.now - 99 });
+    // A request from a browser: its server half expires as an entry call, remembered too.
     const browser = new TraceBuilder();
     const page = browser.span({ service: 'browser', kind: SpanKind.CLIENT, name: 'GET' });
     browser.span({ service: 'front', kind: SpanKind.SERVER, name: 'GET /', parent: page });
-    pipeline.ingest(t.batch());
+    pipeline.ingest(t.batch(['a']));
     pipeline.ingest(browser.batch(['front']));
     clock.now += 20_000;
     await pipeline.flush();
-    expect(pipeline.stats().late).toMatchObject({ waiting: 0, droppedBound: 0 });
-    expect(pipeline.pairing.stats).toMatchObject({ expiredClients: 1, expiredServers: 1 });
+    expect(sink.edges()).toEqual({ 'a -> payments.internal': { calls: 1, errors: 0 } });
+    expect(pipeline.stats().late).toMatchObject({ waiting: 2, droppedBound: 0 });
+    clock.now += 30_000;
+    pipeline.ingest(t.batch(['payments']));
+    await pipeline.flush();
+    expect(sink.edges()).toEqual({ 'a -> payments': { calls: 1, errors: 0 } });
+    expect(sink.calls()).toEqual({ 'a:POST -> payments:POST /pay': 1 });
+    expect(pipeline.stats().late).toMatchObject({ waiting: 1, corrected: 1 });
   });
 
   it('a call still looking for its caller at a restart is still taken back when the late half comes', async () => {
