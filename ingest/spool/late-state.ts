@@ -36,7 +36,7 @@ interface Template {
 }
 
 /** Per credit kind, the positions of the error, latency and time a record carries. */
-const VARIABLE: Record<string, [error: number, latency: number, at: number]> = {
+const VARIABLE: Record<'e' | 'o' | 'c' | 't', [error: number, latency: number, at: number]> = {
   e: [2, 3, 4],
   o: [2, 3, 1],
   c: [2, 3, 4],
@@ -50,26 +50,45 @@ function templateOf(entry: LateHalf): string | undefined {
   const key = entry.keys[0];
   if (key === undefined || key.length !== KEY_HEX || !isHex(key)) return undefined;
   const h = entry.half;
-  const { traceId, spanId, parentSpanId } = h;
-  const half: Record<string, unknown> = { ...h };
-  for (const field of ['traceId', 'spanId', 'parentSpanId', 'error', 'latencyMs', 'at', 'source']) delete half[field];
+  // Named one by one (not a copy less some fields): this runs for every expiry once.
+  const half: Record<string, unknown> = {
+    name: h.name,
+    kind: h.kind,
+    service: h.service,
+    protocol: h.protocol,
+    op: h.op,
+    destination: h.destination,
+    callee: h.callee,
+    calleeOp: h.calleeOp,
+    externalCaller: h.externalCaller,
+    origin: h.origin,
+  };
   const keySpan = key.slice(TRACE_HEX);
-  if (traceId !== key.slice(0, TRACE_HEX)) half.traceId = traceId;
+  if (h.traceId !== key.slice(0, TRACE_HEX)) half.traceId = h.traceId;
   // A client is found by its own span; a server by its parent, and its own span is not needed again.
-  if (entry.side === 'client' && spanId !== keySpan) half.spanId = spanId;
-  // A client's parent matters only while its call has no caller yet (no `c` credit): then it is kept.
-  if (entry.side === 'client' ? !entry.credits.some((c) => 'c' in c) : parentSpanId !== keySpan)
-    half.parentSpanId = parentSpanId;
-  const credits = entry.credits.map((c) => {
-    const [kind, values] = Object.entries(c)[0] as [string, unknown];
-    if (!Array.isArray(values)) return c;
-    const [e, l, t] = VARIABLE[kind]!;
-    const out = [...(values as unknown[])];
+  if (entry.side === 'client' && h.spanId !== keySpan) half.spanId = h.spanId;
+  let resolved = false;
+  const credits: unknown[] = [];
+  for (const c of entry.credits) {
+    let kind: keyof typeof VARIABLE | undefined;
+    if ('e' in c) kind = 'e';
+    else if ('c' in c) kind = 'c';
+    else if ('o' in c) kind = 'o';
+    else if ('t' in c) kind = 't';
+    if (kind === undefined) {
+      credits.push(c);
+      continue;
+    }
+    if (kind === 'c') resolved = true;
+    const [e, l, t] = VARIABLE[kind];
+    const out = [...(c as Record<string, unknown[]>)[kind]!];
     if (out[e] === h.error) out[e] = null;
     if (l >= 0 && out[l] === h.latencyMs) out[l] = null;
     if (t >= 0 && out[t] === h.at) out[t] = null;
-    return { [kind]: out };
-  });
+    credits.push({ [kind]: out });
+  }
+  // A client's parent matters only while its call has no caller yet (no `c` credit): then it is kept.
+  if (entry.side === 'client' ? !resolved : h.parentSpanId !== keySpan) half.parentSpanId = h.parentSpanId;
   const template: Template = { side: entry.side, half, credits };
   if (entry.keys.length !== 1) template.keys = entry.keys;
   return JSON.stringify(template);
@@ -169,7 +188,7 @@ export function decodeLate(stored: unknown): LateHalf[] | undefined {
     const credits = tpl.credits.map((c) => {
       const [kind, values] = Object.entries(c as Credit)[0] as [string, unknown];
       if (!Array.isArray(values)) return c as Credit;
-      const [e, l, t] = VARIABLE[kind]!;
+      const [e, l, t] = VARIABLE[kind as keyof typeof VARIABLE];
       const filled = [...(values as unknown[])];
       if (filled[e] === null) filled[e] = error;
       if (l >= 0 && filled[l] === null) filled[l] = latencyMs;
