@@ -157,10 +157,8 @@ function tagServed(
 }
 
 export function createEngine(options: EngineOptions): Engine {
-  const live = new Aggregator({
-    exemplarsPerEdge: options.exemplarsPerEdge,
-    sampler: new TraceSampler(options.traceSampling),
-  });
+  const sampler = new TraceSampler(options.traceSampling);
+  const live = new Aggregator({ exemplarsPerEdge: options.exemplarsPerEdge, sampler });
   // While replaying, facts go to a scratch aggregator that is thrown away: they are already written.
   const out = { agg: live };
   let restoring: { halves: Set<string>; wanted: Set<string>; found: Map<string, Half> } | undefined;
@@ -177,6 +175,7 @@ export function createEngine(options: EngineOptions): Engine {
   const late = createLatePairs({
     windowMs: options.pairingLateWindowMs ?? 0,
     maxEntries: options.pairingLateMaxEntries ?? 0,
+    sampled: (traceId) => sampler.mayHaveKept(traceId),
   });
   let spans = 0;
   /** the wall time of the step under way: no fact is later */

@@ -79,6 +79,8 @@ export interface LatePairsOptions {
   windowMs: number;
   /** how many expired halves are remembered at most (TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES) */
   maxEntries: number;
+  /** whether a trace may have a sampled skeleton to correct (default: any may) */
+  sampled?: (traceId: string) => boolean;
 }
 
 export interface LatePairsStats {
@@ -176,7 +178,7 @@ export function createLatePairs(options: LatePairsOptions) {
       measure(row('call', from, to, minuteOf(at)), sign, error, latencyMs);
       versions('callVersion', from, to, error, v);
       // The hop the trace sampler may have kept (a sampled trace shows the real hop instead).
-      if (traceId !== '') {
+      if (traceId !== '' && (options.sampled?.(traceId) ?? true)) {
         const hop = row('hop', traceId, hopText(from, to, error, latencyMs, at), 0, from, to);
         hop.calls--;
       }

@@ -113,6 +113,11 @@ export class TraceSampler {
     return rows.sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0));
   }
 
+  /** Whether the trace may have a skeleton stored: kept, or not decided within the decisions remembered. */
+  mayHaveKept(traceId: string): boolean {
+    return this.decided.get(traceId) !== null;
+  }
+
   private admit(entry: string, window: number, error: boolean): boolean {
     const key = `${window}\n${entry}`;
     const c = this.counts.get(key) ?? { ok: 0, errors: 0 };

@@ -44,6 +44,24 @@ describe('late halves', () => {
     expect(unpaired).toBe(0);
   });
 
+  it('a sampled skeleton is corrected only for traces the sampler kept', async () => {
+    const hops = async (perWindow: number) => {
+      const traceSampling = { ...defaultConfig().ingest.traceSampling, perWindow };
+      const { sink, clock, pipeline } = capturePipeline({ ...options, traceSampling });
+      const { clients, servers } = split(3, clock.now - 100);
+      pipeline.ingest(clients);
+      clock.now += 20_000;
+      await pipeline.flush();
+      pipeline.ingest(servers);
+      await pipeline.flush();
+      expect(sink.edges()).toEqual({ 'a -> b': { calls: 3, errors: 0 } });
+      return (sink.all.corrections ?? []).filter((c) => c.kind === 'hop').map((c) => c.calls);
+    };
+    // One trace, its three identical hops one line of the skeleton: taken back as one row.
+    expect(await hops(5)).toEqual([-3]);
+    expect(await hops(0)).toEqual([]);
+  });
+
   it('server halves before their clients: the entry counts they made are taken back', async () => {
     const { sink, clock, pipeline } = capturePipeline(options);
     // One call paired first: b's GET /x is known to be called by instrumented clients.
