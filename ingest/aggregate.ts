@@ -168,7 +168,7 @@ export class Aggregator {
   constructor(private readonly options: AggregatorOptions) {}
 
   service(s: ServiceInfo, at: number): void {
-    this.versions.service(s.key, s.version, 0, false, at);
+    this.versions.service(s.key, s.version, 0, 0, at);
     const row = this.services.get(s.key);
     if (row) {
       widen(row, at);
@@ -282,9 +282,9 @@ export class Aggregator {
     }
   }
 
-  /** A call `s` served (a SERVER or CONSUMER span), counted for the version it runs. */
-  served(s: ServiceInfo, error: boolean, at: number): void {
-    this.versions.service(s.key, s.version, 1, error, at);
+  /** `calls` calls `s` served (SERVER or CONSUMER spans), `errors` of them failed, the earliest at `at`: counted for the version it runs. */
+  served(s: ServiceInfo, calls: number, errors: number, at: number): void {
+    this.versions.service(s.key, s.version, calls, errors, at);
   }
 
   use(serviceKey: string, lib: LibraryUse, at: number): void {

@@ -24,9 +24,9 @@ export interface ServiceVersionRow extends VersionFacts {
   version: string;
 }
 
-function count(row: VersionFacts, calls: number, error: boolean, at: number): void {
+function count(row: VersionFacts, calls: number, errors: number, at: number): void {
   row.calls += calls;
-  if (error && calls > 0) row.errors += calls;
+  row.errors += errors;
   if (at < row.firstSeen) row.firstSeen = at;
   if (at > row.lastSeen) row.lastSeen = at;
 }
@@ -65,16 +65,16 @@ export class VersionCounts {
         fromVersion,
         toVersion,
       );
-    count(row, 1, error, at);
+    count(row, 1, error ? 1 : 0, at);
   }
 
-  /** A service seen running `version` (`calls`: how many calls it served in it, 0 when it only ran). */
-  service(service: string, version: string, calls: number, error: boolean, at: number): void {
+  /** A service seen running `version` (`calls`: how many calls it served in it, 0 when it only ran; `errors` of them failed). */
+  service(service: string, version: string, calls: number, errors: number, at: number): void {
     if (version === '') return;
     const row =
       this.services.get(service, version) ??
       this.services.add({ service, version, calls: 0, errors: 0, firstSeen: at, lastSeen: at }, service, version);
-    count(row, calls, error, at);
+    count(row, calls, errors, at);
   }
 
   get size(): number {
