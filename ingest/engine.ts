@@ -368,10 +368,13 @@ export function createEngine(options: EngineOptions): Engine {
       arrived: callers.elapsed(tick),
       source,
     };
-    const id = span.traceId + span.spanId;
     // Replaying, only the halves that were still waiting when the state was taken wait again.
-    const keep = !restoring || restoring.halves.has(id);
-    if (restoring?.wanted.has(id)) restoring.found.set(id, half);
+    let keep = true;
+    if (restoring) {
+      const id = span.traceId + span.spanId;
+      keep = restoring.halves.has(id);
+      if (restoring.wanted.has(id)) restoring.found.set(id, half);
+    }
 
     // A client span naming its own service is that service's side of the call: it is read like a
     // server span (paired with a client above it, else called by its parent or from outside) while
@@ -414,6 +417,8 @@ export function createEngine(options: EngineOptions): Engine {
         // the servicegraph connector does). A replay keeps the old path: its calls come back from the state.
         if (!restoring && half.callee.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
         else if (keep) {
+          // Its key, made only for a half that waits: a span's ids are not joined otherwise.
+          const id = span.traceId + span.spanId;
           const expired = restoring || late.size === 0 ? undefined : late.take([id]);
           if (expired) pairedLate(half, expired.half, expired);
           else pairing.addClient(id, half, tick);
@@ -425,7 +430,7 @@ export function createEngine(options: EngineOptions): Engine {
     }
     if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER && !ownSide)
       children.push(half);
-    callers.remember(id, ancestor);
+    callers.remember(span.traceId, span.spanId, ancestor);
   }
 
   /** The keys a server or consumer half waits under: its parent, a consumer's links; an array of its own size. */
