@@ -28,7 +28,7 @@ export interface WorkerDeps {
   /** this process's own tracer, when self-tracing is on */
   selfTracing?: { tracer: Tracer; serviceName: string };
   /** requests are spooled before they are acknowledged, and facts are written with a checkpoint */
-  durable: Pick<DurableIngestDeps, 'spool' | 'store' | 'readAheadMaxSpans' | 'sleep'>;
+  durable: Pick<DurableIngestDeps, 'spool' | 'store' | 'readAheadMaxSpans' | 'sleep' | 'starts'>;
 }
 
 export interface Worker {

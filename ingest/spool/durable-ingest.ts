@@ -21,7 +21,7 @@ import type { DecodeLimits } from '../otlp/validate.js';
 import { factCount, type FactBatch } from '../aggregate.js';
 import type { DecodedBatch } from '../span.js';
 import { CheckpointMovedError, EMPTY_STATE, type Checkpoint, type CheckpointStore } from './checkpoint-store.js';
-import { createPairingClock } from './pairing-clock.js';
+import { createPairingClock, unsettledStarts } from './pairing-clock.js';
 import { decodeSpoolPayload, encodeSpoolPayload } from './record.js';
 import type { Spool, SpoolRecord } from './segment-log.js';
 
@@ -69,6 +69,12 @@ export interface DurableIngestDeps {
   sleep?(ms: number): Promise<void>;
   /** the wall clock the lag is measured with (tests move it) */
   now?: () => number;
+  /**
+   * This process's start as `recordStart` wrote it to the spool's directory, and the starts before it
+   * (ingest/spool/pairing-clock.ts); without it the start is the time the loop is made and only the
+   * checkpoint tells of earlier ones.
+   */
+  starts?: { at: number; earlier: readonly number[] };
   /**
    * Whether Neo4j answers at all. Asked when the loop has fallen behind: a loop stuck in a commit to an
    * absent Neo4j is an outage (the spool takes it all), not slow processing (429). Without it, being
@@ -138,7 +144,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
 
   let committed: Checkpoint = { generation: 0, position: 0, replayFrom: 1, clock: 0, state: EMPTY_STATE };
   /** before the receivers listen: every record this process accepts is at or after it */
-  const startedAt = wall();
+  const startedAt = deps.starts?.at ?? wall();
   let pairingClock = createPairingClock({ startedAt });
   let position = 0;
   let recordClock = 0;
@@ -235,9 +241,10 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   async function recover(): Promise<void> {
     const cp = await loadWithRetry();
     markAvailable();
+    const earlier = unsettledStarts(deps.starts?.earlier ?? [], cp);
+    pairingClock = createPairingClock({ pauses: cp?.pauses, startedAt, lastAlive: cp?.clock, earlier });
     if (cp) {
       committed = cp;
-      pairingClock = createPairingClock({ pauses: cp.pauses, startedAt, lastAlive: cp.clock });
       let replayed = 0;
       const restorer = engine.restore(cp.state);
       if (cp.replayFrom <= cp.position) {
