@@ -7,7 +7,7 @@
  * cost plus the driver's, steadier than latency on a shared machine).
  *
  * `npx tsx test/bench/query-ab.ts <checkout A> <checkout B> [services] [rounds] [question] [--keep=<runId>]`
- * (a checkout is a directory holding `src/`). Loading 10,000 services takes minutes under load:
+ * (a checkout is a directory holding `src/`; `--concurrency=N` asks N at once instead of 4). Loading 10,000 services takes minutes under load:
  * `--keep=<runId>` loads the graph under that run id the first time and leaves it in place, later
  * runs with the same id reuse it; `--drop=<runId>` deletes it. A tool for working on the API, not part
  * of `npm run bench`.
@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
 import type { GraphqlFetch, GraphqlResponse } from './ingest.js';
 import { pickRoots, queryCases, timed } from './queries.js';
-import { deleteRun, loadScaledGraph, planScaledGraph } from './scaled-graph.js';
+import { deleteRun, keptScaledGraph } from './scaled-graph.js';
 import { percentile } from './stats.js';
 
 const flags = new Map(
@@ -32,7 +32,7 @@ const services = Number(args[2] ?? 10_000);
 const rounds = Number(args[3] ?? 6);
 const only = args[4];
 const perRound = 40;
-const concurrency = 4;
+const concurrency = Number(flags.get('concurrency') ?? 4);
 
 const config = loadConfig();
 const graph = createGraph(await resolveNeo4j(config.neo4j));
@@ -45,19 +45,8 @@ if (drop) {
 const kept = flags.get('keep');
 const runId = kept ?? Math.random().toString(16).slice(2, 10);
 const environment = `bench-${runId}`;
-const plan = planScaledGraph(runId, services, 10);
 await applySchema(graph);
-const loaded = await graph.read('topograph-bench', async (tx) =>
-  (
-    await tx.run('MATCH (c:Service) WHERE c.environment = $env RETURN count(c) AS n', { env: environment })
-  ).records[0]!.get('n'),
-);
-if (Number(loaded) !== plan.services.length) {
-  if (Number(loaded) > 0) await deleteRun(graph, environment, runId);
-  const start = performance.now();
-  await loadScaledGraph(graph, environment, plan, 10);
-  console.log(`loaded ${services} services in ${((performance.now() - start) / 1000).toFixed(1)} s (run ${runId})`);
-}
+const plan = await keptScaledGraph(graph, runId, services);
 const roots = pickRoots(plan, 5);
 
 /** One checkout's API over its own driver, asked as the bench asks. */
