@@ -9,6 +9,7 @@ import neo4j from 'neo4j-driver';
 import type { Context } from '../context.js';
 import { userError } from '../errors.js';
 import type { ChangeRecord } from './changes.js';
+import { WITH_NEIGHBOUR_KEYS } from './traversal.js';
 
 /** Whether catalog entity `e` describes environment `environment` (Cypher expressions). */
 const describes = (e: string, environment: string) => `${e}.environment IN ['', ${environment}]`;
@@ -240,24 +241,24 @@ MATCH (c:Component {name: e.matchName})
 WHERE ${observedAs('c', 'e')}${OWNER_CHANGE_ROW}`;
 
 /**
- * The same for the components of `$keys` (an incident's service and neighbours), found from the keys:
- * from the changed entities, every component of their names in every environment was read first
- * (15,000 on the development store for one incident).
+ * The same for the component of `$key` and its direct neighbours (an incident's), found from their
+ * keys: from the changed entities, every component of their names in every environment was read
+ * first (15,000 on the development store for one incident).
  */
-export const OWNER_CHANGES_AROUND = `
+export const OWNER_CHANGES_AROUND = `${WITH_NEIGHBOUR_KEYS}
 MATCH (c:Component)
-WHERE c.key IN $keys AND ${observedIn('c')}
+WHERE c.key IN keys AND ${observedIn('c')}
 MATCH (e:CatalogEntity {matchName: c.name})
 WHERE e.ownerChangedAt >= $since AND e.stub IS NULL AND ${describes('e', 'c.environment')}${OWNER_CHANGE_ROW}`;
 
 export function loadOwnerChanges(
   ctx: Context,
-  q: { since: number; environment: string | null; keys: string[] | null; first: number },
+  q: { since: number; environment: string | null; around: string | null; first: number },
 ): Promise<ChangeRecord[]> {
-  return ctx.reader.rows<ChangeRecord>('owner-changes', q.keys ? OWNER_CHANGES_AROUND : OWNER_CHANGES, {
+  return ctx.reader.rows<ChangeRecord>('owner-changes', q.around ? OWNER_CHANGES_AROUND : OWNER_CHANGES, {
     since: q.since,
     environment: q.environment,
-    keys: q.keys,
+    key: q.around,
     limit: neo4j.int(q.first),
   });
 }

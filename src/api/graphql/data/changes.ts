@@ -6,6 +6,7 @@ import neo4j from 'neo4j-driver';
 import type { Context } from '../context.js';
 import { userError } from '../errors.js';
 import { loadOwnerChanges } from './catalog.js';
+import { WITH_NEIGHBOUR_KEYS } from './traversal.js';
 
 export const ChangeKind = {
   NEW_COMPONENT: 'NEW_COMPONENT',
@@ -36,7 +37,7 @@ export interface ChangeRecord {
 const inEnvironment = (v: string) => `($environment IS NULL OR ${v}.environment = $environment)`;
 
 /**
- * The DEPENDS_ON edges seen `when`: all of them, or (`keyed`) those touching a component of `$keys`,
+ * The DEPENDS_ON edges seen `when`: all of them, or (`keyed`) those touching a component of `keys`,
  * each once, found from the keys' own edges. Filtering all edges by key (`a.key IN $keys OR b.key IN
  * $keys`) ranged over the whole store's firstSeen and lastSeen indexes instead: 150,000 edges read
  * on the development store for one incident.
@@ -44,7 +45,7 @@ const inEnvironment = (v: string) => `($environment IS NULL OR ${v}.environment 
 const dependsOn = (keyed: boolean, when: string) =>
   keyed
     ? `MATCH (k:Component)-[r:DEPENDS_ON]-(:Component)
-  WHERE k.key IN $keys AND ${when}
+  WHERE k.key IN keys AND ${when}
   WITH DISTINCT r
   MATCH (a:Component)-[r]->(b:Component)
   WHERE ${inEnvironment('a')}`
@@ -60,16 +61,16 @@ const edgeChange = (keyed: boolean, kind: ChangeKind, at: string, when: string) 
   ORDER BY at DESC LIMIT $limit`;
 
 /**
- * One statement for every kind of change. `keyed`: only changes touching the components of `$keys`,
- * which is how an incident's context asks about a service and its neighbours; each branch then starts
- * from the keys (a unique-index seek each), where the statement for everything starts from the
- * firstSeen indexes. Each branch is cut to the newest `$limit` itself, so that those indexes can
- * serve it in order.
+ * One statement for every kind of change. `keyed`: only changes touching the component of `$key` and
+ * its direct neighbours (`keys`, WITH_NEIGHBOUR_KEYS), which is what an incident's context lists; each
+ * branch then starts from those keys (a unique-index seek each), where the statement for everything
+ * starts from the firstSeen indexes. Each branch is cut to the newest `$limit` itself, so that those
+ * indexes can serve it in order.
  */
 function changesStatement(keyed: boolean): string {
-  const ofKeys = (v: string) => (keyed ? `\n    AND ${v}.key IN $keys` : '');
-  return `
-CALL () {
+  const ofKeys = (v: string) => (keyed ? `\n    AND ${v}.key IN keys` : '');
+  return `${keyed ? WITH_NEIGHBOUR_KEYS : ''}
+CALL (${keyed ? 'keys' : ''}) {
   MATCH (c:Component)
   WHERE c.firstSeen >= $since AND ${inEnvironment('c')}${ofKeys('c')}
   RETURN 'NEW_COMPONENT' AS kind, c.firstSeen AS at, c.environment AS environment, c.key AS component,
@@ -101,23 +102,30 @@ LIMIT $limit`;
 /** Every change in the environment (or everywhere). */
 export const CHANGES = changesStatement(false);
 
-/** The changes touching the components of `$keys`. */
+/** The changes touching the component of `$key` and its direct neighbours. */
 export const CHANGES_AROUND = changesStatement(true);
 
 export const MAX_CHANGES = 1000;
 
 export async function loadChanges(
   ctx: Context,
-  q: { since: number; environment: string | null; keys: string[] | null; quietForMs: number; first: number },
+  q: {
+    since: number;
+    environment: string | null;
+    /** only what touches this component and its neighbours (edges seen since `since`); null: everything */
+    around: string | null;
+    quietForMs: number;
+    first: number;
+  },
 ): Promise<ChangeRecord[]> {
   if (!Number.isInteger(q.first) || q.first < 1 || q.first > MAX_CHANGES) {
     throw userError(`first must be between 1 and ${MAX_CHANGES}, got ${q.first}`);
   }
   const [observed, owners] = await Promise.all([
-    ctx.reader.rows<ChangeRecord>('changes', q.keys ? CHANGES_AROUND : CHANGES, {
+    ctx.reader.rows<ChangeRecord>('changes', q.around ? CHANGES_AROUND : CHANGES, {
       since: q.since,
       environment: q.environment,
-      keys: q.keys,
+      key: q.around,
       quietBefore: ctx.now - q.quietForMs,
       limit: neo4j.int(q.first),
     }),

@@ -56,6 +56,15 @@ WHERE r.lastSeen >= $since
 RETURN key AS from, next.key AS to, ${returns}`;
 }
 
+/**
+ * Opens a statement about a component and its direct neighbours: `keys` holds the key `$key` and the
+ * keys of the components it called or was called by since `$since` (what a depth-1 walk each way
+ * reaches), for the statement to go on from, in one round trip where the walks took two more first.
+ */
+export const WITH_NEIGHBOUR_KEYS = `
+MATCH (s:Component {key: $key})
+WITH [s.key] + COLLECT { MATCH (s)-[r:DEPENDS_ON]-(n:Component) WHERE r.lastSeen >= $since RETURN n.key } AS keys`;
+
 type WalkStatements = Record<Direction, string>;
 const bothWays = (label: string, type: string, returns: string): WalkStatements => ({
   out: levelStatement(label, type, 'out', returns),
