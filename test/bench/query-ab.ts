@@ -15,8 +15,8 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j } from '../../src/core/neo4j/connection.js';
-import type { GraphqlFetch, GraphqlResponse } from './ingest.js';
-import { pickRoots, queryCases, timed } from './queries.js';
+import type { GraphqlFetch } from './ingest.js';
+import { graphqlOf, pickRoots, queryCases, timed } from './queries.js';
 import { deleteRun, keptScaledGraph } from './scaled-graph.js';
 import { percentile } from './stats.js';
 
@@ -57,15 +57,7 @@ async function apiOf(dir: string): Promise<{ graphql: GraphqlFetch; incident: st
   const conn = await import(`${dir}/src/core/neo4j/connection.ts`);
   const own = conn.createGraph(await conn.resolveNeo4j(config.neo4j));
   const api = createApi({ graph: own, config: { ...apiConfig(), graphiql: false }, ready: async () => true });
-  const graphql: GraphqlFetch = async (query, variables) =>
-    (await (
-      await api.fetch('http://bench/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      })
-    ).json()) as GraphqlResponse;
-  return { graphql, incident: TOOL_DOCUMENTS.incident_context, close: () => own.close() };
+  return { graphql: graphqlOf(api), incident: TOOL_DOCUMENTS.incident_context, close: () => own.close() };
 }
 
 const sides = [await apiOf(dirs[0]!), await apiOf(dirs[1]!)];

@@ -12,9 +12,8 @@ import { applySchema, createGraph, resolveNeo4j, type Graph } from '../../src/co
 import { countingGraph } from '../support/counting-graph.js';
 import { createApi } from '../../src/api/yoga.js';
 import { apiConfig } from '../support/api.js';
-import type { GraphqlResponse } from './ingest.js';
 import { TOOL_DOCUMENTS } from '../../src/api/mcp/tools.js';
-import { pickRoots, queryCases, type QueryCase } from './queries.js';
+import { graphqlOf, pickRoots, queryCases, type QueryCase } from './queries.js';
 import { deleteRun, keptScaledGraph } from './scaled-graph.js';
 
 const services = Number(process.argv[2] ?? 1000);
@@ -59,14 +58,7 @@ const environment = `bench-${runId}`;
 const plan = await keptScaledGraph(inner, runId, services);
 const roots = pickRoots(plan, 5);
 const api = createApi({ graph, config: { ...apiConfig(), graphiql: false }, ready: async () => true });
-const graphql = async (query: string, variables: Record<string, unknown>) =>
-  (await (
-    await api.fetch('http://bench/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    })
-  ).json()) as GraphqlResponse;
+const graphql = graphqlOf(api);
 try {
   const only = process.argv[4]?.startsWith('--') ? undefined : process.argv[4];
   const incidentRoots = [...roots.dependents, ...roots.services];

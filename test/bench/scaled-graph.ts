@@ -116,19 +116,24 @@ export function planScaledGraph(runId: string, services: number, opsPerService: 
   return { services: all, edges, operations: all.length * opsPerService, libraries };
 }
 
+/** The environment and the instant (ms, minute, hour) a load or refresh writes its times at. */
+function timeParams(env: string) {
+  const now = Date.now();
+  return {
+    env,
+    now: neo4j.int(now),
+    minute: neo4j.int(Math.floor(now / 60_000)),
+    hour: neo4j.int(Math.floor(now / 3_600_000)),
+  };
+}
+
 export async function loadScaledGraph(
   graph: Graph,
   env: string,
   plan: ScaledGraph,
   opsPerService: number,
 ): Promise<void> {
-  const now = Date.now();
-  const params = {
-    env,
-    now: neo4j.int(now),
-    minute: neo4j.int(Math.floor(now / 60_000)),
-    hour: neo4j.int(Math.floor(now / 3_600_000)),
-  };
+  const params = timeParams(env);
   const keys = plan.services.map((n) => serviceKey(env, '', n));
   const rand = prng(43);
   const inBatches = async (query: string, rows: unknown[]) => {
@@ -227,13 +232,7 @@ export async function keptScaledGraph(graph: Graph, runId: string, services: num
     Number((await tx.run(COUNT_SERVICES, { env })).records[0]!.get('n')),
   );
   if (loaded === plan.services.length) {
-    const now = Date.now();
-    const params = {
-      env,
-      now: neo4j.int(now),
-      minute: neo4j.int(Math.floor(now / 60_000)),
-      hour: neo4j.int(Math.floor(now / 3_600_000)),
-    };
+    const params = timeParams(env);
     for (const statement of REFRESH_SCALED_GRAPH) {
       while (
         Number(
