@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import { createAuthenticator, type Scope } from '../src/core/auth.js';
 import type { Config } from '../src/core/config.js';
 import type { Logger } from '../src/core/logger.js';
+import { createFlushInterval } from './flush-interval.js';
 import { createEngine, engineOptions, type Engine } from './engine.js';
 import type { Intake } from './intake.js';
 import { createIngestMetrics, registerIngestGauges } from './metrics.js';
@@ -58,6 +59,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     metrics,
     log,
     flushIntervalMs: config.ingest.flushIntervalMs,
+    flushInterval: createFlushInterval(config.ingest.flushInterval),
     limits: config.limits.decode,
     shutdownTimeoutMs: config.ingest.shutdownTimeoutMs,
     maxLagMs: config.ingest.maxLagMs,
