@@ -94,7 +94,7 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     }),
     spoolRefused: new Counter({
       name: 'topograph_spool_refused_total',
-      help: 'Requests refused because the spool could not keep them, by reason',
+      help: 'Why the durable loop refused a request, by reason (the cause of an http 429/503/413 also in topograph_ingest_requests_rejected_total)',
       labelNames: ['reason'],
       registers,
     }),

@@ -1,7 +1,7 @@
 /**
  * Mirrors a Backstage catalog (its REST API, `GET /api/catalog/entities`) into the declared map every
- * TOPOGRAPH_BACKSTAGE_INTERVAL. A read that fails (unreachable, refused, not JSON, too slow) changes
- * nothing stored: the catalog is replaced only from a complete read.
+ * TOPOGRAPH_BACKSTAGE_INTERVAL. A read that fails (unreachable, refused, not JSON, too slow, or listing
+ * no entity the map keeps) changes nothing stored: the catalog is replaced only from a complete read.
  */
 import type { CatalogConfig } from '../../src/core/config.js';
 import type { Logger } from '../../src/core/logger.js';
@@ -74,6 +74,13 @@ export function createBackstagePoller({ config, store, log, pageSize }: Backstag
 
   async function runOnce() {
     const read = await fetchBackstageCatalog(config, pageSize);
+    // A Backstage being restored or re-reading its locations answers an empty list for a while:
+    // mirroring that would wipe the declared map (and every owner) until its next complete read.
+    if (read.entities.length === 0) {
+      throw new CatalogReadError(
+        `Backstage catalog at ${config.backstageUrl} listed no Component, Resource, System or Group; taken as a catalog being rebuilt`,
+      );
+    }
     const written = await store.write(source, read.entities, { mirror: true, environment: config.environment });
     return { ...written, ignored: read.ignored, problems: read.problems };
   }

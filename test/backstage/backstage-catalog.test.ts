@@ -3,7 +3,7 @@
  * test/backstage-harness: an in-memory SQLite database, a static access token, and a file location
  * holding the shop's catalog-info.yaml). `npm run test:backstage` installs the harness and runs this.
  */
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,7 +129,7 @@ describe('the Backstage catalog poller', () => {
     const env = uniqueName('backstage-change');
     await poller(env).runOnce();
     // checkout moves to the payments team, fraud-check is dropped from the file.
-    const moved = (await import('node:fs')).readFileSync(join(ROOT, 'test/fixtures/catalog/shop.yaml'), 'utf8');
+    const moved = readFileSync(join(ROOT, 'test/fixtures/catalog/shop.yaml'), 'utf8');
     writeFileSync(
       catalogFile,
       moved
@@ -148,6 +148,27 @@ describe('the Backstage catalog poller', () => {
     );
     const r = await poller(env).runOnce();
     expect(r).toMatchObject({ entities: 7, removed: 1, ownerChanges: 1 });
+  });
+
+  it('an answer listing no entity it keeps (a catalog being rebuilt) replaces nothing', async () => {
+    const env = uniqueName('backstage-empty');
+    await poller(env).runOnce();
+    const before = readFileSync(catalogFile, 'utf8');
+    writeFileSync(catalogFile, '');
+    try {
+      await untilBackstage((es) => !es.some((e) => e.kind === 'Component'), 'no component');
+      await expect(poller(env).runOnce()).rejects.toThrow(
+        `Backstage catalog at ${url} listed no Component, Resource, System or Group`,
+      );
+      const gql = createGql(graph);
+      const d = await gql(`query($env: String) { drift(environment: $env) { summary { catalogEntities } } }`, {
+        env,
+      });
+      expect(d.data.drift.summary.catalogEntities).toBe(7);
+    } finally {
+      writeFileSync(catalogFile, before);
+      await untilBackstage((es) => es.some((e) => e.metadata.name === 'checkout'), 'the file again');
+    }
   });
 });
 

@@ -17,7 +17,7 @@ import { apiConfig } from '../support/api.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { ROOT } from '../support/processes.js';
-import { TraceBuilder } from '../support/spans.js';
+import { ORDERS_QUERY, TraceBuilder } from '../support/spans.js';
 
 const env = uniqueName('ui');
 /** An environment that changed: web called old three hours before it called new (api all along). */
@@ -37,62 +37,16 @@ beforeAll(async () => {
   for (let i = 0; i < 4; i++) {
     const t = new TraceBuilder();
     const res = { 'deployment.environment.name': env };
-    const http = (route: string) => ({ 'http.request.method': 'GET', 'http.route': route });
-    const g = t.span({
-      service: 'gateway',
-      kind: SpanKind.SERVER,
-      name: 'GET /checkout',
-      resource: res,
-      attributes: http('/checkout'),
-    });
-    const gc = t.span({
-      service: 'gateway',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      parent: g,
-      resource: res,
-      attributes: http(''),
-    });
-    const c = t.span({
-      service: 'checkout',
-      kind: SpanKind.SERVER,
-      name: 'GET /checkout',
+    const g = t.server('gateway', '/checkout', { resource: res });
+    const gc = t.client('gateway', { parent: g, resource: res });
+    const c = t.server('checkout', '/checkout', {
       parent: gc,
       resource: res,
-      attributes: http('/checkout'),
       scope: { name: '@opentelemetry/instrumentation-http', version: '0.223.0' },
     });
-    t.span({
-      service: 'checkout',
-      kind: SpanKind.CLIENT,
-      name: 'SELECT orders',
-      parent: c,
-      resource: res,
-      attributes: {
-        'db.system': 'postgresql',
-        'server.address': 'orders-db',
-        'db.operation.name': 'SELECT',
-        'db.collection.name': 'orders',
-      },
-    });
-    const cp = t.span({
-      service: 'checkout',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      parent: c,
-      resource: res,
-      error: i % 2 === 0,
-      attributes: http(''),
-    });
-    t.span({
-      service: 'payments',
-      kind: SpanKind.SERVER,
-      name: 'GET /pay',
-      parent: cp,
-      resource: res,
-      error: i % 2 === 0,
-      attributes: http('/pay'),
-    });
+    t.span({ service: 'checkout', parent: c, resource: res, ...ORDERS_QUERY });
+    const cp = t.client('checkout', { parent: c, resource: res, error: i % 2 === 0 });
+    t.server('payments', '/pay', { parent: cp, resource: res, error: i % 2 === 0 });
     const pub = t.span({
       service: 'checkout',
       kind: SpanKind.PRODUCER,

@@ -7,8 +7,7 @@ import { README_QUERIES } from '../../src/api/graphql/examples.js';
 import { createApi } from '../../src/api/yoga.js';
 import { apiConfig } from '../support/api.js';
 import { seed, fileGraph, uniqueName } from '../support/graph.js';
-import { TraceBuilder } from '../support/spans.js';
-import { SpanKind } from '../../ingest/span.js';
+import { ORDERS_QUERY, TraceBuilder } from '../support/spans.js';
 
 const graph = fileGraph();
 const env = uniqueName('env');
@@ -34,64 +33,16 @@ beforeAll(async () => {
     const t = new TraceBuilder();
     traceIds.push(t.traceId);
     const res = { 'deployment.environment.name': env };
-    const g = t.span({
-      service: 'gateway',
-      kind: SpanKind.SERVER,
-      name: 'GET /checkout',
-      resource: res,
-      scope: HTTP_OLD,
-      attributes: { 'http.request.method': 'GET', 'http.route': '/checkout' },
-    });
-    const gc = t.span({
-      service: 'gateway',
-      kind: SpanKind.CLIENT,
-      name: 'POST',
-      parent: g,
-      resource: res,
-      scope: HTTP_OLD,
-      attributes: { 'http.request.method': 'POST' },
-    });
-    const c = t.span({
-      service: 'checkout',
-      kind: SpanKind.SERVER,
-      name: 'POST /checkout',
-      parent: gc,
-      resource: res,
-      scope: HTTP_NEW,
-      attributes: { 'http.request.method': 'POST', 'http.route': '/checkout' },
-    });
-    const cdb = t.span({
-      service: 'checkout',
-      kind: SpanKind.CLIENT,
-      name: 'SELECT orders',
-      parent: c,
-      resource: res,
-      attributes: {
-        'db.system': 'postgresql',
-        'server.address': 'orders-db',
-        'db.operation.name': 'SELECT',
-        'db.collection.name': 'orders',
-      },
-    });
-    void cdb;
-    const cp = t.span({
-      service: 'checkout',
-      kind: SpanKind.CLIENT,
-      name: 'POST',
-      parent: c,
-      resource: res,
-      scope: HTTP_NEW,
-      error: i === 2,
-      attributes: { 'http.request.method': 'POST' },
-    });
-    t.span({
-      service: 'payments',
-      kind: SpanKind.SERVER,
-      name: 'POST /pay',
+    const g = t.server('gateway', '/checkout', { resource: res, scope: HTTP_OLD });
+    const gc = t.client('gateway', { method: 'POST', parent: g, resource: res, scope: HTTP_OLD });
+    const c = t.server('checkout', '/checkout', { method: 'POST', parent: gc, resource: res, scope: HTTP_NEW });
+    t.span({ service: 'checkout', parent: c, resource: res, ...ORDERS_QUERY });
+    const cp = t.client('checkout', { method: 'POST', parent: c, resource: res, scope: HTTP_NEW, error: i === 2 });
+    t.server('payments', '/pay', {
+      method: 'POST',
       parent: cp,
       resource: { ...res, 'client.version': '1.2.3' },
       error: i === 2,
-      attributes: { 'http.request.method': 'POST', 'http.route': '/pay' },
     });
     // The two halves of each call arrive in different requests, server side first.
     batches.push(t.batch(['payments']), t.batch(['checkout']), t.batch(['gateway']));

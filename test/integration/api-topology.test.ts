@@ -5,7 +5,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, validate } from 'graphql';
 import { GRAPHIQL_DEFAULT_QUERY, QUESTION_QUERIES } from '../../src/api/graphql/examples.js';
 import { schema } from '../../src/api/graphql/schema.js';
-import { SpanKind } from '../../ingest/span.js';
 import { createGql } from '../support/api.js';
 import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { seedShop, SHOP } from '../support/shop.js';
@@ -108,21 +107,8 @@ describe('topology', () => {
     const weirdEnv = uniqueName('weird');
     const t = new TraceBuilder();
     const res = { 'deployment.environment.name': weirdEnv };
-    const s = t.span({
-      service: 'a "quoted" <svc> #1',
-      kind: SpanKind.SERVER,
-      name: 'GET /x',
-      resource: res,
-      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
-    });
-    t.span({
-      service: 'a "quoted" <svc> #1',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      parent: s,
-      resource: res,
-      attributes: { 'http.request.method': 'GET', 'server.address': 'back\\slash"peer' },
-    });
+    const s = t.server('a "quoted" <svc> #1', '/x', { resource: res });
+    t.client('a "quoted" <svc> #1', { parent: s, resource: res, attributes: { 'server.address': 'back\\slash"peer' } });
     await seed(graph, [t.batch()]);
     const r = await gql(`query($env: String) { topology(environment: $env) { mermaid dot } }`, { env: weirdEnv });
     expect(r.errors).toBeUndefined();

@@ -5,7 +5,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, engineOptions } from '../../ingest/engine.js';
-import { SpanKind } from '../../ingest/span.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createGql } from '../support/api.js';
@@ -118,23 +117,8 @@ describe('sampled traces', () => {
     const res = { 'deployment.environment.name': capped };
     const call = (startMs: number) => {
       const t = new TraceBuilder();
-      const s = t.span({
-        service: 'api',
-        kind: SpanKind.SERVER,
-        name: 'GET /a',
-        resource: res,
-        attributes: { 'http.request.method': 'GET', 'http.route': '/a' },
-        startMs,
-      });
-      t.span({
-        service: 'api',
-        kind: SpanKind.CLIENT,
-        name: 'GET',
-        parent: s,
-        resource: res,
-        attributes: { 'http.request.method': 'GET', 'server.address': 'peer' },
-        startMs,
-      });
+      const s = t.server('api', '/a', { resource: res, startMs });
+      t.client('api', { parent: s, resource: res, startMs, attributes: { 'server.address': 'peer' } });
       pipeline.ingest(t.batch());
       return t.traceId;
     };

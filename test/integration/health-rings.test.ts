@@ -3,7 +3,6 @@
  * from Neo4j and summed per window with the API's windowFigures.
  */
 import { describe, expect, it } from 'vitest';
-import { SpanKind } from '../../ingest/span.js';
 import { minuteRing, windowFigures } from '../../src/api/graphql/measure.js';
 import type { MeasureRecord } from '../../src/api/graphql/data/projections.js';
 import { HOUR_MS, MINUTE_MS } from '../../src/core/model.js';
@@ -20,24 +19,8 @@ function calls(env: string, at: number, n: number, failing: number) {
   for (let i = 0; i < n; i++) {
     const t = new TraceBuilder();
     const res = { 'deployment.environment.name': env };
-    const c = t.span({
-      service: 'web',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      resource: res,
-      startMs: at - 20,
-      durationMs: 20,
-    });
-    t.span({
-      service: 'api',
-      kind: SpanKind.SERVER,
-      name: 'GET /v',
-      parent: c,
-      resource: res,
-      startMs: at - 15,
-      durationMs: 10,
-      error: i < failing,
-    });
+    const c = t.client('web', { resource: res, startMs: at - 20, durationMs: 20 });
+    t.server('api', '/v', { parent: c, resource: res, startMs: at - 15, durationMs: 10, error: i < failing });
     batches.push(t.batch());
   }
   return batches;

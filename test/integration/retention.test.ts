@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRetentionJob } from '../../ingest/retention.js';
-import { SpanKind } from '../../ingest/span.js';
 import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { componentsIn, edgesIn, operationsIn } from '../support/model-graph.js';
 import { TraceBuilder } from '../support/spans.js';
@@ -15,33 +14,10 @@ const graph = fileGraph();
 function trace(env: string, at: number, callees: string[]) {
   const t = new TraceBuilder();
   const res = { 'deployment.environment.name': env };
-  const root = t.span({
-    service: 'front',
-    kind: SpanKind.SERVER,
-    name: 'GET /',
-    resource: res,
-    startMs: at - 100,
-    attributes: { 'http.request.method': 'GET', 'http.route': '/' },
-  });
+  const root = t.server('front', '/', { resource: res, startMs: at - 100 });
   for (const callee of callees) {
-    const c = t.span({
-      service: 'front',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      parent: root,
-      resource: res,
-      startMs: at - 90,
-      attributes: { 'http.request.method': 'GET' },
-    });
-    t.span({
-      service: callee,
-      kind: SpanKind.SERVER,
-      name: 'GET /x',
-      parent: c,
-      resource: res,
-      startMs: at - 80,
-      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
-    });
+    const c = t.client('front', { parent: root, resource: res, startMs: at - 90 });
+    t.server(callee, '/x', { parent: c, resource: res, startMs: at - 80 });
   }
   return t.batch();
 }

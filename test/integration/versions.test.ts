@@ -15,7 +15,8 @@ import { createGql } from '../support/api.js';
 import { driveEngine } from '../support/capture.js';
 import { recordingGraph, renderReads, type RecordedRead } from '../support/cypher-recorder.js';
 import { fileGraph, seed, uniqueName } from '../support/graph.js';
-import { checkouts, decoded, end, sdk, under } from '../support/sdk-canary.js';
+import { checkouts } from '../support/sdk-canary.js';
+import { decoded, end, httpServer, sdk, under } from '../support/sdk-spans.js';
 
 const graph = fileGraph();
 const recorder = recordingGraph(graph);
@@ -28,10 +29,7 @@ function hotrod(t: ReturnType<typeof sdk>, calls: number) {
   const customer = t.tracer('customer', '1.0.0');
   const mysql = t.tracer('mysql');
   for (let i = 0; i < calls; i++) {
-    const s = customer.startSpan('HTTP GET /customer', {
-      kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': 'GET', 'http.route': '/customer' },
-    });
+    const s = customer.startSpan('HTTP GET /customer', { kind: SpanKind.SERVER, attributes: httpServer('/customer') });
     const q = mysql.startSpan(
       'SQL SELECT',
       {

@@ -4,6 +4,18 @@ import { SpanKind, type Attributes, type DecodedBatch, type ResourceSpans, type 
 
 export const hexId = (bytes: number) => randomBytes(bytes).toString('hex');
 
+/** A PostgreSQL `SELECT` on the `orders` table of the `orders-db` server: the rest of a CLIENT span. */
+export const ORDERS_QUERY = {
+  kind: SpanKind.CLIENT,
+  name: 'SELECT orders',
+  attributes: {
+    'db.system': 'postgresql',
+    'server.address': 'orders-db',
+    'db.operation.name': 'SELECT',
+    'db.collection.name': 'orders',
+  },
+};
+
 export interface SpanSpec {
   service: string;
   kind: SpanKind;
@@ -17,6 +29,9 @@ export interface SpanSpec {
   scope?: { name: string; version: string };
   links?: Span[];
 }
+
+/** The rest of an HTTP span: its method (GET unless given), its name, and anything of a SpanSpec. */
+export type HttpSpec = Partial<Omit<SpanSpec, 'service' | 'kind'>> & { method?: string };
 
 /** Builds spans of one trace; `batch()` groups them by service into one decoded request. */
 export class TraceBuilder {
@@ -39,6 +54,30 @@ export class TraceBuilder {
     };
     this.items.push({ spec, span });
     return span;
+  }
+
+  /** A SERVER span of `service` answering an HTTP `route` (method GET unless `method`), named `GET /route`. */
+  server(service: string, route: string, more: HttpSpec = {}): Span {
+    const method = more.method ?? 'GET';
+    return this.span({
+      ...more,
+      service,
+      kind: SpanKind.SERVER,
+      name: more.name ?? `${method} ${route}`,
+      attributes: { 'http.request.method': method, 'http.route': route, ...more.attributes },
+    });
+  }
+
+  /** A CLIENT span of `service` making an HTTP request (method GET unless `method`), named by its method. */
+  client(service: string, more: HttpSpec = {}): Span {
+    const method = more.method ?? 'GET';
+    return this.span({
+      ...more,
+      service,
+      kind: SpanKind.CLIENT,
+      name: more.name ?? method,
+      attributes: { 'http.request.method': method, ...more.attributes },
+    });
   }
 
   /** All spans so far, one ResourceSpans per service and namespace (optionally only these services). */
@@ -74,23 +113,8 @@ export function httpCalls(
   const t = new TraceBuilder();
   const resource = { 'deployment.environment.name': environment };
   for (let i = 0; i < n; i++) {
-    const c = t.span({
-      service: client,
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      resource,
-      startMs,
-      attributes: { 'http.request.method': 'GET' },
-    });
-    t.span({
-      service: server,
-      kind: SpanKind.SERVER,
-      name: 'GET /x',
-      parent: c,
-      resource,
-      startMs: startMs === undefined ? undefined : startMs + 1,
-      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
-    });
+    const c = t.client(client, { resource, startMs });
+    t.server(server, '/x', { parent: c, resource, startMs: startMs === undefined ? undefined : startMs + 1 });
   }
   return t.batch();
 }
@@ -108,25 +132,12 @@ export function splitCalls(
   const resource = opts.environment ? { 'deployment.environment.name': opts.environment } : undefined;
   for (let i = 0; i < n; i++) {
     const error = i < (opts.errors ?? 0);
-    const c = t.span({
-      service: 'a',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      parent: opts.parent,
-      resource,
-      error,
-      startMs: opts.startMs,
-      attributes: { 'http.request.method': 'GET' },
-    });
-    t.span({
-      service: 'b',
-      kind: SpanKind.SERVER,
-      name: 'GET /x',
+    const c = t.client('a', { parent: opts.parent, resource, error, startMs: opts.startMs });
+    t.server('b', '/x', {
       parent: c,
       resource,
       error,
       startMs: opts.startMs === undefined ? undefined : opts.startMs + 1,
-      attributes: { 'http.request.method': 'GET', 'http.route': '/x' },
     });
   }
   return { clients: t.batch(['a']), servers: t.batch(['b']) };

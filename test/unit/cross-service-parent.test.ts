@@ -8,22 +8,14 @@ import { SpanKind } from '../../ingest/span.js';
 import { capturePipeline } from '../support/capture.js';
 import { TraceBuilder } from '../support/spans.js';
 
-const http = (route: string) => ({ 'http.request.method': 'GET', 'http.route': route });
-
 describe('cross-service parent → child', () => {
   it('counts a CLIENT → SERVER call once, with nothing added for the SERVER under the CLIENT', async () => {
     const { sink, pipeline } = capturePipeline();
     const t = new TraceBuilder();
-    const a = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a', attributes: http('/a') });
+    const a = t.server('a', '/a');
     const internal = t.span({ service: 'a', kind: SpanKind.INTERNAL, name: 'work', parent: a });
-    const c = t.span({
-      service: 'a',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      parent: internal,
-      attributes: { 'http.request.method': 'GET' },
-    });
-    t.span({ service: 'b', kind: SpanKind.SERVER, name: 'GET /b', parent: c, attributes: http('/b') });
+    const c = t.client('a', { parent: internal });
+    t.server('b', '/b', { parent: c });
     pipeline.ingest(t.batch());
     await pipeline.drainAll();
     expect(sink.edges()).toEqual({ 'a -> b': { calls: 1, errors: 0 } });
@@ -33,8 +25,8 @@ describe('cross-service parent → child', () => {
   it('makes a SERVER under another service SERVER a call from that service, not an entry point', async () => {
     const { sink, pipeline } = capturePipeline();
     const t = new TraceBuilder();
-    const a = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a', attributes: http('/a') });
-    t.span({ service: 'b', kind: SpanKind.SERVER, name: 'GET /b', parent: a, attributes: http('/b'), error: true });
+    const a = t.server('a', '/a');
+    t.server('b', '/b', { parent: a, error: true });
     pipeline.ingest(t.batch(['b']));
     pipeline.ingest(t.batch(['a']));
     await pipeline.drainAll();
@@ -47,9 +39,9 @@ describe('cross-service parent → child', () => {
   it('makes a SERVER under another service INTERNAL span a call from that service', async () => {
     const { sink, pipeline } = capturePipeline();
     const t = new TraceBuilder();
-    const a = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a', attributes: http('/a') });
+    const a = t.server('a', '/a');
     const inner = t.span({ service: 'a', kind: SpanKind.INTERNAL, name: 'plan', parent: a });
-    t.span({ service: 'b', kind: SpanKind.SERVER, name: 'GET /b', parent: inner, attributes: http('/b') });
+    t.server('b', '/b', { parent: inner });
     pipeline.ingest(t.batch());
     await pipeline.drainAll();
     expect(sink.edges()).toEqual({ 'a -> b': { calls: 1, errors: 0 } });
@@ -59,7 +51,7 @@ describe('cross-service parent → child', () => {
   it('makes a non-entry span under another service SERVER a call, even when the parent arrives later', async () => {
     const { sink, pipeline } = capturePipeline();
     const t = new TraceBuilder();
-    const a = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a', attributes: http('/a') });
+    const a = t.server('a', '/a');
     t.span({ service: 'b', kind: SpanKind.INTERNAL, name: 'job', parent: a });
     pipeline.ingest(t.batch(['b']));
     await pipeline.flush();
@@ -74,7 +66,7 @@ describe('cross-service parent → child', () => {
   it('adds nothing for a CLIENT under another service CLIENT: the parent call is counted on its own', async () => {
     const { sink, pipeline } = capturePipeline();
     const t = new TraceBuilder();
-    const a = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a', attributes: http('/a') });
+    const a = t.server('a', '/a');
     const c = t.span({
       service: 'a',
       kind: SpanKind.CLIENT,
@@ -91,7 +83,7 @@ describe('cross-service parent → child', () => {
   it('adds nothing within one service', async () => {
     const { sink, pipeline } = capturePipeline();
     const t = new TraceBuilder();
-    const a = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a', attributes: http('/a') });
+    const a = t.server('a', '/a');
     t.span({ service: 'a', kind: SpanKind.INTERNAL, name: 'work', parent: a });
     pipeline.ingest(t.batch());
     await pipeline.drainAll();
@@ -117,22 +109,14 @@ describe('the ancestry index', () => {
   it('is bounded by count (5 x the pairing bound): the oldest spans go early and are counted; recent ones still name the caller', async () => {
     const { sink, pipeline } = capturePipeline({ pairingMaxEntries: 2 });
     const t = new TraceBuilder();
-    const entries = Array.from({ length: 12 }, () =>
-      t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /a', attributes: http('/a') }),
-    );
+    const entries = Array.from({ length: 12 }, () => t.server('a', '/a'));
     pipeline.ingest(t.batch());
     expect(pipeline.stats().ancestry).toBe(10);
     expect(pipeline.stats().ancestryEvicted).toBe(2);
 
     // A call made under the newest entry, arriving later: its entry operation is still found.
-    const c = t.span({
-      service: 'a',
-      kind: SpanKind.CLIENT,
-      name: 'GET',
-      parent: entries[11],
-      attributes: { 'http.request.method': 'GET' },
-    });
-    const s = t.span({ service: 'b', kind: SpanKind.SERVER, name: 'GET /b', parent: c, attributes: http('/b') });
+    const c = t.client('a', { parent: entries[11] });
+    const s = t.server('b', '/b', { parent: c });
     const fresh = new Set([c.spanId, s.spanId]);
     const all = t.batch();
     pipeline.ingest({

@@ -9,35 +9,18 @@ import { capturePipeline } from '../support/capture.js';
 import { TraceBuilder } from '../support/spans.js';
 
 const nameOf = (key: string) => (JSON.parse(key) as string[]).at(-1)!;
-const http = (route: string) => ({ 'http.request.method': 'POST', 'http.route': route });
 
 /** checkout (at `version`) → payments 1.0.0, `calls` calls, the first `errors` failing. */
 function canary(t: TraceBuilder[], version: string, calls: number, errors: number) {
   for (let i = 0; i < calls; i++) {
     const tb = new TraceBuilder();
-    const c = tb.span({
-      service: 'checkout',
-      kind: SpanKind.SERVER,
-      name: 'POST /checkout',
-      resource: { 'service.version': version },
-      attributes: http('/checkout'),
-    });
-    const cc = tb.span({
-      service: 'checkout',
-      kind: SpanKind.CLIENT,
-      name: 'POST',
-      parent: c,
-      resource: { 'service.version': version },
-      attributes: { 'http.request.method': 'POST' },
-      error: i < errors,
-    });
-    tb.span({
-      service: 'payments',
-      kind: SpanKind.SERVER,
-      name: 'POST /pay',
+    const resource = { 'service.version': version };
+    const c = tb.server('checkout', '/checkout', { method: 'POST', resource });
+    const cc = tb.client('checkout', { method: 'POST', parent: c, resource, error: i < errors });
+    tb.server('payments', '/pay', {
+      method: 'POST',
       parent: cc,
       resource: { 'service.version': '1.0.0' },
-      attributes: http('/pay'),
       error: i < errors,
     });
     t.push(tb);
@@ -111,12 +94,7 @@ describe('a client span whose peer attribute names its own service', () => {
   /** HotROD's shape: customer's SERVER span, under it a span of the `mysql` service naming itself. */
   function hotrod(peer: Record<string, string>) {
     const t = new TraceBuilder();
-    const s = t.span({
-      service: 'customer',
-      kind: SpanKind.SERVER,
-      name: 'HTTP GET /customer',
-      attributes: { 'http.request.method': 'GET', 'http.route': '/customer' },
-    });
+    const s = t.server('customer', '/customer', { name: 'HTTP GET /customer' });
     t.span({
       service: 'mysql',
       kind: SpanKind.CLIENT,
@@ -150,12 +128,7 @@ describe('a client span whose peer attribute names its own service', () => {
   it('pairs with a client span of another service naming it, instead of an External twin', async () => {
     const { sink, pipeline } = capturePipeline();
     const t = new TraceBuilder();
-    const s = t.span({
-      service: 'driver',
-      kind: SpanKind.SERVER,
-      name: 'GET /driver',
-      attributes: { 'http.request.method': 'GET', 'http.route': '/driver' },
-    });
+    const s = t.server('driver', '/driver');
     const c = t.span({
       service: 'driver',
       kind: SpanKind.CLIENT,
@@ -183,12 +156,7 @@ describe('a client span whose peer attribute names its own service', () => {
     const t = new TraceBuilder();
     t.span({ service: 'cache', kind: SpanKind.CLIENT, name: 'GET', attributes: { 'peer.service': 'cache' } });
     const u = new TraceBuilder();
-    u.span({
-      service: 'api',
-      kind: SpanKind.SERVER,
-      name: 'GET /x',
-      attributes: { 'service.peer.name': 'api', 'http.request.method': 'GET', 'http.route': '/x' },
-    });
+    u.server('api', '/x', { attributes: { 'service.peer.name': 'api' } });
     pipeline.ingest(t.batch());
     pipeline.ingest(u.batch());
     await pipeline.drainAll();

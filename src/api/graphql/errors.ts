@@ -3,6 +3,7 @@
  * Anything else is masked by yoga as an internal error, so no driver message or Cypher leaks out.
  */
 import { GraphQLError } from 'graphql';
+import { isNeo4jUnavailable } from '../../core/neo4j/connection.js';
 
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
@@ -24,7 +25,7 @@ export function userError(message: string, code: keyof typeof ErrorCode = 'BAD_U
 /** Neo4j driver errors → GraphQL errors users can act on; undefined for anything else (masked). */
 export function mapNeo4jError(error: unknown): GraphQLError | undefined {
   const code = (error as { code?: string })?.code ?? '';
-  if (code === 'ServiceUnavailable' || code === 'SessionExpired' || code.includes('DatabaseUnavailable')) {
+  if (isNeo4jUnavailable(error)) {
     return new GraphQLError('the graph database is unavailable; try again shortly', {
       extensions: { code: ErrorCode.DATABASE_UNAVAILABLE, http: { status: 503 } },
     });

@@ -132,6 +132,12 @@ export function createGraph(target: Neo4jTarget, opts: GraphOptions = {}): Graph
   };
 }
 
+/** Neo4j cannot be reached or its database is not up (as opposed to a failed statement). */
+export function isNeo4jUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code ?? '';
+  return code === 'ServiceUnavailable' || code === 'SessionExpired' || code.includes('DatabaseUnavailable');
+}
+
 const SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '../../../schema/graph.cypher');
 
 /** The statements of schema/graph.cypher, comments removed. */
@@ -175,7 +181,13 @@ export function createSchemaReadiness(graph: Graph, log: { warn(obj: object, msg
     firstDelayMs: 500,
     maxDelayMs: 10_000,
     shouldRetry(error, attempt) {
-      log.warn({ err: error, attempt }, 'Neo4j not reachable yet; retrying schema setup');
+      // The worker and the API set the schema up at the same moment on start; Neo4j then aborts one
+      // of them with a transient error (a deadlock): retrying is the whole answer, not a fault.
+      if (neo4j.isRetryableError(error as Error) && !isNeo4jUnavailable(error)) {
+        log.warn({ code: (error as { code?: string }).code, attempt }, 'schema setup met a concurrent one; retrying');
+      } else {
+        log.warn({ err: error, attempt }, 'Neo4j not reachable yet; retrying schema setup');
+      }
       return true;
     },
   }).then(() => {

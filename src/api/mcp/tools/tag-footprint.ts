@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { name, environment, since, limit, offset } from './inputs.js';
 import { page, pageNote, toolAnswer } from '../tool-results.js';
 import { unknownTagValue } from '../near-matches.js';
-import { OPERATION_REF, operationLabel, type OperationRef } from './operation-ref.js';
+import { HOP_ENDS, OPERATION_REF, hopLabels, operationLabel, type OperationRef } from './operation-ref.js';
 import { queryTool } from './query-tool.js';
 
 export const FOOTPRINT = /* GraphQL */ `
@@ -29,12 +29,7 @@ export const FOOTPRINT = /* GraphQL */ `
         depth
         calls
         errors
-        from {
-          ...McpOperationRef
-        }
-        to {
-          ...McpOperationRef
-        }
+        ${HOP_ENDS}
       }
     }
   }
@@ -86,9 +81,7 @@ export const tagFootprintTool = queryTool({
     );
     const downstream = page(
       f.downstream.map((d) => ({
-        depth: d.depth,
-        from: operationLabel(d.from),
-        to: operationLabel(d.to),
+        ...hopLabels(d),
         calls: d.calls,
         errors: d.errors,
       })),

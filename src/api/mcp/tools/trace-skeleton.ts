@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { limit, offset } from './inputs.js';
 import { page, pageNote, toolAnswer } from '../tool-results.js';
-import { OPERATION_REF, operationLabel, type OperationRef } from './operation-ref.js';
+import { HOP_ENDS, OPERATION_REF, hopLabels, operationLabel, type OperationRef } from './operation-ref.js';
 import { queryTool } from './query-tool.js';
 
 export const TRACE = /* GraphQL */ `
@@ -18,12 +18,7 @@ export const TRACE = /* GraphQL */ `
         error
         latencyMs
         at
-        from {
-          ...McpOperationRef
-        }
-        to {
-          ...McpOperationRef
-        }
+        ${HOP_ENDS}
       }
     }
   }
@@ -62,9 +57,7 @@ export const traceSkeletonTool = queryTool({
     }
     const hops = page(
       t.hops.map((h) => ({
-        depth: h.depth,
-        from: operationLabel(h.from),
-        to: operationLabel(h.to),
+        ...hopLabels(h),
         latencyMs: h.latencyMs,
         error: h.error,
         at: h.at,
