@@ -104,7 +104,9 @@ export const envSchema = z.object({
     ),
   TOPOGRAPH_FLUSH_INTERVAL_MAX: duration
     .prefault('2s')
-    .describe('the longest the flush interval grows to with the rows of a flush; below TOPOGRAPH_INGEST_MAX_LAG'),
+    .describe(
+      'the longest the flush interval grows to with the rows of a flush; below TOPOGRAPH_INGEST_MAX_LAG (no growth when not above TOPOGRAPH_FLUSH_INTERVAL)',
+    ),
   TOPOGRAPH_PAIRING_TTL: duration.prefault('10s').describe('how long half a call waits for its other half'),
   TOPOGRAPH_PAIRING_MAX_ENTRIES: positiveInt
     .prefault('200000')
@@ -304,11 +306,10 @@ function authSettings(c: Env, problem: (variable: string, message: string) => vo
 export const configSchema = envSchema.transform((c, ctx) => {
   const problem = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
   const auth = authSettings(c, problem);
-  if (c.TOPOGRAPH_FLUSH_INTERVAL_MAX < c.TOPOGRAPH_FLUSH_INTERVAL) {
-    problem('TOPOGRAPH_FLUSH_INTERVAL_MAX', 'must not be shorter than TOPOGRAPH_FLUSH_INTERVAL');
-  }
-  // A longer interval would leave what was acknowledged unwritten past the lag bound, and refused.
-  if (c.TOPOGRAPH_INGEST_MAX_LAG > 0 && c.TOPOGRAPH_FLUSH_INTERVAL_MAX >= c.TOPOGRAPH_INGEST_MAX_LAG) {
+  // Growing that long would leave what was acknowledged unwritten past the lag bound, and refused.
+  // (A longest interval below TOPOGRAPH_FLUSH_INTERVAL means no growth: that interval stays as set.)
+  const grows = c.TOPOGRAPH_FLUSH_ROWS_PER_SECOND > 0 && c.TOPOGRAPH_FLUSH_INTERVAL_MAX > c.TOPOGRAPH_FLUSH_INTERVAL;
+  if (grows && c.TOPOGRAPH_INGEST_MAX_LAG > 0 && c.TOPOGRAPH_FLUSH_INTERVAL_MAX >= c.TOPOGRAPH_INGEST_MAX_LAG) {
     problem('TOPOGRAPH_FLUSH_INTERVAL_MAX', 'must be shorter than TOPOGRAPH_INGEST_MAX_LAG');
   }
   if (c.TOPOGRAPH_TAG_RULES.some((r) => r.action === 'hash') && !c.TOPOGRAPH_TAG_HASH_SECRET) {
