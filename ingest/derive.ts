@@ -16,6 +16,7 @@ import {
 import { deploymentEnvironment, serviceName, serviceNamespace } from './resource.js';
 import * as sc from './semconv.js';
 import { SpanKind, StatusCode, type Attributes, type Scope, type Span } from './span.js';
+import { tagKeyMatcher } from './tags.js';
 
 export const UNKNOWN_SERVICE = 'unknown_service';
 export const UNKNOWN_PEER = 'unknown';
@@ -85,6 +86,15 @@ export const sharedName = sharedByKey<string>((name) => name);
 function operation(componentKey: string, kind: OperationKind, name: string): OperationRef {
   const key = operationKey(componentKey, kind, name);
   return sharedOperation({ key, componentKey, name, kind });
+}
+
+/**
+ * Whether derivation reads a span attribute under this key: a semantic-convention key it reads, or a
+ * key on the tag allow-list `tagKeys`. The protobuf decoder builds no other span attribute.
+ */
+export function readsSpanAttribute(tagKeys: readonly string[]): (key: string) => boolean {
+  const tagged = tagKeyMatcher(tagKeys);
+  return (key) => sc.SPAN_ATTRIBUTE_KEYS.has(key) || tagged(key);
 }
 
 export function describeService(resource: Attributes): ServiceInfo {
@@ -211,7 +221,7 @@ export function calleeOf(span: Span, environment: string): VirtualComponent {
   if (system) {
     const name = peerName(a) ?? system;
     const address = sc.serverAddress(a) ?? sc.networkPeerAddress(a);
-    const port = sc.str(a, 'server.port') ?? sc.networkPeerPort(a);
+    const port = sc.serverPort(a) ?? sc.networkPeerPort(a);
     return sharedComponent({
       kind: ComponentKind.DATABASE,
       key: databaseKey(environment, system, name),

@@ -17,8 +17,8 @@ import { createZipkinHttpHandler } from './zipkin-receiver.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** What every receiver reads and decodes with; gRPC's message limit is the decompressed-size limit. */
-export type ReceiverOptions = Required<Omit<OtlpHttpOptions, 'maxDecompressionRatio'>> &
-  Pick<OtlpHttpOptions, 'maxDecompressionRatio'>;
+export type ReceiverOptions = Required<Omit<OtlpHttpOptions, 'maxDecompressionRatio' | 'attributeKeys'>> &
+  Pick<OtlpHttpOptions, 'maxDecompressionRatio' | 'attributeKeys'>;
 
 export interface ReceiverDeps {
   options: ReceiverOptions;
@@ -103,6 +103,7 @@ export function createReceivers(deps: ReceiverDeps): Receivers {
     grpc: createOtlpGrpcReceiver({
       maxMessageBytes: options.maxDecompressedBytes,
       limits: options.limits,
+      attributeKeys: options.attributeKeys,
       auth: deps.auth,
       ...intake,
       onError: deps.onError,

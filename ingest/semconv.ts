@@ -7,6 +7,10 @@ import type { Attributes } from './span.js';
 
 /** The first present, non-empty value among `keys`, as a string. */
 export function str(attrs: Attributes, ...keys: string[]): string | undefined {
+  return first(attrs, keys);
+}
+
+function first(attrs: Attributes, keys: readonly string[]): string | undefined {
   for (const key of keys) {
     const v = attrs[key];
     if (v === undefined || v === null || v === '') continue;
@@ -17,6 +21,10 @@ export function str(attrs: Attributes, ...keys: string[]): string | undefined {
 }
 
 export function num(attrs: Attributes, ...keys: string[]): number | undefined {
+  return firstNumber(attrs, keys);
+}
+
+function firstNumber(attrs: Attributes, keys: readonly string[]): number | undefined {
   for (const key of keys) {
     const v = attrs[key];
     if (typeof v === 'number') return v;
@@ -25,60 +33,79 @@ export function num(attrs: Attributes, ...keys: string[]): number | undefined {
   return undefined;
 }
 
+const spanKeys = new Set<string>();
+/**
+ * An accessor over these keys, newest first. Each key is listed in SPAN_ATTRIBUTE_KEYS, and the key
+ * list is made once (a list per call was an array allocated for every attribute read of every span).
+ */
+function reads(...keys: string[]): (a: Attributes) => string | undefined {
+  for (const key of keys) spanKeys.add(key);
+  return (a) => first(a, keys);
+}
+
 /** `service.peer.name`, the newest conventions' name for the `peer.service` it deprecates, read first. */
-export const peerService = (a: Attributes) => str(a, 'service.peer.name', 'peer.service');
-export const peerNamespace = (a: Attributes) => str(a, 'service.peer.namespace');
-export const serverAddress = (a: Attributes) => str(a, 'server.address', 'net.peer.name');
-export const networkPeerAddress = (a: Attributes) =>
-  str(a, 'network.peer.address', 'net.sock.peer.addr', 'net.peer.ip', 'peer.ipv4', 'peer.ipv6');
-export const networkPeerPort = (a: Attributes) => str(a, 'network.peer.port', 'net.sock.peer.port', 'net.peer.port');
+export const peerService = reads('service.peer.name', 'peer.service');
+export const peerNamespace = reads('service.peer.namespace');
+export const serverAddress = reads('server.address', 'net.peer.name');
+export const serverPort = reads('server.port');
+export const networkPeerAddress = reads(
+  'network.peer.address',
+  'net.sock.peer.addr',
+  'net.peer.ip',
+  'peer.ipv4',
+  'peer.ipv6',
+);
+export const networkPeerPort = reads('network.peer.port', 'net.sock.peer.port', 'net.peer.port');
 
 /** When db.system and db.system.name disagree, the older db.system wins (as in Tempo). */
-export const dbSystem = (a: Attributes) => str(a, 'db.system', 'db.system.name');
-export const dbNamespace = (a: Attributes) => str(a, 'db.namespace');
-export const dbName = (a: Attributes) => str(a, 'db.name');
-export const dbOperation = (a: Attributes) => str(a, 'db.operation.name', 'db.operation');
-export const dbCollection = (a: Attributes) =>
-  str(
-    a,
-    'db.collection.name',
-    'db.sql.table',
-    'db.mongodb.collection',
-    'db.cassandra.table',
-    'db.cosmosdb.container',
-    'db.redis.database_index',
-  );
-export const dbQuerySummary = (a: Attributes) => str(a, 'db.query.summary');
+export const dbSystem = reads('db.system', 'db.system.name');
+export const dbNamespace = reads('db.namespace');
+export const dbName = reads('db.name');
+export const dbOperation = reads('db.operation.name', 'db.operation');
+export const dbCollection = reads(
+  'db.collection.name',
+  'db.sql.table',
+  'db.mongodb.collection',
+  'db.cassandra.table',
+  'db.cosmosdb.container',
+  'db.redis.database_index',
+);
+export const dbQuerySummary = reads('db.query.summary');
 
-export const httpMethod = (a: Attributes) => str(a, 'http.request.method', 'http.method');
-export const httpRoute = (a: Attributes) => str(a, 'http.route');
-export const httpStatus = (a: Attributes) => num(a, 'http.response.status_code', 'http.status_code');
-export const urlFull = (a: Attributes) => str(a, 'url.full', 'http.url');
-export const urlTemplate = (a: Attributes) => str(a, 'url.template');
-export const urlPath = (a: Attributes) => str(a, 'url.path', 'http.target', 'http.path');
+export const httpMethod = reads('http.request.method', 'http.method');
+export const httpRoute = reads('http.route');
+const HTTP_STATUS = ['http.response.status_code', 'http.status_code'];
+for (const key of HTTP_STATUS) spanKeys.add(key);
+export const httpStatus = (a: Attributes) => firstNumber(a, HTTP_STATUS);
+export const urlFull = reads('url.full', 'http.url');
+export const urlTemplate = reads('url.template');
+export const urlPath = reads('url.path', 'http.target', 'http.path');
 
+const kafkaTopic = reads('kafka.topic');
+const rabbitExchangeOrQueue = reads('rabbit.exchange', 'rabbit.queue');
+const messagingSystemKey = reads('messaging.system');
 /**
  * `messaging.system`; Brave's Kafka and RabbitMQ instrumentation (Zipkin) predates it and says so
  * only through its tags (`kafka.topic`, `rabbit.exchange`, `rabbit.queue`).
  */
 export const messagingSystem = (a: Attributes) =>
-  str(a, 'messaging.system') ??
-  (str(a, 'kafka.topic') ? 'kafka' : str(a, 'rabbit.exchange', 'rabbit.queue') ? 'rabbitmq' : undefined);
-export const messagingDestination = (a: Attributes) =>
-  str(
-    a,
-    'messaging.destination.name',
-    'messaging.destination',
-    'messaging.rabbitmq.destination.routing_key',
-    'messaging.rabbitmq.routing_key',
-    'kafka.topic',
-    'rabbit.exchange',
-    'rabbit.queue',
-  );
+  messagingSystemKey(a) ?? (kafkaTopic(a) ? 'kafka' : rabbitExchangeOrQueue(a) ? 'rabbitmq' : undefined);
+export const messagingDestination = reads(
+  'messaging.destination.name',
+  'messaging.destination',
+  'messaging.rabbitmq.destination.routing_key',
+  'messaging.rabbitmq.routing_key',
+  'kafka.topic',
+  'rabbit.exchange',
+  'rabbit.queue',
+);
 
-export const rpcSystem = (a: Attributes) => str(a, 'rpc.system');
-export const rpcService = (a: Attributes) => str(a, 'rpc.service');
-export const rpcMethod = (a: Attributes) => str(a, 'rpc.method');
+export const rpcSystem = reads('rpc.system');
+export const rpcService = reads('rpc.service');
+export const rpcMethod = reads('rpc.method');
+
+/** Every span attribute key the accessors above read (the protobuf decoder builds no other, bar tag keys). */
+export const SPAN_ATTRIBUTE_KEYS: ReadonlySet<string> = spanKeys;
 
 /** The host part of a URL, or undefined when it does not parse. */
 export function urlHost(url: string | undefined): string | undefined {
@@ -99,14 +126,53 @@ const ID_SEGMENT =
  */
 export function templatePath(path: string): string {
   let p = path;
-  try {
-    if (/^[a-z]+:\/\//i.test(p)) p = new URL(p).pathname;
-  } catch {
-    /* keep as given */
+  if (/^[a-z]+:\/\//i.test(p)) {
+    const simple = simpleHttpPath(p);
+    if (simple !== undefined) p = simple;
+    else
+      try {
+        p = new URL(p).pathname;
+      } catch {
+        /* keep as given */
+      }
   }
-  p = p.split(/[?#]/)[0] ?? '';
-  return p
-    .split('/')
-    .map((seg) => (seg !== '' && ID_SEGMENT.test(seg) ? '{id}' : seg))
-    .join('/');
+  const query = p.search(/[?#]/);
+  if (query >= 0) p = p.slice(0, query);
+  // Segment by segment, and a new string only when one is replaced (most paths of a span carry an id).
+  let out: string | undefined;
+  let from = 0;
+  for (;;) {
+    const slash = p.indexOf('/', from);
+    const end = slash < 0 ? p.length : slash;
+    if (end > from && ID_SEGMENT.test(p.slice(from, end))) out = `${out ?? p.slice(0, from)}{id}`;
+    else if (out !== undefined) out += p.slice(from, end);
+    if (slash < 0) break;
+    if (out !== undefined) out += '/';
+    from = slash + 1;
+  }
+  return out ?? p;
+}
+
+const HTTP_URL = /^https?:\/\/([^/?#]*)([^?#]*)/i;
+/** Hosts the URL parser takes as they are: names, not IP addresses, ports, users or IDNs (which it may refuse). */
+const PLAIN_HOST = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$/i;
+const NUMERIC_LAST_LABEL = /(?:^|\.)(?:\d+|0x[0-9a-f]*)\.?$/i;
+const IDN_LABEL = /(?:^|\.)xn--/i;
+/** Paths of characters the parser neither encodes nor reads specially; dot segments it resolves. */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9\-._~!$&'()*+,;=:@%]*)*$/;
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?=\/|$)/i;
+
+/**
+ * The path `new URL(url).pathname` gives, found without parsing the URL when it is a plain http(s)
+ * one (parsing a URL per HTTP client span was most of the cost of naming its operation); undefined
+ * for any other, which is then parsed.
+ */
+export function simpleHttpPath(url: string): string | undefined {
+  const m = HTTP_URL.exec(url);
+  if (!m) return undefined;
+  const host = m[1]!;
+  const path = m[2]!;
+  if (!PLAIN_HOST.test(host) || NUMERIC_LAST_LABEL.test(host) || IDN_LABEL.test(host)) return undefined;
+  if (!PLAIN_PATH.test(path) || DOT_SEGMENT.test(path)) return undefined;
+  return path === '' ? '/' : path;
 }

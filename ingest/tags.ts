@@ -49,8 +49,14 @@ function text(v: AttrValue): string | undefined {
   return undefined;
 }
 
+/** Whether a key is on the allow-list `keys` (globs as in TOPOGRAPH_TAG_KEYS). */
+export function tagKeyMatcher(keys: readonly string[]): (key: string) => boolean {
+  const patterns = keys.map(toPattern);
+  return (key) => patterns.some((p) => p.test(key));
+}
+
 export function createTagFilter(options: TagFilterOptions): TagFilter {
-  const patterns = options.keys.map(toPattern);
+  const onList = tagKeyMatcher(options.keys);
   const rules = (options.rules ?? []).map((r) => ({ pattern: toPattern(r.key), action: r.action }));
   if (rules.some((r) => r.action === 'hash') && !options.hashSecret) throw new Error('hash tag rules need a secret');
   const actions = new Map<string, TagRule['action']>();
@@ -70,7 +76,7 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
   const allowed = (key: string): boolean => {
     let yes = decided.get(key);
     if (yes === undefined) {
-      yes = patterns.some((p) => p.test(key));
+      yes = onList(key);
       if (decided.size < 10_000) decided.set(key, yes);
     }
     return yes;

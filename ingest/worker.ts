@@ -10,10 +10,12 @@ import type { Registry } from 'prom-client';
 import { createAuthenticator, type Scope } from '../src/core/auth.js';
 import type { Config } from '../src/core/config.js';
 import type { Logger } from '../src/core/logger.js';
-import { createFlushInterval } from './flush-interval.js';
+import { readsSpanAttribute } from './derive.js';
 import { createEngine, engineOptions, type Engine } from './engine.js';
+import { createFlushInterval } from './flush-interval.js';
 import type { Intake } from './intake.js';
 import { createIngestMetrics, registerIngestGauges } from './metrics.js';
+import { createAttributeKeys } from './otlp/attribute-keys.js';
 import type { OtlpGrpcReceiver } from './otlp/grpc-receiver.js';
 import { createReceivers } from './receivers.js';
 import { createDurableIngest, type DurableIngestDeps } from './spool/durable-ingest.js';
@@ -53,6 +55,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   const { config, log, registry } = deps;
   const engine = createEngine(engineOptions(config));
   const metrics = createIngestMetrics(registry);
+  // Spans are decoded with only the attributes derivation reads, on receipt and from the spool alike.
+  const attributeKeys = createAttributeKeys(readsSpanAttribute(config.ingest.tagKeys));
   const durable = createDurableIngest({
     ...deps.durable,
     engine,
@@ -61,6 +65,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     flushIntervalMs: config.ingest.flushIntervalMs,
     flushInterval: createFlushInterval(config.ingest.flushInterval),
     limits: config.limits.decode,
+    attributeKeys,
     shutdownTimeoutMs: config.ingest.shutdownTimeoutMs,
     maxLagMs: config.ingest.maxLagMs,
     maxUnreadWorkMs: config.ingest.maxUnreadWorkMs,
@@ -75,6 +80,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       maxDecompressedBytes: config.limits.maxDecompressedBytes,
       maxDecompressionRatio: config.limits.maxDecompressionRatio,
       limits: config.limits.decode,
+      attributeKeys,
     },
     intake: durable,
     metrics,

@@ -11,6 +11,7 @@
 import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs/minimal.js';
 import type { AttrValue, Attributes, DecodedBatch, ResourceSpans, Scope, ScopeSpans, Span, SpanLink } from '../span.js';
+import { createAttributeKeys, type AttributeKey, type AttributeKeys } from './attribute-keys.js';
 import { InvalidPayloadError, tooManySpans } from './errors.js';
 import {
   checkSpan,
@@ -30,6 +31,10 @@ const WIRE_LEN = 2;
 /** Per-request decoding state: the limits, and the first string found not to be UTF-8 since the last reset. */
 interface State {
   limits: DecodeLimits;
+  /** the key table; unless it keeps all, span attributes it does not keep are checked, not built */
+  keys: AttributeKeys;
+  /** set by a span read with attributes left out when only a whole read can tell what the limits do */
+  needWhole: boolean;
   badUtf8?: string;
   unknownEnums: number;
   /** the last trace id read, by position in the body (see hexId) */
@@ -50,15 +55,29 @@ function delimited(r: Reader): number {
  * slice or view per string, and ASCII, by far the most common, skips the UTF-8 validation
  * (CPU profile: strings were ~15% of decoding).
  */
-function str(r: Reader, s: State, what: string): string {
+function str(r: Reader, s: State, what: string, attributeKey?: string): string {
   const start = delimited(r);
   const end = r.pos;
   const buf = r.buf as Buffer;
+  if (isAscii(buf, start, end)) return buf.toString('latin1', start, end);
+  // An attribute's value is named by its key (cut to 64 characters), made into a message only when bad.
+  if (!isUtf8(buf.subarray(start, end)))
+    s.badUtf8 ??= attributeKey === undefined ? what : `attribute "${attributeKey.slice(0, 64)}"`;
+  return buf.toString('utf8', start, end);
+}
+
+function isAscii(buf: Buffer, start: number, end: number): boolean {
   let i = start;
   while (i < end && buf[i]! < 0x80) i++;
-  if (i === end) return buf.toString('latin1', start, end);
-  if (!isUtf8(buf.subarray(start, end))) s.badUtf8 ??= what;
-  return buf.toString('utf8', start, end);
+  return i === end;
+}
+
+/** Reads an attribute key through the key table: one string per distinct key, not one per attribute. */
+function attributeKey(r: Reader, s: State): AttributeKey {
+  const start = delimited(r);
+  const key = s.keys.lookup(r.buf as Buffer, start, r.pos);
+  if (!key.utf8) s.badUtf8 ??= 'an attribute key';
+  return key;
 }
 
 /**
@@ -102,7 +121,7 @@ function readAnyValue(r: Reader, end: number, depth: number, s: State, key: stri
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        value = str(r, s, `attribute "${key}"`);
+        value = str(r, s, 'an attribute', key);
         break;
       case 2:
         value = r.bool();
@@ -169,23 +188,119 @@ function readKeyValue(r: Reader, end: number, into: Attributes, depth: number, s
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        key = str(r, s, 'an attribute key');
+        key = attributeKey(r, s).text;
         break;
       case 2: {
         const len = r.uint32();
-        value = readAnyValue(r, r.pos + len, depth, s, key.slice(0, 64));
+        value = readAnyValue(r, r.pos + len, depth, s, key);
         break;
       }
       default:
         r.skipType(tag & 7);
     }
   }
+  setAttribute(into, key, value);
+}
+
+function setAttribute(into: Attributes, key: string, value: AttrValue): void {
   // A key such as "__proto__" must stay an ordinary attribute, which only defineProperty makes it; for
   // every other key, assignment keeps the object in V8's fast layout (defineProperty per attribute
   // was 7.6% of the worker's CPU, the largest single function).
   if (key === '__proto__')
     Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
   else into[key] = value;
+}
+
+/**
+ * A span attribute when the key table leaves some out: a kept key is read as `readKeyValue` reads it;
+ * any other has its strings checked for UTF-8 (a bad one still rejects the span) and nothing built.
+ * Whatever only a whole read can answer exactly (a value the limits would cut, a nested list the
+ * limits would trim, a field in an unexpected order or wire type) sets `needWhole` instead.
+ */
+function readSpanKeyValue(r: Reader, end: number, into: Attributes, s: State): void {
+  let key: AttributeKey | undefined;
+  let value: AttrValue = null;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if ((field === 1 || field === 2) && ((tag & 7) !== WIRE_LEN || (field === 1) !== (key === undefined))) {
+      s.needWhole = true;
+      return;
+    }
+    if (field === 1) key = attributeKey(r, s);
+    else if (field === 2) {
+      const valueEnd = r.uint32() + r.pos;
+      if (key!.kept) value = readAnyValue(r, valueEnd, 0, s, key!.text);
+      else if (!checkAnyValue(r, valueEnd, 0, s, key!)) {
+        s.needWhole = true;
+        return;
+      }
+    } else r.skipType(tag & 7);
+  }
+  if (key === undefined) s.needWhole = true;
+  else if (key.kept) setAttribute(into, key.text, value);
+}
+
+/**
+ * Reads past an attribute value left out, checking its strings as `readAnyValue` would; false when
+ * it holds what the limits act on (a string or bytes past the length limit, a key-value list), so
+ * that only a whole read counts it exactly.
+ */
+function checkAnyValue(r: Reader, end: number, depth: number, s: State, key: AttributeKey): boolean {
+  const { maxValueLength, maxDepth } = s.limits;
+  // Each field is read past with the same reads `readAnyValue` makes, so that a malformed value fails alike.
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1: {
+        const start = delimited(r);
+        // UTF-8 takes at least as many bytes as UTF-16 takes units: within the limit in bytes is within it.
+        if (r.pos - start > maxValueLength) return false;
+        const buf = r.buf as Buffer;
+        if (!isAscii(buf, start, r.pos) && !isUtf8(buf.subarray(start, r.pos)))
+          s.badUtf8 ??= `attribute "${key.text.slice(0, 64)}"`;
+        break;
+      }
+      case 2:
+        r.bool();
+        break;
+      case 3:
+        r.int64();
+        break;
+      case 4:
+        r.double();
+        break;
+      case 5: {
+        const arrayEnd = r.uint32() + r.pos;
+        if (depth >= maxDepth) {
+          if (TOO_DEEP.length > maxValueLength) return false;
+          skipTo(r, arrayEnd);
+        } else if (!checkArray(r, arrayEnd, depth + 1, s, key)) return false;
+        break;
+      }
+      case 7: {
+        const start = delimited(r);
+        if (Math.ceil((r.pos - start) / 3) * 4 > maxValueLength) return false;
+        break;
+      }
+      case 6:
+        return false;
+      default:
+        r.skipType(tag & 7);
+    }
+  }
+  return true;
+}
+
+function checkArray(r: Reader, end: number, depth: number, s: State, key: AttributeKey): boolean {
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === WIRE_LEN) {
+      const len = r.uint32();
+      if (!checkAnyValue(r, r.pos + len, depth, s, key)) return false;
+    } else r.skipType(tag & 7);
+  }
+  return true;
 }
 
 function readResource(r: Reader, end: number, s: State): Attributes {
@@ -246,9 +361,17 @@ function readStatus(r: Reader, end: number): number {
   return code;
 }
 
-function readSpan(r: Reader, end: number, s: State): Span {
+/** The links of a span without any, shared (the engine only reads them); a span's first link gets it its own array. */
+const NO_LINKS: SpanLink[] = [];
+
+/**
+ * One span. `whole`: every attribute is built, as the key table then keeps them all; otherwise only
+ * those it keeps, and undefined comes back when `needWhole` says the span must be read whole.
+ */
+function readSpan(r: Reader, end: number, s: State, whole: boolean): Span | undefined {
   let kind = 0;
   let status = 0;
+  let attributes = 0;
   const span: Span = {
     traceId: '',
     spanId: '',
@@ -259,7 +382,7 @@ function readSpan(r: Reader, end: number, s: State): Span {
     endMs: 0,
     status: 0,
     attributes: {},
-    links: [],
+    links: NO_LINKS,
   };
   while (r.pos < end) {
     const tag = r.uint32();
@@ -287,11 +410,18 @@ function readSpan(r: Reader, end: number, s: State): Span {
         break;
       case 9: {
         const len = r.uint32();
-        readKeyValue(r, r.pos + len, span.attributes, 0, s);
+        if (whole) readKeyValue(r, r.pos + len, span.attributes, 0, s);
+        else {
+          // Past the count limit, which attributes the limit drops depends on those left out too.
+          if (++attributes > s.limits.maxAttributes) s.needWhole = true;
+          else readSpanKeyValue(r, r.pos + len, span.attributes, s);
+          if (s.needWhole) return undefined;
+        }
         break;
       }
       case 13: {
         const len = r.uint32();
+        if (span.links === NO_LINKS) span.links = [];
         span.links.push(readLink(r, r.pos + len));
         break;
       }
@@ -312,14 +442,28 @@ function readSpan(r: Reader, end: number, s: State): Span {
   return span;
 }
 
-/** Decodes a protobuf ExportTraceServiceRequest; throws InvalidPayloadError when it is not one. */
-export function decodeOtlpProtobuf(body: Uint8Array, limits: DecodeLimits): DecodedBatch {
+/** Keys for callers that read every attribute themselves (importers, tests, tools). */
+const EVERY_KEY = createAttributeKeys();
+
+/**
+ * Decodes a protobuf ExportTraceServiceRequest; throws InvalidPayloadError when it is not one.
+ * `keys`: which span attributes to build (all unless told); the limits, their counts and every
+ * validation error come out the same whichever are kept.
+ */
+export function decodeOtlpProtobuf(
+  body: Uint8Array,
+  limits: DecodeLimits,
+  keys: AttributeKeys = EVERY_KEY,
+): DecodedBatch {
   // A Buffer view (no copy) of the body, which str() reads strings from.
   const r = Reader.create(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   const batch: ResourceSpans[] = [];
   const rejected: DecodedBatch['rejected'] = [];
   const counts = noLimitCounts();
-  const state: State = { limits, unknownEnums: 0, lastTrace: { start: 0, len: 0, text: '' } };
+  const state: State = { limits, keys, needWhole: false, unknownEnums: 0, lastTrace: { start: 0, len: 0, text: '' } };
+  const leavesOut = !keys.keepsAll;
+  /** whether the last span was read with all its attributes */
+  let readWhole = !leavesOut;
   let spanCount = 0;
   let seen = 0;
   try {
@@ -351,9 +495,11 @@ export function decodeOtlpProtobuf(body: Uint8Array, limits: DecodeLimits): Deco
       }
       // The resource may come after its spans on the wire, so its verdict is applied once all is read.
       if (badResource) {
-        for (const l of located) rejected.push({ at: l.at, message: `resource ${badResource} is not valid UTF-8` });
+        for (const l of located)
+          for (const i of l.spans)
+            rejected.push({ at: `${l.at}.spans[${i}]`, message: `resource ${badResource} is not valid UTF-8` });
         for (const ss of rs.scopeSpans) ss.spans = [];
-      } else spanCount += located.length;
+      } else for (const l of located) spanCount += l.spans.length;
       rs.resource = limitAttributes(rs.resource, limits, counts);
       batch.push(rs);
     }
@@ -362,10 +508,34 @@ export function decodeOtlpProtobuf(body: Uint8Array, limits: DecodeLimits): Deco
     throw new InvalidPayloadError(`not an OTLP ExportTraceServiceRequest: ${(error as Error).message}`);
   }
 
-  /** Reads one ScopeSpans; its accepted spans are also listed in `located`, for the resource's verdict. */
+  /**
+   * One span, with only the attributes the key table keeps when it leaves some out; read again whole
+   * when that read cannot tell exactly what the limits do, or fails (so that it fails as a whole read does).
+   */
+  function spanAt(r: Reader, end: number): Span {
+    readWhole = !leavesOut;
+    if (leavesOut) {
+      const start = r.pos;
+      const unknownEnums = state.unknownEnums;
+      state.needWhole = false;
+      try {
+        const span = readSpan(r, end, state, false);
+        if (span !== undefined) return span;
+      } catch {
+        // read again below
+      }
+      r.pos = start;
+      state.badUtf8 = undefined;
+      state.unknownEnums = unknownEnums;
+      readWhole = true;
+    }
+    return readSpan(r, end, state, true)!;
+  }
+
+  /** Reads one ScopeSpans; the indexes of its accepted spans are listed in `located`, for the resource's verdict. */
   function readScopeSpans(r: Reader, end: number, at: string, located: Located[]): ScopeSpans {
     const ss: ScopeSpans = { scope: { name: '', version: '' }, spans: [] };
-    const mine: Located[] = [];
+    const accepted: number[] = [];
     let badScope: string | undefined;
     let index = 0;
     while (r.pos < end) {
@@ -379,22 +549,23 @@ export function decodeOtlpProtobuf(body: Uint8Array, limits: DecodeLimits): Deco
           badScope = state.badUtf8;
         } else {
           if (++seen > limits.maxSpans) throw tooManySpans(limits.maxSpans);
-          const spanAt = `${at}.spans[${index++}]`;
-          const span = readSpan(r, r.pos + len, state);
+          const i = index++;
+          const span = spanAt(r, r.pos + len);
           const problem = state.badUtf8 ? `${state.badUtf8} is not valid UTF-8` : checkSpan(span, limits);
-          if (problem !== undefined) rejected.push({ at: spanAt, message: problem });
+          if (problem !== undefined) rejected.push({ at: `${at}.spans[${i}]`, message: problem });
           else {
             limitSpan(span, limits, counts);
+            if (leavesOut && readWhole) span.attributes = keptOf(span.attributes, keys);
             ss.spans.push(span);
-            mine.push({ at: spanAt });
+            accepted.push(i);
           }
         }
       } else r.skipType(tag & 7);
     }
     if (badScope) {
-      for (const l of mine) rejected.push({ at: l.at, message: `${badScope} is not valid UTF-8` });
+      for (const i of accepted) rejected.push({ at: `${at}.spans[${i}]`, message: `${badScope} is not valid UTF-8` });
       ss.spans = [];
-    } else located.push(...mine);
+    } else located.push({ at, spans: accepted });
     ss.scope.name = limitString(ss.scope.name, limits, counts);
     ss.scope.version = limitString(ss.scope.version, limits, counts);
     return ss;
@@ -404,6 +575,15 @@ export function decodeOtlpProtobuf(body: Uint8Array, limits: DecodeLimits): Deco
   return { batch, spanCount, rejected, limited: counts };
 }
 
+/** The attributes of a span read whole that the key table keeps (after the limits, so they count as for any span). */
+function keptOf(attributes: Attributes, keys: AttributeKeys): Attributes {
+  const out: Attributes = {};
+  for (const key of Object.keys(attributes)) if (keys.keeps(key)) setAttribute(out, key, attributes[key]!);
+  return out;
+}
+
+/** A ScopeSpans's place in the request and the indexes of its accepted spans. */
 interface Located {
   at: string;
+  spans: number[];
 }

@@ -14,6 +14,7 @@ import { decodeOtlpProtobuf } from './decode-protobuf.js';
 import { InvalidPayloadError } from './errors.js';
 import type { Intake, Refusal } from '../intake.js';
 import { exportResponseProtobuf, rejectionMessage } from './http-receiver.js';
+import type { AttributeKeys } from './attribute-keys.js';
 import type { DecodeLimits } from './validate.js';
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -23,6 +24,8 @@ export interface OtlpGrpcDeps extends Intake {
   maxMessageBytes: number;
   /** the same per-span limits as OTLP/HTTP */
   limits: DecodeLimits;
+  /** which span attributes the protobuf decoder builds, as over HTTP */
+  attributeKeys?: AttributeKeys;
   /** bearer tokens with the `ingest` scope, from the `authorization` metadata, as over HTTP */
   auth?: Authenticator;
   onError?(error: unknown): void;
@@ -111,7 +114,7 @@ export function createOtlpGrpcReceiver(deps: OtlpGrpcDeps): OtlpGrpcReceiver {
     }
     let decoded: DecodedBatch;
     try {
-      decoded = decodeOtlpProtobuf(body, deps.limits);
+      decoded = decodeOtlpProtobuf(body, deps.limits, deps.attributeKeys);
     } catch (error) {
       if (error instanceof InvalidPayloadError) {
         deps.onRejected?.(0, 'invalid payload');

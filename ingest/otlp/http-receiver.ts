@@ -12,6 +12,7 @@ import protobuf from 'protobufjs/minimal.js';
 import type { Intake, Refusal } from '../intake.js';
 import type { DecodedBatch } from '../span.js';
 import { decodeOtlpJson } from './decode-json.js';
+import type { AttributeKeys } from './attribute-keys.js';
 import { decodeOtlpProtobuf } from './decode-protobuf.js';
 import { InvalidPayloadError } from './errors.js';
 import type { DecodeLimits } from './validate.js';
@@ -27,6 +28,8 @@ export interface OtlpHttpOptions {
   maxDecompressionRatio?: number;
   /** what one request may hold; the decoders' defaults when unset */
   limits: DecodeLimits;
+  /** which span attributes the protobuf decoder builds (the worker's: those derivation reads); all when unset */
+  attributeKeys?: AttributeKeys;
 }
 
 /** Bodies may always inflate this far, whatever the ratio: small requests compress well and cost little. */
@@ -173,10 +176,10 @@ export function createOtlpHttpHandler(deps: OtlpHttpDeps) {
     }
     try {
       const raw = await readBody(req, deps.options.maxBodyBytes);
-      const { maxDecompressedBytes, maxDecompressionRatio, limits } = deps.options;
+      const { maxDecompressedBytes, maxDecompressionRatio, limits, attributeKeys } = deps.options;
       const body = await decompress(raw, req.headers['content-encoding'], maxDecompressedBytes, maxDecompressionRatio);
       let decoded: DecodedBatch;
-      if (type === 'protobuf') decoded = decodeOtlpProtobuf(body, limits);
+      if (type === 'protobuf') decoded = decodeOtlpProtobuf(body, limits, attributeKeys);
       else {
         // JSON text must be UTF-8 (RFC 8259); decoding it anyway would silently store replacement characters.
         if (!isUtf8(body)) throw new InvalidPayloadError('the JSON body is not valid UTF-8');

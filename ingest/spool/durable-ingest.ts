@@ -16,6 +16,7 @@ import { retry } from '../../src/core/retry.js';
 import type { Engine, EngineState } from '../engine.js';
 import type { AcceptResult, Intake, RawBody, Refusal } from '../intake.js';
 import type { IngestMetrics, IngestReadings } from '../metrics.js';
+import type { AttributeKeys } from '../otlp/attribute-keys.js';
 import type { DecodeLimits } from '../otlp/validate.js';
 import { factCount, type FactBatch } from '../aggregate.js';
 import type { FlushInterval } from '../flush-interval.js';
@@ -45,6 +46,8 @@ export interface DurableIngestDeps {
   readBatch?: number;
   /** the limits the receivers decode with: a spooled request body is decoded again with them */
   limits: DecodeLimits;
+  /** which span attributes the receivers build: a spooled request is decoded again with them */
+  attributeKeys?: AttributeKeys;
   /** spans of accepted requests kept decoded in memory for the loop, so it need not decode them again */
   handoffMaxSpans?: number;
   /** spans the loop may read on while a flush is being written (then it waits for the write) */
@@ -163,7 +166,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   let wake: (() => void) | undefined;
   const flushWaiters: { target: number; resolve(): void; reject(e: unknown): void }[] = [];
 
-  const decode = (r: SpoolRecord): DecodedBatch => decodeSpoolPayload(r.payload, deps.limits);
+  const decode = (r: SpoolRecord): DecodedBatch => decodeSpoolPayload(r.payload, deps.limits, deps.attributeKeys);
 
   /** The record's batch from the handoff when it is there (the steady state), else decoded from disk. */
   const take = (r: SpoolRecord): DecodedBatch => {

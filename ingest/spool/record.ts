@@ -9,25 +9,34 @@
 import { zipkinToBatch } from '../formats/zipkin.js';
 import type { RawBody, RawContentType } from '../intake.js';
 import { decodeOtlpJson } from '../otlp/decode-json.js';
+import type { AttributeKeys } from '../otlp/attribute-keys.js';
 import { decodeOtlpProtobuf } from '../otlp/decode-protobuf.js';
 import type { DecodeLimits } from '../otlp/validate.js';
 import { countSpans, type DecodedBatch, type TraceBatch } from '../span.js';
 
 const FORMAT_BYTE: Record<RawContentType, number> = { protobuf: 1, json: 2, 'zipkin-json': 3 };
 
-/** The payload a request is spooled as: its body when there is one, else its decoded batch as JSON. */
-export function encodeSpoolPayload(decoded: DecodedBatch, raw?: RawBody): Buffer {
-  return raw
-    ? Buffer.concat([Buffer.of(FORMAT_BYTE[raw.contentType]), raw.body])
-    : Buffer.from(JSON.stringify(decoded.batch));
+const FORMAT_PREFIX: Record<RawContentType, Buffer> = {
+  protobuf: Buffer.of(FORMAT_BYTE.protobuf),
+  json: Buffer.of(FORMAT_BYTE.json),
+  'zipkin-json': Buffer.of(FORMAT_BYTE['zipkin-json']),
+};
+
+/**
+ * The payload a request is spooled as: its body when there is one, else its decoded batch as JSON. In
+ * parts, which the spool writes one after the other: joining the format byte and the body was a copy
+ * of every body.
+ */
+export function encodeSpoolPayload(decoded: DecodedBatch, raw?: RawBody): Buffer[] {
+  return raw ? [FORMAT_PREFIX[raw.contentType], raw.body] : [Buffer.from(JSON.stringify(decoded.batch))];
 }
 
-/** The request a payload holds, decoded with the limits the receivers decode with. */
-export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits): DecodedBatch {
+/** The request a payload holds, decoded with the limits (and attribute keys) the receivers decode with. */
+export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits, attributeKeys?: AttributeKeys): DecodedBatch {
   const body = payload.subarray(1);
   switch (payload[0]) {
     case FORMAT_BYTE.protobuf:
-      return decodeOtlpProtobuf(body, limits);
+      return decodeOtlpProtobuf(body, limits, attributeKeys);
     case FORMAT_BYTE.json:
       return decodeOtlpJson(JSON.parse(body.toString('utf8')), limits);
     case FORMAT_BYTE['zipkin-json']:

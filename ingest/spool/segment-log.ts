@@ -78,7 +78,8 @@ interface Queued {
 export interface Spool {
   /** a random id made when the directory was first used: checkpoints name the spool they belong to */
   readonly id: string;
-  append(payload: Buffer): Promise<AppendResult>;
+  /** `payload` may come in parts, written one after the other: they are not joined first (a copy of each body). */
+  append(payload: Buffer | readonly Buffer[]): Promise<AppendResult>;
   /** Positions the reader at the first record whose seq is at least `seq`. */
   seek(seq: number): Promise<void>;
   /**
@@ -101,12 +102,17 @@ export interface Spool {
 
 const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(16, '0')}${SEGMENT_SUFFIX}`;
 
-export function encodeRecord(seq: number, acceptedAt: number, payload: Buffer): Buffer {
-  const buf = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
-  buf.writeUInt32LE(payload.length, 0);
+const lengthOf = (payload: Buffer | readonly Buffer[]): number =>
+  Buffer.isBuffer(payload) ? payload.length : payload.reduce((n, part) => n + part.length, 0);
+
+export function encodeRecord(seq: number, acceptedAt: number, payload: Buffer | readonly Buffer[]): Buffer {
+  const length = lengthOf(payload);
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + length);
+  buf.writeUInt32LE(length, 0);
   buf.writeDoubleLE(seq, 8);
   buf.writeDoubleLE(acceptedAt, 16);
-  payload.copy(buf, HEADER_BYTES);
+  let at = HEADER_BYTES;
+  for (const part of Buffer.isBuffer(payload) ? [payload] : payload) at += part.copy(buf, at);
   buf.writeUInt32LE(crc32(buf.subarray(8)), 4);
   return buf;
 }
@@ -312,7 +318,7 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
     id,
     append(payload) {
       if (closed) return Promise.reject(new Error('spool closed'));
-      const size = HEADER_BYTES + payload.length;
+      const size = HEADER_BYTES + lengthOf(payload);
       if (size > maxBytes) return Promise.resolve({ refused: 'too-large' });
       if (diskBytes() + queuedBytes + size > maxBytes) return Promise.resolve({ refused: 'full' });
       const seq = nextSeq++;

@@ -50,6 +50,14 @@ async function stepsOf(dir: string, options: unknown, clock: { at: number }): Pr
   return createPipeline({ sink: createNoopSink(), options, now: () => clock.at });
 }
 
+/** The span attribute keys the checkout's worker decodes with; none (every attribute) before it chose. */
+async function workerAttributeKeys(dir: string, config: { ingest: { tagKeys: string[] } }): Promise<unknown> {
+  if (!existsSync(`${dir}/ingest/otlp/attribute-keys.ts`)) return undefined;
+  const { createAttributeKeys } = await import(`${dir}/ingest/otlp/attribute-keys.ts`);
+  const { readsSpanAttribute } = await import(`${dir}/ingest/derive.ts`);
+  return createAttributeKeys(readsSpanAttribute(config.ingest.tagKeys));
+}
+
 const sides: Side[] = [];
 for (const dir of dirs) {
   const { loadConfig } = await import(`${dir}/src/core/config.ts`);
@@ -61,9 +69,10 @@ for (const dir of dirs) {
   const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
   const config = loadConfig();
   const clock = { at: started };
+  const attributeKeys = await workerAttributeKeys(dir, config);
   sides.push({
     name: dir,
-    decode: (body) => decodeOtlpProtobuf(body, config.limits.decode),
+    decode: (body) => decodeOtlpProtobuf(body, config.limits.decode, attributeKeys),
     pipeline: await stepsOf(dir, optionsOf(config), clock),
     cpuUsPerSpan: [],
     rows: [],

@@ -83,6 +83,17 @@ describe('segment log', () => {
     expect(s.stats()).toEqual({ records: 3, bytes: 3 * HEADER_BYTES + 6, lastSeq: 3 });
   });
 
+  it('writes a payload given in parts as one record, counted and checked as a whole, across a reopen', async () => {
+    const dir = tempDir();
+    const s = await spoolAt(dir);
+    const r = await s.append([Buffer.of(1), Buffer.from('body'), Buffer.alloc(0), Buffer.from('!')]);
+    expect(r).toEqual({ seq: 1 });
+    expect(s.stats()).toEqual({ records: 1, bytes: HEADER_BYTES + 6, lastSeq: 1 });
+    await closeSpool(s);
+    const again = await spoolAt(dir);
+    expect((await again.read(10)).map((x) => x.payload)).toEqual([Buffer.from('\u0001body!')]);
+  });
+
   it('skips the payload of a record the reader holds, and reads on past it; a seek reads it whole again', async () => {
     const s = await spoolAt(tempDir());
     await appendAll(s, ['a', 'held', 'c']);
