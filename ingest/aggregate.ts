@@ -8,6 +8,7 @@ import type { ComponentFacts } from '../src/core/records.js';
 import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 import type { CorrectionRow } from './late-pairs.js';
 import { Origin, type ComponentPresenceRow, type EdgePresenceRow } from './presence.js';
+import { RowIndex } from './row-index.js';
 import type { TraceSampler, TraceSampleRow } from './trace-sampling.js';
 import { VersionCounts, type EdgeVersionRow, type ServiceVersionRow } from './versions.js';
 
@@ -154,57 +155,20 @@ export interface AggregatorOptions {
   sampler?: TraceSampler;
 }
 
-/**
- * Rows found by three key parts through nested maps, kept in a list in the order they came. A key
- * string joined per span (`${from}\n${to}\n${minute}`) was an allocation per span and per tag, and
- * garbage collection was a quarter of the worker's CPU; the parts are strings the key builders
- * already share, so a lookup allocates nothing.
- */
-class RowIndex<R> {
-  private index = new Map<unknown, Map<unknown, Map<unknown, R>>>();
-  private rows: R[] = [];
-
-  get size(): number {
-    return this.rows.length;
-  }
-
-  get(a: unknown, b: unknown, c: unknown): R | undefined {
-    return this.index.get(a)?.get(b)?.get(c);
-  }
-
-  add(a: unknown, b: unknown, c: unknown, row: R): R {
-    let byA = this.index.get(a);
-    if (!byA) this.index.set(a, (byA = new Map()));
-    let byB = byA.get(b);
-    if (!byB) byA.set(b, (byB = new Map()));
-    byB.set(c, row);
-    this.rows.push(row);
-    return row;
-  }
-
-  /** The rows gathered, and a fresh start. */
-  drain(): R[] {
-    const rows = this.rows;
-    this.rows = [];
-    this.index = new Map();
-    return rows;
-  }
-}
-
 export class Aggregator {
   private services = new Map<string, ComponentRow>();
   private virtuals = new Map<string, { kind: VirtualComponent['kind']; row: ComponentRow }>();
-  private operations = new RowIndex<OperationRow>();
-  private edges = new RowIndex<EdgeRow>();
-  private calls = new RowIndex<CallRow>();
-  private uses = new RowIndex<UsesRow>();
-  private tags = new RowIndex<TagRow>();
+  private operations = new RowIndex<OperationRow>(2);
+  private edges = new RowIndex<EdgeRow>(3);
+  private calls = new RowIndex<CallRow>(3);
+  private uses = new RowIndex<UsesRow>(3);
+  private tags = new RowIndex<TagRow>(3);
   private versions = new VersionCounts();
 
   constructor(private readonly options: AggregatorOptions) {}
 
   service(s: ServiceInfo, at: number): void {
-    this.versions.service(s.key, s.version, 0, false, at);
+    this.versions.service(s.key, s.version, 0, 0, at);
     const row = this.services.get(s.key);
     if (row) {
       widen(row, at);
@@ -253,15 +217,19 @@ export class Aggregator {
   operation(op: OperationRef, at: number, call?: { error: boolean; latencyMs: number }, entry = false): void {
     const minute = Math.floor(at / MINUTE_MS);
     const row =
-      this.operations.get(op.key, minute, 0) ??
-      this.operations.add(op.key, minute, 0, {
-        ...newMeasure(minute, at),
-        key: op.key,
-        componentKey: op.componentKey,
-        name: op.name,
-        kind: op.kind,
-        entryCalls: 0,
-      });
+      this.operations.get(op.key, minute) ??
+      this.operations.add(
+        {
+          ...newMeasure(minute, at),
+          key: op.key,
+          componentKey: op.componentKey,
+          name: op.name,
+          kind: op.kind,
+          entryCalls: 0,
+        },
+        op.key,
+        minute,
+      );
     if (call) record(row, call.error, call.latencyMs, at);
     else widen(row, at);
     if (entry) row.entryCalls++;
@@ -283,7 +251,7 @@ export class Aggregator {
     const minute = Math.floor(at / MINUTE_MS);
     const row =
       this.edges.get(from, to, minute) ??
-      this.edges.add(from, to, minute, { ...newMeasure(minute, at), from, to, protocols: [], origins: 0 });
+      this.edges.add({ ...newMeasure(minute, at), from, to, protocols: [], origins: 0 }, from, to, minute);
     record(row, error, latencyMs, at);
     row.origins |= origins;
     if (!row.protocols.includes(protocol)) row.protocols.push(protocol);
@@ -303,7 +271,7 @@ export class Aggregator {
     const minute = Math.floor(at / MINUTE_MS);
     const row =
       this.calls.get(fromOp, toOp, minute) ??
-      this.calls.add(fromOp, toOp, minute, { ...newMeasure(minute, at), from: fromOp, to: toOp, exemplars: [] });
+      this.calls.add({ ...newMeasure(minute, at), from: fromOp, to: toOp, exemplars: [] }, fromOp, toOp, minute);
     record(row, error, latencyMs, at);
     this.options.sampler?.hop(traceId, fromOp, toOp, error, latencyMs, at);
     // Keep the newest few; errors are the exemplars worth keeping, so they push out successes first.
@@ -314,23 +282,28 @@ export class Aggregator {
     }
   }
 
-  /** A call `s` served (a SERVER or CONSUMER span), counted for the version it runs. */
-  served(s: ServiceInfo, error: boolean, at: number): void {
-    this.versions.service(s.key, s.version, 1, error, at);
+  /** `calls` calls `s` served (SERVER or CONSUMER spans), `errors` of them failed, the earliest at `at`: counted for the version it runs. */
+  served(s: ServiceInfo, calls: number, errors: number, at: number): void {
+    this.versions.service(s.key, s.version, calls, errors, at);
   }
 
   use(serviceKey: string, lib: LibraryUse, at: number): void {
     const row = this.uses.get(serviceKey, lib.name, lib.version);
     if (row) widen(row, at);
     else
-      this.uses.add(serviceKey, lib.name, lib.version, {
-        service: serviceKey,
-        library: lib.name,
-        libraryKind: lib.kind,
-        version: lib.version,
-        firstSeen: at,
-        lastSeen: at,
-      });
+      this.uses.add(
+        {
+          service: serviceKey,
+          library: lib.name,
+          libraryKind: lib.kind,
+          version: lib.version,
+          firstSeen: at,
+          lastSeen: at,
+        },
+        serviceKey,
+        lib.name,
+        lib.version,
+      );
   }
 
   tag(
@@ -344,17 +317,22 @@ export class Aggregator {
   ): void {
     const row =
       this.tags.get(subject, key, value) ??
-      this.tags.add(subject, key, value, {
+      this.tags.add(
+        {
+          subject,
+          onOperation,
+          tagUid: tagKey(key, value),
+          key,
+          value,
+          calls: 0,
+          errors: 0,
+          firstSeen: at,
+          lastSeen: at,
+        },
         subject,
-        onOperation,
-        tagUid: tagKey(key, value),
         key,
         value,
-        calls: 0,
-        errors: 0,
-        firstSeen: at,
-        lastSeen: at,
-      });
+      );
     row.calls += calls;
     if (error && calls > 0) row.errors += calls;
     widen(row, at);

@@ -9,6 +9,7 @@
  */
 import { OperationKind } from '../src/core/model.js';
 import type { Aggregator } from './aggregate.js';
+import { AncestryIndex } from './ancestry.js';
 import { internalOperation, type OperationRef, type ServiceInfo, type VirtualComponent } from './derive.js';
 import { SpanKind } from './span.js';
 
@@ -98,12 +99,11 @@ const MAX_ANCESTRY_STEPS = 64;
 export type CallerStage = ReturnType<typeof createCallerStage>;
 
 export function createCallerStage(options: CallerStageOptions, out: { agg: Aggregator }) {
-  const ancestry = new Map<string, Ancestor>();
+  const ancestry = new AncestryIndex<Ancestor>(options.maxAncestry);
   let pending: PendingCall[] = [];
   /** non-entry spans whose parent has not arrived yet: the parent may be another service's span */
   let orphans: { child: Half; queuedAt: number }[] = [];
   let unresolvedCallers = 0;
-  let ancestryEvicted = 0;
   let epoch: number | undefined;
 
   /** A call from `client`'s service to `toOp`, whose caller operation is found once its ancestry is known. */
@@ -126,7 +126,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
    */
   function crossServiceParent(child: Half, unpairedServer = false): Ancestor | undefined {
     if (child.parentSpanId === '') return undefined;
-    return acrossServices(child, ancestry.get(child.traceId + child.parentSpanId), unpairedServer);
+    return acrossServices(child, ancestry.get(child.traceId, child.parentSpanId), unpairedServer);
   }
 
   /** `p`, the span above `child`, when it is another service's and counts as its caller (see crossServiceParent). */
@@ -157,7 +157,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
   /** A non-entry span (INTERNAL, CLIENT, …) whose parent is another service's span: that service called here. */
   function checkOrphan(child: Half, final: boolean, queuedAt: number, at: number): boolean {
     // One lookup of the parent (the index is large: each lookup is mostly cache misses).
-    const above = ancestry.get(child.traceId + child.parentSpanId);
+    const above = ancestry.get(child.traceId, child.parentSpanId);
     if (above) {
       const parent = acrossServices(child, above, false);
       if (parent) {
@@ -175,7 +175,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     let parent = client.parentSpanId;
     let top: { name: string; service: ServiceInfo } = client;
     for (let i = 0; parent !== '' && i < MAX_ANCESTRY_STEPS; i++) {
-      const a = ancestry.get(client.traceId + parent);
+      const a = ancestry.get(client.traceId, parent);
       if (!a) return final ? internalOperation(top.name, top.service) : undefined;
       if (a.entryOp && a.service.key === client.service.key) return a.entryOp;
       if (a.service.key !== client.service.key) break;
@@ -217,11 +217,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
   function expireAncestry(at: number): void {
     if (epoch === undefined) return;
     // Ancestors are needed as long as a call made under them can still be pending.
-    const deadline = at - epoch - 2 * options.ttlMs;
-    for (const [key, a] of ancestry) {
-      if (a.arrived > deadline) break;
-      ancestry.delete(key);
-    }
+    ancestry.expire(at - epoch - 2 * options.ttlMs);
   }
 
   return {
@@ -230,7 +226,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
 
     /** Whether `child`'s parent span is known and belongs to `child`'s own service. */
     hasParentInService(child: Half): boolean {
-      return ancestry.get(child.traceId + child.parentSpanId)?.service.key === child.service.key;
+      return ancestry.get(child.traceId, child.parentSpanId)?.service.key === child.service.key;
     },
     callFromParent,
 
@@ -240,20 +236,9 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       return at - epoch;
     },
 
-    /** Remembers a span (re-inserted at the end, so the index stays in arrival order even for a repeated span). */
-    remember(id: string, ancestor: Ancestor): void {
-      // A new id (nearly always) is one insertion; a repeated one moves to the end. A delete before
-      // every set was a second lookup per span in an index of ~300,000 ids (CPU profile: 6%).
-      const size = ancestry.size;
-      ancestry.set(id, ancestor);
-      if (ancestry.size === size) {
-        ancestry.delete(id);
-        ancestry.set(id, ancestor);
-      }
-      if (ancestry.size > options.maxAncestry) {
-        ancestry.delete(ancestry.keys().next().value!);
-        ancestryEvicted++;
-      }
+    /** Remembers a span (ingest/ancestry.ts). */
+    remember(traceId: string, spanId: string, ancestor: Ancestor): void {
+      ancestry.remember(traceId, spanId, ancestor);
     },
 
     /** Non-entry children of one batch: those whose parent is not there yet wait for it. */
@@ -291,8 +276,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
         queuedAt: p.queuedAt,
         ...(p.via ? { late: true } : {}),
       }));
-      const firstAncestor = ancestry.values().next();
-      if (!firstAncestor.done) oldest = Math.min(oldest, firstAncestor.value.source);
+      oldest = Math.min(oldest, ancestry.oldestSource());
       return { orphans: waitingOrphans, calls, oldestSource: oldest };
     },
 
@@ -314,7 +298,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
         let client = found.get(c.client);
         if (client && client.service.key !== c.service) {
           // A call found from a parent span: the parent's service made it (see callFromParent).
-          const parent = ancestry.get(client.traceId + client.parentSpanId);
+          const parent = ancestry.get(client.traceId, client.parentSpanId);
           client = parent ? { ...client, service: parent.service } : undefined;
         }
         if (client)
@@ -336,7 +320,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       pendingCalls: pending.length,
       unresolvedCallers,
       ancestry: ancestry.size,
-      ancestryEvicted,
+      ancestryEvicted: ancestry.evicted,
     }),
   };
 }

@@ -33,7 +33,6 @@ import {
   type OperationRef,
   type ServiceInfo,
   type VirtualComponent,
-  UNKNOWN_PEER,
 } from './derive.js';
 import { PairingStore } from './pairing.js';
 import { Origin, PresenceMemory } from './presence.js';
@@ -142,26 +141,29 @@ export interface Engine {
   stats(): EngineStats;
 }
 
-/** One call served, counted under each tag on the service and on the operation that served it. */
-function tagServed(
-  agg: Aggregator,
-  serviceKey: string,
-  opKey: string,
-  tags: [string, string][],
-  error: boolean,
-  at: number,
-): void {
-  for (const [k, v] of tags) {
-    agg.tag(serviceKey, false, k, v, 1, error, at);
-    agg.tag(opKey, true, k, v, 1, error, at);
-  }
+/**
+ * The calls a resource's SERVER/CONSUMER spans served in one request: counted under the service's
+ * version and resource tags once per resource, after its spans, not once per span (each count is a
+ * row lookup; a resource has a few tags and most of its spans are served calls).
+ */
+interface Served {
+  calls: number;
+  errors: number;
+  /** the earliest of their times */
+  first: number;
 }
 
+/** One call served, counted under each tag on the operation that served it. */
+function tagOperation(agg: Aggregator, opKey: string, tags: [string, string][], error: boolean, at: number): void {
+  for (const [k, v] of tags) agg.tag(opKey, true, k, v, 1, error, at);
+}
+
+/** No keys: a root server half waits under none (shared, never written to). */
+const NONE: string[] = [];
+
 export function createEngine(options: EngineOptions): Engine {
-  const live = new Aggregator({
-    exemplarsPerEdge: options.exemplarsPerEdge,
-    sampler: new TraceSampler(options.traceSampling),
-  });
+  const sampler = new TraceSampler(options.traceSampling);
+  const live = new Aggregator({ exemplarsPerEdge: options.exemplarsPerEdge, sampler });
   // While replaying, facts go to a scratch aggregator that is thrown away: they are already written.
   const out = { agg: live };
   let restoring: { halves: Set<string>; wanted: Set<string>; found: Map<string, Half> } | undefined;
@@ -178,6 +180,7 @@ export function createEngine(options: EngineOptions): Engine {
   const late = createLatePairs({
     windowMs: options.pairingLateWindowMs ?? 0,
     maxEntries: options.pairingLateMaxEntries ?? 0,
+    sampled: (traceId) => sampler.mayHaveKept(traceId),
   });
   let spans = 0;
   /** the wall time of the step under way: no fact is later */
@@ -185,6 +188,7 @@ export function createEngine(options: EngineOptions): Engine {
   let origin: number = Origin.otlp;
   const presence = new PresenceMemory();
   let now = 0;
+  const served: Served = { calls: 0, errors: 0, first: 0 };
   /** the pairing clock of the step under way: halves wait, and pairing callbacks queue their calls, at it */
   let tick = 0;
 
@@ -238,8 +242,6 @@ export function createEngine(options: EngineOptions): Engine {
 
   /** The two halves of one call. */
   function paired(c: Half, s: Half, credit: Credit): void {
-    late.learn(c.callee?.key);
-    late.learn(s.op?.key);
     const agg = out.agg;
     const messaging = c.kind === SpanKind.PRODUCER || s.kind === SpanKind.CONSUMER;
     const destination = messaging ? (c.destination ?? s.destination) : undefined;
@@ -300,7 +302,6 @@ export function createEngine(options: EngineOptions): Engine {
     {
       onComplete: (c, s) => paired(c, s, throughCallers),
       onExpireClient(c) {
-        if (c.callee!.name !== UNKNOWN_PEER && !late.worth(c.callee!.key)) return reachedUninstrumented(c);
         const entry: LateHalf = late.expire('client', c, [c.traceId + c.spanId], tick, out, () =>
           reachedUninstrumented(c, (agg) => late.wrap(entry, agg)),
         );
@@ -313,7 +314,6 @@ export function createEngine(options: EngineOptions): Engine {
         // A message delivered again under the same producer span: its publish was counted once already.
         if (parent?.kind === SpanKind.PRODUCER && s.destination) deliveredFrom(s, s.destination);
         else if (parent) callers.callFromParent(s, parent, s.op!, tick);
-        else if (!late.worth(s.op!.key)) entryFromOutside(s);
         else late.expire('server', s, keys, tick, out, () => entryFromOutside(s));
       },
     },
@@ -362,10 +362,13 @@ export function createEngine(options: EngineOptions): Engine {
       arrived: callers.elapsed(tick),
       source,
     };
-    const id = span.traceId + span.spanId;
     // Replaying, only the halves that were still waiting when the state was taken wait again.
-    const keep = !restoring || restoring.halves.has(id);
-    if (restoring?.wanted.has(id)) restoring.found.set(id, half);
+    let keep = true;
+    if (restoring) {
+      const id = span.traceId + span.spanId;
+      keep = restoring.halves.has(id);
+      if (restoring.wanted.has(id)) restoring.found.set(id, half);
+    }
 
     // A client span naming its own service is that service's side of the call: it is read like a
     // server span (paired with a client above it, else called by its parent or from outside) while
@@ -378,14 +381,16 @@ export function createEngine(options: EngineOptions): Engine {
         half.op = op;
         ancestor.entryOp = op;
         agg.operation(op, at, { error, latencyMs });
-        agg.served(service, error, at);
-        // The resource's tags, then the span's: not a concatenated array per span.
-        tagServed(agg, service.key, op.key, resourceTags, error, at);
-        tagServed(agg, service.key, op.key, spanTags, error, at);
+        served.calls++;
+        if (error) served.errors++;
+        if (at < served.first) served.first = at;
+        // The resource's tags, then the span's: not a concatenated array per span. The service's
+        // share of the resource's tags is counted once per resource (Served).
+        tagOperation(agg, op.key, resourceTags, error, at);
+        for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
+        tagOperation(agg, op.key, spanTags, error, at);
         if (span.kind === SpanKind.CONSUMER) half.destination = destinationOf(span, service.environment);
-        const keys: string[] = [];
-        if (span.parentSpanId !== '') keys.push(span.traceId + span.parentSpanId);
-        if (span.kind === SpanKind.CONSUMER) for (const l of span.links) keys.push(l.traceId + l.spanId);
+        const keys = waitsUnder(span);
         if (keys.length === 0) {
           half.externalCaller = externalCallerOf(span, service);
           entryFromOutside(half);
@@ -406,6 +411,8 @@ export function createEngine(options: EngineOptions): Engine {
         // the servicegraph connector does). A replay keeps the old path: its calls come back from the state.
         if (!restoring && half.callee.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
         else if (keep) {
+          // Its key, made only for a half that waits: a span's ids are not joined otherwise.
+          const id = span.traceId + span.spanId;
           const expired = restoring || late.size === 0 ? undefined : late.take([id]);
           if (expired) pairedLate(half, expired.half, expired);
           else pairing.addClient(id, half, tick);
@@ -417,7 +424,17 @@ export function createEngine(options: EngineOptions): Engine {
     }
     if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER && !ownSide)
       children.push(half);
-    callers.remember(id, ancestor);
+    callers.remember(span.traceId, span.spanId, ancestor);
+  }
+
+  /** The keys a server or consumer half waits under: its parent, a consumer's links; an array of its own size. */
+  function waitsUnder(span: Span): string[] {
+    const parent = span.parentSpanId !== '';
+    if (span.kind !== SpanKind.CONSUMER || span.links.length === 0)
+      return parent ? [span.traceId + span.parentSpanId] : NONE;
+    const keys: string[] = parent ? [span.traceId + span.parentSpanId] : [];
+    for (const l of span.links) keys.push(l.traceId + l.spanId);
+    return keys;
   }
 
   function ingest(decoded: DecodedBatch, at: number, source = 0, clock = at): void {
@@ -437,10 +454,21 @@ export function createEngine(options: EngineOptions): Engine {
       const resourceTags = tags.select(rs.resource);
       for (const [k, v] of resourceTags) agg.tag(service.key, false, k, v, 0, false, stamp);
       for (const lib of librariesOf(rs.resource, options.versionKeys)) agg.use(service.key, lib, stamp);
+      served.calls = 0;
+      served.errors = 0;
+      served.first = stamp;
       for (const ss of rs.scopeSpans) {
         const lib = scopeLibrary(ss.scope);
         if (lib && ss.spans.length > 0) agg.use(service.key, lib, stamp);
         for (const span of ss.spans) ingestSpan(span, service, resourceTags, children, source);
+      }
+      if (served.calls > 0) {
+        agg.served(service, served.calls, served.errors, served.first);
+        const ok = served.calls - served.errors;
+        for (const [k, v] of resourceTags) {
+          if (ok > 0) agg.tag(service.key, false, k, v, ok, false, served.first);
+          if (served.errors > 0) agg.tag(service.key, false, k, v, served.errors, true, served.first);
+        }
       }
     }
     if (!restoring) callers.awaitParents(children, tick);

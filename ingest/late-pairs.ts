@@ -10,26 +10,28 @@
  * CALLS, rings, entry counts, tags) is taken back the same way, without this module knowing the
  * derivation. Bounded: past `maxEntries` the oldest are forgotten (counted, their virtual credit stays).
  *
- * Only halves a partner may plausibly still come for are remembered (`worth`): a client half that
- * named no peer (`unknown`), or whose peer has answered a paired call before, and a server half of an
- * operation that instrumented clients have called before. A call to a third-party API, or a request
- * from a browser, expires the same way every time; remembering each of those would fill the bound
- * and the checkpoint with halves no partner comes for (docs/benchmarks.md).
+ * Every expiry is remembered, a call to a third-party API or a request from a browser as well as a
+ * call whose partner is merely late: which is which cannot be told when it expires. The checkpoint
+ * keeps them in a compact layout (ingest/spool/late-state.ts), so remembering all costs little.
  *
  * Pure and synchronous: time (the pairing clock) is passed in.
  */
 import { MINUTE_MS } from '../src/core/model.js';
 import { bucketOf, type Aggregator } from './aggregate.js';
+import { hopText } from './trace-sampling.js';
 import type { Half } from './callers.js';
 import type { OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 
 /** One aggregator call an expiry made: enough to take it back. */
 export type Credit =
-  | { e: [from: string, to: string, error: boolean, latencyMs: number, at: number] }
+  | { e: [from: string, to: string, error: boolean, latencyMs: number, at: number, ...versions: Versions] }
   | { o: [key: string, at: number, error: boolean, latencyMs: number, counted: boolean, entry: boolean] }
-  | { c: [from: string, to: string, error: boolean, latencyMs: number, at: number] }
+  | { c: [from: string, to: string, error: boolean, latencyMs: number, at: number, ...versions: Versions] }
   | { t: [subject: string, onOperation: boolean, key: string, value: string, calls: number, error: boolean] }
   | { v: string };
+
+/** The caller's and callee's `service.version` of a call ('' for none; absent in checkpoints before them). */
+type Versions = [fromVersion?: string, toVersion?: string];
 
 /** An expired half, remembered for the late window (kept in the checkpoint by value). */
 export interface LateHalf {
@@ -46,10 +48,17 @@ export interface LateHalf {
 
 /** What a correction writes: negative deltas (and the unpaired count an expiry adds). */
 export interface CorrectionRow {
-  kind: 'edge' | 'operation' | 'call' | 'tag' | 'virtual';
-  /** edge/call: from → to; operation: key in `from`; tag: subject in `from`, `key=value` in `to`; virtual: the component key */
+  kind: 'edge' | 'operation' | 'call' | 'tag' | 'virtual' | 'edgeVersion' | 'callVersion' | 'hop';
+  /**
+   * edge/call and their versions: from → to; operation: key in `from`; tag: subject in `from`,
+   * `key=value` in `to`; virtual: the component key; hop: the trace id in `from`, the hop as the
+   * sampled skeleton keeps it in `to` (ingest/trace-sampling.ts `hopText`)
+   */
   from: string;
   to: string;
+  /** edgeVersion/callVersion: the version pair; hop: the operation keys of its two ends */
+  fromVersion: string;
+  toVersion: string;
   minute: number;
   calls: number;
   errors: number;
@@ -70,6 +79,8 @@ export interface LatePairsOptions {
   windowMs: number;
   /** how many expired halves are remembered at most (TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES) */
   maxEntries: number;
+  /** whether a trace may have a sampled skeleton to correct (default: any may) */
+  sampled?: (traceId: string) => boolean;
 }
 
 export interface LatePairsStats {
@@ -91,17 +102,23 @@ export function createLatePairs(options: LatePairsOptions) {
   /** corrections gathered since the last drain, by kind, row key */
   let rows = new Map<string, CorrectionRow>();
   const stats: LatePairsStats = { corrected: 0, waiting: 0, droppedWindow: 0, droppedBound: 0 };
-  /** peers and operations seen in a paired call (insertion order: the oldest go first past the bound) */
-  const answered = new Set<string>();
-
-  function row(kind: CorrectionRow['kind'], from: string, to: string, minute: number): CorrectionRow {
-    const id = `${kind}\n${from}\n${to}\n${minute}`;
+  function row(
+    kind: CorrectionRow['kind'],
+    from: string,
+    to: string,
+    minute: number,
+    fromVersion = '',
+    toVersion = '',
+  ): CorrectionRow {
+    const id = `${kind}\n${from}\n${to}\n${minute}\n${fromVersion}\n${toVersion}`;
     let r = rows.get(id);
     if (!r) {
       r = {
         kind,
         from,
         to,
+        fromVersion,
+        toVersion,
         minute,
         calls: 0,
         errors: 0,
@@ -128,13 +145,27 @@ export function createLatePairs(options: LatePairsOptions) {
 
   const minuteOf = (at: number) => Math.floor(at / MINUTE_MS);
 
-  /** Takes one credit back (`sign` -1), or counts the unpaired call an expiry adds to an edge (`sign` +1, edges only). */
-  function apply(credit: Credit, sign: 1 | -1): void {
+  /** A call's count per version pair taken back (calls where neither side has a version were not counted). */
+  function versions(kind: 'edgeVersion' | 'callVersion', from: string, to: string, error: boolean, v: Versions) {
+    const [fromVersion = '', toVersion = ''] = v;
+    if (fromVersion === '' && toVersion === '') return;
+    const r = row(kind, from, to, 0, fromVersion, toVersion);
+    r.calls--;
+    if (error) r.errors--;
+  }
+
+  /**
+   * Takes one credit back (`sign` -1), or counts the unpaired call an expiry adds to an edge (`sign`
+   * +1, edges only). `traceId`: the trace of the expired half, whose sampled skeleton loses the hop.
+   */
+  function apply(credit: Credit, sign: 1 | -1, traceId = ''): void {
     if ('e' in credit) {
-      const [from, to, error, latencyMs, at] = credit.e;
+      const [from, to, error, latencyMs, at, ...v] = credit.e;
       const r = row('edge', from, to, minuteOf(at));
       r.unpaired += sign;
-      if (sign < 0) measure(r, sign, error, latencyMs);
+      if (sign > 0) return;
+      measure(r, sign, error, latencyMs);
+      versions('edgeVersion', from, to, error, v);
     } else if (sign > 0) {
       return;
     } else if ('o' in credit) {
@@ -143,8 +174,14 @@ export function createLatePairs(options: LatePairsOptions) {
       if (counted) measure(r, sign, error, latencyMs);
       if (entry) r.entryCalls += sign;
     } else if ('c' in credit) {
-      const [from, to, error, latencyMs, at] = credit.c;
+      const [from, to, error, latencyMs, at, ...v] = credit.c;
       measure(row('call', from, to, minuteOf(at)), sign, error, latencyMs);
+      versions('callVersion', from, to, error, v);
+      // The hop the trace sampler may have kept (a sampled trace shows the real hop instead).
+      if (traceId !== '' && (options.sampled?.(traceId) ?? true)) {
+        const hop = row('hop', traceId, hopText(from, to, error, latencyMs, at), 0, from, to);
+        hop.calls--;
+      }
     } else if ('t' in credit) {
       const [subject, onOperation, key, value, calls, error] = credit.t;
       const r = row('tag', subject, `${key}=${value}`, 0);
@@ -172,17 +209,17 @@ export function createLatePairs(options: LatePairsOptions) {
         agg.virtual(c, at);
         keep({ v: c.key });
       },
-      edge(from, to, protocol, error, latencyMs, at, ...rest) {
-        (agg.edge as (...a: unknown[]) => void)(from, to, protocol, error, latencyMs, at, ...rest);
-        keep({ e: [from, to, error, latencyMs, at] });
+      edge(from, to, protocol, error, latencyMs, at, fromVersion = '', toVersion = '', origins) {
+        agg.edge(from, to, protocol, error, latencyMs, at, fromVersion, toVersion, origins);
+        keep({ e: [from, to, error, latencyMs, at, fromVersion, toVersion] });
       },
       operation(op: OperationRef, at, call, entry = false) {
         agg.operation(op, at, call, entry);
         if (call || entry) keep({ o: [op.key, at, call?.error ?? false, call?.latencyMs ?? 0, !!call, entry] });
       },
-      call(from, to, error, latencyMs, at, traceId, ...rest) {
-        agg.call(from, to, error, latencyMs, at, traceId, ...rest);
-        keep({ c: [from, to, error, latencyMs, at] });
+      call(from, to, error, latencyMs, at, traceId, fromVersion = '', toVersion = '') {
+        agg.call(from, to, error, latencyMs, at, traceId, fromVersion, toVersion);
+        keep({ c: [from, to, error, latencyMs, at, fromVersion, toVersion] });
       },
       tag(subject, onOperation, key, value, calls, error, at) {
         agg.tag(subject, onOperation, key, value, calls, error, at);
@@ -217,18 +254,6 @@ export function createLatePairs(options: LatePairsOptions) {
   }
 
   return {
-    /** A paired call's client-side peer key or server operation key: a later expiry of one is worth remembering. */
-    learn(key: string | undefined): void {
-      if (options.windowMs <= 0 || key === undefined || answered.has(key)) return;
-      answered.add(key);
-      if (answered.size > options.maxEntries) answered.delete(answered.values().next().value!);
-    },
-
-    /** Whether an expiry under `key` is worth remembering (see the file comment). */
-    worth(key: string): boolean {
-      return options.windowMs > 0 && answered.has(key);
-    },
-
     stats: (): LatePairsStats => ({ ...stats, waiting: entries.size }),
     get size() {
       return entries.size;
@@ -280,7 +305,7 @@ export function createLatePairs(options: LatePairsOptions) {
         if (!entry) continue;
         remove(entry);
         entry.taken = true;
-        for (const c of entry.credits) apply(c, -1);
+        for (const c of entry.credits) apply(c, -1, entry.half.traceId);
         stats.corrected++;
         return entry;
       }

@@ -8,6 +8,7 @@ import { startSelfTracing } from '../src/core/self-tracing.js';
 import { createRegistry } from '../src/core/metrics.js';
 import { createGraph, createSchemaReadiness, resolveNeo4j } from '../src/core/neo4j/connection.js';
 import { createCheckpointStore } from './spool/checkpoint-store.js';
+import { recordStart } from './spool/pairing-clock.js';
 import { openSpool } from './spool/segment-log.js';
 import { createRetentionJob } from './retention.js';
 import { createBackstagePoller } from './catalog/backstage-poller.js';
@@ -34,6 +35,9 @@ const spool = await openSpool({
   maxBytes: config.ingest.spoolMaxBytes,
   onWarning: (message) => log.warn(message),
 });
+// Before anything is accepted: the pairing clock leaves out the time no process ran (docs/ingest.md).
+const startedAt = Date.now();
+const starts = { at: startedAt, earlier: await recordStart(resolve(config.ingest.spoolDir), startedAt) };
 
 // Ages out what was not seen within TOPOGRAPH_RETENTION, every TOPOGRAPH_RETENTION_INTERVAL.
 const retention = createRetentionJob({
@@ -54,6 +58,7 @@ const worker = createWorker({
   selfTracing,
   durable: {
     spool,
+    starts,
     store: createCheckpointStore(graph, spool.id, {
       ...config.ingest.writer,
       onVersionsDropped: versionsDroppedMetric(registry),

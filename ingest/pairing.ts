@@ -23,6 +23,9 @@ export interface PairingOptions {
 interface Waiting<T> {
   value: T;
   at: number;
+}
+
+interface WaitingServer<S> extends Waiting<S> {
   /** every key a server half waits under (its parent, or a batch consumer's links); all go when it pairs */
   keys: string[];
 }
@@ -37,9 +40,12 @@ export interface PairingStats {
 export class PairingStore<C, S> {
   // Maps and sets keep insertion order, which is arrival order: expiry scans from the front and stops early.
   private readonly clients = new Map<string, Waiting<C>>();
-  private readonly servers = new Set<Waiting<S>>();
-  /** waiting server halves by key: several children can wait under one parent (a SERVER with several SERVER children) */
-  private readonly serversByKey = new Map<string, Waiting<S>[]>();
+  private readonly servers = new Set<WaitingServer<S>>();
+  /**
+   * Waiting server halves by key, oldest first: several children can wait under one parent (a SERVER
+   * with several SERVER children), but nearly always one does, held as itself (no array per half).
+   */
+  private readonly serversByKey = new Map<string, WaitingServer<S> | WaitingServer<S>[]>();
   readonly stats: PairingStats = { completed: 0, expiredClients: 0, expiredServers: 0, evicted: 0 };
 
   constructor(
@@ -53,14 +59,16 @@ export class PairingStore<C, S> {
 
   /** A CLIENT or PRODUCER half, keyed by trace id and its own span id; it pairs with the oldest server waiting under it. */
   addClient(key: string, client: C, now: number): void {
-    const server = this.serversByKey.get(key)?.[0];
+    const waiting = this.serversByKey.get(key);
+    const server = Array.isArray(waiting) ? waiting[0] : waiting;
     if (server) {
       this.takeServer(server);
       this.stats.completed++;
       this.callbacks.onComplete(client, server.value);
       return;
     }
-    this.clients.set(key, { value: client, at: now, keys: [key] });
+    // A client waits under its one key, the map's: no array of keys of its own.
+    this.clients.set(key, { value: client, at: now });
     this.bound();
   }
 
@@ -79,12 +87,13 @@ export class PairingStore<C, S> {
       }
     }
     if (keys.length === 0) return;
-    const entry: Waiting<S> = { value: server, at: now, keys };
+    const entry: WaitingServer<S> = { value: server, at: now, keys };
     this.servers.add(entry);
     for (const key of keys) {
-      const list = this.serversByKey.get(key);
-      if (list) list.push(entry);
-      else this.serversByKey.set(key, [entry]);
+      const waiting = this.serversByKey.get(key);
+      if (waiting === undefined) this.serversByKey.set(key, entry);
+      else if (Array.isArray(waiting)) waiting.push(entry);
+      else this.serversByKey.set(key, [waiting, entry]);
     }
     this.bound();
   }
@@ -127,14 +136,16 @@ export class PairingStore<C, S> {
   }
 
   /** Removes a waiting server half under all its keys. */
-  private takeServer(entry: Waiting<S>): void {
+  private takeServer(entry: WaitingServer<S>): void {
     this.servers.delete(entry);
     for (const key of entry.keys) {
-      const list = this.serversByKey.get(key);
-      if (!list) continue;
-      const i = list.indexOf(entry);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.serversByKey.delete(key);
+      const waiting = this.serversByKey.get(key);
+      if (waiting === entry) this.serversByKey.delete(key);
+      else if (Array.isArray(waiting)) {
+        const i = waiting.indexOf(entry);
+        if (i >= 0) waiting.splice(i, 1);
+        if (waiting.length === 0) this.serversByKey.delete(key);
+      }
     }
   }
 

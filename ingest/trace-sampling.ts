@@ -27,6 +27,10 @@ export interface TraceSampleRow extends TraceSampleFacts {
   operations: string[];
 }
 
+/** A hop as a sampled skeleton stores it (a late correction finds it by this text: ingest/late-writer.ts). */
+export const hopText = (from: string, to: string, error: boolean, latencyMs: number, at: number): string =>
+  JSON.stringify([from, to, error ? 1 : 0, Math.round(latencyMs * 1000) / 1000, Math.floor(at)]);
+
 interface Hop {
   from: string;
   to: string;
@@ -100,15 +104,18 @@ export class TraceSampler {
         error,
         firstSeen,
         lastSeen: Math.floor(hops[hops.length - 1]!.at),
-        hops: hops.map((h) =>
-          JSON.stringify([h.from, h.to, h.error ? 1 : 0, Math.round(h.latencyMs * 1000) / 1000, Math.floor(h.at)]),
-        ),
+        hops: hops.map((h) => hopText(h.from, h.to, h.error, h.latencyMs, h.at)),
         operations: [...new Set(hops.flatMap((h) => [h.from, h.to]))].sort(),
       });
     }
     this.pending.clear();
     this.forgetWindowsBefore(newestWindow - 1);
     return rows.sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0));
+  }
+
+  /** Whether the trace may have a skeleton stored: kept, or not decided within the decisions remembered. */
+  mayHaveKept(traceId: string): boolean {
+    return this.decided.get(traceId) !== null;
   }
 
   private admit(entry: string, window: number, error: boolean): boolean {

@@ -9,6 +9,7 @@
  */
 import type { ManagedTransaction } from 'neo4j-driver';
 import type { EdgeVersionFacts, VersionFacts } from '../src/core/records.js';
+import { RowIndex } from './row-index.js';
 
 /** Calls over one edge from one caller version to one callee version ('' when a side reports none). */
 export interface EdgeVersionRow extends EdgeVersionFacts {
@@ -23,69 +24,11 @@ export interface ServiceVersionRow extends VersionFacts {
   version: string;
 }
 
-function count(row: VersionFacts, calls: number, error: boolean, at: number): void {
+function count(row: VersionFacts, calls: number, errors: number, at: number): void {
   row.calls += calls;
-  if (error && calls > 0) row.errors += calls;
+  row.errors += errors;
   if (at < row.firstSeen) row.firstSeen = at;
   if (at > row.lastSeen) row.lastSeen = at;
-}
-
-type Level<T> = Map<string, T>;
-
-/**
- * Rows by their key parts through nested maps, kept in a list in the order they came: a lookup
- * allocates nothing (no joined key, no array of parts), as in the aggregator's RowIndex.
- */
-class EdgeIndex {
-  private root: Level<Level<Level<Level<EdgeVersionRow>>>> = new Map();
-  rows: EdgeVersionRow[] = [];
-
-  count(from: string, to: string, fromVersion: string, toVersion: string, error: boolean, at: number): void {
-    let toLevel = this.root.get(from);
-    if (!toLevel) this.root.set(from, (toLevel = new Map()));
-    let fromVersionLevel = toLevel.get(to);
-    if (!fromVersionLevel) toLevel.set(to, (fromVersionLevel = new Map()));
-    let toVersionLevel = fromVersionLevel.get(fromVersion);
-    if (!toVersionLevel) fromVersionLevel.set(fromVersion, (toVersionLevel = new Map()));
-    let row = toVersionLevel.get(toVersion);
-    if (!row) {
-      row = { from, to, fromVersion, toVersion, calls: 0, errors: 0, firstSeen: at, lastSeen: at };
-      toVersionLevel.set(toVersion, row);
-      this.rows.push(row);
-    }
-    count(row, 1, error, at);
-  }
-
-  drain(): EdgeVersionRow[] {
-    const rows = this.rows;
-    this.rows = [];
-    this.root = new Map();
-    return rows;
-  }
-}
-
-class ServiceIndex {
-  private root: Level<Level<ServiceVersionRow>> = new Map();
-  rows: ServiceVersionRow[] = [];
-
-  count(service: string, version: string, calls: number, error: boolean, at: number): void {
-    let byVersion = this.root.get(service);
-    if (!byVersion) this.root.set(service, (byVersion = new Map()));
-    let row = byVersion.get(version);
-    if (!row) {
-      row = { service, version, calls: 0, errors: 0, firstSeen: at, lastSeen: at };
-      byVersion.set(version, row);
-      this.rows.push(row);
-    }
-    count(row, calls, error, at);
-  }
-
-  drain(): ServiceVersionRow[] {
-    const rows = this.rows;
-    this.rows = [];
-    this.root = new Map();
-    return rows;
-  }
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -94,9 +37,9 @@ const byEnds = (a: EdgeVersionRow, b: EdgeVersionRow) =>
 
 /** What one flush saw of versions; the aggregator holds one and drains it with its own rows. */
 export class VersionCounts {
-  private edges = new EdgeIndex();
-  private calls = new EdgeIndex();
-  private services = new ServiceIndex();
+  private edges = new RowIndex<EdgeVersionRow>(4);
+  private calls = new RowIndex<EdgeVersionRow>(4);
+  private services = new RowIndex<ServiceVersionRow>(2);
 
   /**
    * One call over a DEPENDS_ON (`edges`) or CALLS (`calls`) edge. Calls where neither side reports a
@@ -112,16 +55,30 @@ export class VersionCounts {
     at: number,
   ): void {
     if (fromVersion === '' && toVersion === '') return;
-    (which === 'edges' ? this.edges : this.calls).count(from, to, fromVersion, toVersion, error, at);
+    const index = which === 'edges' ? this.edges : this.calls;
+    const row =
+      index.get(from, to, fromVersion, toVersion) ??
+      index.add(
+        { from, to, fromVersion, toVersion, calls: 0, errors: 0, firstSeen: at, lastSeen: at },
+        from,
+        to,
+        fromVersion,
+        toVersion,
+      );
+    count(row, 1, error ? 1 : 0, at);
   }
 
-  /** A service seen running `version` (`calls`: how many calls it served in it, 0 when it only ran). */
-  service(service: string, version: string, calls: number, error: boolean, at: number): void {
-    if (version !== '') this.services.count(service, version, calls, error, at);
+  /** A service seen running `version` (`calls`: how many calls it served in it, 0 when it only ran; `errors` of them failed). */
+  service(service: string, version: string, calls: number, errors: number, at: number): void {
+    if (version === '') return;
+    const row =
+      this.services.get(service, version) ??
+      this.services.add({ service, version, calls: 0, errors: 0, firstSeen: at, lastSeen: at }, service, version);
+    count(row, calls, errors, at);
   }
 
   get size(): number {
-    return this.edges.rows.length + this.calls.rows.length + this.services.rows.length;
+    return this.edges.size + this.calls.size + this.services.size;
   }
 
   /** The rows since the last drain, sorted by their ends so that concurrent writers lock in one order. */
@@ -138,16 +95,20 @@ const SEEN = (v: string) => `
   ${v}.firstSeen = CASE WHEN ${v}.firstSeen IS NULL OR toInteger(row.firstSeen) < ${v}.firstSeen THEN toInteger(row.firstSeen) ELSE ${v}.firstSeen END,
   ${v}.lastSeen = CASE WHEN ${v}.lastSeen IS NULL OR toInteger(row.lastSeen) > ${v}.lastSeen THEN toInteger(row.lastSeen) ELSE ${v}.lastSeen END`;
 
+/** Counts added; a version just merged has none yet (`fresh`, bound by the caller before this SET). */
 const COUNT = (v: string) => `
-  ${v}.calls = ${v}.calls + toInteger(row.calls),
-  ${v}.errors = ${v}.errors + toInteger(row.errors),
+  ${v}.calls = coalesce(${v}.calls, 0) + toInteger(row.calls),
+  ${v}.errors = coalesce(${v}.errors, 0) + toInteger(row.errors),
   ${SEEN(v)}`;
 
 /**
- * Keeps the newest `$maxVersions` of what `pattern` matches (as `v`) from each `scope` touched,
- * dropping the least recently seen; returns how many it dropped.
+ * Keeps the newest `$maxVersions` of what `pattern` matches (as `v`) from each `scope` that gained a
+ * version in this statement (`fresh`): only a new version can pass the bound, and nearly every row
+ * adds to a known one, so the others are not read again. Drops the least recently seen; returns how
+ * many it dropped.
  */
 const KEEP_NEWEST = (scope: string, pattern: string) => `
+WITH ${scope}, fresh WHERE fresh
 WITH DISTINCT ${scope}
 CALL (${scope}) {
   MATCH ${pattern}
@@ -164,7 +125,7 @@ UNWIND $rows AS row
 MATCH (a:${label} {key: row.from})
 MATCH (b:${label} {key: row.to})
 MERGE (a)-[v:${type} {fromVersion: row.fromVersion, toVersion: row.toVersion}]->(b)
-  ON CREATE SET v.calls = 0, v.errors = 0
+WITH a, b, v, row, v.calls IS NULL AS fresh
 SET ${COUNT('v')}
 ${KEEP_NEWEST('a, b', `(a)-[v:${type}]->(b)`)}`;
 
@@ -182,8 +143,9 @@ export const MERGE_SERVICE_VERSIONS = `
 UNWIND $rows AS row
 MATCH (s:Component {key: row.service})
 MERGE (n:ServiceVersion {key: row.key})
-  ON CREATE SET n.service = row.service, n.version = row.version, n.calls = 0, n.errors = 0
+  ON CREATE SET n.service = row.service, n.version = row.version
 MERGE (s)-[:HAS_VERSION]->(n)
+WITH s, n, row, n.calls IS NULL AS fresh
 SET ${COUNT('n')}
 ${KEEP_NEWEST('s', '(s)-[:HAS_VERSION]->(v:ServiceVersion)')}`;
 

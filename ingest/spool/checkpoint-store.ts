@@ -12,6 +12,7 @@ import type { FactBatch } from '../aggregate.js';
 import type { EngineState } from '../engine.js';
 import { writeFacts, type WriterOptions } from '../writer.js';
 import { decodeState, encodeState } from './checkpoint-state.js';
+import { decodeLate, encodeLate } from './late-state.js';
 import type { ClockPause } from './pairing-clock.js';
 
 export interface Checkpoint {
@@ -39,12 +40,12 @@ SET c.lockedAt = timestamp()`;
 export const READ_CHECKPOINT = `
 MATCH (c:IngestCheckpoint {id: $id})
 RETURN c.generation AS generation, c.position AS position, c.replayFrom AS replayFrom, c.clock AS clock, c.state AS state,
-       c.pauses AS pauses`;
+       c.pauses AS pauses, c.late AS late`;
 
 export const SAVE_CHECKPOINT = `
 MATCH (c:IngestCheckpoint {id: $id})
 SET c.generation = $generation, c.position = $position, c.replayFrom = $replayFrom, c.clock = $clock,
-    c.state = $state, c.pauses = $pauses, c.updatedAt = timestamp()`;
+    c.state = $state, c.late = $late, c.pauses = $pauses, c.updatedAt = timestamp()`;
 
 /** The checkpoint had already moved past the generation a commit expected. */
 export class CheckpointMovedError extends Error {
@@ -67,6 +68,9 @@ const pausesOf = (v: unknown): ClockPause[] | undefined => {
   return out.length > 0 ? out : undefined;
 };
 
+/** A checkpoint written before the late halves had their own property keeps them in its state. */
+const withLate = (state: EngineState, late: EngineState['late']): EngineState => (late ? { ...state, late } : state);
+
 export function createCheckpointStore(graph: Graph, id: string, writer: WriterOptions): CheckpointStore {
   return {
     async load() {
@@ -79,11 +83,14 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
         replayFrom: Number(r.get('replayFrom')),
         clock: Number(r.get('clock')),
         pauses: pausesOf(r.get('pauses')),
-        state: decodeState(r.get('state')),
+        state: withLate(decodeState(r.get('state')), decodeLate(r.get('late'))),
       };
     },
     async commit(batch, next, expectedGeneration) {
-      const state = encodeState(next.state);
+      // The remembered late halves have a compact layout of their own (ingest/spool/late-state.ts).
+      const { late: remembered, ...waiting } = next.state;
+      const state = encodeState(waiting);
+      const late = encodeLate(remembered) ?? null;
       await graph.write(
         'topograph-ingest',
         async (tx) => {
@@ -92,7 +99,7 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
           // Throwing rolls the transaction back; the driver does not retry errors of ours.
           if (found !== expectedGeneration) throw new CheckpointMovedError(found);
           await writeFacts(tx, batch, writer);
-          await tx.run(SAVE_CHECKPOINT, { id, ...next, state, pauses: (next.pauses ?? []).flat() });
+          await tx.run(SAVE_CHECKPOINT, { id, ...next, state, late, pauses: (next.pauses ?? []).flat() });
         },
         { metadata: { op: 'flush+checkpoint' } },
       );

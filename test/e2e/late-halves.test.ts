@@ -106,6 +106,18 @@ it(
         60_000,
         'the restarted worker to write',
       );
+      // The other worker ran through the 90 s: its waiting halves expire at its next collect, which a
+      // slow commit may hold back; their servers are sent once they have (else they would pair in time).
+      const expiredOnOther = routedTo(waiting.clientSpans, 0);
+      if (expiredOnOther > 0)
+        await eventually(
+          async () =>
+            (await edgesOf(env)).includes(`c -> unknown x${expiredOnOther} unpaired ${expiredOnOther}`)
+              ? true
+              : undefined,
+          60_000,
+          'the other worker to expire its waiting halves',
+        );
       await send(waiting.serverSpans);
       await send(early.serverSpans);
 

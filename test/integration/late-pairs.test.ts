@@ -12,6 +12,7 @@ import { createEngine, engineOptions, type Engine } from '../../ingest/engine.js
 import { createIngestMetrics, registerIngestGauges } from '../../ingest/metrics.js';
 import { createCheckpointStore } from '../../ingest/spool/checkpoint-store.js';
 import { createDurableIngest, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
+import { recordStart } from '../../ingest/spool/pairing-clock.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -19,7 +20,8 @@ import { createRegistry } from '../../src/core/metrics.js';
 import { createGql } from '../support/api.js';
 import { fileGraph, uniqueName } from '../support/graph.js';
 import { componentsIn } from '../support/model-graph.js';
-import { httpCalls, splitCalls } from '../support/spans.js';
+import { httpCalls, splitCalls, TraceBuilder } from '../support/spans.js';
+import { SpanKind } from '../../ingest/span.js';
 
 const graph = fileGraph();
 const config = defaultConfig();
@@ -42,6 +44,43 @@ MATCH (ca:Component)-[:HAS_OPERATION]->(a:Operation)-[r:CALLS]->(b:Operation)<-[
 RETURN ca.name + ':' + a.name + ' -> ' + cb.name + ':' + b.name AS call, r.calls AS calls
 ORDER BY call`;
 
+/** Calls per version pair on DEPENDS_ON and CALLS, named by their ends. */
+const VERSION_PAIRS = `
+MATCH (a:Component {environment: $env})-[v:DEPENDS_ON_VERSION]->(b:Component)
+RETURN 'DEPENDS_ON_VERSION ' + a.name + ' -> ' + b.name + ' ' + v.fromVersion + '/' + v.toVersion AS pair, v.calls AS calls, v.errors AS errors
+ORDER BY pair
+UNION ALL
+MATCH (:Component {environment: $env})-[:HAS_OPERATION]->(a:Operation)-[v:CALLS_VERSION]->(b:Operation)
+RETURN 'CALLS_VERSION ' + a.name + ' -> ' + b.name + ' ' + v.fromVersion + '/' + v.toVersion AS pair, v.calls AS calls, v.errors AS errors
+ORDER BY pair`;
+
+/** A sampled trace's hops (`component:operation -> component:operation`) and the operations IN_TRACE. */
+async function sampleOf(traceId: string, env: string) {
+  const names = new Map(
+    (
+      await read(
+        `MATCH (c:Component {environment: $env})-[:HAS_OPERATION]->(o:Operation) RETURN o.key AS key, c.name + ':' + o.name AS name`,
+        env,
+      )
+    ).map((r) => [r.key as string, r.name as string]),
+  );
+  const name = (key: string) => names.get(key) ?? key;
+  const [sample] = await graph.read('test', async (tx) =>
+    (
+      await tx.run(
+        `MATCH (t:TraceSample {traceId: $traceId}) RETURN t.hops AS hops, [(o:Operation)-[:IN_TRACE]->(t) | o.key] AS inTrace`,
+        { traceId },
+      )
+    ).records.map((r) => ({ hops: r.get('hops') as string[], inTrace: r.get('inTrace') as string[] })),
+  );
+  return {
+    hops: [
+      ...new Set(sample!.hops.map((h) => JSON.parse(h) as string[]).map((h) => `${name(h[0]!)} -> ${name(h[1]!)}`)),
+    ],
+    inTrace: sample!.inTrace.map(name).sort(),
+  };
+}
+
 const read = async (query: string, env: string) =>
   graph.read('test', async (tx) => (await tx.run(query, { env })).records.map((r) => r.toObject()));
 
@@ -49,9 +88,13 @@ describe('late halves in Neo4j', () => {
   const wall = { t: Date.now() };
   let running: { ingest: DurableIngest; engine: Engine; registry: ReturnType<typeof createRegistry> } | undefined;
 
-  /** A durable loop on `dir`, its spool stamped by the test's clock, its checkpoint in Neo4j. */
-  async function start(dir: string) {
+  /**
+   * A durable loop on `dir`, its spool stamped by the test's clock, its checkpoint in Neo4j, its start
+   * written to the spool's directory as the worker's entry point writes it.
+   */
+  async function start(dir: string, opts: { run?: boolean } = {}) {
     const spool = await openSpool({ dir, maxBytes: 1 << 24, now: () => wall.t });
+    const starts = { at: wall.t, earlier: await recordStart(dir, wall.t) };
     const engine = createEngine(engineOptions(config));
     const registry = createRegistry(uniqueName('late'));
     const ingest = createDurableIngest({
@@ -64,11 +107,13 @@ describe('late halves in Neo4j', () => {
       flushIntervalMs: 60_000,
       shutdownTimeoutMs: 5000,
       now: () => wall.t,
+      starts,
     });
     registerIngestGauges(registry, { engine, spool: ingest });
+    if (opts.run === false) return { ingest, engine, registry, spool };
     ingest.start();
     running = { ingest, engine, registry };
-    return running;
+    return { ...running, spool };
   }
 
   /** One request accepted at the test's clock, then written with its checkpoint. */
@@ -109,6 +154,34 @@ describe('late halves in Neo4j', () => {
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/^topograph_ingest_late_halves\{outcome="corrected"[^}]*\} 6$/m);
     expect(metrics).toMatch(/^topograph_ingest_late_halves_waiting\{[^}]*\} 0$/m);
+  });
+
+  it('the version pairs and the sampled skeleton of a virtual edge that keeps other calls follow the correction', async () => {
+    const env = uniqueName('late-versions');
+    const { ingest } = await start(mkdtempSync(join(tmpdir(), 'topograph-late-')));
+    const late = splitCalls(3, { environment: env, errors: 1, versions: ['1.0', '2.0'] });
+    // A call whose server half never comes: the virtual edge and its version pair keep it.
+    const lone = splitCalls(1, { environment: env, versions: ['1.0', '2.0'] });
+    await send(ingest, late.clients);
+    await send(ingest, lone.clients);
+    wall.t += 30 * SECOND;
+    await send(ingest, httpCalls('x', 'y', env, 1));
+    const traceId = late.clients.batch[0]!.scopeSpans[0]!.spans[0]!.traceId;
+    expect(await read(VERSION_PAIRS, env)).toEqual([
+      { pair: 'DEPENDS_ON_VERSION a -> unknown 1.0/', calls: 4, errors: 1 },
+      { pair: 'CALLS_VERSION GET -> GET 1.0/', calls: 4, errors: 1 },
+    ]);
+    expect(await sampleOf(traceId, env)).toEqual({ hops: ['a:GET -> unknown:GET'], inTrace: ['a:GET', 'unknown:GET'] });
+    wall.t += 10 * SECOND;
+    await send(ingest, late.servers);
+    expect(await read(VERSION_PAIRS, env)).toEqual([
+      { pair: 'DEPENDS_ON_VERSION a -> b 1.0/2.0', calls: 3, errors: 1 },
+      { pair: 'DEPENDS_ON_VERSION a -> unknown 1.0/', calls: 1, errors: 0 },
+      { pair: 'CALLS_VERSION GET -> GET /x 1.0/2.0', calls: 3, errors: 1 },
+      { pair: 'CALLS_VERSION GET -> GET 1.0/', calls: 1, errors: 0 },
+    ]);
+    // The sampled trace shows the call it made, not the hop to unknown it was first counted as.
+    expect(await sampleOf(traceId, env)).toEqual({ hops: ['a:GET -> b:GET /x'], inTrace: ['a:GET', 'b:GET /x'] });
   });
 
   it('a correction for a minute the rings have already folded is taken out of that minute', async () => {
@@ -189,6 +262,73 @@ describe('late halves in Neo4j', () => {
     expect(await read(EDGES, env)).toEqual([{ edge: 'a -> b', calls: 9, errors: 2, unpaired: 0, ringCalls: 9 }]);
     // The waiting halves paired (with the other call) as if no time had passed; only the early ones needed correcting.
     expect(engine.pairing.stats.completed).toBe(5 + 1);
+    expect(engine.stats().late.corrected).toBe(4);
+  });
+
+  it('a restarted worker that stops before its first checkpoint: the time down before it is still left out', async () => {
+    const env = uniqueName('late-clock');
+    const dir = mkdtempSync(join(tmpdir(), 'topograph-late-'));
+    const waiting = splitCalls(5, { environment: env });
+    const first = (await start(dir)).ingest;
+    await send(first, waiting.clients);
+    await first.stop();
+    running = undefined;
+    // Down for a minute; the next process accepts a request and dies before it checkpoints anything.
+    wall.t += 60 * SECOND;
+    const second = await start(dir, { run: false });
+    expect(await second.ingest.accept(httpCalls('x', 'y', `${env}-other`, 1))).toEqual({});
+    await second.spool.close();
+    wall.t += 2 * SECOND;
+    const { ingest, engine } = await start(dir);
+    // A flush reads the dead process's request: the clock must not run on across the minute down.
+    await ingest.flush();
+    await send(ingest, waiting.servers);
+    expect(await read(EDGES, env)).toEqual([{ edge: 'a -> b', calls: 5, errors: 0, unpaired: 0, ringCalls: 5 }]);
+    // The halves waited through both restarts and paired in time: nothing expired, nothing to correct.
+    expect(engine.stats().late.corrected).toBe(0);
+    expect(engine.pairing.stats).toMatchObject({ completed: 5 + 1, expiredClients: 0 });
+  });
+
+  it('the first calls to a peer named only by attribute, late across a restart, end on the real edge', async () => {
+    const env = uniqueName('late-peer');
+    const dir = mkdtempSync(join(tmpdir(), 'topograph-late-'));
+    const resource = { 'deployment.environment.name': env };
+    const t = new TraceBuilder();
+    for (let i = 0; i < 4; i++) {
+      const client = t.span({
+        service: 'shop',
+        kind: SpanKind.CLIENT,
+        name: 'POST',
+        resource,
+        error: i === 0,
+        attributes: { 'http.request.method': 'POST', 'server.address': 'payments.internal' },
+      });
+      t.span({
+        service: 'payments',
+        kind: SpanKind.SERVER,
+        name: 'POST /pay',
+        parent: client,
+        resource,
+        error: i === 0,
+      });
+    }
+    const first = (await start(dir)).ingest;
+    await send(first, t.batch(['shop']));
+    wall.t += 30 * SECOND;
+    await send(first, httpCalls('x', 'y', `${env}-other`, 1));
+    expect(await read(EDGES, env)).toEqual([
+      { edge: 'shop -> payments.internal', calls: 4, errors: 1, unpaired: 4, ringCalls: 4 },
+    ]);
+    // Remembered in the checkpoint (never seen paired before), and read back from it by the next process.
+    await first.stop();
+    running = undefined;
+    wall.t += 60 * SECOND;
+    const { ingest, engine } = await start(dir);
+    await send(ingest, t.batch(['payments']));
+    expect(await read(EDGES, env)).toEqual([
+      { edge: 'shop -> payments', calls: 4, errors: 1, unpaired: 0, ringCalls: 4 },
+    ]);
+    expect((await componentsIn(graph, env)).map((c) => c.name)).toEqual(['payments', 'shop']);
     expect(engine.stats().late.corrected).toBe(4);
   });
 });

@@ -126,16 +126,27 @@ export function httpCalls(
  */
 export function splitCalls(
   n: number,
-  opts: { environment?: string; startMs?: number; errors?: number; trace?: TraceBuilder; parent?: Span } = {},
+  opts: {
+    environment?: string;
+    startMs?: number;
+    errors?: number;
+    trace?: TraceBuilder;
+    parent?: Span;
+    /** `service.version` of a and of b */
+    versions?: [string, string];
+  } = {},
 ) {
   const t = opts.trace ?? new TraceBuilder();
-  const resource = opts.environment ? { 'deployment.environment.name': opts.environment } : undefined;
+  const env = opts.environment ? { 'deployment.environment.name': opts.environment } : undefined;
+  const [clientResource, serverResource] = [0, 1].map((i) =>
+    opts.versions ? { ...env, 'service.version': opts.versions[i]! } : env,
+  );
   for (let i = 0; i < n; i++) {
     const error = i < (opts.errors ?? 0);
-    const c = t.client('a', { parent: opts.parent, resource, error, startMs: opts.startMs });
+    const c = t.client('a', { parent: opts.parent, resource: clientResource, error, startMs: opts.startMs });
     t.server('b', '/x', {
       parent: c,
-      resource,
+      resource: serverResource,
       error,
       startMs: opts.startMs === undefined ? undefined : opts.startMs + 1,
     });

@@ -45,7 +45,7 @@ describe('caller resolution', () => {
     expect(callers.stats().pendingCalls).toBe(1);
     expect(callsOf(out)).toEqual([]);
 
-    callers.remember('t'.repeat(32) + 'p'.repeat(16), {
+    callers.remember('t'.repeat(32), 'p'.repeat(16), {
       parentSpanId: '',
       name: 'checkout',
       kind: SpanKind.SERVER,

@@ -44,6 +44,24 @@ describe('late halves', () => {
     expect(unpaired).toBe(0);
   });
 
+  it('a sampled skeleton is corrected only for traces the sampler kept', async () => {
+    const hops = async (perWindow: number) => {
+      const traceSampling = { ...defaultConfig().ingest.traceSampling, perWindow };
+      const { sink, clock, pipeline } = capturePipeline({ ...options, traceSampling });
+      const { clients, servers } = split(3, clock.now - 100);
+      pipeline.ingest(clients);
+      clock.now += 20_000;
+      await pipeline.flush();
+      pipeline.ingest(servers);
+      await pipeline.flush();
+      expect(sink.edges()).toEqual({ 'a -> b': { calls: 3, errors: 0 } });
+      return (sink.all.corrections ?? []).filter((c) => c.kind === 'hop').map((c) => c.calls);
+    };
+    // One trace, its three identical hops one line of the skeleton: taken back as one row.
+    expect(await hops(5)).toEqual([-3]);
+    expect(await hops(0)).toEqual([]);
+  });
+
   it('server halves before their clients: the entry counts they made are taken back', async () => {
     const { sink, clock, pipeline } = capturePipeline(options);
     // One call paired first: b's GET /x is known to be called by instrumented clients.
@@ -112,24 +130,33 @@ describe('late halves', () => {
     expect(takenBack.map((c) => [c.calls, c.unpaired])).toEqual([[-4, -4]]);
   });
 
-  it('remembers no call to a peer that never answered, nor a request to an operation no instrumented client called', async () => {
-    const { clock, pipeline } = capturePipeline(options);
+  it('remembers every expiry: the first calls to a peer named only by attribute are corrected when their server halves come late', async () => {
+    const { sink, clock, pipeline } = capturePipeline(options);
     const t = new TraceBuilder();
-    t.span({
+    const client = t.span({
       service: 'a',
       kind: SpanKind.CLIENT,
       name: 'POST',
-      attributes: { 'http.request.method': 'POST', 'server.address': 'api.stripe.com' },
+      startMs: clock.now - 100,
+      attributes: { 'http.request.method': 'POST', 'server.address': 'payments.internal' },
     });
+    t.span({ service: 'payments', kind: SpanKind.SERVER, name: 'POST /pay', parent: client, startMs: clock.now - 99 });
+    // A request from a browser: its server half expires as an entry call, remembered too.
     const browser = new TraceBuilder();
     const page = browser.span({ service: 'browser', kind: SpanKind.CLIENT, name: 'GET' });
     browser.span({ service: 'front', kind: SpanKind.SERVER, name: 'GET /', parent: page });
-    pipeline.ingest(t.batch());
+    pipeline.ingest(t.batch(['a']));
     pipeline.ingest(browser.batch(['front']));
     clock.now += 20_000;
     await pipeline.flush();
-    expect(pipeline.stats().late).toMatchObject({ waiting: 0, droppedBound: 0 });
-    expect(pipeline.pairing.stats).toMatchObject({ expiredClients: 1, expiredServers: 1 });
+    expect(sink.edges()).toEqual({ 'a -> payments.internal': { calls: 1, errors: 0 } });
+    expect(pipeline.stats().late).toMatchObject({ waiting: 2, droppedBound: 0 });
+    clock.now += 30_000;
+    pipeline.ingest(t.batch(['payments']));
+    await pipeline.flush();
+    expect(sink.edges()).toEqual({ 'a -> payments': { calls: 1, errors: 0 } });
+    expect(sink.calls()).toEqual({ 'a:POST -> payments:POST /pay': 1 });
+    expect(pipeline.stats().late).toMatchObject({ waiting: 1, corrected: 1 });
   });
 
   it('a call still looking for its caller at a restart is still taken back when the late half comes', async () => {

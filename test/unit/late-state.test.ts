@@ -1,0 +1,103 @@
+/**
+ * The remembered late halves survive the checkpoint's compact layout (ingest/spool/late-state.ts):
+ * every kind of expiry reads back as the engine remembered it (but for the span ids a late partner
+ * never reads), and a fresh engine restored from them corrects as the first would have; thousands of
+ * expiries to a few peers take a few dozen bytes each.
+ */
+import { describe, expect, it } from 'vitest';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
+import type { LateHalf } from '../../ingest/late-pairs.js';
+import { SpanKind } from '../../ingest/span.js';
+import { decodeLate, encodeLate } from '../../ingest/spool/late-state.js';
+import { defaultConfig } from '../../src/core/config.js';
+import { captureSink, driveEngine } from '../support/capture.js';
+import { splitCalls, TraceBuilder } from '../support/spans.js';
+
+const options = {
+  ...engineOptions(defaultConfig()),
+  pairingTtlMs: 10_000,
+  pairingLateWindowMs: 15 * 60_000,
+  pairingLateMaxEntries: 100_000,
+};
+
+/** A remembered half as a late partner reads it: a server's own span and a resolved client's parent are not kept. */
+const asRead = (e: LateHalf) =>
+  JSON.parse(
+    JSON.stringify({
+      ...e,
+      half: {
+        ...e.half,
+        spanId: e.side === 'server' ? '' : e.half.spanId,
+        parentSpanId: e.side === 'client' && e.credits.some((c) => 'c' in c) ? '' : e.half.parentSpanId,
+      },
+    }),
+  ) as unknown;
+
+/** Expiries of every kind: to unknown, to a peer named by attribute, a root client, entry calls, a consumer with a link. */
+function expiries(now: number) {
+  const t = new TraceBuilder();
+  const calls = splitCalls(3, { startMs: now - 100, errors: 1, trace: t, versions: ['1', '2'] });
+  t.span({
+    service: 'a',
+    kind: SpanKind.CLIENT,
+    name: 'POST',
+    startMs: now - 90,
+    attributes: { 'http.request.method': 'POST', 'server.address': 'payments.internal' },
+  });
+  const browser = new TraceBuilder();
+  const page = browser.span({ service: 'browser', kind: SpanKind.CLIENT, name: 'GET' });
+  browser.span({ service: 'front', kind: SpanKind.SERVER, name: 'GET /', parent: page, startMs: now - 80 });
+  const producer = new TraceBuilder().span({ service: 'p', kind: SpanKind.PRODUCER, name: 'send' });
+  const consumer = new TraceBuilder();
+  consumer.span({
+    service: 'c',
+    kind: SpanKind.CONSUMER,
+    name: 'process',
+    startMs: now - 70,
+    links: [producer],
+    attributes: { 'messaging.destination.name': 'orders', 'messaging.system': 'kafka' },
+  });
+  return { batches: [t.batch(['a']), browser.batch(['front']), consumer.batch()], servers: calls.servers };
+}
+
+describe('late halves in the checkpoint', () => {
+  it('reads back every kind of expiry, and a restored engine corrects with them', async () => {
+    const now = 1_700_000_000_000;
+    const first = createEngine(options);
+    const { batches, servers } = expiries(now);
+    for (const b of batches) first.ingest(b, now, 7);
+    first.collect(now + 20_000);
+    const late = first.state().late!;
+    expect(late.map((e) => e.side).sort()).toEqual(['client', 'client', 'client', 'client', 'server', 'server']);
+    const decoded = decodeLate(encodeLate(late));
+    expect(decoded!.map(asRead)).toEqual(late.map(asRead));
+
+    const engine = createEngine(options);
+    engine.restore({ ...first.state(), late: decoded }).finish(now + 20_000);
+    const sink = captureSink();
+    const clock = { now: now + 50_000 };
+    const restarted = driveEngine(engine, sink, () => clock.now);
+    restarted.ingest(servers);
+    await restarted.flush();
+    expect(sink.edges()).toEqual({ 'a -> b': { calls: 3, errors: 1 }, 'a -> unknown': { calls: -3, errors: -1 } });
+    const versions = (sink.all.corrections ?? []).filter((c) => c.kind === 'edgeVersion');
+    expect(versions.map((c) => [c.fromVersion, c.toVersion, c.calls, c.errors])).toEqual([['1', '', -3, -1]]);
+  });
+
+  it('10,000 expiries to a few peers: a few dozen bytes each', () => {
+    const now = 1_700_000_000_000;
+    const engine = createEngine(options);
+    for (let i = 0; i < 100; i++) engine.ingest(splitCalls(100, { startMs: now - 100 + i }).clients, now, i);
+    engine.collect(now + 20_000);
+    const late = engine.state().late!;
+    expect(late).toHaveLength(10_000);
+    const bytes = encodeLate(late)!.byteLength;
+    expect(bytes).toBeLessThan(10_000 * 50);
+    expect(decodeLate(encodeLate(late))!.map(asRead)).toEqual(late.map(asRead));
+  });
+
+  it('nothing remembered is no property at all', () => {
+    expect(encodeLate([])).toBeUndefined();
+    expect(decodeLate(null)).toBeUndefined();
+  });
+});
