@@ -6,7 +6,7 @@
  * plain arrays for the shared name, service and operation objects), in arrival order in a ring that
  * grows up to its bound, and found through an open-addressing table of slot numbers keyed by the
  * ids' bits. A Map of objects with a 48-character id string per span held ~280 bytes per span (heap
- * snapshot, docs/benchmarks.md item 50); a slot holds ~80.
+ * snapshot, docs/benchmarks.md item 62); a slot holds ~80.
  *
  * Ids are the model's lower-case hex (32 characters for a trace, 16 for a span); any other id (an
  * importer's odd one, a test's) is kept the same way but found through a Map by its string.

@@ -95,16 +95,20 @@ const SEEN = (v: string) => `
   ${v}.firstSeen = CASE WHEN ${v}.firstSeen IS NULL OR toInteger(row.firstSeen) < ${v}.firstSeen THEN toInteger(row.firstSeen) ELSE ${v}.firstSeen END,
   ${v}.lastSeen = CASE WHEN ${v}.lastSeen IS NULL OR toInteger(row.lastSeen) > ${v}.lastSeen THEN toInteger(row.lastSeen) ELSE ${v}.lastSeen END`;
 
+/** Counts added; a version just merged has none yet (`fresh`, bound by the caller before this SET). */
 const COUNT = (v: string) => `
-  ${v}.calls = ${v}.calls + toInteger(row.calls),
-  ${v}.errors = ${v}.errors + toInteger(row.errors),
+  ${v}.calls = coalesce(${v}.calls, 0) + toInteger(row.calls),
+  ${v}.errors = coalesce(${v}.errors, 0) + toInteger(row.errors),
   ${SEEN(v)}`;
 
 /**
- * Keeps the newest `$maxVersions` of what `pattern` matches (as `v`) from each `scope` touched,
- * dropping the least recently seen; returns how many it dropped.
+ * Keeps the newest `$maxVersions` of what `pattern` matches (as `v`) from each `scope` that gained a
+ * version in this statement (`fresh`): only a new version can pass the bound, and nearly every row
+ * adds to a known one, so the others are not read again. Drops the least recently seen; returns how
+ * many it dropped.
  */
 const KEEP_NEWEST = (scope: string, pattern: string) => `
+WITH ${scope}, fresh WHERE fresh
 WITH DISTINCT ${scope}
 CALL (${scope}) {
   MATCH ${pattern}
@@ -121,7 +125,7 @@ UNWIND $rows AS row
 MATCH (a:${label} {key: row.from})
 MATCH (b:${label} {key: row.to})
 MERGE (a)-[v:${type} {fromVersion: row.fromVersion, toVersion: row.toVersion}]->(b)
-  ON CREATE SET v.calls = 0, v.errors = 0
+WITH a, b, v, row, v.calls IS NULL AS fresh
 SET ${COUNT('v')}
 ${KEEP_NEWEST('a, b', `(a)-[v:${type}]->(b)`)}`;
 
@@ -139,8 +143,9 @@ export const MERGE_SERVICE_VERSIONS = `
 UNWIND $rows AS row
 MATCH (s:Component {key: row.service})
 MERGE (n:ServiceVersion {key: row.key})
-  ON CREATE SET n.service = row.service, n.version = row.version, n.calls = 0, n.errors = 0
+  ON CREATE SET n.service = row.service, n.version = row.version
 MERGE (s)-[:HAS_VERSION]->(n)
+WITH s, n, row, n.calls IS NULL AS fresh
 SET ${COUNT('n')}
 ${KEEP_NEWEST('s', '(s)-[:HAS_VERSION]->(v:ServiceVersion)')}`;
 

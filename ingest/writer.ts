@@ -174,8 +174,9 @@ MERGE (s)-[r:TAGGED]->(t)
 SET r.calls = r.calls + toInteger(row.calls),
     r.errors = r.errors + toInteger(row.errors),
     ${SEEN('r')}
-WITH t, row
-SET ${SEEN('t')}`;
+WITH t, min(toInteger(row.firstSeen)) AS firstSeen, max(toInteger(row.lastSeen)) AS lastSeen
+SET t.firstSeen = CASE WHEN t.firstSeen IS NULL OR firstSeen < t.firstSeen THEN firstSeen ELSE t.firstSeen END,
+    t.lastSeen = CASE WHEN t.lastSeen IS NULL OR lastSeen > t.lastSeen THEN lastSeen ELSE t.lastSeen END`;
 
 export const MERGE_COMPONENT_TAGS = MERGE_TAGS('Component');
 export const MERGE_OPERATION_TAGS = MERGE_TAGS('Operation');

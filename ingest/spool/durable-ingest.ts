@@ -19,6 +19,7 @@ import type { IngestMetrics, IngestReadings } from '../metrics.js';
 import type { AttributeKeys } from '../otlp/attribute-keys.js';
 import type { DecodeLimits } from '../otlp/validate.js';
 import { factCount, type FactBatch } from '../aggregate.js';
+import type { FlushInterval } from '../flush-interval.js';
 import type { DecodedBatch } from '../span.js';
 import { CheckpointMovedError, EMPTY_STATE, type Checkpoint, type CheckpointStore } from './checkpoint-store.js';
 import { createPairingClock, unsettledStarts } from './pairing-clock.js';
@@ -32,6 +33,13 @@ export interface DurableIngestDeps {
   log: Logger;
   metrics: Pick<IngestMetrics, 'spoolRefused' | 'recordsSkipped' | 'held' | 'flushSeconds' | 'flushFailures'>;
   flushIntervalMs: number;
+  /**
+   * The interval after a flush of so many rows (ingest/flush-interval.ts): it grows with the rows so
+   * that Neo4j's write load stays bounded. Default: `flushIntervalMs` whatever the rows.
+   */
+  flushInterval?: FlushInterval;
+  /** the clock flushes are scheduled by (tests move it) */
+  flushClock?: () => number;
   /** how long `stop` keeps trying to write what is left before leaving it in the spool */
   shutdownTimeoutMs: number;
   /** records read per step of the loop */
@@ -121,6 +129,10 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   /** requests held before being read, oldest first, until the loop has room for them */
   const held: { resolve(r: Refusal | undefined): void; timer: NodeJS.Timeout }[] = [];
   const wall = deps.now ?? Date.now;
+  const flushClock = deps.flushClock ?? Date.now;
+  const flushInterval = deps.flushInterval ?? (() => deps.flushIntervalMs);
+  /** the wait after the last flush, set by its rows */
+  let intervalMs = deps.flushIntervalMs;
   /**
    * seq and accept time of the records this process spooled and has not yet written to Neo4j, oldest
    * first (appends resolve in seq order). `readHead` is the first the loop has not read: its age is
@@ -271,11 +283,11 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     await spool.seek(position + 1);
   }
 
-  function unchanged(batch: FactBatch, next: Checkpoint): boolean {
+  function unchanged(rows: number, next: Checkpoint): boolean {
     const a = next.state;
     const b = committed.state;
     return (
-      factCount(batch) === 0 &&
+      rows === 0 &&
       next.position === committed.position &&
       next.replayFrom === committed.replayFrom &&
       a.halves.length === b.halves.length &&
@@ -343,12 +355,14 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       pauses: pairingClock.pauses(),
       state,
     };
-    const skip = unchanged(batch, cp);
+    const rows = factCount(batch);
+    intervalMs = flushInterval(rows);
+    const skip = unchanged(rows, cp);
     return async () => {
       if (!skip) {
         await commitWithRetry(batch, cp);
         log.debug(
-          { generation: cp.generation, position: cp.position, replayFrom: cp.replayFrom, facts: factCount(batch) },
+          { generation: cp.generation, position: cp.position, replayFrom: cp.replayFrom, facts: rows, intervalMs },
           'checkpointed',
         );
       }
@@ -361,7 +375,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
 
   async function loop(): Promise<void> {
     await recover();
-    let lastFlush = Date.now();
+    let lastFlush = flushClock();
     /**
      * The write of the last flush. While it runs the loop reads and aggregates on, so the worker's
      * CPU and Neo4j's overlap instead of taking turns, and the next flush carries what arrived
@@ -375,7 +389,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     const startWrite = (write: () => Promise<void>) => {
       readAhead = 0;
       // The interval counts from the collect: a write longer than it is followed by the next at once.
-      lastFlush = Date.now();
+      lastFlush = flushClock();
       writing = write()
         .catch((error: unknown) => void (writeError = error))
         .finally(() => {
@@ -412,7 +426,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       if (handoff.size > 0 && records.length > 0) dropPassed();
       if (records.length > 0) forgetRead();
       const caughtUp = records.length < readBatch;
-      const due = Date.now() - lastFlush >= deps.flushIntervalMs || (caughtUp && (stopping || flushWaiters.length > 0));
+      const due = flushClock() - lastFlush >= intervalMs || (caughtUp && (stopping || flushWaiters.length > 0));
       if (due && !writing) {
         startWrite(await flushAndCheckpoint());
         // More may have been spooled while that flush was written: stop only once it is all in.
@@ -424,7 +438,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         continue;
       }
       if (records.length === 0 && !stopping && flushWaiters.length === 0) {
-        const wait = writing ? 1000 : Math.max(1, deps.flushIntervalMs - (Date.now() - lastFlush));
+        const wait = writing ? 1000 : Math.max(1, intervalMs - (flushClock() - lastFlush));
         await Promise.race([spool.waitForData(wait), new Promise<void>((r) => (wake = r))]);
         wake = undefined;
       } else if (records.length === 0 && writing) {

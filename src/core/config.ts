@@ -94,7 +94,19 @@ export const envSchema = z.object({
     .describe('least severe log level written'),
   TOPOGRAPH_LOG_PRETTY: bool.prefault('false').describe('readable log lines instead of JSON (`npm start` sets it)'),
 
-  TOPOGRAPH_FLUSH_INTERVAL: duration.prefault('1s').describe('how often aggregated facts are written'),
+  TOPOGRAPH_FLUSH_INTERVAL: duration
+    .prefault('1s')
+    .describe('how often aggregated facts are written (the shortest interval, when a flush has few rows)'),
+  TOPOGRAPH_FLUSH_ROWS_PER_SECOND: nonNegativeInt
+    .prefault('8000')
+    .describe(
+      'rows a second one worker may send Neo4j: after a flush of more rows than this × TOPOGRAPH_FLUSH_INTERVAL, the next waits rows / this (up to TOPOGRAPH_FLUSH_INTERVAL_MAX); `0`: a fixed interval',
+    ),
+  TOPOGRAPH_FLUSH_INTERVAL_MAX: duration
+    .prefault('2s')
+    .describe(
+      'the longest the flush interval grows to with the rows of a flush; below TOPOGRAPH_INGEST_MAX_LAG (no growth when not above TOPOGRAPH_FLUSH_INTERVAL)',
+    ),
   TOPOGRAPH_PAIRING_TTL: duration.prefault('10s').describe('how long half a call waits for its other half'),
   TOPOGRAPH_PAIRING_MAX_ENTRIES: positiveInt
     .prefault('200000')
@@ -304,6 +316,12 @@ function authSettings(c: Env, problem: (variable: string, message: string) => vo
 export const configSchema = envSchema.transform((c, ctx) => {
   const problem = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
   const auth = authSettings(c, problem);
+  // Growing that long would leave what was acknowledged unwritten past the lag bound, and refused.
+  // (A longest interval below TOPOGRAPH_FLUSH_INTERVAL means no growth: that interval stays as set.)
+  const grows = c.TOPOGRAPH_FLUSH_ROWS_PER_SECOND > 0 && c.TOPOGRAPH_FLUSH_INTERVAL_MAX > c.TOPOGRAPH_FLUSH_INTERVAL;
+  if (grows && c.TOPOGRAPH_INGEST_MAX_LAG > 0 && c.TOPOGRAPH_FLUSH_INTERVAL_MAX >= c.TOPOGRAPH_INGEST_MAX_LAG) {
+    problem('TOPOGRAPH_FLUSH_INTERVAL_MAX', 'must be shorter than TOPOGRAPH_INGEST_MAX_LAG');
+  }
   if (c.TOPOGRAPH_TAG_RULES.some((r) => r.action === 'hash') && !c.TOPOGRAPH_TAG_HASH_SECRET) {
     problem('TOPOGRAPH_TAG_HASH_SECRET', 'required when TOPOGRAPH_TAG_RULES hashes a key');
   }
@@ -325,6 +343,11 @@ export const configSchema = envSchema.transform((c, ctx) => {
     },
     ingest: {
       flushIntervalMs: c.TOPOGRAPH_FLUSH_INTERVAL,
+      flushInterval: {
+        minMs: c.TOPOGRAPH_FLUSH_INTERVAL,
+        maxMs: c.TOPOGRAPH_FLUSH_INTERVAL_MAX,
+        rowsPerSecond: c.TOPOGRAPH_FLUSH_ROWS_PER_SECOND,
+      },
       pairingTtlMs: c.TOPOGRAPH_PAIRING_TTL,
       pairingMaxEntries: c.TOPOGRAPH_PAIRING_MAX_ENTRIES,
       pairingLateWindowMs: c.TOPOGRAPH_PAIRING_LATE_WINDOW,

@@ -9,7 +9,7 @@
  */
 import type { ManagedTransaction } from 'neo4j-driver';
 import type { Graph } from '../../src/core/neo4j/connection.js';
-import type { GraphqlFetch } from './ingest.js';
+import type { GraphqlFetch, GraphqlResponse } from './ingest.js';
 import type { ScaledGraph } from './scaled-graph.js';
 import { percentile } from './stats.js';
 import { prng } from './workload.js';
@@ -68,6 +68,18 @@ async function dependentsByCypher(tx: ManagedTransaction, name: string, env: str
   }
   return out;
 }
+
+/** Asks an API (createApi().fetch, no socket) as the bench does. */
+export const graphqlOf =
+  (api: { fetch(url: string, init: RequestInit): Response | Promise<Response> }): GraphqlFetch =>
+  async (query, variables) =>
+    (await (
+      await api.fetch('http://bench/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      })
+    ).json()) as GraphqlResponse;
 
 export interface QueryCase {
   name: string;

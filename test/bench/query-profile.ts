@@ -1,8 +1,9 @@
 /**
  * Where a GraphQL question's time goes, in one process: loads a scaled graph, then asks each of the
- * bench's three questions N times one after another, through createApi().fetch and as the Cypher
+ * bench's three questions and incident_context N times one after another, through createApi().fetch and as the Cypher
  * baseline, printing mean ms, transactions, statements and the time spent waiting for Neo4j of each. Run with
- * `node --cpu-prof --import tsx test/bench/query-profile.ts [services] [n] [question]` for a profile.
+ * `node --cpu-prof --import tsx test/bench/query-profile.ts [services] [n] [question] [--keep=<runId>]` for a
+ * profile (`--keep`: see keptScaledGraph).
  * A tool for working on the API, not part of `npm run bench`.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,9 +12,9 @@ import { applySchema, createGraph, resolveNeo4j, type Graph } from '../../src/co
 import { countingGraph } from '../support/counting-graph.js';
 import { createApi } from '../../src/api/yoga.js';
 import { apiConfig } from '../support/api.js';
-import type { GraphqlResponse } from './ingest.js';
-import { pickRoots, queryCases } from './queries.js';
-import { deleteRun, loadScaledGraph, planScaledGraph } from './scaled-graph.js';
+import { TOOL_DOCUMENTS } from '../../src/api/mcp/tools.js';
+import { graphqlOf, pickRoots, queryCases, type QueryCase } from './queries.js';
+import { deleteRun, keptScaledGraph } from './scaled-graph.js';
 
 const services = Number(process.argv[2] ?? 1000);
 const n = Number(process.argv[3] ?? 100);
@@ -50,25 +51,31 @@ const graph: Graph = {
     return timed(counted.query(app, cypher, params, o)).finally(() => byStatement(cypher, performance.now() - t));
   },
 };
-const runId = randomBytes(4).toString('hex');
+// `--keep=<runId>` (after the arguments) leaves the graph in place for the next run with that id.
+const kept = process.argv.find((a) => a.startsWith('--keep='))?.slice('--keep='.length);
+const runId = kept ?? randomBytes(4).toString('hex');
 const environment = `bench-${runId}`;
-const plan = planScaledGraph(runId, services, 10);
-await loadScaledGraph(inner, environment, plan, 10);
+const plan = await keptScaledGraph(inner, runId, services);
 const roots = pickRoots(plan, 5);
 const api = createApi({ graph, config: { ...apiConfig(), graphiql: false }, ready: async () => true });
-const graphql = async (query: string, variables: Record<string, unknown>) =>
-  (await (
-    await api.fetch('http://bench/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    })
-  ).json()) as GraphqlResponse;
+const graphql = graphqlOf(api);
 try {
-  const only = process.argv[4];
-  for (const c of queryCases(graph, graphql, environment, plan, roots)) {
+  const only = process.argv[4]?.startsWith('--') ? undefined : process.argv[4];
+  const incidentRoots = [...roots.dependents, ...roots.services];
+  // The incident bot's question as the bench asks it (mcp-questions.ts); it has no Cypher side.
+  const incident: QueryCase = {
+    name: 'incident_context',
+    graphql: (i) =>
+      graphql(TOOL_DOCUMENTS.incident_context, {
+        service: incidentRoots[i % incidentRoots.length],
+        environment,
+        window: '15m',
+      }),
+    cypher: async () => undefined,
+  };
+  for (const c of [...queryCases(graph, graphql, environment, plan, roots), incident]) {
     if (only && !c.name.startsWith(only)) continue;
-    for (const side of ['graphql', 'cypher'] as const) {
+    for (const side of c === incident ? (['graphql'] as const) : (['graphql', 'cypher'] as const)) {
       for (let i = 0; i < 10; i++) await c[side](i); // warm up plans and JIT
       transactions = 0;
       statements = 0;
@@ -86,6 +93,6 @@ try {
     }
   }
 } finally {
-  await deleteRun(inner, environment, runId);
+  if (!kept) await deleteRun(inner, environment, runId);
   await inner.close();
 }

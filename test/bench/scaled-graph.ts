@@ -116,19 +116,24 @@ export function planScaledGraph(runId: string, services: number, opsPerService: 
   return { services: all, edges, operations: all.length * opsPerService, libraries };
 }
 
+/** The environment and the instant (ms, minute, hour) a load or refresh writes its times at. */
+function timeParams(env: string) {
+  const now = Date.now();
+  return {
+    env,
+    now: neo4j.int(now),
+    minute: neo4j.int(Math.floor(now / 60_000)),
+    hour: neo4j.int(Math.floor(now / 3_600_000)),
+  };
+}
+
 export async function loadScaledGraph(
   graph: Graph,
   env: string,
   plan: ScaledGraph,
   opsPerService: number,
 ): Promise<void> {
-  const now = Date.now();
-  const params = {
-    env,
-    now: neo4j.int(now),
-    minute: neo4j.int(Math.floor(now / 60_000)),
-    hour: neo4j.int(Math.floor(now / 3_600_000)),
-  };
+  const params = timeParams(env);
   const keys = plan.services.map((n) => serviceKey(env, '', n));
   const rand = prng(43);
   const inBatches = async (query: string, rows: unknown[]) => {
@@ -192,6 +197,54 @@ async function settleStatistics(graph: Graph): Promise<void> {
   await graph.write('topograph-bench', async (tx) => {
     for (const call of SETTLE_STATISTICS) await tx.run(call);
   });
+}
+
+export const COUNT_SERVICES = `MATCH (c:Service) WHERE c.environment = $env RETURN count(c) AS n`;
+
+/** Brings a batch of a kept graph's times up to now, as a fresh load sets them (see MEASURE); returns how many. */
+const refresh = (match: string, v: string, rings: boolean) => `
+${match} AND ${v}.lastSeen < $now
+WITH ${v} LIMIT ${BATCH}
+SET ${v}.lastSeen = $now${
+  rings
+    ? `, ${v}.hm = [i IN range(1, ${MINUTE_SLOTS}) | $minute - ${MINUTE_SLOTS} + i], ${v}.hh = [i IN range(1, ${HOUR_SLOTS}) | $hour - ${HOUR_SLOTS} + i]`
+    : ''
+}
+RETURN count(*) AS n`;
+
+export const REFRESH_SCALED_GRAPH = [
+  refresh('MATCH (c:Component) WHERE c.environment = $env', 'c', false),
+  refresh('MATCH (c:Component)-[:HAS_OPERATION]->(o:Operation) WHERE c.environment = $env', 'o', true),
+  refresh('MATCH (c:Component)-[r:DEPENDS_ON]->() WHERE c.environment = $env', 'r', true),
+  refresh('MATCH (c:Component)-[u:USES]->() WHERE c.environment = $env', 'u', false),
+];
+
+/**
+ * The profiling tools' graph: loaded under `runId` unless a complete one of that run is already
+ * there (left by an earlier run with the same id), since loading 10,000 services takes minutes. A
+ * graph kept from earlier gets its lastSeen and ring minutes moved to now, or a question over the
+ * last 15 minutes would find nothing in it.
+ */
+export async function keptScaledGraph(graph: Graph, runId: string, services: number): Promise<ScaledGraph> {
+  const env = `bench-${runId}`;
+  const plan = planScaledGraph(runId, services, 10);
+  const loaded = await graph.read('topograph-bench', async (tx) =>
+    Number((await tx.run(COUNT_SERVICES, { env })).records[0]!.get('n')),
+  );
+  if (loaded === plan.services.length) {
+    const params = timeParams(env);
+    for (const statement of REFRESH_SCALED_GRAPH) {
+      while (
+        Number(
+          await graph.write('topograph-bench', async (tx) => (await tx.run(statement, params)).records[0]!.get('n')),
+        ) > 0
+      );
+    }
+    return plan;
+  }
+  if (loaded > 0) await deleteRun(graph, env, runId);
+  await loadScaledGraph(graph, env, plan, 10);
+  return plan;
 }
 
 /** Deletes what this run created, in bounded batches: trace samples, components and operations of its environment, its libraries and tags. */

@@ -8,7 +8,7 @@ import { windowFigures, type WindowFigures } from '../measure.js';
 import { catalogOwners } from './catalog.js';
 import { loadChanges } from './changes.js';
 import { sampledTraces } from './operations.js';
-import type { ComponentRecord, MeasureRecord } from './projections.js';
+import { componentProjection, EDGE, type ComponentRecord, type MeasureRecord } from './projections.js';
 import type { Direction } from './traversal.js';
 
 /** Tag keys whose values name who owns a service. */
@@ -40,25 +40,28 @@ export interface IncidentFacts {
   exemplars: string[];
 }
 
-/** Facts are read once per incident and shared by the fields that need them. */
-const facts = new WeakMap<Incident, Promise<IncidentFacts>>();
-export function incidentFacts(ctx: Context, i: Incident): Promise<IncidentFacts> {
-  let f = facts.get(i);
-  if (!f) {
-    f = ctx.reader
-      .rows<{ owners: IncidentFacts['owners']; exemplars: string[][] }>('incident', INCIDENT_FACTS, {
-        key: i.service.key,
-        since: i.since,
-        ownerKeys: OWNER_KEYS,
-      })
-      .then(([row]) => ({
-        owners: row?.owners ?? [],
-        exemplars: [...new Set((row?.exemplars ?? []).flat())].slice(0, MAX_EXEMPLARS),
-      }));
-    facts.set(i, f);
-  }
-  return f;
+/** What several fields of one incident read, read once for it. */
+function perIncident<T>(read: (ctx: Context, i: Incident) => Promise<T>) {
+  const done = new WeakMap<Incident, Promise<T>>();
+  return (ctx: Context, i: Incident): Promise<T> => {
+    let p = done.get(i);
+    if (!p) done.set(i, (p = read(ctx, i)));
+    return p;
+  };
 }
+
+/** Facts are read once per incident and shared by the fields that need them. */
+export const incidentFacts = perIncident(async (ctx, i): Promise<IncidentFacts> => {
+  const [row] = await ctx.reader.rows<{ owners: IncidentFacts['owners']; exemplars: string[][] }>(
+    'incident',
+    INCIDENT_FACTS,
+    { key: i.service.key, since: i.since, ownerKeys: OWNER_KEYS },
+  );
+  return {
+    owners: row?.owners ?? [],
+    exemplars: [...new Set((row?.exemplars ?? []).flat())].slice(0, MAX_EXEMPLARS),
+  };
+});
 
 /** Requests the service served (its SERVER and CONSUMER operations) in the window. */
 export async function incidentHealth(ctx: Context, i: Incident): Promise<WindowFigures> {
@@ -79,30 +82,54 @@ export interface Neighbour extends WindowFigures {
   lastSeen: number;
 }
 
+const neighbourRows = (edge: string) => `COLLECT {
+    MATCH (s)${edge}(n:Component)
+    WHERE r.lastSeen >= $since AND n <> s
+    RETURN {key: n.key, edge: ${EDGE}, component: ${componentProjection('n')}}
+  }`;
+
+/**
+ * The components directly up- and downstream of `$key` over edges seen since `$since`, each with its
+ * edge's whole measure (the window figures are read from its rings) and the component as the
+ * component loader reads it. One round trip where a depth-1 walk each way and then the components
+ * reached took two after each other.
+ */
+export const INCIDENT_NEIGHBOURS = `
+MATCH (s:Component {key: $key})
+RETURN ${neighbourRows('<-[r:DEPENDS_ON]-')} AS upstream,
+  ${neighbourRows('-[r:DEPENDS_ON]->')} AS downstream`;
+
+type NeighbourRow = { key: string; edge: MeasureRecord; component: ComponentRecord };
+
+const neighboursOf = perIncident(async (ctx, i): Promise<Record<Direction, NeighbourRow[]>> => {
+  const [row] = await ctx.reader.rows<{ upstream: NeighbourRow[]; downstream: NeighbourRow[] }>(
+    'incident-neighbours',
+    INCIDENT_NEIGHBOURS,
+    { key: i.service.key, since: i.since },
+  );
+  const found = { in: row?.upstream ?? [], out: row?.downstream ?? [] };
+  for (const n of [...found.in, ...found.out]) ctx.loaders.component.prime(n.key, n.component);
+  return found;
+});
+
 /** The components directly up- or downstream, with their edge's figures in the window, most errors first. */
 export async function neighbours(ctx: Context, i: Incident, direction: Direction): Promise<Neighbour[]> {
-  const hops = await ctx.loaders.dependencies.load({ root: i.service.key, direction, depth: 1, since: i.since });
-  return hops
-    .map((h) => ({
-      key: h.key,
-      ...windowFigures(h.edge, i.windowMs, ctx.now),
-      latency: h.edge,
-      lastSeen: h.edge.lastSeen,
+  return (await neighboursOf(ctx, i))[direction]
+    .map(({ key, edge }) => ({
+      key,
+      ...windowFigures(edge, i.windowMs, ctx.now),
+      latency: edge,
+      lastSeen: edge.lastSeen,
     }))
     .sort((a, b) => b.errors - a.errors || b.calls - a.calls || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 /** Changes touching the service or its direct neighbours since `changesSince`, newest first. */
-export async function changesAround(ctx: Context, i: Incident) {
-  const hops = await Promise.all(
-    (['out', 'in'] as const).map((direction) =>
-      ctx.loaders.dependencies.load({ root: i.service.key, direction, depth: 1, since: i.changesSince }),
-    ),
-  );
+export function changesAround(ctx: Context, i: Incident) {
   return loadChanges(ctx, {
     since: i.changesSince,
     environment: i.service.environment,
-    keys: [i.service.key, ...hops.flat().map((h) => h.key)],
+    around: i.service.key,
     quietForMs: i.windowMs,
     first: 100,
   });

@@ -50,11 +50,20 @@ export interface TraverseRequest {
 function levelStatement(label: string, type: string, direction: Direction, returns: string): string {
   const edge = direction === 'out' ? `-[r:${type}]->` : `<-[r:${type}]-`;
   return `
-UNWIND $frontier AS key
-MATCH (:${label} {key: key})${edge}(next:${label})
+UNWIND range(0, size($frontier) - 1) AS from
+MATCH (:${label} {key: $frontier[from]})${edge}(next:${label})
 WHERE r.lastSeen >= $since
-RETURN key AS from, next.key AS to, ${returns}`;
+RETURN from, next.key AS to, ${returns}`;
 }
+
+/**
+ * Opens a statement about a component and its direct neighbours: `keys` holds the key `$key` and the
+ * keys of the components it called or was called by since `$since` (what a depth-1 walk each way
+ * reaches), for the statement to go on from, in one round trip where the walks took two more first.
+ */
+export const WITH_NEIGHBOUR_KEYS = `
+MATCH (s:Component {key: $key})
+WITH [s.key] + COLLECT { MATCH (s)-[r:DEPENDS_ON]-(n:Component) WHERE r.lastSeen >= $since RETURN n.key } AS keys`;
 
 type WalkStatements = Record<Direction, string>;
 const bothWays = (label: string, type: string, returns: string): WalkStatements => ({
@@ -93,7 +102,8 @@ export function walkStatement(
 export const byTarget = (a: { to: string }, b: { to: string }) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0);
 
 interface LevelRow {
-  from: string;
+  /** the index in the frontier of the key it was reached from: the key itself, long, came back with every row */
+  from: number;
   to: string;
   /** absent in named walks: their hops are asked for no edge figure */
   edge?: MeasureRecord;
@@ -118,12 +128,14 @@ async function walk(run: Run, cypher: string, roots: Root[], since: number): Pro
       if (depth <= r.depth) for (const k of frontiers[i]!) active.add(k);
     });
     if (active.size === 0) break;
-    const rows = await run<LevelRow>(cypher, { frontier: [...active], since });
+    const asked = [...active];
+    const rows = await run<LevelRow>(cypher, { frontier: asked, since });
     const next = new Map<string, LevelRow[]>();
     for (const row of rows) {
-      const list = next.get(row.from) ?? [];
+      const from = asked[row.from]!;
+      const list = next.get(from) ?? [];
       list.push(row);
-      next.set(row.from, list);
+      next.set(from, list);
     }
     // Rows come in no particular order; sorting makes the path that reaches a component first (and
     // so the one reported) the same on every run: among equally short ones, the smallest keys win.

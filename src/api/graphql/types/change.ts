@@ -76,7 +76,7 @@ builder.queryField('changes', (t) =>
       loadChanges(ctx, {
         since: args.since.getTime(),
         environment: args.environment ?? null,
-        keys: null,
+        around: null,
         quietForMs: quietForMs(ctx, args.quietFor),
         first: args.first,
       }),
@@ -100,7 +100,7 @@ builder.queryField('changeConnection', (t) =>
         const rows = await loadChanges(ctx, {
           since: args.since.getTime(),
           environment: args.environment ?? null,
-          keys: null,
+          around: null,
           quietForMs: quietForMs(ctx, args.quietFor),
           first: upTo,
         });

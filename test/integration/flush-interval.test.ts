@@ -1,0 +1,112 @@
+/**
+ * The flush interval grows with the rows of the last flush (ingest/flush-interval.ts): the durable
+ * loop, writing through the real checkpoint store to the real Neo4j, waits longer after a flush of
+ * many rows and the shortest interval after one of few. The clock flushes are scheduled by is
+ * injected and moved a step at a time, each step once the loop has gone idle: nothing sleeps.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { factCount } from '../../ingest/aggregate.js';
+import { createEngine, engineOptions } from '../../ingest/engine.js';
+import { createFlushInterval } from '../../ingest/flush-interval.js';
+import { createIngestMetrics } from '../../ingest/metrics.js';
+import { createCheckpointStore, type CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
+import { createDurableIngest, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
+import { openSpool, type Spool } from '../../ingest/spool/segment-log.js';
+import { defaultConfig } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createRegistry } from '../../src/core/metrics.js';
+import { fileGraph, uniqueName } from '../support/graph.js';
+import { httpCalls } from '../support/spans.js';
+
+const config = defaultConfig();
+const graph = fileGraph();
+const env = uniqueName('flush-interval-env');
+const STEP_MS = 250;
+const pace = { minMs: 1000, maxMs: 8000, rowsPerSecond: 20 };
+
+describe('the flush interval of the durable loop', () => {
+  let ingest: DurableIngest | undefined;
+  afterEach(async () => {
+    await ingest?.stop();
+    ingest = undefined;
+  });
+
+  it('waits rows / rate after a flush of many rows, and the shortest interval after one of few', async () => {
+    const clock = { t: 0 };
+    const real = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-flush-interval-')), maxBytes: 1 << 24 });
+    /** the loop waits for data once it has nothing left to do for now */
+    let waits = 0;
+    const spool: Spool = {
+      ...real,
+      waitForData: (ms) => {
+        waits++;
+        return real.waitForData(ms);
+      },
+    };
+    const store = createCheckpointStore(graph, spool.id, config.ingest.writer);
+    const commits: { at: number; rows: number }[] = [];
+    let writing = 0;
+    const counted: CheckpointStore = {
+      load: () => store.load(),
+      async commit(batch, next, expected) {
+        writing++;
+        commits.push({ at: clock.t, rows: factCount(batch) });
+        try {
+          await store.commit(batch, next, expected);
+        } finally {
+          writing--;
+        }
+      },
+    };
+    ingest = createDurableIngest({
+      spool,
+      store: counted,
+      engine: createEngine(engineOptions(config)),
+      log: createLogger('test', 'silent'),
+      limits: config.limits.decode,
+      metrics: createIngestMetrics(createRegistry('flush-interval-test')),
+      flushIntervalMs: pace.minMs,
+      flushInterval: createFlushInterval(pace),
+      flushClock: () => clock.t,
+      shutdownTimeoutMs: 2000,
+    });
+
+    /** Waits (polling, bounded) until the loop has gone idle with no write in flight since `after`. */
+    const settled = async (after: number) => {
+      for (let i = 0; i < 1000 && !(waits > after && writing === 0); i++) await new Promise((r) => setTimeout(r, 5));
+      expect(waits > after && writing === 0).toBe(true);
+    };
+    ingest.start();
+    await settled(0);
+
+    // Many distinct keys in the first second, then one known call per step.
+    const pairs = Array.from({ length: 8 }, (_, i) => httpCalls(`fi-a${i}`, `fi-b${i}`, env, 1));
+    const many = {
+      ...pairs[0]!,
+      batch: pairs.flatMap((p) => p.batch),
+      spanCount: pairs.reduce((n, p) => n + p.spanCount, 0),
+    };
+    for (let step = 0; step < 40 && commits.length < 4; step++) {
+      clock.t += STEP_MS;
+      const before = waits;
+      expect(await ingest.accept(step === 0 ? many : httpCalls('fi-a0', 'fi-b0', env, 1))).toEqual({});
+      await settled(before);
+    }
+
+    const [first, second, third, fourth] = commits;
+    const grown = createFlushInterval(pace)(first!.rows);
+    // The first flush had many rows: the next came rows / rate later (to the step), longer than the shortest.
+    expect(first!.at).toBe(pace.minMs);
+    expect(grown).toBeGreaterThan(pace.minMs + STEP_MS);
+    expect(grown).toBe(Math.ceil((first!.rows * 1000) / pace.rowsPerSecond));
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(grown);
+    expect(second!.at - first!.at).toBeLessThan(grown + STEP_MS);
+    // Later flushes carry the one known call of each step: few rows, the shortest interval.
+    expect(second!.rows).toBeLessThanOrEqual(pace.rowsPerSecond);
+    expect(third!.at - second!.at).toBe(pace.minMs);
+    expect(fourth!.at - third!.at).toBe(pace.minMs);
+  });
+});
