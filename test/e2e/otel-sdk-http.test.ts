@@ -68,7 +68,7 @@ describe.each(['proto', 'json'])('OpenTelemetry SDK with the %s exporter', (expo
     // SIGTERM makes each SDK flush what it still holds.
     await Promise.all([frontend.stop(), backend.stop()]);
 
-    const data = await eventually(
+    await eventually(
       async () => {
         const r = await query(EDGE, { env, name: 'frontend' });
         const dep = r.data?.service?.dependencies?.find((d: any) => d.component.name === 'backend');
@@ -77,6 +77,9 @@ describe.each(['proto', 'json'])('OpenTelemetry SDK with the %s exporter', (expo
       30_000,
       `frontend → backend with ${calls} calls`,
     );
+    // The two root fields read apart, at the same time: the poll that first saw the edge may have
+    // listed the services just before the commit that wrote them. Asked again, both are in.
+    const { data } = await query(EDGE, { env, name: 'frontend' });
 
     expect(data.services.edges.map((e: any) => e.node.name).sort()).toEqual(['backend', 'frontend']);
     // Each side's service.version, from its SDK resource, on the edge between them.
