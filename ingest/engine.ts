@@ -377,6 +377,8 @@ export function createEngine(options: EngineOptions): Engine {
     // server span (paired with a client above it, else called by its parent or from outside) while
     // its operation keeps the CLIENT kind its span carries.
     const ownSide = namesOwnService(span, service);
+    // The span's own tags on its service, whatever its kind (a resource's tags: once per resource).
+    for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
     switch (ownSide ? SpanKind.SERVER : span.kind) {
       case SpanKind.SERVER:
       case SpanKind.CONSUMER: {
@@ -390,7 +392,6 @@ export function createEngine(options: EngineOptions): Engine {
         // The resource's tags, then the span's: not a concatenated array per span. The service's
         // share of the resource's tags is counted once per resource (Served).
         tagOperation(agg, op.key, resourceTags, error, at);
-        for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
         tagOperation(agg, op.key, spanTags, error, at);
         if (span.kind === SpanKind.CONSUMER) half.destination = destinationOf(span, service.environment);
         const keys = waitsUnder(span);
@@ -406,7 +407,6 @@ export function createEngine(options: EngineOptions): Engine {
       }
       case SpanKind.CLIENT:
       case SpanKind.PRODUCER: {
-        for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
         if (span.kind === SpanKind.PRODUCER) half.destination = destinationOf(span, service.environment);
         half.callee = calleeOf(span, service.environment);
         half.calleeOp = calleeOperation(span, half.callee);
@@ -422,8 +422,6 @@ export function createEngine(options: EngineOptions): Engine {
         }
         break;
       }
-      default:
-        for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
     }
     if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER && !ownSide)
       children.push(half);

@@ -20,10 +20,6 @@ function first(attrs: Attributes, keys: readonly string[]): string | undefined {
   return undefined;
 }
 
-export function num(attrs: Attributes, ...keys: string[]): number | undefined {
-  return firstNumber(attrs, keys);
-}
-
 function firstNumber(attrs: Attributes, keys: readonly string[]): number | undefined {
   for (const key of keys) {
     const v = attrs[key];

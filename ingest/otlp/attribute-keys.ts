@@ -82,6 +82,8 @@ export function createAttributeKeys(keep?: (key: string) => boolean): AttributeK
       }
       const { text, utf8 } = decodeKey(buf, start, end);
       const kept = keep === undefined || keep(text);
+      // Past the bounds (a sender inventing keys) nothing is copied or kept for the key.
+      if (size >= MAX_REMEMBERED_KEYS || chain >= MAX_CHAIN) return { text, kept, utf8 };
       const entry: Entry = {
         text,
         kept,
@@ -90,10 +92,8 @@ export function createAttributeKeys(keep?: (key: string) => boolean): AttributeK
         bytes: Buffer.from(buf.subarray(start, end)),
         next: buckets[slot],
       };
-      if (size < MAX_REMEMBERED_KEYS && chain < MAX_CHAIN) {
-        buckets[slot] = entry;
-        size++;
-      }
+      buckets[slot] = entry;
+      size++;
       return entry;
     },
   };

@@ -16,11 +16,9 @@ import { countSpans, type DecodedBatch, type TraceBatch } from '../span.js';
 
 const FORMAT_BYTE: Record<RawContentType, number> = { protobuf: 1, json: 2, 'zipkin-json': 3 };
 
-const FORMAT_PREFIX: Record<RawContentType, Buffer> = {
-  protobuf: Buffer.of(FORMAT_BYTE.protobuf),
-  json: Buffer.of(FORMAT_BYTE.json),
-  'zipkin-json': Buffer.of(FORMAT_BYTE['zipkin-json']),
-};
+const FORMAT_PREFIX = Object.fromEntries(
+  Object.entries(FORMAT_BYTE).map(([format, byte]) => [format, Buffer.of(byte)]),
+) as Record<RawContentType, Buffer>;
 
 /**
  * The payload a request is spooled as: its body when there is one, else its decoded batch as JSON. In

@@ -90,7 +90,8 @@ export interface DriftEdge {
   via: string | null;
 }
 
-const observedIn = (v: string) => `($environment IS NULL OR ${v}.environment = $environment)`;
+/** `v` is in the asked environment, or none was asked. */
+export const observedIn = (v: string) => `($environment IS NULL OR ${v}.environment = $environment)`;
 /** Component `x` is in the environment asked about and in one entity `e`'s catalog describes. */
 const observedAs = (x: string, e: string) => `${observedIn(x)} AND ${describes(e, `${x}.environment`)}`;
 /** Entity `e` takes part: its catalog describes the environment asked about. */

@@ -5,7 +5,7 @@
 import neo4j from 'neo4j-driver';
 import type { Context } from '../context.js';
 import { userError } from '../errors.js';
-import { loadOwnerChanges } from './catalog.js';
+import { loadOwnerChanges, observedIn } from './catalog.js';
 import { WITH_NEIGHBOUR_KEYS } from './traversal.js';
 
 export const ChangeKind = {
@@ -34,8 +34,6 @@ export interface ChangeRecord {
   subject: string;
 }
 
-const inEnvironment = (v: string) => `($environment IS NULL OR ${v}.environment = $environment)`;
-
 /**
  * The DEPENDS_ON edges seen `when`: all of them, or (`keyed`) those touching a component of `keys`,
  * each once, found from the keys' own edges. Filtering all edges by key (`a.key IN $keys OR b.key IN
@@ -48,9 +46,9 @@ const dependsOn = (keyed: boolean, when: string) =>
   WHERE k.key IN keys AND ${when}
   WITH DISTINCT r
   MATCH (a:Component)-[r]->(b:Component)
-  WHERE ${inEnvironment('a')}`
+  WHERE ${observedIn('a')}`
     : `MATCH (a:Component)-[r:DEPENDS_ON]->(b:Component)
-  WHERE ${when} AND ${inEnvironment('a')}`;
+  WHERE ${when} AND ${observedIn('a')}`;
 
 /** A DEPENDS_ON edge that started (`firstSeen` since) or stopped (`lastSeen` since, but quiet lately). */
 const edgeChange = (keyed: boolean, kind: ChangeKind, at: string, when: string) => `
@@ -72,7 +70,7 @@ function changesStatement(keyed: boolean): string {
   return `${keyed ? WITH_NEIGHBOUR_KEYS : ''}
 CALL (${keyed ? 'keys' : ''}) {
   MATCH (c:Component)
-  WHERE c.firstSeen >= $since AND ${inEnvironment('c')}${ofKeys('c')}
+  WHERE c.firstSeen >= $since AND ${observedIn('c')}${ofKeys('c')}
   RETURN 'NEW_COMPONENT' AS kind, c.firstSeen AS at, c.environment AS environment, c.key AS component,
          null AS from, null AS to, null AS operation, null AS library, null AS version,
          c.name + ' (' + toLower(c.kind) + ')' AS subject
@@ -81,14 +79,14 @@ CALL (${keyed ? 'keys' : ''}) {
   UNION ALL${edgeChange(keyed, ChangeKind.EDGE_STOPPED, 'r.lastSeen', 'r.lastSeen >= $since AND r.lastSeen < $quietBefore')}
   UNION ALL
   MATCH (c:Component)-[:HAS_OPERATION]->(o:Operation)
-  WHERE o.firstSeen >= $since AND ${inEnvironment('c')}${ofKeys('c')}
+  WHERE o.firstSeen >= $since AND ${observedIn('c')}${ofKeys('c')}
   RETURN 'NEW_OPERATION' AS kind, o.firstSeen AS at, c.environment AS environment, c.key AS component,
          null AS from, null AS to, o.key AS operation, null AS library, null AS version,
          c.name + ': ' + o.name AS subject
   ORDER BY at DESC LIMIT $limit
   UNION ALL
   MATCH (s:Component:Service)-[u:USES]->(l:Library)
-  WHERE u.firstSeen >= $since AND ${inEnvironment('s')}${ofKeys('s')}
+  WHERE u.firstSeen >= $since AND ${observedIn('s')}${ofKeys('s')}
   RETURN 'NEW_LIBRARY_VERSION' AS kind, u.firstSeen AS at, s.environment AS environment, s.key AS component,
          null AS from, null AS to, null AS operation, l.name AS library, u.version AS version,
          s.name + ' uses ' + l.name + ' ' + u.version AS subject

@@ -86,8 +86,8 @@ function groupedLoader<R, V>(
         else groups.set(k, [i]);
       });
       const out: V[] = new Array(requests.length);
-      // Groups are independent reads: one after another, an incident's four depth-1 walks (in and
-      // out, over the window and over the changes' span) were four round trips on its critical path.
+      // Groups are independent reads: one after another, each group would add a round trip to the
+      // question's critical path.
       await Promise.all(
         [...groups.values()].map(async (indices) => {
           const values = await load(indices.map((i) => requests[i]!));
