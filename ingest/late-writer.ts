@@ -10,6 +10,7 @@
 import type { ManagedTransaction } from 'neo4j-driver';
 import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS, tagKey } from '../src/core/model.js';
 import type { CorrectionRow } from './late-pairs.js';
+import { hopParts, POSITION_IN } from './trace-sampling.js';
 
 /**
  * The recent-health rings (ingest/writer.ts ADD_TO_RINGS): the minute being counted is in the
@@ -97,16 +98,20 @@ export const TAKE_BACK_CALL_VERSIONS = TAKE_BACK_VERSIONS('Operation', 'CALLS_VE
 
 /**
  * The virtual hop out of a sampled trace skeleton (the real hop is appended by the flush's own
- * MERGE_TRACE_SAMPLES); an operation no hop of the trace names any more is no longer IN_TRACE.
+ * MERGE_TRACE_SAMPLES); an operation no hop of the trace names any more is no longer IN_TRACE. The
+ * skeleton names a hop's operations by position in its `ops` (ingest/writer.ts MERGE_TRACE_SAMPLES).
  */
 export const TAKE_BACK_HOPS = `
 UNWIND $rows AS row
 MATCH (t:TraceSample {traceId: row.from})
-SET t.hops = [h IN t.hops WHERE h <> row.to]
-WITH t, row
+WITH t, row, coalesce(t.ops, []) AS ops
+WITH t, row, ops, '[' + toString(${POSITION_IN('ops', 'row.fromKey')}) + ',' + toString(${POSITION_IN('ops', 'row.toKey')}) + ',' + row.figures + ']' AS hop
+SET t.hops = [h IN t.hops WHERE h <> hop]
+WITH t, row, ops
 UNWIND row.ends AS end
 MATCH (:Operation {key: end.key})-[in:IN_TRACE]->(t)
-WHERE NONE(h IN t.hops WHERE h CONTAINS end.quoted)
+WITH t, in, toString(${POSITION_IN('ops', 'end.key')}) AS at
+WHERE NONE(h IN t.hops WHERE at IN split(substring(h, 1), ',')[0..2])
 DELETE in`;
 
 export const TAKE_BACK_TAGS = `
@@ -143,8 +148,8 @@ export function sendCorrections(
     TAKE_BACK_HOPS,
     of('hop').map((r) => ({
       from: r.from,
-      to: r.to,
-      ends: [r.fromVersion, r.toVersion].map((key) => ({ key, quoted: JSON.stringify(key) })),
+      ...hopParts(r.to),
+      ends: [r.fromVersion, r.toVersion].map((key) => ({ key })),
     })),
   );
   run(TAKE_BACK_CALLS, of('call'));

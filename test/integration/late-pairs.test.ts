@@ -17,6 +17,7 @@ import { openSpool } from '../../ingest/spool/segment-log.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
+import { readHop } from '../../src/core/records.js';
 import { createGql } from '../support/api.js';
 import { fileGraph, uniqueName } from '../support/graph.js';
 import { componentsIn } from '../support/model-graph.js';
@@ -68,15 +69,17 @@ async function sampleOf(traceId: string, env: string) {
   const [sample] = await graph.read('test', async (tx) =>
     (
       await tx.run(
-        `MATCH (t:TraceSample {traceId: $traceId}) RETURN t.hops AS hops, [(o:Operation)-[:IN_TRACE]->(t) | o.key] AS inTrace`,
+        `MATCH (t:TraceSample {traceId: $traceId}) RETURN t.ops AS ops, t.hops AS hops, [(o:Operation)-[:IN_TRACE]->(t) | o.key] AS inTrace`,
         { traceId },
       )
-    ).records.map((r) => ({ hops: r.get('hops') as string[], inTrace: r.get('inTrace') as string[] })),
+    ).records.map((r) => ({
+      ops: r.get('ops') as string[],
+      hops: r.get('hops') as string[],
+      inTrace: r.get('inTrace') as string[],
+    })),
   );
   return {
-    hops: [
-      ...new Set(sample!.hops.map((h) => JSON.parse(h) as string[]).map((h) => `${name(h[0]!)} -> ${name(h[1]!)}`)),
-    ],
+    hops: [...new Set(sample!.hops.map((h) => readHop(sample!, h)).map((h) => `${name(h.from)} -> ${name(h.to)}`))],
     inTrace: sample!.inTrace.map(name).sort(),
   };
 }
