@@ -40,9 +40,6 @@ export interface Half {
   origin: number;
 }
 
-/** What the ancestry index remembers of every span, to find the entry operation above a client span. */
-export type { Ancestor } from './ancestry.js';
-
 /** A span found above another: what crediting a call from it needs. */
 export interface Parent {
   kind: SpanKind;
@@ -219,6 +216,12 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     pending = waiting;
   }
 
+  /** `at` as the index keeps it: ms since the first span this stage saw. */
+  function elapsed(at: number): number {
+    epoch ??= at;
+    return at - epoch;
+  }
+
   function expireAncestry(at: number): void {
     if (epoch === undefined) return;
     // Ancestors are needed as long as a call made under them can still be pending.
@@ -236,15 +239,12 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     },
     callFromParent,
 
-    /** `at` as the index keeps it: ms since the first span this stage saw. */
-    elapsed(at: number): number {
-      epoch ??= at;
-      return at - epoch;
-    },
-
-    /** Remembers a span (re-inserted at the end, so the index stays in arrival order even for a repeated span). */
-    remember(traceId: string, spanId: string, ancestor: Ancestor): void {
-      ancestry.remember(traceId, spanId, ancestor);
+    /**
+     * Remembers a span as of pairing clock `at` (re-inserted at the end, so the index stays in arrival
+     * order even for a repeated span); the index copies the fields it keeps from `span` (its half).
+     */
+    remember(span: Ancestor & { traceId: string; spanId: string }, at: number): void {
+      ancestry.remember(span.traceId, span.spanId, span, elapsed(at));
     },
 
     /** Non-entry children of one batch: those whose parent is not there yet wait for it. */
