@@ -400,7 +400,13 @@ export class Aggregator {
     }));
     batch.edges = this.edges
       .drain()
-      .map(({ from, to, minute, protocols, origins, t }) => ({ ...measureOf(t, minute), from, to, protocols, origins }));
+      .map(({ from, to, minute, protocols, origins, t }) => ({
+        ...measureOf(t, minute),
+        from,
+        to,
+        protocols,
+        origins,
+      }));
     batch.calls = this.calls
       .drain()
       .map(({ from, to, minute, exemplars, t }) => ({ ...measureOf(t, minute), from, to, exemplars }));
