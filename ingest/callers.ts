@@ -134,22 +134,22 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     return kind !== SpanKind.CLIENT && kind !== SpanKind.PRODUCER;
   }
 
-  /** One call from the parent's service to the child's, made on behalf of the parent's entry operation. */
-  function callFromParent(child: Half, parent: Parent, toOp: OperationRef, at: number): void {
+  /** One call from the parent span's service `from` to the child's, made on behalf of the parent's entry operation. */
+  function callFromParent(child: Half, from: ServiceInfo, toOp: OperationRef, at: number): void {
     const { service } = child;
     out.agg.edge(
-      parent.service.key,
+      from.key,
       service.key,
       child.protocol,
       child.error,
       child.latencyMs,
       child.at,
-      parent.service.version,
+      from.version,
       service.version,
       child.origin,
     );
     // resolveCaller starts at the parent span itself (the pseudo client's parent) within the parent's service.
-    callTo({ ...child, service: parent.service }, toOp.key, child.error, child.latencyMs, at, service.version);
+    callTo({ ...child, service: from }, toOp.key, child.error, child.latencyMs, at, service.version);
   }
 
   /** A non-entry span (INTERNAL, CLIENT, …) whose parent is another service's span: that service called here. */
@@ -160,7 +160,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       if (acrossServices(child, above, false)) {
         const op = internalOperation(child.name, child.service);
         out.agg.operation(op, child.at, { error: child.error, latencyMs: child.latencyMs });
-        callFromParent(child, { kind: ancestry.kind(above), service: ancestry.service(above) }, op, at);
+        callFromParent(child, ancestry.service(above), op, at);
       }
       return true;
     }

@@ -316,7 +316,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (!parent && s.kind === SpanKind.CLIENT && callers.hasParentInService(s)) return;
         // A message delivered again under the same producer span: its publish was counted once already.
         if (parent?.kind === SpanKind.PRODUCER && s.destination) deliveredFrom(s, s.destination);
-        else if (parent) callers.callFromParent(s, parent, s.op!, tick);
+        else if (parent) callers.callFromParent(s, parent.service, s.op!, tick);
         else late.expire('server', s, keys, tick, out, () => entryFromOutside(s));
       },
     },
