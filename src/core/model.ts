@@ -39,7 +39,7 @@ export const KEY_CACHE_MAX = 50_000;
  * come back all the time: each is built once and then looked up by its parts (nested maps, so no
  * string is made to look it up). CPU profile: the JSON.stringify calls were ~6% of the worker.
  * The parts are positional (two or three, as many as `build` takes), not a rest array: that array
- * was an allocation per lookup, several per span (docs/benchmarks.md item 65). Also what
+ * was an allocation per lookup, several per span (docs/benchmarks.md item 66). Also what
  * ingest/derive.ts finds its shared operation objects by.
  */
 export function remembered<T, A extends [string, string] | [string, string, string]>(
