@@ -15,7 +15,6 @@ import {
   DELETE_CHECKPOINT,
   EMPTY_STATE,
   type Checkpoint,
-  type CheckpointStore,
 } from '../../ingest/spool/checkpoint-store.js';
 import { encodeState } from '../../ingest/spool/checkpoint-state.js';
 import { decodeLate } from '../../ingest/spool/late-state.js';
