@@ -102,12 +102,20 @@ const calls = (env: string, n: number, at: number) =>
 /** A component key's name (its last part). */
 const nameOf = (key: string) => (JSON.parse(key) as string[]).at(-1)!;
 
+/** Calls per edge named `from -> to`, summed over the minutes rows are kept by. */
+function perEdge(rows: readonly { from: string; to: string; calls: number }[]): string[] {
+  const sums = new Map<string, number>();
+  for (const r of rows) {
+    const name = `${nameOf(r.from)} -> ${nameOf(r.to)}`;
+    sums.set(name, (sums.get(name) ?? 0) + r.calls);
+  }
+  return [...sums].map(([name, calls]) => `${name} x${calls}`);
+}
+
 /** The edges `batch` credits, and the calls its corrections take back from virtual ones. */
 const edgesOf = (batch: FactBatch) => ({
-  credited: batch.edges.map((e) => `${nameOf(e.from)} -> ${nameOf(e.to)} x${e.calls}`),
-  takenBack: (batch.corrections ?? [])
-    .filter((c) => c.kind === 'edge')
-    .map((c) => `${nameOf(c.from)} -> ${nameOf(c.to)} x${c.calls}`),
+  credited: perEdge(batch.edges),
+  takenBack: perEdge((batch.corrections ?? []).filter((c) => c.kind === 'edge')),
 });
 
 describe('late halves in the checkpoint, in Neo4j', () => {
