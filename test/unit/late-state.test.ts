@@ -98,6 +98,22 @@ describe('late halves in the checkpoint', () => {
     expect(decodeLate(encodeLate(late))!.map(asRead)).toEqual(late.map(asRead));
   });
 
+  it('a half that fits no record keeps its place in the segment', () => {
+    const now = 1_700_000_000_000;
+    const engine = createEngine(options);
+    engine.ingest(splitCalls(3, { startMs: now - 100 }).clients, now, 1);
+    engine.collect(now + 20_000);
+    const halves = engine.state().late!.halves;
+    // Its key not in hex: kept whole, in the middle.
+    const odd = { ...halves[1]!, keys: ['not-a-hex-key'] };
+    const decoded = decodeLate(encodeLate([halves[0]!, odd, halves[2]!]), 4)!;
+    expect(decoded.map((h) => [h.segment, h.index, h.keys[0], h.seq])).toEqual([
+      [4, 0, halves[0]!.keys[0], halves[0]!.seq],
+      [4, 1, 'not-a-hex-key', halves[1]!.seq],
+      [4, 2, halves[2]!.keys[0], halves[2]!.seq],
+    ]);
+  });
+
   it('nothing remembered is no property at all', () => {
     expect(encodeLate([])).toBeUndefined();
     expect(decodeLate(null)).toBeUndefined();
