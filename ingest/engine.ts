@@ -15,7 +15,7 @@
 import { ComponentKind, operationKey, OperationKind } from '../src/core/model.js';
 import { Aggregator, type FactBatch } from './aggregate.js';
 import { createCallerStage, type CallerState, type CallVia, type Half } from './callers.js';
-import { createLatePairs, type LateHalf, type LatePairsStats } from './late-pairs.js';
+import { createLatePairs, type LateHalf, type LateJournal, type LatePairsStats } from './late-pairs.js';
 import {
   calleeOf,
   calleeOperation,
@@ -109,8 +109,11 @@ export const ancestryBound = (options: Pick<EngineOptions, 'pairingMaxEntries'>)
  */
 export interface EngineState extends CallerState {
   halves: string[];
-  /** expired halves remembered for the late window, by value (ingest/late-pairs.ts) */
-  late?: LateHalf[];
+  /**
+   * expired halves remembered for the late window, by value (ingest/late-pairs.ts): from `state`,
+   * what changed since the last state (each state is to be checkpointed, in order); for `restore`, all
+   */
+  late?: LateJournal;
   /** the oldest input (`source`) anything above (or the ancestry index) still comes from; undefined when none */
   replayFrom?: number;
 }
@@ -494,7 +497,7 @@ export function createEngine(options: EngineOptions): Engine {
       halves,
       orphans,
       calls,
-      late: late.size > 0 ? late.state() : undefined,
+      late: late.journal(),
       replayFrom: Number.isFinite(oldest) ? oldest : undefined,
     };
   }

@@ -128,9 +128,33 @@ WHERE NOT c:Service AND NOT EXISTS { (c)--() }
 DELETE c`;
 
 /**
- * Sends the corrections on `tx` in dependency order (CALLS before the operations they join,
+ * Sends the sampled hops taken back on `tx`, without waiting. They go before the flush's own
+ * MERGE_TRACE_SAMPLES: a correction may credit the very hop it takes back (a message delivered from
+ * its queue's publish operation is the same hop once its producer half comes), and the merge, which
+ * adds only hops a skeleton does not hold yet, would otherwise see it still there and the take-back
+ * then remove it.
+ */
+export function sendHopCorrections(
+  tx: ManagedTransaction,
+  rows: readonly CorrectionRow[] | undefined,
+): Promise<unknown>[] {
+  const hops = (rows ?? []).filter((r) => r.kind === 'hop');
+  if (hops.length === 0) return [];
+  return [
+    tx.run(TAKE_BACK_HOPS, {
+      rows: hops.map((r) => ({
+        from: r.from,
+        ...hopParts(r.to),
+        ends: [r.fromVersion, r.toVersion].map((key) => ({ key })),
+      })),
+    }),
+  ];
+}
+
+/**
+ * Sends the other corrections on `tx` in dependency order (CALLS before the operations they join,
  * operations and edges before their components), without waiting: the caller awaits them with the
- * rest of the flush.
+ * rest of the flush, after its facts.
  */
 export function sendCorrections(
   tx: ManagedTransaction,
@@ -144,14 +168,6 @@ export function sendCorrections(
   };
   run(TAKE_BACK_CALL_VERSIONS, of('callVersion'));
   run(TAKE_BACK_EDGE_VERSIONS, of('edgeVersion'));
-  run(
-    TAKE_BACK_HOPS,
-    of('hop').map((r) => ({
-      from: r.from,
-      ...hopParts(r.to),
-      ends: [r.fromVersion, r.toVersion].map((key) => ({ key })),
-    })),
-  );
   run(TAKE_BACK_CALLS, of('call'));
   run(TAKE_BACK_OPERATIONS, of('operation'));
   run(TAKE_BACK_DEPENDS_ON, of('edge'));

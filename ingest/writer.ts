@@ -10,7 +10,7 @@ import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS } from '../src/core/model.js'
 import type { Graph } from '../src/core/neo4j/connection.js';
 import type { WriterConfig } from '../src/core/config.js';
 import type { FactBatch } from './aggregate.js';
-import { sendCorrections } from './late-writer.js';
+import { sendCorrections, sendHopCorrections } from './late-writer.js';
 import { MAX_HOPS, POSITION_IN } from './trace-sampling.js';
 import { linkPresence, MERGE_COMPONENT_PRESENCE, MERGE_EDGE_PRESENCE } from './presence.js';
 import { writeVersions, type VersionWriteOptions } from './versions.js';
@@ -264,6 +264,8 @@ export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts:
     MERGE_OPERATION_TAGS,
     batch.tags.filter((t) => t.onOperation),
   );
+  // A correction's hops out first: the merge below may add the same hop back (ingest/late-writer.ts).
+  sent.push(...sendHopCorrections(tx, batch.corrections));
   run(MERGE_TRACE_SAMPLES, batch.traceSamples ?? [], {
     maxPerOperation: opts.traceSamplesPerOperation,
     maxAgeMs: opts.traceSampleMaxAgeMs,
