@@ -91,15 +91,22 @@ async function entryAndHops(traceId: string) {
       await tx.run(
         `MATCH (t:TraceSample {traceId: $traceId})
          OPTIONAL MATCH (o:Operation {key: t.entry})-[:SAMPLED]->(t)
-         RETURN o.name AS entry, t.hops AS hops`,
+         RETURN o.name AS entry, t.hops AS hops, coalesce(t.ops, []) AS ops`,
         { traceId },
       )
-    ).records.map((r) => ({ entry: r.get('entry') as string | null, hops: r.get('hops') as string[] })),
+    ).records.map((r) => ({
+      entry: r.get('entry') as string | null,
+      hops: r.get('hops') as string[],
+      ops: r.get('ops') as string[],
+    })),
   );
   const opName = (key: string) => (JSON.parse(key) as string[])[3]!;
   return rows.map((r) => ({
     entry: r.entry,
-    hops: r.hops.map((h) => (JSON.parse(h) as string[]).slice(0, 2).map(opName).join(' -> ')).sort(),
+    hops: r.hops
+      .map((h) => readHop(r, h))
+      .map((h) => `${opName(h.from)} -> ${opName(h.to)}`)
+      .sort(),
   }));
 }
 
