@@ -15,7 +15,7 @@
 import { ComponentKind, operationKey, OperationKind } from '../src/core/model.js';
 import { Aggregator, type FactBatch } from './aggregate.js';
 import { createCallerStage, type CallerState, type CallVia, type Half } from './callers.js';
-import { createLatePairs, type LateHalf, type LateJournal, type LatePairsStats } from './late-pairs.js';
+import { createLatePairs, type LateEntry, type LateHalf, type LateJournal, type LatePairsStats } from './late-pairs.js';
 import {
   calleeOf,
   calleeOperation,
@@ -308,7 +308,7 @@ export function createEngine(options: EngineOptions): Engine {
     {
       onComplete: (c, s) => paired(c, s, throughCallers),
       onExpireClient(c) {
-        const entry: LateHalf = late.expire('client', c, [c.traceId + c.spanId], tick, out, () =>
+        const entry: LateEntry = late.expire('client', c, [c.traceId + c.spanId], tick, out, () =>
           reachedUninstrumented(c, (agg) => late.wrap(entry, agg)),
         );
       },

@@ -24,6 +24,7 @@ import { bucketOf, type Aggregator } from './aggregate.js';
 import { hopText } from './trace-sampling.js';
 import type { Half } from './callers.js';
 import type { OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
+import { fromTemplate, templateOf, type Template } from './late-template.js';
 
 /** One aggregator call an expiry made: enough to take it back. */
 export type Credit =
@@ -52,6 +53,35 @@ export interface LateHalf {
   /** the checkpoint segment that holds it, and its place there; none until a checkpoint wrote it */
   segment?: number;
   index?: number;
+}
+
+/** A template interned by its text, with how many remembered halves use it (dropped at none). */
+interface Shared {
+  text: string;
+  template: Template;
+  uses: number;
+}
+
+/**
+ * An expired half as the memory keeps it (~1.2 KB of heap each as a whole `LateHalf`, docs/benchmarks.md
+ * item 80): its figures and a shared template, rebuilt into a `LateHalf` when taken back or written.
+ * A half no template fits (a key not in hex) is kept whole.
+ */
+export interface LateEntry {
+  /** the first key its partner finds it by (the template says whether there are others) */
+  key: string;
+  shared: Shared | undefined;
+  whole: Pick<LateHalf, 'side' | 'half' | 'keys' | 'credits'> | undefined;
+  error: boolean;
+  latencyMs: number;
+  at: number;
+  source: number;
+  expiredAt: number;
+  seq: number;
+  taken: boolean;
+  /** the checkpoint segment that holds it, and its place there (-1: none until a checkpoint wrote it) */
+  segment: number;
+  index: number;
 }
 
 /**
@@ -125,8 +155,10 @@ const BUCKETS = bucketOf(Number.POSITIVE_INFINITY) + 1;
 
 export function createLatePairs(options: LatePairsOptions) {
   /** remembered halves in expiry order, each under every key a partner finds it by */
-  const entries = new Set<LateHalf>();
-  const byKey = new Map<string, LateHalf>();
+  const entries = new Set<LateEntry>();
+  const byKey = new Map<string, LateEntry>();
+  /** the templates of the halves remembered, by their text */
+  const templates = new Map<string, Shared>();
   /** corrections gathered since the last drain, by kind, row key */
   let rows = new Map<string, CorrectionRow>();
   const stats: LatePairsStats = { corrected: 0, waiting: 0, droppedWindow: 0, droppedBound: 0 };
@@ -135,26 +167,76 @@ export function createLatePairs(options: LatePairsOptions) {
   const segments = new Map<number, { live: number; gone: number[] }>();
   let lastSegment = 0;
   /** since the last journal: halves to write, segments emptied, whether any place was forgotten */
-  const fresh = new Set<LateHalf>();
+  const fresh = new Set<LateEntry>();
   let dropped: number[] = [];
   let forgotten = false;
 
   /** `entry`'s place in the checkpoint is no longer held (it was forgotten, or is written again). */
-  function unsave(entry: LateHalf): void {
+  function unsave(entry: LateEntry): void {
     const s = entry.segment;
-    if (s === undefined) {
+    if (s < 0) {
       fresh.delete(entry);
       return;
     }
     const seg = segments.get(s)!;
     forgotten = true;
-    if (--seg.live > 0) seg.gone.push(entry.index!);
+    if (--seg.live > 0) seg.gone.push(entry.index);
     else {
       segments.delete(s);
       dropped.push(s);
     }
-    entry.segment = entry.index = undefined;
+    entry.segment = entry.index = -1;
   }
+
+  /** A remembered half's entry, its figures those of `half` (what it holds is set by `hold`). */
+  function entryOf(half: Half, key: string, expiredAt: number, seq: number): LateEntry {
+    const { error, latencyMs, at, source } = half;
+    const segment = -1;
+    return {
+      key,
+      shared: undefined,
+      whole: undefined,
+      error,
+      latencyMs,
+      at,
+      source,
+      expiredAt,
+      seq,
+      taken: false,
+      segment,
+      index: -1,
+    };
+  }
+
+  /** Sets what `entry` remembers besides its figures: a shared template, or the whole half when none fits. */
+  function hold(entry: LateEntry, side: LateHalf['side'], half: Half, keys: string[], credits: Credit[]): void {
+    release(entry);
+    const made = templateOf(side, half, keys, credits);
+    if (!made) {
+      entry.whole = { side, half, keys, credits };
+      return;
+    }
+    let shared = templates.get(made.text);
+    if (!shared) templates.set(made.text, (shared = { text: made.text, template: made.template, uses: 0 }));
+    shared.uses++;
+    entry.shared = shared;
+    entry.whole = undefined;
+  }
+
+  function release(entry: LateEntry): void {
+    const shared = entry.shared;
+    if (shared && --shared.uses === 0) templates.delete(shared.text);
+    entry.shared = undefined;
+  }
+
+  /** The half `entry` remembers, rebuilt. */
+  function open(entry: LateEntry): LateHalf {
+    const parts = entry.shared ? fromTemplate(entry.shared.template, entry.key, entry) : entry.whole!;
+    return { ...parts, expiredAt: entry.expiredAt, seq: entry.seq };
+  }
+
+  const keysOf = (entry: LateEntry): readonly string[] =>
+    entry.shared ? (entry.shared.template.keys ?? [entry.key]) : entry.whole!.keys;
 
   function row(
     kind: CorrectionRow['kind'],
@@ -251,15 +333,10 @@ export function createLatePairs(options: LatePairsOptions) {
    * An aggregator that credits `agg` and records into `entry` what it credited. Only what a take-back
    * needs is recorded: first/last seen times and version/library uses are widened, never taken back.
    */
-  function recorder(agg: Aggregator, entry: LateHalf): Aggregator {
+  function recorder(agg: Aggregator, record: (c: Credit) => void): Aggregator {
     const keep = (c: Credit) => {
-      entry.credits.push(c);
+      record(c);
       apply(c, 1);
-      // A remembered half whose queued call is credited after a checkpoint wrote it: written again.
-      if (entry.segment !== undefined && entries.has(entry)) {
-        unsave(entry);
-        fresh.add(entry);
-      }
     };
     const rec: Pick<Aggregator, 'virtual' | 'edge' | 'operation' | 'call' | 'tag' | 'service' | 'use'> = {
       service: (s: ServiceInfo, at: number) => agg.service(s, at),
@@ -288,16 +365,30 @@ export function createLatePairs(options: LatePairsOptions) {
     return rec as Aggregator;
   }
 
-  function remove(entry: LateHalf): void {
-    entries.delete(entry);
-    unsave(entry);
-    for (const key of entry.keys) if (byKey.get(key) === entry) byKey.delete(key);
+  /** A call `entry`'s expiry queued, credited once its caller is known: remembered with the rest. */
+  function credited(entry: LateEntry, c: Credit): void {
+    const h = open(entry);
+    h.credits.push(c);
+    hold(entry, h.side, h.half, h.keys, h.credits);
+    // A remembered half whose queued call is credited after a checkpoint wrote it: written again.
+    if (entry.segment >= 0 && entries.has(entry)) {
+      unsave(entry);
+      fresh.add(entry);
+    }
   }
 
-  function add(entry: LateHalf): void {
+  function remove(entry: LateEntry): void {
+    entries.delete(entry);
+    unsave(entry);
+    for (const key of keysOf(entry)) if (byKey.get(key) === entry) byKey.delete(key);
+    release(entry);
+    entry.whole = undefined;
+  }
+
+  function add(entry: LateEntry): void {
     entries.add(entry);
-    if (entry.segment === undefined) fresh.add(entry);
-    for (const key of entry.keys) byKey.set(key, entry);
+    if (entry.segment < 0) fresh.add(entry);
+    for (const key of keysOf(entry)) byKey.set(key, entry);
     while (entries.size > options.maxEntries) {
       remove(entries.values().next().value!);
       stats.droppedBound++;
@@ -309,9 +400,9 @@ export function createLatePairs(options: LatePairsOptions) {
    * recorded while the entry is remembered; none once a late partner took it back (the real call is
    * counted instead); the plain one once it was forgotten.
    */
-  function wrap(entry: LateHalf, agg: Aggregator): Aggregator | undefined {
+  function wrap(entry: LateEntry, agg: Aggregator): Aggregator | undefined {
     if (entry.taken) return undefined;
-    return entries.has(entry) ? recorder(agg, entry) : agg;
+    return entries.has(entry) ? recorder(agg, (c) => credited(entry, c)) : agg;
   }
 
   return {
@@ -331,21 +422,23 @@ export function createLatePairs(options: LatePairsOptions) {
       at: number,
       out: { agg: Aggregator },
       run: () => void,
-    ): LateHalf {
-      // What its expiry reached is in the credits: a client's callee need not be kept twice.
-      const kept = side === 'client' ? { ...half, callee: undefined, calleeOp: undefined } : half;
-      const entry: LateHalf = { side, half: kept, keys, expiredAt: at, credits: [], seq: nextSeq++ };
+    ): LateEntry {
+      const entry = entryOf(half, keys[0] ?? '', at, nextSeq++);
       if (options.windowMs <= 0) {
         run();
         return entry;
       }
+      const credits: Credit[] = [];
       const live = out.agg;
-      out.agg = recorder(live, entry);
+      out.agg = recorder(live, (c) => credits.push(c));
       try {
         run();
       } finally {
         out.agg = live;
       }
+      // What its expiry reached is in the credits: a client's callee need not be kept twice.
+      const kept = side === 'client' ? { ...half, callee: undefined, calleeOp: undefined } : half;
+      hold(entry, side, kept, keys, credits);
       add(entry);
       return entry;
     },
@@ -355,7 +448,8 @@ export function createLatePairs(options: LatePairsOptions) {
     /** How a restored call queued by the expiry of the client half `id` is credited (see `wrap`). */
     viaFor(id: string): ((agg: Aggregator) => Aggregator | undefined) | undefined {
       const entry = byKey.get(id);
-      return entry?.side === 'client' ? (agg) => wrap(entry, agg) : undefined;
+      const side = entry && (entry.shared?.template.side ?? entry.whole!.side);
+      return side === 'client' ? (agg) => wrap(entry!, agg) : undefined;
     },
 
     /** The remembered half a late half with these keys completes (removed and taken back), if any. */
@@ -364,11 +458,12 @@ export function createLatePairs(options: LatePairsOptions) {
       for (const key of keys) {
         const entry = byKey.get(key);
         if (!entry) continue;
+        const h = open(entry);
         remove(entry);
-        entry.taken = true;
-        for (const c of entry.credits) apply(c, -1, entry.half.traceId);
+        entry.taken = h.taken = true;
+        for (const c of h.credits) apply(c, -1, h.half.traceId);
         stats.corrected++;
-        return entry;
+        return h;
       }
       return undefined;
     },
@@ -399,12 +494,13 @@ export function createLatePairs(options: LatePairsOptions) {
      */
     journal(): LateJournal | undefined {
       if (fresh.size === 0 && !forgotten) return undefined;
-      const halves = [...fresh].sort((a, b) => a.seq! - b.seq!);
+      const held = [...fresh].sort((a, b) => a.seq - b.seq);
       fresh.clear();
-      const segment = halves.length > 0 ? ++lastSegment : lastSegment;
-      halves.forEach((h, i) => {
-        h.segment = segment;
-        h.index = i;
+      const segment = held.length > 0 ? ++lastSegment : lastSegment;
+      const halves = held.map((entry, index) => {
+        entry.segment = segment;
+        entry.index = index;
+        return { ...open(entry), segment, index };
       });
       if (halves.length > 0) segments.set(segment, { live: halves.length, gone: [] });
       const out: LateJournal = { segment, halves, dropped, gone: goneRanges() };
@@ -439,7 +535,13 @@ export function createLatePairs(options: LatePairsOptions) {
         if (!seg) segments.set(h.segment, (seg = { live: 0, gone: gone.get(h.segment) ?? [] }));
         seg.live++;
       }
-      for (const h of halves) add(h);
+      for (const h of halves) {
+        const entry = entryOf(h.half, h.keys[0] ?? '', h.expiredAt, h.seq!);
+        entry.segment = h.segment ?? -1;
+        entry.index = h.index ?? -1;
+        hold(entry, h.side, h.half, h.keys, h.credits);
+        add(entry);
+      }
     },
   };
 

@@ -19,8 +19,8 @@
  * goes whole into `odd` with its place. Layout 2 (the whole memory in the checkpoint's `late`, without
  * `seq`, the record count before the JSON's length) still reads.
  */
-import { isHexId, TRACE_HEX } from '../hex.js';
-import type { Credit, LateHalf, LateJournal } from '../late-pairs.js';
+import type { LateHalf, LateJournal } from '../late-pairs.js';
+import { fromTemplate, templateOf, type Template } from '../late-template.js';
 import { bytesOf, frame, unframe } from './byte-frame.js';
 
 /** the first byte: a later layout gets another */
@@ -30,73 +30,6 @@ const WHOLE = 2;
 const RECORD = 24 + 4 + 1 + 8 + 4 + 4 + 4 + 4;
 const WHOLE_RECORD = RECORD - 4;
 const I32 = 2 ** 31 - 1;
-
-/** The half's fields a record carries; the rest, and what the key gives back, are left out of its template. */
-interface Template {
-  side: LateHalf['side'];
-  half: Record<string, unknown>;
-  /** the keys when they are not the record's key alone */
-  keys?: string[];
-  /** credits with `null` where the value is the half's own error, latency or time */
-  credits: unknown[];
-}
-
-/** Per credit kind, the positions of the error, latency and time a record carries. */
-const VARIABLE: Record<'e' | 'o' | 'c' | 't', [error: number, latency: number, at: number]> = {
-  e: [2, 3, 4],
-  o: [2, 3, 1],
-  c: [2, 3, 4],
-  t: [5, -1, -1],
-};
-
-/** The template of `entry`, or undefined when its key does not fit a record. */
-function templateOf(entry: LateHalf): string | undefined {
-  const key = entry.keys[0];
-  if (key === undefined || !isHexId(key)) return undefined;
-  const h = entry.half;
-  // Named one by one (not a copy less some fields): this runs for every expiry once.
-  const half: Record<string, unknown> = {
-    name: h.name,
-    kind: h.kind,
-    service: h.service,
-    protocol: h.protocol,
-    op: h.op,
-    destination: h.destination,
-    callee: h.callee,
-    calleeOp: h.calleeOp,
-    externalCaller: h.externalCaller,
-    origin: h.origin,
-  };
-  const keySpan = key.slice(TRACE_HEX);
-  if (h.traceId !== key.slice(0, TRACE_HEX)) half.traceId = h.traceId;
-  // A client is found by its own span; a server by its parent, and its own span is not needed again.
-  if (entry.side === 'client' && h.spanId !== keySpan) half.spanId = h.spanId;
-  let resolved = false;
-  const credits: unknown[] = [];
-  for (const c of entry.credits) {
-    let kind: keyof typeof VARIABLE | undefined;
-    if ('e' in c) kind = 'e';
-    else if ('c' in c) kind = 'c';
-    else if ('o' in c) kind = 'o';
-    else if ('t' in c) kind = 't';
-    if (kind === undefined) {
-      credits.push(c);
-      continue;
-    }
-    if (kind === 'c') resolved = true;
-    const [e, l, t] = VARIABLE[kind];
-    const out = [...(c as Record<string, unknown[]>)[kind]!];
-    if (out[e] === h.error) out[e] = null;
-    if (l >= 0 && out[l] === h.latencyMs) out[l] = null;
-    if (t >= 0 && out[t] === h.at) out[t] = null;
-    credits.push({ [kind]: out });
-  }
-  // A client's parent matters only while its call has no caller yet (no `c` credit): then it is kept.
-  if (entry.side === 'client' ? !resolved : h.parentSpanId !== keySpan) half.parentSpanId = h.parentSpanId;
-  const template: Template = { side: entry.side, half, credits };
-  if (entry.keys.length !== 1) template.keys = entry.keys;
-  return JSON.stringify(template);
-}
 
 const fits = (n: number, base: number) => Number.isInteger(n) && Math.abs(n - base) <= I32;
 
@@ -114,7 +47,7 @@ export function encodeLate(entries: readonly LateHalf[] | undefined): Int8Array 
   const records = Buffer.allocUnsafe(entries.length * RECORD);
   let at = 0;
   entries.forEach((entry, place) => {
-    const text = templateOf(entry);
+    const text = templateOf(entry.side, entry.half, entry.keys, entry.credits)?.text;
     const h = entry.half;
     const seq = entry.seq ?? 0;
     if (
@@ -151,33 +84,15 @@ interface Stored {
 function fromRecord(raw: Buffer, at: number, parsed: Template[], base: Stored['base'], withSeq: boolean): LateHalf {
   const key = raw.toString('hex', at, at + 24);
   const tpl = parsed[raw.readUInt32LE(at + 24)]!;
-  const error = raw[at + 28] === 1;
-  const latencyMs = raw.readDoubleLE(at + 29);
-  const halfAt = base.at + raw.readInt32LE(at + 37);
-  const expiredAt = base.expiredAt + raw.readInt32LE(at + 41);
-  const source = base.source + raw.readInt32LE(at + 45);
-  const keySpan = key.slice(TRACE_HEX);
-  const half = {
-    traceId: key.slice(0, TRACE_HEX),
-    spanId: tpl.side === 'client' ? keySpan : '',
-    parentSpanId: tpl.side === 'client' ? '' : keySpan,
-    ...tpl.half,
-    error,
-    latencyMs,
-    at: halfAt,
-    source,
-  } as LateHalf['half'];
-  const credits = tpl.credits.map((c) => {
-    const [kind, values] = Object.entries(c as Credit)[0] as [string, unknown];
-    if (!Array.isArray(values)) return c as Credit;
-    const [e, l, t] = VARIABLE[kind as keyof typeof VARIABLE];
-    const filled = [...(values as unknown[])];
-    if (filled[e] === null) filled[e] = error;
-    if (l >= 0 && filled[l] === null) filled[l] = latencyMs;
-    if (t >= 0 && filled[t] === null) filled[t] = halfAt;
-    return { [kind]: filled } as Credit;
-  });
-  const entry: LateHalf = { side: tpl.side, half, keys: tpl.keys ?? [key], expiredAt, credits };
+  const entry: LateHalf = {
+    ...fromTemplate(tpl, key, {
+      error: raw[at + 28] === 1,
+      latencyMs: raw.readDoubleLE(at + 29),
+      at: base.at + raw.readInt32LE(at + 37),
+      source: base.source + raw.readInt32LE(at + 45),
+    }),
+    expiredAt: base.expiredAt + raw.readInt32LE(at + 41),
+  };
   if (withSeq) entry.seq = (base.seq ?? 0) + raw.readInt32LE(at + 49);
   return entry;
 }

@@ -1,0 +1,124 @@
+/**
+ * What one expired half shares with the others (ingest/late-pairs.ts): nearly all an expiry remembers
+ * is the same as another's to the same peer from the same caller operation: the service, the
+ * operation, the virtual component, and the credits its expiry made. A template holds that, with
+ * `null` where a credit's value is the half's own error, latency or time; the half's key and its
+ * figures (error, latency, time, source) give back the rest. The late memory keeps each half as its
+ * figures and an interned template, the checkpoint (ingest/spool/late-state.ts) as a record and the
+ * template's text.
+ */
+import { isHexId, TRACE_HEX } from './hex.js';
+import type { Half } from './callers.js';
+import type { Credit } from './late-pairs.js';
+
+/** The half's fields its figures carry; the rest, and what the key gives back, are left out of its template. */
+export interface Template {
+  side: 'client' | 'server';
+  half: Record<string, unknown>;
+  /** the keys when they are not the half's key alone */
+  keys?: string[];
+  /** credits with `null` where the value is the half's own error, latency or time */
+  credits: unknown[];
+}
+
+/** What differs from one half to the next of a template. */
+export interface Figures {
+  error: boolean;
+  latencyMs: number;
+  at: number;
+  source: number;
+}
+
+/** Per credit kind, the positions of the error, latency and time the figures carry. */
+const VARIABLE: Record<'e' | 'o' | 'c' | 't', [error: number, latency: number, at: number]> = {
+  e: [2, 3, 4],
+  o: [2, 3, 1],
+  c: [2, 3, 4],
+  t: [5, -1, -1],
+};
+
+/**
+ * The template of a half whose partner finds it by `keys` (as text, which interns it, and as the
+ * object), or undefined when its first key is not a hex id.
+ */
+export function templateOf(
+  side: Template['side'],
+  h: Half,
+  keys: readonly string[],
+  credits: readonly Credit[],
+): { text: string; template: Template } | undefined {
+  const key = keys[0];
+  if (key === undefined || !isHexId(key)) return undefined;
+  // Named one by one (not a copy less some fields): this runs for every expiry once.
+  const half: Record<string, unknown> = {
+    name: h.name,
+    kind: h.kind,
+    service: h.service,
+    protocol: h.protocol,
+    op: h.op,
+    destination: h.destination,
+    callee: h.callee,
+    calleeOp: h.calleeOp,
+    externalCaller: h.externalCaller,
+    origin: h.origin,
+  };
+  const keySpan = key.slice(TRACE_HEX);
+  if (h.traceId !== key.slice(0, TRACE_HEX)) half.traceId = h.traceId;
+  // A client is found by its own span; a server by its parent, and its own span is not needed again.
+  if (side === 'client' && h.spanId !== keySpan) half.spanId = h.spanId;
+  let resolved = false;
+  const out: unknown[] = [];
+  for (const c of credits) {
+    let kind: keyof typeof VARIABLE | undefined;
+    if ('e' in c) kind = 'e';
+    else if ('c' in c) kind = 'c';
+    else if ('o' in c) kind = 'o';
+    else if ('t' in c) kind = 't';
+    if (kind === undefined) {
+      out.push(c);
+      continue;
+    }
+    if (kind === 'c') resolved = true;
+    const [e, l, t] = VARIABLE[kind];
+    const values = [...(c as Record<string, unknown[]>)[kind]!];
+    if (values[e] === h.error) values[e] = null;
+    if (l >= 0 && values[l] === h.latencyMs) values[l] = null;
+    if (t >= 0 && values[t] === h.at) values[t] = null;
+    out.push({ [kind]: values });
+  }
+  // A client's parent matters only while its call has no caller yet (no `c` credit): then it is kept.
+  if (side === 'client' ? !resolved : h.parentSpanId !== keySpan) half.parentSpanId = h.parentSpanId;
+  const template: Template = { side, half, credits: out };
+  if (keys.length !== 1) template.keys = [...keys];
+  return { text: JSON.stringify(template), template };
+}
+
+/** The half, its keys and its credits a template and one half's key and figures give back. */
+export function fromTemplate(
+  tpl: Template,
+  key: string,
+  f: Figures,
+): { side: Template['side']; half: Half; keys: string[]; credits: Credit[] } {
+  const keySpan = key.slice(TRACE_HEX);
+  const half = {
+    traceId: key.slice(0, TRACE_HEX),
+    spanId: tpl.side === 'client' ? keySpan : '',
+    parentSpanId: tpl.side === 'client' ? '' : keySpan,
+    ...tpl.half,
+    error: f.error,
+    latencyMs: f.latencyMs,
+    at: f.at,
+    source: f.source,
+  } as unknown as Half;
+  const credits = tpl.credits.map((c) => {
+    const [kind, values] = Object.entries(c as Credit)[0] as [string, unknown];
+    if (!Array.isArray(values)) return c as Credit;
+    const [e, l, t] = VARIABLE[kind as keyof typeof VARIABLE];
+    const filled = [...(values as unknown[])];
+    if (filled[e] === null) filled[e] = f.error;
+    if (l >= 0 && filled[l] === null) filled[l] = f.latencyMs;
+    if (t >= 0 && filled[t] === null) filled[t] = f.at;
+    return { [kind]: filled } as Credit;
+  });
+  return { side: tpl.side, half, keys: tpl.keys ? [...tpl.keys] : [key], credits };
+}
