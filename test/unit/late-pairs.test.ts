@@ -81,6 +81,37 @@ describe('late halves', () => {
     expect(sink.calls()).toEqual({ 'a:GET -> b:GET /x': 6 });
   });
 
+  it('halves sharing one remembered template are taken back each with its own error, latency and minute', async () => {
+    const { sink, clock, pipeline } = capturePipeline(options);
+    // Two calls a -> b alike but for their figures: the late memory keeps them against one template.
+    const calls = [
+      { error: true, durationMs: 30, startMs: clock.now - 100 },
+      { error: false, durationMs: 250, startMs: clock.now - 100 - 60_000 },
+    ].map((spec) => {
+      const t = new TraceBuilder();
+      const c = t.client('a', spec);
+      t.server('b', '/x', { parent: c, error: spec.error, startMs: spec.startMs + 1 });
+      return { spec, clients: t.batch(['a']), servers: t.batch(['b']) };
+    });
+    for (const call of calls) pipeline.ingest(call.clients);
+    clock.now += 20_000;
+    await pipeline.flush();
+    expect(sink.edges()).toEqual({ 'a -> unknown': { calls: 2, errors: 1 } });
+    // Each late server half alone: the correction it brings is its own call's, nothing of the other's.
+    for (const { spec, servers } of [...calls].reverse()) {
+      const before = sink.all.corrections?.length ?? 0;
+      clock.now += 5_000;
+      pipeline.ingest(servers);
+      await pipeline.flush();
+      const edge = (sink.all.corrections ?? []).slice(before).filter((c) => c.kind === 'edge' && c.calls !== 0);
+      expect(edge.map((c) => [c.minute, c.calls, c.errors, c.latSum])).toEqual([
+        [Math.floor(spec.startMs / 60_000), -1, spec.error ? -1 : 0, -spec.durationMs],
+      ]);
+    }
+    expect(sink.edges()).toEqual({ 'a -> b': { calls: 2, errors: 1 } });
+    expect(pipeline.stats().late).toMatchObject({ corrected: 2, waiting: 0 });
+  });
+
   it('past the late window the virtual edge stays, and the forgotten halves are counted', async () => {
     const { sink, clock, pipeline } = capturePipeline(options);
     const { clients, servers } = split(3, clock.now - 100);
