@@ -53,6 +53,8 @@ export interface LateHalf {
   /** the checkpoint segment that holds it, and its place there; none until a checkpoint wrote it */
   segment?: number;
   index?: number;
+  /** its template's text (ingest/late-template.ts) when known, so that it is not made again */
+  template?: string;
 }
 
 /** A template interned by its text, with how many remembered halves use it (dropped at none). */
@@ -209,15 +211,28 @@ export function createLatePairs(options: LatePairsOptions) {
   }
 
   /** Sets what `entry` remembers besides its figures: a shared template, or the whole half when none fits. */
-  function hold(entry: LateEntry, side: LateHalf['side'], half: Half, keys: string[], credits: Credit[]): void {
+  function hold(
+    entry: LateEntry,
+    side: LateHalf['side'],
+    half: Half,
+    keys: string[],
+    credits: Credit[],
+    known?: string,
+  ): void {
     release(entry);
-    const made = templateOf(side, half, keys, credits);
-    if (!made) {
-      entry.whole = { side, half, keys, credits };
-      return;
+    let shared = known === undefined ? undefined : templates.get(known);
+    if (!shared) {
+      const made =
+        known === undefined
+          ? templateOf(side, half, keys, credits)
+          : { text: known, template: JSON.parse(known) as Template };
+      if (!made) {
+        entry.whole = { side, half, keys, credits };
+        return;
+      }
+      shared = templates.get(made.text);
+      if (!shared) templates.set(made.text, (shared = { text: made.text, template: made.template, uses: 0 }));
     }
-    let shared = templates.get(made.text);
-    if (!shared) templates.set(made.text, (shared = { text: made.text, template: made.template, uses: 0 }));
     shared.uses++;
     entry.shared = shared;
     entry.whole = undefined;
@@ -500,7 +515,7 @@ export function createLatePairs(options: LatePairsOptions) {
       const halves = held.map((entry, index) => {
         entry.segment = segment;
         entry.index = index;
-        return { ...open(entry), segment, index };
+        return { ...open(entry), segment, index, template: entry.shared?.text };
       });
       if (halves.length > 0) segments.set(segment, { live: halves.length, gone: [] });
       const out: LateJournal = { segment, halves, dropped, gone: goneRanges() };
@@ -539,7 +554,7 @@ export function createLatePairs(options: LatePairsOptions) {
         const entry = entryOf(h.half, h.keys[0] ?? '', h.expiredAt, h.seq!);
         entry.segment = h.segment ?? -1;
         entry.index = h.index ?? -1;
-        hold(entry, h.side, h.half, h.keys, h.credits);
+        hold(entry, h.side, h.half, h.keys, h.credits, h.template);
         add(entry);
       }
     },

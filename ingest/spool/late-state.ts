@@ -6,11 +6,9 @@
  * Before that the whole memory was written with every flush: at its bound of 10,000 halves ~500 KB a
  * flush (docs/benchmarks.md items 55 and 72).
  *
- * What one expiry remembers is nearly all the same as another's to the same peer from the same
- * caller operation: the service, the operation, the virtual component, and the credits its expiry
- * made. So each half is a small fixed record of what differs (its key, error, latency, times and
- * expiry order) and the index of a template holding the rest, the templates (one per caller → peer
- * in a segment) as gzipped JSON.
+ * Each half is a small fixed record of what differs (its key, error, latency, times and expiry order)
+ * and the index of a template holding the rest (ingest/late-template.ts: one per caller → peer in a
+ * segment, the text the late memory already interned), the templates as gzipped JSON.
  *
  * Layout (ingest/spool/byte-frame.ts): `[3][u32 LE: length of the gzipped JSON][gzipped JSON:
  * {templates, base, odd}]` then records of `[24 bytes: trace id and span id of the key][u32 template]
@@ -19,6 +17,7 @@
  * goes whole into `odd` with its place. Layout 2 (the whole memory in the checkpoint's `late`, without
  * `seq`, the record count before the JSON's length) still reads.
  */
+import { isHexId } from '../hex.js';
 import type { LateHalf, LateJournal } from '../late-pairs.js';
 import { fromTemplate, templateOf, type Template } from '../late-template.js';
 import { bytesOf, frame, unframe } from './byte-frame.js';
@@ -34,7 +33,7 @@ const I32 = 2 ** 31 - 1;
 const fits = (n: number, base: number) => Number.isInteger(n) && Math.abs(n - base) <= I32;
 
 /** A remembered half without what the checkpoint says apart (its place) or never needs (`taken`). */
-const bare = ({ segment: _s, index: _i, taken: _t, ...entry }: LateHalf): LateHalf => entry;
+const bare = ({ segment: _s, index: _i, taken: _t, template: _x, ...entry }: LateHalf): LateHalf => entry;
 
 /** Halves as a segment's bytes (undefined when none), each at its place in `entries`. */
 export function encodeLate(entries: readonly LateHalf[] | undefined): Int8Array | undefined {
@@ -47,7 +46,10 @@ export function encodeLate(entries: readonly LateHalf[] | undefined): Int8Array 
   const records = Buffer.allocUnsafe(entries.length * RECORD);
   let at = 0;
   entries.forEach((entry, place) => {
-    const text = templateOf(entry.side, entry.half, entry.keys, entry.credits)?.text;
+    // The memory's text when it has one (a key not in hex never has a record, whatever it says).
+    const text = isHexId(entry.keys[0] ?? '')
+      ? (entry.template ?? templateOf(entry.side, entry.half, entry.keys, entry.credits)?.text)
+      : undefined;
     const h = entry.half;
     const seq = entry.seq ?? 0;
     if (
@@ -81,9 +83,17 @@ interface Stored {
 }
 
 /** The half a record holds. */
-function fromRecord(raw: Buffer, at: number, parsed: Template[], base: Stored['base'], withSeq: boolean): LateHalf {
+function fromRecord(
+  raw: Buffer,
+  at: number,
+  texts: string[],
+  parsed: Template[],
+  base: Stored['base'],
+  withSeq: boolean,
+): LateHalf {
   const key = raw.toString('hex', at, at + 24);
-  const tpl = parsed[raw.readUInt32LE(at + 24)]!;
+  const t = raw.readUInt32LE(at + 24);
+  const tpl = parsed[t]!;
   const entry: LateHalf = {
     ...fromTemplate(tpl, key, {
       error: raw[at + 28] === 1,
@@ -92,6 +102,7 @@ function fromRecord(raw: Buffer, at: number, parsed: Template[], base: Stored['b
       source: base.source + raw.readInt32LE(at + 45),
     }),
     expiredAt: base.expiredAt + raw.readInt32LE(at + 41),
+    template: texts[t],
   };
   if (withSeq) entry.seq = (base.seq ?? 0) + raw.readInt32LE(at + 49);
   return entry;
@@ -108,7 +119,8 @@ export function decodeLate(stored: unknown, segment?: number): LateHalf[] | unde
     const { json, bytes } = unframe<Stored & { odd: LateHalf[] }>(raw, 5);
     const parsed = json.templates.map((t) => JSON.parse(t) as Template);
     const out: LateHalf[] = [];
-    for (let at = 0; at < bytes.length; at += WHOLE_RECORD) out.push(fromRecord(bytes, at, parsed, json.base, false));
+    for (let at = 0; at < bytes.length; at += WHOLE_RECORD)
+      out.push(fromRecord(bytes, at, json.templates, parsed, json.base, false));
     // The odd ones were taken out of expiry order: put back where they belong, the oldest first.
     return json.odd.length === 0 ? out : [...out, ...json.odd].sort((a, b) => a.expiredAt - b.expiredAt);
   }
@@ -119,7 +131,7 @@ export function decodeLate(stored: unknown, segment?: number): LateHalf[] | unde
   for (const [place, entry] of json.odd) out[place] = entry;
   for (let place = 0, at = 0; at < bytes.length; place++) {
     if (out[place]) continue;
-    out[place] = fromRecord(bytes, at, parsed, json.base, true);
+    out[place] = fromRecord(bytes, at, json.templates, parsed, json.base, true);
     at += RECORD;
   }
   out.forEach((entry, place) => {
