@@ -65,9 +65,9 @@ interface Shared {
 }
 
 /**
- * An expired half as the memory keeps it (~1.2 KB of heap each as a whole `LateHalf`, docs/benchmarks.md
- * item 80): its figures and a shared template, rebuilt into a `LateHalf` when taken back or written.
- * A half no template fits (a key not in hex) is kept whole.
+ * An expired half as the memory keeps it (~1.2 KB of heap each as a whole `LateHalf`, ~320 bytes so;
+ * docs/benchmarks.md item 80): its figures and a shared template, rebuilt into a `LateHalf` when taken
+ * back or written. Whole until templated (see `settle`), and for good when no template fits (a key not in hex).
  */
 export interface LateEntry {
   /** the first key its partner finds it by (the template says whether there are others) */
@@ -210,7 +210,18 @@ export function createLatePairs(options: LatePairsOptions) {
     };
   }
 
-  /** Sets what `entry` remembers besides its figures: a shared template, or the whole half when none fits. */
+  /**
+   * Halves held whole until templated, by age. Making the template is most of what remembering a half
+   * costs (~10 µs), and the checkpoint that writes the half needs it: so it is made once, by that
+   * checkpoint, or else by the collect after next (a worker without checkpoints).
+   */
+  let unsettled: LateEntry[] = [];
+  let settling: LateEntry[] = [];
+
+  /**
+   * Sets what `entry` remembers besides its figures: the whole half until `settle` templates it, or at
+   * once the template of a known text (one a checkpoint wrote).
+   */
   function hold(
     entry: LateEntry,
     side: LateHalf['side'],
@@ -220,22 +231,29 @@ export function createLatePairs(options: LatePairsOptions) {
     known?: string,
   ): void {
     release(entry);
-    let shared = known === undefined ? undefined : templates.get(known);
-    if (!shared) {
-      const made =
-        known === undefined
-          ? templateOf(side, half, keys, credits)
-          : { text: known, template: JSON.parse(known) as Template };
-      if (!made) {
-        entry.whole = { side, half, keys, credits };
-        return;
-      }
-      shared = templates.get(made.text);
-      if (!shared) templates.set(made.text, (shared = { text: made.text, template: made.template, uses: 0 }));
-    }
+    if (known === undefined) {
+      entry.whole = { side, half, keys, credits };
+      unsettled.push(entry);
+    } else share(entry, known, () => JSON.parse(known) as Template);
+  }
+
+  /** `entry` remembered against the template of `text`, interned. */
+  function share(entry: LateEntry, text: string, template: () => Template): void {
+    let shared = templates.get(text);
+    if (!shared) templates.set(text, (shared = { text, template: template(), uses: 0 }));
     shared.uses++;
     entry.shared = shared;
     entry.whole = undefined;
+  }
+
+  /** Templates `entry` if it is held whole (one no template fits stays so); its template's text, if any. */
+  function settle(entry: LateEntry): string | undefined {
+    if (entry.shared) return entry.shared.text;
+    const w = entry.whole;
+    const made = w && templateOf(w.side, w.half, w.keys, w.credits);
+    if (!made) return undefined;
+    share(entry, made.text, () => made.template);
+    return made.text;
   }
 
   function release(entry: LateEntry): void {
@@ -485,6 +503,9 @@ export function createLatePairs(options: LatePairsOptions) {
 
     /** Forgets what expired more than the late window before `at` (the pairing clock). */
     forget(at: number): void {
+      for (const entry of settling) settle(entry);
+      settling = unsettled;
+      unsettled = [];
       const deadline = at - options.windowMs;
       for (const entry of entries) {
         if (entry.expiredAt > deadline) break;
@@ -515,7 +536,11 @@ export function createLatePairs(options: LatePairsOptions) {
       const halves = held.map((entry, index) => {
         entry.segment = segment;
         entry.index = index;
-        return { ...open(entry), segment, index, template: entry.shared?.text };
+        // One held whole since it expired is written as it is, and templated on the way.
+        const whole = entry.whole;
+        const template = settle(entry);
+        const half = whole ? { ...whole, expiredAt: entry.expiredAt, seq: entry.seq } : open(entry);
+        return { ...half, segment, index, template };
       });
       if (halves.length > 0) segments.set(segment, { live: halves.length, gone: [] });
       const out: LateJournal = { segment, halves, dropped, gone: goneRanges() };

@@ -119,7 +119,7 @@ export const envSchema = z.object({
   TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES: positiveInt
     .prefault('100000')
     .describe(
-      'expired halves remembered for the late window at most (~1.2 KB of heap each; docs/ingest.md); past it the oldest are forgotten early (counted) and their calls stay on the virtual edge',
+      'expired halves remembered for the late window at most (~320 bytes of heap each; docs/ingest.md); past it the oldest are forgotten early (counted) and their calls stay on the virtual edge',
     ),
   TOPOGRAPH_PRESENCE_MAX_ENTRIES: positiveInt
     .prefault('200000')

@@ -97,6 +97,9 @@ describe('late halves', () => {
     clock.now += 20_000;
     await pipeline.flush();
     expect(sink.edges()).toEqual({ 'a -> unknown': { calls: 2, errors: 1 } });
+    // A collect later they are held as their figures and the template (until then whole).
+    clock.now += 1_000;
+    await pipeline.flush();
     // Each late server half alone: the correction it brings is its own call's, nothing of the other's.
     for (const { spec, servers } of [...calls].reverse()) {
       const before = sink.all.corrections?.length ?? 0;
