@@ -400,9 +400,13 @@ export function createLatePairs(options: LatePairsOptions) {
 
   /** A call `entry`'s expiry queued, credited once its caller is known: remembered with the rest. */
   function credited(entry: LateEntry, c: Credit): void {
-    const h = open(entry);
-    h.credits.push(c);
-    hold(entry, h.side, h.half, h.keys, h.credits);
+    // Mostly right after its expiry, still whole (templated later with this credit).
+    if (entry.whole) entry.whole.credits.push(c);
+    else {
+      const h = open(entry);
+      h.credits.push(c);
+      hold(entry, h.side, h.half, h.keys, h.credits);
+    }
     // A remembered half whose queued call is credited after a checkpoint wrote it: written again.
     if (entry.segment >= 0 && entries.has(entry)) {
       unsave(entry);
