@@ -129,7 +129,7 @@ export const envSchema = z.object({
   TOPOGRAPH_PRESENCE_HOURS: positiveInt
     .prefault('48')
     .describe(
-      'hours of presence remembered per edge or component (an older hour seen again is written again, harmlessly)',
+      'hours of presence remembered per edge or component, up to the newest it handed over (an older hour seen again is written again, harmlessly)',
     ),
   TOPOGRAPH_MAX_BODY_BYTES: positiveInt
     .prefault(String(16 * 1024 * 1024))
