@@ -13,9 +13,8 @@
  * or `_B` to one side only (one checkout under two V8 settings: `engine-memory.ts . .`). A tool for working on the
  * worker, not part of `npm run bench`; a checkout is a directory holding `ingest/` and `src/`.
  */
-import { resolve } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
-import { forkTs } from './children.js';
+import { answerAsChild, checkouts, forkTs } from './children.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 
 interface SideResult {
@@ -82,12 +81,8 @@ async function child(dir: string, spansPerS: number, seconds: number): Promise<S
   };
 }
 
-if (process.argv[2] === '--child') {
-  const result = await child(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]));
-  process.send!(result);
-  process.disconnect();
-} else {
-  const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
+if (!(await answerAsChild(child))) {
+  const dirs = checkouts();
   const pairs = Number(process.argv[4] ?? 2);
   const spansPerS = Number(process.argv[5] ?? 35_000);
   const seconds = Number(process.argv[6] ?? 40);

@@ -9,8 +9,7 @@
  * `npx tsx test/bench/presence-memory.ts <checkout A> <checkout B> [components] [hours]` (defaults
  * 99001, 48). A tool for working on the worker, not part of `npm run bench`.
  */
-import { resolve } from 'node:path';
-import { forkTs } from './children.js';
+import { answerAsChild, checkouts, forkTs } from './children.js';
 
 interface SideResult {
   liveMb: number;
@@ -45,12 +44,8 @@ async function child(dir: string, components: number, hours: number): Promise<Si
   return { liveMb: mb(held), entries: 2 * components - 1, rowsLastHour };
 }
 
-if (process.argv[2] === '--child') {
-  const result = await child(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]));
-  process.send!(result);
-  process.disconnect();
-} else {
-  const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
+if (!(await answerAsChild(child))) {
+  const dirs = checkouts();
   const components = Number(process.argv[4] ?? 99_001);
   const hours = Number(process.argv[5] ?? 48);
   for (const dir of dirs) {
