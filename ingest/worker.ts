@@ -62,7 +62,6 @@ export function createWorker(deps: WorkerDeps): Worker {
     engine,
     metrics,
     log,
-    flushIntervalMs: config.ingest.flushIntervalMs,
     flushInterval: createFlushInterval(config.ingest.flushInterval),
     limits: config.limits.decode,
     attributeKeys,

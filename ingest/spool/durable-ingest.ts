@@ -32,12 +32,11 @@ export interface DurableIngestDeps {
   engine: Engine;
   log: Logger;
   metrics: Pick<IngestMetrics, 'spoolRefused' | 'recordsSkipped' | 'held' | 'flushSeconds' | 'flushFailures'>;
-  flushIntervalMs: number;
   /**
    * The interval after a flush of so many rows (ingest/flush-interval.ts): it grows with the rows so
-   * that Neo4j's write load stays bounded. Default: `flushIntervalMs` whatever the rows.
+   * that Neo4j's write load stays bounded. Its value for no rows is the shortest interval.
    */
-  flushInterval?: FlushInterval;
+  flushInterval: FlushInterval;
   /** the clock flushes are scheduled by (tests move it) */
   flushClock?: () => number;
   /** how long `stop` keeps trying to write what is left before leaving it in the spool */
@@ -124,15 +123,15 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   const handoffMaxSpans = deps.handoffMaxSpans ?? 25_000;
   const readAheadMaxSpans = deps.readAheadMaxSpans ?? 50_000;
   const maxLagMs = deps.maxLagMs ?? 0;
-  const maxUnreadWorkMs = deps.maxUnreadWorkMs ?? deps.flushIntervalMs;
+  const { flushInterval } = deps;
+  const maxUnreadWorkMs = deps.maxUnreadWorkMs ?? flushInterval(0);
   const maxHoldMs = deps.maxHoldMs ?? 2000;
   /** requests held before being read, oldest first, until the loop has room for them */
   const held: { resolve(r: Refusal | undefined): void; timer: NodeJS.Timeout }[] = [];
   const wall = deps.now ?? Date.now;
   const flushClock = deps.flushClock ?? Date.now;
-  const flushInterval = deps.flushInterval ?? (() => deps.flushIntervalMs);
   /** the wait after the last flush, set by its rows */
-  let intervalMs = deps.flushIntervalMs;
+  let intervalMs = flushInterval(0);
   /**
    * seq and accept time of the records this process spooled and has not yet written to Neo4j, oldest
    * first (appends resolve in seq order). `readHead` is the first the loop has not read: its age is

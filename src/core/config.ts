@@ -342,7 +342,6 @@ export const configSchema = envSchema.transform((c, ctx) => {
       environment: c.TOPOGRAPH_SELF_TRACING_ENVIRONMENT,
     },
     ingest: {
-      flushIntervalMs: c.TOPOGRAPH_FLUSH_INTERVAL,
       flushInterval: {
         minMs: c.TOPOGRAPH_FLUSH_INTERVAL,
         maxMs: c.TOPOGRAPH_FLUSH_INTERVAL_MAX,

@@ -87,7 +87,7 @@ describe('checkpoint store', () => {
       log: createLogger('test', 'silent'),
       limits: config.limits.decode,
       metrics: createIngestMetrics(createRegistry('lost-test')),
-      flushIntervalMs: 10,
+      flushInterval: () => 10,
       shutdownTimeoutMs: 5000,
     });
     ingest.start();

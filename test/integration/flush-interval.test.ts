@@ -68,7 +68,6 @@ describe('the flush interval of the durable loop', () => {
       log: createLogger('test', 'silent'),
       limits: config.limits.decode,
       metrics: createIngestMetrics(createRegistry('flush-interval-test')),
-      flushIntervalMs: pace.minMs,
       flushInterval: createFlushInterval(pace),
       flushClock: () => clock.t,
       shutdownTimeoutMs: 2000,

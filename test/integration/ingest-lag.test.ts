@@ -118,7 +118,7 @@ describe('processing lag bound', () => {
       log: createLogger('test', 'silent'),
       limits: config.limits.decode,
       metrics: createIngestMetrics(registry),
-      flushIntervalMs: 10,
+      flushInterval: () => 10,
       shutdownTimeoutMs: 2000,
       maxLagMs: MAX_LAG_MS,
       now: () => wall.t,

@@ -104,7 +104,7 @@ describe('late halves in Neo4j', () => {
       log: createLogger('test', 'silent'),
       limits: config.limits.decode,
       metrics: createIngestMetrics(registry),
-      flushIntervalMs: 60_000,
+      flushInterval: () => 60_000,
       shutdownTimeoutMs: 5000,
       now: () => wall.t,
       starts,
