@@ -10,7 +10,7 @@
  *   d → b, d → c                     depth 3, through b and c: b wins
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SpanKind, type DecodedBatch } from '../../ingest/span.js';
+import type { DecodedBatch } from '../../ingest/span.js';
 import { createGql } from '../support/api.js';
 import { fileGraph, seed, uniqueName } from '../support/graph.js';
 import { TraceBuilder } from '../support/spans.js';
