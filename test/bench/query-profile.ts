@@ -3,7 +3,8 @@
  * bench's three questions and incident_context N times one after another, through createApi().fetch and as the Cypher
  * baseline, printing mean ms, transactions, statements and the time spent waiting for Neo4j of each. Run with
  * `node --cpu-prof --import tsx test/bench/query-profile.ts [services] [n] [question] [--keep=<runId>]` for a
- * profile (`--keep`: see keptScaledGraph). `--concurrency=N` asks N at once (the bench asks 4), and
+ * profile (`--keep`: see keptScaledGraph). `--concurrency=N` asks N at once (the bench asks 4; the ms
+ * printed are then wall time over the questions, and the waits for Neo4j overlap), and
  * `--side=graphql` or `--side=cypher` asks only that side; `--profile=<prefix>` writes a V8 CPU profile
  * of each side's timed part alone to `<prefix>-<question>-<side>.cpuprofile` (without the loading,
  * warm-up and the other side that `--cpu-prof` also holds).

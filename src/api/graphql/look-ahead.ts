@@ -70,7 +70,8 @@ export function fieldsNamed(info: GraphQLResolveInfo, nodes: readonly FieldNode[
 /**
  * Answers of `selectsOnly` by selection: a field of a list is resolved once per item with the same
  * selection nodes (a deep walk's `component`, ~300 times a question), and a compiled query keeps its
- * nodes from one request to the next.
+ * nodes from one request to the next. The field sets are fieldsAnsweredFrom's, made once per type and
+ * weight, so each selection holds a few answers at most.
  */
 const selectsOnlyAnswers = new WeakMap<readonly FieldNode[], Map<Set<string>, boolean>>();
 
