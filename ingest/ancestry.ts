@@ -16,15 +16,17 @@ import type { OperationRef, ServiceInfo } from './derive.js';
 import { nibble } from './hex.js';
 import type { SpanKind } from './span.js';
 
-/** What the engine remembers of a span (copied into the index's columns, not held). */
+/**
+ * What the index copies of a span into its columns (not held). The engine passes the span's own half
+ * (ingest/callers.ts `Half` has these fields), not an object made for the index per span.
+ */
 export interface Ancestor {
   parentSpanId: string;
   name: string;
   kind: SpanKind;
   service: ServiceInfo;
-  entryOp: OperationRef | undefined;
-  /** ms since the engine began */
-  arrived: number;
+  /** a SERVER/CONSUMER span's entry operation (its own `op`); undefined for any other */
+  op?: OperationRef;
   source: number;
 }
 
@@ -84,8 +86,11 @@ export interface AncestryIndex {
   readonly size: number;
   /** spans forgotten before their time because the index was full */
   readonly evicted: number;
-  /** Remembers a span; a repeated id replaces the earlier one and moves to the end (arrival order). */
-  remember(traceId: string, spanId: string, a: Ancestor): void;
+  /**
+   * Remembers a span as of `arrived` (ms since the engine began); a repeated id replaces the earlier
+   * one and moves to the end (arrival order).
+   */
+  remember(traceId: string, spanId: string, a: Ancestor, arrived: number): void;
   /** The slot of a span, or -1 when it is not (or no longer) held. */
   find(traceId: string, spanId: string): number;
   /** The slot of the span above `slot` (same trace), or -1 when it has none or it is not held. */
@@ -272,7 +277,7 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
       return evicted;
     },
 
-    remember(traceId, spanId, a) {
+    remember(traceId, spanId, a, arrived) {
       const hasParent = a.parentSpanId !== '';
       // By bits when the ids are model hex; by string otherwise (rare: importers, tests).
       const hex = toWords(traceId, spanId);
@@ -316,11 +321,11 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
         if (!hex) byString.set(key, slot);
         stringIds.set(slot, { key, traceId, parentSpanId: a.parentSpanId });
       }
-      arrivedAt[slot] = a.arrived;
+      arrivedAt[slot] = arrived;
       sources[slot] = a.source;
       names[slot] = a.name;
       services[slot] = a.service;
-      entryOps[slot] = a.entryOp;
+      entryOps[slot] = a.op;
     },
 
     find,

@@ -40,9 +40,6 @@ export interface Half {
   origin: number;
 }
 
-/** What the ancestry index remembers of every span, to find the entry operation above a client span. */
-export type { Ancestor } from './ancestry.js';
-
 /** A span found above another: what crediting a call from it needs. */
 export interface Parent {
   kind: SpanKind;
@@ -137,22 +134,22 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     return kind !== SpanKind.CLIENT && kind !== SpanKind.PRODUCER;
   }
 
-  /** One call from the parent's service to the child's, made on behalf of the parent's entry operation. */
-  function callFromParent(child: Half, parent: Parent, toOp: OperationRef, at: number): void {
+  /** One call from the parent span's service `from` to the child's, made on behalf of the parent's entry operation. */
+  function callFromParent(child: Half, from: ServiceInfo, toOp: OperationRef, at: number): void {
     const { service } = child;
     out.agg.edge(
-      parent.service.key,
+      from.key,
       service.key,
       child.protocol,
       child.error,
       child.latencyMs,
       child.at,
-      parent.service.version,
+      from.version,
       service.version,
       child.origin,
     );
     // resolveCaller starts at the parent span itself (the pseudo client's parent) within the parent's service.
-    callTo({ ...child, service: parent.service }, toOp.key, child.error, child.latencyMs, at, service.version);
+    callTo({ ...child, service: from }, toOp.key, child.error, child.latencyMs, at, service.version);
   }
 
   /** A non-entry span (INTERNAL, CLIENT, …) whose parent is another service's span: that service called here. */
@@ -163,7 +160,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       if (acrossServices(child, above, false)) {
         const op = internalOperation(child.name, child.service);
         out.agg.operation(op, child.at, { error: child.error, latencyMs: child.latencyMs });
-        callFromParent(child, { kind: ancestry.kind(above), service: ancestry.service(above) }, op, at);
+        callFromParent(child, ancestry.service(above), op, at);
       }
       return true;
     }
@@ -219,6 +216,12 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     pending = waiting;
   }
 
+  /** `at` as the index keeps it: ms since the first span this stage saw. */
+  function elapsed(at: number): number {
+    epoch ??= at;
+    return at - epoch;
+  }
+
   function expireAncestry(at: number): void {
     if (epoch === undefined) return;
     // Ancestors are needed as long as a call made under them can still be pending.
@@ -236,15 +239,12 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     },
     callFromParent,
 
-    /** `at` as the index keeps it: ms since the first span this stage saw. */
-    elapsed(at: number): number {
-      epoch ??= at;
-      return at - epoch;
-    },
-
-    /** Remembers a span (re-inserted at the end, so the index stays in arrival order even for a repeated span). */
-    remember(traceId: string, spanId: string, ancestor: Ancestor): void {
-      ancestry.remember(traceId, spanId, ancestor);
+    /**
+     * Remembers a span as of pairing clock `at` (re-inserted at the end, so the index stays in arrival
+     * order even for a repeated span); the index copies the fields it keeps from `span` (its half).
+     */
+    remember(span: Ancestor & { traceId: string; spanId: string }, at: number): void {
+      ancestry.remember(span.traceId, span.spanId, span, elapsed(at));
     },
 
     /** Non-entry children of one batch: those whose parent is not there yet wait for it. */

@@ -11,6 +11,7 @@ import {
   KEY_CACHE_MAX,
   operationKey,
   OperationKind,
+  remembered,
   serviceKey,
 } from '../src/core/model.js';
 import { deploymentEnvironment, serviceName, serviceNamespace } from './resource.js';
@@ -73,7 +74,6 @@ function sharedByKey<T>(keyOf: (t: T) => string, same: (a: T, b: T) => boolean =
 
 const byKey = (t: { key: string }) => t.key;
 /** Operations and services are named whole by their key; a database's key leaves out its namespace and address. */
-const sharedOperation = sharedByKey<OperationRef>(byKey);
 const sharedService = sharedByKey<ServiceInfo>(byKey, (a, b) => a.version === b.version);
 const sharedComponent = sharedByKey<VirtualComponent>(
   byKey,
@@ -82,11 +82,18 @@ const sharedComponent = sharedByKey<VirtualComponent>(
 /** One string per span name: names repeat, and the ancestry index keeps every span's. */
 export const sharedName = sharedByKey<string>((name) => name);
 
-/** The operation with this key, one object for every span that names it. */
-function operation(componentKey: string, kind: OperationKind, name: string): OperationRef {
-  const key = operationKey(componentKey, kind, name);
-  return sharedOperation({ key, componentKey, name, kind });
-}
+/**
+ * The operation with this key, one object for every span that names it: found by its parts, so a
+ * span that names a known operation makes no object and looks up no key string.
+ */
+const operation: (componentKey: string, kind: OperationKind, name: string) => OperationRef = remembered(
+  (componentKey: string, kind: string, name: string) => ({
+    key: operationKey(componentKey, kind as OperationKind, name),
+    componentKey,
+    name,
+    kind: kind as OperationKind,
+  }),
+);
 
 /**
  * Whether derivation reads a span attribute under this key: a semantic-convention key it reads, or a

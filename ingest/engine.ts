@@ -14,8 +14,8 @@
  */
 import { ComponentKind, operationKey, OperationKind } from '../src/core/model.js';
 import { Aggregator, type FactBatch } from './aggregate.js';
-import { createCallerStage, type Ancestor, type CallerState, type CallVia, type Half } from './callers.js';
-import { createLatePairs, type LateHalf, type LatePairsStats } from './late-pairs.js';
+import { createCallerStage, type CallerState, type CallVia, type Half } from './callers.js';
+import { createLatePairs, type LateHalf, type LateJournal, type LatePairsStats } from './late-pairs.js';
 import {
   calleeOf,
   calleeOperation,
@@ -109,8 +109,11 @@ export const ancestryBound = (options: Pick<EngineOptions, 'pairingMaxEntries'>)
  */
 export interface EngineState extends CallerState {
   halves: string[];
-  /** expired halves remembered for the late window, by value (ingest/late-pairs.ts) */
-  late?: LateHalf[];
+  /**
+   * expired halves remembered for the late window, by value (ingest/late-pairs.ts): from `state`,
+   * what changed since the last state (each state is to be checkpointed, in order); for `restore`, all
+   */
+  late?: LateJournal;
   /** the oldest input (`source`) anything above (or the ancestry index) still comes from; undefined when none */
   replayFrom?: number;
 }
@@ -316,7 +319,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (!parent && s.kind === SpanKind.CLIENT && callers.hasParentInService(s)) return;
         // A message delivered again under the same producer span: its publish was counted once already.
         if (parent?.kind === SpanKind.PRODUCER && s.destination) deliveredFrom(s, s.destination);
-        else if (parent) callers.callFromParent(s, parent, s.op!, tick);
+        else if (parent) callers.callFromParent(s, parent.service, s.op!, tick);
         else late.expire('server', s, keys, tick, out, () => entryFromOutside(s));
       },
     },
@@ -356,15 +359,6 @@ export function createEngine(options: EngineOptions): Engine {
       origin,
     };
     const spanTags = tags.select(span.attributes);
-    const ancestor: Ancestor = {
-      parentSpanId: span.parentSpanId,
-      name,
-      kind: span.kind,
-      service,
-      entryOp: undefined,
-      arrived: callers.elapsed(tick),
-      source,
-    };
     // Replaying, only the halves that were still waiting when the state was taken wait again.
     let keep = true;
     if (restoring) {
@@ -384,7 +378,6 @@ export function createEngine(options: EngineOptions): Engine {
       case SpanKind.CONSUMER: {
         const op = ownSide ? ownClientOperation(span, service) : entryOperation(span, service);
         half.op = op;
-        ancestor.entryOp = op;
         agg.operation(op, at, { error, latencyMs });
         served.calls++;
         if (error) served.errors++;
@@ -425,7 +418,8 @@ export function createEngine(options: EngineOptions): Engine {
     }
     if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER && !ownSide)
       children.push(half);
-    callers.remember(span.traceId, span.spanId, ancestor);
+    // The ancestry index copies what it keeps from the half (its `op` is the entry operation): no object per span for it.
+    callers.remember(half, tick);
   }
 
   /** The keys a server or consumer half waits under: its parent, a consumer's links; an array of its own size. */
@@ -503,7 +497,7 @@ export function createEngine(options: EngineOptions): Engine {
       halves,
       orphans,
       calls,
-      late: late.size > 0 ? late.state() : undefined,
+      late: late.journal(),
       replayFrom: Number.isFinite(oldest) ? oldest : undefined,
     };
   }

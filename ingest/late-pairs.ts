@@ -12,7 +12,10 @@
  *
  * Every expiry is remembered, a call to a third-party API or a request from a browser as well as a
  * call whose partner is merely late: which is which cannot be told when it expires. The checkpoint
- * keeps them in a compact layout (ingest/spool/late-state.ts), so remembering all costs little.
+ * keeps them in a compact layout (ingest/spool/late-state.ts), and each checkpoint writes only what
+ * changed since the last (`journal`): the halves remembered since, as a segment of their own, and the
+ * places of those forgotten since in the segments still held. What a flush writes then follows the
+ * expiry rate, not the size of the memory.
  *
  * Pure and synchronous: time (the pairing clock) is passed in.
  */
@@ -44,6 +47,31 @@ export interface LateHalf {
   credits: Credit[];
   /** set once a late partner took it back: a call its expiry queued is then not credited at all */
   taken?: boolean;
+  /** expiry order, kept across restarts: the memory is rebuilt in it (absent in checkpoints before it) */
+  seq?: number;
+  /** the checkpoint segment that holds it, and its place there; none until a checkpoint wrote it */
+  segment?: number;
+  index?: number;
+}
+
+/**
+ * The late memory as a checkpoint carries it. From `journal`: what changed since the last checkpoint
+ * (each journal follows the one before, so every one must be committed, in order). For `restore`: all
+ * of it, each half with its segment and place (a half without one is written again as new).
+ */
+export interface LateJournal {
+  /** the segment `halves` are written as (from `journal`), or the last segment number used (for `restore`) */
+  segment: number;
+  /** in expiry order: the halves remembered (or changed: a queued call credited) since the last checkpoint */
+  halves: LateHalf[];
+  /** segments none of whose halves is remembered any more */
+  dropped: number[];
+  /**
+   * The places of forgotten halves in the segments still held, as flat `[segment, from, to)` triples:
+   * a checkpoint's whole list (a window or bound forgets a segment from its start, a late partner
+   * takes from the middle, so it stays short).
+   */
+  gone: number[];
 }
 
 /** What a correction writes: negative deltas (and the unpaired count an expiry adds). */
@@ -102,6 +130,32 @@ export function createLatePairs(options: LatePairsOptions) {
   /** corrections gathered since the last drain, by kind, row key */
   let rows = new Map<string, CorrectionRow>();
   const stats: LatePairsStats = { corrected: 0, waiting: 0, droppedWindow: 0, droppedBound: 0 };
+  let nextSeq = 0;
+  /** What the checkpoint holds: per segment still held, how many of its halves are remembered and the places of those not. */
+  const segments = new Map<number, { live: number; gone: number[] }>();
+  let lastSegment = 0;
+  /** since the last journal: halves to write, segments emptied, whether any place was forgotten */
+  const fresh = new Set<LateHalf>();
+  let dropped: number[] = [];
+  let forgotten = false;
+
+  /** `entry`'s place in the checkpoint is no longer held (it was forgotten, or is written again). */
+  function unsave(entry: LateHalf): void {
+    const s = entry.segment;
+    if (s === undefined) {
+      fresh.delete(entry);
+      return;
+    }
+    const seg = segments.get(s)!;
+    forgotten = true;
+    if (--seg.live > 0) seg.gone.push(entry.index!);
+    else {
+      segments.delete(s);
+      dropped.push(s);
+    }
+    entry.segment = entry.index = undefined;
+  }
+
   function row(
     kind: CorrectionRow['kind'],
     from: string,
@@ -201,6 +255,11 @@ export function createLatePairs(options: LatePairsOptions) {
     const keep = (c: Credit) => {
       entry.credits.push(c);
       apply(c, 1);
+      // A remembered half whose queued call is credited after a checkpoint wrote it: written again.
+      if (entry.segment !== undefined && entries.has(entry)) {
+        unsave(entry);
+        fresh.add(entry);
+      }
     };
     const rec: Pick<Aggregator, 'virtual' | 'edge' | 'operation' | 'call' | 'tag' | 'service' | 'use'> = {
       service: (s: ServiceInfo, at: number) => agg.service(s, at),
@@ -231,11 +290,13 @@ export function createLatePairs(options: LatePairsOptions) {
 
   function remove(entry: LateHalf): void {
     entries.delete(entry);
+    unsave(entry);
     for (const key of entry.keys) if (byKey.get(key) === entry) byKey.delete(key);
   }
 
   function add(entry: LateHalf): void {
     entries.add(entry);
+    if (entry.segment === undefined) fresh.add(entry);
     for (const key of entry.keys) byKey.set(key, entry);
     while (entries.size > options.maxEntries) {
       remove(entries.values().next().value!);
@@ -273,7 +334,7 @@ export function createLatePairs(options: LatePairsOptions) {
     ): LateHalf {
       // What its expiry reached is in the credits: a client's callee need not be kept twice.
       const kept = side === 'client' ? { ...half, callee: undefined, calleeOp: undefined } : half;
-      const entry: LateHalf = { side, half: kept, keys, expiredAt: at, credits: [] };
+      const entry: LateHalf = { side, half: kept, keys, expiredAt: at, credits: [], seq: nextSeq++ };
       if (options.windowMs <= 0) {
         run();
         return entry;
@@ -332,15 +393,77 @@ export function createLatePairs(options: LatePairsOptions) {
       return out.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.from, b.from) || cmp(a.to, b.to) || a.minute - b.minute);
     },
 
-    /** What a checkpoint carries: every remembered half, by value (their spool records may be gone). */
-    state(): LateHalf[] {
-      return [...entries];
+    /**
+     * What changed since the last journal, for the checkpoint to write (undefined: nothing). The
+     * halves new since are placed in a segment of their own from here on.
+     */
+    journal(): LateJournal | undefined {
+      if (fresh.size === 0 && !forgotten) return undefined;
+      const halves = [...fresh].sort((a, b) => a.seq! - b.seq!);
+      fresh.clear();
+      const segment = halves.length > 0 ? ++lastSegment : lastSegment;
+      halves.forEach((h, i) => {
+        h.segment = segment;
+        h.index = i;
+      });
+      if (halves.length > 0) segments.set(segment, { live: halves.length, gone: [] });
+      const out: LateJournal = { segment, halves, dropped, gone: goneRanges() };
+      dropped = [];
+      forgotten = false;
+      return out;
     },
 
-    restore(state: readonly LateHalf[] | undefined): void {
-      for (const entry of state ?? []) add(entry);
+    /** Rebuilds the memory a checkpoint held (the halves in any order; those in `gone` are not remembered). */
+    restore(journal: LateJournal | undefined): void {
+      if (!journal) return;
+      lastSegment = Math.max(lastSegment, journal.segment);
+      // Segments held with nothing left in them (none are written so) go with the next checkpoint.
+      if (journal.dropped.length > 0) {
+        dropped.push(...journal.dropped);
+        forgotten = true;
+      }
+      const gone = new Map<number, number[]>();
+      for (let i = 0; i + 2 < journal.gone.length; i += 3) {
+        const [s, from, to] = [journal.gone[i]!, journal.gone[i + 1]!, journal.gone[i + 2]!];
+        let list = gone.get(s);
+        if (!list) gone.set(s, (list = []));
+        for (let n = from; n < to; n++) list.push(n);
+      }
+      // Halves of checkpoints before `seq` keep the order they were stored in.
+      const halves = journal.halves.map((h, i) => (h.seq === undefined ? { ...h, seq: i } : h));
+      halves.sort((a, b) => a.seq! - b.seq!);
+      for (const h of halves) {
+        nextSeq = Math.max(nextSeq, h.seq! + 1);
+        if (h.segment === undefined) continue;
+        let seg = segments.get(h.segment);
+        if (!seg) segments.set(h.segment, (seg = { live: 0, gone: gone.get(h.segment) ?? [] }));
+        seg.live++;
+      }
+      for (const h of halves) add(h);
     },
   };
+
+  /** The places forgotten in the segments still held, as sorted `[segment, from, to)` runs. */
+  function goneRanges(): number[] {
+    const out: number[] = [];
+    for (const [s, seg] of segments) {
+      if (seg.gone.length === 0) continue;
+      seg.gone.sort((a, b) => a - b);
+      let from = seg.gone[0]!;
+      let to = from + 1;
+      for (let i = 1; i < seg.gone.length; i++) {
+        const n = seg.gone[i]!;
+        if (n === to) to++;
+        else if (n > to) {
+          out.push(s, from, to);
+          from = n;
+          to = n + 1;
+        }
+      }
+      out.push(s, from, to);
+    }
+    return out;
+  }
 }
 
 export type LatePairs = ReturnType<typeof createLatePairs>;

@@ -10,6 +10,7 @@
 import type { ManagedTransaction } from 'neo4j-driver';
 import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS, tagKey } from '../src/core/model.js';
 import type { CorrectionRow } from './late-pairs.js';
+import { hopParts, POSITION_IN } from './trace-sampling.js';
 
 /**
  * The recent-health rings (ingest/writer.ts ADD_TO_RINGS): the minute being counted is in the
@@ -97,16 +98,20 @@ export const TAKE_BACK_CALL_VERSIONS = TAKE_BACK_VERSIONS('Operation', 'CALLS_VE
 
 /**
  * The virtual hop out of a sampled trace skeleton (the real hop is appended by the flush's own
- * MERGE_TRACE_SAMPLES); an operation no hop of the trace names any more is no longer IN_TRACE.
+ * MERGE_TRACE_SAMPLES); an operation no hop of the trace names any more is no longer IN_TRACE. The
+ * skeleton names a hop's operations by position in its `ops` (ingest/writer.ts MERGE_TRACE_SAMPLES).
  */
 export const TAKE_BACK_HOPS = `
 UNWIND $rows AS row
 MATCH (t:TraceSample {traceId: row.from})
-SET t.hops = [h IN t.hops WHERE h <> row.to]
-WITH t, row
+WITH t, row, coalesce(t.ops, []) AS ops
+WITH t, row, ops, '[' + toString(${POSITION_IN('ops', 'row.fromKey')}) + ',' + toString(${POSITION_IN('ops', 'row.toKey')}) + ',' + row.figures + ']' AS hop
+SET t.hops = [h IN t.hops WHERE h <> hop]
+WITH t, row, ops
 UNWIND row.ends AS end
 MATCH (:Operation {key: end.key})-[in:IN_TRACE]->(t)
-WHERE NONE(h IN t.hops WHERE h CONTAINS end.quoted)
+WITH t, in, toString(${POSITION_IN('ops', 'end.key')}) AS at
+WHERE NONE(h IN t.hops WHERE at IN split(substring(h, 1), ',')[0..2])
 DELETE in`;
 
 export const TAKE_BACK_TAGS = `
@@ -123,9 +128,33 @@ WHERE NOT c:Service AND NOT EXISTS { (c)--() }
 DELETE c`;
 
 /**
- * Sends the corrections on `tx` in dependency order (CALLS before the operations they join,
+ * Sends the sampled hops taken back on `tx`, without waiting. They go before the flush's own
+ * MERGE_TRACE_SAMPLES: a correction may credit the very hop it takes back (a message delivered from
+ * its queue's publish operation is the same hop once its producer half comes), and the merge, which
+ * adds only hops a skeleton does not hold yet, would otherwise see it still there and the take-back
+ * then remove it.
+ */
+export function sendHopCorrections(
+  tx: ManagedTransaction,
+  rows: readonly CorrectionRow[] | undefined,
+): Promise<unknown>[] {
+  const hops = (rows ?? []).filter((r) => r.kind === 'hop');
+  if (hops.length === 0) return [];
+  return [
+    tx.run(TAKE_BACK_HOPS, {
+      rows: hops.map((r) => ({
+        from: r.from,
+        ...hopParts(r.to),
+        ends: [r.fromVersion, r.toVersion].map((key) => ({ key })),
+      })),
+    }),
+  ];
+}
+
+/**
+ * Sends the other corrections on `tx` in dependency order (CALLS before the operations they join,
  * operations and edges before their components), without waiting: the caller awaits them with the
- * rest of the flush.
+ * rest of the flush, after its facts.
  */
 export function sendCorrections(
   tx: ManagedTransaction,
@@ -139,14 +168,6 @@ export function sendCorrections(
   };
   run(TAKE_BACK_CALL_VERSIONS, of('callVersion'));
   run(TAKE_BACK_EDGE_VERSIONS, of('edgeVersion'));
-  run(
-    TAKE_BACK_HOPS,
-    of('hop').map((r) => ({
-      from: r.from,
-      to: r.to,
-      ends: [r.fromVersion, r.toVersion].map((key) => ({ key, quoted: JSON.stringify(key) })),
-    })),
-  );
   run(TAKE_BACK_CALLS, of('call'));
   run(TAKE_BACK_OPERATIONS, of('operation'));
   run(TAKE_BACK_DEPENDS_ON, of('edge'));

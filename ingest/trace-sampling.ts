@@ -22,14 +22,38 @@ export const MAX_TRACES_PER_FLUSH = 50_000;
 export const MAX_HOPS = 200;
 const DECISION_MEMORY = 100_000;
 
-export interface TraceSampleRow extends TraceSampleFacts {
-  /** every operation the hops touch, so that a trace can be found from any of them */
-  operations: string[];
-}
+/**
+ * A kept trace's row: `ops` every operation its hops touch (sorted; a trace is found from any of them),
+ * the hops naming them by position in `ops`. The writer moves the positions to the sample's own
+ * `ops` when the sample already holds some (a later flush's hops).
+ */
+export type TraceSampleRow = TraceSampleFacts;
 
-/** A hop as a sampled skeleton stores it (a late correction finds it by this text: ingest/late-writer.ts). */
+const figures = (error: boolean, latencyMs: number, at: number): [number, number, number] => [
+  error ? 1 : 0,
+  Math.round(latencyMs * 1000) / 1000,
+  Math.floor(at),
+];
+
+/**
+ * A hop as a late correction names it, by its operations' keys (ingest/late-pairs.ts); the skeleton
+ * stores it with positions in its `ops` instead (`hopParts` gives the late writer what it needs to find it).
+ */
 export const hopText = (from: string, to: string, error: boolean, latencyMs: number, at: number): string =>
-  JSON.stringify([from, to, error ? 1 : 0, Math.round(latencyMs * 1000) / 1000, Math.floor(at)]);
+  JSON.stringify([from, to, ...figures(error, latencyMs, at)]);
+
+/**
+ * Cypher for the position of `key` in the list `list` (-1 when absent; Cypher has no indexOf for
+ * lists): how the writers find a stored hop's operations in a sample's `ops`.
+ */
+export const POSITION_IN = (list: string, key: string) =>
+  `coalesce(head([i IN range(0, size(${list}) - 1) WHERE ${list}[i] = ${key}]), -1)`;
+
+/** A `hopText`'s keys, and its figures as the stored hop ends with them (after `[from,to,`). */
+export function hopParts(text: string): { fromKey: string; toKey: string; figures: string } {
+  const [fromKey, toKey, ...rest] = JSON.parse(text) as [string, string, ...number[]];
+  return { fromKey, toKey, figures: JSON.stringify(rest).slice(1, -1) };
+}
 
 interface Hop {
   from: string;
@@ -98,14 +122,20 @@ export class TraceSampler {
       this.remember(traceId, keep ? entry : null);
       if (!keep) continue;
       hops.sort((a, b) => a.at - b.at);
+      const ops = [...new Set(hops.flatMap((h) => [h.from, h.to]))].sort();
+      const position = new Map(ops.map((k, i) => [k, i]));
       rows.push({
         traceId,
         entry,
         error,
         firstSeen,
         lastSeen: Math.floor(hops[hops.length - 1]!.at),
-        hops: hops.map((h) => hopText(h.from, h.to, h.error, h.latencyMs, h.at)),
-        operations: [...new Set(hops.flatMap((h) => [h.from, h.to]))].sort(),
+        ops,
+        // Keys by position: each key stored once per sample, not twice per hop (with its JSON escaping a
+        // hop by keys was ~290 bytes, and trace samples most of a flush's transaction log).
+        hops: hops.map((h) =>
+          JSON.stringify([position.get(h.from), position.get(h.to), ...figures(h.error, h.latencyMs, h.at)]),
+        ),
       });
     }
     this.pending.clear();

@@ -10,8 +10,8 @@ import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS } from '../src/core/model.js'
 import type { Graph } from '../src/core/neo4j/connection.js';
 import type { WriterConfig } from '../src/core/config.js';
 import type { FactBatch } from './aggregate.js';
-import { sendCorrections } from './late-writer.js';
-import { MAX_HOPS } from './trace-sampling.js';
+import { sendCorrections, sendHopCorrections } from './late-writer.js';
+import { MAX_HOPS, POSITION_IN } from './trace-sampling.js';
 import { linkPresence, MERGE_COMPONENT_PRESENCE, MERGE_EDGE_PRESENCE } from './presence.js';
 import { writeVersions, type VersionWriteOptions } from './versions.js';
 
@@ -182,8 +182,19 @@ export const MERGE_COMPONENT_TAGS = MERGE_TAGS('Component');
 export const MERGE_OPERATION_TAGS = MERGE_TAGS('Operation');
 
 /**
+ * A row's hops (positions in `row.ops`) with positions in `ops` instead: `at` maps a position in
+ * `row.ops` to its place in `ops`; a hop's text after its two positions is kept as it is.
+ */
+const MOVED_HOPS = `[h IN row.hops | [p IN [split(h, ',')] |
+      '[' + toString(at[toInteger(substring(p[0], 1))]) + ',' + toString(at[toInteger(p[1])]) +
+      substring(h, size(p[0]) + size(p[1]) + 1)][0]]`;
+
+/**
  * Sampled trace skeletons, one node per trace hanging off its entry operation (SAMPLED) and linked
- * from every operation it touched (IN_TRACE); hops arriving in a later flush are appended. Each touched entry operation then keeps only its newest
+ * from every operation it touched (IN_TRACE); hops arriving in a later flush are appended. A hop
+ * names its operations by position in the sample's `ops` (src/core/records.ts `TraceSampleFacts`):
+ * a new sample takes the row's as they are, an existing one appends the keys it lacks and moves the
+ * row's positions to its own. Each touched entry operation then keeps only its newest
  * `$maxPerOperation` samples, none more than `$maxAgeMs` older than its newest: the store stays
  * bounded by operations, and a rarely called endpoint keeps its last examples however old.
  */
@@ -191,13 +202,18 @@ export const MERGE_TRACE_SAMPLES = `
 UNWIND $rows AS row
 MATCH (o:Operation {key: row.entry})
 MERGE (t:TraceSample {traceId: row.traceId})
-  ON CREATE SET t.entry = row.entry, t.hops = [], t.error = false
-SET t.hops = (t.hops + [h IN row.hops WHERE NOT h IN t.hops])[0..${MAX_HOPS}],
+  ON CREATE SET t.entry = row.entry, t.ops = [], t.hops = [], t.error = false
+WITH o, t, row, coalesce(t.ops, []) AS held
+WITH o, t, row, held, held + [k IN row.ops WHERE NOT k IN held] AS ops
+WITH o, t, row, held, ops, CASE WHEN size(held) = 0 THEN [] ELSE [k IN row.ops | ${POSITION_IN('ops', 'k')}] END AS at
+WITH o, t, row, ops, CASE WHEN size(held) = 0 THEN row.hops ELSE ${MOVED_HOPS} END AS hops
+SET t.ops = ops,
+    t.hops = (t.hops + [h IN hops WHERE NOT h IN t.hops])[0..${MAX_HOPS}],
     t.error = t.error OR row.error,
     ${SEEN('t')}
 WITH o, t, row
 CALL (t, row) {
-  UNWIND row.operations AS k
+  UNWIND row.ops AS k
   MATCH (x:Operation {key: k})
   MERGE (x)-[in:IN_TRACE]->(t)
   SET ${SEEN('in')}
@@ -248,6 +264,8 @@ export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts:
     MERGE_OPERATION_TAGS,
     batch.tags.filter((t) => t.onOperation),
   );
+  // A correction's hops out first: the merge below may add the same hop back (ingest/late-writer.ts).
+  sent.push(...sendHopCorrections(tx, batch.corrections));
   run(MERGE_TRACE_SAMPLES, batch.traceSamples ?? [], {
     maxPerOperation: opts.traceSamplesPerOperation,
     maxAgeMs: opts.traceSampleMaxAgeMs,

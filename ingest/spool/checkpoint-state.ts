@@ -10,27 +10,18 @@
  * then runs of `[16 bytes trace id][u16 LE count][count × 8 bytes span id]`.
  * Checkpoints written before this layout (a base64 string of gzipped JSON) still read.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import type { EngineState } from '../engine.js';
-import { nibble } from '../hex.js';
+import { isHexId, nibble, TRACE_HEX, ID_HEX } from '../hex.js';
+import { bytesOf, frame, unframe } from './byte-frame.js';
 
 export const EMPTY_STATE: EngineState = { halves: [], orphans: [], calls: [] };
 
 /** the first byte: a later layout gets another */
 const PACKED = 1;
-/** a half's id: trace id and span id in lower-case hex, as every decoder makes them */
-const ID_HEX = 48;
-const TRACE_HEX = 32;
 const TRACE_BYTES = 16;
 const SPAN_BYTES = 8;
 const MAX_RUN = 0xffff;
-
-/** Whether `id` is a half's id as decoders make them (anything else is stored as text). */
-function isHexId(id: string): boolean {
-  if (id.length !== ID_HEX) return false;
-  for (let i = 0; i < ID_HEX; i++) if (nibble(id.charCodeAt(i)) < 0) return false;
-  return true;
-}
 
 /** Writes the hex digits of `s` from `from` to `to` as bytes at `at`; returns the position after them. */
 function hexInto(buf: Buffer, at: number, s: string, from: number, to: number): number {
@@ -64,12 +55,7 @@ export function encodeState(state: EngineState): Int8Array {
     at = hexInto(ids, at, id, TRACE_HEX, ID_HEX);
   }
   if (countAt >= 0) ids.writeUInt16LE(count, countAt);
-  const json = gzipSync(JSON.stringify({ ...state, halves: odd }), { level: 1 });
-  const head = Buffer.allocUnsafe(5);
-  head[0] = PACKED;
-  head.writeUInt32LE(json.length, 1);
-  const all = Buffer.concat([head, json, ids.subarray(0, at)]);
-  return new Int8Array(all.buffer, all.byteOffset, all.byteLength);
+  return frame(PACKED, { ...state, halves: odd }, ids.subarray(0, at));
 }
 
 /** The state a checkpoint's `state` property holds: this layout, the earlier one, or none. */
@@ -78,17 +64,16 @@ export function decodeState(stored: unknown): EngineState {
     return stored === ''
       ? EMPTY_STATE
       : (JSON.parse(gunzipSync(Buffer.from(stored, 'base64')).toString('utf8')) as EngineState);
-  if (!(stored instanceof Int8Array || stored instanceof Uint8Array)) return EMPTY_STATE;
-  const raw = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  const raw = bytesOf(stored);
+  if (!raw) return EMPTY_STATE;
   if (raw[0] !== PACKED) throw new Error(`unknown ingest checkpoint state layout ${raw[0]}`);
-  const jsonEnd = 5 + raw.readUInt32LE(1);
-  const state = JSON.parse(gunzipSync(raw.subarray(5, jsonEnd)).toString('utf8')) as EngineState;
-  for (let at = jsonEnd; at < raw.length;) {
-    const trace = raw.toString('hex', at, at + TRACE_BYTES);
-    const count = raw.readUInt16LE(at + TRACE_BYTES);
+  const { json: state, bytes: ids } = unframe<EngineState>(raw);
+  for (let at = 0; at < ids.length;) {
+    const trace = ids.toString('hex', at, at + TRACE_BYTES);
+    const count = ids.readUInt16LE(at + TRACE_BYTES);
     at += TRACE_BYTES + 2;
     for (let i = 0; i < count; i++, at += SPAN_BYTES)
-      state.halves.push(trace + raw.toString('hex', at, at + SPAN_BYTES));
+      state.halves.push(trace + ids.toString('hex', at, at + SPAN_BYTES));
   }
   return state;
 }

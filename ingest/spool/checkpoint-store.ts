@@ -12,7 +12,7 @@ import type { FactBatch } from '../aggregate.js';
 import type { EngineState } from '../engine.js';
 import { writeFacts, type WriterOptions } from '../writer.js';
 import { decodeState, encodeState } from './checkpoint-state.js';
-import { decodeLate, encodeLate } from './late-state.js';
+import { encodeLate, readLate } from './late-state.js';
 import type { ClockPause } from './pairing-clock.js';
 
 export interface Checkpoint {
@@ -40,12 +40,38 @@ SET c.lockedAt = timestamp()`;
 export const READ_CHECKPOINT = `
 MATCH (c:IngestCheckpoint {id: $id})
 RETURN c.generation AS generation, c.position AS position, c.replayFrom AS replayFrom, c.clock AS clock, c.state AS state,
-       c.pauses AS pauses, c.late AS late`;
+       c.pauses AS pauses, c.late AS late, c.lateGone AS lateGone, c.lateSegment AS lateSegment`;
 
+/**
+ * `late` (the whole late memory, before segments) is read once and not written again: its halves go
+ * into the next segment. `lateGone` and `lateSegment` change only with a journal (null: unchanged).
+ */
 export const SAVE_CHECKPOINT = `
 MATCH (c:IngestCheckpoint {id: $id})
 SET c.generation = $generation, c.position = $position, c.replayFrom = $replayFrom, c.clock = $clock,
-    c.state = $state, c.late = $late, c.pauses = $pauses, c.updatedAt = timestamp()`;
+    c.state = $state, c.late = null, c.pauses = $pauses, c.updatedAt = timestamp(),
+    c.lateGone = coalesce($lateGone, c.lateGone), c.lateSegment = coalesce($lateSegment, c.lateSegment)`;
+
+/** The late memory's segments (ingest/spool/late-state.ts), each beside the checkpoint that holds it. */
+export const READ_LATE_SEGMENTS = `
+MATCH (:IngestCheckpoint {id: $id})-[:REMEMBERS]->(s:IngestLateHalves)
+RETURN s.segment AS segment, s.halves AS halves`;
+
+export const ADD_LATE_SEGMENT = `
+MATCH (c:IngestCheckpoint {id: $id})
+CREATE (c)-[:REMEMBERS]->(:IngestLateHalves {segment: $segment, halves: $halves})`;
+
+/** Segments none of whose halves is remembered any more. */
+export const DROP_LATE_SEGMENTS = `
+MATCH (:IngestCheckpoint {id: $id})-[:REMEMBERS]->(s:IngestLateHalves)
+WHERE s.segment IN $dropped
+DETACH DELETE s`;
+
+/** A checkpoint and its late memory, gone (a benchmark's run, or tests cleaning up). */
+export const DELETE_CHECKPOINT = `
+MATCH (c:IngestCheckpoint {id: $id})
+OPTIONAL MATCH (c)-[:REMEMBERS]->(s:IngestLateHalves)
+DETACH DELETE s, c`;
 
 /** The checkpoint had already moved past the generation a commit expected. */
 export class CheckpointMovedError extends Error {
@@ -71,26 +97,37 @@ const pausesOf = (v: unknown): ClockPause[] | undefined => {
 /** A checkpoint written before the late halves had their own property keeps them in its state. */
 const withLate = (state: EngineState, late: EngineState['late']): EngineState => (late ? { ...state, late } : state);
 
+const numbers = (v: unknown): number[] => (Array.isArray(v) ? v.map(Number) : []);
+
 export function createCheckpointStore(graph: Graph, id: string, writer: WriterOptions): CheckpointStore {
   return {
     async load() {
-      const rows = await graph.read('topograph-ingest', async (tx) => (await tx.run(READ_CHECKPOINT, { id })).records);
+      const [rows, segments] = await graph.read('topograph-ingest', async (tx) => [
+        (await tx.run(READ_CHECKPOINT, { id })).records,
+        (await tx.run(READ_LATE_SEGMENTS, { id })).records,
+      ]);
       const r = rows[0];
       if (!r || r.get('replayFrom') === null) return undefined;
+      const late = readLate(
+        segments.map((s) => ({ segment: Number(s.get('segment')), halves: s.get('halves') })),
+        numbers(r.get('lateGone')),
+        Number(r.get('lateSegment') ?? 0),
+        r.get('late'),
+      );
       return {
         generation: Number(r.get('generation')),
         position: Number(r.get('position')),
         replayFrom: Number(r.get('replayFrom')),
         clock: Number(r.get('clock')),
         pauses: pausesOf(r.get('pauses')),
-        state: withLate(decodeState(r.get('state')), decodeLate(r.get('late'))),
+        state: withLate(decodeState(r.get('state')), late),
       };
     },
     async commit(batch, next, expectedGeneration) {
-      // The remembered late halves have a compact layout of their own (ingest/spool/late-state.ts).
-      const { late: remembered, ...waiting } = next.state;
+      // The late memory: only what changed since the last checkpoint (ingest/spool/late-state.ts).
+      const { late, ...waiting } = next.state;
       const state = encodeState(waiting);
-      const late = encodeLate(remembered) ?? null;
+      const halves = encodeLate(late?.halves);
       await graph.write(
         'topograph-ingest',
         async (tx) => {
@@ -99,7 +136,16 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
           // Throwing rolls the transaction back; the driver does not retry errors of ours.
           if (found !== expectedGeneration) throw new CheckpointMovedError(found);
           await writeFacts(tx, batch, writer);
-          await tx.run(SAVE_CHECKPOINT, { id, ...next, state, late, pauses: (next.pauses ?? []).flat() });
+          if (late && late.dropped.length > 0) await tx.run(DROP_LATE_SEGMENTS, { id, dropped: late.dropped });
+          if (late && halves) await tx.run(ADD_LATE_SEGMENT, { id, segment: late.segment, halves });
+          await tx.run(SAVE_CHECKPOINT, {
+            id,
+            ...next,
+            state,
+            pauses: (next.pauses ?? []).flat(),
+            lateGone: late?.gone ?? null,
+            lateSegment: late?.segment ?? null,
+          });
         },
         { metadata: { op: 'flush+checkpoint' } },
       );

@@ -292,7 +292,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       a.halves.length === b.halves.length &&
       a.orphans.length === b.orphans.length &&
       a.calls.length === b.calls.length &&
-      (a.late?.length ?? 0) === (b.late?.length ?? 0)
+      a.late === undefined
     );
   }
 

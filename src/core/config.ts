@@ -117,9 +117,9 @@ export const envSchema = z.object({
       'how long a half that expired unpaired is remembered: a partner arriving within it corrects the virtual edge to the real one (0: never)',
     ),
   TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES: positiveInt
-    .prefault('10000')
+    .prefault('100000')
     .describe(
-      'expired halves remembered for the late window at most (kept in the checkpoint); past it the oldest are forgotten (counted)',
+      'expired halves remembered for the late window at most (~1.2 KB of heap each; docs/ingest.md); past it the oldest are forgotten early (counted) and their calls stay on the virtual edge',
     ),
   TOPOGRAPH_PRESENCE_MAX_ENTRIES: positiveInt
     .prefault('200000')

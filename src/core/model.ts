@@ -38,28 +38,37 @@ export const KEY_CACHE_MAX = 50_000;
  * The ingest worker builds these keys for every span (and tag) it reads, and the same few thousand
  * come back all the time: each is built once and then looked up by its parts (nested maps, so no
  * string is made to look it up). CPU profile: the JSON.stringify calls were ~6% of the worker.
+ * The parts are positional (two or three, as many as `build` takes), not a rest array: that array
+ * was an allocation per lookup, several per span (docs/benchmarks.md item 68). Also what
+ * ingest/derive.ts finds its shared operation objects by.
  */
-function remembered<A extends string[]>(build: (...parts: A) => string): (...parts: A) => string {
-  let root = new Map<string, unknown>();
+export function remembered<T, A extends [string, string] | [string, string, string]>(
+  build: (...parts: A) => T,
+): (...parts: A) => T {
+  const three = build.length === 3;
+  let root = new Map<string, Map<string, unknown>>();
   let size = 0;
-  return (...parts) => {
-    let level = root;
-    const last = parts.length - 1;
-    for (let i = 0; i < last; i++) {
-      let next = level.get(parts[i]!) as Map<string, unknown> | undefined;
-      if (!next) level.set(parts[i]!, (next = new Map()));
+  const lookup = (a: string, b: string, c: string): T => {
+    let level = root.get(a);
+    if (level === undefined) root.set(a, (level = new Map()));
+    let last = b;
+    if (three) {
+      let next = level.get(b) as Map<string, unknown> | undefined;
+      if (next === undefined) level.set(b, (next = new Map()));
       level = next;
+      last = c;
     }
-    let key = level.get(parts[last]!) as string | undefined;
-    if (key === undefined) {
-      key = build(...parts);
+    let value = level.get(last) as T | undefined;
+    if (value === undefined) {
+      value = (build as (a: string, b: string, c: string) => T)(a, b, c);
       if (++size > KEY_CACHE_MAX) {
         root = new Map();
         size = 0;
-      } else level.set(parts[last]!, key);
+      } else level.set(last, value);
     }
-    return key;
+    return value;
   };
+  return lookup as unknown as (...parts: A) => T;
 }
 
 export const serviceKey = remembered((environment: string, namespace: string, name: string) =>

@@ -24,8 +24,29 @@ export interface TraceSampleFacts {
   error: boolean;
   firstSeen: number;
   lastSeen: number;
-  /** each hop as JSON [fromOperationKey, toOperationKey, error 0|1, latencyMs, atMs] */
+  /** the operation keys its hops name, each once, in the order they were first written */
+  ops: string[];
+  /**
+   * each hop as JSON [from, to, error 0|1, latencyMs, atMs], `from` and `to` positions in `ops` (a
+   * skeleton written before `ops` existed names them by key instead: `readHop` reads both)
+   */
   hops: string[];
+}
+
+/** A stored hop's caller and callee keys and its figures (`TraceSampleFacts.hops`). */
+export function readHop(
+  sample: Pick<TraceSampleFacts, 'ops'>,
+  text: string,
+): { from: string; to: string; error: boolean; latencyMs: number; at: number } {
+  const [from, to, error, latencyMs, at] = JSON.parse(text) as [
+    number | string,
+    number | string,
+    number,
+    number,
+    number,
+  ];
+  const key = (end: number | string) => (typeof end === 'number' ? sample.ops[end]! : end);
+  return { from: key(from), to: key(to), error: error === 1, latencyMs, at };
 }
 
 /** What a version pair of an edge, or a version of a service, counts (ingest/versions.ts writes it). */

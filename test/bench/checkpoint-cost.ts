@@ -2,7 +2,8 @@
  * What the ingest checkpoint costs per flush, for the bench workload through the real engine (a
  * flush per simulated second at 20,000 spans/s, as `flush-rows.ts` drives it): the worker's CPU to
  * take the engine's state and encode it as the checkpoint store does, and the bytes it writes, with
- * how many expired halves are remembered for the late window. CPU time, so it holds under load.
+ * how many expired halves are remembered for the late window (all of them in every checkpoint before
+ * the late memory's segments; since, only the halves new in a flush and the places forgotten). CPU time, so it holds under load.
  * `npx tsx test/bench/checkpoint-cost.ts <checkout> [flushes]` — run it once per checkout to compare
  * (the checkout's own engine and encoders are loaded); not part of `npm run bench`.
  */
@@ -44,9 +45,17 @@ for (const req of requestsOf(buildTopology(benchShape('rows', 'bench-checkpoint'
   if (late) {
     const { late: remembered, ...waiting } = state;
     bytes = encodeState(waiting).byteLength;
-    lateBytes = late.encodeLate(remembered)?.byteLength ?? 0;
+    // The whole memory (a checkout before segments), or only what changed since the last checkpoint:
+    // the new halves' segment and the list of places forgotten (8 bytes a number in Neo4j).
+    if (Array.isArray(remembered) || remembered === undefined) lateBytes = late.encodeLate(remembered)?.byteLength ?? 0;
+    else lateBytes = (late.encodeLate(remembered.halves)?.byteLength ?? 0) + 8 * remembered.gone.length;
   } else bytes = encodeState(state).byteLength;
-  rows.push({ remembered: state.late?.length ?? 0, ms: cpuMs() - started, bytes: bytes + lateBytes, lateBytes });
+  rows.push({
+    remembered: engine.stats().late?.waiting ?? 0,
+    ms: cpuMs() - started,
+    bytes: bytes + lateBytes,
+    lateBytes,
+  });
   if (rows.length >= flushes + 15) break;
 }
 // The first 15 flushes fill the pairing buffer and the late memory: the steady state is after them.

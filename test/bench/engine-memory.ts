@@ -77,7 +77,7 @@ async function child(dir: string, spansPerS: number, seconds: number): Promise<S
     peakHeapMb: mb(peakHeap),
     peakRssMb: peakRss,
     cpuUsPerSpan: (used.user + used.system) / spans,
-    held: `waiting halves ${engine.pairing.size}, ancestry ${stats.ancestry}, pending calls ${stats.pendingCalls}, pending parents ${stats.pendingParents}`,
+    held: `waiting halves ${engine.pairing.size}, ancestry ${stats.ancestry}, pending calls ${stats.pendingCalls}, pending parents ${stats.pendingParents}, late halves ${stats.late?.waiting ?? 0}`,
   };
 }
 

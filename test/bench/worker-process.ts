@@ -20,7 +20,12 @@ import { createGraph, type Graph } from '../../src/core/neo4j/connection.js';
 import { createWorker } from '../../ingest/worker.js';
 import { createNeo4jSink, createNoopSink, type FactSink } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
-import { createCheckpointStore, type Checkpoint, type CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
+import {
+  createCheckpointStore,
+  DELETE_CHECKPOINT,
+  type Checkpoint,
+  type CheckpointStore,
+} from '../../ingest/spool/checkpoint-store.js';
 import { openSpool } from '../../ingest/spool/segment-log.js';
 
 const sinkKind = process.argv[2] === 'noop' ? 'noop' : 'neo4j';
@@ -125,7 +130,7 @@ process.on('message', (m: { cmd: 'warmed' | 'drain' }) => {
     const drainMs = performance.now() - start;
     server.close();
     // The checkpoint node is this run's own (named by the fresh spool's id).
-    await graph?.write('bench', (tx) => tx.run('MATCH (c:IngestCheckpoint {id: $id}) DELETE c', { id: spool.id }));
+    await graph?.write('bench', (tx) => tx.run(DELETE_CHECKPOINT, { id: spool.id }));
     await graph?.close();
     rmSync(spoolDir, { recursive: true, force: true });
     const cpu = process.cpuUsage(cpuAtStart);

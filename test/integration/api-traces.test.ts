@@ -144,6 +144,85 @@ describe('sampled traces', () => {
     );
     expect(kept.sort()).toEqual(recent.slice(3).sort());
   });
+
+  it('a trace whose hops come in several flushes keeps each once, under the operations they name', async () => {
+    const split = uniqueName('split');
+    const pipeline = driveEngine(
+      createEngine(engineOptions(defaultConfig())),
+      createNeo4jSink(graph, defaultConfig().ingest.writer),
+    );
+    const resource = { 'deployment.environment.name': split };
+    const startMs = Date.now() - 5_000;
+    const t = new TraceBuilder();
+    // gw -> b -> a -> b: the second flush names the operations the first stored and a new one (a's), which
+    // sorts first in its row but comes last in the sample: its hops' positions move.
+    const g = t.server('gw', '/g', { resource, startMs });
+    const toB = t.client('gw', { parent: g, resource, startMs, durationMs: 40 });
+    const b = t.server('b', '/b', { parent: toB, resource, startMs, durationMs: 30 });
+    const toA = t.client('b', { parent: b, resource, startMs: startMs + 1, durationMs: 20 });
+    const a = t.server('a', '/a', { parent: toA, resource, startMs: startMs + 1, durationMs: 15 });
+    const back = t.client('a', { parent: a, resource, startMs: startMs + 2, durationMs: 5 });
+    t.server('b', '/b', { parent: back, resource, startMs: startMs + 2, durationMs: 4 });
+    const first = t.batch(['gw']);
+    const [bResource] = t.batch(['b']).batch;
+    first.batch.push({
+      ...bResource!,
+      scopeSpans: bResource!.scopeSpans.map((ss) => ({ ...ss, spans: [ss.spans[0]!] })),
+    });
+    const hops = async () => {
+      const r = await gql(
+        `query($id: String!) { trace(traceId: $id) { hops { from { name component { name } } to { name component { name } } latencyMs } } }`,
+        { id: t.traceId },
+      );
+      expect(r.errors).toBeUndefined();
+      return r.data.trace.hops
+        .map(
+          (h: any) => `${h.from.component.name}:${h.from.name} -> ${h.to.component.name}:${h.to.name} ${h.latencyMs}`,
+        )
+        .sort();
+    };
+    pipeline.ingest(first);
+    await pipeline.flush();
+    expect(await hops()).toEqual(['gw:GET /g -> b:GET /b 40']);
+    // The rest of the trace, and the first flush's spans once more (a redelivery adds no hop).
+    pipeline.ingest(t.batch());
+    await pipeline.drainAll();
+    expect(await hops()).toEqual(['a:GET /a -> b:GET /b 5', 'b:GET /b -> a:GET /a 20', 'gw:GET /g -> b:GET /b 40']);
+  });
+
+  it('reads a skeleton stored before hops named operations by position', async () => {
+    const traceId = `old${Date.now().toString(16)}`;
+    const [op] = await graph.read('test', async (tx) =>
+      (
+        await tx.run(
+          `MATCH (:Component {environment: $env, name: 'gateway'})-[:HAS_OPERATION]->(o:Operation {name: 'GET /checkout'}) RETURN o.key AS key`,
+          { env },
+        )
+      ).records.map((x) => x.get('key') as string),
+    );
+    await graph.write('test', (tx) =>
+      tx.run(
+        `MATCH (o:Operation {key: $op})
+         CREATE (o)-[:SAMPLED {firstSeen: 1, lastSeen: 1}]->(t:TraceSample {traceId: $traceId, entry: $op, error: false, firstSeen: 1, lastSeen: 1, hops: [$hop]})`,
+        { op, traceId, hop: JSON.stringify([op, op, 1, 2.5, 1]) },
+      ),
+    );
+    try {
+      const r = await gql(
+        `query($id: String!) { trace(traceId: $id) { hops { from { name } to { name } error latencyMs } } }`,
+        {
+          id: traceId,
+        },
+      );
+      expect(r.data.trace.hops).toEqual([
+        { from: { name: 'GET /checkout' }, to: { name: 'GET /checkout' }, error: true, latencyMs: 2.5 },
+      ]);
+    } finally {
+      await graph.write('test', (tx) =>
+        tx.run(`MATCH (t:TraceSample {traceId: $traceId}) DETACH DELETE t`, { traceId }),
+      );
+    }
+  });
 });
 
 async function samplesPerOperation(env: string) {

@@ -17,6 +17,7 @@ import { openSpool } from '../../ingest/spool/segment-log.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRegistry } from '../../src/core/metrics.js';
+import { readHop } from '../../src/core/records.js';
 import { createGql } from '../support/api.js';
 import { fileGraph, uniqueName } from '../support/graph.js';
 import { componentsIn } from '../support/model-graph.js';
@@ -68,17 +69,45 @@ async function sampleOf(traceId: string, env: string) {
   const [sample] = await graph.read('test', async (tx) =>
     (
       await tx.run(
-        `MATCH (t:TraceSample {traceId: $traceId}) RETURN t.hops AS hops, [(o:Operation)-[:IN_TRACE]->(t) | o.key] AS inTrace`,
+        `MATCH (t:TraceSample {traceId: $traceId}) RETURN t.ops AS ops, t.hops AS hops, [(o:Operation)-[:IN_TRACE]->(t) | o.key] AS inTrace`,
         { traceId },
       )
-    ).records.map((r) => ({ hops: r.get('hops') as string[], inTrace: r.get('inTrace') as string[] })),
+    ).records.map((r) => ({
+      ops: r.get('ops') as string[],
+      hops: r.get('hops') as string[],
+      inTrace: r.get('inTrace') as string[],
+    })),
   );
   return {
-    hops: [
-      ...new Set(sample!.hops.map((h) => JSON.parse(h) as string[]).map((h) => `${name(h[0]!)} -> ${name(h[1]!)}`)),
-    ],
+    hops: [...new Set(sample!.hops.map((h) => readHop(sample!, h)).map((h) => `${name(h.from)} -> ${name(h.to)}`))],
     inTrace: sample!.inTrace.map(name).sort(),
   };
+}
+
+/** A sampled trace's entry operation (null when no operation by that key is SAMPLED from), and its hops by operation name. */
+async function entryAndHops(traceId: string) {
+  const rows = await graph.read('test', async (tx) =>
+    (
+      await tx.run(
+        `MATCH (t:TraceSample {traceId: $traceId})
+         OPTIONAL MATCH (o:Operation {key: t.entry})-[:SAMPLED]->(t)
+         RETURN o.name AS entry, t.hops AS hops, coalesce(t.ops, []) AS ops`,
+        { traceId },
+      )
+    ).records.map((r) => ({
+      entry: r.get('entry') as string | null,
+      hops: r.get('hops') as string[],
+      ops: r.get('ops') as string[],
+    })),
+  );
+  const opName = (key: string) => (JSON.parse(key) as string[])[3]!;
+  return rows.map((r) => ({
+    entry: r.entry,
+    hops: r.hops
+      .map((h) => readHop(r, h))
+      .map((h) => `${opName(h.from)} -> ${opName(h.to)}`)
+      .sort(),
+  }));
 }
 
 const read = async (query: string, env: string) =>
@@ -330,5 +359,68 @@ describe('late halves in Neo4j', () => {
     ]);
     expect((await componentsIn(graph, env)).map((c) => c.name)).toEqual(['payments', 'shop']);
     expect(engine.stats().late.corrected).toBe(4);
+  });
+
+  it('a kept trace whose server half expired (naming a peer service) keeps its entry operation and sample when the late client half corrects it', async () => {
+    const env = uniqueName('late-sample');
+    const { ingest } = await start(mkdtempSync(join(tmpdir(), 'topograph-late-')));
+    const resource = { 'deployment.environment.name': env };
+    const t = new TraceBuilder();
+    const client = t.client('a', { resource });
+    // The server half names its caller by attribute, and calls on: the trace has a hop of its own.
+    const server = t.server('b', '/x', { resource, parent: client, attributes: { 'peer.service': 'gw' } });
+    const down = t.client('b', { resource, parent: server });
+    t.server('c', '/y', { resource, parent: down });
+    await send(ingest, t.batch(['b', 'c']));
+    wall.t += 30 * SECOND;
+    await send(ingest, httpCalls('x', 'y', `${env}-other`, 1));
+    const sample = () => entryAndHops(t.traceId);
+    expect(await sample()).toEqual([{ entry: 'GET /x', hops: ['GET /x -> GET /y'] }]);
+    wall.t += 10 * SECOND;
+    await send(ingest, t.batch(['a']));
+    // The entry operation the sample names is still there, SAMPLED from, and the sample has the new hop.
+    expect(await sample()).toEqual([{ entry: 'GET /x', hops: ['GET -> GET /x', 'GET /x -> GET /y'] }]);
+    expect(await read(EDGES, env)).toEqual([
+      { edge: 'a -> b', calls: 1, errors: 0, unpaired: 0, ringCalls: 1 },
+      { edge: 'b -> c', calls: 1, errors: 0, unpaired: 0, ringCalls: 1 },
+    ]);
+    expect((await componentsIn(graph, env)).map((c) => c.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  it("a kept trace entered through a queue's virtual publish operation keeps it when the late producer half corrects the consumer's", async () => {
+    const env = uniqueName('late-queue');
+    const { ingest } = await start(mkdtempSync(join(tmpdir(), 'topograph-late-')));
+    const resource = { 'deployment.environment.name': env };
+    const messaging = { 'messaging.destination.name': 'orders', 'messaging.system': 'kafka' };
+    const t = new TraceBuilder();
+    const producer = t.span({ service: 'p', kind: SpanKind.PRODUCER, name: 'send', resource, attributes: messaging });
+    const consumer = t.span({
+      service: 'c',
+      kind: SpanKind.CONSUMER,
+      name: 'process',
+      parent: producer,
+      resource,
+      attributes: messaging,
+    });
+    const down = t.client('c', { resource, parent: consumer });
+    t.server('d', '/y', { resource, parent: down });
+    // Not flushed before the consumer half expires: the trace is decided with its hop from the queue.
+    expect(await ingest.accept(t.batch(['c', 'd']))).toEqual({});
+    wall.t += 30 * SECOND;
+    await send(ingest, httpCalls('x', 'y', `${env}-other`, 1));
+    const sample = () => entryAndHops(t.traceId);
+    // Delivered from the queue: its publish operation is the trace's entry.
+    expect(await sample()).toEqual([{ entry: 'publish', hops: ['process -> GET /y', 'publish -> process'] }]);
+    wall.t += 10 * SECOND;
+    await send(ingest, t.batch(['p']));
+    // The hop from the queue is the same hop once paired: taken back and credited again, it stays.
+    expect(await sample()).toEqual([
+      { entry: 'publish', hops: ['process -> GET /y', 'publish -> process', 'send -> publish'] },
+    ]);
+    expect(await read(EDGES, env)).toEqual([
+      { edge: 'c -> d', calls: 1, errors: 0, unpaired: 0, ringCalls: 1 },
+      { edge: 'orders -> c', calls: 1, errors: 0, unpaired: 0, ringCalls: 1 },
+      { edge: 'p -> orders', calls: 1, errors: 0, unpaired: 0, ringCalls: 1 },
+    ]);
   });
 });

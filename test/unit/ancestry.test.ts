@@ -30,6 +30,7 @@ interface Held {
   traceId: string;
   spanId: string;
   a: Ancestor;
+  arrived: number;
 }
 
 /** What the index replaced: a Map in arrival order (a repeated id moves to the end), oldest out past the bound. */
@@ -52,7 +53,7 @@ function reference(max: number) {
     },
     expire(arrived: number) {
       for (const [key, h] of map) {
-        if (h.a.arrived > arrived) break;
+        if (h.arrived > arrived) break;
         map.delete(key);
       }
     },
@@ -66,8 +67,7 @@ function ancestor(next: () => number, arrived: number, parentSpanId: string): An
     name: `span-${k}`,
     kind: [SpanKind.SERVER, SpanKind.CLIENT, SpanKind.INTERNAL][k]!,
     service: services[k]!,
-    entryOp: k === 0 ? ops[k] : undefined,
-    arrived,
+    op: k === 0 ? ops[k] : undefined,
     source: arrived * 10,
   };
 }
@@ -87,7 +87,7 @@ function expectSame(index: ReturnType<typeof createAncestryIndex>, ref: ReturnTy
       index.kind(slot) === h.a.kind,
       index.name(slot) === h.a.name,
       index.service(slot) === h.a.service,
-      index.entryOp(slot) === h.a.entryOp,
+      index.entryOp(slot) === h.a.op,
       index.hasParent(slot) === (h.a.parentSpanId !== ''),
       index.parentOf(slot) === (parent ? index.find(parent.traceId, parent.spanId) : -1),
     ];
@@ -118,8 +118,8 @@ function run(opts: { seed: number; max: number; spans: number; repeats: number; 
     const again = all.length > 0 && next() < opts.repeats ? all[Math.floor(next() * all.length)] : undefined;
     const spanId = again?.spanId ?? (odd ? `s${i}` : hex(next, 16));
     const parent = trace.length > 0 ? trace[Math.floor(next() * trace.length)]!.spanId : '';
-    const held = { traceId: again?.traceId ?? traceId, spanId, a: ancestor(next, i, parent) };
-    index.remember(held.traceId, held.spanId, held.a);
+    const held = { traceId: again?.traceId ?? traceId, spanId, a: ancestor(next, i, parent), arrived: i };
+    index.remember(held.traceId, held.spanId, held.a, held.arrived);
     ref.remember(held);
     all.push(held);
     trace.push(held);
@@ -157,18 +157,16 @@ describe('the ancestry index', () => {
   it('finds a hex span under a parent whose id is not hex, and the reverse', () => {
     const index = createAncestryIndex(10);
     const trace = 'ab'.repeat(16);
-    const a = (parentSpanId: string, arrived: number): Ancestor => ({
+    const a = (parentSpanId: string, source: number): Ancestor => ({
       parentSpanId,
       name: 'x',
       kind: SpanKind.INTERNAL,
       service: services[0]!,
-      entryOp: undefined,
-      arrived,
-      source: arrived,
+      source,
     });
-    index.remember(trace, 'root', a('', 1));
-    index.remember(trace, '0123456789abcdef', a('root', 2));
-    index.remember(trace, 'leaf', a('0123456789abcdef', 3));
+    index.remember(trace, 'root', a('', 1), 1);
+    index.remember(trace, '0123456789abcdef', a('root', 2), 2);
+    index.remember(trace, 'leaf', a('0123456789abcdef', 3), 3);
     const leaf = index.find(trace, 'leaf');
     const middle = index.parentOf(leaf);
     expect(middle).toBe(index.find(trace, '0123456789abcdef'));

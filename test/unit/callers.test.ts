@@ -45,15 +45,19 @@ describe('caller resolution', () => {
     expect(callers.stats().pendingCalls).toBe(1);
     expect(callsOf(out)).toEqual([]);
 
-    callers.remember('t'.repeat(32), 'p'.repeat(16), {
-      parentSpanId: '',
-      name: 'checkout',
-      kind: SpanKind.SERVER,
-      service: shop,
-      entryOp: checkout,
-      arrived: callers.elapsed(3_000),
-      source: 2,
-    });
+    callers.remember(
+      {
+        traceId: 't'.repeat(32),
+        spanId: 'p'.repeat(16),
+        parentSpanId: '',
+        name: 'checkout',
+        kind: SpanKind.SERVER,
+        service: shop,
+        op: checkout,
+        source: 2,
+      },
+      3_000,
+    );
     callers.resolve(3_000, false);
     expect(callers.stats()).toMatchObject({ pendingCalls: 0, unresolvedCallers: 0 });
     expect(callsOf(out)).toEqual([`${checkout.key} -> billing-op x1`]);

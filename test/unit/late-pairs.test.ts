@@ -115,7 +115,7 @@ describe('late halves', () => {
     clock.now += 20_000;
     expect(first.collect(clock.now).edges.map((e) => e.calls)).toEqual([4]);
     const state = JSON.parse(JSON.stringify(first.state())) as ReturnType<typeof first.state>;
-    expect(state.late).toHaveLength(4);
+    expect(state.late!.halves).toHaveLength(4);
 
     const engine = createEngine({ ...engineOptions(defaultConfig()), ...options });
     engine.restore(state).finish(clock.now);

@@ -21,7 +21,7 @@ const options = {
 };
 
 /** A remembered half as a late partner reads it: a server's own span and a resolved client's parent are not kept. */
-const asRead = (e: LateHalf) =>
+const asRead = ({ segment: _s, index: _i, ...e }: LateHalf) =>
   JSON.parse(
     JSON.stringify({
       ...e,
@@ -67,13 +67,15 @@ describe('late halves in the checkpoint', () => {
     const { batches, servers } = expiries(now);
     for (const b of batches) first.ingest(b, now, 7);
     first.collect(now + 20_000);
-    const late = first.state().late!;
+    const late = first.state().late!.halves;
     expect(late.map((e) => e.side).sort()).toEqual(['client', 'client', 'client', 'client', 'server', 'server']);
     const decoded = decodeLate(encodeLate(late));
     expect(decoded!.map(asRead)).toEqual(late.map(asRead));
 
     const engine = createEngine(options);
-    engine.restore({ ...first.state(), late: decoded }).finish(now + 20_000);
+    engine
+      .restore({ ...first.state(), late: { segment: 1, halves: decoded!, dropped: [], gone: [] } })
+      .finish(now + 20_000);
     const sink = captureSink();
     const clock = { now: now + 50_000 };
     const restarted = driveEngine(engine, sink, () => clock.now);
@@ -89,11 +91,27 @@ describe('late halves in the checkpoint', () => {
     const engine = createEngine(options);
     for (let i = 0; i < 100; i++) engine.ingest(splitCalls(100, { startMs: now - 100 + i }).clients, now, i);
     engine.collect(now + 20_000);
-    const late = engine.state().late!;
+    const late = engine.state().late!.halves;
     expect(late).toHaveLength(10_000);
     const bytes = encodeLate(late)!.byteLength;
-    expect(bytes).toBeLessThan(10_000 * 50);
+    expect(bytes).toBeLessThan(10_000 * 60);
     expect(decodeLate(encodeLate(late))!.map(asRead)).toEqual(late.map(asRead));
+  });
+
+  it('a half that fits no record keeps its place in the segment', () => {
+    const now = 1_700_000_000_000;
+    const engine = createEngine(options);
+    engine.ingest(splitCalls(3, { startMs: now - 100 }).clients, now, 1);
+    engine.collect(now + 20_000);
+    const halves = engine.state().late!.halves;
+    // Its key not in hex: kept whole, in the middle.
+    const odd = { ...halves[1]!, keys: ['not-a-hex-key'] };
+    const decoded = decodeLate(encodeLate([halves[0]!, odd, halves[2]!]), 4)!;
+    expect(decoded.map((h) => [h.segment, h.index, h.keys[0], h.seq])).toEqual([
+      [4, 0, halves[0]!.keys[0], halves[0]!.seq],
+      [4, 1, 'not-a-hex-key', halves[1]!.seq],
+      [4, 2, halves[2]!.keys[0], halves[2]!.seq],
+    ]);
   });
 
   it('nothing remembered is no property at all', () => {

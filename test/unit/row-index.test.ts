@@ -37,4 +37,22 @@ describe('RowIndex', () => {
     expect(index.get('a', 'x', 1)).toBeUndefined();
     expect(index.drain()).toEqual([]);
   });
+
+  it('finds only the rows of the current flush across many flushes, keys kept or moving on', () => {
+    const index = new RowIndex<{ flush: number; key: string }>(3);
+    for (let flush = 0; flush < 12; flush++) {
+      // Half the keys come back every flush (tags), half move on with the minute (edges, calls).
+      const keys = Array.from({ length: 1_500 }, (_, i) => (i % 2 === 0 ? ['s', `k${i}`, 0] : ['s', `k${i}`, flush]));
+      for (const [a, b, c] of keys) {
+        expect(index.get(a, b, c)).toBeUndefined();
+        index.add({ flush, key: `${a}/${b}/${c}` }, a, b, c);
+      }
+      for (const [a, b, c] of keys) expect(index.get(a, b, c)).toEqual({ flush, key: `${a}/${b}/${c}` });
+      // A row added under a key of an earlier flush is the new one, not the old.
+      expect(index.get('s', 'k1', flush - 1)).toBeUndefined();
+      const rows = index.drain();
+      expect(rows.map((r) => r.key)).toEqual(keys.map(([a, b, c]) => `${a}/${b}/${c}`));
+      for (const [a, b, c] of keys) expect(index.get(a, b, c)).toBeUndefined();
+    }
+  });
 });

@@ -1,6 +1,7 @@
 /** The bounded trace sampler: errors kept up to a cap, a few successes per entry operation per window. */
 import { describe, expect, it } from 'vitest';
 import { TraceSampler } from '../../ingest/trace-sampling.js';
+import { readHop } from '../../src/core/records.js';
 
 const opts = { perWindow: 2, errorsPerWindow: 3, windowMs: 60_000, maxTracesPerFlush: 100 };
 
@@ -28,9 +29,15 @@ describe('TraceSampler', () => {
     s.hop('t', 'entry', 'mid', false, 10.25, 1999);
     const [row] = s.drain();
     expect(row).toMatchObject({ traceId: 't', entry: 'entry', error: false, firstSeen: 1999, lastSeen: 2000 });
+    // Each key once, the hops naming them by position.
+    expect(row!.ops).toEqual(['db', 'entry', 'mid']);
     expect(row!.hops.map((h) => JSON.parse(h))).toEqual([
-      ['entry', 'mid', 0, 10.25, 1999],
-      ['mid', 'db', 0, 5, 2000],
+      [1, 2, 0, 10.25, 1999],
+      [2, 0, 0, 5, 2000],
+    ]);
+    expect(row!.hops.map((h) => readHop(row!, h))).toEqual([
+      { from: 'entry', to: 'mid', error: false, latencyMs: 10.25, at: 1999 },
+      { from: 'mid', to: 'db', error: false, latencyMs: 5, at: 2000 },
     ]);
   });
 

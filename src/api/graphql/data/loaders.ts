@@ -55,7 +55,7 @@ RETURN key, collect({name: l.name, kind: l.kind, version: u.version, firstSeen: 
 
 export type TraceSampleRecord = TraceSampleFacts;
 
-const SAMPLE_FIELDS = `t { .traceId, .entry, .error, .firstSeen, .lastSeen, .hops }`;
+const SAMPLE_FIELDS = `t { .traceId, .entry, .error, .firstSeen, .lastSeen, ops: coalesce(t.ops, []), .hops }`;
 
 export const TRACE_SAMPLES_BY_ID = `
 UNWIND $traceIds AS traceId

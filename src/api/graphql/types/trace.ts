@@ -5,6 +5,7 @@
  */
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
+import { readHop } from '../../../core/records.js';
 import type { TraceSampleRecord } from '../data/loaders.js';
 import { loadOperation, sampledTraces, traceById } from '../data/operations.js';
 import { userError } from '../errors.js';
@@ -23,10 +24,7 @@ export const MAX_TRACES = 50;
 
 /** Hops with their depth from the entry operation (breadth-first), in the order they happened. */
 export function traceHops(sample: TraceSampleRecord): TraceHop[] {
-  const hops = sample.hops.map((h) => {
-    const [from, to, error, latencyMs, at] = JSON.parse(h) as [string, string, number, number, number];
-    return { depth: 0, from, to, error: error === 1, latencyMs, at };
-  });
+  const hops = sample.hops.map((h) => ({ depth: 0, ...readHop(sample, h) }));
   const depthOf = new Map<string, number>([[sample.entry, 0]]);
   for (let changed = true; changed;) {
     changed = false;
