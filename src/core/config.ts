@@ -126,10 +126,10 @@ export const envSchema = z.object({
     .describe(
       'edges and components whose written hours of presence the worker remembers; past it it starts afresh (some presence rows written again)',
     ),
-  TOPOGRAPH_PRESENCE_HOURS: positiveInt
+  TOPOGRAPH_PRESENCE_HOURS: integer('integer 1–8760', 1, 8760)
     .prefault('48')
     .describe(
-      'hours of presence remembered per edge or component (an older hour seen again is written again, harmlessly)',
+      'hours of presence remembered per edge or component, up to the newest it handed over, a bit each (an older hour seen again is written again, harmlessly)',
     ),
   TOPOGRAPH_MAX_BODY_BYTES: positiveInt
     .prefault(String(16 * 1024 * 1024))

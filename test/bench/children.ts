@@ -1,6 +1,6 @@
 /** Child processes of the benchmark (the sender, the worker), spoken to over IPC. */
 import { fork, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -48,3 +48,18 @@ export function forkTs(
     },
   };
 }
+
+/**
+ * One side of a tool that compares two checkouts, each in a process of its own started as
+ * `<tool> --child <checkout> <a> <b>`: runs `child` there and sends its result back. False in the
+ * parent, which names the two checkouts in its first two arguments (`checkouts()`).
+ */
+export async function answerAsChild(child: (dir: string, a: number, b: number) => Promise<object>): Promise<boolean> {
+  if (process.argv[2] !== '--child') return false;
+  process.send!(await child(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5])));
+  process.disconnect();
+  return true;
+}
+
+/** The two checkouts a comparing tool was given (the current directory for one not given). */
+export const checkouts = (): string[] => [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));

@@ -9,12 +9,12 @@
  *
  * `npx tsx test/bench/engine-memory.ts <checkout A> <checkout B> [pairs] [spans/s] [seconds]`
  * (defaults 2, 35000, 40). `BENCH_HEAP_SNAPSHOT=<dir>` writes a heap snapshot of each side at the
- * end (after the GC); `BENCH_WORKER_NODE_FLAGS` adds node flags to both. A tool for working on the
+ * end (after the GC); `BENCH_WORKER_NODE_FLAGS` adds node flags to both, `BENCH_WORKER_NODE_FLAGS_A`
+ * or `_B` to one side only (one checkout under two V8 settings: `engine-memory.ts . .`). A tool for working on the
  * worker, not part of `npm run bench`; a checkout is a directory holding `ingest/` and `src/`.
  */
-import { resolve } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
-import { forkTs } from './children.js';
+import { answerAsChild, checkouts, forkTs } from './children.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 
 interface SideResult {
@@ -81,26 +81,27 @@ async function child(dir: string, spansPerS: number, seconds: number): Promise<S
   };
 }
 
-if (process.argv[2] === '--child') {
-  const result = await child(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]));
-  process.send!(result);
-  process.disconnect();
-} else {
-  const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
+if (!(await answerAsChild(child))) {
+  const dirs = checkouts();
   const pairs = Number(process.argv[4] ?? 2);
   const spansPerS = Number(process.argv[5] ?? 35_000);
   const seconds = Number(process.argv[6] ?? 40);
   const results = new Map<string, SideResult[]>();
   for (let p = 0; p < pairs; p++)
-    for (const dir of dirs) {
+    for (const [i, dir] of dirs.entries()) {
+      const flags = (name: string) => process.env[name]?.split(' ').filter(Boolean) ?? [];
+      const sideFlags = flags(`BENCH_WORKER_NODE_FLAGS_${i === 0 ? 'A' : 'B'}`);
       const side = forkTs('engine-memory.ts', ['--child', dir, String(spansPerS), String(seconds)], {}, [
         '--expose-gc',
-        ...(process.env.BENCH_WORKER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+        ...flags('BENCH_WORKER_NODE_FLAGS'),
+        ...sideFlags,
       ]);
       const r = await side.next<SideResult>();
-      results.set(dir, [...(results.get(dir) ?? []), r]);
+      // One checkout under two settings (`engine-memory.ts . .`) is told apart by its flags.
+      const name = sideFlags.length > 0 ? `${dir} ${sideFlags.join(' ')}` : dir;
+      results.set(name, [...(results.get(name) ?? []), r]);
       console.log(
-        `${dir}: live after GC ${r.liveMb.toFixed(1)} MB, peak heap ${r.peakHeapMb.toFixed(0)} MB, peak RSS ${r.peakRssMb.toFixed(0)} MB, ` +
+        `${name}: live after GC ${r.liveMb.toFixed(1)} MB, peak heap ${r.peakHeapMb.toFixed(0)} MB, peak RSS ${r.peakRssMb.toFixed(0)} MB, ` +
           `${r.cpuUsPerSpan.toFixed(1)} µs CPU per span; ${r.held}`,
       );
     }

@@ -28,6 +28,11 @@ describe('configuration', () => {
     }
   });
 
+  it('bounds the presence hours remembered: each entry holds a bit per hour', () => {
+    expect(loadConfig({ TOPOGRAPH_PRESENCE_HOURS: '8760' }).ingest.presence.hours).toBe(8760);
+    expect(() => loadConfig({ TOPOGRAPH_PRESENCE_HOURS: '8761' })).toThrow(/TOPOGRAPH_PRESENCE_HOURS/);
+  });
+
   it('parses durations', () => {
     expect(parseDuration('500ms')).toBe(500);
     expect(parseDuration('15m')).toBe(900_000);

@@ -75,18 +75,42 @@ describe('presence', () => {
     expect(edgeRows(await pipeline.flush())).toEqual([{ edge: 'web -> api', hours: [], sources: ['import'] }]);
   });
 
-  it('remembers only TOPOGRAPH_PRESENCE_HOURS hours per edge: an hour it forgot is written again', async () => {
+  it('remembers TOPOGRAPH_PRESENCE_HOURS hours per edge up to its newest: an older hour is written again', async () => {
     const { clock, pipeline } = capturePipeline({ presence: { maxEntries: 200_000, hours: 2 } });
     const hour = Math.floor(clock.now / HOUR_MS);
     for (const back of [0, 1, 2]) {
       pipeline.ingest(shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now + back * HOUR_MS));
       expect(edgeRows(await pipeline.flush())[0]?.hours).toEqual([hour - back]);
     }
-    // Three hours seen, two remembered: the first one is handed over again, the last one is not.
+    // The newest hour and the one before it are remembered; two hours back is handed over each time.
     pipeline.ingest(shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now));
-    expect(edgeRows(await pipeline.flush())).toEqual([{ edge: 'web -> api', hours: [hour], sources: [] }]);
-    pipeline.ingest(shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now + 2 * HOUR_MS));
+    pipeline.ingest(shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now + HOUR_MS));
     expect(edgeRows(await pipeline.flush())).toEqual([]);
+    pipeline.ingest(shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now + 2 * HOUR_MS));
+    expect(edgeRows(await pipeline.flush())).toEqual([{ edge: 'web -> api', hours: [hour - 2], sources: [] }]);
+  });
+
+  it('moves what it remembers forward with a newer hour, across more than 32 hours', async () => {
+    const { clock, pipeline } = capturePipeline({ presence: { maxEntries: 200_000, hours: 40 } });
+    const hour = Math.floor(clock.now / HOUR_MS);
+    const at = (back: number) => shifted(httpCalls('web', 'api', 'p', 1), Date.now() - clock.now + back * HOUR_MS);
+    const written = async (...backs: number[]) => {
+      for (const back of backs) pipeline.ingest(at(back));
+      return edgeRows(await pipeline.flush())[0]?.hours.map((h) => hour - h) ?? [];
+    };
+    expect(await written(90, 85, 60)).toEqual([90, 85, 60]);
+    expect(await written(90, 85, 60)).toEqual([]);
+    // 39 hours before the newest is remembered, 40 is not: it is written each time it is seen.
+    expect(await written(99)).toEqual([99]);
+    expect(await written(99, 100)).toEqual([100]);
+    expect(await written(100)).toEqual([100]);
+    // Ten hours newer: 85 (now 35 back, in the second word of bits) is still known, 90 is not.
+    expect(await written(50)).toEqual([50]);
+    expect(await written(60, 85, 90)).toEqual([90]);
+    // 33 hours newer (a word and a bit): 50 is kept, 60 falls out.
+    expect(await written(17)).toEqual([17]);
+    expect(await written(50, 60)).toEqual([60]);
+    expect(await written(50, 17)).toEqual([]);
   });
 
   it('starts afresh past TOPOGRAPH_PRESENCE_MAX_ENTRIES edges and components', async () => {

@@ -67,9 +67,24 @@ export function fieldsNamed(info: GraphQLResolveInfo, nodes: readonly FieldNode[
   return fieldsUnder(info, nodes).filter((f) => f.name.value === name);
 }
 
+/**
+ * Answers of `selectsOnly` by selection: a field of a list is resolved once per item with the same
+ * selection nodes (a deep walk's `component`, ~300 times a question), and a compiled query keeps its
+ * nodes from one request to the next. The field sets are fieldsAnsweredFrom's, made once per type and
+ * weight, so each selection holds a few answers at most.
+ */
+const selectsOnlyAnswers = new WeakMap<readonly FieldNode[], Map<Set<string>, boolean>>();
+
 /** True when the selection reads only `fields`, so the measures' rings can stay in the database. */
 export function selectsOnly(info: GraphQLResolveInfo, fields: Set<string>, nodes = info.fieldNodes): boolean {
-  return fieldsUnder(info, nodes).every((f) => fields.has(f.name.value));
+  let answers = selectsOnlyAnswers.get(nodes);
+  if (!answers) selectsOnlyAnswers.set(nodes, (answers = new Map()));
+  let answer = answers.get(fields);
+  if (answer === undefined) {
+    answer = fieldsUnder(info, nodes).every((f) => fields.has(f.name.value));
+    answers.set(fields, answer);
+  }
+  return answer;
 }
 
 /**

@@ -115,7 +115,11 @@ type Root = { root: string; depth: number; direction: Direction };
 
 /**
  * Breadth-first walk from many roots at once. For each root, every reachable key is reported once,
- * at its shortest depth, with the edge and the path that first reached it.
+ * at its shortest depth, with the edge and the path that first reached it: rows come in no
+ * particular order, so each root's frontier is gone through in key order, and among equally short
+ * paths the smallest keys win, the same on every run. A hop is reported in that order too (by the key
+ * it was reached from, then by its own key). Only the hops a key claims are sorted, not every row it
+ * returned (a deep walk returns two to three rows for each component it reaches).
  */
 async function walk(run: Run, cypher: string, roots: Root[], since: number): Promise<Hop[][]> {
   const maxDepth = Math.max(0, ...roots.map((r) => r.depth));
@@ -123,53 +127,59 @@ async function walk(run: Run, cypher: string, roots: Root[], since: number): Pro
   const results: Hop[][] = roots.map(() => []);
   let frontiers = roots.map((r) => [r.root]);
   for (let depth = 1; depth <= maxDepth; depth++) {
-    const active = new Set<string>();
+    /** the keys asked for at this level, each once, and where each stands in `$frontier` */
+    const asked: string[] = [];
+    const position = new Map<string, number>();
     roots.forEach((r, i) => {
-      if (depth <= r.depth) for (const k of frontiers[i]!) active.add(k);
+      if (depth > r.depth) return;
+      for (const k of frontiers[i]!) {
+        if (position.has(k)) continue;
+        position.set(k, asked.length);
+        asked.push(k);
+      }
     });
-    if (active.size === 0) break;
-    const asked = [...active];
+    if (asked.length === 0) break;
     const rows = await run<LevelRow>(cypher, { frontier: asked, since });
-    const next = new Map<string, LevelRow[]>();
-    for (const row of rows) {
-      const from = asked[row.from]!;
-      const list = next.get(from) ?? [];
-      list.push(row);
-      next.set(from, list);
-    }
-    // Rows come in no particular order; sorting makes the path that reaches a component first (and
-    // so the one reported) the same on every run: among equally short ones, the smallest keys win.
-    for (const list of next.values()) list.sort(byTarget);
+    const reachedFrom: (LevelRow[] | undefined)[] = new Array(asked.length);
+    for (const row of rows) (reachedFrom[row.from] ??= []).push(row);
     frontiers = roots.map((r, i) => {
       if (depth > r.depth) return [];
       const seen = visited[i]!;
+      const out = r.direction === 'out';
       const newFrontier: string[] = [];
       for (const from of frontiers[i]!) {
+        const reached = reachedFrom[position.get(from)!];
+        if (!reached) continue;
         const parentPath = seen.get(from)?.path ?? [r.root];
-        for (const { to, edge, name, kind } of next.get(from) ?? []) {
+        const claimed: Hop[] = [];
+        for (const { to, edge, name, kind } of reached) {
           if (seen.has(to)) continue;
-          const named = name === undefined ? undefined : { name, kind: kind! };
-          const [edgeFrom, edgeTo] = r.direction === 'out' ? [from, to] : [to, from];
+          const path = parentPath.slice();
+          path.push(to);
           const hop: Hop = {
             depth,
             key: to,
             via: from,
-            path: [...parentPath, to],
-            edgeFrom,
-            edgeTo,
+            path,
+            edgeFrom: out ? from : to,
+            edgeTo: out ? to : from,
             edge: edge!,
-            named,
+            named: name === undefined ? undefined : { name, kind: kind! },
           };
           seen.set(to, hop);
-          results[i]!.push(hop);
+          claimed.push(hop);
           newFrontier.push(to);
         }
+        claimed.sort(byKey);
+        for (const hop of claimed) results[i]!.push(hop);
       }
       return newFrontier.sort();
     });
   }
   return results;
 }
+
+const byKey = (a: Hop, b: Hop) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /** Walks from every root with one statement per level: one level on its own, more in one transaction. */
 export function traverse(reader: Reader, cypher: string, roots: Root[], since: number): Promise<Hop[][]> {
