@@ -66,7 +66,7 @@ interface Shared {
 
 /**
  * An expired half as the memory keeps it (~1.2 KB of heap each as a whole `LateHalf`, ~320 bytes so;
- * docs/benchmarks.md item 80): its figures and a shared template, rebuilt into a `LateHalf` when taken
+ * docs/benchmarks.md item 83): its figures and a shared template, rebuilt into a `LateHalf` when taken
  * back or written. Whole until templated (see `settle`), and for good when no template fits (a key not in hex).
  */
 export interface LateEntry {
