@@ -10,6 +10,7 @@
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import type { FactBatch } from '../aggregate.js';
 import type { EngineState } from '../engine.js';
+import type { LateHalf } from '../late-pairs.js';
 import { writeFacts, type WriterOptions } from '../writer.js';
 import { decodeState, encodeState } from './checkpoint-state.js';
 import { encodeLate, readLate } from './late-state.js';
@@ -94,8 +95,16 @@ const pausesOf = (v: unknown): ClockPause[] | undefined => {
   return out.length > 0 ? out : undefined;
 };
 
-/** A checkpoint written before the late halves had their own property keeps them in its state. */
-const withLate = (state: EngineState, late: EngineState['late']): EngineState => (late ? { ...state, late } : state);
+/**
+ * A checkpoint written before the late halves had their own property keeps them in its state, as a
+ * list: they are restored as halves no segment holds yet, which the next checkpoint writes as new.
+ */
+const withLate = (state: EngineState, late: EngineState['late']): EngineState => {
+  if (late) return { ...state, late };
+  const inState: unknown = state.late;
+  if (!Array.isArray(inState)) return state;
+  return { ...state, late: { segment: 0, halves: inState as LateHalf[], dropped: [], gone: [] } };
+};
 
 const numbers = (v: unknown): number[] => (Array.isArray(v) ? v.map(Number) : []);
 

@@ -5,6 +5,7 @@
  * names the places forgotten from the middle. Checkpoints are committed here as the durable loop
  * commits them (collect, then the engine's state, then one commit per flush), on a clock the test moves.
  */
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { emptyFactBatch, type FactBatch } from '../../ingest/aggregate.js';
 import { createEngine, engineOptions, type Engine } from '../../ingest/engine.js';
@@ -275,6 +276,31 @@ describe('late halves in the checkpoint, in Neo4j', () => {
       credited: ['a -> b x3'],
       takenBack: ['a -> unknown x-3'],
     });
+    await graph.write('test', (tx) => tx.run(DELETE_CHECKPOINT, { id: w.id }));
+  });
+
+  it('reads a checkpoint written before the late halves had a property of their own (a list in its state)', async () => {
+    const w = worker();
+    const now = 1_700_000_000_000;
+    // The same three halves as above, as the checkpoint state's own `late` list (gzipped JSON then).
+    const halves = decodeLate(Buffer.from(OLD_LATE, 'base64'))!.map(({ side, half, keys, expiredAt, credits }) => ({
+      side,
+      half,
+      keys,
+      expiredAt,
+      credits,
+    }));
+    const state = gzipSync(JSON.stringify({ ...EMPTY_STATE, late: halves })).toString('base64');
+    await graph.write('test', (tx) =>
+      tx.run(
+        `CREATE (:IngestCheckpoint {id: $id, generation: 1, position: 1, replayFrom: 2, clock: $clock, state: $state})`,
+        { id: w.id, clock: now + 20_000, state },
+      ),
+    );
+    await w.restart(now + 20_000);
+    expect(w.engine.stats().late).toMatchObject({ waiting: 3 });
+    await w.commit({ batch: emptyFactBatch(), next: { ...w.collect(now + 21_000).next } });
+    expect(await lateIn(w.id)).toEqual({ segments: { 1: 3 }, gone: [], whole: null });
     await graph.write('test', (tx) => tx.run(DELETE_CHECKPOINT, { id: w.id }));
   });
 });
