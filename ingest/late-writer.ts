@@ -99,19 +99,20 @@ export const TAKE_BACK_CALL_VERSIONS = TAKE_BACK_VERSIONS('Operation', 'CALLS_VE
 /**
  * The virtual hop out of a sampled trace skeleton (the real hop is appended by the flush's own
  * MERGE_TRACE_SAMPLES); an operation no hop of the trace names any more is no longer IN_TRACE. The
- * skeleton names a hop's operations by position in its `ops` (ingest/writer.ts MERGE_TRACE_SAMPLES).
+ * skeleton names a hop's operations by position in its `ops` (ingest/writer.ts MERGE_TRACE_SAMPLES);
+ * a hop stored before that names them by key (`keyed`, the hop's text; `quoted`, a key as it appears in it).
  */
 export const TAKE_BACK_HOPS = `
 UNWIND $rows AS row
 MATCH (t:TraceSample {traceId: row.from})
 WITH t, row, coalesce(t.ops, []) AS ops
 WITH t, row, ops, '[' + toString(${POSITION_IN('ops', 'row.fromKey')}) + ',' + toString(${POSITION_IN('ops', 'row.toKey')}) + ',' + row.figures + ']' AS hop
-SET t.hops = [h IN t.hops WHERE h <> hop]
+SET t.hops = [h IN t.hops WHERE h <> hop AND h <> row.keyed]
 WITH t, row, ops
 UNWIND row.ends AS end
 MATCH (:Operation {key: end.key})-[in:IN_TRACE]->(t)
-WITH t, in, toString(${POSITION_IN('ops', 'end.key')}) AS at
-WHERE NONE(h IN t.hops WHERE at IN split(substring(h, 1), ',')[0..2])
+WITH t, in, end, toString(${POSITION_IN('ops', 'end.key')}) AS at
+WHERE NONE(h IN t.hops WHERE at IN split(substring(h, 1), ',')[0..2] OR h CONTAINS end.quoted)
 DELETE in`;
 
 export const TAKE_BACK_TAGS = `
@@ -136,7 +137,7 @@ DELETE c`;
  */
 export function sendHopCorrections(
   tx: ManagedTransaction,
-  rows: readonly CorrectionRow[] | undefined,
+  rows: readonly Pick<CorrectionRow, 'kind' | 'from' | 'to' | 'fromVersion' | 'toVersion'>[] | undefined,
 ): Promise<unknown>[] {
   const hops = (rows ?? []).filter((r) => r.kind === 'hop');
   if (hops.length === 0) return [];
@@ -145,7 +146,8 @@ export function sendHopCorrections(
       rows: hops.map((r) => ({
         from: r.from,
         ...hopParts(r.to),
-        ends: [r.fromVersion, r.toVersion].map((key) => ({ key })),
+        keyed: r.to,
+        ends: [r.fromVersion, r.toVersion].map((key) => ({ key, quoted: JSON.stringify(key) })),
       })),
     }),
   ];
