@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { SpanKind } from '../../ingest/span.js';
 import { defaultConfig } from '../../src/core/config.js';
+import { readHop } from '../../src/core/records.js';
 import { capturePipeline, captureSink, driveEngine } from '../support/capture.js';
 import { splitCalls, TraceBuilder } from '../support/spans.js';
 
@@ -220,5 +221,34 @@ describe('late halves', () => {
     clock.now += 60_000;
     await restarted.flush();
     expect(Object.keys(sink.calls())).toEqual(['a:GET -> b:GET /x']);
+  });
+  it("a late call credited in the same flush as its partner's arrival leaves no virtual hop in the sampled skeleton", () => {
+    const clock = { now: 1_700_000_000_000 };
+    const t = new TraceBuilder();
+    const root = t.span({ service: 'a', kind: SpanKind.SERVER, name: 'GET /job', startMs: clock.now - 200 });
+    const { servers } = splitCalls(1, { startMs: clock.now - 100, trace: t, parent: root });
+    const all = t.batch(['a']);
+    const client = t.batch(['a']);
+    client.batch[0]!.scopeSpans[0]!.spans.splice(0, 1);
+    client.spanCount = 1;
+    const parent = t.batch(['a']);
+    parent.batch[0]!.scopeSpans[0]!.spans.splice(1);
+    parent.spanCount = 1;
+    expect(all.spanCount).toBe(2);
+    const engine = createEngine({ ...engineOptions(defaultConfig()), ...options });
+    engine.ingest(client, clock.now, 1);
+    clock.now += 20_000;
+    engine.collect(clock.now);
+    // Its caller, then the late server half, in the one interval before the next flush.
+    clock.now += 1_000;
+    engine.ingest(parent, clock.now, 2);
+    engine.ingest(servers, clock.now, 3);
+    clock.now += 1_000;
+    const batch = engine.collect(clock.now);
+    const names = (key: string) => (JSON.parse(key) as string[])[3]!;
+    const written = batch.traceSamples.flatMap((row) => row.hops.map((h) => readHop(row, h)));
+    const takenBack = (batch.corrections ?? []).filter((c) => c.kind === 'hop');
+    expect(written.map((h) => `${names(h.from)} -> ${names(h.to)}`)).toEqual(['GET /job -> GET /x']);
+    expect(takenBack).toEqual([]);
   });
 });
