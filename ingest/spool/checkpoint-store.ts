@@ -10,7 +10,6 @@
 import type { Graph } from '../../src/core/neo4j/connection.js';
 import type { FactBatch } from '../aggregate.js';
 import type { EngineState } from '../engine.js';
-import type { LateHalf } from '../late-pairs.js';
 import { writeFacts, type WriterOptions } from '../writer.js';
 import { decodeState, encodeState } from './checkpoint-state.js';
 import { encodeLate, readLate } from './late-state.js';
@@ -95,17 +94,6 @@ const pausesOf = (v: unknown): ClockPause[] | undefined => {
   return out.length > 0 ? out : undefined;
 };
 
-/**
- * A checkpoint written before the late halves had their own property keeps them in its state, as a
- * list: they are restored as halves no segment holds yet, which the next checkpoint writes as new.
- */
-const withLate = (state: EngineState, late: EngineState['late']): EngineState => {
-  if (late) return { ...state, late };
-  const inState: unknown = state.late;
-  if (!Array.isArray(inState)) return state;
-  return { ...state, late: { segment: 0, halves: inState as LateHalf[], dropped: [], gone: [] } };
-};
-
 const numbers = (v: unknown): number[] => (Array.isArray(v) ? v.map(Number) : []);
 
 export function createCheckpointStore(graph: Graph, id: string, writer: WriterOptions): CheckpointStore {
@@ -117,11 +105,13 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
       ]);
       const r = rows[0];
       if (!r || r.get('replayFrom') === null) return undefined;
+      const stored = decodeState(r.get('state'));
       const late = readLate(
         segments.map((s) => ({ segment: Number(s.get('segment')), halves: s.get('halves') })),
         numbers(r.get('lateGone')),
         Number(r.get('lateSegment') ?? 0),
-        r.get('late'),
+        // The oldest checkpoints keep the late halves as a list in the state itself.
+        r.get('late') ?? stored.late,
       );
       return {
         generation: Number(r.get('generation')),
@@ -129,7 +119,7 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
         replayFrom: Number(r.get('replayFrom')),
         clock: Number(r.get('clock')),
         pauses: pausesOf(r.get('pauses')),
-        state: withLate(decodeState(r.get('state')), late),
+        state: { ...stored, late },
       };
     },
     async commit(batch, next, expectedGeneration) {

@@ -143,8 +143,9 @@ export function decodeLate(stored: unknown, segment?: number): LateHalf[] | unde
 
 /**
  * The late memory a checkpoint holds, for `restore`: its segments' halves but those `gone` names,
- * and the halves of a checkpoint written before segments (its `late` property), which are written
- * again as new. A segment with nothing left is listed as dropped.
+ * and the halves of a checkpoint written before segments (`whole`: its `late` property, or in the
+ * oldest the list its state held), which are written again as new. A segment with nothing left is
+ * listed as dropped.
  */
 export function readLate(
   segments: readonly { segment: number; halves: unknown }[],
@@ -152,7 +153,7 @@ export function readLate(
   lastSegment: number,
   whole: unknown,
 ): LateJournal | undefined {
-  const halves = decodeLate(whole) ?? [];
+  const halves = Array.isArray(whole) ? [...(whole as LateHalf[])] : (decodeLate(whole) ?? []);
   if (halves.length === 0 && segments.length === 0) return undefined;
   const forgotten = new Set<string>();
   for (let i = 0; i + 2 < gone.length; i += 3)
