@@ -85,7 +85,9 @@ async function send(
         id.setUint32(0, RUN_SALT);
         id.setUint32(4, pass.n);
       }
-      const { status, retryAfterS } = await post(r.body);
+      // A reused keep-alive socket the server closed meanwhile fails the request: as exporters do, it is
+      // counted as refused and sent again, rather than ending the run.
+      const { status, retryAfterS } = await post(r.body).catch(() => ({ status: 0, retryAfterS: 0 }));
       if (status === 200) {
         result.spans += r.spans;
         result.requests++;
