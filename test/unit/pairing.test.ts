@@ -3,10 +3,14 @@
  * the pipeline: by parent, and by span links for batch consumers.
  */
 import { describe, expect, it } from 'vitest';
-import { PairingStore } from '../../ingest/pairing.js';
+import { NO_LINKS, PairingStore } from '../../ingest/pairing.js';
 import { SpanKind } from '../../ingest/span.js';
 import { capturePipeline } from '../support/capture.js';
 import { TraceBuilder } from '../support/spans.js';
+
+/** the trace of these tests' halves: their span ids ('k1', 'p' …) are not model hex, so found by string */
+const T = 'trace';
+const link = (spanId: string) => ({ traceId: T, spanId });
 
 function store(ttlMs = 10_000, maxEntries = 100) {
   const events: string[] = [];
@@ -24,10 +28,10 @@ function store(ttlMs = 10_000, maxEntries = 100) {
 describe('PairingStore', () => {
   it('pairs a client and a server in either order', () => {
     const { s, events } = store();
-    s.addClient('k1', 'c1', 0);
-    s.addServer(['k1'], 's1', 1);
-    s.addServer(['k2'], 's2', 2);
-    s.addClient('k2', 'c2', 3);
+    s.addClient(T, 'k1', 'c1', 0);
+    s.addServer(T, 'k1', NO_LINKS, 's1', 1);
+    s.addServer(T, 'k2', NO_LINKS, 's2', 2);
+    s.addClient(T, 'k2', 'c2', 3);
     expect(events).toEqual(['pair c1+s1', 'pair c2+s2']);
     expect(s.size).toBe(0);
     expect(s.stats.completed).toBe(2);
@@ -35,8 +39,8 @@ describe('PairingStore', () => {
 
   it('expires halves only once the TTL has passed, by the injected clock', () => {
     const { s, events } = store(10_000);
-    s.addClient('a', 'c', 1_000);
-    s.addServer(['b'], 's', 5_000);
+    s.addClient(T, 'a', 'c', 1_000);
+    s.addServer(T, 'b', NO_LINKS, 's', 5_000);
     s.expire(10_999);
     expect(events).toEqual([]);
     s.expire(11_000);
@@ -49,10 +53,10 @@ describe('PairingStore', () => {
 
   it('keeps every server waiting under one key: several children of one parent each pair or expire', () => {
     const { s, events } = store();
-    s.addServer(['p'], 's1', 0);
-    s.addServer(['p'], 's2', 1);
+    s.addServer(T, 'p', NO_LINKS, 's1', 0);
+    s.addServer(T, 'p', NO_LINKS, 's2', 1);
     expect(s.size).toBe(2);
-    s.addClient('p', 'c', 2);
+    s.addClient(T, 'p', 'c', 2);
     expect(events).toEqual(['pair c+s1']);
     s.expireAll();
     expect(events).toEqual(['pair c+s1', 'server s2 ttl']);
@@ -60,10 +64,10 @@ describe('PairingStore', () => {
 
   it('lets a batch consumer wait under each link and pair once, with the first producer to arrive', () => {
     const { s, events } = store();
-    s.addServer(['l1', 'l2', 'l3'], 'batch', 0);
+    s.addServer(T, '', ['l1', 'l2', 'l3'].map(link), 'batch', 0);
     expect(s.size).toBe(1);
-    s.addClient('l2', 'p2', 1);
-    s.addClient('l1', 'p1', 2);
+    s.addClient(T, 'l2', 'p2', 1);
+    s.addClient(T, 'l1', 'p1', 2);
     expect(events).toEqual(['pair p2+batch']);
     // The consumer left under all its keys: p1 now waits on its own.
     expect(s.size).toBe(1);
@@ -71,16 +75,16 @@ describe('PairingStore', () => {
 
   it('stays bounded: past maxEntries the oldest halves are evicted, expired early and counted', () => {
     const { s, events } = store(10_000, 3);
-    s.addClient('a', 'c1', 1);
-    s.addServer(['b'], 's1', 2);
-    s.addClient('c', 'c2', 3);
-    s.addServer(['d'], 's2', 4);
-    s.addClient('e', 'c3', 5);
+    s.addClient(T, 'a', 'c1', 1);
+    s.addServer(T, 'b', NO_LINKS, 's1', 2);
+    s.addClient(T, 'c', 'c2', 3);
+    s.addServer(T, 'd', NO_LINKS, 's2', 4);
+    s.addClient(T, 'e', 'c3', 5);
     expect(s.size).toBe(3);
     expect(events).toEqual(['client c1 evicted', 'server s1 evicted']);
     expect(s.stats.evicted).toBe(2);
     // What was evicted can no longer pair.
-    s.addServer(['a'], 'late', 6);
+    s.addServer(T, 'a', NO_LINKS, 'late', 6);
     expect(events).not.toContain('pair c1+late');
   });
 });
