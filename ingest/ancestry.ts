@@ -254,12 +254,17 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
       let hex: boolean;
       let parentHex: boolean;
       if (words) {
-        probe.set(words.words.subarray(0, KEY_WORDS));
+        // Word by word: a subarray to copy from would be an object per span.
+        const w = words.words;
+        for (let i = 0; i < KEY_WORDS; i++) probe[i] = w[i]!;
         probeTrace = traceId;
         probeTraceHex = words.traceHex;
         hex = words.traceHex && words.spanHex;
         parentHex = words.parentHex;
-        if (parentHex) parentIds.set(words.words.subarray(6, 8));
+        if (parentHex) {
+          parentIds[0] = w[6]!;
+          parentIds[1] = w[7]!;
+        }
       } else {
         hex = toWords(traceId, spanId);
         parentHex = hasParent && spanWords(a.parentSpanId, parentIds, 0);

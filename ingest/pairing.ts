@@ -310,7 +310,7 @@ export class PairingStore<C, S> {
   /** Removes a waiting server half under all its keys. */
   private takeServer(half: number): void {
     this.unlist(half, true);
-    for (let r = half; r >= 0; ) {
+    for (let r = half; r >= 0;) {
       const next = this.nextKey[r]!;
       this.release(r);
       r = next;
@@ -393,7 +393,19 @@ export class PairingStore<C, S> {
     while (size < next * 2) size *= 2;
     this.table = new Int32Array(size);
     this.mask = size - 1;
-    for (let r = 0; r < old; r++) if (this.flags[r]! & USED) this.insert(r);
+    // In arrival order, so that under a key the oldest server is still found first (records are reused
+    // out of order); then the records of a server half being added, not yet in its side's list.
+    const placed = new Uint8Array(old);
+    for (let r = this.clientOldest; r >= 0; r = this.newer[r]!) {
+      this.insert(r);
+      placed[r] = 1;
+    }
+    for (let half = this.serverOldest; half >= 0; half = this.newer[half]!)
+      for (let r = half; r >= 0; r = this.nextKey[r]!) {
+        this.insert(r);
+        placed[r] = 1;
+      }
+    for (let r = 0; r < old; r++) if (this.flags[r]! & USED && placed[r] === 0) this.insert(r);
   }
 
   private bound(): void {
