@@ -4,12 +4,13 @@
  * halves wait here, client side keyed by its span id and server side by its parent span id (or link),
  * until the other half arrives (`onComplete`) or the TTL passes (`onExpire`).
  *
- * At the bench's 35,000 spans/s some 35,000 halves wait, up to the 200,000-half bound: a Map keyed by
- * a joined 48-character id string, a wrapper object per half and a Set held ~440 bytes a half besides
- * the half (docs/benchmarks.md items 80 and 95). So a key is its ids' bits instead: each key is a
- * record in columns (6 words: trace id 4, span id 2), found through an open-addressing table of record
- * numbers (linear probing, deletion by moving the rest of a run back, so a run keeps the order its
- * keys came in and the oldest server waiting under a key is the first found). A half is its first
+ * At the bench's 35,000 spans/s some 35,000 halves wait, up to the 200,000-half bound. A Map keyed by
+ * a joined 48-character id string, a wrapper object per half and a Set made a string and two objects
+ * per half and held ~155-180 bytes a half besides the half (docs/benchmarks.md items 80 and 96). So a
+ * key is its ids' bits instead: each key is a record in columns (6 words: trace id 4, span id 2), found
+ * through an open-addressing table of record numbers (linear probing, deletion by moving the rest of a
+ * run back, so a run keeps the order its keys came in and the oldest server waiting under a key is the
+ * first found; a growing table is rebuilt in arrival order for the same reason). A half is its first
  * key's record (its payload in a plain array by record); a batch consumer's further keys (its links)
  * are records chained to it. Each side keeps its halves in arrival order in a list through the
  * records, for expiry. An id that is not model hex (an importer's odd one, a test's) is kept as its
