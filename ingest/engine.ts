@@ -200,6 +200,8 @@ export function createEngine(options: EngineOptions): Engine {
   let tick = 0;
   /** the ids of the span under way as words, read once for the pairing store and the ancestry index */
   const ids = new SpanIdWords();
+  /** the one key of a span asked of the late memory (`oneKey`) */
+  const lateKey = [''];
 
   /** The edge a server or consumer half ends: from `from` into the half's service. */
   const edgeInto = (agg: Pick<Aggregator, 'edge'>, from: string, s: Half, protocol: string) =>
@@ -412,7 +414,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (!restoring && half.callee.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
         else if (keep) {
           // The late memory keys by the joined ids; the pairing store by their words.
-          const expired = restoring || late.size === 0 ? undefined : late.take([span.traceId + span.spanId]);
+          const expired = restoring || late.size === 0 ? undefined : late.take(oneKey(span.traceId + span.spanId));
           if (expired) pairedLate(half, expired.half, expired);
           else pairing.addClient(span.traceId, span.spanId, half, tick, ids);
         }
@@ -425,11 +427,20 @@ export function createEngine(options: EngineOptions): Engine {
     callers.remember(half, tick, ids);
   }
 
+  /**
+   * `key` as the one key the late memory is asked for, in an array reused from span to span (it only
+   * reads the keys it is given): a span that waits made an array of its own for it before.
+   */
+  function oneKey(key: string): readonly string[] {
+    lateKey[0] = key;
+    return lateKey;
+  }
+
   /** The keys a server or consumer half waits under (its parent, a consumer's links), as the late memory takes them. */
-  function waitsUnder(span: Span): string[] {
+  function waitsUnder(span: Span): readonly string[] {
     const parent = span.parentSpanId !== '';
     if (span.kind !== SpanKind.CONSUMER || span.links.length === 0)
-      return parent ? [span.traceId + span.parentSpanId] : NONE;
+      return parent ? oneKey(span.traceId + span.parentSpanId) : NONE;
     const keys: string[] = parent ? [span.traceId + span.parentSpanId] : [];
     for (const l of span.links) keys.push(l.traceId + l.spanId);
     return keys;
