@@ -13,7 +13,7 @@
  * Pure and synchronous; time is passed in.
  */
 import type { OperationRef, ServiceInfo } from './derive.js';
-import { nibble } from './hex.js';
+import { hashIdWords as hash, hexWord, spanWords, type SpanIdWords } from './hex.js';
 import type { SpanKind } from './span.js';
 
 /**
@@ -44,36 +44,6 @@ const KIND_BITS = 7;
 const KEY_WORDS = 6;
 const MIN_CAPACITY = 1024;
 
-/** 8 hex characters of `s` from `at` as an unsigned 32-bit number; -1 when one is not lower-case hex. */
-function hexWord(s: string, at: number): number {
-  let w = 0;
-  for (let i = at; i < at + 8; i++) {
-    const n = nibble(s.charCodeAt(i));
-    if (n < 0) return -1;
-    w = (w << 4) | n;
-  }
-  return w >>> 0;
-}
-
-/** A 16-character span id into `into[at]`, `into[at + 1]`; false when it is not model hex. */
-function spanWords(spanId: string, into: Uint32Array, at: number): boolean {
-  if (spanId.length !== 16) return false;
-  const s0 = hexWord(spanId, 0);
-  const s1 = hexWord(spanId, 8);
-  if (s0 < 0 || s1 < 0) return false;
-  into[at] = s0;
-  into[at + 1] = s1;
-  return true;
-}
-
-function hash(key: Uint32Array, at: number): number {
-  let h = Math.imul(key[at + 4]! ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ key[at + 5]! ^ (h >>> 15), 0xc2b2ae35);
-  h = Math.imul(h ^ key[at + 3]! ^ (h >>> 13), 0x85ebca6b);
-  h ^= key[at]! ^ key[at + 1]! ^ key[at + 2]!;
-  return Math.imul(h ^ (h >>> 16), 0x27d4eb2d) ^ (h >>> 15);
-}
-
 interface StringIds {
   /** its key in `byString` ('' when found by bits) */
   key: string;
@@ -88,9 +58,10 @@ export interface AncestryIndex {
   readonly evicted: number;
   /**
    * Remembers a span as of `arrived` (ms since the engine began); a repeated id replaces the earlier
-   * one and moves to the end (arrival order).
+   * one and moves to the end (arrival order). `words`: the span's ids already read (the engine reads
+   * them once per span for the pairing store too), else they are read here.
    */
-  remember(traceId: string, spanId: string, a: Ancestor, arrived: number): void;
+  remember(traceId: string, spanId: string, a: Ancestor, arrived: number, words?: SpanIdWords): void;
   /** The slot of a span, or -1 when it is not (or no longer) held. */
   find(traceId: string, spanId: string): number;
   /** The slot of the span above `slot` (same trace), or -1 when it has none or it is not held. */
@@ -277,11 +248,27 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
       return evicted;
     },
 
-    remember(traceId, spanId, a, arrived) {
+    remember(traceId, spanId, a, arrived, words) {
       const hasParent = a.parentSpanId !== '';
       // By bits when the ids are model hex; by string otherwise (rare: importers, tests).
-      const hex = toWords(traceId, spanId);
-      const parentHex = hasParent && spanWords(a.parentSpanId, parentIds, 0);
+      let hex: boolean;
+      let parentHex: boolean;
+      if (words) {
+        // Word by word: a subarray to copy from would be an object per span.
+        const w = words.words;
+        for (let i = 0; i < KEY_WORDS; i++) probe[i] = w[i]!;
+        probeTrace = traceId;
+        probeTraceHex = words.traceHex;
+        hex = words.traceHex && words.spanHex;
+        parentHex = words.parentHex;
+        if (parentHex) {
+          parentIds[0] = w[6]!;
+          parentIds[1] = w[7]!;
+        }
+      } else {
+        hex = toWords(traceId, spanId);
+        parentHex = hasParent && spanWords(a.parentSpanId, parentIds, 0);
+      }
       let previous: number;
       if (hex) {
         ids.set(probe);

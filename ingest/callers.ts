@@ -10,6 +10,7 @@
 import { OperationKind } from '../src/core/model.js';
 import type { Aggregator } from './aggregate.js';
 import { createAncestryIndex, type Ancestor } from './ancestry.js';
+import type { SpanIdWords } from './hex.js';
 import { internalOperation, type OperationRef, type ServiceInfo, type VirtualComponent } from './derive.js';
 import { SpanKind } from './span.js';
 
@@ -241,10 +242,11 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
 
     /**
      * Remembers a span as of pairing clock `at` (re-inserted at the end, so the index stays in arrival
-     * order even for a repeated span); the index copies the fields it keeps from `span` (its half).
+     * order even for a repeated span); the index copies the fields it keeps from `span` (its half),
+     * and its ids' words from `words` when the caller read them already.
      */
-    remember(span: Ancestor & { traceId: string; spanId: string }, at: number): void {
-      ancestry.remember(span.traceId, span.spanId, span, elapsed(at));
+    remember(span: Ancestor & { traceId: string; spanId: string }, at: number, words?: SpanIdWords): void {
+      ancestry.remember(span.traceId, span.spanId, span, elapsed(at), words);
     },
 
     /** Non-entry children of one batch: those whose parent is not there yet wait for it. */

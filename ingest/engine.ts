@@ -34,7 +34,8 @@ import {
   type ServiceInfo,
   type VirtualComponent,
 } from './derive.js';
-import { PairingStore } from './pairing.js';
+import { SpanIdWords } from './hex.js';
+import { NO_LINKS, PairingStore } from './pairing.js';
 import { Origin, PresenceMemory, type PresenceMemoryOptions } from './presence.js';
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter } from './tags.js';
@@ -197,6 +198,10 @@ export function createEngine(options: EngineOptions): Engine {
   const served: Served = { calls: 0, errors: 0, first: 0 };
   /** the pairing clock of the step under way: halves wait, and pairing callbacks queue their calls, at it */
   let tick = 0;
+  /** the ids of the span under way as words, read once for the pairing store and the ancestry index */
+  const ids = new SpanIdWords();
+  /** the one key of a span asked of the late memory (`oneKey`) */
+  const lateKey = [''];
 
   /** The edge a server or consumer half ends: from `from` into the half's service. */
   const edgeInto = (agg: Pick<Aggregator, 'edge'>, from: string, s: Half, protocol: string) =>
@@ -359,6 +364,7 @@ export function createEngine(options: EngineOptions): Engine {
       origin,
     };
     const spanTags = tags.select(span.attributes);
+    ids.read(span.traceId, span.spanId, span.parentSpanId);
     // Replaying, only the halves that were still waiting when the state was taken wait again.
     let keep = true;
     if (restoring) {
@@ -387,14 +393,14 @@ export function createEngine(options: EngineOptions): Engine {
         tagOperation(agg, op.key, resourceTags, error, at);
         tagOperation(agg, op.key, spanTags, error, at);
         if (span.kind === SpanKind.CONSUMER) half.destination = destinationOf(span, service.environment);
-        const keys = waitsUnder(span);
-        if (keys.length === 0) {
+        const links = span.kind === SpanKind.CONSUMER ? span.links : NO_LINKS;
+        if (span.parentSpanId === '' && links.length === 0) {
           half.externalCaller = externalCallerOf(span, service);
           entryFromOutside(half);
         } else if (keep) {
-          const expired = restoring || late.size === 0 ? undefined : late.take(keys);
+          const expired = restoring || late.size === 0 ? undefined : late.take(waitsUnder(span));
           if (expired) pairedLate(expired.half, half, expired);
-          else pairing.addServer(keys, half, tick);
+          else pairing.addServer(span.traceId, span.parentSpanId, links, half, tick, ids);
         }
         break;
       }
@@ -407,11 +413,10 @@ export function createEngine(options: EngineOptions): Engine {
         // the servicegraph connector does). A replay keeps the old path: its calls come back from the state.
         if (!restoring && half.callee.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
         else if (keep) {
-          // Its key, made only for a half that waits: a span's ids are not joined otherwise.
-          const id = span.traceId + span.spanId;
-          const expired = restoring || late.size === 0 ? undefined : late.take([id]);
+          // The late memory keys by the joined ids; the pairing store by their words.
+          const expired = restoring || late.size === 0 ? undefined : late.take(oneKey(span.traceId + span.spanId));
           if (expired) pairedLate(half, expired.half, expired);
-          else pairing.addClient(id, half, tick);
+          else pairing.addClient(span.traceId, span.spanId, half, tick, ids);
         }
         break;
       }
@@ -419,14 +424,23 @@ export function createEngine(options: EngineOptions): Engine {
     if (span.parentSpanId !== '' && span.kind !== SpanKind.SERVER && span.kind !== SpanKind.CONSUMER && !ownSide)
       children.push(half);
     // The ancestry index copies what it keeps from the half (its `op` is the entry operation): no object per span for it.
-    callers.remember(half, tick);
+    callers.remember(half, tick, ids);
   }
 
-  /** The keys a server or consumer half waits under: its parent, a consumer's links; an array of its own size. */
-  function waitsUnder(span: Span): string[] {
+  /**
+   * `key` as the one key the late memory is asked for, in an array reused from span to span (it only
+   * reads the keys it is given): a span that waits made an array of its own for it before.
+   */
+  function oneKey(key: string): readonly string[] {
+    lateKey[0] = key;
+    return lateKey;
+  }
+
+  /** The keys a server or consumer half waits under (its parent, a consumer's links), as the late memory takes them. */
+  function waitsUnder(span: Span): readonly string[] {
     const parent = span.parentSpanId !== '';
     if (span.kind !== SpanKind.CONSUMER || span.links.length === 0)
-      return parent ? [span.traceId + span.parentSpanId] : NONE;
+      return parent ? oneKey(span.traceId + span.parentSpanId) : NONE;
     const keys: string[] = parent ? [span.traceId + span.parentSpanId] : [];
     for (const l of span.links) keys.push(l.traceId + l.spanId);
     return keys;
@@ -486,10 +500,9 @@ export function createEngine(options: EngineOptions): Engine {
   function state(): EngineState {
     let oldest = Number.POSITIVE_INFINITY;
     const halves: string[] = [];
-    // A client waits under its own id: the key is that string already, flat, not a concatenation to make.
-    pairing.forEachWaiting((h, clientKey) => {
+    pairing.forEachWaiting((h) => {
       if (h.source < oldest) oldest = h.source;
-      halves.push(clientKey ?? h.traceId + h.spanId);
+      halves.push(h.traceId + h.spanId);
     });
     const { orphans, calls, oldestSource } = callers.state();
     oldest = Math.min(oldest, oldestSource);

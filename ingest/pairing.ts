@@ -4,30 +4,33 @@
  * halves wait here, client side keyed by its span id and server side by its parent span id (or link),
  * until the other half arrives (`onComplete`) or the TTL passes (`onExpire`).
  *
+ * At the bench's 35,000 spans/s some 35,000 halves wait, up to the 200,000-half bound. A Map keyed by
+ * a joined 48-character id string, a wrapper object per half and a Set made a string and two objects
+ * per half and held ~155-180 bytes a half besides the half (docs/benchmarks.md items 80 and 96). So a
+ * key is its ids' bits instead: each key is a record in columns (6 words: trace id 4, span id 2), found
+ * through an open-addressing table of record numbers (linear probing, deletion by moving the rest of a
+ * run back, so a run keeps the order its keys came in and the oldest server waiting under a key is the
+ * first found; a growing table is rebuilt in arrival order for the same reason). A half is its first
+ * key's record (its payload in a plain array by record); a batch consumer's further keys (its links)
+ * are records chained to it. Each side keeps its halves in arrival order in a list through the
+ * records, for expiry. An id that is not model hex (an importer's odd one, a test's) is kept as its
+ * string beside a hash of it in the words.
+ *
  * Pure and synchronous: the clock is passed in, and tests force expiry with `expire(now)` instead of
  * sleeping. Bounded: past `maxEntries`, the oldest halves are expired early and counted as evicted.
  */
+import { hashIdWords, idHex, spanWords, traceWords, type SpanIdWords } from './hex.js';
 
 export interface PairingCallbacks<C, S> {
   onComplete(client: C, server: S): void;
   onExpireClient(client: C, reason: 'ttl' | 'evicted'): void;
-  /** `keys`: every key it waited under (its parent, a consumer's links) */
+  /** `keys`: every key it waited under (trace id + span id of its parent, then of a consumer's links) */
   onExpireServer(server: S, reason: 'ttl' | 'evicted', keys: string[]): void;
 }
 
 export interface PairingOptions {
   ttlMs: number;
   maxEntries: number;
-}
-
-interface Waiting<T> {
-  value: T;
-  at: number;
-}
-
-interface WaitingServer<S> extends Waiting<S> {
-  /** every key a server half waits under (its parent, or a batch consumer's links); all go when it pairs */
-  keys: string[];
 }
 
 export interface PairingStats {
@@ -37,16 +40,52 @@ export interface PairingStats {
   evicted: number;
 }
 
+/** A span link as the decoders make it: the other span's ids. */
+export interface PairingLink {
+  traceId: string;
+  spanId: string;
+}
+
+const KEY_WORDS = 6;
+const MIN_CAPACITY = 64;
+/** record flags: in use (not on the free list) */
+const USED = 1;
+/** a server half's key (else a client's) */
+const SERVER = 2;
+/** its ids are not model hex: the words hold a hash of the joined string, kept in `strings` */
+const BY_STRING = 4;
+/** A server half's links when it has none (shared, never written to). */
+export const NO_LINKS: readonly PairingLink[] = [];
+
 export class PairingStore<C, S> {
-  // Maps and sets keep insertion order, which is arrival order: expiry scans from the front and stops early.
-  private readonly clients = new Map<string, Waiting<C>>();
-  private readonly servers = new Set<WaitingServer<S>>();
-  /**
-   * Waiting server halves by key, oldest first: several children can wait under one parent (a SERVER
-   * with several SERVER children), but nearly always one does, held as itself (no array per half).
-   */
-  private readonly serversByKey = new Map<string, WaitingServer<S> | WaitingServer<S>[]>();
   readonly stats: PairingStats = { completed: 0, expiredClients: 0, expiredServers: 0, evicted: 0 };
+  private capacity = 0;
+  private keys = new Uint32Array(0);
+  private flags = new Uint8Array(0);
+  /** the half (its first record) a key belongs to */
+  private owner = new Int32Array(0);
+  /** the half's next key (-1: none); on the free list, the next free record */
+  private nextKey = new Int32Array(0);
+  /** a half's: when it began to wait, and its neighbours in its side's arrival order (-1: none) */
+  private at = new Float64Array(0);
+  private older = new Int32Array(0);
+  private newer = new Int32Array(0);
+  private values: (C | S | undefined)[] = [];
+  /** the joined ids of a record whose ids are not model hex (rare: importers, tests) */
+  private readonly strings = new Map<number, string>();
+  /** record + 1, 0 for empty; a power of two, at least twice the capacity */
+  private table = new Int32Array(0);
+  private mask = 0;
+  private free = -1;
+  private clientOldest = -1;
+  private clientNewest = -1;
+  private serverOldest = -1;
+  private serverNewest = -1;
+  private clients = 0;
+  private servers = 0;
+  /** the key being looked up or added, and its string when its ids are not model hex */
+  private readonly key = new Uint32Array(KEY_WORDS);
+  private keyString: string | undefined;
 
   constructor(
     private readonly options: PairingOptions,
@@ -54,79 +93,108 @@ export class PairingStore<C, S> {
   ) {}
 
   get size(): number {
-    return this.clients.size + this.servers.size;
+    return this.clients + this.servers;
   }
 
-  /** A CLIENT or PRODUCER half, keyed by trace id and its own span id; it pairs with the oldest server waiting under it. */
-  addClient(key: string, client: C, now: number): void {
-    const waiting = this.serversByKey.get(key);
-    const server = Array.isArray(waiting) ? waiting[0] : waiting;
-    if (server) {
-      this.takeServer(server);
+  /**
+   * A CLIENT or PRODUCER half, keyed by trace id and its own span id; it pairs with the oldest server
+   * waiting under it. `words`: the span's ids already read (`spanId` is its own), else read here. A
+   * second client under a waiting client's key takes its place (a span sent again).
+   */
+  addClient(traceId: string, spanId: string, client: C, now: number, words?: SpanIdWords): void {
+    this.setKey(traceId, spanId, words !== undefined && words.traceHex && words.spanHex ? words : undefined, 4);
+    const server = this.find(SERVER);
+    if (server >= 0) {
+      const half = this.owner[server]!;
+      const value = this.values[half] as S;
+      this.takeServer(half);
       this.stats.completed++;
-      this.callbacks.onComplete(client, server.value);
+      this.callbacks.onComplete(client, value);
       return;
     }
-    // A client waits under its one key, the map's: no array of keys of its own.
-    this.clients.set(key, { value: client, at: now });
+    const waiting = this.find(0);
+    if (waiting >= 0) {
+      // As a Map's set did: the newer half, its time, the older one's place in the arrival order.
+      this.values[waiting] = client;
+      this.at[waiting] = now;
+      return;
+    }
+    const r = this.add(0);
+    this.owner[r] = r;
+    this.wait(r, client, now, false);
+    this.clients++;
     this.bound();
   }
 
   /**
-   * A SERVER or CONSUMER half, keyed by trace id and parent span id; a batch consumer also waits
-   * under each link, and pairs with whichever producer arrives first.
+   * A SERVER or CONSUMER half, keyed by trace id and parent span id ('' for none); a batch consumer
+   * also waits under each link, and pairs with whichever producer arrives first. `words`: the span's
+   * ids already read (its parent's among them), else read here. With no parent and no link it does
+   * not wait.
    */
-  addServer(keys: string[], server: S, now: number): void {
-    for (const key of keys) {
-      const client = this.clients.get(key);
-      if (client) {
-        this.clients.delete(key);
-        this.stats.completed++;
-        this.callbacks.onComplete(client.value, server);
-        return;
-      }
+  addServer(
+    traceId: string,
+    parentSpanId: string,
+    links: readonly PairingLink[],
+    server: S,
+    now: number,
+    words?: SpanIdWords,
+  ): void {
+    const parent = parentSpanId !== '';
+    const known = words !== undefined && words.traceHex && words.parentHex ? words : undefined;
+    if (parent) {
+      this.setKey(traceId, parentSpanId, known, 6);
+      if (this.pairWithClient(server)) return;
     }
-    if (keys.length === 0) return;
-    const entry: WaitingServer<S> = { value: server, at: now, keys };
-    this.servers.add(entry);
-    for (const key of keys) {
-      const waiting = this.serversByKey.get(key);
-      if (waiting === undefined) this.serversByKey.set(key, entry);
-      else if (Array.isArray(waiting)) waiting.push(entry);
-      else this.serversByKey.set(key, [waiting, entry]);
+    for (const l of links) {
+      this.setKey(l.traceId, l.spanId, undefined, 4);
+      if (this.pairWithClient(server)) return;
     }
+    if (!parent && links.length === 0) return;
+    let half = -1;
+    let last = -1;
+    // Under each key, even one given twice (a link to its parent): its expiry names every key given.
+    for (let k = parent ? -1 : 0; k < links.length; k++) {
+      if (k < 0) this.setKey(traceId, parentSpanId, known, 6);
+      else this.setKey(links[k]!.traceId, links[k]!.spanId, undefined, 4);
+      const r = this.add(SERVER);
+      if (half < 0) half = r;
+      else this.nextKey[last] = r;
+      this.owner[r] = half;
+      last = r;
+    }
+    this.wait(half, server, now, true);
+    this.servers++;
     this.bound();
   }
 
-  /**
-   * Every half still waiting, each once, clients then servers, with the key a client waits under: what
-   * a checkpoint must carry over, taken at every flush, so without an object per half (`waiting()`).
-   */
-  forEachWaiting(visit: (half: C | S, clientKey: string | undefined) => void): void {
-    for (const [key, entry] of this.clients) visit(entry.value, key);
-    for (const entry of this.servers) visit(entry.value, undefined);
+  /** Every half still waiting, each once, clients then servers, oldest first: what a checkpoint must carry over. */
+  forEachWaiting(visit: (half: C | S) => void): void {
+    for (let r = this.clientOldest; r >= 0; r = this.newer[r]!) visit(this.values[r]!);
+    for (let r = this.serverOldest; r >= 0; r = this.newer[r]!) visit(this.values[r]!);
   }
 
   /** Every half still waiting, each once, oldest first (what a checkpoint must carry over). */
   *waiting(): Generator<{ client?: C; server?: S; at: number }> {
-    for (const entry of this.clients.values()) yield { client: entry.value, at: entry.at };
-    for (const entry of this.servers) yield { server: entry.value, at: entry.at };
+    for (let r = this.clientOldest; r >= 0; r = this.newer[r]!) yield { client: this.values[r] as C, at: this.at[r]! };
+    for (let r = this.serverOldest; r >= 0; r = this.newer[r]!) yield { server: this.values[r] as S, at: this.at[r]! };
   }
 
   /** Expires every half that waited longer than the TTL at `now`. */
   expire(now: number): void {
     const deadline = now - this.options.ttlMs;
-    for (const [key, entry] of this.clients) {
-      if (entry.at > deadline) break;
-      this.clients.delete(key);
+    while (this.clientOldest >= 0 && this.at[this.clientOldest]! <= deadline) {
+      const value = this.takeClient(this.clientOldest);
       this.stats.expiredClients++;
-      this.callbacks.onExpireClient(entry.value, 'ttl');
+      this.callbacks.onExpireClient(value, 'ttl');
     }
-    for (const entry of this.servers) {
-      if (entry.at > deadline) break;
-      this.takeServer(entry);
+    while (this.serverOldest >= 0 && this.at[this.serverOldest]! <= deadline) {
+      const half = this.serverOldest;
+      const value = this.values[half] as S;
+      const keys = this.keysOf(half);
+      this.takeServer(half);
       this.stats.expiredServers++;
-      this.callbacks.onExpireServer(entry.value, 'ttl', entry.keys);
+      this.callbacks.onExpireServer(value, 'ttl', keys);
     }
   }
 
@@ -135,33 +203,224 @@ export class PairingStore<C, S> {
     this.expire(Number.POSITIVE_INFINITY);
   }
 
-  /** Removes a waiting server half under all its keys. */
-  private takeServer(entry: WaitingServer<S>): void {
-    this.servers.delete(entry);
-    for (const key of entry.keys) {
-      const waiting = this.serversByKey.get(key);
-      if (waiting === entry) this.serversByKey.delete(key);
-      else if (Array.isArray(waiting)) {
-        const i = waiting.indexOf(entry);
-        if (i >= 0) waiting.splice(i, 1);
-        if (waiting.length === 0) this.serversByKey.delete(key);
-      }
+  /** The ids a key is made of into `key` (`at`: where its span id is in `words`), or its string when not model hex. */
+  private setKey(traceId: string, spanId: string, words: SpanIdWords | undefined, at: number): void {
+    const key = this.key;
+    if (words !== undefined) {
+      const w = words.words;
+      key[0] = w[0]!;
+      key[1] = w[1]!;
+      key[2] = w[2]!;
+      key[3] = w[3]!;
+      key[4] = w[at]!;
+      key[5] = w[at + 1]!;
+      this.keyString = undefined;
+    } else if (traceWords(traceId, key, 0) && spanWords(spanId, key, 4)) this.keyString = undefined;
+    else {
+      const s = traceId + spanId;
+      let h = 0x811c9dc5;
+      for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+      key.fill(0);
+      key[0] = h >>> 0;
+      key[1] = s.length;
+      this.keyString = s;
     }
+  }
+
+  /** The record holding `key` on one side (`SERVER` or 0), the oldest such, or -1. */
+  private find(side: number): number {
+    if (this.capacity === 0) return -1;
+    const { key, keys, table, mask } = this;
+    const want = USED | side | (this.keyString === undefined ? 0 : BY_STRING);
+    for (let i = hashIdWords(key, 0) & mask; ; i = (i + 1) & mask) {
+      const entry = table[i]!;
+      if (entry === 0) return -1;
+      const r = entry - 1;
+      const k = r * KEY_WORDS;
+      if (
+        keys[k + 4] === key[4] &&
+        keys[k + 5] === key[5] &&
+        keys[k] === key[0] &&
+        keys[k + 1] === key[1] &&
+        keys[k + 2] === key[2] &&
+        keys[k + 3] === key[3] &&
+        this.flags[r] === want &&
+        (this.keyString === undefined || this.strings.get(r) === this.keyString)
+      )
+        return r;
+    }
+  }
+
+  /** Pairs `server` with the client waiting under `key`, if one does. */
+  private pairWithClient(server: S): boolean {
+    const client = this.find(0);
+    if (client < 0) return false;
+    const value = this.takeClient(client);
+    this.stats.completed++;
+    this.callbacks.onComplete(value, server);
+    return true;
+  }
+
+  /** A record for `key` on one side, in the table. */
+  private add(side: number): number {
+    if (this.free < 0) this.grow();
+    const r = this.free;
+    this.free = this.nextKey[r]!;
+    this.nextKey[r] = -1;
+    this.keys.set(this.key, r * KEY_WORDS);
+    this.flags[r] = USED | side | (this.keyString === undefined ? 0 : BY_STRING);
+    if (this.keyString !== undefined) this.strings.set(r, this.keyString);
+    this.insert(r);
+    return r;
+  }
+
+  /** A half begins to wait, the newest of its side. */
+  private wait(half: number, value: C | S, now: number, server: boolean): void {
+    this.values[half] = value;
+    this.at[half] = now;
+    const newest = server ? this.serverNewest : this.clientNewest;
+    this.older[half] = newest;
+    this.newer[half] = -1;
+    if (newest >= 0) this.newer[newest] = half;
+    else if (server) this.serverOldest = half;
+    else this.clientOldest = half;
+    if (server) this.serverNewest = half;
+    else this.clientNewest = half;
+  }
+
+  /** Takes a half out of its side's arrival order. */
+  private unlist(half: number, server: boolean): void {
+    const older = this.older[half]!;
+    const newer = this.newer[half]!;
+    if (older >= 0) this.newer[older] = newer;
+    else if (server) this.serverOldest = newer;
+    else this.clientOldest = newer;
+    if (newer >= 0) this.older[newer] = older;
+    else if (server) this.serverNewest = older;
+    else this.clientNewest = older;
+  }
+
+  private takeClient(half: number): C {
+    const value = this.values[half] as C;
+    this.unlist(half, false);
+    this.release(half);
+    this.clients--;
+    return value;
+  }
+
+  /** Removes a waiting server half under all its keys. */
+  private takeServer(half: number): void {
+    this.unlist(half, true);
+    for (let r = half; r >= 0;) {
+      const next = this.nextKey[r]!;
+      this.release(r);
+      r = next;
+    }
+    this.servers--;
+  }
+
+  /** Every key a server half waits under, as the joined id strings the rest of the engine keys by. */
+  private keysOf(half: number): string[] {
+    const keys: string[] = [];
+    for (let r = half; r >= 0; r = this.nextKey[r]!)
+      keys.push(this.flags[r]! & BY_STRING ? this.strings.get(r)! : idHex(this.keys, r * KEY_WORDS));
+    return keys;
+  }
+
+  /** Takes a record out of the table and onto the free list. */
+  private release(r: number): void {
+    this.removeAt(this.positionOf(r));
+    if (this.flags[r]! & BY_STRING) this.strings.delete(r);
+    this.flags[r] = 0;
+    this.values[r] = undefined;
+    this.nextKey[r] = this.free;
+    this.free = r;
+  }
+
+  private insert(r: number): void {
+    const { table, mask } = this;
+    let i = hashIdWords(this.keys, r * KEY_WORDS) & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = r + 1;
+  }
+
+  private positionOf(r: number): number {
+    const { table, mask } = this;
+    let i = hashIdWords(this.keys, r * KEY_WORDS) & mask;
+    while (table[i] !== r + 1) i = (i + 1) & mask;
+    return i;
+  }
+
+  /** Empties table position `hole`, moving later entries of its run back so that no lookup stops short of them. */
+  private removeAt(hole: number): void {
+    const { table, mask, keys } = this;
+    for (let j = (hole + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
+      const home = hashIdWords(keys, (table[j]! - 1) * KEY_WORDS) & mask;
+      // An entry whose home lies cyclically in (hole, j] is still reachable; any other moves into the hole.
+      const reachable = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+      if (reachable) continue;
+      table[hole] = table[j]!;
+      hole = j;
+    }
+    table[hole] = 0;
+  }
+
+  /** Doubles the records (numbers kept: the arrival lists and key chains stay as they are) and rebuilds the table. */
+  private grow(): void {
+    const old = this.capacity;
+    const next = Math.max(MIN_CAPACITY, old * 2);
+    const widen = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(next);
+      b.set(a);
+      return b;
+    };
+    const keys = new Uint32Array(next * KEY_WORDS);
+    keys.set(this.keys);
+    this.keys = keys;
+    this.flags = widen(this.flags, (n) => new Uint8Array(n));
+    this.owner = widen(this.owner, (n) => new Int32Array(n));
+    this.nextKey = widen(this.nextKey, (n) => new Int32Array(n));
+    this.at = widen(this.at, (n) => new Float64Array(n));
+    this.older = widen(this.older, (n) => new Int32Array(n));
+    this.newer = widen(this.newer, (n) => new Int32Array(n));
+    for (let r = old; r < next; r++) this.values.push(undefined);
+    // The new records go on the free list, lowest first.
+    for (let r = next - 1; r >= old; r--) {
+      this.nextKey[r] = this.free;
+      this.free = r;
+    }
+    this.capacity = next;
+    let size = 2;
+    while (size < next * 2) size *= 2;
+    this.table = new Int32Array(size);
+    this.mask = size - 1;
+    // In arrival order, so that under a key the oldest server is still found first (records are reused
+    // out of order); then the records of a server half being added, not yet in its side's list.
+    const placed = new Uint8Array(old);
+    for (let r = this.clientOldest; r >= 0; r = this.newer[r]!) {
+      this.insert(r);
+      placed[r] = 1;
+    }
+    for (let half = this.serverOldest; half >= 0; half = this.newer[half]!)
+      for (let r = half; r >= 0; r = this.nextKey[r]!) {
+        this.insert(r);
+        placed[r] = 1;
+      }
+    for (let r = 0; r < old; r++) if (this.flags[r]! & USED && placed[r] === 0) this.insert(r);
   }
 
   private bound(): void {
     while (this.size > this.options.maxEntries) {
-      const oldestClient = this.clients.entries().next();
-      const oldestServer = this.servers.values().next();
-      const takeClient = !oldestClient.done && (oldestServer.done || oldestClient.value[1].at <= oldestServer.value.at);
+      const client = this.clientOldest;
+      const server = this.serverOldest;
       this.stats.evicted++;
-      if (takeClient) {
-        const [key, entry] = oldestClient.value as [string, Waiting<C>];
-        this.clients.delete(key);
-        this.callbacks.onExpireClient(entry.value, 'evicted');
-      } else if (!oldestServer.done) {
-        this.takeServer(oldestServer.value);
-        this.callbacks.onExpireServer(oldestServer.value.value, 'evicted', oldestServer.value.keys);
+      if (client >= 0 && (server < 0 || this.at[client]! <= this.at[server]!))
+        this.callbacks.onExpireClient(this.takeClient(client), 'evicted');
+      else if (server >= 0) {
+        const value = this.values[server] as S;
+        const keys = this.keysOf(server);
+        this.takeServer(server);
+        this.callbacks.onExpireServer(value, 'evicted', keys);
       } else return;
     }
   }

@@ -1,0 +1,100 @@
+/**
+ * Bytes the worker's engine allocates per span, for two checkouts side by side, each in a process of its
+ * own: decodes the bench workload's requests and drives its checkout's engine on a simulated clock at
+ * `spans/s` (a collect per simulated second), and once the pairing TTL has filled its windows counts
+ * every allocation of the next seconds with V8's sampling heap profiler, objects the GC collected
+ * included (what a span costs the young generation, which CPU time under load cannot show). Reports
+ * the bytes per span and the functions that allocated most (self).
+ *
+ * `npx tsx test/bench/engine-allocation.ts <checkout A> <checkout B> [spans/s] [seconds]` (defaults
+ * 20000, 6 counted after 12). A tool for working on the worker, not part of `npm run bench`; a
+ * checkout is a directory holding `ingest/` and `src/`.
+ */
+import { Session } from 'node:inspector/promises';
+import { answerAsChild, checkouts, forkTs } from './children.js';
+import { benchShape, buildTopology, requestsOf } from './workload.js';
+
+interface SideResult {
+  bytesPerSpan: number;
+  spans: number;
+  top: [string, number][];
+}
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+const WARM_SECONDS = 12;
+
+async function child(dir: string, spansPerS: number, seconds: number): Promise<SideResult> {
+  const { loadConfig } = await import(`${dir}/src/core/config.ts`);
+  const { createEngine, engineOptions } = await import(`${dir}/ingest/engine.ts`);
+  const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
+  const config = loadConfig();
+  const engine = createEngine(engineOptions(config));
+  const started = Date.now();
+  const pool: { body: Buffer; traceIdOffsets: number[] }[] = [];
+  for (const req of requestsOf(buildTopology(benchShape('alloc', 'bench-alloc')), 8, started, 500)) {
+    if (pool.length >= 120) break;
+    pool.push({ body: Buffer.from(req.body), traceIdOffsets: req.traceIdOffsets });
+  }
+  const session = new Session();
+  session.connect();
+  let next = 0;
+  let pass = 0;
+  let spans = 0;
+  for (let second = 1; second <= WARM_SECONDS + seconds; second++) {
+    if (second === WARM_SECONDS + 1) {
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 1024,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+      spans = 0;
+    }
+    const at = started + second * 1000;
+    for (let n = 0; n < spansPerS;) {
+      const i = next++ % pool.length;
+      // Fresh trace ids for each pass over the pool, as the sender writes them.
+      if (i === 0) {
+        pass++;
+        for (const r of pool) for (const off of r.traceIdOffsets) r.body.writeUInt32BE(pass, off + 12);
+      }
+      const decoded = decodeOtlpProtobuf(pool[i]!.body, config.limits.decode);
+      engine.ingest(decoded, at);
+      n += decoded.spanCount;
+      spans += decoded.spanCount;
+    }
+    engine.collect(at);
+  }
+  const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } };
+  session.disconnect();
+  const bySelf = new Map<string, number>();
+  let total = 0;
+  const walk = (node: ProfileNode) => {
+    const f = node.callFrame;
+    const name = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    bySelf.set(name, (bySelf.get(name) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const c of node.children) walk(c);
+  };
+  walk(profile.head);
+  const top = [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, 25);
+  return { bytesPerSpan: total / spans, spans, top: top.map(([k, v]) => [k, v / spans]) };
+}
+
+if (!(await answerAsChild(child))) {
+  const dirs = checkouts();
+  const spansPerS = Number(process.argv[4] ?? 20_000);
+  const seconds = Number(process.argv[5] ?? 6);
+  for (const dir of dirs) {
+    const side = forkTs('engine-allocation.ts', ['--child', dir, String(spansPerS), String(seconds)]);
+    const r = await side.next<SideResult>();
+    console.log(
+      `${dir}: ${r.bytesPerSpan.toFixed(0)} bytes allocated per span over ${r.spans} spans; by function (self):`,
+    );
+    for (const [name, bytes] of r.top) console.log(`  ${bytes.toFixed(1).padStart(8)}  ${name}`);
+  }
+}
