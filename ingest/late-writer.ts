@@ -11,14 +11,20 @@ import type { ManagedTransaction } from 'neo4j-driver';
 import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS, tagKey } from '../src/core/model.js';
 import type { CorrectionRow } from './late-pairs.js';
 import { hopParts, POSITION_IN } from './trace-sampling.js';
+import { CURRENT_FIELDS, type CurrentField } from './current-minute.js';
+
+const [calls, errors, latSum] = CURRENT_FIELDS;
 
 /**
- * The recent-health rings (ingest/writer.ts ADD_TO_RINGS): the minute being counted is in the
- * `hmCur…` scalars, a finished minute in the slot of its minute and of its hour. A (negative) delta
- * goes where that minute's calls are: the scalars while `hmCur` is still that minute; else the ring
- * slots that still hold that minute and hour (once a ring has moved past them, the calls are only in
- * the totals). A slot is marked with its minute only when that minute is folded, so the two never
- * both hold it; an edge written before the scalars existed (no `hmCur`) has every minute in the lists.
+ * The recent-health rings (ingest/writer.ts ROLL_MINUTE): the minute being counted, `hmCur`, is the
+ * totals less the totals at its start (ingest/current-minute.ts), a finished minute in the slot of its
+ * minute and of its hour. A (negative) delta goes where that minute's calls are: for `hmCur` into the
+ * totals alone; for any other minute into the totals and the start alike (the current minute does not
+ * hold it), and into the ring slots that still hold that minute and hour (once a ring has moved past
+ * them, the calls are only in the totals). A slot is marked with its minute only when that minute is
+ * folded, so the two never both hold it. A store written before the start existed keeps the current
+ * minute's figures in `hmCur…` scalars, taken back as before; an edge written before either (no
+ * `hmCur`) has every minute in the lists.
  */
 const takeBackSlot = (v: string, prefix: 'hm' | 'hh', slots: number, t: string, field: string, add: string) => {
   const list = `${v}.${prefix}${field}`;
@@ -29,17 +35,19 @@ const takeBackSlot = (v: string, prefix: 'hm' | 'hh', slots: number, t: string, 
   return `${list} = ${list}[0..${slot}] + [CASE WHEN ${held} THEN ${list}[${slot}] + ${add} ELSE ${list}[${slot}] END] + ${list}[${slot} + 1..]`;
 };
 
-const takeBackCurrent = (v: string, field: string, add: string) =>
-  `${v}.hmCur${field} = CASE WHEN ${v}.hmCur = m THEN ${v}.hmCur${field} + ${add} ELSE ${v}.hmCur${field} END`;
+/** The start follows a delta outside the current minute; an older store's scalars take one inside it. */
+const takeBackCurrent = (v: string, f: CurrentField, add: string) =>
+  `${v}.${f.start} = CASE WHEN ${v}.hmCur <> m THEN ${v}.${f.start} + ${add} ELSE ${v}.${f.start} END, ` +
+  `${v}.${f.old} = CASE WHEN ${v}.hmCur = m THEN ${v}.${f.old} + ${add} ELSE ${v}.${f.old} END`;
 
 const TAKE_BACK_MEASURE = (v: string) => `
   ${v}.calls = ${v}.calls + toInteger(row.calls),
   ${v}.errors = ${v}.errors + toInteger(row.errors),
   ${v}.latSum = ${v}.latSum + row.latSum,
   ${v}.latBuckets = [i IN range(0, ${LATENCY_BUCKETS - 1}) | ${v}.latBuckets[i] + toInteger(row.latBuckets[i])],
-  ${takeBackCurrent(v, 'Calls', 'toInteger(row.calls)')},
-  ${takeBackCurrent(v, 'Errors', 'toInteger(row.errors)')},
-  ${takeBackCurrent(v, 'LatSum', 'row.latSum')},
+  ${takeBackCurrent(v, calls, 'toInteger(row.calls)')},
+  ${takeBackCurrent(v, errors, 'toInteger(row.errors)')},
+  ${takeBackCurrent(v, latSum, 'row.latSum')},
   ${takeBackSlot(v, 'hm', MINUTE_SLOTS, 'm', 'Calls', 'toInteger(row.calls)')},
   ${takeBackSlot(v, 'hm', MINUTE_SLOTS, 'm', 'Errors', 'toInteger(row.errors)')},
   ${takeBackSlot(v, 'hm', MINUTE_SLOTS, 'm', 'LatSum', 'row.latSum')},

@@ -14,6 +14,7 @@ import { sendCorrections, sendHopCorrections } from './late-writer.js';
 import { MAX_HOPS, POSITION_IN } from './trace-sampling.js';
 import { linkPresence, MERGE_COMPONENT_PRESENCE, MERGE_EDGE_PRESENCE } from './presence.js';
 import { writeVersions, type VersionWriteOptions } from './versions.js';
+import { CURRENT_FIELDS, startOf, type CurrentField } from './current-minute.js';
 
 /** What the worker writes to: Neo4j in production, a discarding sink in benchmarks. */
 export interface FactSink {
@@ -69,33 +70,44 @@ const RING_SLOTS = (v: string, t: string, th: string, calls: string, errors: str
 
 /**
  * The recent-health rings without rewriting them on every flush. The minute being counted (the
- * newest a row has brought) is kept in four scalar properties, `hmCur` and its `hmCurCalls`,
- * `hmCurErrors`, `hmCurLatSum`, which a row of that minute adds to. The ring lists (eight lists of 60
- * or 24 slots, ~2.4 KB of property records, written again to the transaction log) are rewritten only
- * when a newer minute comes (the finished minute is folded into its minute and hour slots, once a
- * minute) or a row for an older minute (late data, added to the lists directly). Readers fold the
- * current minute in by the same rule (`foldCurrentMinute` in src/api/graphql/measure.ts).
- * `m` is the row's minute, bound by the caller; a CALL subquery, so it ends the SET it follows.
+ * newest a row has brought, `hmCur`) is not in the ring lists: its figures are the totals less the
+ * totals at its start (`hmStart…`, ingest/current-minute.ts), so a row of that minute writes nothing
+ * here, only the totals after it. The ring lists (eight lists of 60 or 24 slots, ~2.4 KB of property
+ * records, written again to the transaction log) and the start are rewritten only when a newer minute
+ * comes (the finished minute is folded into its minute and hour slots, once a minute) or a row for an
+ * older minute (late data, added to the lists directly, and to the start so that the current minute
+ * does not count it). Readers fold the current minute in by the same rule (`minuteRing` in
+ * src/api/graphql/measure.ts). `m` is the row's minute, bound by the caller; it runs before the row
+ * is added to the totals, and is a CALL subquery, so it ends the clause it follows.
  */
-const ADD_TO_RINGS = (v: string) => `
+const ROLL_MINUTE = (v: string) => {
+  const [calls, errors, latSum] = CURRENT_FIELDS;
+  const starts = CURRENT_FIELDS.map((f) => `${startOf(v, f)} AS ${f.start}`).join(', ');
+  const startVars = CURRENT_FIELDS.map((f) => f.start).join(', ');
+  const rowOf = { calls: 'toInteger(row.calls)', errors: 'toInteger(row.errors)', latSum: 'row.latSum' } as const;
+  const newStart = (f: CurrentField) =>
+    `${v}.${f.start} = CASE WHEN cur IS NULL OR cur < m THEN ${v}.${f.total} ` +
+    `WHEN cur > m THEN ${f.start} + ${rowOf[f.total]} ELSE ${f.start} END`;
+  const finished = (f: CurrentField) =>
+    `CASE WHEN cur < m THEN ${v}.${f.total} - ${f.start} ELSE ${rowOf[f.total]} END AS ${f.total}`;
+  return `
 WITH ${v}, row, m
 CALL (${v}, row, m) {
-  WITH ${v}, row, m WHERE ${v}.hmCur <> m
-  WITH ${v}, row, m, ${v}.hmCur < m AS fold
-  WITH ${v},
-    CASE WHEN fold THEN ${v}.hmCur ELSE m END AS t,
-    CASE WHEN fold THEN ${v}.hmCurCalls ELSE toInteger(row.calls) END AS calls,
-    CASE WHEN fold THEN ${v}.hmCurErrors ELSE toInteger(row.errors) END AS errors,
-    CASE WHEN fold THEN ${v}.hmCurLatSum ELSE row.latSum END AS latSum
-  WITH ${v}, t, t / 60 AS th, calls, errors, latSum
-  SET ${RING_SLOTS(v, 't', 'th', 'calls', 'errors', 'latSum')}
-}
-SET ${v}.hmCurCalls = CASE WHEN ${v}.hmCur = m THEN ${v}.hmCurCalls + toInteger(row.calls) WHEN ${v}.hmCur > m THEN ${v}.hmCurCalls ELSE toInteger(row.calls) END,
-    ${v}.hmCurErrors = CASE WHEN ${v}.hmCur = m THEN ${v}.hmCurErrors + toInteger(row.errors) WHEN ${v}.hmCur > m THEN ${v}.hmCurErrors ELSE toInteger(row.errors) END,
-    ${v}.hmCurLatSum = CASE WHEN ${v}.hmCur = m THEN ${v}.hmCurLatSum + row.latSum WHEN ${v}.hmCur > m THEN ${v}.hmCurLatSum ELSE row.latSum END,
-    ${v}.hmCur = CASE WHEN ${v}.hmCur >= m THEN ${v}.hmCur ELSE m END`;
+  WITH ${v}, row, m WHERE ${v}.hmCur IS NULL OR ${v}.hmCur <> m OR ${v}.${calls.start} IS NULL
+  WITH ${v}, row, m, ${v}.hmCur AS cur, ${starts}
+  CALL (${v}, row, m, cur, ${startVars}) {
+    WITH ${v}, row, m, cur, ${startVars} WHERE cur <> m
+    WITH ${v}, CASE WHEN cur < m THEN cur ELSE m END AS t, ${finished(calls)}, ${finished(errors)}, ${finished(latSum)}
+    WITH ${v}, t, t / 60 AS th, calls, errors, latSum
+    SET ${RING_SLOTS(v, 't', 'th', 'calls', 'errors', 'latSum')}
+  }
+  SET ${CURRENT_FIELDS.map(newStart).join(',\n      ')},
+      ${v}.hmCur = CASE WHEN cur IS NULL OR cur < m THEN m ELSE cur END,
+      ${CURRENT_FIELDS.map((f) => `${v}.${f.old} = null`).join(', ')}
+}`;
+};
 
-/** Totals and histogram; the rings follow in ADD_TO_RINGS. */
+/** Totals and histogram, after ROLL_MINUTE has read the totals as they stood before the row. */
 const ADD_MEASURE = (v: string) => `
   ${v}.calls = ${v}.calls + toInteger(row.calls),
   ${v}.errors = ${v}.errors + toInteger(row.errors),
@@ -126,11 +138,11 @@ MATCH (c:Component {key: row.componentKey})
 MERGE (o:Operation {key: row.key})
   ON CREATE SET o.name = row.name, o.kind = row.kind, o.componentKey = row.componentKey, o.entryCalls = 0, ${INIT_MEASURE('o')}
 MERGE (c)-[has:HAS_OPERATION]->(o)
-SET ${SEEN('has')},
-    o.entryCalls = o.entryCalls + toInteger(row.entryCalls),
+SET ${SEEN('has')}
+${ROLL_MINUTE('o')}
+SET o.entryCalls = o.entryCalls + toInteger(row.entryCalls),
     o.entryPoint = o.entryCalls + toInteger(row.entryCalls) > 0,
-    ${ADD_MEASURE('o')}
-${ADD_TO_RINGS('o')}`;
+    ${ADD_MEASURE('o')}`;
 
 export const MERGE_DEPENDS_ON = `
 UNWIND $rows AS row
@@ -139,9 +151,9 @@ MATCH (a:Component {key: row.from})
 MATCH (b:Component {key: row.to})
 MERGE (a)-[r:DEPENDS_ON]->(b)
   ON CREATE SET r.protocols = [], ${INIT_MEASURE('r')}
+${ROLL_MINUTE('r')}
 SET r.protocols = reduce(acc = r.protocols, p IN row.protocols | CASE WHEN p IN acc THEN acc ELSE acc + p END),
-    ${ADD_MEASURE('r')}
-${ADD_TO_RINGS('r')}`;
+    ${ADD_MEASURE('r')}`;
 
 export const MERGE_CALLS = `
 UNWIND $rows AS row
@@ -150,9 +162,9 @@ MATCH (a:Operation {key: row.from})
 MATCH (b:Operation {key: row.to})
 MERGE (a)-[r:CALLS]->(b)
   ON CREATE SET r.exemplars = [], ${INIT_MEASURE('r')}
+${ROLL_MINUTE('r')}
 SET r.exemplars = (row.exemplars + [x IN r.exemplars WHERE NOT x IN row.exemplars])[0..toInteger($maxExemplars)],
-    ${ADD_MEASURE('r')}
-${ADD_TO_RINGS('r')}`;
+    ${ADD_MEASURE('r')}`;
 
 export const MERGE_USES = `
 UNWIND $rows AS row
@@ -291,6 +303,7 @@ MERGE (a)-[r:DEPENDS_ON]->(b)
   ON CREATE SET r.protocols = [], ${INIT_MEASURE('r')}
 SET r.protocols = CASE WHEN $protocol IN r.protocols THEN r.protocols ELSE r.protocols + $protocol END,
     r.calls = r.calls + toInteger(row.calls),
+    r.hmStartCalls = r.hmStartCalls + toInteger(row.calls),
     ${ring('r', 'hm', MINUTE_SLOTS, 'm', 'Calls', 'toInteger(row.calls)')},
     ${ring('r', 'hh', HOUR_SLOTS, 'h', 'Calls', 'toInteger(row.calls)')},
     r.hm = [i IN range(0, ${MINUTE_SLOTS - 1}) | CASE WHEN i = m % ${MINUTE_SLOTS} AND r.hm[i] < m THEN m ELSE r.hm[i] END],

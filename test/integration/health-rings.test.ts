@@ -12,7 +12,7 @@ import { TraceBuilder } from '../support/spans.js';
 const graph = fileGraph();
 const EDGE_MEASURE = `
 MATCH (a:Service {environment: $env, name: 'web'})-[r:DEPENDS_ON]->(b:Service {name: 'api'})
-RETURN r {.calls, .errors, .latSum, .latMax, .latBuckets, .hm, .hmCalls, .hmErrors, .hmLatSum, .hh, .hhCalls, .hhErrors, .hhLatSum, .hmCur, .hmCurCalls, .hmCurErrors, .hmCurLatSum, .firstSeen, .lastSeen} AS m`;
+RETURN r {.calls, .errors, .latSum, .latMax, .latBuckets, .hm, .hmCalls, .hmErrors, .hmLatSum, .hh, .hhCalls, .hhErrors, .hhLatSum, .hmCur, .hmStartCalls, .hmStartErrors, .hmStartLatSum, .hmCurCalls, .hmCurErrors, .hmCurLatSum, .firstSeen, .lastSeen} AS m`;
 
 function calls(env: string, at: number, n: number, failing: number) {
   const batches = [];

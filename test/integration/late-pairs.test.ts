@@ -31,13 +31,13 @@ const SECOND = 1000;
 const EDGES = `
 MATCH (a:Component {environment: $env})-[r:DEPENDS_ON]->(b:Component)
 RETURN a.name + ' -> ' + b.name AS edge, r.calls AS calls, r.errors AS errors, coalesce(r.unpaired, 0) AS unpaired,
-       reduce(n = 0, x IN r.hmCalls | n + x) + coalesce(r.hmCurCalls, 0) AS ringCalls
+       reduce(n = 0, x IN r.hmCalls | n + x) + coalesce(r.calls - r.hmStartCalls, r.hmCurCalls, 0) AS ringCalls
 ORDER BY edge`;
 
-/** The hour ring's calls (finished minutes folded in) with the minute still being counted. */
+/** The hour ring's calls (finished minutes folded in) with the minute still being counted (ingest/current-minute.ts). */
 const HOUR_RING = `
 MATCH (a:Component {environment: $env})-[r:DEPENDS_ON]->(b:Component)
-RETURN a.name + ' -> ' + b.name AS edge, reduce(n = 0, x IN r.hhCalls | n + x) + coalesce(r.hmCurCalls, 0) AS hourRingCalls
+RETURN a.name + ' -> ' + b.name AS edge, reduce(n = 0, x IN r.hhCalls | n + x) + coalesce(r.calls - r.hmStartCalls, r.hmCurCalls, 0) AS hourRingCalls
 ORDER BY edge`;
 
 const CALLS = `

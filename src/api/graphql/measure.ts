@@ -37,7 +37,7 @@ export interface Ring {
 
 /**
  * A ring with the minute still being counted (`hmCur`, kept apart by the writer so that the lists
- * are not rewritten on every flush) added to its slot by the writer's own rule: a slot holding that
+ * are not rewritten on every flush, see `current` below) added to its slot by the writer's own rule: a slot holding that
  * time adds to it, a slot holding an older time is replaced, a slot holding a newer time is kept.
  * `t` is that minute in the ring's unit (the minute, or its hour).
  */
@@ -58,11 +58,21 @@ function withCurrent(r: Ring, slots: number, t: number, add: WindowFigures): Rin
   };
 }
 
-const current = (m: MeasureRecord): WindowFigures => ({
-  calls: m.hmCurCalls ?? 0,
-  errors: m.hmCurErrors ?? 0,
-  latSum: m.hmCurLatSum ?? 0,
-});
+/** Float sums differ in their last bits: the current minute's latency is kept to the nanosecond. */
+const NANOS_PER_MS = 1e6;
+
+/**
+ * The figures of the minute still being counted: the totals less the totals at its start
+ * (ingest/current-minute.ts), or, as written before the start was kept, the minute's own scalars.
+ */
+const current = (m: MeasureRecord): WindowFigures =>
+  m.hmStartCalls != null
+    ? {
+        calls: m.calls - m.hmStartCalls,
+        errors: m.errors - (m.hmStartErrors ?? 0),
+        latSum: Math.max(0, Math.round((m.latSum - (m.hmStartLatSum ?? 0)) * NANOS_PER_MS) / NANOS_PER_MS),
+      }
+    : { calls: m.hmCurCalls ?? 0, errors: m.hmCurErrors ?? 0, latSum: m.hmCurLatSum ?? 0 };
 
 /** The minute ring as written, with the current minute folded in. */
 export function minuteRing(m: MeasureRecord): Ring {

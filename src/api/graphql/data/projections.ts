@@ -23,8 +23,13 @@ export interface MeasureRecord {
   hhCalls: number[];
   hhErrors: number[];
   hhLatSum: number[];
-  /** the minute still being counted, apart from the ring lists (null before the first call; see ingest/writer.ts) */
+  /** the minute still being counted, apart from the ring lists (null before the first call; see ingest/current-minute.ts) */
   hmCur?: number | null;
+  /** the totals at the start of `hmCur`: its figures are the totals less these */
+  hmStartCalls?: number | null;
+  hmStartErrors?: number | null;
+  hmStartLatSum?: number | null;
+  /** `hmCur`'s own figures, as written before the start was kept (read when there is no start) */
   hmCurCalls?: number | null;
   hmCurErrors?: number | null;
   hmCurLatSum?: number | null;
@@ -95,6 +100,9 @@ const EDGE_FIELDS = everyKey<MeasureRecord>()([
   'hhErrors',
   'hhLatSum',
   'hmCur',
+  'hmStartCalls',
+  'hmStartErrors',
+  'hmStartLatSum',
   'hmCurCalls',
   'hmCurErrors',
   'hmCurLatSum',
