@@ -206,7 +206,8 @@ const MOVED_HOPS = `[h IN row.hops | [p IN [split(h, ',')] |
  * from every operation it touched (IN_TRACE); hops arriving in a later flush are appended. A hop
  * names its operations by position in the sample's `ops` (src/core/records.ts `TraceSampleFacts`):
  * a new sample takes the row's as they are, an existing one appends the keys it lacks and moves the
- * row's positions to its own. Each touched entry operation then keeps only its newest
+ * row's positions to its own. A sample holding MAX_HOPS hops takes no more, nor the operations they
+ * name: its `ops` and IN_TRACE links stop growing with it. Each touched entry operation then keeps only its newest
  * `$maxPerOperation` samples, none more than `$maxAgeMs` older than its newest: the store stays
  * bounded by operations, and a rarely called endpoint keeps its last examples however old.
  */
@@ -216,16 +217,17 @@ MATCH (o:Operation {key: row.entry})
 MERGE (t:TraceSample {traceId: row.traceId})
   ON CREATE SET t.entry = row.entry, t.ops = [], t.hops = [], t.error = false
 WITH o, t, row, coalesce(t.ops, []) AS held
-WITH o, t, row, held, held + [k IN row.ops WHERE NOT k IN held] AS ops
+WITH o, t, row, held,
+     CASE WHEN size(t.hops) >= ${MAX_HOPS} THEN held ELSE held + [k IN row.ops WHERE NOT k IN held] END AS ops
 WITH o, t, row, held, ops, CASE WHEN size(held) = 0 THEN [] ELSE [k IN row.ops | ${POSITION_IN('ops', 'k')}] END AS at
 WITH o, t, row, ops, CASE WHEN size(held) = 0 THEN row.hops ELSE ${MOVED_HOPS} END AS hops
 SET t.ops = ops,
     t.hops = (t.hops + [h IN hops WHERE NOT h IN t.hops])[0..${MAX_HOPS}],
     t.error = t.error OR row.error,
     ${SEEN('t')}
-WITH o, t, row
-CALL (t, row) {
-  UNWIND row.ops AS k
+WITH o, t, row, ops
+CALL (t, row, ops) {
+  UNWIND [k IN row.ops WHERE k IN ops] AS k
   MATCH (x:Operation {key: k})
   MERGE (x)-[in:IN_TRACE]->(t)
   SET ${SEEN('in')}

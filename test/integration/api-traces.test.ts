@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
+import { MAX_HOPS } from '../../ingest/trace-sampling.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createGql } from '../support/api.js';
 import { fileGraph, uniqueName } from '../support/graph.js';
@@ -188,6 +189,42 @@ describe('sampled traces', () => {
     pipeline.ingest(t.batch());
     await pipeline.drainAll();
     expect(await hops()).toEqual(['a:GET /a -> b:GET /b 5', 'b:GET /b -> a:GET /a 20', 'gw:GET /g -> b:GET /b 40']);
+  });
+
+  it('a sample full of hops takes no more operations in later flushes', async () => {
+    const full = uniqueName('fullsample');
+    const pipeline = driveEngine(
+      createEngine(engineOptions(defaultConfig())),
+      createNeo4jSink(graph, defaultConfig().ingest.writer),
+    );
+    const resource = { 'deployment.environment.name': full };
+    const startMs = Date.now() - 5_000;
+    const t = new TraceBuilder();
+    const g = t.server('gw', '/g', { resource, startMs });
+    // MAX_HOPS calls to as many operations fill the sample in the first flush.
+    for (let i = 0; i < MAX_HOPS; i++) {
+      const call = t.client('gw', { parent: g, resource, startMs: startMs + i, durationMs: 2 });
+      t.server('b', `/b${i}`, { parent: call, resource, startMs: startMs + i, durationMs: 1 });
+    }
+    pipeline.ingest(t.batch());
+    await pipeline.drainAll();
+    // One call more in a later request, to an operation the sample does not hold.
+    const later = new TraceBuilder(t.traceId);
+    const call = later.client('gw', { parent: g, resource, startMs: startMs + 500, durationMs: 2 });
+    later.server('c', '/late', { parent: call, resource, startMs: startMs + 500, durationMs: 1 });
+    pipeline.ingest(later.batch());
+    await pipeline.drainAll();
+    const [sample] = await graph.read('test', async (tx) =>
+      (
+        await tx.run(
+          `MATCH (t:TraceSample {traceId: $id})
+           RETURN size(t.hops) AS hops, size(t.ops) AS ops, COUNT { (:Operation)-[:IN_TRACE]->(t) } AS linked,
+                  COUNT { (:Component {name: 'c', environment: $env})-[:HAS_OPERATION]->(:Operation)-[:IN_TRACE]->(t) } AS lateLinked`,
+          { id: t.traceId, env: full },
+        )
+      ).records.map((x) => x.toObject()),
+    );
+    expect(sample).toEqual({ hops: MAX_HOPS, ops: MAX_HOPS + 1, linked: MAX_HOPS + 1, lateLinked: 0 });
   });
 
   it('reads a skeleton stored before hops named operations by position', async () => {

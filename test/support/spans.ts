@@ -35,7 +35,8 @@ export type HttpSpec = Partial<Omit<SpanSpec, 'service' | 'kind'>> & { method?: 
 
 /** Builds spans of one trace; `batch()` groups them by service into one decoded request. */
 export class TraceBuilder {
-  readonly traceId = hexId(16);
+  /** `traceId` continues a trace another builder started (spans sent in a later request). */
+  constructor(readonly traceId = hexId(16)) {}
   private readonly items: { spec: SpanSpec; span: Span }[] = [];
 
   span(spec: SpanSpec): Span {
