@@ -24,6 +24,8 @@ import { bucketOf, type Aggregator } from './aggregate.js';
 import { hopText } from './trace-sampling.js';
 import type { Half } from './callers.js';
 import type { OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
+import { isHexId } from './hex.js';
+import { LateRing, type KeyHash, type SlotFigures } from './late-ring.js';
 import { fromTemplate, templateOf, type Template } from './late-template.js';
 
 /** One aggregator call an expiry made: enough to take it back. */
@@ -65,25 +67,35 @@ interface Shared {
 }
 
 /**
- * An expired half as the memory keeps it (~1.2 KB of heap each as a whole `LateHalf`, ~320 bytes so;
- * docs/benchmarks.md item 83): its figures and a shared template, rebuilt into a `LateHalf` when taken
- * back or written. Whole until templated (see `settle`), and for good when no template fits (a key not in hex).
+ * A half an expiry remembered, as the engine holds it for a call its expiry queued (`wrap`): its
+ * place in the memory's ring, its expiry order, and whether a late partner took it back.
  */
 export interface LateEntry {
-  /** the first key its partner finds it by (the template says whether there are others) */
-  key: string;
-  shared: Shared | undefined;
-  whole: Pick<LateHalf, 'side' | 'half' | 'keys' | 'credits'> | undefined;
-  error: boolean;
-  latencyMs: number;
-  at: number;
-  source: number;
-  expiredAt: number;
+  ref: number;
   seq: number;
   taken: boolean;
-  /** the checkpoint segment that holds it, and its place there (-1: none until a checkpoint wrote it) */
+}
+
+/** What a half is held as until templated (see `settle`), and for good when no template fits (a key not in hex). */
+type Whole = Pick<LateHalf, 'side' | 'half' | 'keys' | 'credits'>;
+
+/**
+ * A checkpoint segment's halves as its bytes hold them (ingest/spool/late-state.ts), read into the
+ * memory without an object each: a restart at the bound reads ~1.75 million.
+ */
+export interface StoredHalves {
   segment: number;
-  index: number;
+  /** records held (those the checkpoint names as forgotten left out) */
+  count: number;
+  /** the templates' texts, by the number a record names */
+  templates: readonly string[];
+  /** the bytes holding the records' keys */
+  bytes: Uint8Array;
+  /** where the r-th record's key (trace id and span id, 24 bytes) is in `bytes` */
+  keyAt(r: number): number;
+  seq(r: number): number;
+  /** the r-th record's figures, its place (`segment`, `index`) and its template's number in `templates` */
+  read(r: number, f: SlotFigures): void;
 }
 
 /**
@@ -96,6 +108,8 @@ export interface LateJournal {
   segment: number;
   /** in expiry order: the halves remembered (or changed: a queued call credited) since the last checkpoint */
   halves: LateHalf[];
+  /** for `restore`: halves read in place from the checkpoint's segments (`halves` then holds the rest) */
+  stored?: StoredHalves[];
   /** segments none of whose halves is remembered any more */
   dropped: number[];
   /**
@@ -141,6 +155,8 @@ export interface LatePairsOptions {
   maxEntries: number;
   /** whether a trace may have a sampled skeleton to correct (default: any may) */
   sampled?: (traceId: string) => boolean;
+  /** the key index's hash (tests force collisions with one) */
+  hash?: KeyHash;
 }
 
 export interface LatePairsStats {
@@ -156,11 +172,23 @@ export interface LatePairsStats {
 const BUCKETS = bucketOf(Number.POSITIVE_INFINITY) + 1;
 
 export function createLatePairs(options: LatePairsOptions) {
-  /** remembered halves in expiry order, each under every key a partner finds it by */
-  const entries = new Set<LateEntry>();
-  const byKey = new Map<string, LateEntry>();
-  /** the templates of the halves remembered, by their text */
-  const templates = new Map<string, Shared>();
+  /** remembered halves in expiry order, their figures in columns, found by their first key (ingest/late-ring.ts) */
+  const ring = new LateRing(options.hash);
+  /** halves held whole until templated (see `settle`), and for good when no template fits, by ref */
+  const wholes = new Map<number, Whole>();
+  /** keys the ring does not index, by key: a first key not in hex, and those after the first (a consumer's links) */
+  const extraKeys = new Map<string, number>();
+  /** first keys not in hex, by ref */
+  const oddKeys = new Map<number, string>();
+  /** the templates of the halves remembered, by number (the ring's template column), and their numbers by text */
+  const templates: (Shared | undefined)[] = [];
+  const byText = new Map<string, number>();
+  const freeTemplates: number[] = [];
+  /**
+   * Client halves whose expiry queued a call not credited yet, by ref: a late partner taking one marks
+   * it, so that its call is then not credited at all (the engine holds the entry, the memory only its ref).
+   */
+  const handles = new Map<number, LateEntry>();
   /** corrections gathered since the last drain, by kind, row key */
   let rows = new Map<string, CorrectionRow>();
   const stats: LatePairsStats = { corrected: 0, waiting: 0, droppedWindow: 0, droppedBound: 0 };
@@ -168,46 +196,38 @@ export function createLatePairs(options: LatePairsOptions) {
   /** What the checkpoint holds: per segment still held, how many of its halves are remembered and the places of those not. */
   const segments = new Map<number, { live: number; gone: number[] }>();
   let lastSegment = 0;
-  /** since the last journal: halves to write, segments emptied, whether any place was forgotten */
-  const fresh = new Set<LateEntry>();
+  /** since the last journal: halves to write (by ref), segments emptied, whether any place was forgotten */
+  const fresh = new Set<number>();
   let dropped: number[] = [];
   let forgotten = false;
+  /** one slot's figures, read and written through (not an object per half) */
+  const figures: SlotFigures = {
+    error: false,
+    latencyMs: 0,
+    at: 0,
+    source: 0,
+    expiredAt: 0,
+    seq: 0,
+    template: -1,
+    segment: -1,
+    index: -1,
+  };
 
-  /** `entry`'s place in the checkpoint is no longer held (it was forgotten, or is written again). */
-  function unsave(entry: LateEntry): void {
-    const s = entry.segment;
+  /** `ref`'s place in the checkpoint is no longer held (it was forgotten, or is written again). */
+  function unsave(ref: number): void {
+    const s = ring.segment(ref);
     if (s < 0) {
-      fresh.delete(entry);
+      fresh.delete(ref);
       return;
     }
     const seg = segments.get(s)!;
     forgotten = true;
-    if (--seg.live > 0) seg.gone.push(entry.index);
+    if (--seg.live > 0) seg.gone.push(ring.index(ref));
     else {
       segments.delete(s);
       dropped.push(s);
     }
-    entry.segment = entry.index = -1;
-  }
-
-  /** A remembered half's entry, its figures those of `half` (what it holds is set by `hold`). */
-  function entryOf(half: Half, key: string, expiredAt: number, seq: number): LateEntry {
-    const { error, latencyMs, at, source } = half;
-    const segment = -1;
-    return {
-      key,
-      shared: undefined,
-      whole: undefined,
-      error,
-      latencyMs,
-      at,
-      source,
-      expiredAt,
-      seq,
-      taken: false,
-      segment,
-      index: -1,
-    };
+    ring.setPlace(ref, -1, -1);
   }
 
   /**
@@ -215,61 +235,90 @@ export function createLatePairs(options: LatePairsOptions) {
    * costs (~10 µs), and the checkpoint that writes the half needs it: so it is made once, by that
    * checkpoint, or else by the collect after next (a worker without checkpoints).
    */
-  let unsettled: LateEntry[] = [];
-  let settling: LateEntry[] = [];
+  let unsettled: number[] = [];
+  let settling: number[] = [];
+
+  /** The number of the template of `text`, interned (its uses not counted). */
+  function templateNumber(text: string, template: () => Template): number {
+    let t = byText.get(text);
+    if (t === undefined) {
+      t = freeTemplates.pop() ?? templates.length;
+      templates[t] = { text, template: template(), uses: 0 };
+      byText.set(text, t);
+    }
+    return t;
+  }
+
+  /** `ref` remembered against template `t`, no longer whole. */
+  function share(ref: number, t: number): void {
+    templates[t]!.uses++;
+    ring.setTemplate(ref, t);
+    wholes.delete(ref);
+  }
 
   /**
-   * Sets what `entry` remembers besides its figures: the whole half until `settle` templates it, or at
+   * Sets what `ref` remembers besides its figures: the whole half until `settle` templates it, or at
    * once the template of a known text (one a checkpoint wrote).
    */
-  function hold(
-    entry: LateEntry,
-    side: LateHalf['side'],
-    half: Half,
-    keys: string[],
-    credits: Credit[],
-    known?: string,
-  ): void {
-    release(entry);
+  function hold(ref: number, whole: Whole, known?: string): void {
+    release(ref);
     if (known === undefined) {
-      entry.whole = { side, half, keys, credits };
-      unsettled.push(entry);
-    } else share(entry, known, () => JSON.parse(known) as Template);
+      wholes.set(ref, whole);
+      unsettled.push(ref);
+    } else
+      share(
+        ref,
+        templateNumber(known, () => JSON.parse(known) as Template),
+      );
   }
 
-  /** `entry` remembered against the template of `text`, interned. */
-  function share(entry: LateEntry, text: string, template: () => Template): void {
-    let shared = templates.get(text);
-    if (!shared) templates.set(text, (shared = { text, template: template(), uses: 0 }));
-    shared.uses++;
-    entry.shared = shared;
-    entry.whole = undefined;
-  }
-
-  /** Templates `entry` if it is held whole (one no template fits stays so); its template's text, if any. */
-  function settle(entry: LateEntry): string | undefined {
-    if (entry.shared) return entry.shared.text;
-    const w = entry.whole;
+  /** Templates `ref` if it is held whole (one no template fits stays so); its template's text, if any. */
+  function settle(ref: number): string | undefined {
+    const t = ring.template(ref);
+    if (t >= 0) return templates[t]!.text;
+    const w = wholes.get(ref);
     const made = w && templateOf(w.side, w.half, w.keys, w.credits);
     if (!made) return undefined;
-    share(entry, made.text, () => made.template);
+    share(
+      ref,
+      templateNumber(made.text, () => made.template),
+    );
     return made.text;
   }
 
-  function release(entry: LateEntry): void {
-    const shared = entry.shared;
-    if (shared && --shared.uses === 0) templates.delete(shared.text);
-    entry.shared = undefined;
+  function release(ref: number): void {
+    const t = ring.template(ref);
+    if (t < 0) return;
+    const shared = templates[t]!;
+    if (--shared.uses === 0) {
+      byText.delete(shared.text);
+      templates[t] = undefined;
+      freeTemplates.push(t);
+    }
+    ring.setTemplate(ref, -1);
   }
 
-  /** The half `entry` remembers, rebuilt. */
-  function open(entry: LateEntry): LateHalf {
-    const parts = entry.shared ? fromTemplate(entry.shared.template, entry.key, entry) : entry.whole!;
-    return { ...parts, expiredAt: entry.expiredAt, seq: entry.seq };
+  /** The half `ref` remembers, rebuilt. */
+  function open(ref: number): LateHalf {
+    const f = ring.read(ref, figures);
+    const parts = f.template >= 0 ? fromTemplate(templates[f.template]!.template, ring.key(ref), f) : wholes.get(ref)!;
+    return { ...parts, expiredAt: f.expiredAt, seq: f.seq };
   }
 
-  const keysOf = (entry: LateEntry): readonly string[] =>
-    entry.shared ? (entry.shared.template.keys ?? [entry.key]) : entry.whole!.keys;
+  function keysOf(ref: number): readonly string[] {
+    const t = ring.template(ref);
+    return t >= 0 ? (templates[t]!.template.keys ?? [ring.key(ref)]) : wholes.get(ref)!.keys;
+  }
+
+  /** The remembered half a partner finds by `key` (-1: none); the latest remembered when two have it. */
+  function find(key: string): number {
+    let ref = ring.find(key);
+    if (extraKeys.size > 0) {
+      const other = extraKeys.get(key);
+      if (other !== undefined && (ref < 0 || ring.seq(other) > ring.seq(ref))) ref = other;
+    }
+    return ref;
+  }
 
   function row(
     kind: CorrectionRow['kind'],
@@ -400,36 +449,70 @@ export function createLatePairs(options: LatePairsOptions) {
 
   /** A call `entry`'s expiry queued, credited once its caller is known: remembered with the rest. */
   function credited(entry: LateEntry, c: Credit): void {
+    const ref = entry.ref;
+    if (!ring.holds(ref, entry.seq)) return;
     // Mostly right after its expiry, still whole (templated later with this credit).
-    if (entry.whole) entry.whole.credits.push(c);
+    const whole = wholes.get(ref);
+    if (whole) whole.credits.push(c);
     else {
-      const h = open(entry);
+      const h = open(ref);
       h.credits.push(c);
-      hold(entry, h.side, h.half, h.keys, h.credits);
+      hold(ref, { side: h.side, half: h.half, keys: h.keys, credits: h.credits });
     }
     // A remembered half whose queued call is credited after a checkpoint wrote it: written again.
-    if (entry.segment >= 0 && entries.has(entry)) {
-      unsave(entry);
-      fresh.add(entry);
+    if (ring.segment(ref) >= 0) {
+      unsave(ref);
+      fresh.add(ref);
     }
   }
 
-  function remove(entry: LateEntry): void {
-    entries.delete(entry);
-    unsave(entry);
-    for (const key of keysOf(entry)) if (byKey.get(key) === entry) byKey.delete(key);
-    release(entry);
-    entry.whole = undefined;
+  function remove(ref: number): void {
+    unsave(ref);
+    if (extraKeys.size > 0) for (const key of keysOf(ref)) if (extraKeys.get(key) === ref) extraKeys.delete(key);
+    if (oddKeys.size > 0) oddKeys.delete(ref);
+    handles.delete(ref);
+    release(ref);
+    wholes.delete(ref);
+    ring.remove(ref);
   }
 
-  function add(entry: LateEntry): void {
-    entries.add(entry);
-    if (entry.segment < 0) fresh.add(entry);
-    for (const key of keysOf(entry)) byKey.set(key, entry);
-    while (entries.size > options.maxEntries) {
-      remove(entries.values().next().value!);
+  /** Holds a half at the end of the ring under its keys; its ref. */
+  function add(keys: readonly string[], f: SlotFigures): number {
+    const first = keys[0] ?? '';
+    const hex = isHexId(first);
+    const ref = ring.push(hex ? first : undefined, f);
+    if (!hex) {
+      oddKeys.set(ref, first);
+      extraKeys.set(first, ref);
+    }
+    for (let i = 1; i < keys.length; i++) extraKeys.set(keys[i]!, ref);
+    if (f.segment < 0) fresh.add(ref);
+    return ref;
+  }
+
+  /**
+   * Past `maxEntries` the oldest are forgotten. The bound counts the ring's slots, a half taken back
+   * in the middle included until the ones before it go: so it bounds the memory itself.
+   */
+  function bound(): void {
+    while (ring.length > options.maxEntries) {
+      remove(ring.oldest());
       stats.droppedBound++;
     }
+  }
+
+  /** Sets `figures` to a half's. */
+  function figuresOf(half: Half, expiredAt: number, seq: number, segment = -1, index = -1): SlotFigures {
+    figures.error = half.error;
+    figures.latencyMs = half.latencyMs;
+    figures.at = half.at;
+    figures.source = half.source;
+    figures.expiredAt = expiredAt;
+    figures.seq = seq;
+    figures.template = -1;
+    figures.segment = segment;
+    figures.index = index;
+    return figures;
   }
 
   /**
@@ -439,13 +522,19 @@ export function createLatePairs(options: LatePairsOptions) {
    */
   function wrap(entry: LateEntry, agg: Aggregator): Aggregator | undefined {
     if (entry.taken) return undefined;
-    return entries.has(entry) ? recorder(agg, (c) => credited(entry, c)) : agg;
+    if (handles.get(entry.ref) === entry) handles.delete(entry.ref);
+    return ring.holds(entry.ref, entry.seq) ? recorder(agg, (c) => credited(entry, c)) : agg;
   }
 
   return {
-    stats: (): LatePairsStats => ({ ...stats, waiting: entries.size }),
+    stats: (): LatePairsStats => ({ ...stats, waiting: ring.size }),
     get size() {
-      return entries.size;
+      return ring.size;
+    },
+
+    /** Bytes the memory's columns and key index hold (its templates and whole halves not counted). */
+    get bytes() {
+      return ring.bytes;
     },
 
     /**
@@ -460,7 +549,7 @@ export function createLatePairs(options: LatePairsOptions) {
       out: { agg: Aggregator },
       run: () => void,
     ): LateEntry {
-      const entry = entryOf(half, keys[0] ?? '', at, nextSeq++);
+      const entry: LateEntry = { ref: -1, seq: nextSeq++, taken: false };
       if (options.windowMs <= 0) {
         run();
         return entry;
@@ -475,8 +564,11 @@ export function createLatePairs(options: LatePairsOptions) {
       }
       // What its expiry reached is in the credits: a client's callee need not be kept twice.
       const kept = side === 'client' ? { ...half, callee: undefined, calleeOp: undefined } : half;
-      hold(entry, side, kept, keys, credits);
-      add(entry);
+      const ref = (entry.ref = add(keys, figuresOf(half, at, entry.seq)));
+      hold(ref, { side, half: kept, keys, credits });
+      // A client's call is queued until its caller is known (ingest/callers.ts), through `wrap`.
+      if (side === 'client') handles.set(ref, entry);
+      bound();
       return entry;
     },
 
@@ -484,20 +576,27 @@ export function createLatePairs(options: LatePairsOptions) {
 
     /** How a restored call queued by the expiry of the client half `id` is credited (see `wrap`). */
     viaFor(id: string): ((agg: Aggregator) => Aggregator | undefined) | undefined {
-      const entry = byKey.get(id);
-      const side = entry && (entry.shared?.template.side ?? entry.whole!.side);
-      return side === 'client' ? (agg) => wrap(entry!, agg) : undefined;
+      const ref = find(id);
+      if (ref < 0) return undefined;
+      const t = ring.template(ref);
+      const side = t >= 0 ? templates[t]!.template.side : wholes.get(ref)!.side;
+      if (side !== 'client') return undefined;
+      const entry: LateEntry = { ref, seq: ring.seq(ref), taken: false };
+      handles.set(ref, entry);
+      return (agg) => wrap(entry, agg);
     },
 
     /** The remembered half a late half with these keys completes (removed and taken back), if any. */
     take(keys: readonly string[]): LateHalf | undefined {
-      if (byKey.size === 0) return undefined;
+      if (ring.size === 0) return undefined;
       for (const key of keys) {
-        const entry = byKey.get(key);
-        if (!entry) continue;
-        const h = open(entry);
-        remove(entry);
-        entry.taken = h.taken = true;
+        const ref = find(key);
+        if (ref < 0) continue;
+        const h = open(ref);
+        const handle = handles.get(ref);
+        if (handle) handle.taken = true;
+        remove(ref);
+        h.taken = true;
         for (const c of h.credits) apply(c, -1, h.half.traceId);
         stats.corrected++;
         return h;
@@ -507,13 +606,12 @@ export function createLatePairs(options: LatePairsOptions) {
 
     /** Forgets what expired more than the late window before `at` (the pairing clock). */
     forget(at: number): void {
-      for (const entry of settling) settle(entry);
+      for (const ref of settling) if (wholes.has(ref)) settle(ref);
       settling = unsettled;
       unsettled = [];
       const deadline = at - options.windowMs;
-      for (const entry of entries) {
-        if (entry.expiredAt > deadline) break;
-        remove(entry);
+      for (let ref = ring.oldest(); ref >= 0 && ring.expiredAt(ref) <= deadline; ref = ring.oldest()) {
+        remove(ref);
         stats.droppedWindow++;
       }
     },
@@ -534,16 +632,15 @@ export function createLatePairs(options: LatePairsOptions) {
      */
     journal(): LateJournal | undefined {
       if (fresh.size === 0 && !forgotten) return undefined;
-      const held = [...fresh].sort((a, b) => a.seq - b.seq);
+      const held = [...fresh].sort((a, b) => ring.seq(a) - ring.seq(b));
       fresh.clear();
       const segment = held.length > 0 ? ++lastSegment : lastSegment;
-      const halves = held.map((entry, index) => {
-        entry.segment = segment;
-        entry.index = index;
+      const halves = held.map((ref, index): LateHalf => {
+        ring.setPlace(ref, segment, index);
         // One held whole since it expired is written as it is, and templated on the way.
-        const whole = entry.whole;
-        const template = settle(entry);
-        const half = whole ? { ...whole, expiredAt: entry.expiredAt, seq: entry.seq } : open(entry);
+        const whole = wholes.get(ref);
+        const template = settle(ref);
+        const half = whole ? { ...whole, expiredAt: ring.expiredAt(ref), seq: ring.seq(ref) } : open(ref);
         return { ...half, segment, index, template };
       });
       if (halves.length > 0) segments.set(segment, { live: halves.length, gone: [] });
@@ -553,7 +650,10 @@ export function createLatePairs(options: LatePairsOptions) {
       return out;
     },
 
-    /** Rebuilds the memory a checkpoint held (the halves in any order; those in `gone` are not remembered). */
+    /**
+     * Rebuilds the memory a checkpoint held (the halves in any order; those in `gone` are not
+     * remembered): the ones read in place go into the ring without an object each.
+     */
     restore(journal: LateJournal | undefined): void {
       if (!journal) return;
       lastSegment = Math.max(lastSegment, journal.segment);
@@ -569,22 +669,66 @@ export function createLatePairs(options: LatePairsOptions) {
         if (!list) gone.set(s, (list = []));
         for (let n = from; n < to; n++) list.push(n);
       }
-      // Halves of checkpoints before `seq` keep the order they were stored in.
-      const halves = journal.halves.map((h, i) => (h.seq === undefined ? { ...h, seq: i } : h));
-      halves.sort((a, b) => a.seq! - b.seq!);
-      for (const h of halves) {
-        nextSeq = Math.max(nextSeq, h.seq! + 1);
-        if (h.segment === undefined) continue;
-        let seg = segments.get(h.segment);
-        if (!seg) segments.set(h.segment, (seg = { live: 0, gone: gone.get(h.segment) ?? [] }));
+      const whole = journal.halves;
+      const stored = journal.stored ?? [];
+      // Every half by its expiry order: item i < whole.length is whole[i], the rest records in turn.
+      let total = whole.length;
+      for (const s of stored) total += s.count;
+      const seqs = new Float64Array(total);
+      const from = new Int32Array(total).fill(-1);
+      const record = new Int32Array(total);
+      const counted = (segment: number | undefined) => {
+        if (segment === undefined) return;
+        let seg = segments.get(segment);
+        if (!seg) segments.set(segment, (seg = { live: 0, gone: gone.get(segment) ?? [] }));
         seg.live++;
+      };
+      // Halves of checkpoints before `seq` keep the order they were stored in.
+      whole.forEach((h, i) => {
+        seqs[i] = h.seq ?? i;
+        counted(h.segment);
+      });
+      let n = whole.length;
+      stored.forEach((s, k) => {
+        for (let r = 0; r < s.count; r++, n++) {
+          seqs[n] = s.seq(r);
+          from[n] = k;
+          record[n] = r;
+          counted(s.segment);
+        }
+      });
+      const order = new Uint32Array(total);
+      let sorted = true;
+      for (let i = 0; i < total; i++) {
+        order[i] = i;
+        if (i > 0 && seqs[i]! < seqs[i - 1]!) sorted = false;
+        nextSeq = Math.max(nextSeq, seqs[i]! + 1);
       }
-      for (const h of halves) {
-        const entry = entryOf(h.half, h.keys[0] ?? '', h.expiredAt, h.seq!);
-        entry.segment = h.segment ?? -1;
-        entry.index = h.index ?? -1;
-        hold(entry, h.side, h.half, h.keys, h.credits, h.template);
-        add(entry);
+      if (!sorted) order.sort((a, b) => seqs[a]! - seqs[b]! || a - b);
+      // Each segment's template numbers, as the memory numbers them (interned once each).
+      const local = stored.map((s) => new Int32Array(s.templates.length).fill(-1));
+      for (const i of order) {
+        const k = from[i]!;
+        if (k < 0) {
+          const h = whole[i]!;
+          const ref = add(h.keys, figuresOf(h.half, h.expiredAt, seqs[i]!, h.segment, h.index));
+          hold(ref, { side: h.side, half: h.half, keys: h.keys, credits: h.credits }, h.template);
+        } else {
+          const s = stored[k]!;
+          const r = record[i]!;
+          s.read(r, figures);
+          let t = local[k]![figures.template]!;
+          if (t < 0) {
+            const text = s.templates[figures.template]!;
+            t = local[k]![figures.template] = templateNumber(text, () => JSON.parse(text) as Template);
+          }
+          figures.template = t;
+          templates[t]!.uses++;
+          const ref = ring.pushBytes(s.bytes, s.keyAt(r), figures);
+          const keys = templates[t]!.template.keys;
+          if (keys) for (let j = 1; j < keys.length; j++) extraKeys.set(keys[j]!, ref);
+        }
+        bound();
       }
     },
   };

@@ -6,7 +6,7 @@
  *
  * At the bench's 35,000 spans/s some 35,000 halves wait, up to the 200,000-half bound. A Map keyed by
  * a joined 48-character id string, a wrapper object per half and a Set made a string and two objects
- * per half and held ~155-180 bytes a half besides the half (docs/benchmarks.md items 80 and 96). So a
+ * per half and held ~155-180 bytes a half besides the half (docs/benchmarks.md items 80 and 91). So a
  * key is its ids' bits instead: each key is a record in columns (6 words: trace id 4, span id 2), found
  * through an open-addressing table of record numbers (linear probing, deletion by moving the rest of a
  * run back, so a run keeps the order its keys came in and the oldest server waiting under a key is the

@@ -6,6 +6,7 @@
 import type { Graph } from '../src/core/neo4j/connection.js';
 import type { Logger } from '../src/core/logger.js';
 import { PRUNE_PRESENCE } from './presence.js';
+import { DELETE_STALE_LATE_SEGMENTS } from './spool/checkpoint-store.js';
 
 /** Relationships first, per type so each uses its own lastSeen index, then nodes (with what still hangs off them). */
 export const DELETE_STALE_RELATIONSHIPS = (
@@ -44,6 +45,8 @@ const STEPS = [
   // What is kept loses its hours of presence older than the retention (ingest/presence.ts).
   PRUNE_PRESENCE('DEPENDS_ON'),
   PRUNE_PRESENCE('Component'),
+  // Late halves a checkpoint no worker has written within the retention still holds.
+  DELETE_STALE_LATE_SEGMENTS,
 ];
 
 export interface RetentionDeps {

@@ -67,6 +67,18 @@ MATCH (:IngestCheckpoint {id: $id})-[:REMEMBERS]->(s:IngestLateHalves)
 WHERE s.segment IN $dropped
 DETACH DELETE s`;
 
+/**
+ * The late memory of checkpoints not written within the retention (a worker renamed, scaled away or
+ * long stopped), for the retention job (ingest/retention.ts): the calls its halves would correct have
+ * aged out of the map with it. The checkpoint itself stays (its spool position and pairing state).
+ */
+export const DELETE_STALE_LATE_SEGMENTS = `
+MATCH (c:IngestCheckpoint)-[:REMEMBERS]->(s:IngestLateHalves)
+WHERE c.updatedAt < $cutoff
+WITH s LIMIT toInteger($batch)
+DETACH DELETE s
+RETURN count(*) AS deleted`;
+
 /** A checkpoint and its late memory, gone (a benchmark's run, or tests cleaning up). */
 export const DELETE_CHECKPOINT = `
 MATCH (c:IngestCheckpoint {id: $id})

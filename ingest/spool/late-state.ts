@@ -18,7 +18,8 @@
  * `seq`, the record count before the JSON's length) still reads.
  */
 import { isHexId } from '../hex.js';
-import type { LateHalf, LateJournal } from '../late-pairs.js';
+import type { LateHalf, LateJournal, StoredHalves } from '../late-pairs.js';
+import type { SlotFigures } from '../late-ring.js';
 import { fromTemplate, templateOf, type Template } from '../late-template.js';
 import { bytesOf, frame, unframe } from './byte-frame.js';
 
@@ -82,6 +83,85 @@ interface Stored {
   base: { at: number; expiredAt: number; source: number; seq?: number };
 }
 
+/**
+ * A segment's records read in place (`StoredHalves`): what the late memory's restore takes without an
+ * object per half. `at[r]` is where the r-th record held starts, `place[r]` its place in the segment.
+ */
+class SegmentRecords implements StoredHalves {
+  readonly count: number;
+  constructor(
+    readonly segment: number,
+    readonly templates: string[],
+    readonly bytes: Buffer,
+    private readonly base: Stored['base'],
+    private readonly at: Int32Array,
+    private readonly place: Int32Array,
+  ) {
+    this.count = at.length;
+  }
+
+  keyAt(r: number): number {
+    return this.at[r]!;
+  }
+
+  seq(r: number): number {
+    return (this.base.seq ?? 0) + this.bytes.readInt32LE(this.at[r]! + 49);
+  }
+
+  read(r: number, f: SlotFigures): void {
+    const raw = this.bytes;
+    const at = this.at[r]!;
+    f.template = raw.readUInt32LE(at + 24);
+    f.error = raw[at + 28] === 1;
+    f.latencyMs = raw.readDoubleLE(at + 29);
+    f.at = this.base.at + raw.readInt32LE(at + 37);
+    f.expiredAt = this.base.expiredAt + raw.readInt32LE(at + 41);
+    f.source = this.base.source + raw.readInt32LE(at + 45);
+    f.seq = this.seq(r);
+    f.segment = this.segment;
+    f.index = this.place[r]!;
+  }
+}
+
+/**
+ * A segment of layout 3: its records (those whose place `gone` names left out) and its odd halves held,
+ * each with its place (and `segment`).
+ */
+function readSegment(
+  raw: Buffer,
+  segment: number,
+  gone?: (place: number) => boolean,
+): { records: SegmentRecords; odd: LateHalf[] } {
+  if (raw[0] !== SEGMENT) throw new Error(`unknown late-halves layout ${raw[0]}`);
+  const { json, bytes } = unframe<Stored & { odd: [number, LateHalf][] }>(raw);
+  const places = bytes.length / RECORD + json.odd.length;
+  const oddAt = new Map(json.odd);
+  const odd: LateHalf[] = [];
+  const at: number[] = [];
+  const place: number[] = [];
+  for (let p = 0, r = 0; p < places; p++) {
+    const h = oddAt.get(p);
+    if (h) {
+      if (!gone?.(p)) odd.push({ ...h, segment, index: p });
+      continue;
+    }
+    if (!gone?.(p)) {
+      at.push(r * RECORD);
+      place.push(p);
+    }
+    r++;
+  }
+  const records = new SegmentRecords(
+    segment,
+    json.templates,
+    bytes,
+    json.base,
+    Int32Array.from(at),
+    Int32Array.from(place),
+  );
+  return { records, odd };
+}
+
 /** The half a record holds. */
 function fromRecord(
   raw: Buffer,
@@ -124,20 +204,24 @@ export function decodeLate(stored: unknown, segment?: number): LateHalf[] | unde
     // The odd ones were taken out of expiry order: put back where they belong, the oldest first.
     return json.odd.length === 0 ? out : [...out, ...json.odd].sort((a, b) => a.expiredAt - b.expiredAt);
   }
-  if (raw[0] !== SEGMENT) throw new Error(`unknown late-halves layout ${raw[0]}`);
-  const { json, bytes } = unframe<Stored & { odd: [number, LateHalf][] }>(raw);
-  const parsed = json.templates.map((t) => JSON.parse(t) as Template);
-  const out = new Array<LateHalf>(bytes.length / RECORD + json.odd.length);
-  for (const [place, entry] of json.odd) out[place] = entry;
-  for (let place = 0, at = 0; at < bytes.length; place++) {
-    if (out[place]) continue;
-    out[place] = fromRecord(bytes, at, json.templates, parsed, json.base, true);
-    at += RECORD;
+  const { records, odd } = readSegment(raw, segment ?? 0);
+  const parsed = records.templates.map((t) => JSON.parse(t) as Template);
+  const f = {} as SlotFigures;
+  const out: LateHalf[] = odd;
+  for (let r = 0; r < records.count; r++) {
+    records.read(r, f);
+    const key = records.bytes.toString('hex', records.keyAt(r), records.keyAt(r) + 24);
+    out.push({
+      ...fromTemplate(parsed[f.template]!, key, f),
+      expiredAt: f.expiredAt,
+      seq: f.seq,
+      template: records.templates[f.template],
+      segment: f.segment,
+      index: f.index,
+    });
   }
-  out.forEach((entry, place) => {
-    entry.index = place;
-    if (segment !== undefined) entry.segment = segment;
-  });
+  out.sort((a, b) => a.index! - b.index!);
+  if (segment === undefined) for (const h of out) delete h.segment;
   return out;
 }
 
@@ -155,15 +239,27 @@ export function readLate(
 ): LateJournal | undefined {
   const halves = Array.isArray(whole) ? [...(whole as LateHalf[])] : (decodeLate(whole) ?? []);
   if (halves.length === 0 && segments.length === 0) return undefined;
-  const forgotten = new Set<string>();
-  for (let i = 0; i + 2 < gone.length; i += 3)
-    for (let n = gone[i + 1]!; n < gone[i + 2]!; n++) forgotten.add(`${gone[i]}:${n}`);
+  const runs = new Map<number, number[]>();
+  for (let i = 0; i + 2 < gone.length; i += 3) {
+    let list = runs.get(gone[i]!);
+    if (!list) runs.set(gone[i]!, (list = []));
+    list.push(gone[i + 1]!, gone[i + 2]!);
+  }
   const dropped: number[] = [];
-  for (const { segment, halves: stored } of segments) {
-    const held = (decodeLate(stored, segment) ?? []).filter((h) => !forgotten.has(`${segment}:${h.index}`));
-    if (held.length === 0) dropped.push(segment);
-    halves.push(...held);
+  const stored: StoredHalves[] = [];
+  for (const { segment, halves: bytes } of segments) {
+    const raw = bytesOf(bytes);
+    const list = runs.get(segment) ?? [];
+    const forgotten = (place: number) => {
+      for (let i = 0; i < list.length; i += 2) if (place >= list[i]! && place < list[i + 1]!) return true;
+      return false;
+    };
+    const read = raw ? readSegment(raw, segment, forgotten) : undefined;
+    if (!read || read.records.count + read.odd.length === 0) dropped.push(segment);
+    if (!read) continue;
+    halves.push(...read.odd);
+    if (read.records.count > 0) stored.push(read.records);
   }
   const segment = segments.reduce((m, s) => Math.max(m, s.segment), lastSegment);
-  return { segment, halves, dropped, gone: [...gone] };
+  return { segment, halves, stored, dropped, gone: [...gone] };
 }

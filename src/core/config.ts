@@ -117,9 +117,9 @@ export const envSchema = z.object({
       'how long a half that expired unpaired is remembered: a partner arriving within it corrects the virtual edge to the real one (0: never)',
     ),
   TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES: positiveInt
-    .prefault('100000')
+    .prefault('1750000')
     .describe(
-      'expired halves remembered for the late window at most (~320 bytes of heap each; docs/ingest.md); past it the oldest are forgotten early (counted) and their calls stay on the virtual edge',
+      'expired halves remembered for the late window at most (~90 bytes each, in columns off the heap: ~150 MB when full; sized so that the 15-minute window decides up to ~1,900 expiries a second; docs/ingest.md); past it the oldest are forgotten early (counted) and their calls stay on the virtual edge',
     ),
   TOPOGRAPH_PRESENCE_MAX_ENTRIES: positiveInt
     .prefault('200000')

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRetentionJob } from '../../ingest/retention.js';
+import { ADD_LATE_SEGMENT, DELETE_CHECKPOINT } from '../../ingest/spool/checkpoint-store.js';
 import { seed, fileGraph, uniqueName } from '../support/graph.js';
 import { componentsIn, edgesIn, operationsIn } from '../support/model-graph.js';
 import { TraceBuilder } from '../support/spans.js';
@@ -61,5 +62,47 @@ describe('retention', () => {
     expect(hours.map((h) => [Number(h.edge), Number(h.front), Number(h.kept)])).toEqual([[day8, day8, day8]]);
     // A second pass finds nothing more to do.
     expect(await job.runOnce()).toBe(0);
+  });
+});
+
+describe('retention of the late memory', () => {
+  it('deletes the late halves of a checkpoint not written within the retention, and keeps a live one', async () => {
+    const stale = uniqueName('retention-stale-checkpoint');
+    const live = uniqueName('retention-live-checkpoint');
+    // Checkpoints written in 1980 (day 0 and day 8), each holding a segment of late halves.
+    for (const [id, at] of [
+      [stale, T0],
+      [live, T0 + 8 * DAY],
+    ] as const)
+      await graph.write('test', async (tx) => {
+        await tx.run(`CREATE (:IngestCheckpoint {id: $id, updatedAt: $at})`, { id, at });
+        await tx.run(ADD_LATE_SEGMENT, { id, segment: 1, halves: new Int8Array([3]) });
+      });
+    const segments = () =>
+      graph.read('test', async (tx) =>
+        (
+          await tx.run(
+            `MATCH (c:IngestCheckpoint)-[:REMEMBERS]->(s:IngestLateHalves) WHERE c.id IN [$stale, $live]
+             RETURN c.id AS id ORDER BY id`,
+            { stale, live },
+          )
+        ).records.map((r) => r.get('id') as string),
+      );
+    expect((await segments()).sort()).toEqual([live, stale].sort());
+
+    const job = createRetentionJob({ graph, retentionMs: 7 * DAY, intervalMs: 3_600_000, now: () => T0 + 8 * DAY });
+    await job.runOnce();
+
+    expect(await segments()).toEqual([live]);
+    // The checkpoint itself stays: its spool position and pairing state are still the worker's.
+    const checkpoints = await graph.read('test', async (tx) =>
+      Number(
+        (
+          await tx.run(`MATCH (c:IngestCheckpoint) WHERE c.id = $stale RETURN count(c) AS n`, { stale })
+        ).records[0]!.get('n'),
+      ),
+    );
+    expect(checkpoints).toBe(1);
+    for (const id of [stale, live]) await graph.write('test', (tx) => tx.run(DELETE_CHECKPOINT, { id }));
   });
 });
