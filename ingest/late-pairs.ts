@@ -718,8 +718,10 @@ export function createLatePairs(options: LatePairsOptions) {
           const r = record[i]!;
           s.read(r, figures);
           let t = local[k]![figures.template]!;
-          if (t < 0) {
-            const text = s.templates[figures.template]!;
+          const text = s.templates[figures.template]!;
+          // A number is checked before reuse: a bound lower than at the checkpoint forgets halves while
+          // restoring, and the last one to use a template frees its number (which may be handed out again).
+          if (t < 0 || templates[t]?.text !== text) {
             t = local[k]![figures.template] = templateNumber(text, () => JSON.parse(text) as Template);
           }
           figures.template = t;

@@ -29,7 +29,8 @@ const config = defaultConfig();
 const T0 = Date.now();
 const options = { pairingTtlMs: 10_000, pairingLateWindowMs: 15 * 60_000, pairingLateMaxEntries: 100 };
 
-const newEngine = () => createEngine({ ...engineOptions(config), ...options });
+const newEngine = (more: Partial<typeof options> = {}) =>
+  createEngine({ ...engineOptions(config), ...options, ...more });
 
 /** A worker's engine and checkpoint store, committing one flush at a time as the durable loop does. */
 function worker(id = uniqueName('late-spool')) {
@@ -66,9 +67,9 @@ function worker(id = uniqueName('late-spool')) {
       await this.commit(this.collect(at));
     },
     /** A fresh engine rebuilt from what Neo4j holds, as a restarted worker's. */
-    async restart(at: number) {
+    async restart(at: number, more: Partial<typeof options> = {}) {
       const cp = (await store.load())!;
-      engine = newEngine();
+      engine = newEngine(more);
       engine.restore(cp.state).finish(at);
       committed = cp;
       seq = cp.position;
@@ -186,6 +187,24 @@ describe('late halves in the checkpoint, in Neo4j', () => {
       credited: ['a -> b x4'],
       takenBack: ['a -> unknown x-4'],
     });
+  });
+
+  it('a restart with a lower bound keeps the newest halves, each with its own template', async () => {
+    // Three halves of two templates (two environments) in one segment, restored into a memory of one: the
+    // first template is freed when its half is forgotten, and the third half must not reuse its number.
+    const [one, two] = [uniqueName('late-lower'), uniqueName('late-lower')];
+    const w = worker();
+    const [first, second, third] = [calls(one, 1, T0)[0]!, calls(two, 1, T0)[0]!, calls(one, 1, T0)[0]!];
+    for (const c of [first, second, third]) w.ingest(c.clients, T0);
+    await w.flush(T0 + 20_000);
+    expect(await lateIn(w.id)).toEqual({ segments: { 1: 3 }, gone: [], whole: null });
+    await w.restart(T0 + 20_000, { pairingLateMaxEntries: 1 });
+    expect(w.engine.stats().late).toMatchObject({ waiting: 1 });
+    w.ingest(third.servers, T0 + 25_000);
+    const batch = w.collect(T0 + 25_000).batch;
+    expect(edgesOf(batch)).toEqual({ credited: ['a -> b x1'], takenBack: ['a -> unknown x-1'] });
+    // Credited in the third half's own environment (a wrong template would name the second's).
+    expect(batch.edges.map((e) => (JSON.parse(e.from) as string[]).includes(one))).toEqual([true]);
   });
 
   it('a call credited after its half was written writes the half again, its old place forgotten', async () => {
