@@ -8,7 +8,8 @@
  * What an expiry credited is recorded as it happens, by handing the expiry an aggregator that
  * forwards every call to the real one and keeps a copy: whatever an expiry counts (edges, operations,
  * CALLS, rings, entry counts, tags) is taken back the same way, without this module knowing the
- * derivation. Bounded: past `maxEntries` the oldest are forgotten (counted, their virtual credit stays).
+ * derivation. Bounded: past `maxEntries` the oldest are forgotten (counted, their virtual credit stays),
+and past a sixteenth of it the oldest of those whose ids are not in hex.
  *
  * Every expiry is remembered, a call to a third-party API or a request from a browser as well as a
  * call whose partner is merely late: which is which cannot be told when it expires. The checkpoint
@@ -170,6 +171,9 @@ export interface LatePairsStats {
 }
 
 const BUCKETS = bucketOf(Number.POSITIVE_INFINITY) + 1;
+
+/** The bound's share held by halves whose ids are not in hex: one in ODD_SHARE (see `bound`). */
+const ODD_SHARE = 16;
 
 export function createLatePairs(options: LatePairsOptions) {
   /** remembered halves in expiry order, their figures in columns, found by their first key (ingest/late-ring.ts) */
@@ -497,6 +501,13 @@ export function createLatePairs(options: LatePairsOptions) {
   function bound(): void {
     while (ring.length > options.maxEntries) {
       remove(ring.oldest());
+      stats.droppedBound++;
+    }
+    // A half whose ids are not in hex (an importer's) fits no template and stays an object of ~300 bytes:
+    // at most a sixteenth of the bound are held so, or ids of another form would take ~4 times the
+    // memory the bound was sized for (docs/ingest.md, "Late halves").
+    while (oddKeys.size > options.maxEntries / ODD_SHARE) {
+      remove(oddKeys.keys().next().value!);
       stats.droppedBound++;
     }
   }

@@ -141,6 +141,16 @@ describe('late halves', () => {
     expect(pipeline.stats().late).toMatchObject({ waiting: 4, droppedBound: 6 });
   });
 
+  it('halves whose ids are not in hex (held whole) are bounded to a sixteenth of the bound', async () => {
+    const { clock, pipeline } = capturePipeline({ ...options, pairingLateMaxEntries: 32 });
+    pipeline.ingest(splitCalls(10, { startMs: clock.now - 100, trace: new TraceBuilder('an-importer-trace') }).clients);
+    pipeline.ingest(split(10, clock.now - 100).clients);
+    clock.now += 20_000;
+    await pipeline.flush();
+    // 2 of the 10 odd ones stay, all 10 in hex.
+    expect(pipeline.stats().late).toMatchObject({ waiting: 12, droppedBound: 8 });
+  });
+
   it('what is remembered survives a checkpoint: a fresh engine restored from it corrects the late half', async () => {
     const clock = { now: 1_700_000_000_000 };
     const { clients, servers } = split(4, clock.now - 100);
