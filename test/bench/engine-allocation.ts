@@ -12,7 +12,7 @@
  */
 import { Session } from 'node:inspector/promises';
 import { answerAsChild, checkouts, forkTs } from './children.js';
-import { benchShape, buildTopology, requestsOf } from './workload.js';
+import { benchShape, buildTopology, poolFeeder, requestsOf } from './workload.js';
 
 interface SideResult {
   bytesPerSpan: number;
@@ -42,8 +42,12 @@ async function child(dir: string, spansPerS: number, seconds: number): Promise<S
   }
   const session = new Session();
   session.connect();
-  let next = 0;
-  let pass = 0;
+  let at = started;
+  const feed = poolFeeder(
+    pool,
+    (body) => decodeOtlpProtobuf(body, config.limits.decode),
+    (decoded) => engine.ingest(decoded, at),
+  );
   let spans = 0;
   for (let second = 1; second <= WARM_SECONDS + seconds; second++) {
     if (second === WARM_SECONDS + 1) {
@@ -54,19 +58,8 @@ async function child(dir: string, spansPerS: number, seconds: number): Promise<S
       });
       spans = 0;
     }
-    const at = started + second * 1000;
-    for (let n = 0; n < spansPerS;) {
-      const i = next++ % pool.length;
-      // Fresh trace ids for each pass over the pool, as the sender writes them.
-      if (i === 0) {
-        pass++;
-        for (const r of pool) for (const off of r.traceIdOffsets) r.body.writeUInt32BE(pass, off + 12);
-      }
-      const decoded = decodeOtlpProtobuf(pool[i]!.body, config.limits.decode);
-      engine.ingest(decoded, at);
-      n += decoded.spanCount;
-      spans += decoded.spanCount;
-    }
+    at = started + second * 1000;
+    spans += feed(spansPerS);
     engine.collect(at);
   }
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } };

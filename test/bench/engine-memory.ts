@@ -15,7 +15,7 @@
  */
 import { writeHeapSnapshot } from 'node:v8';
 import { answerAsChild, checkouts, forkTs } from './children.js';
-import { benchShape, buildTopology, requestsOf } from './workload.js';
+import { benchShape, buildTopology, poolFeeder, requestsOf } from './workload.js';
 
 interface SideResult {
   liveMb: number;
@@ -40,25 +40,18 @@ async function child(dir: string, spansPerS: number, seconds: number): Promise<S
     if (pool.length >= 120) break;
     pool.push({ body: Buffer.from(req.body), spans: req.spans, traceIdOffsets: req.traceIdOffsets });
   }
-  let next = 0;
-  let pass = 0;
+  let at = started;
+  const feed = poolFeeder(
+    pool,
+    (body) => decodeOtlpProtobuf(body, config.limits.decode),
+    (decoded) => engine.ingest(decoded, at),
+  );
   let peakHeap = 0;
   let spans = 0;
   const cpu = process.cpuUsage();
   for (let second = 1; second <= seconds; second++) {
-    const at = started + second * 1000;
-    for (let n = 0; n < spansPerS;) {
-      const i = next++ % pool.length;
-      // Fresh trace ids for each pass over the pool, written into the bodies as the sender does.
-      if (i === 0) {
-        pass++;
-        for (const r of pool) for (const off of r.traceIdOffsets) r.body.writeUInt32BE(pass, off + 12);
-      }
-      const decoded = decodeOtlpProtobuf(pool[i]!.body, config.limits.decode);
-      engine.ingest(decoded, at);
-      n += decoded.spanCount;
-      spans += decoded.spanCount;
-    }
+    at = started + second * 1000;
+    spans += feed(spansPerS);
     engine.collect(at);
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }

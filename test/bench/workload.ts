@@ -367,3 +367,37 @@ export function* requestsOf(
       );
   }
 }
+
+/** A request kept for replay, with where its trace ids sit in its bytes. */
+export interface PooledRequest {
+  body: Buffer;
+  traceIdOffsets: number[];
+}
+
+/**
+ * A feeder over `pool` that hands decoded requests to `ingest` in order until at least `count` spans
+ * went in (returned): each pass over the pool first writes fresh trace ids into the bodies, as the
+ * bench's sender does, so that replayed traces are new traces to the engine.
+ */
+export function poolFeeder<D extends { spanCount: number }>(
+  pool: readonly PooledRequest[],
+  decode: (body: Buffer) => D,
+  ingest: (decoded: D) => void,
+): (count: number) => number {
+  let next = 0;
+  let pass = 0;
+  return (count) => {
+    let n = 0;
+    while (n < count) {
+      const i = next++ % pool.length;
+      if (i === 0) {
+        pass++;
+        for (const r of pool) for (const off of r.traceIdOffsets) r.body.writeUInt32BE(pass, off + 12);
+      }
+      const decoded = decode(pool[i]!.body);
+      ingest(decoded);
+      n += decoded.spanCount;
+    }
+    return n;
+  };
+}
