@@ -117,18 +117,6 @@ export class LateRing {
     return this.slots === 0 ? -1 : (this.order[0]!.id << CHUNK_BITS) | this.head;
   }
 
-  /** The slot after `ref` that is held, in expiry order (-1: none). */
-  after(ref: number): number {
-    let c = this.order.indexOf(this.chunk(ref));
-    let i = (ref & MASK) + 1;
-    for (; c < this.order.length; c++, i = 0) {
-      const chunk = this.order[c]!;
-      const end = c === this.order.length - 1 ? this.tail : CHUNK;
-      for (; i < end; i++) if (chunk.flags[i]! & LIVE) return (chunk.id << CHUNK_BITS) | i;
-    }
-    return -1;
-  }
-
   /**
    * Holds a half at the end: its key (when in lower-case hex, the index finds it by it, in place of
    * any older slot with that key; otherwise it is held without one) and its figures. Returns its ref.
