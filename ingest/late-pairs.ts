@@ -9,7 +9,7 @@
  * forwards every call to the real one and keeps a copy: whatever an expiry counts (edges, operations,
  * CALLS, rings, entry counts, tags) is taken back the same way, without this module knowing the
  * derivation. Bounded: past `maxEntries` the oldest are forgotten (counted, their virtual credit stays),
-and past a sixteenth of it the oldest of those whose ids are not in hex.
+ * and past a sixteenth of it the oldest of those whose ids are not in hex.
  *
  * Every expiry is remembered, a call to a third-party API or a request from a browser as well as a
  * call whose partner is merely late: which is which cannot be told when it expires. The checkpoint
