@@ -12,7 +12,7 @@
  */
 import { Session } from 'node:inspector/promises';
 import { answerAsChild, checkouts, forkTs } from './children.js';
-import { benchShape, buildTopology, poolFeeder, requestsOf } from './workload.js';
+import { engineOnWorkload } from './workload.js';
 
 interface SideResult {
   bytesPerSpan: number;
@@ -29,25 +29,9 @@ interface ProfileNode {
 const WARM_SECONDS = 12;
 
 async function child(dir: string, spansPerS: number, seconds: number): Promise<SideResult> {
-  const { loadConfig } = await import(`${dir}/src/core/config.ts`);
-  const { createEngine, engineOptions } = await import(`${dir}/ingest/engine.ts`);
-  const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
-  const config = loadConfig();
-  const engine = createEngine(engineOptions(config));
-  const started = Date.now();
-  const pool: { body: Buffer; traceIdOffsets: number[] }[] = [];
-  for (const req of requestsOf(buildTopology(benchShape('alloc', 'bench-alloc')), 8, started, 500)) {
-    if (pool.length >= 120) break;
-    pool.push({ body: Buffer.from(req.body), traceIdOffsets: req.traceIdOffsets });
-  }
+  const { engine, started, feed } = await engineOnWorkload(dir, 'alloc');
   const session = new Session();
   session.connect();
-  let at = started;
-  const feed = poolFeeder(
-    pool,
-    (body) => decodeOtlpProtobuf(body, config.limits.decode),
-    (decoded) => engine.ingest(decoded, at),
-  );
   let spans = 0;
   for (let second = 1; second <= WARM_SECONDS + seconds; second++) {
     if (second === WARM_SECONDS + 1) {
@@ -58,8 +42,8 @@ async function child(dir: string, spansPerS: number, seconds: number): Promise<S
       });
       spans = 0;
     }
-    at = started + second * 1000;
-    spans += feed(spansPerS);
+    const at = started + second * 1000;
+    spans += feed(at, spansPerS);
     engine.collect(at);
   }
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } };

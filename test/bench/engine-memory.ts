@@ -15,7 +15,7 @@
  */
 import { writeHeapSnapshot } from 'node:v8';
 import { answerAsChild, checkouts, forkTs } from './children.js';
-import { benchShape, buildTopology, poolFeeder, requestsOf } from './workload.js';
+import { engineOnWorkload } from './workload.js';
 
 interface SideResult {
   liveMb: number;
@@ -28,30 +28,13 @@ interface SideResult {
 const mb = (bytes: number) => bytes / 2 ** 20;
 
 async function child(dir: string, spansPerS: number, seconds: number): Promise<SideResult> {
-  const { loadConfig } = await import(`${dir}/src/core/config.ts`);
-  const { createEngine, engineOptions } = await import(`${dir}/ingest/engine.ts`);
-  const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
-  const config = loadConfig();
-  const engine = createEngine(engineOptions(config));
-  const started = Date.now();
-  const pool: { body: Buffer; spans: number; traceIdOffsets: number[] }[] = [];
-  for (const req of requestsOf(buildTopology(benchShape('mem', 'bench-mem')), 8, started, 500)) {
-    // Whole pairs of requests: the two halves of a chunk go together.
-    if (pool.length >= 120) break;
-    pool.push({ body: Buffer.from(req.body), spans: req.spans, traceIdOffsets: req.traceIdOffsets });
-  }
-  let at = started;
-  const feed = poolFeeder(
-    pool,
-    (body) => decodeOtlpProtobuf(body, config.limits.decode),
-    (decoded) => engine.ingest(decoded, at),
-  );
+  const { engine, started, feed } = await engineOnWorkload(dir, 'mem');
   let peakHeap = 0;
   let spans = 0;
   const cpu = process.cpuUsage();
   for (let second = 1; second <= seconds; second++) {
-    at = started + second * 1000;
-    spans += feed(spansPerS);
+    const at = started + second * 1000;
+    spans += feed(at, spansPerS);
     engine.collect(at);
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }

@@ -368,25 +368,27 @@ export function* requestsOf(
   }
 }
 
-/** A request kept for replay, with where its trace ids sit in its bytes. */
-export interface PooledRequest {
-  body: Buffer;
-  traceIdOffsets: number[];
-}
-
 /**
- * A feeder over `pool` that hands decoded requests to `ingest` in order until at least `count` spans
- * went in (returned): each pass over the pool first writes fresh trace ids into the bodies, as the
- * bench's sender does, so that replayed traces are new traces to the engine.
+ * A checkout's engine (its own code, imported from `dir`, on its default configuration) and a feed of
+ * the workload: `feed(at, count)` hands it decoded requests at `at` until at least `count` spans went in
+ * (returned). The requests are 120 encoded once and replayed; each pass over them first writes fresh
+ * trace ids into the bodies, as the bench's sender does, so that replayed traces are new to the engine.
  */
-export function poolFeeder<D extends { spanCount: number }>(
-  pool: readonly PooledRequest[],
-  decode: (body: Buffer) => D,
-  ingest: (decoded: D) => void,
-): (count: number) => number {
+export async function engineOnWorkload(dir: string, runId: string) {
+  const { loadConfig } = await import(`${dir}/src/core/config.ts`);
+  const { createEngine, engineOptions } = await import(`${dir}/ingest/engine.ts`);
+  const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
+  const config = loadConfig();
+  const engine = createEngine(engineOptions(config));
+  const started = Date.now();
+  const pool: { body: Buffer; traceIdOffsets: number[] }[] = [];
+  for (const req of requestsOf(buildTopology(benchShape(runId, `bench-${runId}`)), 8, started, 500)) {
+    if (pool.length >= 120) break;
+    pool.push({ body: Buffer.from(req.body), traceIdOffsets: req.traceIdOffsets });
+  }
   let next = 0;
   let pass = 0;
-  return (count) => {
+  const feed = (at: number, count: number): number => {
     let n = 0;
     while (n < count) {
       const i = next++ % pool.length;
@@ -394,10 +396,11 @@ export function poolFeeder<D extends { spanCount: number }>(
         pass++;
         for (const r of pool) for (const off of r.traceIdOffsets) r.body.writeUInt32BE(pass, off + 12);
       }
-      const decoded = decode(pool[i]!.body);
-      ingest(decoded);
+      const decoded = decodeOtlpProtobuf(pool[i]!.body, config.limits.decode);
+      engine.ingest(decoded, at);
       n += decoded.spanCount;
     }
     return n;
   };
+  return { engine, started, feed };
 }
