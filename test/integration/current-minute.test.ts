@@ -9,7 +9,7 @@ import { minuteRing, windowFigures } from '../../src/api/graphql/measure.js';
 import { EDGE, operationProjection, type MeasureRecord } from '../../src/api/graphql/data/projections.js';
 import { HOUR_MS, MINUTE_MS } from '../../src/core/model.js';
 import { seed, fileGraph, uniqueName } from '../support/graph.js';
-import { TraceBuilder } from '../support/spans.js';
+import { webApiCalls } from '../support/spans.js';
 
 const graph = fileGraph();
 
@@ -27,19 +27,6 @@ WITH DISTINCT a
 MATCH (a)-[:DEPENDS_ON]->(:Service)-[:HAS_OPERATION]->(o:Operation)
 SET o.hmCurCalls = o.calls - o.hmStartCalls, o.hmCurErrors = o.errors - o.hmStartErrors, o.hmCurLatSum = o.latSum - o.hmStartLatSum
 REMOVE o.hmStartCalls, o.hmStartErrors, o.hmStartLatSum`;
-
-/** `n` calls web → api ending at `at`, the first `failing` of them failing: 20 ms at the client, 10 ms at the server. */
-function calls(env: string, at: number, n: number, failing: number) {
-  const batches = [];
-  for (let i = 0; i < n; i++) {
-    const t = new TraceBuilder();
-    const res = { 'deployment.environment.name': env };
-    const c = t.client('web', { resource: res, startMs: at - 20, durationMs: 20 });
-    t.server('api', '/v', { parent: c, resource: res, startMs: at - 15, durationMs: 10, error: i < failing });
-    batches.push(t.batch());
-  }
-  return batches;
-}
 
 async function read(env: string): Promise<{ edge: MeasureRecord; op: MeasureRecord }> {
   return graph.read('test', async (tx) => {
@@ -65,49 +52,55 @@ async function windows(env: string, now: number) {
   };
 }
 
+/** The last minute and the last two after 3 calls (1 failing) and 2 more within the same minute. */
+const WITHIN_THE_MINUTE = {
+  edge: [
+    { calls: 5, errors: 1, latSum: 100 },
+    { calls: 5, errors: 1, latSum: 100 },
+  ],
+  op: [
+    { calls: 5, errors: 1, latSum: 50 },
+    { calls: 5, errors: 1, latSum: 50 },
+  ],
+  slots: [[5], [5]],
+};
+
+/** The same after 4 more calls in the next minute: the last minute holds those 4, the last two all 9. */
+const AFTER_THE_ROLL = {
+  edge: [
+    { calls: 4, errors: 0, latSum: 80 },
+    { calls: 9, errors: 1, latSum: 180 },
+  ],
+  op: [
+    { calls: 4, errors: 0, latSum: 40 },
+    { calls: 9, errors: 1, latSum: 90 },
+  ],
+  slots: [
+    [4, 5],
+    [4, 5],
+  ],
+};
+
 describe('the minute still being counted', () => {
   it('adds up over flushes of one minute, and moves into its slot when the next minute comes', async () => {
     const env = uniqueName('curmin');
     const { first, sameMinute, next } = minutes();
-    await seed(graph, calls(env, first, 3, 1), () => first);
-    await seed(graph, calls(env, sameMinute, 2, 0), () => sameMinute);
-    expect(await windows(env, sameMinute + 1)).toEqual({
-      edge: [
-        { calls: 5, errors: 1, latSum: 100 },
-        { calls: 5, errors: 1, latSum: 100 },
-      ],
-      op: [
-        { calls: 5, errors: 1, latSum: 50 },
-        { calls: 5, errors: 1, latSum: 50 },
-      ],
-      slots: [[5], [5]],
-    });
+    await seed(graph, webApiCalls(env, first, 3, 1), () => first);
+    await seed(graph, webApiCalls(env, sameMinute, 2, 0), () => sameMinute);
+    expect(await windows(env, sameMinute + 1)).toEqual(WITHIN_THE_MINUTE);
     // A flush within the minute keeps no figures of its own for it: they are the totals less the start.
     const stored = await read(env);
     expect(stored.edge).toMatchObject({ calls: 5, hmStartCalls: 0, hmCurCalls: null });
 
-    await seed(graph, calls(env, next, 4, 0), () => next);
-    expect(await windows(env, next + 1)).toEqual({
-      edge: [
-        { calls: 4, errors: 0, latSum: 80 },
-        { calls: 9, errors: 1, latSum: 180 },
-      ],
-      op: [
-        { calls: 4, errors: 0, latSum: 40 },
-        { calls: 9, errors: 1, latSum: 90 },
-      ],
-      slots: [
-        [4, 5],
-        [4, 5],
-      ],
-    });
+    await seed(graph, webApiCalls(env, next, 4, 0), () => next);
+    expect(await windows(env, next + 1)).toEqual(AFTER_THE_ROLL);
     expect((await read(env)).edge).toMatchObject({ calls: 9, hmStartCalls: 5, hmStartErrors: 1, hmStartLatSum: 100 });
   });
 
   it('reads and carries on a current minute written in the older layout', async () => {
     const env = uniqueName('curmin-old');
     const { first, sameMinute, next } = minutes();
-    await seed(graph, calls(env, first, 3, 1), () => first);
+    await seed(graph, webApiCalls(env, first, 3, 1), () => first);
     await graph.write('test', (tx) => tx.run(TO_OLDER_LAYOUT, { env }));
     expect((await read(env)).edge).toMatchObject({ hmStartCalls: null, hmCurCalls: 3, hmCurLatSum: 60 });
     // Read as it was written…
@@ -118,30 +111,12 @@ describe('the minute still being counted', () => {
       slots: [[3], [3]],
     });
     // …added to within its minute (the worker turns it into a start)…
-    await seed(graph, calls(env, sameMinute, 2, 0), () => sameMinute);
-    const five = { edge: { calls: 5, errors: 1, latSum: 100 }, op: { calls: 5, errors: 1, latSum: 50 } };
-    expect(await windows(env, sameMinute + 1)).toEqual({
-      edge: [five.edge, five.edge],
-      op: [five.op, five.op],
-      slots: [[5], [5]],
-    });
+    await seed(graph, webApiCalls(env, sameMinute, 2, 0), () => sameMinute);
+    expect(await windows(env, sameMinute + 1)).toEqual(WITHIN_THE_MINUTE);
     expect((await read(env)).edge).toMatchObject({ hmStartCalls: 0, hmCurCalls: null });
     // …and folded into its slot by the next minute, from the older layout too.
     await graph.write('test', (tx) => tx.run(TO_OLDER_LAYOUT, { env }));
-    await seed(graph, calls(env, next, 4, 0), () => next);
-    expect(await windows(env, next + 1)).toEqual({
-      edge: [
-        { calls: 4, errors: 0, latSum: 80 },
-        { calls: 9, errors: 1, latSum: 180 },
-      ],
-      op: [
-        { calls: 4, errors: 0, latSum: 40 },
-        { calls: 9, errors: 1, latSum: 90 },
-      ],
-      slots: [
-        [4, 5],
-        [4, 5],
-      ],
-    });
+    await seed(graph, webApiCalls(env, next, 4, 0), () => next);
+    expect(await windows(env, next + 1)).toEqual(AFTER_THE_ROLL);
   });
 });

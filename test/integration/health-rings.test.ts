@@ -7,24 +7,12 @@ import { minuteRing, windowFigures } from '../../src/api/graphql/measure.js';
 import type { MeasureRecord } from '../../src/api/graphql/data/projections.js';
 import { HOUR_MS, MINUTE_MS } from '../../src/core/model.js';
 import { seed, fileGraph, uniqueName } from '../support/graph.js';
-import { TraceBuilder } from '../support/spans.js';
+import { webApiCalls } from '../support/spans.js';
 
 const graph = fileGraph();
 const EDGE_MEASURE = `
 MATCH (a:Service {environment: $env, name: 'web'})-[r:DEPENDS_ON]->(b:Service {name: 'api'})
 RETURN r {.calls, .errors, .latSum, .latMax, .latBuckets, .hm, .hmCalls, .hmErrors, .hmLatSum, .hh, .hhCalls, .hhErrors, .hhLatSum, .hmCur, .hmStartCalls, .hmStartErrors, .hmStartLatSum, .hmCurCalls, .hmCurErrors, .hmCurLatSum, .firstSeen, .lastSeen} AS m`;
-
-function calls(env: string, at: number, n: number, failing: number) {
-  const batches = [];
-  for (let i = 0; i < n; i++) {
-    const t = new TraceBuilder();
-    const res = { 'deployment.environment.name': env };
-    const c = t.client('web', { resource: res, startMs: at - 20, durationMs: 20 });
-    t.server('api', '/v', { parent: c, resource: res, startMs: at - 15, durationMs: 10, error: i < failing });
-    batches.push(t.batch());
-  }
-  return batches;
-}
 
 describe('recent health rings', () => {
   it('keeps calls per minute and per hour, so the last minutes and the last day are cheap sums', async () => {
@@ -33,8 +21,8 @@ describe('recent health rings', () => {
     const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 2 * HOUR_MS;
     const first = hour + 10 * MINUTE_MS + 30_000;
     const second = hour + 13 * MINUTE_MS + 30_000;
-    await seed(graph, calls(env, first, 3, 1), () => first);
-    await seed(graph, calls(env, second, 2, 0), () => second);
+    await seed(graph, webApiCalls(env, first, 3, 1), () => first);
+    await seed(graph, webApiCalls(env, second, 2, 0), () => second);
 
     const m = await graph.read(
       'test',
@@ -66,9 +54,9 @@ describe('recent health rings', () => {
     const nextHour = hour + HOUR_MS + 5 * MINUTE_MS + 30_000;
     const read = () =>
       graph.read('test', async (tx) => (await tx.run(EDGE_MEASURE, { env })).records[0]!.get('m') as MeasureRecord);
-    await seed(graph, calls(env, newer, 2, 0), () => newer);
+    await seed(graph, webApiCalls(env, newer, 2, 0), () => newer);
     // Written after a newer minute: it goes to its own slot, not to the minute being counted.
-    await seed(graph, calls(env, late, 3, 1), () => late);
+    await seed(graph, webApiCalls(env, late, 3, 1), () => late);
     const m = await read();
     expect(windowFigures(m, 2 * MINUTE_MS, newer)).toEqual({ calls: 2, errors: 0, latSum: 40 });
     expect(windowFigures(m, 15 * MINUTE_MS, newer)).toEqual({ calls: 5, errors: 1, latSum: 100 });
@@ -78,7 +66,7 @@ describe('recent health rings', () => {
         .sort(),
     ).toEqual([2, 3]);
 
-    await seed(graph, calls(env, nextHour, 4, 0), () => nextHour);
+    await seed(graph, webApiCalls(env, nextHour, 4, 0), () => nextHour);
     const later = await read();
     expect(later).toMatchObject({ calls: 9, errors: 1, lastSeen: nextHour });
     expect(windowFigures(later, 3 * MINUTE_MS, nextHour)).toMatchObject({ calls: 4, errors: 0 });

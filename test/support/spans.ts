@@ -121,6 +121,22 @@ export function httpCalls(
 }
 
 /**
+ * `n` calls web → api (`GET /v`) in `environment` ending at `at`, each its own trace and request, the
+ * first `failing` of them failing: 20 ms at the client, 10 ms at the server.
+ */
+export function webApiCalls(environment: string, at: number, n: number, failing: number): DecodedBatch[] {
+  const batches = [];
+  for (let i = 0; i < n; i++) {
+    const t = new TraceBuilder();
+    const resource = { 'deployment.environment.name': environment };
+    const c = t.client('web', { resource, startMs: at - 20, durationMs: 20 });
+    t.server('api', '/v', { parent: c, resource, startMs: at - 15, durationMs: 10, error: i < failing });
+    batches.push(t.batch());
+  }
+  return batches;
+}
+
+/**
  * `n` HTTP calls from a to b, the client halves and the server halves as two requests (as two
  * processes export them); the first `errors` fail on both sides. With `trace` and `parent`, the client
  * spans are made under that span of that trace.
