@@ -20,6 +20,10 @@ let gql: ReturnType<typeof createGql>;
 let shop: Shop;
 const env = uniqueName('traces');
 
+/** The engine on its defaults, writing through the real writer into Neo4j. */
+const writingPipeline = () =>
+  driveEngine(createEngine(engineOptions(defaultConfig())), createNeo4jSink(graph, defaultConfig().ingest.writer));
+
 beforeAll(async () => {
   gql = createGql(graph, { traceUrlTemplate: 'https://jaeger.example/trace/{traceId}' });
   shop = await seedShop(graph, env);
@@ -148,10 +152,7 @@ describe('sampled traces', () => {
 
   it('a trace whose hops come in several flushes keeps each once, under the operations they name', async () => {
     const split = uniqueName('split');
-    const pipeline = driveEngine(
-      createEngine(engineOptions(defaultConfig())),
-      createNeo4jSink(graph, defaultConfig().ingest.writer),
-    );
+    const pipeline = writingPipeline();
     const resource = { 'deployment.environment.name': split };
     const startMs = Date.now() - 5_000;
     const t = new TraceBuilder();
@@ -193,10 +194,7 @@ describe('sampled traces', () => {
 
   it('a sample full of hops takes no more operations in later flushes', async () => {
     const full = uniqueName('fullsample');
-    const pipeline = driveEngine(
-      createEngine(engineOptions(defaultConfig())),
-      createNeo4jSink(graph, defaultConfig().ingest.writer),
-    );
+    const pipeline = writingPipeline();
     const resource = { 'deployment.environment.name': full };
     const startMs = Date.now() - 5_000;
     const t = new TraceBuilder();
