@@ -51,6 +51,17 @@ export function spanWords(spanId: string, into: Uint32Array, at: number): boolea
   return true;
 }
 
+/** A 48-character id (trace and span) into `into[at..at + 5]`; false when it is not model hex. */
+export function idWords(id: string, into: Uint32Array, at: number): boolean {
+  if (id.length !== ID_HEX) return false;
+  for (let w = 0; w < 6; w++) {
+    const v = hexWord(id, w * 8);
+    if (v < 0) return false;
+    into[at + w] = v;
+  }
+  return true;
+}
+
 /** A hash of the 6 words of a half's id (trace 4, span 2) from `key[at]`. */
 export function hashIdWords(key: Uint32Array, at: number): number {
   let h = Math.imul(key[at + 4]! ^ 0x9e3779b9, 0x85ebca6b);

@@ -14,14 +14,13 @@
  *
  * Pure and synchronous; knows nothing of what a half means.
  */
-import { nibble } from './hex.js';
+import { hashIdWords, idHex, idWords } from './hex.js';
 
 const CHUNK_BITS = 12;
 const CHUNK = 1 << CHUNK_BITS;
 const MASK = CHUNK - 1;
 /** a key's words: the trace id's four, the span id's two */
 const WORDS = 6;
-const KEY_HEX = WORDS * 8;
 const EMPTY = -1;
 
 const LIVE = 1;
@@ -31,17 +30,6 @@ const KEYED = 4;
 
 /** A hash of the six words of a key at `at` in `words`. */
 export type KeyHash = (words: Uint32Array, at: number) => number;
-
-/** Mixes all six words: trace ids of some tracers are zero in their first half. */
-const mixKey: KeyHash = (k, o) => {
-  let h = Math.imul(k[o]! ^ k[o + 4]!, 0x9e3779b1);
-  h ^= Math.imul(k[o + 1]! ^ k[o + 5]!, 0x85ebca6b);
-  h = (h << 13) | (h >>> 19);
-  h ^= Math.imul(k[o + 2]! ^ k[o + 3]!, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x27d4eb2f);
-  return h ^ (h >>> 15);
-};
 
 class Chunk {
   readonly key = new Uint32Array(CHUNK * WORDS);
@@ -93,7 +81,7 @@ export class LateRing {
   private keyed = 0;
   private readonly scratch = new Uint32Array(WORDS);
 
-  constructor(private readonly hash: KeyHash = mixKey) {}
+  constructor(private readonly hash: KeyHash = hashIdWords) {}
 
   /** halves held */
   get size(): number {
@@ -125,7 +113,7 @@ export class LateRing {
     const ref = this.place();
     const chunk = this.chunk(ref);
     const i = ref & MASK;
-    const keyed = key !== undefined && parseKey(key, chunk.key, i * WORDS);
+    const keyed = key !== undefined && idWords(key, chunk.key, i * WORDS);
     if (!keyed) chunk.key.fill(0, i * WORDS, i * WORDS + WORDS);
     this.fill(chunk, i, f);
     if (keyed) this.insertKey(ref);
@@ -148,7 +136,7 @@ export class LateRing {
   /** The slot held under `key` (-1: none). */
   find(key: string): number {
     const k = this.scratch;
-    if (this.keyed === 0 || !parseKey(key, k, 0)) return -1;
+    if (this.keyed === 0 || !idWords(key, k, 0)) return -1;
     const table = this.table;
     const mask = table.length - 1;
     for (let t = this.hash(k, 0) & mask; ; t = (t + 1) & mask) {
@@ -178,10 +166,7 @@ export class LateRing {
   /** The slot's key as text, as it was given (zeros for a slot held without one). */
   key(ref: number): string {
     const chunk = this.chunk(ref);
-    let out = '';
-    const o = (ref & MASK) * WORDS;
-    for (let w = 0; w < WORDS; w++) out += chunk.key[o + w]!.toString(16).padStart(8, '0');
-    return out;
+    return idHex(chunk.key, (ref & MASK) * WORDS);
   }
 
   /** Copies a slot's figures into `f`. */
@@ -353,19 +338,4 @@ export class LateRing {
     }
     this.table = table;
   }
-}
-
-/** Writes a 48-character lower-case hex key into `words` at `at`; false when it is not one. */
-function parseKey(key: string, words: Uint32Array, at: number): boolean {
-  if (key.length !== KEY_HEX) return false;
-  for (let w = 0, c = 0; w < WORDS; w++) {
-    let v = 0;
-    for (let n = 0; n < 8; n++, c++) {
-      const d = nibble(key.charCodeAt(c));
-      if (d < 0) return false;
-      v = (v << 4) | d;
-    }
-    words[at + w] = v >>> 0;
-  }
-  return true;
 }
