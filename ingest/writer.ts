@@ -15,6 +15,7 @@ import { MAX_HOPS, POSITION_IN } from './trace-sampling.js';
 import { linkPresence, MERGE_COMPONENT_PRESENCE, MERGE_EDGE_PRESENCE } from './presence.js';
 import { writeVersions, type VersionWriteOptions } from './versions.js';
 import { CURRENT_FIELDS, startOf, type CurrentField } from './current-minute.js';
+import { groupedColumns } from './row-groups.js';
 
 /** What the worker writes to: Neo4j in production, a discarding sink in benchmarks. */
 export interface FactSink {
@@ -205,15 +206,15 @@ UNWIND $rows AS row
 MATCH (s:${subject} {key: row.subject})
 CALL (s, row) {
   MATCH (s)-[r:TAGGED]->(t:Tag)
-  WITH r, t, [i IN range(0, size(row.uids) - 1) WHERE row.uids[i] = t.uid] AS at
+  WITH r, t, [i IN range(0, size(row.tagUid) - 1) WHERE row.tagUid[i] = t.uid] AS at
   WITH r, t, at WHERE size(at) > 0
   WITH r, t, at[0] AS i
   SET ${TAG_COUNTS}
   RETURN collect(t.uid) AS held
 }
 WITH s, row, held
-UNWIND [i IN range(0, size(row.uids) - 1) WHERE NOT row.uids[i] IN held] AS i
-MATCH (t:Tag {uid: row.uids[i]})
+UNWIND [i IN range(0, size(row.tagUid) - 1) WHERE NOT row.tagUid[i] IN held] AS i
+MATCH (t:Tag {uid: row.tagUid[i]})
 MERGE (s)-[r:TAGGED]->(t)
   ON CREATE SET r.calls = 0, r.errors = 0
 SET ${TAG_COUNTS}`;
@@ -291,26 +292,12 @@ export function tagNodeRows(tags: readonly TagRow[]) {
 }
 
 /** The tag rows of components (or operations) as one row per subject, its tags as parallel lists; sorted by subject. */
-export function subjectTagRows(tags: readonly TagRow[], onOperation: boolean) {
-  const subjects = new Map<
-    string,
-    { subject: string; uids: string[]; calls: number[]; errors: number[]; firstSeen: number[]; lastSeen: number[] }
-  >();
-  for (const t of tags) {
-    if (t.onOperation !== onOperation) continue;
-    let s = subjects.get(t.subject);
-    if (!s) {
-      s = { subject: t.subject, uids: [], calls: [], errors: [], firstSeen: [], lastSeen: [] };
-      subjects.set(t.subject, s);
-    }
-    s.uids.push(t.tagUid);
-    s.calls.push(t.calls);
-    s.errors.push(t.errors);
-    s.firstSeen.push(t.firstSeen);
-    s.lastSeen.push(t.lastSeen);
-  }
-  return [...subjects.values()].sort((a, b) => byText(a.subject, b.subject));
-}
+export const subjectTagRows = (tags: readonly TagRow[], onOperation: boolean) =>
+  groupedColumns(
+    tags.filter((t) => t.onOperation === onOperation),
+    'subject',
+    ['tagUid', 'calls', 'errors', 'firstSeen', 'lastSeen'],
+  );
 
 /**
  * Exemplars per edge, the sampled traces and versions kept (TOPOGRAPH_EXEMPLARS_PER_EDGE,
