@@ -10,7 +10,7 @@ import type { CorrectionRow } from './late-pairs.js';
 import { Origin, type ComponentPresenceRow, type EdgePresenceRow } from './presence.js';
 import { RowIndex } from './row-index.js';
 import type { TraceSampler, TraceSampleRow } from './trace-sampling.js';
-import { VersionCounts, type EdgeVersionRow, type ServiceVersionRow } from './versions.js';
+import { VersionCounts, type EdgeVersionRow, type ServiceVersionRow, type VersionRows } from './versions.js';
 
 export interface Measure {
   calls: number;
@@ -71,6 +71,14 @@ export interface TagRow {
   errors: number;
   firstSeen: number;
   lastSeen: number;
+}
+
+/**
+ * Tag and version counts: what a subject's calls were, broken down by tag value or version. Under
+ * load they may wait for a later flush (ingest/spool/durable-ingest.ts), held in the checkpoint meanwhile.
+ */
+export interface Breakdowns extends VersionRows {
+  tags: TagRow[];
 }
 
 export interface FactBatch {
@@ -382,8 +390,51 @@ export class Aggregator {
     );
   }
 
-  /** The rows gathered since the last drain, sorted by key so that concurrent writers lock in one order. */
-  drain(): FactBatch {
+  /** Tag and version rows gathered and not yet drained. */
+  get breakdownCount(): number {
+    return this.tags.size + this.versions.size;
+  }
+
+  /** The tag and version rows gathered since they were last drained, copied and left in place. */
+  peekBreakdowns(): Breakdowns {
+    return { tags: this.tags.current().map(tagRow), ...this.versions.peek() };
+  }
+
+  /** Counts breakdowns as `peekBreakdowns` gave them, on top of what is counted (a restart from a checkpoint). */
+  restoreBreakdowns(b: Breakdowns): void {
+    for (const r of b.tags) {
+      const row =
+        this.tags.get(r.subject, r.key, r.value) ??
+        this.tags.add(
+          {
+            subject: r.subject,
+            onOperation: r.onOperation,
+            key: r.key,
+            value: r.value,
+            t: new Tally(r.firstSeen, r.lastSeen, NO_LATENCY),
+          },
+          r.subject,
+          r.key,
+          r.value,
+        );
+      row.t.calls += r.calls;
+      row.t.errors += r.errors;
+      widen(row.t, r.firstSeen);
+      widen(row.t, r.lastSeen);
+    }
+    this.versions.restore(b);
+  }
+
+  /** The tag and version rows gathered since they were last drained, and a fresh start for them. */
+  drainBreakdowns(): Breakdowns {
+    return { tags: this.tags.drain().map(tagRow), ...this.versions.drain() };
+  }
+
+  /**
+   * The rows gathered since the last drain, sorted by key so that concurrent writers lock in one
+   * order. With `holdBreakdowns` the tag and version rows stay gathered (`drainBreakdowns` takes them).
+   */
+  drain(holdBreakdowns = false): FactBatch {
     const batch = emptyFactBatch();
     batch.services = [...this.services.values()];
     for (const { kind, row } of this.virtuals.values()) {
@@ -410,19 +461,8 @@ export class Aggregator {
       .drain()
       .map(({ from, to, minute, exemplars, t }) => ({ ...measureOf(t, minute), from, to, exemplars }));
     batch.uses = this.uses.drain();
-    batch.tags = this.tags.drain().map(({ subject, onOperation, key, value, t }) => ({
-      subject,
-      onOperation,
-      tagUid: tagKey(key, value),
-      key,
-      value,
-      calls: t.calls,
-      errors: t.errors,
-      firstSeen: t.firstSeen,
-      lastSeen: t.lastSeen,
-    }));
     batch.traceSamples = this.options.sampler?.drain() ?? [];
-    Object.assign(batch, this.versions.drain());
+    if (!holdBreakdowns) Object.assign(batch, this.drainBreakdowns());
     for (const rows of [batch.services, batch.databases, batch.destinations, batch.externals, batch.operations] as {
       key: string;
     }[][]) {
@@ -437,6 +477,18 @@ export class Aggregator {
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+const tagRow = ({ subject, onOperation, key, value, t }: TagEntry): TagRow => ({
+  subject,
+  onOperation,
+  tagUid: tagKey(key, value),
+  key,
+  value,
+  calls: t.calls,
+  errors: t.errors,
+  firstSeen: t.firstSeen,
+  lastSeen: t.lastSeen,
+});
 
 /** Services, components and library uses: widened once per request, not per span. */
 function widenSeen(row: { firstSeen: number; lastSeen: number }, at: number): void {

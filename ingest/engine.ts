@@ -13,7 +13,7 @@
  * still waits came from; `restore` rebuilds that state from those inputs again.
  */
 import { ComponentKind, operationKey, OperationKind } from '../src/core/model.js';
-import { Aggregator, type FactBatch } from './aggregate.js';
+import { Aggregator, type Breakdowns, type FactBatch } from './aggregate.js';
 import { createCallerStage, type CallerState, type CallVia, type Half } from './callers.js';
 import { createLatePairs, type LateEntry, type LateHalf, type LateJournal, type LatePairsStats } from './late-pairs.js';
 import {
@@ -121,6 +121,8 @@ export interface EngineState extends CallerState {
   late?: LateJournal;
   /** the oldest input (`source`) anything above (or the ancestry index) still comes from; undefined when none */
   replayFrom?: number;
+  /** tag and version counts of the inputs so far that no flush has written yet (`collect` with `holdBreakdowns`) */
+  breakdowns?: Breakdowns;
 }
 
 /** Rebuilding a state: the inputs from its `replayFrom` on, in order, each at the time it was first ingested. */
@@ -140,8 +142,16 @@ export interface Engine {
    * `at`); `source` numbers the input (see the file comment).
    */
   ingest(decoded: DecodedBatch, at: number, source?: number, clock?: number): void;
-  /** Expires what waited past the TTL as of pairing clock `clock` (default `at`), resolves callers, and hands back the facts gathered. */
-  collect(at: number, clock?: number): FactBatch;
+  /**
+   * Expires what waited past the TTL as of pairing clock `clock` (default `at`), resolves callers, and
+   * hands back the facts gathered; with `holdBreakdowns`, without the tag and version counts, which
+   * keep gathering (and go into `state`) until `takeBreakdowns`.
+   */
+  collect(at: number, clock?: number, holdBreakdowns?: boolean): FactBatch;
+  /** The tag and version rows gathered since they were last handed back; none gathered from then on. */
+  takeBreakdowns(): Breakdowns;
+  /** How many tag and version rows are gathered and not yet handed back. */
+  readonly breakdownCount: number;
   /** Expires every waiting half and gives up on every missing parent (the end of an import, or a test). */
   drain(at: number): FactBatch;
   /** What must survive a restart, as of now (call it right after `collect`). */
@@ -488,14 +498,14 @@ export function createEngine(options: EngineOptions): Engine {
     if (!restoring) callers.awaitParents(children, tick);
   }
 
-  function collect(at: number, final: boolean, clock = at): FactBatch {
+  function collect(at: number, final: boolean, clock = at, holdBreakdowns = false): FactBatch {
     now = at;
     tick = clock;
     if (final) pairing.expireAll();
     else pairing.expire(clock);
     callers.resolve(clock, final);
     late.forget(clock);
-    const batch = live.drain();
+    const batch = live.drain(holdBreakdowns && !final);
     batch.uses = librarySightings.select(batch.uses);
     const corrections = late.drain();
     if (corrections.length > 0) batch.corrections = corrections;
@@ -518,12 +528,16 @@ export function createEngine(options: EngineOptions): Engine {
       calls,
       late: late.journal(),
       replayFrom: Number.isFinite(oldest) ? oldest : undefined,
+      breakdowns: live.breakdownCount > 0 ? live.peekBreakdowns() : undefined,
     };
   }
 
   function restore(st: EngineState): Restorer {
     const found = new Map<string, Half>();
     late.restore(st.late);
+    // Counted up to the checkpoint's position and not yet written: they wait for a flush again. The
+    // replay below counts into a scratch aggregator, so nothing is counted twice.
+    if (st.breakdowns) live.restoreBreakdowns(st.breakdowns);
     restoring = {
       halves: new Set(st.halves),
       wanted: new Set([...st.calls.map((c) => c.client), ...st.orphans.map((o) => o.child)]),
@@ -550,7 +564,11 @@ export function createEngine(options: EngineOptions): Engine {
   return {
     pairing,
     ingest,
-    collect: (at, clock) => collect(at, false, clock),
+    collect: (at, clock, holdBreakdowns) => collect(at, false, clock, holdBreakdowns),
+    takeBreakdowns: () => live.drainBreakdowns(),
+    get breakdownCount() {
+      return live.breakdownCount;
+    },
     drain: (at) => collect(at, true),
     state,
     restore,

@@ -80,6 +80,11 @@ export class RowIndex<R> {
     return rows;
   }
 
+  /** The rows gathered since the last drain, left in place. */
+  current(): readonly R[] {
+    return this.rows;
+  }
+
   private below(level: Level, part: unknown): Level {
     let next = level.get(part) as Level | undefined;
     if (next === undefined) level.set(part, (next = new Map()));

@@ -36,6 +36,12 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const byEnds = (a: EdgeVersionRow, b: EdgeVersionRow) =>
   cmp(a.from, b.from) || cmp(a.to, b.to) || cmp(a.fromVersion, b.fromVersion) || cmp(a.toVersion, b.toVersion);
 
+export interface VersionRows {
+  edgeVersions: EdgeVersionRow[];
+  callVersions: EdgeVersionRow[];
+  serviceVersions: ServiceVersionRow[];
+}
+
 /** What one flush saw of versions; the aggregator holds one and drains it with its own rows. */
 export class VersionCounts {
   private edges = new RowIndex<EdgeVersionRow>(4);
@@ -82,8 +88,38 @@ export class VersionCounts {
     return this.edges.size + this.calls.size + this.services.size;
   }
 
+  /** The rows since the last drain, copied and left in place (what a checkpoint holds while they wait). */
+  peek(): VersionRows {
+    const copy = <R>(rows: readonly R[]) => rows.map((r) => ({ ...r }));
+    return {
+      edgeVersions: copy(this.edges.current()),
+      callVersions: copy(this.calls.current()),
+      serviceVersions: copy(this.services.current()),
+    };
+  }
+
+  /** Counts rows as `peek` gave them, on top of what is counted (a restart from a checkpoint). */
+  restore(rows: VersionRows): void {
+    const into = (index: RowIndex<EdgeVersionRow>, r: EdgeVersionRow) => {
+      const row =
+        index.get(r.from, r.to, r.fromVersion, r.toVersion) ??
+        index.add({ ...r, calls: 0, errors: 0 }, r.from, r.to, r.fromVersion, r.toVersion);
+      count(row, r.calls, r.errors, r.firstSeen);
+      count(row, 0, 0, r.lastSeen);
+    };
+    for (const r of rows.edgeVersions) into(this.edges, r);
+    for (const r of rows.callVersions) into(this.calls, r);
+    for (const r of rows.serviceVersions) {
+      const row =
+        this.services.get(r.service, r.version) ??
+        this.services.add({ ...r, calls: 0, errors: 0 }, r.service, r.version);
+      count(row, r.calls, r.errors, r.firstSeen);
+      count(row, 0, 0, r.lastSeen);
+    }
+  }
+
   /** The rows since the last drain, sorted by their ends so that concurrent writers lock in one order. */
-  drain(): { edgeVersions: EdgeVersionRow[]; callVersions: EdgeVersionRow[]; serviceVersions: ServiceVersionRow[] } {
+  drain(): VersionRows {
     return {
       edgeVersions: this.edges.drain().sort(byEnds),
       callVersions: this.calls.drain().sort(byEnds),

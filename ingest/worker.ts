@@ -63,6 +63,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     metrics,
     log,
     flushInterval: createFlushInterval(config.ingest.flushInterval),
+    breakdownIntervalMs: config.ingest.breakdownIntervalMs,
     limits: config.limits.decode,
     attributeKeys,
     shutdownTimeoutMs: config.ingest.shutdownTimeoutMs,

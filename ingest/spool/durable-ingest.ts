@@ -39,6 +39,13 @@ export interface DurableIngestDeps {
   flushInterval: FlushInterval;
   /** the clock flushes are scheduled by (tests move it) */
   flushClock?: () => number;
+  /**
+   * Under load, how long tag and version counts may wait for a later flush (TOPOGRAPH_BREAKDOWN_INTERVAL;
+   * 0 or absent: written with every flush). They are written with every flush while a flush with them
+   * stays within the shortest interval's rows (`flushInterval`), and whenever a flush is asked for
+   * or the loop stops; until then the checkpoint holds them.
+   */
+  breakdownIntervalMs?: number;
   /** how long `stop` keeps trying to write what is left before leaving it in the spool */
   shutdownTimeoutMs: number;
   /** records read per step of the loop */
@@ -132,6 +139,11 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   const flushClock = deps.flushClock ?? Date.now;
   /** the wait after the last flush, set by its rows */
   let intervalMs = flushInterval(0);
+  const breakdownIntervalMs = deps.breakdownIntervalMs ?? 0;
+  /** when the tag and version counts were last written, on `flushClock` */
+  let breakdownsAt = flushClock();
+  /** the last position whose facts are all written, tag and version counts included: what `flush` waits for */
+  let writtenThrough = 0;
   /**
    * seq and accept time of the records this process spooled and has not yet written to Neo4j, oldest
    * first (appends resolve in seq order). `readHead` is the first the loop has not read: its age is
@@ -343,7 +355,20 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     // A backlog is still ahead: the clock must not run past it, or its halves would expire unpaired.
     const next = await spool.peekAcceptedAt();
     const t = Math.max(recordClock, Math.min(Date.now(), next ?? Number.POSITIVE_INFINITY));
-    const batch = engine.collect(t, pairingClock.of(t));
+    const batch = engine.collect(t, pairingClock.of(t), true);
+    // Tag and version counts are two fifths of a flush's Neo4j CPU, and they keep gathering without
+    // loss while they wait (docs/ingest.md, "Tag and version counts under load").
+    const takeBreakdowns =
+      stopping ||
+      flushWaiters.length > 0 ||
+      breakdownIntervalMs <= 0 ||
+      flushClock() - breakdownsAt >= breakdownIntervalMs ||
+      flushInterval(factCount(batch) + engine.breakdownCount) <= flushInterval(0);
+    if (takeBreakdowns) {
+      Object.assign(batch, engine.takeBreakdowns());
+      breakdownsAt = flushClock();
+    }
+    const complete = engine.breakdownCount === 0;
     const state: EngineState = engine.state();
     firstSinceCollect = undefined;
     const cp: Checkpoint = {
@@ -365,8 +390,9 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
           'checkpointed',
         );
       }
+      if (complete) writtenThrough = committed.position;
       for (const w of flushWaiters.splice(0)) {
-        if (w.target <= committed.position) w.resolve();
+        if (w.target <= writtenThrough) w.resolve();
         else flushWaiters.push(w);
       }
     };

@@ -107,6 +107,11 @@ export const envSchema = z.object({
     .describe(
       'the longest the flush interval grows to with the rows of a flush; below TOPOGRAPH_INGEST_MAX_LAG (no growth when not above TOPOGRAPH_FLUSH_INTERVAL)',
     ),
+  TOPOGRAPH_BREAKDOWN_INTERVAL: duration
+    .prefault('10s')
+    .describe(
+      'under load, how long tag and version counts may wait for a later flush, held in the checkpoint (with every flush while a flush with them has few rows, see TOPOGRAPH_FLUSH_ROWS_PER_SECOND); `0`: with every flush',
+    ),
   TOPOGRAPH_PAIRING_TTL: duration.prefault('10s').describe('how long half a call waits for its other half'),
   TOPOGRAPH_PAIRING_MAX_ENTRIES: positiveInt
     .prefault('200000')
@@ -352,6 +357,7 @@ export const configSchema = envSchema.transform((c, ctx) => {
         maxMs: c.TOPOGRAPH_FLUSH_INTERVAL_MAX,
         rowsPerSecond: c.TOPOGRAPH_FLUSH_ROWS_PER_SECOND,
       },
+      breakdownIntervalMs: c.TOPOGRAPH_BREAKDOWN_INTERVAL,
       pairingTtlMs: c.TOPOGRAPH_PAIRING_TTL,
       pairingMaxEntries: c.TOPOGRAPH_PAIRING_MAX_ENTRIES,
       pairingLateWindowMs: c.TOPOGRAPH_PAIRING_LATE_WINDOW,
