@@ -11,6 +11,7 @@
 import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs/minimal.js';
 import type { AttrValue, Attributes, DecodedBatch, ResourceSpans, Scope, ScopeSpans, Span, SpanLink } from '../span.js';
+import { bytesHex } from '../hex.js';
 import { createAttributeKeys, type AttributeKey, type AttributeKeys } from './attribute-keys.js';
 import { InvalidPayloadError, tooManySpans } from './errors.js';
 import {
@@ -91,7 +92,7 @@ function hexId(r: Reader, same?: { start: number; len: number; text: string }): 
   const end = r.pos;
   const len = end - start;
   const buf = r.buf as Buffer;
-  if (same === undefined) return buf.toString('hex', start, end);
+  if (same === undefined) return bytesHex(buf, start, end);
   if (same.len === len && same.text !== '') {
     let i = 0;
     while (i < len && buf[start + i] === buf[same.start + i]) i++;
@@ -99,7 +100,7 @@ function hexId(r: Reader, same?: { start: number; len: number; text: string }): 
   }
   same.start = start;
   same.len = len;
-  same.text = buf.toString('hex', start, end);
+  same.text = bytesHex(buf, start, end);
   return same.text;
 }
 
