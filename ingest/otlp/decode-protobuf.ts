@@ -13,6 +13,7 @@ import protobuf from 'protobufjs/minimal.js';
 import type { AttrValue, Attributes, DecodedBatch, ResourceSpans, Scope, ScopeSpans, Span, SpanLink } from '../span.js';
 import { bytesHex } from '../hex.js';
 import { createAttributeKeys, type AttributeKey, type AttributeKeys } from './attribute-keys.js';
+import { shortAscii } from './ascii-strings.js';
 import { InvalidPayloadError, tooManySpans } from './errors.js';
 import {
   checkSpan,
@@ -60,6 +61,8 @@ function str(r: Reader, s: State, what: string, attributeKey?: string): string {
   const start = delimited(r);
   const end = r.pos;
   const buf = r.buf as Buffer;
+  const short = shortAscii(buf, start, end);
+  if (short !== undefined) return short;
   if (isAscii(buf, start, end)) return buf.toString('latin1', start, end);
   // An attribute's value is named by its key (cut to 64 characters), made into a message only when bad.
   if (!isUtf8(buf.subarray(start, end)))
