@@ -40,6 +40,7 @@ import { Origin, PresenceMemory, type PresenceMemoryOptions } from './presence.j
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
+import { LibrarySightings } from './library-sightings.js';
 import type { Config } from '../src/core/config.js';
 import type { TagRule } from '../src/core/tag-rules.js';
 
@@ -52,6 +53,8 @@ export interface EngineOptions {
   pairingLateMaxEntries?: number;
   /** which hours of presence were handed to the writer: how much is remembered */
   presence: PresenceMemoryOptions;
+  /** how often a library use still running is written again (ingest/library-sightings.ts; 0 or absent: every flush) */
+  librarySeenRefreshMs?: number;
   tagKeys: readonly string[];
   tagMaxValues: number;
   versionKeys: readonly string[];
@@ -71,6 +74,7 @@ export function engineOptions(config: Pick<Config, 'ingest' | 'limits'>): Engine
     pairingLateWindowMs: config.ingest.pairingLateWindowMs,
     pairingLateMaxEntries: config.ingest.pairingLateMaxEntries,
     presence: config.ingest.presence,
+    librarySeenRefreshMs: config.ingest.librarySeenRefreshMs,
     tagKeys: config.ingest.tagKeys,
     tagMaxValues: config.ingest.tagMaxValues,
     versionKeys: config.ingest.versionKeys,
@@ -194,6 +198,7 @@ export function createEngine(options: EngineOptions): Engine {
   /** what the halves of the request under way were sent by */
   let origin: number = Origin.otlp;
   const presence = new PresenceMemory(options.presence);
+  const librarySightings = new LibrarySightings(options.librarySeenRefreshMs ?? 0);
   let now = 0;
   const served: Served = { calls: 0, errors: 0, first: 0 };
   /** the pairing clock of the step under way: halves wait, and pairing callbacks queue their calls, at it */
@@ -513,6 +518,7 @@ export function createEngine(options: EngineOptions): Engine {
     callers.resolve(clock, final);
     late.forget(clock);
     const batch = live.drain();
+    batch.uses = librarySightings.select(batch.uses);
     const corrections = late.drain();
     if (corrections.length > 0) batch.corrections = corrections;
     ({ edges: batch.edgePresence, components: batch.componentPresence } = presence.rowsFor(batch));

@@ -10,6 +10,7 @@
 import type { ManagedTransaction } from 'neo4j-driver';
 import type { EdgeVersionFacts, VersionFacts } from '../src/core/records.js';
 import { RowIndex } from './row-index.js';
+import { groupedColumns } from './row-groups.js';
 
 /** Calls over one edge from one caller version to one callee version ('' when a side reports none). */
 export interface EdgeVersionRow extends EdgeVersionFacts {
@@ -91,15 +92,18 @@ export class VersionCounts {
   }
 }
 
-const SEEN = (v: string) => `
-  ${v}.firstSeen = CASE WHEN ${v}.firstSeen IS NULL OR toInteger(row.firstSeen) < ${v}.firstSeen THEN toInteger(row.firstSeen) ELSE ${v}.firstSeen END,
-  ${v}.lastSeen = CASE WHEN ${v}.lastSeen IS NULL OR toInteger(row.lastSeen) > ${v}.lastSeen THEN toInteger(row.lastSeen) ELSE ${v}.lastSeen END`;
+/** `row.<field>` as the statement reads it: `[i]` after it when the row holds a group's fields as lists. */
+type At = '' | '[i]';
+
+const SEEN = (v: string, at: At = '') => `
+  ${v}.firstSeen = CASE WHEN ${v}.firstSeen IS NULL OR toInteger(row.firstSeen${at}) < ${v}.firstSeen THEN toInteger(row.firstSeen${at}) ELSE ${v}.firstSeen END,
+  ${v}.lastSeen = CASE WHEN ${v}.lastSeen IS NULL OR toInteger(row.lastSeen${at}) > ${v}.lastSeen THEN toInteger(row.lastSeen${at}) ELSE ${v}.lastSeen END`;
 
 /** Counts added; a version just merged has none yet (`fresh`, bound by the caller before this SET). */
-const COUNT = (v: string) => `
-  ${v}.calls = coalesce(${v}.calls, 0) + toInteger(row.calls),
-  ${v}.errors = coalesce(${v}.errors, 0) + toInteger(row.errors),
-  ${SEEN(v)}`;
+const COUNT = (v: string, at: At = '') => `
+  ${v}.calls = coalesce(${v}.calls, 0) + toInteger(row.calls${at}),
+  ${v}.errors = coalesce(${v}.errors, 0) + toInteger(row.errors${at}),
+  ${SEEN(v, at)}`;
 
 /**
  * Keeps the newest `$maxVersions` of what `pattern` matches (as `v`) from each `scope` that gained a
@@ -119,14 +123,31 @@ CALL (${scope}) {
 }
 RETURN sum(dropped) AS dropped`;
 
-/** A version pair between two nodes of `label`, merged by its two versions ('' for none: MERGE takes no null). */
+/**
+ * Version pairs from one node of `label` to others, one row per node they start from (`groupedColumns`:
+ * its pairs' fields as lists). The node's relationships of `type` are walked once and the counts added
+ * to the pairs it holds; only pairs it does not hold yet are merged (by their two versions, '' for none:
+ * MERGE takes no null). With both ends given, a MERGE per pair walked the node's relationships again
+ * for every pair (docs/benchmarks.md item 96).
+ */
 const MERGE_VERSIONS_BETWEEN = (label: string, type: string) => `
 UNWIND $rows AS row
 MATCH (a:${label} {key: row.from})
-MATCH (b:${label} {key: row.to})
-MERGE (a)-[v:${type} {fromVersion: row.fromVersion, toVersion: row.toVersion}]->(b)
-WITH a, b, v, row, v.calls IS NULL AS fresh
-SET ${COUNT('v')}
+CALL (a, row) {
+  MATCH (a)-[v:${type}]->(b:${label})
+  WITH v, [i IN range(0, size(row.to) - 1)
+           WHERE row.to[i] = b.key AND row.fromVersion[i] = v.fromVersion AND row.toVersion[i] = v.toVersion] AS at
+  WITH v, at WHERE size(at) > 0
+  WITH v, at[0] AS i
+  SET ${COUNT('v', '[i]')}
+  RETURN collect(i) AS held
+}
+WITH a, row, held
+UNWIND [i IN range(0, size(row.to) - 1) WHERE NOT i IN held] AS i
+MATCH (b:${label} {key: row.to[i]})
+MERGE (a)-[v:${type} {fromVersion: row.fromVersion[i], toVersion: row.toVersion[i]}]->(b)
+WITH a, b, v, row, i, v.calls IS NULL AS fresh
+SET ${COUNT('v', '[i]')}
 ${KEEP_NEWEST('a, b', `(a)-[v:${type}]->(b)`)}`;
 
 /** (:Component)-[:DEPENDS_ON_VERSION {fromVersion, toVersion}]->(:Component), beside each DEPENDS_ON. */
@@ -152,6 +173,9 @@ ${KEEP_NEWEST('s', '(s)-[:HAS_VERSION]->(v:ServiceVersion)')}`;
 /** The key of a service's version node: the service's key and the version, as a JSON array like every key. */
 export const serviceVersionKey = (service: string, version: string) => JSON.stringify([service, version]);
 
+/** What the version statements read of a pair, as lists per node it starts from. */
+const PAIR_COLUMNS = ['to', 'fromVersion', 'toVersion', 'calls', 'errors', 'firstSeen', 'lastSeen'] as const;
+
 export interface VersionWriteOptions {
   versionsPerEdge: number;
   /** told how many versions the bound dropped (the worker counts them in a metric) */
@@ -169,8 +193,8 @@ export function writeVersions(
 ): Promise<unknown>[] {
   const params = { maxVersions: opts.versionsPerEdge };
   const statements: [string, unknown[]][] = [
-    [MERGE_EDGE_VERSIONS, batch.edgeVersions ?? []],
-    [MERGE_CALL_VERSIONS, batch.callVersions ?? []],
+    [MERGE_EDGE_VERSIONS, groupedColumns(batch.edgeVersions ?? [], 'from', PAIR_COLUMNS)],
+    [MERGE_CALL_VERSIONS, groupedColumns(batch.callVersions ?? [], 'from', PAIR_COLUMNS)],
     [
       MERGE_SERVICE_VERSIONS,
       (batch.serviceVersions ?? []).map((r) => ({ ...r, key: serviceVersionKey(r.service, r.version) })),

@@ -9,12 +9,13 @@ import type { ManagedTransaction } from 'neo4j-driver';
 import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS } from '../src/core/model.js';
 import type { Graph } from '../src/core/neo4j/connection.js';
 import type { WriterConfig } from '../src/core/config.js';
-import type { FactBatch } from './aggregate.js';
+import type { FactBatch, TagRow } from './aggregate.js';
 import { sendCorrections, sendHopCorrections } from './late-writer.js';
 import { MAX_HOPS, POSITION_IN } from './trace-sampling.js';
 import { linkPresence, MERGE_COMPONENT_PRESENCE, MERGE_EDGE_PRESENCE } from './presence.js';
 import { writeVersions, type VersionWriteOptions } from './versions.js';
 import { CURRENT_FIELDS, startOf, type CurrentField } from './current-minute.js';
+import { groupedColumns } from './row-groups.js';
 
 /** What the worker writes to: Neo4j in production, a discarding sink in benchmarks. */
 export interface FactSink {
@@ -176,19 +177,47 @@ SET ${SEEN('u')}
 WITH l, row
 SET ${SEEN('l')}`;
 
+/** Adds the subject's `i`th tag counts of the row to its TAGGED relationship `r`. */
+const TAG_COUNTS = `r.calls = r.calls + toInteger(row.calls[i]),
+    r.errors = r.errors + toInteger(row.errors[i]),
+    r.firstSeen = CASE WHEN r.firstSeen IS NULL OR toInteger(row.firstSeen[i]) < r.firstSeen THEN toInteger(row.firstSeen[i]) ELSE r.firstSeen END,
+    r.lastSeen = CASE WHEN r.lastSeen IS NULL OR toInteger(row.lastSeen[i]) > r.lastSeen THEN toInteger(row.lastSeen[i]) ELSE r.lastSeen END`;
+
+/**
+ * The Tag nodes of a flush, one row per tag value (`tagNodeRows`): created when new, their first and
+ * last seen widened. Sent before the subjects' counts, which then only match them.
+ */
+export const MERGE_TAG_NODES = `
+UNWIND $rows AS row
+MERGE (t:Tag {uid: row.uid})
+  ON CREATE SET t.key = row.key, t.value = row.value
+SET ${SEEN('t')}`;
+
+/**
+ * A subject's tag counts, one row per subject (`subjectTagRows`: its tags as parallel lists). The
+ * TAGGED relationships it already has are found by expanding it once, not one \`MERGE\` per tag: a
+ * tag value's node is held by thousands of subjects, and finding the relationship between two
+ * given nodes (\`Expand(Into)\`) walked the subject's relationships again for every tag
+ * (docs/benchmarks.md item 95). Only the tags it does not have yet are merged, which also takes the
+ * locks that keep two writers from creating one twice.
+ */
 const MERGE_TAGS = (subject: string) => `
 UNWIND $rows AS row
 MATCH (s:${subject} {key: row.subject})
-MERGE (t:Tag {uid: row.tagUid})
-  ON CREATE SET t.key = row.key, t.value = row.value
+CALL (s, row) {
+  MATCH (s)-[r:TAGGED]->(t:Tag)
+  WITH r, t, [i IN range(0, size(row.tagUid) - 1) WHERE row.tagUid[i] = t.uid] AS at
+  WITH r, t, at WHERE size(at) > 0
+  WITH r, t, at[0] AS i
+  SET ${TAG_COUNTS}
+  RETURN collect(t.uid) AS held
+}
+WITH s, row, held
+UNWIND [i IN range(0, size(row.tagUid) - 1) WHERE NOT row.tagUid[i] IN held] AS i
+MATCH (t:Tag {uid: row.tagUid[i]})
 MERGE (s)-[r:TAGGED]->(t)
   ON CREATE SET r.calls = 0, r.errors = 0
-SET r.calls = r.calls + toInteger(row.calls),
-    r.errors = r.errors + toInteger(row.errors),
-    ${SEEN('r')}
-WITH t, min(toInteger(row.firstSeen)) AS firstSeen, max(toInteger(row.lastSeen)) AS lastSeen
-SET t.firstSeen = CASE WHEN t.firstSeen IS NULL OR firstSeen < t.firstSeen THEN firstSeen ELSE t.firstSeen END,
-    t.lastSeen = CASE WHEN t.lastSeen IS NULL OR lastSeen > t.lastSeen THEN lastSeen ELSE t.lastSeen END`;
+SET ${TAG_COUNTS}`;
 
 export const MERGE_COMPONENT_TAGS = MERGE_TAGS('Component');
 export const MERGE_OPERATION_TAGS = MERGE_TAGS('Operation');
@@ -245,6 +274,31 @@ CALL (o) {
   DETACH DELETE s
 }`;
 
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** One row per tag value of the flush, its first and last seen over every subject; sorted, so writers lock in one order. */
+export function tagNodeRows(tags: readonly TagRow[]) {
+  const nodes = new Map<string, { uid: string; key: string; value: string; firstSeen: number; lastSeen: number }>();
+  for (const t of tags) {
+    const n = nodes.get(t.tagUid);
+    if (!n)
+      nodes.set(t.tagUid, { uid: t.tagUid, key: t.key, value: t.value, firstSeen: t.firstSeen, lastSeen: t.lastSeen });
+    else {
+      if (t.firstSeen < n.firstSeen) n.firstSeen = t.firstSeen;
+      if (t.lastSeen > n.lastSeen) n.lastSeen = t.lastSeen;
+    }
+  }
+  return [...nodes.values()].sort((a, b) => byText(a.uid, b.uid));
+}
+
+/** The tag rows of components (or operations) as one row per subject, its tags as parallel lists; sorted by subject. */
+export const subjectTagRows = (tags: readonly TagRow[], onOperation: boolean) =>
+  groupedColumns(
+    tags.filter((t) => t.onOperation === onOperation),
+    'subject',
+    ['tagUid', 'calls', 'errors', 'firstSeen', 'lastSeen'],
+  );
+
 /**
  * Exemplars per edge, the sampled traces and versions kept (TOPOGRAPH_EXEMPLARS_PER_EDGE,
  * TOPOGRAPH_TRACE_SAMPLE*, TOPOGRAPH_VERSIONS_PER_EDGE), and who hears of versions dropped.
@@ -270,14 +324,9 @@ export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts:
   run(MERGE_DEPENDS_ON, batch.edges);
   run(MERGE_CALLS, batch.calls, { maxExemplars: opts.exemplarsPerEdge });
   run(MERGE_USES, batch.uses);
-  run(
-    MERGE_COMPONENT_TAGS,
-    batch.tags.filter((t) => !t.onOperation),
-  );
-  run(
-    MERGE_OPERATION_TAGS,
-    batch.tags.filter((t) => t.onOperation),
-  );
+  run(MERGE_TAG_NODES, tagNodeRows(batch.tags));
+  run(MERGE_COMPONENT_TAGS, subjectTagRows(batch.tags, false));
+  run(MERGE_OPERATION_TAGS, subjectTagRows(batch.tags, true));
   // A correction's hops out first: the merge below may add the same hop back (ingest/late-writer.ts).
   sent.push(...sendHopCorrections(tx, batch.corrections));
   run(MERGE_TRACE_SAMPLES, batch.traceSamples ?? [], {

@@ -131,6 +131,11 @@ export const envSchema = z.object({
     .describe(
       'hours of presence remembered per edge or component, up to the newest it handed over, a bit each (an older hour seen again is written again, harmlessly)',
     ),
+  TOPOGRAPH_LIBRARY_SEEN_REFRESH: duration
+    .prefault('1m')
+    .describe(
+      "how often a library use still running is written again to move its `lastSeen` (each worker; a use's `lastSeen` lags its last span by less than this); `0`: with every flush",
+    ),
   TOPOGRAPH_MAX_BODY_BYTES: positiveInt
     .prefault(String(16 * 1024 * 1024))
     .describe('largest request body a receiver reads (413); a declared `Content-Length` is refused before reading'),
@@ -352,6 +357,7 @@ export const configSchema = envSchema.transform((c, ctx) => {
       pairingLateWindowMs: c.TOPOGRAPH_PAIRING_LATE_WINDOW,
       pairingLateMaxEntries: c.TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES,
       presence: { maxEntries: c.TOPOGRAPH_PRESENCE_MAX_ENTRIES, hours: c.TOPOGRAPH_PRESENCE_HOURS },
+      librarySeenRefreshMs: c.TOPOGRAPH_LIBRARY_SEEN_REFRESH,
       maxBodyBytes: c.TOPOGRAPH_MAX_BODY_BYTES,
       spoolDir: c.TOPOGRAPH_SPOOL_DIR,
       spoolMaxBytes: c.TOPOGRAPH_SPOOL_MAX_BYTES,

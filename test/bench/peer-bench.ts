@@ -4,13 +4,16 @@
  * connector → nop exporter) and into Topograph (the real `ingest/main.ts` writing to Neo4j, with the
  * API process up beside it), each alone, alternating A B A B. Every process's CPU is read from /proc,
  * so the figure is spans per CPU-second of everything each side runs: the worker, the API and the
- * Neo4j server for Topograph, the one Collector process for the Collector.
+ * Neo4j server for Topograph, the one Collector process for the Collector. With
+ * `BENCH_PEER_AB=<checkout>` (`npm run bench -- --only=peer`), that checkout's worker and API take a
+ * turn in each of four rounds too, each Topograph first in every other round: two versions side by
+ * side in one run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Neo4jTarget } from '../../src/core/neo4j/connection.js';
-import { freePort, startTs, type Child } from '../support/processes.js';
+import { freePort, ROOT, startProcess, type Child } from '../support/processes.js';
 import { forkTs } from './children.js';
 import { ensureCollector, startCollector } from './peer/collector.js';
 import { cpuSeconds, pidListeningOn } from './proc-cpu.js';
@@ -18,7 +21,8 @@ import type { SendResult, SenderSetup } from './sender.js';
 import type { WorkloadShape } from './workload.js';
 
 export interface PeerRun {
-  target: 'topograph' | 'collector';
+  /** `topograph` (this checkout), `topograph B` (the checkout of `alsoCheckout`) or `collector` */
+  target: PeerTarget;
   round: number;
   send: SendResult;
   /** from the end of sending until everything acknowledged is written (Topograph; 0 for the Collector) */
@@ -31,6 +35,8 @@ export interface PeerRun {
   spansPerCpuS: number;
 }
 
+export type PeerTarget = 'topograph' | 'topograph B' | 'collector';
+
 export interface PeerResult {
   runs: PeerRun[];
   concurrency: number;
@@ -38,6 +44,8 @@ export interface PeerResult {
   pool: { requests: number; spans: number; bytes: number };
   /** Topograph's written spans per CPU-second over the Collector's acknowledged spans per CPU-second, all rounds */
   ingestVsCollector: number;
+  /** the same for the checkout of `alsoCheckout`, when one was given */
+  alsoVsCollector?: number;
   /** Neo4j's CPU seconds per second while neither side had traffic: what others' use of a shared server adds */
   neo4jIdleCpuPerS: number;
 }
@@ -69,6 +77,12 @@ export async function peerBench(opts: {
   target: Neo4jTarget;
   shape: WorkloadShape;
   quick: boolean;
+  /**
+   * Another checkout (a directory holding `ingest/` and `src/`) whose worker and API take a turn in
+   * every round as `topograph B`, with a spool of their own: two Topograph versions side by side
+   * against the same Collector and Neo4j.
+   */
+  alsoCheckout?: string;
 }): Promise<PeerResult> {
   ensureCollector();
   const neo4jPort = Number(new URL(opts.target.uri.replace(/^[a-z+]+:/, 'http:')).port || 7687);
@@ -79,12 +93,12 @@ export async function peerBench(opts: {
   const setup: SenderSetup = { shape: opts.shape, poolSpans: opts.quick ? 120_000 : 300_000, spansPerRequest: 500 };
   const durationMs = opts.quick ? 8_000 : 20_000;
   const warmupMs = opts.quick ? 2_000 : 4_000;
-  const rounds = 2;
+  const rounds = opts.alsoCheckout ? 4 : 2;
   const concurrency = 4;
   const sender = forkTs('sender.ts', []);
   let collector: Child | undefined;
-  const topograph: Child[] = [];
-  let spoolDir: string | undefined;
+  const children: Child[] = [];
+  const spoolDirs: string[] = [];
   try {
     const pool = await sender.ask<{ requests: number; spans: number; bytes: number }>({ cmd: 'prepare', setup });
     const collectorPort = await freePort();
@@ -96,34 +110,50 @@ export async function peerBench(opts: {
       NEO4J_DATABASE: opts.target.database,
       TOPOGRAPH_LOG_LEVEL: 'info',
     };
-    const ingestPort = await freePort();
-    spoolDir = mkdtempSync(join(tmpdir(), 'topograph-bench-spool-peer-'));
-    const worker = await startTs(
-      'ingest/main.ts',
-      {
-        ...neo4jEnv,
-        TOPOGRAPH_OTLP_HTTP_PORT: String(ingestPort),
-        TOPOGRAPH_OTLP_GRPC_PORT: '0',
-        TOPOGRAPH_ZIPKIN_PORT: '0',
-        TOPOGRAPH_SPOOL_DIR: spoolDir,
-      },
-      /OTLP\/HTTP receiver on/,
-    );
-    topograph.push(worker);
-    const api = await startTs(
-      'src/api/main.ts',
-      { ...neo4jEnv, TOPOGRAPH_API_PORT: String(await freePort()) },
-      /GraphQL API and GraphiQL on/,
-    );
-    topograph.push(api);
-    const ingestUrl = `http://127.0.0.1:${ingestPort}`;
-    const pids = {
-      topograph: { worker: worker.process.pid!, api: api.process.pid!, neo4j: neo4jPid },
-      collector: { collector: collector.process.pid! },
+    /** A checkout's worker (with a spool of its own) and API; what `drained` and the CPU figures need of them. */
+    const startTopograph = async (root: string) => {
+      const ingestPort = await freePort();
+      const spoolDir = mkdtempSync(join(tmpdir(), 'topograph-bench-spool-peer-'));
+      spoolDirs.push(spoolDir);
+      const start = (file: string, env: Record<string, string>, readyWhen: RegExp) =>
+        startProcess(process.execPath, ['--import', 'tsx', join(root, file)], env, readyWhen);
+      const worker = await start(
+        'ingest/main.ts',
+        {
+          ...neo4jEnv,
+          TOPOGRAPH_LOG_PRETTY: '0',
+          TOPOGRAPH_OTLP_HTTP_PORT: String(ingestPort),
+          TOPOGRAPH_OTLP_GRPC_PORT: '0',
+          TOPOGRAPH_ZIPKIN_PORT: '0',
+          TOPOGRAPH_SPOOL_DIR: spoolDir,
+        },
+        /OTLP\/HTTP receiver on/,
+      );
+      children.push(worker);
+      const api = await start(
+        'src/api/main.ts',
+        { ...neo4jEnv, TOPOGRAPH_LOG_PRETTY: '0', TOPOGRAPH_API_PORT: String(await freePort()) },
+        /GraphQL API and GraphiQL on/,
+      );
+      children.push(api);
+      return {
+        url: `http://127.0.0.1:${ingestPort}`,
+        pids: { worker: worker.process.pid!, api: api.process.pid!, neo4j: neo4jPid },
+      };
     };
-    const urls = { topograph: `${ingestUrl}/v1/traces`, collector: `http://127.0.0.1:${collectorPort}/v1/traces` };
+    const sides = new Map<PeerTarget, { url: string; pids: Record<string, number>; ingestUrl?: string }>();
+    const a = await startTopograph(ROOT);
+    sides.set('topograph', { url: `${a.url}/v1/traces`, pids: a.pids, ingestUrl: a.url });
+    if (opts.alsoCheckout) {
+      const b = await startTopograph(opts.alsoCheckout);
+      sides.set('topograph B', { url: `${b.url}/v1/traces`, pids: b.pids, ingestUrl: b.url });
+    }
+    sides.set('collector', {
+      url: `http://127.0.0.1:${collectorPort}/v1/traces`,
+      pids: { collector: collector.process.pid! },
+    });
     /** Everything acknowledged is written and checkpointed (the spool has no unwritten record). */
-    const drained = async () => {
+    const drained = async (ingestUrl: string) => {
       for (;;) {
         const text = await (await fetch(`${ingestUrl}/metrics`)).text();
         if (metricValue(text, 'topograph_spool_checkpoint_lag_records') === 0) return;
@@ -134,9 +164,10 @@ export async function peerBench(opts: {
       sender.ask<{ result: SendResult }>({ cmd: 'send', url, concurrency, durationMs: ms }).then((r) => r.result);
 
     // Warm-up: the first writes create every node and compile the statements; the Collector's store fills.
-    await send(urls.collector, warmupMs);
-    await send(urls.topograph, warmupMs);
-    await drained();
+    for (const side of sides.values()) {
+      await send(side.url, warmupMs);
+      if (side.ingestUrl) await drained(side.ingestUrl);
+    }
 
     // Neo4j may serve others (tests on a shared server): its CPU with no traffic from here says how much.
     const idleFrom = cpuSeconds(neo4jPid);
@@ -145,13 +176,18 @@ export async function peerBench(opts: {
 
     const runs: PeerRun[] = [];
     for (let round = 1; round <= rounds; round++) {
-      for (const target of ['topograph', 'collector'] as const) {
-        const procs = Object.entries(pids[target]);
+      // With two checkouts, each goes first in every other round.
+      const targets: PeerTarget[] = ['topograph', 'topograph B', 'collector'];
+      if (round % 2 === 0) targets.reverse().push(targets.shift()!);
+      for (const target of targets) {
+        const side = sides.get(target);
+        if (!side) continue;
+        const procs = Object.entries(side.pids);
         const before = procs.map(([, pid]) => cpuSeconds(pid));
         const started = performance.now();
-        const result = await send(urls[target], durationMs);
+        const result = await send(side.url, durationMs);
         const sent = performance.now();
-        if (target === 'topograph') await drained();
+        if (side.ingestUrl) await drained(side.ingestUrl);
         const drainMs = performance.now() - sent;
         const cpu = Object.fromEntries(procs.map(([name, pid], i) => [name, cpuSeconds(pid) - before[i]!]));
         const cpuTotal = Object.values(cpu).reduce((a, b) => a + b, 0);
@@ -178,11 +214,12 @@ export async function peerBench(opts: {
       durationMs,
       pool,
       ingestVsCollector: perCpu('topograph') / perCpu('collector'),
+      alsoVsCollector: opts.alsoCheckout ? perCpu('topograph B') / perCpu('collector') : undefined,
       neo4jIdleCpuPerS,
     };
   } finally {
     sender.kill();
-    await Promise.all([collector?.stop(), ...topograph.map((c) => c.stop())]);
-    if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
+    await Promise.all([collector?.stop(), ...children.map((c) => c.stop())]);
+    for (const dir of spoolDirs) rmSync(dir, { recursive: true, force: true });
   }
 }

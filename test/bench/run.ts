@@ -158,7 +158,9 @@ try {
   }
 
   if (peer) {
-    const p = await peerBench({ target, shape: benchShape(runId, environment), quick });
+    // BENCH_PEER_AB=<checkout>: that checkout's Topograph takes a turn beside this one's in every round.
+    const alsoCheckout = process.env.BENCH_PEER_AB;
+    const p = await peerBench({ target, shape: benchShape(runId, environment), quick, alsoCheckout });
     console.log(
       `\nTopograph beside the OpenTelemetry Collector: ${p.pool.requests} prepared OTLP/protobuf requests (${p.pool.spans} spans), ` +
         `${p.concurrency} in flight, ${p.durationMs / 1000} s per run, alternating; CPU from /proc (user + system). ` +
@@ -182,7 +184,11 @@ try {
         p.runs.map((r) => {
           const cpu = Object.values(r.cpu).reduce((a, b) => a + b, 0);
           return [
-            r.target === 'topograph' ? 'Topograph (written)' : 'Collector (acked)',
+            r.target === 'collector'
+              ? 'Collector (acked)'
+              : r.target === 'topograph'
+                ? 'Topograph (written)'
+                : 'Topograph B (written)',
             r.round,
             r.spans,
             r.send.failures,
@@ -199,6 +205,8 @@ try {
       ),
     );
     figures.ingest_vs_collector = round(p.ingestVsCollector, 3);
+    if (p.alsoVsCollector !== undefined)
+      console.log(`ingest_vs_collector of ${alsoCheckout} (Topograph B): ${round(p.alsoVsCollector, 3)}`);
   }
 
   if (!only || only === 'queries') {

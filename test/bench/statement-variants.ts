@@ -5,10 +5,11 @@
  * flush. A variant drops one write from the statement (so its saving is an upper bound on what any
  * cheaper form of that write could save); `cur` is the statement as it is.
  *
- * `npx tsx test/bench/statement-variants.ts <edges|operations|calls|traceSamples> <variant,…> [flushes]`
+ * `npx tsx test/bench/statement-variants.ts <edges|operations|calls|traceSamples|tags> <variant,…> [flushes]`
  * with NEO4J_URI at a Neo4j on this machine that nothing else uses and `NEO4J_TX_LOG_DIR` at its
  * `data/transactions/neo4j` folder (as `writer-ab.ts`). Variants: cur, noBuckets, noRings, noSeen,
- * noExemplars (calls), noInTrace, noInTraceSeen (traceSamples). A tool for working on the writer,
+ * noExemplars (calls), noInTrace, noInTraceSeen (traceSamples); for tags, cur (the tag nodes, then one row per
+ * subject) and perRow (the statement before docs/benchmarks.md item 94: a MERGE per tag row). A tool for working on the writer,
  * not part of `npm run bench`.
  */
 import { randomBytes } from 'node:crypto';
@@ -18,12 +19,17 @@ import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import {
   MERGE_CALLS,
+  MERGE_COMPONENT_TAGS,
   MERGE_DEPENDS_ON,
+  MERGE_OPERATION_TAGS,
   MERGE_OPERATIONS,
+  MERGE_TAG_NODES,
   MERGE_TRACE_SAMPLES,
+  subjectTagRows,
+  tagNodeRows,
   writeFacts,
 } from '../../ingest/writer.js';
-import type { FactBatch } from '../../ingest/aggregate.js';
+import type { FactBatch, TagRow } from '../../ingest/aggregate.js';
 import { localNeo4jProcess } from './neo4j-process.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
@@ -33,7 +39,37 @@ const STATEMENTS = {
   operations: MERGE_OPERATIONS,
   calls: MERGE_CALLS,
   traceSamples: MERGE_TRACE_SAMPLES,
+  tags: '',
 } as const;
+
+/** The tag statement before item 94, one MERGE per (subject, tag value) row, kept here to measure against. */
+const TAGS_PER_ROW = (subject: string) => `
+UNWIND $rows AS row
+MATCH (s:${subject} {key: row.subject})
+MERGE (t:Tag {uid: row.tagUid})
+  ON CREATE SET t.key = row.key, t.value = row.value
+MERGE (s)-[r:TAGGED]->(t)
+  ON CREATE SET r.calls = 0, r.errors = 0
+SET r.calls = r.calls + toInteger(row.calls),
+    r.errors = r.errors + toInteger(row.errors),
+    r.firstSeen = CASE WHEN r.firstSeen IS NULL OR toInteger(row.firstSeen) < r.firstSeen THEN toInteger(row.firstSeen) ELSE r.firstSeen END,
+    r.lastSeen = CASE WHEN r.lastSeen IS NULL OR toInteger(row.lastSeen) > r.lastSeen THEN toInteger(row.lastSeen) ELSE r.lastSeen END
+WITH t, min(toInteger(row.firstSeen)) AS firstSeen, max(toInteger(row.lastSeen)) AS lastSeen
+SET t.firstSeen = CASE WHEN t.firstSeen IS NULL OR firstSeen < t.firstSeen THEN firstSeen ELSE t.firstSeen END,
+    t.lastSeen = CASE WHEN t.lastSeen IS NULL OR lastSeen > t.lastSeen THEN lastSeen ELSE t.lastSeen END`;
+
+/** A tags variant: the statements it runs, each with its rows. */
+const TAG_VARIANTS: Record<string, (tags: TagRow[]) => [string, unknown[]][]> = {
+  cur: (tags) => [
+    [MERGE_TAG_NODES, tagNodeRows(tags)],
+    [MERGE_COMPONENT_TAGS, subjectTagRows(tags, false)],
+    [MERGE_OPERATION_TAGS, subjectTagRows(tags, true)],
+  ],
+  perRow: (tags) => [
+    [TAGS_PER_ROW('Component'), tags.filter((t) => !t.onOperation)],
+    [TAGS_PER_ROW('Operation'), tags.filter((t) => t.onOperation)],
+  ],
+};
 type Studied = keyof typeof STATEMENTS;
 
 const [which, names, flushArg] = process.argv.slice(2) as [Studied, string, string | undefined];
@@ -57,6 +93,10 @@ const VARIANTS: Record<string, (s: string) => string> = {
   noInTrace: (s) => cut(s, /CALL \(t, row\) \{[\s\S]*?\n\}\n/, ''),
 };
 const variants = names.split(',').map((name) => {
+  if (which === 'tags') {
+    if (!TAG_VARIANTS[name]) throw new Error(`no tags variant ${name}; known: ${Object.keys(TAG_VARIANTS).join(', ')}`);
+    return { name, query: '' };
+  }
   const make = VARIANTS[name];
   if (!make) throw new Error(`no variant ${name}; known: ${Object.keys(VARIANTS).join(', ')}`);
   return { name, query: make(STATEMENTS[which]) };
@@ -88,14 +128,16 @@ try {
     await graph.write('topograph-bench', (tx) => writeFacts(tx, { ...batch, [which]: [] }, config.ingest.writer));
     const { name, query } = variants[f % variants.length]!;
     const [log0, cpu0] = [neo4j.txLogEnd(), neo4j.cpuSeconds()];
-    await graph.write('topograph-bench', (tx) =>
-      tx.run(query, {
-        rows,
-        maxExemplars: config.ingest.writer.exemplarsPerEdge,
-        maxPerOperation: config.ingest.writer.traceSamplesPerOperation,
-        maxAgeMs: config.ingest.writer.traceSampleMaxAgeMs,
-      }),
-    );
+    const statements: [string, unknown[]][] = which === 'tags' ? TAG_VARIANTS[name]!(batch.tags) : [[query, rows]];
+    await graph.write('topograph-bench', async (tx) => {
+      for (const [q, r] of statements)
+        await tx.run(q, {
+          rows: r,
+          maxExemplars: config.ingest.writer.exemplarsPerEdge,
+          maxPerOperation: config.ingest.writer.traceSamplesPerOperation,
+          maxAgeMs: config.ingest.writer.traceSampleMaxAgeMs,
+        });
+    });
     const k = neo4j.txLogBytes(log0, neo4j.txLogEnd()) / 1024;
     if (f >= WARM_UP) (kib[name] ??= []).push(Math.round(k));
     console.log(

@@ -71,6 +71,51 @@ describe('tags and libraries in the graph', () => {
     expect(pipeline.stats().tagOverflow).toBe(2);
   });
 
+  it('adds a later flush to the tag counts a subject already holds, beside the values new to it', async () => {
+    const env = uniqueName('tags-again');
+    const config = loadConfig({ TOPOGRAPH_TAG_KEYS: 'client.version' });
+    const clock = { now: 1_700_000_000_000 };
+    const pipeline = driveEngine(
+      createEngine(engineOptions(config)),
+      createNeo4jSink(graph, defaultConfig().ingest.writer),
+      () => clock.now,
+    );
+    const call = (version: string, error: boolean) => {
+      const t = new TraceBuilder();
+      t.span({
+        service: 'app-web',
+        kind: SpanKind.SERVER,
+        name: 'GET /cart',
+        error,
+        resource: { 'deployment.environment.name': env },
+        attributes: { 'http.request.method': 'GET', 'http.route': '/cart', 'client.version': version },
+      });
+      pipeline.ingest(t.batch());
+    };
+    call('1.0', false);
+    call('2.0', true);
+    await pipeline.flush();
+    // The second flush: 1.0 and 2.0 are held already (their counts grow), 3.0 is new.
+    clock.now += 60_000;
+    call('1.0', true);
+    call('2.0', false);
+    call('3.0', false);
+    await pipeline.drainAll();
+    const rows = await graph.read('test', async (tx) =>
+      (await tx.run(TAGGED_IN_ENVIRONMENT, { env, key: 'client.version' })).records.map(
+        (r) => `${r.get('at')}: ${r.get('value')} x${r.get('calls')} (${r.get('errors')} errors)`,
+      ),
+    );
+    expect(rows).toEqual([
+      'op GET /cart: 1.0 x2 (1 errors)',
+      'op GET /cart: 2.0 x2 (1 errors)',
+      'op GET /cart: 3.0 x1 (0 errors)',
+      'service app-web: 1.0 x2 (1 errors)',
+      'service app-web: 2.0 x2 (1 errors)',
+      'service app-web: 3.0 x1 (0 errors)',
+    ]);
+  });
+
   it('gives two USES relationships for two versions of one library, from two processes of one service', async () => {
     const env = uniqueName('uses');
     const pipeline = driveEngine(

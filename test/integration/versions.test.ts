@@ -152,6 +152,46 @@ describe('versions on edges', () => {
     expect(edge.byVersion.map((v: any) => v.calls)).toEqual([100, 25]);
   });
 
+  it("adds a later flush's calls to the version pairs an edge holds, beside a pair new to it", async () => {
+    const later = uniqueName('versions-later');
+    let clock = Date.now() - 60_000;
+    const pipeline = driveEngine(
+      createEngine(engineOptions(defaultConfig())),
+      createNeo4jSink(graph, defaultConfig().ingest.writer),
+      () => clock,
+    );
+    // 2.1.0 in both flushes (held by the second), 2.2.0 only in the second (new then).
+    for (const releases of [
+      [['2.1.0', 3, 1]],
+      [
+        ['2.1.0', 2, 0],
+        ['2.2.0', 4, 2],
+      ],
+    ] as const) {
+      const t = sdk(later);
+      for (const [version, calls, errors] of releases) checkouts(t, version, calls, errors);
+      clock += 10_000;
+      pipeline.ingest(decoded(t.exporter));
+      await pipeline.drainAll();
+    }
+    const pairs = await graph.read('test', async (tx) =>
+      (
+        await tx.run(
+          `MATCH (a:Component {name: 'checkout', environment: $env})-[v:DEPENDS_ON_VERSION]->(b:Component)
+           RETURN b.name + ' ' + v.fromVersion + '->' + v.toVersion + ' x' + v.calls + ' (' + v.errors + ' errors)' AS pair
+           ORDER BY pair`,
+          { env: later },
+        )
+      ).records.map((r) => r.get('pair')),
+    );
+    expect(pairs).toEqual([
+      'orders-db 2.1.0-> x5 (0 errors)',
+      'orders-db 2.2.0-> x4 (0 errors)',
+      'payments 2.1.0->1.0.0 x5 (1 errors)',
+      'payments 2.2.0->1.0.0 x4 (2 errors)',
+    ]);
+  });
+
   it('keeps at most TOPOGRAPH_VERSIONS_PER_EDGE pairs per edge, dropping the least recently seen and counting them', async () => {
     const bounded = uniqueName('versions-bound');
     const dropped: number[] = [];
