@@ -94,9 +94,16 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
   let names: string[] = [];
   let services: (ServiceInfo | undefined)[] = [];
   let entryOps: (OperationRef | undefined)[] = [];
-  /** open addressing, linear probing: slot + 1, 0 for empty; a power of two, at least twice the capacity */
+  /**
+   * open addressing, linear probing: slot + 1 in the low `slotBits` bits (0 for empty), and above them
+   * as many high bits of the ids' hash as fit in 31 (`fingerprint`); a power of two, at least twice the capacity
+   */
   let table = new Int32Array(0);
   let mask = 0;
+  let slotBits = 0;
+  let slotMask = 0;
+  /** how far a hash is shifted right for its fingerprint: 32 less the bits above `slotBits` */
+  let fingerprintShift = 32;
   /** spans with an id that is not model hex, by `traceId spanId`, and what their slot needs to find its parent */
   const byString = new Map<string, number>();
   const stringIds = new Map<number, StringIds>();
@@ -123,12 +130,25 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
     return probeTraceHex && spanWords(spanId, probe, 4);
   }
 
+  /**
+   * The hash's high bits kept beside a slot in the table: a lookup reads the ids (a cache miss each, as
+   * the ids of ~500,000 spans are ~12 MB) only of the entries whose fingerprint is the probe's, not of
+   * every entry its run passes. 0 when the slot numbers take all 31 bits.
+   */
+  const fingerprint = (h: number) => (fingerprintShift >= 32 ? 0 : h >>> fingerprintShift);
+
+  /** The slot a table entry holds. */
+  const slotAt = (position: number) => (table[position]! & slotMask) - 1;
+
   /** The table position holding the slot whose ids are `probe`, or -1. */
   function lookup(): number {
-    for (let i = hash(probe, 0) & mask; ; i = (i + 1) & mask) {
+    const h = hash(probe, 0);
+    const fp = fingerprint(h);
+    for (let i = h & mask; ; i = (i + 1) & mask) {
       const entry = table[i]!;
       if (entry === 0) return -1;
-      const k = (entry - 1) * KEY_WORDS;
+      if (entry >>> slotBits !== fp) continue;
+      const k = ((entry & slotMask) - 1) * KEY_WORDS;
       if (
         keys[k + 4] === probe[4] &&
         keys[k + 5] === probe[5] &&
@@ -141,12 +161,13 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
     }
   }
 
-  const home = (position: number) => hash(keys, (table[position]! - 1) * KEY_WORDS) & mask;
+  const home = (position: number) => hash(keys, slotAt(position) * KEY_WORDS) & mask;
 
   function insert(slot: number): void {
-    let i = hash(keys, slot * KEY_WORDS) & mask;
+    const h = hash(keys, slot * KEY_WORDS);
+    let i = h & mask;
     while (table[i] !== 0) i = (i + 1) & mask;
-    table[i] = slot + 1;
+    table[i] = (slot + 1) | (fingerprint(h) << slotBits);
   }
 
   /** Empties table position `hole`, moving later entries of its run back so that no lookup stops short of them. */
@@ -230,6 +251,11 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
     while (size < next * 2) size *= 2;
     table = new Int32Array(size);
     mask = size - 1;
+    // Slot numbers 1..capacity in the low bits, the hash's highest bits in the rest of 31.
+    slotBits = 1;
+    while (2 ** slotBits <= next) slotBits++;
+    slotMask = 2 ** slotBits - 1;
+    fingerprintShift = 32 - Math.max(0, 31 - slotBits);
     for (let slot = 0; slot < used; slot++) if (!(flags[slot]! & (DEAD | BY_STRING))) insert(slot);
   }
 
@@ -237,7 +263,7 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
     if (!toWords(traceId, spanId)) return byString.get(`${traceId} ${spanId}`) ?? -1;
     if (live === 0) return -1;
     const i = lookup();
-    return i < 0 ? -1 : table[i]! - 1;
+    return i < 0 ? -1 : slotAt(i);
   }
 
   return {
@@ -273,7 +299,7 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
       if (hex) {
         ids.set(probe);
         const i = live === 0 ? -1 : lookup();
-        previous = i < 0 ? -1 : table[i]! - 1;
+        previous = i < 0 ? -1 : slotAt(i);
       } else previous = byString.get(`${traceId} ${spanId}`) ?? -1;
       if (previous >= 0) {
         unlink(previous);
@@ -329,7 +355,7 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
       probe[4] = parents[slot * 2]!;
       probe[5] = parents[slot * 2 + 1]!;
       const i = lookup();
-      return i < 0 ? -1 : table[i]! - 1;
+      return i < 0 ? -1 : slotAt(i);
     },
 
     hasParent: (slot) => (flags[slot]! & HAS_PARENT) !== 0,

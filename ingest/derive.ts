@@ -96,6 +96,15 @@ const operation: (componentKey: string, kind: OperationKind, name: string) => Op
 );
 
 /**
+ * Names joined from two parts (`GET` and a route, `SELECT` and a table, an SDK and its language): one
+ * string per pair of parts, found by the parts. A name joined per span was a new string that each map
+ * it is then looked up in (the operation's, the library use's) had to flatten and hash again; the
+ * parts, as the decoder hands them (ingest/otlp/ascii-strings.ts), are strings V8 has hashed already.
+ */
+const spaced = remembered((a: string, b: string) => `${a} ${b}`);
+const slashed = remembered((a: string, b: string) => `${a}/${b}`);
+
+/**
  * Whether derivation reads a span attribute under this key: a semantic-convention key it reads, or a
  * key on the tag allow-list `tagKeys`. The protobuf decoder builds no other span attribute.
  */
@@ -124,7 +133,7 @@ export function librariesOf(resource: Attributes, versionKeys: readonly string[]
   if (sdk) {
     const language = sc.str(resource, 'telemetry.sdk.language');
     out.push({
-      name: language ? `${sdk}/${language}` : sdk,
+      name: language ? slashed(sdk, language) : sdk,
       version: sc.str(resource, 'telemetry.sdk.version') ?? '',
       kind: 'sdk',
     });
@@ -166,15 +175,15 @@ export function entryOperationName(span: Span): string {
   const method = sc.httpMethod(a);
   if (method) {
     const route = sc.httpRoute(a);
-    if (route) return `${method} ${route}`;
+    if (route) return spaced(method, route);
     // Span names of HTTP servers without a route are `GET` or `GET /path`: keep the method, template the path.
     const fromName = span.name.startsWith(`${method} `) ? span.name.slice(method.length + 1) : undefined;
     const path = fromName ?? sc.urlPath(a) ?? sc.urlFull(a);
-    return path ? `${method} ${sc.templatePath(path)}` : method;
+    return path ? spaced(method, sc.templatePath(path)) : method;
   }
   const rpcService = sc.rpcService(a);
   const rpcMethod = sc.rpcMethod(a);
-  if (rpcService && rpcMethod) return `${rpcService}/${rpcMethod}`;
+  if (rpcService && rpcMethod) return slashed(rpcService, rpcMethod);
   return normalizeName(span.name);
 }
 
@@ -249,12 +258,12 @@ function clientOperationName(span: Span, database: boolean): string {
   if (database) {
     const op = sc.dbOperation(a);
     const collection = sc.dbCollection(a);
-    return op ? (collection ? `${op} ${collection}` : op) : (sc.dbQuerySummary(a) ?? normalizeName(span.name));
+    return op ? (collection ? spaced(op, collection) : op) : (sc.dbQuerySummary(a) ?? normalizeName(span.name));
   }
   const method = sc.httpMethod(a);
   const template = sc.urlTemplate(a);
   const path = template ?? sc.urlPath(a) ?? sc.urlFull(a);
-  return method ? (path ? `${method} ${template ?? sc.templatePath(path)}` : method) : normalizeName(span.name);
+  return method ? (path ? spaced(method, template ?? sc.templatePath(path)) : method) : normalizeName(span.name);
 }
 
 /** The operation a CLIENT/PRODUCER span reached on a component that has no spans of its own. */

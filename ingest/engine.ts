@@ -217,6 +217,8 @@ export function createEngine(options: EngineOptions): Engine {
   const ids = new SpanIdWords();
   /** the one key of a span asked of the late memory (`oneKey`) */
   const lateKey = [''];
+  /** a server half's parent key (trace id, parent span id) as the late memory's six words */
+  const parentKey = new Uint32Array(6);
 
   /** The edge a server or consumer half ends: from `from` into the half's service. */
   const edgeInto = (agg: Pick<Aggregator, 'edge'>, from: string, s: Half, protocol: string) =>
@@ -413,7 +415,7 @@ export function createEngine(options: EngineOptions): Engine {
           half.externalCaller = externalCallerOf(span, service);
           entryFromOutside(half);
         } else if (keep) {
-          const expired = restoring || late.size === 0 ? undefined : late.take(waitsUnder(span));
+          const expired = restoring || late.size === 0 ? undefined : takeUnder(span);
           if (expired) pairedLate(expired.half, half, expired);
           else pairing.addServer(span.traceId, span.parentSpanId, links, half, tick, ids);
         }
@@ -428,8 +430,7 @@ export function createEngine(options: EngineOptions): Engine {
         // the servicegraph connector does). A replay keeps the old path: its calls come back from the state.
         if (!restoring && half.callee.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
         else if (keep) {
-          // The late memory keys by the joined ids; the pairing store by their words.
-          const expired = restoring || late.size === 0 ? undefined : late.take(oneKey(span.traceId + span.spanId));
+          const expired = restoring || late.size === 0 ? undefined : takeOwn(span);
           if (expired) pairedLate(half, expired.half, expired);
           else pairing.addClient(span.traceId, span.spanId, half, tick, ids);
         }
@@ -451,14 +452,35 @@ export function createEngine(options: EngineOptions): Engine {
     return lateKey;
   }
 
-  /** The keys a server or consumer half waits under (its parent, a consumer's links), as the late memory takes them. */
-  function waitsUnder(span: Span): readonly string[] {
-    const parent = span.parentSpanId !== '';
-    if (span.kind !== SpanKind.CONSUMER || span.links.length === 0)
-      return parent ? oneKey(span.traceId + span.parentSpanId) : NONE;
-    const keys: string[] = parent ? [span.traceId + span.parentSpanId] : [];
+  /**
+   * The remembered server half a client half completes: asked by the words of its ids (`ids`, read
+   * for the pairing store), no joined id string, when they are in hex (always, from the decoders).
+   */
+  function takeOwn(span: Span): LateHalf | undefined {
+    if (ids.traceHex && ids.spanHex) return late.takeWords(ids.words, 0);
+    return late.take(oneKey(span.traceId + span.spanId));
+  }
+
+  /**
+   * The remembered client half a server or consumer half completes, under the keys it waits under
+   * (its parent, a consumer's links): its parent's by their words as `takeOwn` does.
+   */
+  function takeUnder(span: Span): LateHalf | undefined {
+    if (span.kind !== SpanKind.CONSUMER || span.links.length === 0) {
+      if (span.parentSpanId === '') return late.take(NONE);
+      if (!ids.traceHex || !ids.parentHex) return late.take(oneKey(span.traceId + span.parentSpanId));
+      const w = ids.words;
+      parentKey[0] = w[0]!;
+      parentKey[1] = w[1]!;
+      parentKey[2] = w[2]!;
+      parentKey[3] = w[3]!;
+      parentKey[4] = w[6]!;
+      parentKey[5] = w[7]!;
+      return late.takeWords(parentKey, 0);
+    }
+    const keys: string[] = span.parentSpanId !== '' ? [span.traceId + span.parentSpanId] : [];
     for (const l of span.links) keys.push(l.traceId + l.spanId);
-    return keys;
+    return late.take(keys);
   }
 
   function ingest(decoded: DecodedBatch, at: number, source = 0, clock = at): void {

@@ -25,7 +25,7 @@ import { bucketOf, type Aggregator } from './aggregate.js';
 import { hopText } from './trace-sampling.js';
 import type { Half } from './callers.js';
 import type { OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
-import { isHexId } from './hex.js';
+import { idHex, isHexId } from './hex.js';
 import { LateRing, type KeyHash, type SlotFigures } from './late-ring.js';
 import { fromTemplate, templateOf, type Template } from './late-template.js';
 
@@ -316,12 +316,28 @@ export function createLatePairs(options: LatePairsOptions) {
 
   /** The remembered half a partner finds by `key` (-1: none); the latest remembered when two have it. */
   function find(key: string): number {
-    let ref = ring.find(key);
+    return orExtra(ring.find(key), key);
+  }
+
+  /** `ref` (found by the ring), or the half `key` names among the keys the ring does not index when that is later. */
+  function orExtra(ref: number, key: string): number {
     if (extraKeys.size > 0) {
       const other = extraKeys.get(key);
       if (other !== undefined && (ref < 0 || ring.seq(other) > ring.seq(ref))) ref = other;
     }
     return ref;
+  }
+
+  /** Takes the remembered half `ref` back for its late partner. */
+  function takeBack(ref: number): LateHalf {
+    const h = open(ref);
+    const handle = handles.get(ref);
+    if (handle) handle.taken = true;
+    remove(ref);
+    h.taken = true;
+    for (const c of h.credits) apply(c, -1, h.half.traceId);
+    stats.corrected++;
+    return h;
   }
 
   function row(
@@ -602,17 +618,22 @@ export function createLatePairs(options: LatePairsOptions) {
       if (ring.size === 0) return undefined;
       for (const key of keys) {
         const ref = find(key);
-        if (ref < 0) continue;
-        const h = open(ref);
-        const handle = handles.get(ref);
-        if (handle) handle.taken = true;
-        remove(ref);
-        h.taken = true;
-        for (const c of h.credits) apply(c, -1, h.half.traceId);
-        stats.corrected++;
-        return h;
+        if (ref >= 0) return takeBack(ref);
       }
       return undefined;
+    },
+
+    /**
+     * As `take` with the one key whose six words (trace id, span id, as ingest/hex.ts reads hex ids)
+     * are at `at` in `words`: the engine has read them for the pairing store, so a span that waits
+     * makes no joined id string to ask with. Its text is made only while halves are held under keys
+     * the ring does not index (a consumer's links, ids not in hex).
+     */
+    takeWords(words: Uint32Array, at: number): LateHalf | undefined {
+      if (ring.size === 0) return undefined;
+      let ref = ring.findWords(words, at);
+      if (extraKeys.size > 0) ref = orExtra(ref, idHex(words, at));
+      return ref < 0 ? undefined : takeBack(ref);
     },
 
     /** Forgets what expired more than the late window before `at` (the pairing clock). */

@@ -135,22 +135,27 @@ export class LateRing {
 
   /** The slot held under `key` (-1: none). */
   find(key: string): number {
-    const k = this.scratch;
-    if (this.keyed === 0 || !idWords(key, k, 0)) return -1;
+    if (this.keyed === 0 || !idWords(key, this.scratch, 0)) return -1;
+    return this.findWords(this.scratch, 0);
+  }
+
+  /** The slot held under the key whose six words are at `at` in `k` (-1: none). */
+  findWords(k: Uint32Array, at: number): number {
+    if (this.keyed === 0) return -1;
     const table = this.table;
     const mask = table.length - 1;
-    for (let t = this.hash(k, 0) & mask; ; t = (t + 1) & mask) {
+    for (let t = this.hash(k, at) & mask; ; t = (t + 1) & mask) {
       const ref = table[t]!;
       if (ref === EMPTY) return -1;
       const c = this.chunk(ref).key;
       const o = (ref & MASK) * WORDS;
       if (
-        c[o] === k[0] &&
-        c[o + 1] === k[1] &&
-        c[o + 2] === k[2] &&
-        c[o + 3] === k[3] &&
-        c[o + 4] === k[4] &&
-        c[o + 5] === k[5]
+        c[o] === k[at] &&
+        c[o + 1] === k[at + 1] &&
+        c[o + 2] === k[at + 2] &&
+        c[o + 3] === k[at + 3] &&
+        c[o + 4] === k[at + 4] &&
+        c[o + 5] === k[at + 5]
       )
         return ref;
     }

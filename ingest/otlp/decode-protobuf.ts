@@ -11,7 +11,9 @@
 import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs/minimal.js';
 import type { AttrValue, Attributes, DecodedBatch, ResourceSpans, Scope, ScopeSpans, Span, SpanLink } from '../span.js';
+import { bytesHex } from '../hex.js';
 import { createAttributeKeys, type AttributeKey, type AttributeKeys } from './attribute-keys.js';
+import { shortAscii } from './ascii-strings.js';
 import { InvalidPayloadError, tooManySpans } from './errors.js';
 import {
   checkSpan,
@@ -59,6 +61,8 @@ function str(r: Reader, s: State, what: string, attributeKey?: string): string {
   const start = delimited(r);
   const end = r.pos;
   const buf = r.buf as Buffer;
+  const short = shortAscii(buf, start, end);
+  if (short !== undefined) return short;
   if (isAscii(buf, start, end)) return buf.toString('latin1', start, end);
   // An attribute's value is named by its key (cut to 64 characters), made into a message only when bad.
   if (!isUtf8(buf.subarray(start, end)))
@@ -91,7 +95,7 @@ function hexId(r: Reader, same?: { start: number; len: number; text: string }): 
   const end = r.pos;
   const len = end - start;
   const buf = r.buf as Buffer;
-  if (same === undefined) return buf.toString('hex', start, end);
+  if (same === undefined) return bytesHex(buf, start, end);
   if (same.len === len && same.text !== '') {
     let i = 0;
     while (i < len && buf[start + i] === buf[same.start + i]) i++;
@@ -99,7 +103,7 @@ function hexId(r: Reader, same?: { start: number; len: number; text: string }): 
   }
   same.start = start;
   same.len = len;
-  same.text = buf.toString('hex', start, end);
+  same.text = bytesHex(buf, start, end);
   return same.text;
 }
 
