@@ -9,6 +9,7 @@
  * worker, not part of `npm run bench`; a checkout is a directory holding `ingest/` and `src/`.
  */
 import { resolve } from 'node:path';
+import { settledSummary } from './stats.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 
 const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
@@ -64,12 +65,8 @@ for (let r = 0; r < rounds; r++) {
 }
 
 for (const side of sides) {
-  // The first two rounds warm the JIT up.
-  const settled = side.cpuUsPerSpan.slice(2);
-  const sorted = [...settled].sort((a, b) => a - b);
-  const mean = settled.reduce((a, b) => a + b, 0) / settled.length;
   console.log(
-    `${side.name}: decode CPU µs per span mean ${mean.toFixed(2)}, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)}, min ${sorted[0]!.toFixed(2)}; ` +
+    `${side.name}: decode CPU µs per span ${settledSummary(side.cpuUsPerSpan, 2)}; ` +
       `each round ${side.cpuUsPerSpan.map((x) => x.toFixed(2)).join(' ')}`,
   );
 }

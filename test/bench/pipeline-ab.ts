@@ -8,6 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { settledSummary } from './stats.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 
 const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
@@ -109,12 +110,8 @@ for (let r = 0; r < rounds; r++) {
 }
 
 for (const side of sides) {
-  // The first two rounds warm the JIT up.
-  const settled = side.cpuUsPerSpan.slice(2);
-  const sorted = [...settled].sort((a, b) => a - b);
-  const mean = settled.reduce((a, b) => a + b, 0) / settled.length;
   console.log(
-    `${side.name}: CPU µs per span mean ${mean.toFixed(1)}, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)}, min ${sorted[0]!.toFixed(1)}; ` +
+    `${side.name}: CPU µs per span ${settledSummary(side.cpuUsPerSpan, 1)}; ` +
       `halves waiting ${side.pipeline.pairing.size}; rows per flush ${(side.rows.reduce((a, b) => a + b, 0) / side.rows.length).toFixed(1)}; each round ${side.cpuUsPerSpan.map((x) => x.toFixed(1)).join(' ')}`,
   );
 }

@@ -7,6 +7,14 @@ export function percentile(values: number[], p: number): number {
   return sorted[rank]!;
 }
 
+/** Per-round figures of an A/B tool with the first two rounds (the JIT warming up) left out: `mean …, median …, min …`. */
+export function settledSummary(perRound: number[], digits: number): string {
+  const settled = perRound.slice(2);
+  const sorted = [...settled].sort((a, b) => a - b);
+  const mean = settled.reduce((a, b) => a + b, 0) / settled.length;
+  return `mean ${mean.toFixed(digits)}, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(digits)}, min ${sorted[0]!.toFixed(digits)}`;
+}
+
 export const round = (x: number, digits = 2) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x);
 
 export function table(title: string, header: string[], rows: (string | number)[][]): string {

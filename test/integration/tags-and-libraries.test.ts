@@ -26,6 +26,20 @@ const USES_IN_ENVIRONMENT = `
 MATCH (s:Service {environment: $env})-[u:USES]->(l:Library {name: $library})
 RETURN s.name + ' ' + u.version AS use ORDER BY use`;
 
+/** One request: a SERVER span of `service` answering GET `route` for a client of `client.version` `version`. */
+function clientCall(env: string, service: string, route: string, version: string, error: boolean) {
+  const t = new TraceBuilder();
+  t.span({
+    service,
+    kind: SpanKind.SERVER,
+    name: `GET ${route}`,
+    error,
+    resource: { 'deployment.environment.name': env },
+    attributes: { 'http.request.method': 'GET', 'http.route': route, 'client.version': version },
+  });
+  return t.batch();
+}
+
 describe('tags and libraries in the graph', () => {
   it('stores allow-listed tag values with counts and errors, and one overflow value past the cap', async () => {
     const env = uniqueName('tags');
@@ -42,18 +56,7 @@ describe('tags and libraries in the graph', () => {
       ['3.0', true],
       ['4.0', false],
     ];
-    for (const [version, error] of requests) {
-      const t = new TraceBuilder();
-      t.span({
-        service: 'app-api',
-        kind: SpanKind.SERVER,
-        name: 'GET /items',
-        error,
-        resource: { 'deployment.environment.name': env },
-        attributes: { 'http.request.method': 'GET', 'http.route': '/items', 'client.version': version },
-      });
-      pipeline.ingest(t.batch());
-    }
+    for (const [version, error] of requests) pipeline.ingest(clientCall(env, 'app-api', '/items', version, error));
     await pipeline.drainAll();
     const rows = await graph.read('test', async (tx) =>
       (await tx.run(TAGGED_IN_ENVIRONMENT, { env, key: 'client.version' })).records.map(
@@ -80,18 +83,8 @@ describe('tags and libraries in the graph', () => {
       createNeo4jSink(graph, defaultConfig().ingest.writer),
       () => clock.now,
     );
-    const call = (version: string, error: boolean) => {
-      const t = new TraceBuilder();
-      t.span({
-        service: 'app-web',
-        kind: SpanKind.SERVER,
-        name: 'GET /cart',
-        error,
-        resource: { 'deployment.environment.name': env },
-        attributes: { 'http.request.method': 'GET', 'http.route': '/cart', 'client.version': version },
-      });
-      pipeline.ingest(t.batch());
-    };
+    const call = (version: string, error: boolean) =>
+      pipeline.ingest(clientCall(env, 'app-web', '/cart', version, error));
     call('1.0', false);
     call('2.0', true);
     await pipeline.flush();
