@@ -2,7 +2,7 @@
  * Which library uses a flush writes (docs/ingest.md, "Library uses"). A USES row carries only a
  * sighting, the first and last time a service was seen running a library version, and the same uses
  * come in every flush for as long as the service runs: each rewrote the relationship's and the
- * Library's `lastSeen` (a fifth of a flush's rows, docs/benchmarks.md item 98). A use is handed to the
+ * Library's `lastSeen` (a twentieth of a flush's rows, docs/benchmarks.md item 98). A use is handed to the
  * writer when it is new to this process, when it reaches back before the first sighting handed over
  * (a late span), or once its `lastSeen` is `refreshMs` past the one handed over: a use's `lastSeen`
  * in Neo4j lags the last span by less than that. Forgetting (past `MAX_USES`, or at a restart) only

@@ -195,9 +195,9 @@ SET ${SEEN('t')}`;
 
 /**
  * A subject's tag counts, one row per subject (`subjectTagRows`: its tags as parallel lists). The
- * TAGGED relationships it already has are found by expanding it once, not one \`MERGE\` per tag: a
+ * TAGGED relationships it already has are found by expanding it once, not one `MERGE` per tag: a
  * tag value's node is held by thousands of subjects, and finding the relationship between two
- * given nodes (\`Expand(Into)\`) walked the subject's relationships again for every tag
+ * given nodes (`Expand(Into)`) walked the subject's relationships again for every tag
  * (docs/benchmarks.md item 95). Only the tags it does not have yet are merged, which also takes the
  * locks that keep two writers from creating one twice.
  */
