@@ -81,6 +81,29 @@ export interface Breakdowns extends VersionRows {
   tags: TagRow[];
 }
 
+/** Which breakdowns to hand over: the tag counts, the version counts, or both. */
+export interface BreakdownKinds {
+  tags: boolean;
+  versions: boolean;
+}
+
+export const ALL_BREAKDOWNS: BreakdownKinds = { tags: true, versions: true };
+
+/**
+ * Which held breakdowns a flush must write: all of them when `always`, else those a late correction
+ * in it takes back. The credit a take-back undoes may still be held: written in the same transaction,
+ * before the corrections (ingest/writer.ts), the take-back then finds it in Neo4j.
+ */
+export function breakdownsToTake(batch: Pick<FactBatch, 'corrections'>, always: boolean): BreakdownKinds {
+  if (always) return ALL_BREAKDOWNS;
+  const kinds = { tags: false, versions: false };
+  for (const c of batch.corrections ?? []) {
+    if (c.kind === 'tag') kinds.tags = true;
+    else if (c.kind === 'edgeVersion' || c.kind === 'callVersion') kinds.versions = true;
+  }
+  return kinds;
+}
+
 export interface FactBatch {
   services: ComponentRow[];
   databases: ComponentRow[];
@@ -425,9 +448,12 @@ export class Aggregator {
     this.versions.restore(b);
   }
 
-  /** The tag and version rows gathered since they were last drained, and a fresh start for them. */
-  drainBreakdowns(): Breakdowns {
-    return { tags: this.tags.drain().map(tagRow), ...this.versions.drain() };
+  /** The tag and/or version rows gathered since they were last drained (`kinds`; both by default), and a fresh start for them. */
+  drainBreakdowns(kinds: BreakdownKinds = ALL_BREAKDOWNS): Breakdowns {
+    return {
+      tags: kinds.tags ? this.tags.drain().map(tagRow) : [],
+      ...(kinds.versions ? this.versions.drain() : { edgeVersions: [], callVersions: [], serviceVersions: [] }),
+    };
   }
 
   /**

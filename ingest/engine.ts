@@ -13,7 +13,7 @@
  * still waits came from; `restore` rebuilds that state from those inputs again.
  */
 import { ComponentKind, operationKey, OperationKind } from '../src/core/model.js';
-import { Aggregator, type Breakdowns, type FactBatch } from './aggregate.js';
+import { Aggregator, type BreakdownKinds, type Breakdowns, type FactBatch } from './aggregate.js';
 import { createCallerStage, type CallerState, type CallVia, type Half } from './callers.js';
 import { createLatePairs, type LateEntry, type LateHalf, type LateJournal, type LatePairsStats } from './late-pairs.js';
 import {
@@ -148,8 +148,8 @@ export interface Engine {
    * keep gathering (and go into `state`) until `takeBreakdowns`.
    */
   collect(at: number, clock?: number, holdBreakdowns?: boolean): FactBatch;
-  /** The tag and version rows gathered since they were last handed back; none gathered from then on. */
-  takeBreakdowns(): Breakdowns;
+  /** The tag and/or version rows (`kinds`; both by default) gathered since they were last handed back. */
+  takeBreakdowns(kinds?: BreakdownKinds): Breakdowns;
   /** How many tag and version rows are gathered and not yet handed back. */
   readonly breakdownCount: number;
   /** Expires every waiting half and gives up on every missing parent (the end of an import, or a test). */
@@ -587,7 +587,7 @@ export function createEngine(options: EngineOptions): Engine {
     pairing,
     ingest,
     collect: (at, clock, holdBreakdowns) => collect(at, false, clock, holdBreakdowns),
-    takeBreakdowns: () => live.drainBreakdowns(),
+    takeBreakdowns: (kinds) => live.drainBreakdowns(kinds),
     get breakdownCount() {
       return live.breakdownCount;
     },

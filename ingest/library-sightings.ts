@@ -24,7 +24,7 @@ export class LibrarySightings {
     if (this.refreshMs <= 0) return rows;
     if (this.handed.size > MAX_USES) this.handed.clear();
     return rows.filter((row) => {
-      const key = `${row.service}\n${row.library}\n${row.version}`;
+      const key = JSON.stringify([row.service, row.library, row.version]);
       const last = this.handed.get(key);
       if (last && row.firstSeen >= last.firstSeen && row.lastSeen < last.lastSeen + this.refreshMs) return false;
       this.handed.set(key, {

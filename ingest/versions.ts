@@ -1,8 +1,9 @@
 /**
  * Versions on edges (docs/model.md "Versions"): the calls and errors of every DEPENDS_ON and CALLS
- * edge per caller and callee `service.version`, and each service's own versions. Counted per flush
- * beside the aggregator's rows and written by their own statements, one row per version pair that
- * had calls in the flush: a flush where nothing changed writes nothing here.
+ * edge per caller and callee `service.version`, and each service's own versions. Counted beside the
+ * aggregator's rows since they were last written (under load they may wait several flushes: docs/ingest.md,
+ * "Tag and version counts under load") and written by their own statements, one row per caller with
+ * the pairs that had calls meanwhile: a flush where nothing changed writes nothing here.
  *
  * Bounded where it is kept: each edge (and each service) keeps at most `versionsPerEdge` versions in
  * Neo4j; past it the least recently seen go, and the statement says how many went.
@@ -42,7 +43,7 @@ export interface VersionRows {
   serviceVersions: ServiceVersionRow[];
 }
 
-/** What one flush saw of versions; the aggregator holds one and drains it with its own rows. */
+/** What was seen of versions since they were last drained; the aggregator holds one and drains it with its breakdowns. */
 export class VersionCounts {
   private edges = new RowIndex<EdgeVersionRow>(4);
   private calls = new RowIndex<EdgeVersionRow>(4);

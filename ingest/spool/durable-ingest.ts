@@ -18,7 +18,7 @@ import type { AcceptResult, Intake, RawBody, Refusal } from '../intake.js';
 import type { IngestMetrics, IngestReadings } from '../metrics.js';
 import type { AttributeKeys } from '../otlp/attribute-keys.js';
 import type { DecodeLimits } from '../otlp/validate.js';
-import { factCount, type FactBatch } from '../aggregate.js';
+import { breakdownsToTake, factCount, type FactBatch } from '../aggregate.js';
 import type { FlushInterval } from '../flush-interval.js';
 import type { DecodedBatch } from '../span.js';
 import { CheckpointMovedError, EMPTY_STATE, type Checkpoint, type CheckpointStore } from './checkpoint-store.js';
@@ -358,16 +358,15 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     const batch = engine.collect(t, pairingClock.of(t), true);
     // Tag and version counts are two fifths of a flush's Neo4j CPU, and they keep gathering without
     // loss while they wait (docs/ingest.md, "Tag and version counts under load").
-    const takeBreakdowns =
+    const all =
       stopping ||
       flushWaiters.length > 0 ||
       breakdownIntervalMs <= 0 ||
       flushClock() - breakdownsAt >= breakdownIntervalMs ||
       flushInterval(factCount(batch) + engine.breakdownCount) <= flushInterval(0);
-    if (takeBreakdowns) {
-      Object.assign(batch, engine.takeBreakdowns());
-      breakdownsAt = flushClock();
-    }
+    const take = breakdownsToTake(batch, all);
+    if (take.tags || take.versions) Object.assign(batch, engine.takeBreakdowns(take));
+    if (all) breakdownsAt = flushClock();
     const complete = engine.breakdownCount === 0;
     const state: EngineState = engine.state();
     firstSinceCollect = undefined;
