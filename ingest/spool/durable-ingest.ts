@@ -127,7 +127,10 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   // 32 requests (~16,000 spans here): a flush that falls due is not held up by a long read, and what waits
   // between flushes (pairing, ancestry, aggregates) stays small (peak RSS 930 MB with 256 under a backlog).
   const readBatch = deps.readBatch ?? 32;
-  const handoffMaxSpans = deps.handoffMaxSpans ?? 25_000;
+  // At saturation admission lets about a flush interval of work wait unread (~40,000 spans here); at
+  // 25,000 a third of the requests were decoded a second time, read back from disk (7.5% of the
+  // worker's CPU, docs/benchmarks.md item 108). ~400 bytes of heap a span.
+  const handoffMaxSpans = deps.handoffMaxSpans ?? 60_000;
   const readAheadMaxSpans = deps.readAheadMaxSpans ?? 50_000;
   const maxLagMs = deps.maxLagMs ?? 0;
   const { flushInterval } = deps;
@@ -137,8 +140,8 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   const held: { resolve(r: Refusal | undefined): void; timer: NodeJS.Timeout }[] = [];
   const wall = deps.now ?? Date.now;
   const flushClock = deps.flushClock ?? Date.now;
-  /** the wait after the last flush, set by its rows */
-  let intervalMs = flushInterval(0);
+  /** the rows of the last flush, which set the wait after it */
+  let lastRows = 0;
   const breakdownIntervalMs = deps.breakdownIntervalMs ?? 0;
   /** when the tag and version counts were last written, on `flushClock` */
   let breakdownsAt = flushClock();
@@ -379,13 +382,13 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       state,
     };
     const rows = factCount(batch);
-    intervalMs = flushInterval(rows);
+    lastRows = rows;
     const skip = unchanged(rows, cp);
     return async () => {
       if (!skip) {
         await commitWithRetry(batch, cp);
         log.debug(
-          { generation: cp.generation, position: cp.position, replayFrom: cp.replayFrom, facts: rows, intervalMs },
+          { generation: cp.generation, position: cp.position, replayFrom: cp.replayFrom, facts: rows },
           'checkpointed',
         );
       }
@@ -450,7 +453,10 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       if (handoff.size > 0 && records.length > 0) dropPassed();
       if (records.length > 0) forgetRead();
       const caughtUp = records.length < readBatch;
-      const due = flushClock() - lastFlush >= intervalMs || (caughtUp && (stopping || flushWaiters.length > 0));
+      // Behind (a whole read step taken, more waiting), the flush waits for the longest interval.
+      const due =
+        flushClock() - lastFlush >= flushInterval(lastRows, !caughtUp) ||
+        (caughtUp && (stopping || flushWaiters.length > 0));
       if (due && !writing) {
         startWrite(await flushAndCheckpoint());
         // More may have been spooled while that flush was written: stop only once it is all in.
@@ -462,7 +468,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         continue;
       }
       if (records.length === 0 && !stopping && flushWaiters.length === 0) {
-        const wait = writing ? 1000 : Math.max(1, intervalMs - (flushClock() - lastFlush));
+        const wait = writing ? 1000 : Math.max(1, flushInterval(lastRows) - (flushClock() - lastFlush));
         await Promise.race([spool.waitForData(wait), new Promise<void>((r) => (wake = r))]);
         wake = undefined;
       } else if (records.length === 0 && writing) {

@@ -105,7 +105,7 @@ export const envSchema = z.object({
   TOPOGRAPH_FLUSH_INTERVAL_MAX: duration
     .prefault('2s')
     .describe(
-      'the longest the flush interval grows to with the rows of a flush; below TOPOGRAPH_INGEST_MAX_LAG (no growth when not above TOPOGRAPH_FLUSH_INTERVAL)',
+      'the longest the flush interval grows to with the rows of a flush, and the interval while the worker is behind in reading; below TOPOGRAPH_INGEST_MAX_LAG (no growth when not above TOPOGRAPH_FLUSH_INTERVAL)',
     ),
   TOPOGRAPH_BREAKDOWN_INTERVAL: duration
     .prefault('10s')

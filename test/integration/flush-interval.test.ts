@@ -1,8 +1,9 @@
 /**
  * The flush interval grows with the rows of the last flush (ingest/flush-interval.ts): the durable
  * loop, writing through the real checkpoint store to the real Neo4j, waits longer after a flush of
- * many rows and the shortest interval after one of few. The clock flushes are scheduled by is
- * injected and moved a step at a time, each step once the loop has gone idle: nothing sleeps.
+ * many rows and the shortest interval after one of few, and the longest while it is behind. The
+ * clock flushes are scheduled by is injected and moved a step at a time, each step once the loop
+ * has gone idle (or, behind, as it reads): nothing sleeps.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,5 +108,83 @@ describe('the flush interval of the durable loop', () => {
     expect(second!.rows).toBeLessThanOrEqual(pace.rowsPerSecond);
     expect(third!.at - second!.at).toBe(pace.minMs);
     expect(fourth!.at - third!.at).toBe(pace.minMs);
+  });
+});
+
+describe('the flush interval of a loop that is behind', () => {
+  let ingest: DurableIngest | undefined;
+  afterEach(async () => {
+    await ingest?.stop();
+    ingest = undefined;
+  });
+
+  it('is the longest while more waits than one read step, and the shortest again once caught up', async () => {
+    const behindPace = { minMs: 1000, maxMs: 3000, rowsPerSecond: 1_000_000 };
+    const clock = { t: 0 };
+    const real = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-flush-behind-')), maxBytes: 1 << 24 });
+    // While the backlog is read, each record read takes a quarter second of the flush clock.
+    let backlog = true;
+    let waits = 0;
+    const spool: Spool = {
+      ...real,
+      async read(max, skipBody) {
+        const records = await real.read(max, skipBody);
+        if (backlog) clock.t += STEP_MS * records.length;
+        return records;
+      },
+      waitForData: (ms) => {
+        waits++;
+        return real.waitForData(ms);
+      },
+    };
+    const store = createCheckpointStore(graph, spool.id, config.ingest.writer);
+    const commits: number[] = [];
+    let writing = 0;
+    const counted: CheckpointStore = {
+      load: () => store.load(),
+      async commit(batch, next, expected) {
+        writing++;
+        commits.push(clock.t);
+        try {
+          await store.commit(batch, next, expected);
+        } finally {
+          writing--;
+        }
+      },
+    };
+    ingest = createDurableIngest({
+      spool,
+      store: counted,
+      engine: createEngine(engineOptions(config)),
+      log: createLogger('test', 'silent'),
+      limits: config.limits.decode,
+      metrics: createIngestMetrics(createRegistry('flush-behind-test')),
+      flushInterval: createFlushInterval(behindPace),
+      flushClock: () => clock.t,
+      readBatch: 1,
+      shutdownTimeoutMs: 2000,
+    });
+    const settled = async (after: number) => {
+      for (let i = 0; i < 1000 && !(waits > after && writing === 0); i++) await new Promise((r) => setTimeout(r, 5));
+      expect(waits > after && writing === 0).toBe(true);
+    };
+
+    // A backlog of 24 records (six seconds of reading), spooled before the loop starts, as after an outage.
+    for (let i = 0; i < 24; i++)
+      expect(await ingest.accept(httpCalls(`fb-a${i % 4}`, `fb-b${i % 4}`, env, 1))).toEqual({});
+    ingest.start();
+    await settled(0);
+    // Every read step was whole until the last: the flushes came the longest interval apart.
+    expect(commits).toEqual([3000, 6000]);
+
+    backlog = false;
+    for (let step = 0; step < 20 && commits.length < 4; step++) {
+      clock.t += STEP_MS;
+      const before = waits;
+      expect(await ingest.accept(httpCalls('fb-a0', 'fb-b0', env, 1))).toEqual({});
+      await settled(before);
+    }
+    // Caught up: the shortest interval again.
+    expect(commits).toEqual([3000, 6000, 7000, 8000]);
   });
 });

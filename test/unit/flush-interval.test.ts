@@ -21,9 +21,16 @@ describe('the flush interval', () => {
     expect(interval(1_000_000)).toBe(4000);
   });
 
-  it('is fixed when no rate is set', () => {
+  it('is the longest while the loop is behind, whatever the rows', () => {
+    expect(interval(0, true)).toBe(4000);
+    expect(interval(7500, true)).toBe(4000);
+    expect(interval(7500, false)).toBe(1500);
+  });
+
+  it('is fixed when no rate is set, behind or not', () => {
     const fixed = createFlushInterval({ minMs: 1000, maxMs: 4000, rowsPerSecond: 0 });
     expect(fixed(1_000_000)).toBe(1000);
+    expect(fixed(0, true)).toBe(1000);
   });
 
   it('is configured with a longest interval below the lag bound', () => {
