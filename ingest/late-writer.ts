@@ -12,6 +12,7 @@ import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS, tagKey } from '../src/core/m
 import type { CorrectionRow } from './late-pairs.js';
 import { hopParts, POSITION_IN } from './trace-sampling.js';
 import { CURRENT_FIELDS, type CurrentField } from './current-minute.js';
+import { runRows } from './positional-rows.js';
 
 const [calls, errors, latSum] = CURRENT_FIELDS;
 
@@ -173,8 +174,8 @@ export function sendCorrections(
   if (!rows || rows.length === 0) return [];
   const of = (kind: CorrectionRow['kind']) => rows.filter((r) => r.kind === kind);
   const sent: Promise<unknown>[] = [];
-  const run = (query: string, list: unknown[]) => {
-    if (list.length > 0) sent.push(tx.run(query, { rows: list }));
+  const run = (query: string, list: readonly object[]) => {
+    if (list.length > 0) sent.push(runRows(tx, query, list));
   };
   run(TAKE_BACK_CALL_VERSIONS, of('callVersion'));
   run(TAKE_BACK_EDGE_VERSIONS, of('edgeVersion'));

@@ -25,6 +25,26 @@ export function positional(statement: string): PositionalStatement {
   return { text, columns };
 }
 
+/** Each statement's positional form, made once. */
+const forms = new Map<string, PositionalStatement>();
+
+export function positionalOf(statement: string): PositionalStatement {
+  let form = forms.get(statement);
+  if (!form) forms.set(statement, (form = positional(statement)));
+  return form;
+}
+
+/** Runs an `UNWIND $rows AS row` statement with its rows as lists; `params` go beside `$rows`. */
+export function runRows<T>(
+  tx: { run(text: string, params: Record<string, unknown>): T },
+  statement: string,
+  rows: readonly object[],
+  params: Record<string, unknown> = {},
+): T {
+  const { text, columns } = positionalOf(statement);
+  return tx.run(text, { rows: asLists(rows, columns), ...params });
+}
+
 /** Each row's `columns` in order; a missing field goes as null, as a map without it would read. */
 export function asLists(rows: readonly object[], columns: readonly string[]): unknown[][] {
   const lists = new Array<unknown[]>(rows.length);

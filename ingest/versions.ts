@@ -12,6 +12,7 @@ import type { ManagedTransaction } from 'neo4j-driver';
 import type { EdgeVersionFacts, VersionFacts } from '../src/core/records.js';
 import { RowIndex } from './row-index.js';
 import { groupedColumns } from './row-groups.js';
+import { runRows } from './positional-rows.js';
 
 /** Calls over one edge from one caller version to one callee version ('' when a side reports none). */
 export interface EdgeVersionRow extends EdgeVersionFacts {
@@ -229,7 +230,7 @@ export function writeVersions(
   opts: VersionWriteOptions,
 ): Promise<unknown>[] {
   const params = { maxVersions: opts.versionsPerEdge };
-  const statements: [string, unknown[]][] = [
+  const statements: [string, readonly object[]][] = [
     [MERGE_EDGE_VERSIONS, groupedColumns(batch.edgeVersions ?? [], 'from', PAIR_COLUMNS)],
     [MERGE_CALL_VERSIONS, groupedColumns(batch.callVersions ?? [], 'from', PAIR_COLUMNS)],
     [
@@ -240,7 +241,7 @@ export function writeVersions(
   return statements
     .filter(([, rows]) => rows.length > 0)
     .map(async ([query, rows]) => {
-      const result = await tx.run(query, { rows, ...params });
+      const result = await runRows(tx, query, rows as object[], params);
       const dropped = Number(result.records[0]?.get('dropped') ?? 0);
       if (dropped > 0) opts.onVersionsDropped?.(dropped);
     });

@@ -16,7 +16,7 @@ import { linkPresence, MERGE_COMPONENT_PRESENCE, MERGE_EDGE_PRESENCE } from './p
 import { writeVersions, type VersionWriteOptions } from './versions.js';
 import { CURRENT_FIELDS, startOf, type CurrentField } from './current-minute.js';
 import { groupedColumns } from './row-groups.js';
-import { asLists, positional, type PositionalStatement } from './positional-rows.js';
+import { runRows } from './positional-rows.js';
 
 /** What the worker writes to: Neo4j in production, a discarding sink in benchmarks. */
 export interface FactSink {
@@ -300,14 +300,6 @@ export const subjectTagRows = (tags: readonly TagRow[], onOperation: boolean) =>
     ['tagUid', 'calls', 'errors', 'firstSeen', 'lastSeen'],
   );
 
-/** Each statement of `writeFacts` in its positional form (ingest/positional-rows.ts), made once. */
-const positionalForms = new Map<string, PositionalStatement>();
-function positionalOf(query: string): PositionalStatement {
-  let form = positionalForms.get(query);
-  if (!form) positionalForms.set(query, (form = positional(query)));
-  return form;
-}
-
 /**
  * Exemplars per edge, the sampled traces and versions kept (TOPOGRAPH_EXEMPLARS_PER_EDGE,
  * TOPOGRAPH_TRACE_SAMPLE*, TOPOGRAPH_VERSIONS_PER_EDGE), and who hears of versions dropped.
@@ -323,9 +315,7 @@ export type WriterOptions = WriterConfig & Pick<VersionWriteOptions, 'onVersions
 export async function writeFacts(tx: ManagedTransaction, batch: FactBatch, opts: WriterOptions): Promise<void> {
   const sent: Promise<unknown>[] = [];
   const run = (query: string, rows: readonly object[], extra: Record<string, unknown> = {}) => {
-    if (rows.length === 0) return;
-    const { text, columns } = positionalOf(query);
-    sent.push(tx.run(text, { rows: asLists(rows, columns), ...extra }));
+    if (rows.length > 0) sent.push(runRows(tx, query, rows, extra));
   };
   run(MERGE_SERVICES, batch.services, { kind: 'SERVICE' });
   run(MERGE_DATABASES, batch.databases, { kind: 'DATABASE' });
