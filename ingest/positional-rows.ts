@@ -16,6 +16,7 @@ export interface PositionalStatement {
 const ROW_FIELD = /\brow\.([A-Za-z_][A-Za-z0-9_]*)/g;
 
 export function positional(statement: string): PositionalStatement {
+  if (!statement.includes('UNWIND $rows AS row')) throw new Error('a positional statement unwinds $rows AS row');
   const columns: string[] = [];
   const text = statement.replace(ROW_FIELD, (_, field: string) => {
     let at = columns.indexOf(field);

@@ -1,6 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { asLists, positional } from '../../ingest/positional-rows.js';
-import { MERGE_CALLS, MERGE_OPERATIONS, MERGE_TRACE_SAMPLES } from '../../ingest/writer.js';
+import * as writer from '../../ingest/writer.js';
+import * as versions from '../../ingest/versions.js';
+import * as late from '../../ingest/late-writer.js';
+import * as presence from '../../ingest/presence.js';
+
+/** Every statement a flush sends through `runRows`. */
+const STATEMENTS = {
+  ...Object.fromEntries(
+    Object.entries(writer).filter(([name]) => name.startsWith('MERGE_') && name !== 'MERGE_DEPENDENCY_LINKS'),
+  ),
+  MERGE_EDGE_VERSIONS: versions.MERGE_EDGE_VERSIONS,
+  MERGE_CALL_VERSIONS: versions.MERGE_CALL_VERSIONS,
+  MERGE_SERVICE_VERSIONS: versions.MERGE_SERVICE_VERSIONS,
+  ...Object.fromEntries(
+    Object.entries(late).filter(
+      ([name]) => (name.startsWith('TAKE_BACK_') && name !== 'TAKE_BACK_HOPS') || name === 'DELETE_BARE_VIRTUALS',
+    ),
+  ),
+  MERGE_EDGE_PRESENCE: presence.MERGE_EDGE_PRESENCE,
+  MERGE_COMPONENT_PRESENCE: presence.MERGE_COMPONENT_PRESENCE,
+} as Record<string, string>;
 
 describe('rows sent as lists', () => {
   it('reads each field of a row by its position, in the order the statement first names it', () => {
@@ -24,11 +44,19 @@ describe('rows sent as lists', () => {
     ]);
   });
 
-  it('leaves no field of the writer statements read by name', () => {
-    for (const statement of [MERGE_OPERATIONS, MERGE_CALLS, MERGE_TRACE_SAMPLES]) {
+  it('leaves no field of a flush statement read by name, and the row itself only carried along', () => {
+    expect(Object.keys(STATEMENTS).length).toBeGreaterThan(20);
+    for (const [name, statement] of Object.entries(STATEMENTS)) {
       const { text, columns } = positional(statement);
-      expect(text).not.toMatch(/\brow\.\w/);
-      expect(columns.length).toBeGreaterThan(3);
+      expect(text, name).not.toMatch(/\brow\.\w/);
+      expect(columns.length, name).toBeGreaterThan(0);
+      // A bare `row` is the UNWIND variable, or passed on by WITH or into a CALL: never read as a map.
+      for (const line of text.split('\n').filter((l) => /\brow\b(?!\[)/.test(l)))
+        expect(line.trim(), name).toMatch(/^(UNWIND \$rows AS row|WITH .*\brow\b|CALL \([^)]*\brow\b[^)]*\) \{)/);
     }
+  });
+
+  it('refuses a statement that does not unwind its rows as `row`', () => {
+    expect(() => positional('UNWIND $rows AS r MATCH (c {key: r.key})')).toThrow(/unwinds \$rows AS row/);
   });
 });
