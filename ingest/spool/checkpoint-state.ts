@@ -12,7 +12,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import type { EngineState } from '../engine.js';
-import { isHexId, nibble, TRACE_HEX, ID_HEX } from '../hex.js';
+import { isHexId, TRACE_HEX } from '../hex.js';
 import { bytesOf, frame, unframe } from './byte-frame.js';
 
 export const EMPTY_STATE: EngineState = { halves: [], orphans: [], calls: [] };
@@ -22,12 +22,6 @@ const PACKED = 1;
 const TRACE_BYTES = 16;
 const SPAN_BYTES = 8;
 const MAX_RUN = 0xffff;
-
-/** Writes the hex digits of `s` from `from` to `to` as bytes at `at`; returns the position after them. */
-function hexInto(buf: Buffer, at: number, s: string, from: number, to: number): number {
-  for (let i = from; i < to; i += 2) buf[at++] = (nibble(s.charCodeAt(i)) << 4) | nibble(s.charCodeAt(i + 1));
-  return at;
-}
 
 /** The state as the checkpoint's `state` property holds it (a byte array). */
 export function encodeState(state: EngineState): Int8Array {
@@ -47,12 +41,12 @@ export function encodeState(state: EngineState): Int8Array {
     if (countAt < 0 || count === MAX_RUN || !id.startsWith(trace)) {
       if (countAt >= 0) ids.writeUInt16LE(count, countAt);
       trace = id.slice(0, TRACE_HEX);
-      countAt = hexInto(ids, at, id, 0, TRACE_HEX);
+      countAt = at + ids.write(trace, at, TRACE_BYTES, 'hex');
       at = countAt + 2;
       count = 0;
     }
     count++;
-    at = hexInto(ids, at, id, TRACE_HEX, ID_HEX);
+    at += ids.write(id.slice(TRACE_HEX), at, SPAN_BYTES, 'hex');
   }
   if (countAt >= 0) ids.writeUInt16LE(count, countAt);
   return frame(PACKED, { ...state, halves: odd }, ids.subarray(0, at));

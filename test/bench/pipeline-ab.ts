@@ -3,8 +3,10 @@
  * each decodes, derives, pairs, aggregates and collects the bench workload's requests (a collect per
  * simulated second), alternating A and B chunk by chunk (a collect each), so both see the same machine at nearly the
  * same moment. On a shared machine this is steadier than comparing two bench runs.
- * `npx tsx test/bench/pipeline-ab.ts <checkout A> <checkout B> [rounds]` — a tool for working on the
- * worker, not part of `npm run bench`; a checkout is a directory holding `ingest/` and `src/`.
+ * `npx tsx test/bench/pipeline-ab.ts <checkout A> <checkout B> [rounds] [checkpoint]` — a tool for
+ * working on the worker, not part of `npm run bench`; a checkout is a directory holding `ingest/` and
+ * `src/`. With `checkpoint`, each collect is followed by what the durable worker's checkpoint costs:
+ * the engine's state, encoded by the checkout's own encoders.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,6 +15,7 @@ import { benchShape, buildTopology, requestsOf } from './workload.js';
 
 const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
 const rounds = Number(process.argv[4] ?? 12);
+const withCheckpoint = process.argv[5] === 'checkpoint';
 const topology = buildTopology(benchShape('ab', 'bench-ab'));
 const started = Date.now();
 const pool: { body: Buffer; traceIdOffsets: number[] }[] = [];
@@ -24,7 +27,7 @@ for (const req of requestsOf(topology, 8, started, 500)) {
 interface Side {
   name: string;
   decode(body: Buffer): { batch: { scopeSpans: { spans: { traceId: string }[] }[] }[]; spanCount: number };
-  pipeline: { ingest(d: unknown): void; collect(): unknown; pairing: { size: number } };
+  pipeline: { ingest(d: unknown): void; collect(): unknown; checkpoint?(): void; pairing: { size: number } };
   cpuUsPerSpan: number[];
   /** the side's own simulated clock */
   clock: { at: number };
@@ -40,9 +43,17 @@ async function stepsOf(dir: string, options: unknown, clock: { at: number }): Pr
   if (existsSync(`${dir}/ingest/engine.ts`)) {
     const { createEngine } = await import(`${dir}/ingest/engine.ts`);
     const engine = createEngine(options);
+    const { encodeState } = await import(`${dir}/ingest/spool/checkpoint-state.ts`);
+    const { encodeLate } = await import(`${dir}/ingest/spool/late-state.ts`);
     return {
       ingest: (d) => engine.ingest(d, clock.at),
       collect: () => engine.collect(clock.at),
+      // As the checkpoint store writes it: the waiting state, and the late halves new since the last.
+      checkpoint: () => {
+        const { late, ...waiting } = engine.state();
+        encodeState(waiting);
+        encodeLate(late?.halves);
+      },
       pairing: engine.pairing,
     };
   }
@@ -103,6 +114,7 @@ for (let r = 0; r < rounds; r++) {
       side.clock.at += 1000;
       const batch = side.pipeline.collect() as Record<string, unknown[] | undefined> | undefined;
       if (batch) side.rows.push(Object.values(batch).reduce((n, rows) => n + (rows?.length ?? 0), 0));
+      if (withCheckpoint) side.pipeline.checkpoint!();
       const cpu = process.cpuUsage(start);
       rounded[k]!.cpuUs += cpu.user + cpu.system;
     });
