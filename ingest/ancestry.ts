@@ -106,7 +106,7 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
   let fingerprintShift = 32;
   /** spans with an id that is not model hex, by `traceId spanId`, and what their slot needs to find its parent */
   const byString = new Map<string, number>();
-  const stringIds = new Map<number, StringIds>();
+  let stringIds = new Map<number, StringIds>();
 
   /** the ids being looked up, as words; the trace's are kept from the last call (spans of a trace come together) */
   const probe = new Uint32Array(KEY_WORDS);
@@ -219,24 +219,35 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
     const nNames = new Array<string>(next).fill('');
     const nServices = new Array<ServiceInfo | undefined>(next).fill(undefined);
     const nEntryOps = new Array<OperationRef | undefined>(next).fill(undefined);
-    const moved = new Map<number, StringIds>();
-    for (let i = 0; i < used; i++) {
-      const from = (head + i) % capacity;
-      nKeys.set(keys.subarray(from * KEY_WORDS, (from + 1) * KEY_WORDS), i * KEY_WORDS);
-      nParents[i * 2] = parents[from * 2]!;
-      nParents[i * 2 + 1] = parents[from * 2 + 1]!;
-      nFlags[i] = flags[from]!;
-      nArrived[i] = arrivedAt[from]!;
-      nSources[i] = sources[from]!;
-      nNames[i] = names[from]!;
-      nServices[i] = services[from];
-      nEntryOps[i] = entryOps[from];
-      const s = stringIds.get(from);
-      if (s) moved.set(i, s);
-      if (s && flags[from]! & BY_STRING) byString.set(s.key, i);
+    // The ring in its two runs, [head, capacity) then [0, rest): a copy per column and run, not per slot
+    // (a view per slot to copy its key from was ~200 bytes a span while the ring grew, item 113).
+    const first = Math.min(used, capacity - head);
+    const rest = used - first;
+    const runs: [from: number, to: number, count: number][] = [
+      [head, 0, first],
+      [0, first, rest],
+    ];
+    for (const [from, to, count] of runs) {
+      if (count === 0) continue;
+      nKeys.set(keys.subarray(from * KEY_WORDS, (from + count) * KEY_WORDS), to * KEY_WORDS);
+      nParents.set(parents.subarray(from * 2, (from + count) * 2), to * 2);
+      nFlags.set(flags.subarray(from, from + count), to);
+      nArrived.set(arrivedAt.subarray(from, from + count), to);
+      nSources.set(sources.subarray(from, from + count), to);
+      for (let i = 0; i < count; i++) {
+        nNames[to + i] = names[from + i]!;
+        nServices[to + i] = services[from + i];
+        nEntryOps[to + i] = entryOps[from + i];
+      }
     }
-    stringIds.clear();
-    for (const [slot, s] of moved) stringIds.set(slot, s);
+    // Ids not in hex (rare): renumbered as their slots are.
+    const moved = new Map<number, StringIds>();
+    for (const [from, s] of stringIds) {
+      const i = (from - head + capacity) % capacity;
+      moved.set(i, s);
+      if (flags[from]! & BY_STRING) byString.set(s.key, i);
+    }
+    stringIds = moved;
     keys = nKeys;
     parents = nParents;
     flags = nFlags;

@@ -672,8 +672,20 @@ export function createLatePairs(options: LatePairsOptions) {
         // One held whole since it expired is written as it is, and templated on the way.
         const whole = wholes.get(ref);
         const template = settle(ref);
-        const half = whole ? { ...whole, expiredAt: ring.expiredAt(ref), seq: ring.seq(ref) } : open(ref);
-        return { ...half, segment, index, template };
+        // Named field by field, not spread twice over the half: ~180 bytes a span (docs/benchmarks.md item 113).
+        if (!whole) return Object.assign(open(ref), { segment, index, template });
+        const { side, half, keys, credits } = whole;
+        return {
+          side,
+          half,
+          keys,
+          credits,
+          expiredAt: ring.expiredAt(ref),
+          seq: ring.seq(ref),
+          segment,
+          index,
+          template,
+        };
       });
       if (halves.length > 0) segments.set(segment, { live: halves.length, gone: [] });
       const out: LateJournal = { segment, halves, dropped, gone: goneRanges() };

@@ -154,6 +154,11 @@ describe('the ancestry index', () => {
     run({ seed: 4, max: 1_000_000, spans: 3_000, repeats: 0.02, odd: 0.3, window: 1_000 });
   });
 
+  it('keeps them through a growth of a ring that has wrapped (its slots renumbered)', () => {
+    // A window a little over half the first capacity: the ring wraps, then grows with its head inside.
+    run({ seed: 5, max: 1_000_000, spans: 4_000, repeats: 0.02, odd: 0.3, window: 600 });
+  });
+
   it('finds a hex span under a parent whose id is not hex, and the reverse', () => {
     const index = createAncestryIndex(10);
     const trace = 'ab'.repeat(16);

@@ -3,7 +3,7 @@
  * URL parser gives, and templating must give what it always gave, segment by segment.
  */
 import { describe, expect, it } from 'vitest';
-import { simpleHttpPath, templatePath } from '../../ingest/semconv.js';
+import { isIdSegment, simpleHttpPath, templatePath } from '../../ingest/semconv.js';
 
 const urls = [
   'http://svc/users/123',
@@ -101,5 +101,39 @@ describe('URL paths without the URL parser', () => {
     expect(templatePath('http://svc/users/123?q=1')).toBe('/users/{id}');
     expect(templatePath('http://svc:99999/users/123')).toBe('http://{id}/users/{id}');
     expect(templatePath('/orders/550e8400-e29b-41d4-a716-446655440000#x')).toBe('/orders/{id}');
+  });
+
+  it('calls a segment an id exactly when the expression it replaces did', () => {
+    const ID =
+      /^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{12,}|[A-Za-z0-9_-]{20,}|.*\d.*\d.*\d.*)$/i;
+    let seed = 11;
+    // The generator's high bits: its low bits repeat in short cycles, which would tie length to alphabet.
+    const rand = (n: number) => Math.floor(((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * n);
+    // Digits, hex and other letters in both cases, word and other punctuation, line breaks, non-ASCII.
+    const alphabet = '0123456789abcdefABCDEFgzGZ_-.~@[`{\n\r\u2028\u2029é\u212a';
+    const seen = { id: 0, not: 0 };
+    for (let i = 0; i < 50_000; i++) {
+      let seg = '';
+      // Each segment drawn from one part of the alphabet: digits and hex, hex letters, word letters, all.
+      const [start, size] = (
+        [
+          [0, 16],
+          [10, 12],
+          [10, 18],
+          [0, alphabet.length],
+        ] as const
+      )[rand(4)]!;
+      for (let k = rand(40); k > 0; k--) seg += alphabet[start + rand(size)];
+      const padded = `/x/${seg}/y`;
+      const expected = seg !== '' && ID.test(seg);
+      expect([seg, isIdSegment(padded, 3, 3 + seg.length)]).toEqual([seg, expected]);
+      seen[expected ? 'id' : 'not']++;
+    }
+    expect(seen.id).toBeGreaterThan(1000);
+    expect(seen.not).toBeGreaterThan(1000);
+    expect(isIdSegment('550e8400-e29b-41d4-a716-446655440000', 0, 36)).toBe(true);
+    expect(isIdSegment('abcdefab-abcd-abcd-abcd-abcdefabcdef', 0, 36)).toBe(true);
+    expect(isIdSegment('checkout', 0, 8)).toBe(false);
+    expect(isIdSegment('v2', 0, 2)).toBe(false);
   });
 });
