@@ -43,6 +43,14 @@ RETURN c.generation AS generation, c.position AS position, c.replayFrom AS repla
        c.pauses AS pauses, c.late AS late, c.lateGone AS lateGone, c.lateSegment AS lateSegment`;
 
 /**
+ * What a commit checks under the lock: the generation alone. Reading the whole checkpoint there sent
+ * its state (~300 KB under load) back from Neo4j with every flush (docs/benchmarks.md item 114).
+ */
+export const READ_CHECKPOINT_GENERATION = `
+MATCH (c:IngestCheckpoint {id: $id})
+RETURN c.generation AS generation`;
+
+/**
  * `late` (the whole late memory, before segments) is read once and not written again: its halves go
  * into the next segment. `lateGone` and `lateSegment` change only with a journal (null: unchanged).
  */
@@ -143,7 +151,7 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
         'topograph-ingest',
         async (tx) => {
           await tx.run(LOCK_CHECKPOINT, { id });
-          const found = Number((await tx.run(READ_CHECKPOINT, { id })).records[0]!.get('generation'));
+          const found = Number((await tx.run(READ_CHECKPOINT_GENERATION, { id })).records[0]!.get('generation'));
           // Throwing rolls the transaction back; the driver does not retry errors of ours.
           if (found !== expectedGeneration) throw new CheckpointMovedError(found);
           await writeFacts(tx, batch, writer);

@@ -36,8 +36,8 @@ const fits = (n: number, base: number) => Number.isInteger(n) && Math.abs(n - ba
 /** A remembered half without what the checkpoint says apart (its place) or never needs (`taken`). */
 const bare = ({ segment: _s, index: _i, taken: _t, template: _x, ...entry }: LateHalf): LateHalf => entry;
 
-/** Halves as a segment's bytes (undefined when none), each at its place in `entries`. */
-export function encodeLate(entries: readonly LateHalf[] | undefined): Int8Array | undefined {
+/** Halves as a segment's frame (undefined when none), each at its place in `entries`. */
+export function encodeLate(entries: readonly LateHalf[] | undefined): string | undefined {
   if (!entries || entries.length === 0) return undefined;
   const first = entries[0]!;
   const base = { at: first.half.at, expiredAt: first.expiredAt, source: first.half.source, seq: first.seq ?? 0 };

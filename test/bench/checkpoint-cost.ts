@@ -31,6 +31,9 @@ const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+/** What a property's value sends: a byte array's bytes, a string's (base64 since item 114), a JSON text's. */
+const sizeOf = (v: unknown): number =>
+  v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : (v as { byteLength: number }).byteLength;
 const rows: { remembered: number; ms: number; bytes: number; lateBytes: number }[] = [];
 let requests = 0;
 for (const req of requestsOf(buildTopology(benchShape('rows', 'bench-checkpoint')), 8, clock, 500)) {
@@ -44,12 +47,12 @@ for (const req of requestsOf(buildTopology(benchShape('rows', 'bench-checkpoint'
   let lateBytes = 0;
   if (late) {
     const { late: remembered, ...waiting } = state;
-    bytes = encodeState(waiting).byteLength;
+    bytes = sizeOf(encodeState(waiting));
     // The whole memory (a checkout before segments), or only what changed since the last checkpoint:
     // the new halves' segment and the list of places forgotten (8 bytes a number in Neo4j).
-    if (Array.isArray(remembered) || remembered === undefined) lateBytes = late.encodeLate(remembered)?.byteLength ?? 0;
-    else lateBytes = (late.encodeLate(remembered.halves)?.byteLength ?? 0) + 8 * remembered.gone.length;
-  } else bytes = encodeState(state).byteLength;
+    if (Array.isArray(remembered) || remembered === undefined) lateBytes = sizeOf(late.encodeLate(remembered));
+    else lateBytes = sizeOf(late.encodeLate(remembered.halves)) + 8 * remembered.gone.length;
+  } else bytes = sizeOf(encodeState(state));
   rows.push({
     remembered: engine.stats().late?.waiting ?? 0,
     ms: cpuMs() - started,
