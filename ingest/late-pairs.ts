@@ -20,14 +20,14 @@
  *
  * Pure and synchronous: time (the pairing clock) is passed in.
  */
-import { MINUTE_MS } from '../src/core/model.js';
+import { KEY_CACHE_MAX, MINUTE_MS } from '../src/core/model.js';
 import { bucketOf, type Aggregator } from './aggregate.js';
 import { hopText } from './trace-sampling.js';
 import type { Half } from './callers.js';
 import type { OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 import { idHex, isHexId } from './hex.js';
 import { LateRing, type KeyHash, type SlotFigures } from './late-ring.js';
-import { fromTemplate, templateOf, type Template } from './late-template.js';
+import { fromTemplate, sameTemplate, templateOf, type Template } from './late-template.js';
 
 /** One aggregator call an expiry made: enough to take it back. */
 export type Credit =
@@ -276,6 +276,14 @@ export function createLatePairs(options: LatePairsOptions) {
       );
   }
 
+  /**
+   * The template last made for a half of this service and name, by number: the next such half
+   * nearly always has the same one, which `sameTemplate` tells without writing its text. Bounded
+   * like the key caches.
+   */
+  let recent = new WeakMap<ServiceInfo, Map<string, number>>();
+  let recentNames = 0;
+
   /** Templates `ref` if it is held whole (one no template fits stays so); its template's text, if any. */
   function settle(ref: number): string | undefined {
     const t = ring.template(ref);
@@ -283,11 +291,24 @@ export function createLatePairs(options: LatePairsOptions) {
     const w = wholes.get(ref);
     const made = w && templateOf(w.side, w.half, w.keys, w.credits);
     if (!made) return undefined;
-    share(
-      ref,
-      templateNumber(made.text, () => made.template),
-    );
-    return made.text;
+    let byName = recent.get(w.half.service);
+    if (byName === undefined) recent.set(w.half.service, (byName = new Map()));
+    const last = byName.get(w.half.name);
+    const known = last === undefined ? undefined : templates[last];
+    if (known !== undefined && sameTemplate(known.template, made)) {
+      share(ref, last!);
+      return known.text;
+    }
+    const n = templateNumber(JSON.stringify(made), () => made);
+    // Compared from here on against an object made as this one was (one read from a checkpoint is not).
+    templates[n]!.template = made;
+    if (recentNames++ > KEY_CACHE_MAX) {
+      recent = new WeakMap();
+      recentNames = 0;
+    }
+    byName.set(w.half.name, n);
+    share(ref, n);
+    return templates[n]!.text;
   }
 
   function release(ref: number): void {

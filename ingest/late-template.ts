@@ -38,15 +38,15 @@ const VARIABLE: Record<'e' | 'o' | 'c' | 't', [error: number, latency: number, a
 };
 
 /**
- * The template of a half whose partner finds it by `keys` (as text, which interns it, and as the
- * object), or undefined when its first key is not a hex id.
+ * The template of a half whose partner finds it by `keys`, or undefined when its first key is not a
+ * hex id. Its text (`JSON.stringify`) is what interns it and what a checkpoint writes.
  */
 export function templateOf(
   side: Template['side'],
   h: Half,
   keys: readonly string[],
   credits: readonly Credit[],
-): { text: string; template: Template } | undefined {
+): Template | undefined {
   const key = keys[0];
   if (key === undefined || !isHexId(key)) return undefined;
   // Named one by one (not a copy less some fields): this runs for every expiry once.
@@ -90,7 +90,44 @@ export function templateOf(
   if (side === 'client' ? !resolved : h.parentSpanId !== keySpan) half.parentSpanId = h.parentSpanId;
   const template: Template = { side, half, credits: out };
   if (keys.length !== 1) template.keys = [...keys];
-  return { text: JSON.stringify(template), template };
+  return template;
+}
+
+/**
+ * Whether two templates `templateOf` made have the same text, without writing it (~1 KB a template:
+ * writing and hashing it was most of remembering a half, docs/benchmarks.md item 116). Every value
+ * is compared by identity, in the order `templateOf` sets the fields (the same fields come in the
+ * same order), so `true` means the same text; `false` may still be the same text (equal objects that
+ * are not the same object), which only costs the caller the slow way.
+ */
+export function sameTemplate(a: Template, b: Template): boolean {
+  if (a.side !== b.side || !sameList(a.keys, b.keys) || a.credits.length !== b.credits.length) return false;
+  if (!sameFields(a.half, b.half)) return false;
+  for (let i = 0; i < a.credits.length; i++) {
+    if (!sameFields(a.credits[i] as Record<string, unknown>, b.credits[i] as Record<string, unknown>)) return false;
+  }
+  return true;
+}
+
+/** The same own fields, each the same value or a list of the same values. */
+function sameFields(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  let count = 0;
+  for (const k in a) {
+    const x = a[k];
+    const y = b[k];
+    if (x !== y && !(Array.isArray(x) && Array.isArray(y) && sameList(x, y))) return false;
+    if (!(k in b)) return false;
+    count++;
+  }
+  for (const _ in b) count--;
+  return count === 0;
+}
+
+function sameList(a: readonly unknown[] | undefined, b: readonly unknown[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The half, its keys and its credits a template and one half's key and figures give back. */
@@ -122,3 +159,7 @@ export function fromTemplate(
   });
   return { side: tpl.side, half, keys: tpl.keys ? [...tpl.keys] : [key], credits };
 }
+
+/** A template's text (undefined for none): what interns it, and what a checkpoint writes. */
+export const textOf = (t: Template | undefined): string | undefined =>
+  t === undefined ? undefined : JSON.stringify(t);

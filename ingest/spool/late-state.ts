@@ -20,7 +20,7 @@
 import { isHexId } from '../hex.js';
 import type { LateHalf, LateJournal, StoredHalves } from '../late-pairs.js';
 import type { SlotFigures } from '../late-ring.js';
-import { fromTemplate, templateOf, type Template } from '../late-template.js';
+import { fromTemplate, templateOf, textOf, type Template } from '../late-template.js';
 import { bytesOf, frame, unframe } from './byte-frame.js';
 
 /** the first byte: a later layout gets another */
@@ -49,7 +49,7 @@ export function encodeLate(entries: readonly LateHalf[] | undefined): string | u
   entries.forEach((entry, place) => {
     // The memory's text when it has one (a key not in hex never has a record, whatever it says).
     const text = isHexId(entry.keys[0] ?? '')
-      ? (entry.template ?? templateOf(entry.side, entry.half, entry.keys, entry.credits)?.text)
+      ? (entry.template ?? textOf(templateOf(entry.side, entry.half, entry.keys, entry.credits)))
       : undefined;
     const h = entry.half;
     const seq = entry.seq ?? 0;
