@@ -195,11 +195,11 @@ function widen(m: Tally, at: number): void {
   if (at > m.lastSeen) m.lastSeen = at;
 }
 
-/** A row's counts as the writer reads them (`Measure`), from its tally. */
 /*
- * A drained entry as the row the writer reads: every field named in one literal. Spread over a
- * measure object (`{ ...measureOf(t, minute), key }`) it was ~300 bytes a span allocated at a flush
- * a second (docs/benchmarks.md item 113).
+ * A drained entry as the row the writer reads, its counts (`Measure`) from its tally: every field
+ * named in one literal. Spread over a measure object (`{ ...measureOf(t, minute), key }`) it was
+ * ~300 bytes a span allocated at a flush a second (docs/benchmarks.md item 113), so the three
+ * literals repeat the measure's eight fields on purpose.
  */
 const operationRow = ({ op, minute, entryCalls, t }: OperationEntry): OperationRow => ({
   calls: t.calls,

@@ -27,7 +27,7 @@ import type { Half } from './callers.js';
 import type { OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 import { idHex, isHexId } from './hex.js';
 import { LateRing, type KeyHash, type SlotFigures } from './late-ring.js';
-import { fromTemplate, sameTemplate, templateOf, type Template } from './late-template.js';
+import { fromTemplate, sameTemplate, templateOf, textOf, type Template } from './late-template.js';
 
 /** One aggregator call an expiry made: enough to take it back. */
 export type Credit =
@@ -299,7 +299,7 @@ export function createLatePairs(options: LatePairsOptions) {
       share(ref, last!);
       return known.text;
     }
-    const n = templateNumber(JSON.stringify(made), () => made);
+    const n = templateNumber(textOf(made)!, () => made);
     // Compared from here on against an object made as this one was (one read from a checkpoint is not).
     templates[n]!.template = made;
     if (recentNames++ > KEY_CACHE_MAX) {
