@@ -103,4 +103,43 @@ describe('tags', () => {
     ]);
     expect(pipeline.stats().tagOverflow).toBe(1);
   });
+
+  it("counts a resource's tags on each operation its spans served: calls, errors, first and last seen", async () => {
+    const { sink, clock, pipeline } = capturePipeline({ tagKeys: ['team'] });
+    const t0 = clock.now - 60_000;
+    const resource = { team: 'payments' };
+    const served = (t: TraceBuilder, route: string, startMs: number, error: boolean) =>
+      t.span({
+        service: 'api',
+        kind: SpanKind.SERVER,
+        name: `GET ${route}`,
+        error,
+        startMs,
+        durationMs: 10,
+        resource,
+        attributes: { 'http.request.method': 'GET', 'http.route': route },
+      });
+    const first = new TraceBuilder();
+    served(first, '/a', t0 + 3_000, true);
+    served(first, '/a', t0, false);
+    served(first, '/b', t0 + 2_000, false);
+    served(first, '/a', t0 + 5_000, true);
+    first.span({ service: 'api', kind: SpanKind.INTERNAL, name: 'tick', startMs: t0, resource });
+    pipeline.ingest(first.batch());
+    const second = new TraceBuilder();
+    served(second, '/b', t0 + 4_000, true);
+    pipeline.ingest(second.batch());
+    await pipeline.drainAll();
+    const route = (subject: string) => (subject.includes('/a') ? '/a' : subject.includes('/b') ? '/b' : subject);
+    const onOperation = sink.all.tags
+      .filter((r) => r.onOperation && r.key === 'team')
+      .map((r) => [route(r.subject), r.value, r.calls, r.errors, r.firstSeen - t0, r.lastSeen - t0])
+      .sort();
+    expect(onOperation).toEqual([
+      ['/a', 'payments', 3, 2, 10, 5_010],
+      ['/b', 'payments', 2, 1, 2_010, 4_010],
+    ]);
+    const onService = sink.all.tags.filter((r) => !r.onOperation && r.key === 'team');
+    expect(onService.reduce((n, r) => [n[0]! + r.calls, n[1]! + r.errors], [0, 0])).toEqual([5, 3]);
+  });
 });
