@@ -4,6 +4,7 @@
  * span whose `service.peer.name` (or `peer.service`) names its own service describes that service.
  */
 import { describe, expect, it } from 'vitest';
+import { Aggregator } from '../../ingest/aggregate.js';
 import { SpanKind } from '../../ingest/span.js';
 import { capturePipeline } from '../support/capture.js';
 import { TraceBuilder } from '../support/spans.js';
@@ -51,6 +52,30 @@ describe('versions on edges', () => {
     ]);
     // The edge's own totals are the sum of its versions.
     expect(sink.edges()['checkout -> payments']).toEqual({ calls: 125, errors: 4 });
+  });
+
+  it('counts each call under its own versions when they change from call to call, and after the counts were taken', () => {
+    const agg = new Aggregator({ exemplarsPerEdge: 0 });
+    const at = 1_700_000_000_000;
+    const oneOfEach = (fromVersion: string, toVersion: string, error: boolean) => {
+      agg.edge('web', 'api', 'http', error, 5, at, fromVersion, toVersion);
+      agg.call('web GET /', 'api GET /v', error, 5, at, 'trace', fromVersion, toVersion);
+    };
+    const counted = (rows: { fromVersion: string; toVersion: string; calls: number; errors: number }[]) =>
+      rows.map((v) => `${v.fromVersion} -> ${v.toVersion}: ${v.calls}/${v.errors}`);
+    oneOfEach('1', '2', false);
+    oneOfEach('1', '3', false);
+    oneOfEach('1', '2', true);
+    oneOfEach('4', '2', false);
+    oneOfEach('1', '2', false);
+    // The version counts are taken while the edges' own rows are still gathering (a flush that holds them).
+    const taken = agg.drainBreakdowns();
+    oneOfEach('1', '2', true);
+    const rest = agg.drain();
+    for (const rows of [taken.edgeVersions, taken.callVersions])
+      expect(counted(rows)).toEqual(['1 -> 2: 3/1', '1 -> 3: 1/0', '4 -> 2: 1/0']);
+    for (const rows of [rest.edgeVersions, rest.callVersions]) expect(counted(rows)).toEqual(['1 -> 2: 1/1']);
+    expect(rest.edges.map((e) => [e.calls, e.errors])).toEqual([[6, 2]]);
   });
 
   it("lists a service's own versions with the calls its entry operations served", async () => {
