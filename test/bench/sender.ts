@@ -38,20 +38,20 @@ function prepare(setup: SenderSetup): EncodedRequest[] {
 
 async function send(
   pool: EncodedRequest[],
-  url: URL,
+  urls: URL[],
   concurrency: number,
   durationMs: number,
   pass: { n: number },
   spansPerS?: number,
 ): Promise<SendResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const post = (body: Uint8Array) =>
+  const agents = urls.map(() => new Agent({ keepAlive: true, maxSockets: concurrency }));
+  const post = (target: number, body: Uint8Array) =>
     new Promise<{ status: number; retryAfterS: number }>((resolve, reject) => {
       const req = request(
-        url,
+        urls[target]!,
         {
           method: 'POST',
-          agent,
+          agent: agents[target],
           headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength },
         },
         (res) => {
@@ -69,7 +69,8 @@ async function send(
   let next = 0;
   /** spans scheduled so far: at a set rate, each request waits for its turn on one shared timetable */
   let scheduled = 0;
-  const lane = async () => {
+  /** lane `l` sends to the URL `l` modulo their number */
+  const lane = async (l: number) => {
     while (performance.now() - start < durationMs) {
       const i = next++ % pool.length;
       if (i === 0) pass.n++;
@@ -87,7 +88,7 @@ async function send(
       }
       // A reused keep-alive socket the server closed meanwhile fails the request: as exporters do, it is
       // counted as refused and sent again, rather than ending the run.
-      const { status, retryAfterS } = await post(r.body).catch(() => ({ status: 0, retryAfterS: 0 }));
+      const { status, retryAfterS } = await post(l % urls.length, r.body).catch(() => ({ status: 0, retryAfterS: 0 }));
       if (status === 200) {
         result.spans += r.spans;
         result.requests++;
@@ -99,15 +100,16 @@ async function send(
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, lane));
+  await Promise.all(Array.from({ length: concurrency }, (_, l) => lane(l)));
   result.elapsedMs = performance.now() - start;
-  agent.destroy();
+  for (const agent of agents) agent.destroy();
   return result;
 }
 
 type Command =
   | { cmd: 'prepare'; setup: SenderSetup }
-  | { cmd: 'send'; url: string; concurrency: number; durationMs: number; spansPerS?: number };
+  /** `url`: where to send; several share the lanes in turn (two targets warmed up at once) */
+  | { cmd: 'send'; url: string | string[]; concurrency: number; durationMs: number; spansPerS?: number };
 
 let pool: EncodedRequest[] = [];
 const pass = { n: -1 };
@@ -127,7 +129,14 @@ process.on('message', (m: Command) => {
       } else {
         process.send!({
           ok: true,
-          result: await send(pool, new URL(m.url), m.concurrency, m.durationMs, pass, m.spansPerS),
+          result: await send(
+            pool,
+            [m.url].flat().map((u) => new URL(u)),
+            m.concurrency,
+            m.durationMs,
+            pass,
+            m.spansPerS,
+          ),
         });
       }
     } catch (error) {
