@@ -430,27 +430,12 @@ export class Aggregator {
     error: boolean,
     at: number,
   ): void {
-    this.tagCounts(subject, onOperation, key, value, calls, error ? calls : 0, at, at);
-  }
-
-  /** `calls` calls under a tag, `errors` of them errors, seen from `first` to `last`. */
-  tagCounts(
-    subject: string,
-    onOperation: boolean,
-    key: string,
-    value: string,
-    calls: number,
-    errors: number,
-    first: number,
-    last: number,
-  ): void {
     const row =
       this.tags.get(subject, key, value) ??
-      this.tags.add({ subject, onOperation, key, value, t: new Tally(first, last, NO_LATENCY) }, subject, key, value);
+      this.tags.add({ subject, onOperation, key, value, t: new Tally(at, at, NO_LATENCY) }, subject, key, value);
     row.t.calls += calls;
-    if (calls > 0) row.t.errors += errors;
-    widen(row.t, first);
-    widen(row.t, last);
+    if (error && calls > 0) row.t.errors += calls;
+    widen(row.t, at);
   }
 
   get isEmpty(): boolean {

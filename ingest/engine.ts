@@ -38,7 +38,7 @@ import { SpanIdWords } from './hex.js';
 import { NO_LINKS, PairingStore } from './pairing.js';
 import { Origin, PresenceMemory, type PresenceMemoryOptions } from './presence.js';
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
-import { createTagFilter, type TagPair } from './tags.js';
+import { createTagFilter } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
 import { LibrarySightings } from './library-sightings.js';
 import type { Config } from '../src/core/config.js';
@@ -174,16 +174,8 @@ interface Served {
   first: number;
 }
 
-/** The calls one operation served in one resource's spans: its resource tags are counted once, after them. */
-interface ServedOp {
-  calls: number;
-  errors: number;
-  first: number;
-  last: number;
-}
-
 /** One call served, counted under each tag on the operation that served it. */
-function tagOperation(agg: Aggregator, opKey: string, tags: readonly TagPair[], error: boolean, at: number): void {
+function tagOperation(agg: Aggregator, opKey: string, tags: [string, string][], error: boolean, at: number): void {
   for (const [k, v] of tags) agg.tag(opKey, true, k, v, 1, error, at);
 }
 
@@ -219,11 +211,6 @@ export function createEngine(options: EngineOptions): Engine {
   const librarySightings = new LibrarySightings(options.librarySeenRefreshMs ?? 0);
   let now = 0;
   const served: Served = { calls: 0, errors: 0, first: 0 };
-  /**
-   * The same by operation: a resource's tags on the operations its spans served, counted once per
-   * operation and resource rather than once per span and tag (three row lookups a span, item 118).
-   */
-  const servedOps = new Map<OperationRef, ServedOp>();
   /** the pairing clock of the step under way: halves wait, and pairing callbacks queue their calls, at it */
   let tick = 0;
   /** the ids of the span under way as words, read once for the pairing store and the ancestry index */
@@ -362,7 +349,7 @@ export function createEngine(options: EngineOptions): Engine {
   function ingestSpan(
     span: Span,
     service: ServiceInfo,
-    resourceTags: readonly TagPair[],
+    resourceTags: [string, string][],
     children: Half[],
     source: number,
   ): void {
@@ -418,18 +405,9 @@ export function createEngine(options: EngineOptions): Engine {
         served.calls++;
         if (error) served.errors++;
         if (at < served.first) served.first = at;
-        // The span's tags now; the resource's once the resource's spans are in, once per operation
-        // (servedOps) and once for the service (Served).
-        if (resourceTags.length > 0) {
-          const counted = servedOps.get(op);
-          if (counted === undefined) servedOps.set(op, { calls: 1, errors: error ? 1 : 0, first: at, last: at });
-          else {
-            counted.calls++;
-            if (error) counted.errors++;
-            if (at < counted.first) counted.first = at;
-            if (at > counted.last) counted.last = at;
-          }
-        }
+        // The resource's tags, then the span's: not a concatenated array per span. The service's
+        // share of the resource's tags is counted once per resource (Served).
+        tagOperation(agg, op.key, resourceTags, error, at);
         tagOperation(agg, op.key, spanTags, error, at);
         if (span.kind === SpanKind.CONSUMER) half.destination = destinationOf(span, service.environment);
         const links = span.kind === SpanKind.CONSUMER ? span.links : NO_LINKS;
@@ -538,10 +516,6 @@ export function createEngine(options: EngineOptions): Engine {
           if (served.errors > 0) agg.tag(service.key, false, k, v, served.errors, true, served.first);
         }
       }
-      for (const [op, counted] of servedOps)
-        for (const [k, v] of resourceTags)
-          agg.tagCounts(op.key, true, k, v, counted.calls, counted.errors, counted.first, counted.last);
-      servedOps.clear();
     }
     if (!restoring) callers.awaitParents(children, tick);
   }

@@ -31,18 +31,9 @@ export function hashTagValue(secret: string, value: string): string {
   return HASH_PREFIX + createHmac('sha256', secret).update(value, 'utf8').digest('hex').slice(0, HASH_HEX_DIGITS);
 }
 
-/** A tag's key and value: one shared pair per distinct value (read-only). */
-export type TagPair = readonly [key: string, value: string];
-
-/** What `select` returns for attributes with no tag: shared, never written to. */
-const NO_TAGS: readonly TagPair[] = [];
-
 export interface TagFilter {
-  /**
-   * The allow-listed [key, value] pairs of these attributes. Pairs and an empty list are shared
-   * from call to call (per span they were an array and a pair each, ~140 bytes a span).
-   */
-  select(attrs: Attributes): readonly TagPair[];
+  /** the allow-listed [key, value] pairs of these attributes */
+  select(attrs: Attributes): [string, string][];
   readonly overflowed: number;
 }
 
@@ -79,9 +70,7 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
   };
   // Attribute keys repeat endlessly; decide each once (bounded, so hostile keys cannot grow it forever).
   const decided = new Map<string, boolean>();
-  /** each key's values so far, as their shared pairs (at most `maxValuesPerKey`, besides the overflow pair) */
-  const values = new Map<string, Map<string, TagPair>>();
-  const overflowPairs = new Map<string, TagPair>();
+  const values = new Map<string, Set<string>>();
   let overflowed = 0;
 
   const allowed = (key: string): boolean => {
@@ -93,25 +82,21 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
     return yes;
   };
 
-  const capped = (key: string, value: string): TagPair => {
+  const capped = (key: string, value: string): string => {
     let seen = values.get(key);
-    if (!seen) values.set(key, (seen = new Map()));
-    const pair = seen.get(value);
-    if (pair !== undefined) return pair;
+    if (!seen) values.set(key, (seen = new Set()));
+    if (seen.has(value)) return value;
     if (seen.size >= options.maxValuesPerKey) {
       overflowed++;
-      let other = overflowPairs.get(key);
-      if (other === undefined) overflowPairs.set(key, (other = [key, OVERFLOW_VALUE]));
-      return other;
+      return OVERFLOW_VALUE;
     }
-    const made: TagPair = [key, value];
-    seen.set(value, made);
-    return made;
+    seen.add(value);
+    return value;
   };
 
   return {
     select(attrs) {
-      let out: TagPair[] | undefined;
+      const out: [string, string][] = [];
       for (const key in attrs) {
         if (!allowed(key)) continue;
         const action = actionFor(key);
@@ -119,9 +104,9 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
         let value = text(attrs[key]!);
         if (value === undefined) continue;
         if (action === 'hash') value = hashTagValue(options.hashSecret!, value);
-        (out ??= []).push(capped(key, value));
+        out.push([key, capped(key, value)]);
       }
-      return out ?? NO_TAGS;
+      return out;
     },
     get overflowed() {
       return overflowed;
