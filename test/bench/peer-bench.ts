@@ -164,8 +164,9 @@ export async function peerBench(opts: {
       sender.ask<{ result: SendResult }>({ cmd: 'send', url, concurrency, durationMs: ms }).then((r) => r.result);
 
     // Warm-up: the first writes create every node and compile the statements; the Collector's store fills.
-    // Two Topographs are warmed up at once: the one warmed up first, alone, met every node new and came
-    // out 5-6% behind for the rest of the run beside the same code (docs/benchmarks.md item 120).
+    // Two Topographs are warmed up at once, each sent whole traces: the one warmed up first, alone, met
+    // every node new and came out 5-6% behind for the rest of the run beside the same code
+    // (docs/benchmarks.md item 120).
     const topographs = [...sides.values()].filter((side) => side.ingestUrl);
     await send(
       topographs.map((side) => side.url),

@@ -69,8 +69,7 @@ async function send(
   let next = 0;
   /** spans scheduled so far: at a set rate, each request waits for its turn on one shared timetable */
   let scheduled = 0;
-  /** lane `l` sends to the URL `l` modulo their number */
-  const lane = async (l: number) => {
+  const lane = async () => {
     while (performance.now() - start < durationMs) {
       const i = next++ % pool.length;
       if (i === 0) pass.n++;
@@ -88,7 +87,12 @@ async function send(
       }
       // A reused keep-alive socket the server closed meanwhile fails the request: as exporters do, it is
       // counted as refused and sent again, rather than ending the run.
-      const { status, retryAfterS } = await post(l % urls.length, r.body).catch(() => ({ status: 0, retryAfterS: 0 }));
+      // With several URLs, each chunk's two requests (whole traces, ingest/workload.ts) go to one of
+      // them, as a trace-id router would send them: a call's two halves meet in one worker.
+      const { status, retryAfterS } = await post((i >> 1) % urls.length, r.body).catch(() => ({
+        status: 0,
+        retryAfterS: 0,
+      }));
       if (status === 200) {
         result.spans += r.spans;
         result.requests++;
@@ -100,7 +104,7 @@ async function send(
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, (_, l) => lane(l)));
+  await Promise.all(Array.from({ length: concurrency }, lane));
   result.elapsedMs = performance.now() - start;
   for (const agent of agents) agent.destroy();
   return result;
@@ -108,7 +112,7 @@ async function send(
 
 type Command =
   | { cmd: 'prepare'; setup: SenderSetup }
-  /** `url`: where to send; several share the lanes in turn (two targets warmed up at once) */
+  /** `url`: where to send; with several, each chunk of whole traces goes to one of them in turn (two targets warmed up at once) */
   | { cmd: 'send'; url: string | string[]; concurrency: number; durationMs: number; spansPerS?: number };
 
 let pool: EncodedRequest[] = [];
