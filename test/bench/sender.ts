@@ -87,7 +87,7 @@ async function send(
       }
       // A reused keep-alive socket the server closed meanwhile fails the request: as exporters do, it is
       // counted as refused and sent again, rather than ending the run.
-      // With several URLs, each chunk's two requests (whole traces, ingest/workload.ts) go to one of
+      // With several URLs, each chunk's two requests (whole traces, test/bench/workload.ts) go to one of
       // them, as a trace-id router would send them: a call's two halves meet in one worker.
       const { status, retryAfterS } = await post((i >> 1) % urls.length, r.body).catch(() => ({
         status: 0,
