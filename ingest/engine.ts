@@ -107,13 +107,19 @@ export interface EngineStats {
  */
 export const ancestryBound = (options: Pick<EngineOptions, 'pairingMaxEntries'>) => 5 * options.pairingMaxEntries;
 
+/** A waiting half by its ids (the engine's own halves serve as such, with no copy). */
+export interface HalfId {
+  traceId: string;
+  spanId: string;
+}
+
 /**
  * What survives a restart, by reference: the halves still waiting, the spans still waiting for their
  * parent and the calls still looking for their caller, named by trace and span id. Their content is
  * derived again from the inputs from `replayFrom` on (see `restore`).
  */
 export interface EngineState extends CallerState {
-  halves: string[];
+  halves: HalfId[];
   /**
    * expired halves remembered for the late window, by value (ingest/late-pairs.ts): from `state`,
    * what changed since the last state (each state is to be checkpointed, in order); for `restore`, all
@@ -537,10 +543,10 @@ export function createEngine(options: EngineOptions): Engine {
 
   function state(): EngineState {
     let oldest = Number.POSITIVE_INFINITY;
-    const halves: string[] = [];
+    const halves: HalfId[] = [];
     pairing.forEachWaiting((h) => {
       if (h.source < oldest) oldest = h.source;
-      halves.push(h.traceId + h.spanId);
+      halves.push(h);
     });
     const { orphans, calls, oldestSource } = callers.state();
     oldest = Math.min(oldest, oldestSource);
@@ -561,7 +567,7 @@ export function createEngine(options: EngineOptions): Engine {
     // replay below counts into a scratch aggregator, so nothing is counted twice.
     if (st.breakdowns) live.restoreBreakdowns(st.breakdowns);
     restoring = {
-      halves: new Set(st.halves),
+      halves: new Set(st.halves.map((h) => h.traceId + h.spanId)),
       wanted: new Set([...st.calls.map((c) => c.client), ...st.orphans.map((o) => o.child)]),
       found,
     };

@@ -11,8 +11,8 @@
  * written before still read: this layout as a byte array, and the earliest (gzipped JSON in base64).
  */
 import { gunzipSync } from 'node:zlib';
-import type { EngineState } from '../engine.js';
-import { isHexId, TRACE_HEX } from '../hex.js';
+import type { EngineState, HalfId } from '../engine.js';
+import { putHex } from '../hex.js';
 import { bytesOf, frame, unframe } from './byte-frame.js';
 
 export const EMPTY_STATE: EngineState = { halves: [], orphans: [], calls: [] };
@@ -33,22 +33,29 @@ export function encodeState(state: EngineState): string {
   let trace = '';
   let countAt = -1;
   let count = 0;
-  // An id of another shape (none today) travels in the JSON part, as it is.
-  const odd: string[] = [];
-  for (const id of state.halves) {
-    if (!isHexId(id)) {
-      odd.push(id);
-      continue;
-    }
-    if (countAt < 0 || count === MAX_RUN || !id.startsWith(trace)) {
+  // An id of another shape (none today) travels in the JSON part, as it is (the ids alone: a half
+  // given here may be the engine's whole half).
+  const odd: HalfId[] = [];
+  for (const half of state.halves) {
+    // A trace's halves share its id's string, so a run is mostly told apart by reference.
+    if (countAt < 0 || count === MAX_RUN || half.traceId !== trace) {
+      // Written past the runs so far, so an odd id leaves them as they were.
+      if (!putHex(half.traceId, TRACE_BYTES, ids, at)) {
+        odd.push({ traceId: half.traceId, spanId: half.spanId });
+        continue;
+      }
       if (countAt >= 0) ids.writeUInt16LE(count, countAt);
-      trace = id.slice(0, TRACE_HEX);
-      countAt = at + ids.write(trace, at, TRACE_BYTES, 'hex');
+      trace = half.traceId;
+      countAt = at + TRACE_BYTES;
       at = countAt + 2;
       count = 0;
     }
+    if (!putHex(half.spanId, SPAN_BYTES, ids, at)) {
+      odd.push({ traceId: half.traceId, spanId: half.spanId });
+      continue;
+    }
     count++;
-    at += ids.write(id.slice(TRACE_HEX), at, SPAN_BYTES, 'hex');
+    at += SPAN_BYTES;
   }
   if (countAt >= 0) ids.writeUInt16LE(count, countAt);
   return frame(PACKED, { ...state, halves: odd }, ids.subarray(0, at));
@@ -58,15 +65,24 @@ export function encodeState(state: EngineState): string {
 export function decodeState(stored: unknown): EngineState {
   const raw = bytesOf(stored);
   if (!raw) return EMPTY_STATE;
-  if (raw[0] === GZIP_FIRST_BYTE) return JSON.parse(gunzipSync(raw).toString('utf8')) as EngineState;
+  if (raw[0] === GZIP_FIRST_BYTE) return withHalfIds(JSON.parse(gunzipSync(raw).toString('utf8')) as StoredState);
   if (raw[0] !== PACKED) throw new Error(`unknown ingest checkpoint state layout ${raw[0]}`);
-  const { json: state, bytes: ids } = unframe<EngineState>(raw);
+  const { json, bytes: ids } = unframe<StoredState>(raw);
+  const state = withHalfIds(json);
   for (let at = 0; at < ids.length;) {
-    const trace = ids.toString('hex', at, at + TRACE_BYTES);
+    const traceId = ids.toString('hex', at, at + TRACE_BYTES);
     const count = ids.readUInt16LE(at + TRACE_BYTES);
     at += TRACE_BYTES + 2;
     for (let i = 0; i < count; i++, at += SPAN_BYTES)
-      state.halves.push(trace + ids.toString('hex', at, at + SPAN_BYTES));
+      state.halves.push({ traceId, spanId: ids.toString('hex', at, at + SPAN_BYTES) });
   }
   return state;
+}
+
+/** A state as stored: checkpoints written before item 121 name each half by its joined ids. */
+type StoredState = Omit<EngineState, 'halves'> & { halves: (HalfId | string)[] };
+
+/** The engine only ever joins a half's two ids again, so a joined one read back is its trace id alone. */
+function withHalfIds(stored: StoredState): EngineState {
+  return { ...stored, halves: stored.halves.map((h) => (typeof h === 'string' ? { traceId: h, spanId: '' } : h)) };
 }

@@ -55,7 +55,7 @@ describe('checkpoint store', () => {
     const store = createCheckpointStore(graph, uniqueName('spool'), config.ingest.writer);
     const id = (n: number) => `${n.toString(16).padStart(32, '0')}${n.toString(16).padStart(16, '0')}`;
     const state = {
-      halves: Array.from({ length: 500 }, (_, i) => id(i + 1)),
+      halves: Array.from({ length: 500 }, (_, i) => ({ traceId: id(i + 1).slice(0, 32), spanId: id(i + 1).slice(32) })),
       orphans: [{ child: id(9_999), queuedAt: 1_700_000_000_000 }],
       calls: [
         { client: id(7), service: '["service","e","","a"]', toOp: 'op', error: false, latencyMs: 2.5, queuedAt: 3 },
