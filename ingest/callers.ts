@@ -12,7 +12,7 @@ import type { Aggregator } from './aggregate.js';
 import { createAncestryIndex, type Ancestor } from './ancestry.js';
 import type { SpanIdWords } from './hex.js';
 import { internalOperation, type OperationRef, type ServiceInfo, type VirtualComponent } from './derive.js';
-import { SpanKind } from './span.js';
+import { SpanKind, type Span } from './span.js';
 
 /** One half of a call waiting for the other, with what its expiry would need already derived. */
 export interface Half {
@@ -33,6 +33,12 @@ export interface Half {
   /** CLIENT/PRODUCER: what it reached if no instrumented server answers */
   callee?: VirtualComponent;
   calleeOp?: OperationRef;
+  /**
+   * A CLIENT half waiting with no `callee` yet: its span, which `callee` is derived from should no
+   * server half answer (most are answered, and deriving it, a URL's template among it, was ~5% of
+   * the worker: docs/benchmarks.md item 122). Let go of once answered or expired.
+   */
+  span?: Span;
   /** root SERVER/CONSUMER with peer.service: the caller that sent no spans */
   externalCaller?: VirtualComponent;
   /** the input it came from (the engine's `source`; 0 when the caller numbers none) */

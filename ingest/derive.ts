@@ -252,6 +252,14 @@ export function calleeOf(span: Span, environment: string): VirtualComponent {
   return sharedComponent({ kind: ComponentKind.EXTERNAL, key: externalKey(environment, name), name, environment });
 }
 
+/**
+ * Whether `calleeOf(span)` may be a database: a call to one is a fact at once, so its callee is
+ * needed at once. Any other CLIENT span's callee is needed only if no server half answers it.
+ */
+export function mayCallDatabase(span: Span): boolean {
+  return span.kind !== SpanKind.CLIENT || sc.dbSystem(span.attributes) !== undefined;
+}
+
 /** What a CLIENT span asked for, as its callee would name it: a database's operation, an HTTP method and path. */
 function clientOperationName(span: Span, database: boolean): string {
   const a = span.attributes;

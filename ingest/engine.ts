@@ -25,6 +25,7 @@ import {
   externalCallerOf,
   isError,
   librariesOf,
+  mayCallDatabase,
   namesOwnService,
   ownClientOperation,
   protocolOf,
@@ -261,12 +262,21 @@ export function createEngine(options: EngineOptions): Engine {
   /** A client half no server half answered: the call reached the component its attributes name. */
   function reachedUninstrumented(c: Half, via?: CallVia): void {
     const agg = out.agg;
-    const callee = c.callee!;
-    const op = c.calleeOp!;
+    const { callee, op } = calleeOfHalf(c);
     agg.virtual(callee, c.at);
     agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at, c.service.version, '', c.origin);
     agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
     callers.callTo(c, op.key, c.error, c.latencyMs, tick, '', via);
+  }
+
+  /** What a client half reached if no server half answers: derived from its span the first time it is asked. */
+  function calleeOfHalf(c: Half): { callee: VirtualComponent; op: OperationRef } {
+    if (c.span) {
+      c.callee = calleeOf(c.span, c.service.environment);
+      c.calleeOp = calleeOperation(c.span, c.callee);
+      c.span = undefined;
+    }
+    return { callee: c.callee!, op: c.calleeOp! };
   }
 
   /** How a paired call finds its caller operation: the callers stage, unless it is already known. */
@@ -277,6 +287,7 @@ export function createEngine(options: EngineOptions): Engine {
   /** The two halves of one call. */
   function paired(c: Half, s: Half, credit: Credit): void {
     const agg = out.agg;
+    c.span = undefined;
     const messaging = c.kind === SpanKind.PRODUCER || s.kind === SpanKind.CONSUMER;
     const destination = messaging ? (c.destination ?? s.destination) : undefined;
     if (destination) {
@@ -382,6 +393,7 @@ export function createEngine(options: EngineOptions): Engine {
       destination: undefined,
       callee: undefined,
       calleeOp: undefined,
+      span: undefined,
       externalCaller: undefined,
       source,
       origin,
@@ -430,15 +442,20 @@ export function createEngine(options: EngineOptions): Engine {
       case SpanKind.CLIENT:
       case SpanKind.PRODUCER: {
         if (span.kind === SpanKind.PRODUCER) half.destination = destinationOf(span, service.environment);
-        half.callee = calleeOf(span, service.environment);
-        half.calleeOp = calleeOperation(span, half.callee);
+        if (mayCallDatabase(span)) {
+          half.callee = calleeOf(span, service.environment);
+          half.calleeOp = calleeOperation(span, half.callee);
+        }
         // A database sends no server half: its call is a fact at once, not after the pairing TTL (as
         // the servicegraph connector does). A replay keeps the old path: its calls come back from the state.
-        if (!restoring && half.callee.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
+        if (!restoring && half.callee?.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
         else if (keep) {
           const expired = restoring || late.size === 0 ? undefined : takeOwn(span);
           if (expired) pairedLate(half, expired.half, expired);
-          else pairing.addClient(span.traceId, span.spanId, half, tick, ids);
+          else {
+            if (!half.callee) half.span = span;
+            pairing.addClient(span.traceId, span.spanId, half, tick, ids);
+          }
         }
         break;
       }

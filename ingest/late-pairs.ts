@@ -611,7 +611,7 @@ export function createLatePairs(options: LatePairsOptions) {
         out.agg = live;
       }
       // What its expiry reached is in the credits: a client's callee need not be kept twice.
-      const kept = side === 'client' ? { ...half, callee: undefined, calleeOp: undefined } : half;
+      const kept = side === 'client' ? { ...half, callee: undefined, calleeOp: undefined, span: undefined } : half;
       const ref = (entry.ref = add(keys, figuresOf(half, at, entry.seq)));
       hold(ref, { side, half: kept, keys, credits });
       // A client's call is queued until its caller is known (ingest/callers.ts), through `wrap`.

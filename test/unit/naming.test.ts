@@ -5,6 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { calleeOf, calleeOperation, entryOperationName, peerName } from '../../ingest/derive.js';
 import { SpanKind, type Attributes, type Span } from '../../ingest/span.js';
+import { externalKey } from '../../src/core/model.js';
+import { capturePipeline } from '../support/capture.js';
+import { TraceBuilder } from '../support/spans.js';
 
 const span = (kind: SpanKind, name: string, attributes: Attributes): Span => ({
   traceId: '1'.repeat(32),
@@ -115,5 +118,37 @@ describe('operation names', () => {
       'url.full': 'https://api.example.com/v1/rates/12345?ccy=EUR',
     });
     expect(calleeOperation(s, calleeOf(s, '')).name).toBe('GET /v1/rates/{id}');
+  });
+});
+
+describe('what an unanswered call reached, through the engine', () => {
+  // A client span's callee is derived only once no server half answered it (docs/benchmarks.md item 122).
+  it('names it from the span after the pairing TTL, and not at all for a call a server answered', async () => {
+    const { sink, clock, pipeline } = capturePipeline();
+    const t = new TraceBuilder();
+    const resource = { 'deployment.environment.name': 'prod' };
+    const web = t.server('web', '/checkout', { method: 'POST', resource });
+    t.client('web', {
+      parent: web,
+      resource,
+      attributes: { 'url.full': 'https://api.example.com/v1/rates/12345?ccy=EUR' },
+    });
+    const answered = t.client('web', { parent: web, resource, attributes: { 'url.full': 'http://api/v/7' } });
+    t.server('api', '/v/{id}', { parent: answered, resource });
+    pipeline.ingest(t.batch(['web']));
+    pipeline.ingest(t.batch(['api']));
+    await pipeline.flush();
+    expect(sink.edges()).toEqual({ 'web -> api': { calls: 1, errors: 0 } });
+    clock.now += 11_000;
+    await pipeline.flush();
+    expect(sink.edges()).toEqual({
+      'web -> api': { calls: 1, errors: 0 },
+      'web -> api.example.com': { calls: 1, errors: 0 },
+    });
+    expect(sink.calls()).toEqual({
+      'web:POST /checkout -> api:GET /v/{id}': 1,
+      'web:POST /checkout -> api.example.com:GET /v1/rates/{id}': 1,
+    });
+    expect(sink.all.externals.map((v) => v.key)).toEqual([externalKey('prod', 'api.example.com')]);
   });
 });
