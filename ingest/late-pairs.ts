@@ -452,40 +452,12 @@ export function createLatePairs(options: LatePairsOptions) {
     }
   }
 
-  /**
-   * An aggregator that credits `agg` and records into `entry` what it credited. Only what a take-back
-   * needs is recorded: first/last seen times and version/library uses are widened, never taken back.
-   */
+  /** An aggregator that credits `agg` and records what it credited with `record` (see `Recording`). */
   function recorder(agg: Aggregator, record: (c: Credit) => void): Aggregator {
-    const keep = (c: Credit) => {
+    return new Recording(agg, (c) => {
       record(c);
       apply(c, 1);
-    };
-    const rec: Pick<Aggregator, 'virtual' | 'edge' | 'operation' | 'call' | 'tag' | 'service' | 'use'> = {
-      service: (s: ServiceInfo, at: number) => agg.service(s, at),
-      use: (...a) => agg.use(...a),
-      virtual(c: VirtualComponent, at: number) {
-        agg.virtual(c, at);
-        keep({ v: c.key });
-      },
-      edge(from, to, protocol, error, latencyMs, at, fromVersion = '', toVersion = '', origins) {
-        agg.edge(from, to, protocol, error, latencyMs, at, fromVersion, toVersion, origins);
-        keep({ e: [from, to, error, latencyMs, at, fromVersion, toVersion] });
-      },
-      operation(op: OperationRef, at, call, entry = false) {
-        agg.operation(op, at, call, entry);
-        if (call || entry) keep({ o: [op.key, at, call?.error ?? false, call?.latencyMs ?? 0, !!call, entry] });
-      },
-      call(from, to, error, latencyMs, at, traceId, fromVersion = '', toVersion = '') {
-        agg.call(from, to, error, latencyMs, at, traceId, fromVersion, toVersion);
-        keep({ c: [from, to, error, latencyMs, at, fromVersion, toVersion] });
-      },
-      tag(subject, onOperation, key, value, calls, error, at) {
-        agg.tag(subject, onOperation, key, value, calls, error, at);
-        if (calls > 0) keep({ t: [subject, onOperation, key, value, calls, error] });
-      },
-    };
-    return rec as Aggregator;
+    }) as unknown as Aggregator;
   }
 
   /** A call `entry`'s expiry queued, credited once its caller is known: remembered with the rest. */
@@ -826,3 +798,76 @@ export function createLatePairs(options: LatePairsOptions) {
 export type LatePairs = ReturnType<typeof createLatePairs>;
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * An aggregator that credits `agg` and hands `keep` what it credited. Only what a take-back needs is
+ * kept: first/last seen times and version/library uses are widened, never taken back. A class: an
+ * object of closures cost nine closures per expiry, each named at run time under tsx
+ * (`__name`, 2.5% of the saturated worker: docs/benchmarks.md item 123).
+ */
+class Recording implements Pick<Aggregator, 'virtual' | 'edge' | 'operation' | 'call' | 'tag' | 'service' | 'use'> {
+  constructor(
+    private readonly agg: Aggregator,
+    private readonly keep: (c: Credit) => void,
+  ) {}
+
+  service(s: ServiceInfo, at: number): void {
+    this.agg.service(s, at);
+  }
+
+  use(...a: Parameters<Aggregator['use']>): void {
+    this.agg.use(...a);
+  }
+
+  virtual(c: VirtualComponent, at: number): void {
+    this.agg.virtual(c, at);
+    this.keep({ v: c.key });
+  }
+
+  edge(
+    from: string,
+    to: string,
+    protocol: string,
+    error: boolean,
+    latencyMs: number,
+    at: number,
+    fromVersion = '',
+    toVersion = '',
+    origins?: number,
+  ): void {
+    this.agg.edge(from, to, protocol, error, latencyMs, at, fromVersion, toVersion, origins);
+    this.keep({ e: [from, to, error, latencyMs, at, fromVersion, toVersion] });
+  }
+
+  operation(op: OperationRef, at: number, call?: { error: boolean; latencyMs: number }, entry = false): void {
+    this.agg.operation(op, at, call, entry);
+    if (call || entry) this.keep({ o: [op.key, at, call?.error ?? false, call?.latencyMs ?? 0, !!call, entry] });
+  }
+
+  call(
+    from: string,
+    to: string,
+    error: boolean,
+    latencyMs: number,
+    at: number,
+    traceId: string,
+    fromVersion = '',
+    toVersion = '',
+  ): void {
+    this.agg.call(from, to, error, latencyMs, at, traceId, fromVersion, toVersion);
+    this.keep({ c: [from, to, error, latencyMs, at, fromVersion, toVersion] });
+  }
+
+  tag(
+    subject: string,
+    onOperation: boolean,
+    key: string,
+    value: string,
+    calls: number,
+    error: boolean,
+    at: number,
+  ): void {
+    this.agg.tag(subject, onOperation, key, value, calls, error, at);
+    if (calls > 0) this.keep({ t: [subject, onOperation, key, value, calls, error] });
+  }
+}
