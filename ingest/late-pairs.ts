@@ -27,6 +27,7 @@ import type { Half } from './callers.js';
 import type { OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 import { idHex, isHexId } from './hex.js';
 import { LateRing, type KeyHash, type SlotFigures } from './late-ring.js';
+import { RowIndex } from './row-index.js';
 import { fromTemplate, sameTemplate, templateOf, textOf, type Template } from './late-template.js';
 
 /** One aggregator call an expiry made: enough to take it back. */
@@ -194,7 +195,8 @@ export function createLatePairs(options: LatePairsOptions) {
    */
   const handles = new Map<number, LateEntry>();
   /** corrections gathered since the last drain, by kind, row key */
-  let rows = new Map<string, CorrectionRow>();
+  /** by (from, to, minute, kind with any versions): a key joined of all six was a long string per credit */
+  const rows = new RowIndex<CorrectionRow>(4);
   const stats: LatePairsStats = { corrected: 0, waiting: 0, droppedWindow: 0, droppedBound: 0 };
   let nextSeq = 0;
   /** What the checkpoint holds: per segment still held, how many of its halves are remembered and the places of those not. */
@@ -369,8 +371,8 @@ export function createLatePairs(options: LatePairsOptions) {
     fromVersion = '',
     toVersion = '',
   ): CorrectionRow {
-    const id = `${kind}\n${from}\n${to}\n${minute}\n${fromVersion}\n${toVersion}`;
-    let r = rows.get(id);
+    const variant = fromVersion === '' && toVersion === '' ? kind : `${kind}\n${fromVersion}\n${toVersion}`;
+    let r = rows.get(from, to, minute, variant);
     if (!r) {
       r = {
         kind,
@@ -389,7 +391,7 @@ export function createLatePairs(options: LatePairsOptions) {
         tagKey: '',
         tagValue: '',
       };
-      rows.set(id, r);
+      rows.add(r, from, to, minute, variant);
     }
     return r;
   }
@@ -643,10 +645,11 @@ export function createLatePairs(options: LatePairsOptions) {
 
     /** The correction rows gathered since the last drain. */
     drain(): CorrectionRow[] {
-      const out = [...rows.values()].filter(
-        (r) => r.kind === 'virtual' || r.calls !== 0 || r.errors !== 0 || r.entryCalls !== 0 || r.unpaired !== 0,
-      );
-      rows = new Map();
+      const out = rows
+        .drain()
+        .filter(
+          (r) => r.kind === 'virtual' || r.calls !== 0 || r.errors !== 0 || r.entryCalls !== 0 || r.unpaired !== 0,
+        );
       // Sorted like the other rows, so that concurrent writers lock in one order.
       return out.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.from, b.from) || cmp(a.to, b.to) || a.minute - b.minute);
     },
