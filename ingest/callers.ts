@@ -35,7 +35,7 @@ export interface Half {
   calleeOp?: OperationRef;
   /**
    * A CLIENT half waiting with no `callee` yet: its span, which `callee` is derived from should no
-   * server half answer (most are answered, and deriving it, a URL's template among it, was ~5% of
+   * server half answer (most are answered, and deriving it, a URL's template among it, was ~4% of
    * the worker: docs/benchmarks.md item 122). Let go of once answered or expired.
    */
   span?: Span;

@@ -194,8 +194,10 @@ export function createLatePairs(options: LatePairsOptions) {
    * it, so that its call is then not credited at all (the engine holds the entry, the memory only its ref).
    */
   const handles = new Map<number, LateEntry>();
-  /** corrections gathered since the last drain, by kind, row key */
-  /** by (from, to, minute, kind with any versions): a key joined of all six was a long string per credit */
+  /**
+   * corrections gathered since the last drain, by from, to, minute and kind (with the versions when
+   * there are any): a key joined of all six was a long string built per credit
+   */
   const rows = new RowIndex<CorrectionRow>(4);
   const stats: LatePairsStats = { corrected: 0, waiting: 0, droppedWindow: 0, droppedBound: 0 };
   let nextSeq = 0;
