@@ -262,21 +262,20 @@ export function createEngine(options: EngineOptions): Engine {
   /** A client half no server half answered: the call reached the component its attributes name. */
   function reachedUninstrumented(c: Half, via?: CallVia): void {
     const agg = out.agg;
-    const { callee, op } = calleeOfHalf(c);
+    if (c.span) deriveCallee(c);
+    const callee = c.callee!;
+    const op = c.calleeOp!;
     agg.virtual(callee, c.at);
     agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at, c.service.version, '', c.origin);
     agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
     callers.callTo(c, op.key, c.error, c.latencyMs, tick, '', via);
   }
 
-  /** What a client half reached if no server half answers: derived from its span the first time it is asked. */
-  function calleeOfHalf(c: Half): { callee: VirtualComponent; op: OperationRef } {
-    if (c.span) {
-      c.callee = calleeOf(c.span, c.service.environment);
-      c.calleeOp = calleeOperation(c.span, c.callee);
-      c.span = undefined;
-    }
-    return { callee: c.callee!, op: c.calleeOp! };
+  /** What a client half reached if no server half answers, from the span it kept (let go of then). */
+  function deriveCallee(c: Half): void {
+    c.callee = calleeOf(c.span!, c.service.environment);
+    c.calleeOp = calleeOperation(c.span!, c.callee);
+    c.span = undefined;
   }
 
   /** How a paired call finds its caller operation: the callers stage, unless it is already known. */
@@ -442,20 +441,15 @@ export function createEngine(options: EngineOptions): Engine {
       case SpanKind.CLIENT:
       case SpanKind.PRODUCER: {
         if (span.kind === SpanKind.PRODUCER) half.destination = destinationOf(span, service.environment);
-        if (mayCallDatabase(span)) {
-          half.callee = calleeOf(span, service.environment);
-          half.calleeOp = calleeOperation(span, half.callee);
-        }
+        half.span = span;
+        if (mayCallDatabase(span)) deriveCallee(half);
         // A database sends no server half: its call is a fact at once, not after the pairing TTL (as
         // the servicegraph connector does). A replay keeps the old path: its calls come back from the state.
         if (!restoring && half.callee?.kind === ComponentKind.DATABASE) reachedUninstrumented(half);
         else if (keep) {
           const expired = restoring || late.size === 0 ? undefined : takeOwn(span);
           if (expired) pairedLate(half, expired.half, expired);
-          else {
-            if (!half.callee) half.span = span;
-            pairing.addClient(span.traceId, span.spanId, half, tick, ids);
-          }
+          else pairing.addClient(span.traceId, span.spanId, half, tick, ids);
         }
         break;
       }
