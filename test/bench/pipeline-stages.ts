@@ -1,5 +1,5 @@
 /**
- * Where the worker's CPU per span goes, stage by stage, for one or more checkouts in turn: decode,
+ * Where the worker's CPU per span goes, stage by stage, for two checkouts side by side: decode,
  * ingest (derive → pair → aggregate), collect, the engine's state and its encoding as the checkpoint
  * store writes it (the waiting state, and the late halves new since the last). The bench workload on a
  * simulated clock at `spans/s`, a collect and a checkpoint per simulated second, counted after the
@@ -11,7 +11,7 @@
  * worker, not part of `npm run bench`.
  */
 import { answerAsChild, checkouts, forkTs } from './children.js';
-import { benchShape, buildTopology, requestsOf } from './workload.js';
+import { replayedRequests } from './workload.js';
 
 const STAGES = ['decode', 'ingest', 'collect', 'state', 'encode'] as const;
 type Stages = Record<(typeof STAGES)[number], number>;
@@ -27,31 +27,20 @@ async function child(dir: string, spansPerS: number): Promise<{ spans: number; u
   const config = loadConfig();
   const engine = createEngine(engineOptions(config));
   const started = Date.now();
-  const pool: { body: Buffer; traceIdOffsets: number[] }[] = [];
-  for (const req of requestsOf(buildTopology(benchShape('stages', 'bench-stages')), 8, started, 500)) {
-    if (pool.length >= 120) break;
-    pool.push({ body: Buffer.from(req.body), traceIdOffsets: req.traceIdOffsets });
-  }
+  const requests = replayedRequests('stages', started);
   const cpu = () => {
     const u = process.cpuUsage();
     return u.user + u.system;
   };
   const us: Stages = { decode: 0, ingest: 0, collect: 0, state: 0, encode: 0 };
-  let next = 0;
-  let pass = 0;
   let spans = 0;
   for (let second = 0; second < WARM_SECONDS + COUNTED_SECONDS; second++) {
     const counted = second >= WARM_SECONDS;
     const at = started + second * 1000;
     for (let n = 0; n < spansPerS;) {
-      const i = next++ % pool.length;
-      if (i === 0) {
-        // Fresh trace ids on every pass, as the bench's sender writes them.
-        pass++;
-        for (const r of pool) for (const off of r.traceIdOffsets) r.body.writeUInt32BE(pass, off + 12);
-      }
+      const body = requests.next();
       const t0 = cpu();
-      const decoded = decodeOtlpProtobuf(pool[i]!.body, config.limits.decode);
+      const decoded = decodeOtlpProtobuf(body, config.limits.decode);
       const t1 = cpu();
       engine.ingest(decoded, at);
       if (counted) {

@@ -369,10 +369,34 @@ export function* requestsOf(
 }
 
 /**
+ * 120 of the workload's requests, encoded once and replayed: `next()` gives the next body; each pass
+ * over them first writes fresh trace ids into the bodies, as the bench's sender does, so that
+ * replayed traces are new to an engine.
+ */
+export function replayedRequests(runId: string, started: number): { next(): Buffer } {
+  const pool: { body: Buffer; traceIdOffsets: number[] }[] = [];
+  for (const req of requestsOf(buildTopology(benchShape(runId, `bench-${runId}`)), 8, started, 500)) {
+    if (pool.length >= 120) break;
+    pool.push({ body: Buffer.from(req.body), traceIdOffsets: req.traceIdOffsets });
+  }
+  let at = 0;
+  let pass = 0;
+  return {
+    next() {
+      const i = at++ % pool.length;
+      if (i === 0) {
+        pass++;
+        for (const r of pool) for (const off of r.traceIdOffsets) r.body.writeUInt32BE(pass, off + 12);
+      }
+      return pool[i]!.body;
+    },
+  };
+}
+
+/**
  * A checkout's engine (its own code, imported from `dir`, on its default configuration) and a feed of
- * the workload: `feed(at, count)` hands it decoded requests at `at` until at least `count` spans went in
- * (returned). The requests are 120 encoded once and replayed; each pass over them first writes fresh
- * trace ids into the bodies, as the bench's sender does, so that replayed traces are new to the engine.
+ * the workload (`replayedRequests`): `feed(at, count)` hands it decoded requests at `at` until at
+ * least `count` spans went in (returned).
  */
 export async function engineOnWorkload(dir: string, runId: string) {
   const { loadConfig } = await import(`${dir}/src/core/config.ts`);
@@ -381,22 +405,11 @@ export async function engineOnWorkload(dir: string, runId: string) {
   const config = loadConfig();
   const engine = createEngine(engineOptions(config));
   const started = Date.now();
-  const pool: { body: Buffer; traceIdOffsets: number[] }[] = [];
-  for (const req of requestsOf(buildTopology(benchShape(runId, `bench-${runId}`)), 8, started, 500)) {
-    if (pool.length >= 120) break;
-    pool.push({ body: Buffer.from(req.body), traceIdOffsets: req.traceIdOffsets });
-  }
-  let next = 0;
-  let pass = 0;
+  const requests = replayedRequests(runId, started);
   const feed = (at: number, count: number): number => {
     let n = 0;
     while (n < count) {
-      const i = next++ % pool.length;
-      if (i === 0) {
-        pass++;
-        for (const r of pool) for (const off of r.traceIdOffsets) r.body.writeUInt32BE(pass, off + 12);
-      }
-      const decoded = decodeOtlpProtobuf(pool[i]!.body, config.limits.decode);
+      const decoded = decodeOtlpProtobuf(requests.next(), config.limits.decode);
       engine.ingest(decoded, at);
       n += decoded.spanCount;
     }
