@@ -101,7 +101,9 @@ export type CallerStage = ReturnType<typeof createCallerStage>;
 
 export function createCallerStage(options: CallerStageOptions, out: { agg: Aggregator }) {
   const ancestry = createAncestryIndex(options.maxAncestry);
-  let pending: PendingCall[] = [];
+  const pending: PendingCall[] = [];
+  /** the pending calls before this index were asked for their caller since they were queued */
+  let asked = 0;
   /** non-entry spans whose parent has not arrived yet: the parent may be another service's span */
   let orphans: { child: Half; queuedAt: number }[] = [];
   let unresolvedCallers = 0;
@@ -195,14 +197,21 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     return internalOperation(name, service);
   }
 
-  function resolvePending(final: boolean, at: number): void {
+  /**
+   * Credits the pending calls from `start` on whose caller is found (all of them when `final`); the
+   * rest keep waiting, in order. `direct`: only calls credited straight to the aggregator; one an
+   * expiry queued waits for the collect, as a late partner arriving before it may still take it back
+   * uncredited.
+   */
+  function resolvePending(final: boolean, at: number, start = 0, direct = false): void {
     const deadline = at - options.ttlMs;
-    const waiting: PendingCall[] = [];
-    for (const p of pending) {
+    let kept = start;
+    for (let i = start; i < pending.length; i++) {
+      const p = pending[i]!;
       const expired = final || p.queuedAt <= deadline;
-      const from = resolveCaller(p.client, expired);
+      const from = direct && p.via ? undefined : resolveCaller(p.client, expired);
       if (!from) {
-        waiting.push(p);
+        pending[kept++] = p;
         continue;
       }
       if (from.kind === OperationKind.INTERNAL && p.client.parentSpanId !== '') unresolvedCallers += expired ? 1 : 0;
@@ -220,7 +229,8 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
         p.toVersion,
       );
     }
-    pending = waiting;
+    pending.length = kept;
+    asked = kept;
   }
 
   /** `at` as the index keeps it: ms since the first span this stage saw. */
@@ -245,6 +255,16 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       return slot >= 0 && ancestry.service(slot).key === child.service.key;
     },
     callFromParent,
+
+    /**
+     * After a batch: the calls whose caller is known by now are credited, not held to the next collect.
+     * Held, each call and its client half outlived the young generation: about half of what its
+     * scavenges copied (docs/benchmarks.md item 127).
+     */
+    creditKnown(at: number): void {
+      // Only the calls queued since: one still waiting for its caller is asked again at the collect.
+      if (pending.length > asked) resolvePending(false, at, asked, true);
+    },
 
     /**
      * Remembers a span as of pairing clock `at` (re-inserted at the end, so the index stays in arrival

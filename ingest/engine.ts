@@ -539,7 +539,10 @@ export function createEngine(options: EngineOptions): Engine {
         }
       }
     }
-    if (!restoring) callers.awaitParents(children, tick);
+    if (!restoring) {
+      callers.awaitParents(children, tick);
+      callers.creditKnown(tick);
+    }
   }
 
   function collect(at: number, final: boolean, clock = at, holdBreakdowns = false): FactBatch {

@@ -63,6 +63,38 @@ describe('caller resolution', () => {
     expect(callsOf(out)).toEqual([`${checkout.key} -> billing-op x1`]);
   });
 
+  it('credits at the end of a batch the calls whose caller is known, and keeps the rest (and expiries) for the collect', () => {
+    const { out, callers } = stage();
+    const parent = 'p'.repeat(16);
+    callers.remember(
+      {
+        traceId: 't'.repeat(32),
+        spanId: parent,
+        parentSpanId: '',
+        name: 'checkout',
+        kind: SpanKind.SERVER,
+        service: shop,
+        op: checkout,
+        source: 2,
+      },
+      1_000,
+    );
+    callers.callTo(client(parent), 'billing-op', false, 5, 1_000);
+    callers.callTo(client('q'.repeat(16)), 'stock-op', false, 5, 1_000);
+    // Queued by an expiry: a late partner may still take it back before the collect.
+    callers.callTo(client(parent), 'mail-op', false, 5, 1_000, '', (agg) => agg);
+    callers.creditKnown(1_000);
+    expect(callers.stats().pendingCalls).toBe(2);
+    expect(callsOf(out)).toEqual([`${checkout.key} -> billing-op x1`]);
+
+    // Asked once at its batch's end: a call still waiting is asked again at the collect.
+    callers.creditKnown(1_500);
+    expect(callers.stats().pendingCalls).toBe(2);
+    callers.resolve(2_000, false);
+    expect(callers.stats().pendingCalls).toBe(1);
+    expect(callsOf(out)).toEqual([`${checkout.key} -> mail-op x1`]);
+  });
+
   it('gives up on a missing parent after the TTL: the client span itself is the caller, counted', () => {
     const { out, callers } = stage();
     callers.callTo(client('p'.repeat(16)), 'billing-op', false, 5, 1_000);
