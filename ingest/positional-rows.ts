@@ -26,12 +26,25 @@ export function positional(statement: string): PositionalStatement {
   return { text, columns };
 }
 
-/** Each statement's positional form, made once. */
+/**
+ * A flush statement keeps the plan Neo4j first made for it. Neo4j plans a cached query again once
+ * the store's counts drift from those it was planned with, and a graph growing under ingest (or
+ * emptied by retention) drifts all the time: after a bulk load and delete, planning and the JIT
+ * compiling the planner took most of Neo4j's CPU (docs/benchmarks.md item 128). A fresh plan could
+ * not be better: every flush statement reaches its nodes through a unique index seek, whatever the
+ * counts (`test/integration/flush-plans.test.ts`).
+ */
+export const KEEP_PLAN = 'CYPHER replan=skip\n';
+
+/** Each statement's positional form as it is sent, made once. */
 const forms = new Map<string, PositionalStatement>();
 
 export function positionalOf(statement: string): PositionalStatement {
   let form = forms.get(statement);
-  if (!form) forms.set(statement, (form = positional(statement)));
+  if (!form) {
+    const { text, columns } = positional(statement);
+    forms.set(statement, (form = { text: KEEP_PLAN + text, columns }));
+  }
   return form;
 }
 

@@ -1,26 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { asLists, positional } from '../../ingest/positional-rows.js';
-import * as writer from '../../ingest/writer.js';
-import * as versions from '../../ingest/versions.js';
-import * as late from '../../ingest/late-writer.js';
-import * as presence from '../../ingest/presence.js';
-
-/** Every statement a flush sends through `runRows`. */
-const STATEMENTS = {
-  ...Object.fromEntries(
-    Object.entries(writer).filter(([name]) => name.startsWith('MERGE_') && name !== 'MERGE_DEPENDENCY_LINKS'),
-  ),
-  MERGE_EDGE_VERSIONS: versions.MERGE_EDGE_VERSIONS,
-  MERGE_CALL_VERSIONS: versions.MERGE_CALL_VERSIONS,
-  MERGE_SERVICE_VERSIONS: versions.MERGE_SERVICE_VERSIONS,
-  ...Object.fromEntries(
-    Object.entries(late).filter(
-      ([name]) => (name.startsWith('TAKE_BACK_') && name !== 'TAKE_BACK_HOPS') || name === 'DELETE_BARE_VIRTUALS',
-    ),
-  ),
-  MERGE_EDGE_PRESENCE: presence.MERGE_EDGE_PRESENCE,
-  MERGE_COMPONENT_PRESENCE: presence.MERGE_COMPONENT_PRESENCE,
-} as Record<string, string>;
+import { asLists, KEEP_PLAN, positional, runRows } from '../../ingest/positional-rows.js';
+import { FLUSH_STATEMENTS as STATEMENTS } from '../support/flush-statements.js';
 
 describe('rows sent as lists', () => {
   it('reads each field of a row by its position, in the order the statement first names it', () => {
@@ -54,6 +34,21 @@ describe('rows sent as lists', () => {
       for (const line of text.split('\n').filter((l) => /\brow\b(?!\[)/.test(l)))
         expect(line.trim(), name).toMatch(/^(UNWIND \$rows AS row|WITH .*\brow\b|CALL \([^)]*\brow\b[^)]*\) \{)/);
     }
+  });
+
+  it('sends each flush statement in its positional form, asking Neo4j to keep the plan it first made', () => {
+    const sent: { text: string; params: Record<string, unknown> }[] = [];
+    const tx = { run: (text: string, params: Record<string, unknown>) => sent.push({ text, params }) };
+    runRows(tx, 'UNWIND $rows AS row MATCH (c {key: row.key}) SET c.calls = row.calls', [{ key: 'a', calls: 2 }], {
+      env: 'e',
+    });
+    expect(sent).toEqual([
+      {
+        text: `${KEEP_PLAN}UNWIND $rows AS row MATCH (c {key: row[0]}) SET c.calls = row[1]`,
+        params: { rows: [['a', 2]], env: 'e' },
+      },
+    ]);
+    expect(KEEP_PLAN).toBe('CYPHER replan=skip\n');
   });
 
   it('refuses a statement that does not unwind its rows as `row`', () => {
