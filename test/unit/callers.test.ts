@@ -35,6 +35,22 @@ const client = (parentSpanId: string): Half => ({
   origin: Origin.otlp,
 });
 
+/** The entry span `checkout` (span id p…p) the calls above are made under, arriving at `at`. */
+const rememberEntry = (callers: ReturnType<typeof stage>['callers'], at: number) =>
+  callers.remember(
+    {
+      traceId: 't'.repeat(32),
+      spanId: 'p'.repeat(16),
+      parentSpanId: '',
+      name: 'checkout',
+      kind: SpanKind.SERVER,
+      service: shop,
+      op: checkout,
+      source: 2,
+    },
+    at,
+  );
+
 const callsOf = (out: { agg: Aggregator }) => out.agg.drain().calls.map((c) => `${c.from} -> ${c.to} x${c.calls}`);
 
 describe('caller resolution', () => {
@@ -45,19 +61,7 @@ describe('caller resolution', () => {
     expect(callers.stats().pendingCalls).toBe(1);
     expect(callsOf(out)).toEqual([]);
 
-    callers.remember(
-      {
-        traceId: 't'.repeat(32),
-        spanId: 'p'.repeat(16),
-        parentSpanId: '',
-        name: 'checkout',
-        kind: SpanKind.SERVER,
-        service: shop,
-        op: checkout,
-        source: 2,
-      },
-      3_000,
-    );
+    rememberEntry(callers, 3_000);
     callers.resolve(3_000, false);
     expect(callers.stats()).toMatchObject({ pendingCalls: 0, unresolvedCallers: 0 });
     expect(callsOf(out)).toEqual([`${checkout.key} -> billing-op x1`]);
@@ -66,19 +70,7 @@ describe('caller resolution', () => {
   it('credits at the end of a batch the calls whose caller is known, and keeps the rest (and expiries) for the collect', () => {
     const { out, callers } = stage();
     const parent = 'p'.repeat(16);
-    callers.remember(
-      {
-        traceId: 't'.repeat(32),
-        spanId: parent,
-        parentSpanId: '',
-        name: 'checkout',
-        kind: SpanKind.SERVER,
-        service: shop,
-        op: checkout,
-        source: 2,
-      },
-      1_000,
-    );
+    rememberEntry(callers, 1_000);
     callers.callTo(client(parent), 'billing-op', false, 5, 1_000);
     callers.callTo(client('q'.repeat(16)), 'stock-op', false, 5, 1_000);
     // Queued by an expiry: a late partner may still take it back before the collect.
