@@ -209,7 +209,8 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     for (let i = start; i < pending.length; i++) {
       const p = pending[i]!;
       const expired = final || p.queuedAt <= deadline;
-      const from = direct && p.via ? undefined : resolveCaller(p.client, expired);
+      // A batch's end credits only the callers it finds: giving up on a missing one is the collect's.
+      const from = direct && p.via ? undefined : resolveCaller(p.client, expired && !direct);
       if (!from) {
         pending[kept++] = p;
         continue;

@@ -30,9 +30,11 @@ export function positional(statement: string): PositionalStatement {
  * A flush statement keeps the plan Neo4j first made for it. Neo4j plans a cached query again once
  * the store's counts drift from those it was planned with, and a graph growing under ingest (or
  * emptied by retention) drifts all the time: after a bulk load and delete, planning and the JIT
- * compiling the planner took most of Neo4j's CPU (docs/benchmarks.md item 128). A fresh plan could
- * not be better: every flush statement reaches its nodes through a unique index seek, whatever the
- * counts (`test/integration/flush-plans.test.ts`).
+ * compiling the planner took most of Neo4j's CPU (docs/benchmarks.md item 128). What a plan made on
+ * an empty store could get wrong is bounded: every flush statement finds its rows' nodes by their
+ * keys (the schema's unique constraints) and scans nothing, which `test/integration/flush-plans.test.ts`
+ * checks on the real Neo4j; a plan made on other counts could still walk between two keyed nodes
+ * from the other end.
  */
 export const KEEP_PLAN = 'CYPHER replan=skip\n';
 

@@ -1,9 +1,9 @@
 /**
  * The plans the flush statements keep (ingest/positional-rows.ts KEEP_PLAN): Neo4j is asked not to
- * plan them again as the store's counts drift, which is sound only while no plan depends on those
- * counts. Each statement, as `runRows` sends it, explained by the real Neo4j: it must reach its nodes
- * through unique index seeks (the schema's constraints) and never scan a label, a relationship type or
- * the whole store, so the plan made on an empty store is the plan a full one would get.
+ * plan them again as the store's counts drift. Each statement, as `runRows` sends it, explained by the
+ * real Neo4j: it must find its nodes through unique index seeks (the schema's constraints) and never
+ * scan a label, a relationship type or the whole store, so that a plan made on an empty store cannot
+ * turn into a scan of a full one.
  */
 import { describe, expect, it } from 'vitest';
 import { KEEP_PLAN, positionalOf } from '../../ingest/positional-rows.js';

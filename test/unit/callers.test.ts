@@ -85,6 +85,14 @@ describe('caller resolution', () => {
     callers.resolve(2_000, false);
     expect(callers.stats().pendingCalls).toBe(1);
     expect(callsOf(out)).toEqual([`${checkout.key} -> mail-op x1`]);
+
+    // Past the TTL (a call restored from a checkpoint, asked by the first batch after a restart): a
+    // batch's end does not give up on its caller, the collect does.
+    callers.callTo(client('r'.repeat(16)), 'late-op', false, 5, 1_000);
+    callers.creditKnown(1_000 + TTL + 1);
+    expect(callers.stats()).toMatchObject({ pendingCalls: 2, unresolvedCallers: 0 });
+    callers.resolve(1_000 + TTL + 1, false);
+    expect(callers.stats()).toMatchObject({ pendingCalls: 0, unresolvedCallers: 2 });
   });
 
   it('gives up on a missing parent after the TTL: the client span itself is the caller, counted', () => {
