@@ -10,6 +10,7 @@ import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { writeFacts } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
+import { KEEP_PLAN } from '../../ingest/positional-rows.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
 
@@ -50,7 +51,7 @@ try {
           const r = await tx.run(q, p);
           const name =
             /MERGE \((\w+):(\w+)|MERGE \(\w+\)-\[\w*:(\w+)/.exec(q)?.slice(1).filter(Boolean).join(':') ??
-            q.slice(0, 30);
+            q.replace(KEEP_PLAN, '').slice(0, 30);
           const key = `${name} (${(p.rows as unknown[]).length} rows)`;
           times[key] = (times[key] ?? 0) + performance.now() - s;
           return r;
