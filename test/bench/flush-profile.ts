@@ -10,9 +10,9 @@ import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { writeFacts } from '../../ingest/writer.js';
 import { factCount } from '../../ingest/aggregate.js';
-import { KEEP_PLAN } from '../../ingest/positional-rows.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
+import { statementName } from './statement-name.js';
 
 const spans = Number(process.argv[2] ?? 12_000);
 const config = loadConfig();
@@ -49,10 +49,7 @@ try {
         run: async (q: string, p: Record<string, unknown>) => {
           const s = performance.now();
           const r = await tx.run(q, p);
-          const name =
-            /MERGE \((\w+):(\w+)|MERGE \(\w+\)-\[\w*:(\w+)/.exec(q)?.slice(1).filter(Boolean).join(':') ??
-            q.replace(KEEP_PLAN, '').slice(0, 30);
-          const key = `${name} (${(p.rows as unknown[]).length} rows)`;
+          const key = statementName(q, (p.rows as unknown[]).length);
           times[key] = (times[key] ?? 0) + performance.now() - s;
           return r;
         },

@@ -15,8 +15,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { KEEP_PLAN } from '../../ingest/positional-rows.js';
 import { localNeo4jProcess } from './neo4j-process.js';
+import { statementName } from './statement-name.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 import { deleteRun } from './scaled-graph.js';
 
@@ -80,9 +80,6 @@ for (const [i, dir] of dirs.entries()) {
     figures: [],
   });
 }
-
-const statementName = (q: string, rows: number) =>
-  `${/MERGE \((\w+):(\w+)|MERGE \(\w+\)-\[\w*:(\w+)/.exec(q)?.slice(1).filter(Boolean).join(':') ?? q.replace(KEEP_PLAN, '').trim().slice(0, 30)} (${rows} rows)`;
 
 /**
  * One flush of the next 40 requests. With `breakdown`, each statement runs in its own transaction,
