@@ -474,8 +474,8 @@ export function createEngine(options: EngineOptions): Engine {
    * for the pairing store), no joined id string, when they are in hex (always, from the decoders).
    */
   function takeOwn(span: Span): LateHalf | undefined {
-    if (ids.traceHex && ids.spanHex) return late.takeWords(ids.words, 0);
-    return late.take(oneKey(span.traceId + span.spanId));
+    if (ids.traceHex && ids.spanHex) return late.takeWords(ids.words, 0, 'server');
+    return late.take(oneKey(span.traceId + span.spanId), 'server');
   }
 
   /**
@@ -484,8 +484,8 @@ export function createEngine(options: EngineOptions): Engine {
    */
   function takeUnder(span: Span): LateHalf | undefined {
     if (span.kind !== SpanKind.CONSUMER || span.links.length === 0) {
-      if (span.parentSpanId === '') return late.take(NONE);
-      if (!ids.traceHex || !ids.parentHex) return late.take(oneKey(span.traceId + span.parentSpanId));
+      if (span.parentSpanId === '') return late.take(NONE, 'client');
+      if (!ids.traceHex || !ids.parentHex) return late.take(oneKey(span.traceId + span.parentSpanId), 'client');
       const w = ids.words;
       parentKey[0] = w[0]!;
       parentKey[1] = w[1]!;
@@ -493,11 +493,11 @@ export function createEngine(options: EngineOptions): Engine {
       parentKey[3] = w[3]!;
       parentKey[4] = w[6]!;
       parentKey[5] = w[7]!;
-      return late.takeWords(parentKey, 0);
+      return late.takeWords(parentKey, 0, 'client');
     }
     const keys: string[] = span.parentSpanId !== '' ? [span.traceId + span.parentSpanId] : [];
     for (const l of span.links) keys.push(l.traceId + l.spanId);
-    return late.take(keys);
+    return late.take(keys, 'client');
   }
 
   function ingest(decoded: DecodedBatch, at: number, source = 0, clock = at): void {

@@ -353,6 +353,19 @@ export function createLatePairs(options: LatePairsOptions) {
     return ref;
   }
 
+  function sideOf(ref: number): LateHalf['side'] {
+    const t = ring.template(ref);
+    return t >= 0 ? templates[t]!.template.side : wholes.get(ref)!.side;
+  }
+
+  /**
+   * `ref` if it remembers a half of `side`, else -1: a client span's own key is also the key a server
+   * under it waits by, so a half delivered twice (a retried request) finds its own expired copy.
+   */
+  function ofSide(ref: number, side: LateHalf['side']): number {
+    return ref >= 0 && sideOf(ref) === side ? ref : -1;
+  }
+
   /** Takes the remembered half `ref` back for its late partner. */
   function takeBack(ref: number): LateHalf {
     const h = open(ref);
@@ -600,21 +613,21 @@ export function createLatePairs(options: LatePairsOptions) {
 
     /** How a restored call queued by the expiry of the client half `id` is credited (see `wrap`). */
     viaFor(id: string): ((agg: Aggregator) => Aggregator | undefined) | undefined {
-      const ref = find(id);
+      const ref = ofSide(find(id), 'client');
       if (ref < 0) return undefined;
-      const t = ring.template(ref);
-      const side = t >= 0 ? templates[t]!.template.side : wholes.get(ref)!.side;
-      if (side !== 'client') return undefined;
       const entry: LateEntry = { ref, seq: ring.seq(ref), taken: false };
       handles.set(ref, entry);
       return (agg) => wrap(entry, agg);
     },
 
-    /** The remembered half a late half with these keys completes (removed and taken back), if any. */
-    take(keys: readonly string[]): LateHalf | undefined {
+    /**
+     * The remembered half of `side` a late half with these keys completes (removed and taken back), if
+     * any: a late server asks for a client, a late client for a server.
+     */
+    take(keys: readonly string[], side: LateHalf['side']): LateHalf | undefined {
       if (ring.size === 0) return undefined;
       for (const key of keys) {
-        const ref = find(key);
+        const ref = ofSide(find(key), side);
         if (ref >= 0) return takeBack(ref);
       }
       return undefined;
@@ -626,10 +639,11 @@ export function createLatePairs(options: LatePairsOptions) {
      * makes no joined id string to ask with. Its text is made only while halves are held under keys
      * the ring does not index (a consumer's links, ids not in hex).
      */
-    takeWords(words: Uint32Array, at: number): LateHalf | undefined {
+    takeWords(words: Uint32Array, at: number, side: LateHalf['side']): LateHalf | undefined {
       if (ring.size === 0) return undefined;
       let ref = ring.findWords(words, at);
       if (extraKeys.size > 0) ref = orExtra(ref, idHex(words, at));
+      ref = ofSide(ref, side);
       return ref < 0 ? undefined : takeBack(ref);
     },
 

@@ -116,6 +116,28 @@ describe('late halves', () => {
     expect(pipeline.stats().late).toMatchObject({ corrected: 2, waiting: 0 });
   });
 
+  it('a half sent again after its first copy expired is not taken for its partner', async () => {
+    // At-least-once delivery: a Collector retrying a request sends its spans twice.
+    const { sink, clock, pipeline } = capturePipeline(options);
+    const { clients, servers } = split(3, clock.now - 100);
+    pipeline.ingest(clients);
+    clock.now += 20_000;
+    await pipeline.flush();
+    pipeline.ingest(clients);
+    clock.now += 20_000;
+    await pipeline.flush();
+    expect(sink.edges()).toEqual({ 'a -> unknown': { calls: 6, errors: 0 } });
+    const late = split(3, clock.now - 100);
+    pipeline.ingest(late.servers);
+    clock.now += 20_000;
+    await pipeline.flush();
+    pipeline.ingest(late.servers);
+    clock.now += 20_000;
+    await pipeline.flush();
+    expect(entryCalls(sink)['GET /x']).toBe(6);
+    expect(sink.edges()).toEqual({ 'a -> unknown': { calls: 6, errors: 0 } });
+  });
+
   it('past the late window the virtual edge stays, and the forgotten halves are counted', async () => {
     const { sink, clock, pipeline } = capturePipeline(options);
     const { clients, servers } = split(3, clock.now - 100);

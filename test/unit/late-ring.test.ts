@@ -122,8 +122,8 @@ describe('late memory bound', () => {
       }) as never;
     for (let n = 0; n < 5; n++) late.expire('server', half(n), [key(n)], n, agg, () => {});
     expect(late.stats()).toMatchObject({ waiting: 3, droppedBound: 2 });
-    expect(late.take([key(0)])).toBeUndefined();
-    expect(late.take([key(1)])).toBeUndefined();
-    expect(late.take([key(4)])?.seq).toBe(4);
+    expect(late.take([key(0)], 'server')).toBeUndefined();
+    expect(late.take([key(1)], 'server')).toBeUndefined();
+    expect(late.take([key(4)], 'server')?.seq).toBe(4);
   });
 });
