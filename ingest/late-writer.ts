@@ -8,11 +8,12 @@
  * trace skeleton loses the virtual hop (docs/ingest.md, "Late halves").
  */
 import type { ManagedTransaction } from 'neo4j-driver';
-import { HOUR_SLOTS, LATENCY_BUCKETS, MINUTE_SLOTS, tagKey } from '../src/core/model.js';
+import { HOUR_SLOTS, MINUTE_SLOTS, tagKey } from '../src/core/model.js';
 import type { CorrectionRow } from './late-pairs.js';
 import { hopParts, POSITION_IN } from './trace-sampling.js';
 import { CURRENT_FIELDS, type CurrentField } from './current-minute.js';
 import { runRows } from './positional-rows.js';
+import { ADD_BUCKETS } from './histogram-cypher.js';
 
 const [calls, errors, latSum] = CURRENT_FIELDS;
 
@@ -45,7 +46,7 @@ const TAKE_BACK_MEASURE = (v: string) => `
   ${v}.calls = ${v}.calls + toInteger(row.calls),
   ${v}.errors = ${v}.errors + toInteger(row.errors),
   ${v}.latSum = ${v}.latSum + row.latSum,
-  ${v}.latBuckets = [i IN range(0, ${LATENCY_BUCKETS - 1}) | ${v}.latBuckets[i] + toInteger(row.latBuckets[i])],
+  ${v}.latBuckets = ${ADD_BUCKETS(v)},
   ${takeBackCurrent(v, calls, 'toInteger(row.calls)')},
   ${takeBackCurrent(v, errors, 'toInteger(row.errors)')},
   ${takeBackCurrent(v, latSum, 'row.latSum')},

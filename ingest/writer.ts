@@ -17,6 +17,7 @@ import { writeVersions, type VersionWriteOptions } from './versions.js';
 import { CURRENT_FIELDS, startOf, type CurrentField } from './current-minute.js';
 import { groupedColumns } from './row-groups.js';
 import { runRows } from './positional-rows.js';
+import { ADD_BUCKETS } from './histogram-cypher.js';
 
 /** What the worker writes to: Neo4j in production, a discarding sink in benchmarks. */
 export interface FactSink {
@@ -115,7 +116,7 @@ const ADD_MEASURE = (v: string) => `
   ${v}.errors = ${v}.errors + toInteger(row.errors),
   ${v}.latSum = ${v}.latSum + row.latSum,
   ${v}.latMax = CASE WHEN row.latMax > ${v}.latMax THEN row.latMax ELSE ${v}.latMax END,
-  ${v}.latBuckets = [i IN range(0, ${LATENCY_BUCKETS - 1}) | ${v}.latBuckets[i] + toInteger(row.latBuckets[i])],
+  ${v}.latBuckets = ${ADD_BUCKETS(v)},
   ${SEEN(v)}`;
 
 const MERGE_COMPONENT = (label: string) => `

@@ -84,7 +84,7 @@ const cut = (s: string, re: RegExp, by: string) => {
 const VARIANTS: Record<string, (s: string) => string> = {
   cur: (s) => s,
   noBuckets: (s) =>
-    cut(s, new RegExp(`${v}\\.latBuckets = \\[i IN range\\(0, \\d+\\)[^\\n]*\\]`), `${v}.latBuckets = ${v}.latBuckets`),
+    cut(s, new RegExp(`${v}\\.latBuckets = \\[held IN [^\\n]*\\]\\[0\\]`), `${v}.latBuckets = ${v}.latBuckets`),
   noRings: (s) => cut(s, new RegExp(`\\nWITH ${v}, row, m\\nCALL[\\s\\S]*$`), ''),
   noSeen: (s) => cut(s, new RegExp(`${v}\\.lastSeen = CASE[^\\n]*END`), `${v}.lastSeen = ${v}.lastSeen`),
   noExemplars: (s) => cut(s, /SET r\.exemplars = [^\n]*\n/, 'SET '),
