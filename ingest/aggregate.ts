@@ -90,18 +90,14 @@ export interface BreakdownKinds {
 export const ALL_BREAKDOWNS: BreakdownKinds = { tags: true, versions: true };
 
 /**
- * Which held breakdowns a flush must write: all of them when `always`, else those a late correction
- * in it takes back. The credit a take-back undoes may still be held: written in the same transaction,
- * before the corrections (ingest/writer.ts), the take-back then finds it in Neo4j.
+ * Which held breakdowns a flush must write: all of them when `always`, else the tags when a late
+ * correction in it takes a tag count back. The credit a take-back undoes may still be held: written
+ * in the same transaction, before the corrections (ingest/writer.ts), the take-back then finds it in
+ * Neo4j. Version take-backs never come as corrections: the engine nets them with the held counts.
  */
 export function breakdownsToTake(batch: Pick<FactBatch, 'corrections'>, always: boolean): BreakdownKinds {
   if (always) return ALL_BREAKDOWNS;
-  const kinds = { tags: false, versions: false };
-  for (const c of batch.corrections ?? []) {
-    if (c.kind === 'tag') kinds.tags = true;
-    else if (c.kind === 'edgeVersion' || c.kind === 'callVersion') kinds.versions = true;
-  }
-  return kinds;
+  return { tags: (batch.corrections ?? []).some((c) => c.kind === 'tag'), versions: false };
 }
 
 export interface FactBatch {
@@ -485,6 +481,19 @@ export class Aggregator {
       widen(row.t, r.lastSeen);
     }
     this.versions.restore(b);
+  }
+
+  /** A late correction's take-back of a version pair's calls, netted with the version counts (`VersionCounts.takeBack`). */
+  takeBackVersion(
+    which: 'edges' | 'calls',
+    from: string,
+    to: string,
+    fromVersion: string,
+    toVersion: string,
+    calls: number,
+    errors: number,
+  ): void {
+    this.versions.takeBack(which, from, to, fromVersion, toVersion, calls, errors);
   }
 
   /** The tag and/or version rows gathered since they were last drained (`kinds`; both by default), and a fresh start for them. */

@@ -552,9 +552,17 @@ export function createEngine(options: EngineOptions): Engine {
     else pairing.expire(clock);
     callers.resolve(clock, final);
     late.forget(clock);
+    // Version take-backs join the version counts before they are drained or held: written with
+    // them, they never reach Neo4j ahead of the credit they undo, and under load never force the
+    // held counts out (docs/ingest.md, "Tag and version counts under load").
+    const corrections = late.drain().filter((c) => {
+      if (c.kind !== 'edgeVersion' && c.kind !== 'callVersion') return true;
+      const which = c.kind === 'edgeVersion' ? 'edges' : 'calls';
+      live.takeBackVersion(which, c.from, c.to, c.fromVersion, c.toVersion, c.calls, c.errors);
+      return false;
+    });
     const batch = live.drain(holdBreakdowns && !final);
     batch.uses = librarySightings.select(batch.uses);
-    const corrections = late.drain();
     if (corrections.length > 0) batch.corrections = corrections;
     ({ edges: batch.edgePresence, components: batch.componentPresence } = presence.rowsFor(batch));
     return batch;

@@ -132,7 +132,10 @@ export interface CorrectionRow {
    */
   from: string;
   to: string;
-  /** edgeVersion/callVersion: the version pair; hop: the operation keys of its two ends */
+  /**
+   * edgeVersion/callVersion: the version pair (the engine nets these rows with its version counts:
+   * they are never written as corrections); hop: the operation keys of its two ends
+   */
   fromVersion: string;
   toVersion: string;
   minute: number;

@@ -4,8 +4,9 @@
  * in its transaction (the one that moves the checkpoint), so each is applied exactly once. An edge or
  * CALLS relationship left with no calls is deleted with its version pairs, as is a virtual operation or
  * component left with nothing; first/last seen times and the latency maximum are high-water marks and
- * stay. The calls per version pair are taken back too (a pair left with none goes), and a sampled
- * trace skeleton loses the virtual hop (docs/ingest.md, "Late halves").
+ * stay. A sampled trace skeleton loses the virtual hop (docs/ingest.md, "Late halves"). The calls per
+ * version pair are not taken back here: the engine nets them with the version counts it holds, which
+ * the writer adds (ingest/versions.ts `takeBack`).
  */
 import type { ManagedTransaction } from 'neo4j-driver';
 import { HOUR_SLOTS, MINUTE_SLOTS, tagKey } from '../src/core/model.js';
@@ -95,17 +96,6 @@ WITH a, b, r WHERE r.calls <= 0
 CALL { WITH a, b MATCH (a)-[v:DEPENDS_ON_VERSION]->(b) DELETE v }
 DELETE r`;
 
-/** The calls of one version pair taken back (DEPENDS_ON_VERSION or CALLS_VERSION); a pair left with none goes. */
-const TAKE_BACK_VERSIONS = (label: string, type: string) => `
-UNWIND $rows AS row
-MATCH (:${label} {key: row.from})-[v:${type} {fromVersion: row.fromVersion, toVersion: row.toVersion}]->(:${label} {key: row.to})
-SET v.calls = v.calls + toInteger(row.calls), v.errors = v.errors + toInteger(row.errors)
-WITH v WHERE v.calls <= 0
-DELETE v`;
-
-export const TAKE_BACK_EDGE_VERSIONS = TAKE_BACK_VERSIONS('Component', 'DEPENDS_ON_VERSION');
-export const TAKE_BACK_CALL_VERSIONS = TAKE_BACK_VERSIONS('Operation', 'CALLS_VERSION');
-
 /**
  * The virtual hop out of a sampled trace skeleton (the real hop is appended by the flush's own
  * MERGE_TRACE_SAMPLES); an operation no hop of the trace names any more is no longer IN_TRACE. The
@@ -178,8 +168,6 @@ export function sendCorrections(
   const run = (query: string, list: readonly object[]) => {
     if (list.length > 0) sent.push(runRows(tx, query, list));
   };
-  run(TAKE_BACK_CALL_VERSIONS, of('callVersion'));
-  run(TAKE_BACK_EDGE_VERSIONS, of('edgeVersion'));
   run(TAKE_BACK_CALLS, of('call'));
   run(TAKE_BACK_OPERATIONS, of('operation'));
   run(TAKE_BACK_DEPENDS_ON, of('edge'));

@@ -34,6 +34,23 @@ function count(row: VersionFacts, calls: number, errors: number, at: number): vo
   if (at > row.lastSeen) row.lastSeen = at;
 }
 
+/** A row's figures added to another's, its first and last seen widening the other's. */
+function add(into: VersionFacts, row: VersionFacts): void {
+  into.calls += row.calls;
+  into.errors += row.errors;
+  if (row.firstSeen < into.firstSeen) into.firstSeen = row.firstSeen;
+  if (row.lastSeen > into.lastSeen) into.lastSeen = row.lastSeen;
+}
+
+/**
+ * The seen times of a version row only taken back (`VersionCounts.takeBack`): the writer's
+ * first-seen minimum and last-seen maximum leave a stored pair's times as they are.
+ */
+const NOT_SEEN = { firstSeen: Number.MAX_SAFE_INTEGER, lastSeen: 0 };
+
+/** A pair's row left with nothing, its credits and take-backs netted to none: nothing to write. */
+const moved = (r: EdgeVersionRow) => r.calls !== 0 || r.errors !== 0;
+
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const byEnds = (a: EdgeVersionRow, b: EdgeVersionRow) =>
   cmp(a.from, b.from) || cmp(a.to, b.to) || cmp(a.fromVersion, b.fromVersion) || cmp(a.toVersion, b.toVersion);
@@ -77,6 +94,35 @@ export class VersionCounts {
     count(row, 1, error ? 1 : 0, at);
   }
 
+  /**
+   * Calls a late correction takes back from a version pair (`calls`, `errors` negative), netted with
+   * what is counted here: written with the other version counts, never ahead of the credit it undoes,
+   * and a credit taken back before it was written is never written at all. First and last seen do
+   * not move (high-water marks stay), so a row only taken back carries none.
+   */
+  takeBack(
+    which: 'edges' | 'calls',
+    from: string,
+    to: string,
+    fromVersion: string,
+    toVersion: string,
+    calls: number,
+    errors: number,
+  ): void {
+    const index = which === 'edges' ? this.edges : this.calls;
+    const row =
+      index.get(from, to, fromVersion, toVersion) ??
+      index.add(
+        { from, to, fromVersion, toVersion, calls: 0, errors: 0, firstSeen: NOT_SEEN.firstSeen, lastSeen: 0 },
+        from,
+        to,
+        fromVersion,
+        toVersion,
+      );
+    row.calls += calls;
+    row.errors += errors;
+  }
+
   /** A service seen running `version` (`calls`: how many calls it served in it, 0 when it only ran; `errors` of them failed). */
   service(service: string, version: string, calls: number, errors: number, at: number): void {
     if (version === '') return;
@@ -102,29 +148,28 @@ export class VersionCounts {
 
   /** Counts rows as `peek` gave them, on top of what is counted (a restart from a checkpoint). */
   restore(rows: VersionRows): void {
+    // Added as they stand: a row only taken back keeps the times it carries (NOT_SEEN).
     const into = (index: RowIndex<EdgeVersionRow>, r: EdgeVersionRow) => {
       const row =
         index.get(r.from, r.to, r.fromVersion, r.toVersion) ??
-        index.add({ ...r, calls: 0, errors: 0 }, r.from, r.to, r.fromVersion, r.toVersion);
-      count(row, r.calls, r.errors, r.firstSeen);
-      count(row, 0, 0, r.lastSeen);
+        index.add({ ...r, calls: 0, errors: 0, ...NOT_SEEN }, r.from, r.to, r.fromVersion, r.toVersion);
+      add(row, r);
     };
     for (const r of rows.edgeVersions) into(this.edges, r);
     for (const r of rows.callVersions) into(this.calls, r);
     for (const r of rows.serviceVersions) {
       const row =
         this.services.get(r.service, r.version) ??
-        this.services.add({ ...r, calls: 0, errors: 0 }, r.service, r.version);
-      count(row, r.calls, r.errors, r.firstSeen);
-      count(row, 0, 0, r.lastSeen);
+        this.services.add({ ...r, calls: 0, errors: 0, ...NOT_SEEN }, r.service, r.version);
+      add(row, r);
     }
   }
 
   /** The rows since the last drain, sorted by their ends so that concurrent writers lock in one order. */
   drain(): VersionRows {
     return {
-      edgeVersions: this.edges.drain().sort(byEnds),
-      callVersions: this.calls.drain().sort(byEnds),
+      edgeVersions: this.edges.drain().filter(moved).sort(byEnds),
+      callVersions: this.calls.drain().filter(moved).sort(byEnds),
       serviceVersions: this.services.drain().sort((a, b) => cmp(a.service, b.service) || cmp(a.version, b.version)),
     };
   }
@@ -166,7 +211,8 @@ RETURN sum(dropped) AS dropped`;
  * its pairs' fields as lists). The node's relationships of `type` are walked once and the counts added
  * to the pairs it holds; only pairs it does not hold yet are merged (by their two versions, '' for none:
  * MERGE takes no null). With both ends given, a MERGE per pair walked the node's relationships again
- * for every pair (docs/benchmarks.md item 96).
+ * for every pair (docs/benchmarks.md item 96). Counts may be negative (late take-backs netted in,
+ * `VersionCounts.takeBack`): a pair left with no calls goes, and one not held is not made for them.
  */
 const MERGE_VERSIONS_BETWEEN = (label: string, type: string) => `
 UNWIND $rows AS row
@@ -178,10 +224,12 @@ CALL (a, row) {
   WITH v, at WHERE size(at) > 0
   WITH v, at[0] AS i
   SET ${COUNT('v', '[i]')}
+  WITH v, i
+  FOREACH (gone IN CASE WHEN v.calls <= 0 THEN [v] ELSE [] END | DELETE gone)
   RETURN collect(i) AS held
 }
 WITH a, row, held
-UNWIND [i IN range(0, size(row.to) - 1) WHERE NOT i IN held] AS i
+UNWIND [i IN range(0, size(row.to) - 1) WHERE NOT i IN held AND toInteger(row.calls[i]) > 0] AS i
 MATCH (b:${label} {key: row.to[i]})
 MERGE (a)-[v:${type} {fromVersion: row.fromVersion[i], toVersion: row.toVersion[i]}]->(b)
 WITH a, b, v, row, i, v.calls IS NULL AS fresh

@@ -78,6 +78,26 @@ describe('versions on edges', () => {
     expect(rest.edges.map((e) => [e.calls, e.errors])).toEqual([[6, 2]]);
   });
 
+  it('nets take-backs with the counts: a pair netted to none is not written, one only taken back moves no seen time, across a checkpoint too', () => {
+    const at = 1_700_000_000_000;
+    const agg = new Aggregator({ exemplarsPerEdge: 0 });
+    agg.edge('web', 'unknown', 'http', true, 5, at, '1', '');
+    agg.takeBackVersion('edges', 'web', 'unknown', '1', '', -1, -1);
+    agg.edge('web', 'api', 'http', false, 5, at + 10, '1', '2');
+    agg.takeBackVersion('edges', 'web', 'api', '1', '2', -2, 0);
+    agg.takeBackVersion('calls', 'web GET /', 'unknown GET', '1', '', -1, 0);
+    // A restart: the held counts come back from the checkpoint as they stand, and counting goes on.
+    const restarted = new Aggregator({ exemplarsPerEdge: 0 });
+    restarted.restoreBreakdowns(agg.peekBreakdowns());
+    restarted.takeBackVersion('calls', 'web GET /', 'unknown GET', '1', '', -1, -1);
+    const rows = restarted.drainBreakdowns();
+    const seen = (r: { firstSeen: number; lastSeen: number }) => [r.firstSeen - at, r.lastSeen - at];
+    expect(rows.edgeVersions.map((r) => [r.to, r.calls, r.errors, ...seen(r)])).toEqual([['api', -1, 0, 10, 10]]);
+    expect(rows.callVersions.map((r) => [r.to, r.calls, r.errors, r.firstSeen > at, r.lastSeen])).toEqual([
+      ['unknown GET', -2, -1, true, 0],
+    ]);
+  });
+
   it("lists a service's own versions with the calls its entry operations served", async () => {
     const { sink, pipeline } = capturePipeline();
     const traces: TraceBuilder[] = [];
