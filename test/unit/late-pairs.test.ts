@@ -119,7 +119,7 @@ describe('late halves', () => {
   it('a half sent again after its first copy expired is not taken for its partner', async () => {
     // At-least-once delivery: a Collector retrying a request sends its spans twice.
     const { sink, clock, pipeline } = capturePipeline(options);
-    const { clients, servers } = split(3, clock.now - 100);
+    const { clients } = split(3, clock.now - 100);
     pipeline.ingest(clients);
     clock.now += 20_000;
     await pipeline.flush();
