@@ -484,16 +484,8 @@ export class Aggregator {
   }
 
   /** A late correction's take-back of a version pair's calls, netted with the version counts (`VersionCounts.takeBack`). */
-  takeBackVersion(
-    which: 'edges' | 'calls',
-    from: string,
-    to: string,
-    fromVersion: string,
-    toVersion: string,
-    calls: number,
-    errors: number,
-  ): void {
-    this.versions.takeBack(which, from, to, fromVersion, toVersion, calls, errors);
+  takeBackVersion(...pair: Parameters<VersionCounts['takeBack']>): void {
+    this.versions.takeBack(...pair);
   }
 
   /** The tag and/or version rows gathered since they were last drained (`kinds`; both by default), and a fresh start for them. */
