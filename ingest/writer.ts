@@ -238,9 +238,13 @@ const MOVED_HOPS = `[h IN row.hops | [p IN [split(h, ',')] |
  * names its operations by position in the sample's `ops` (src/core/records.ts `TraceSampleFacts`):
  * a new sample takes the row's as they are, an existing one appends the keys it lacks and moves the
  * row's positions to its own. A sample holding MAX_HOPS hops takes no more, nor the operations they
- * name: its `ops` and IN_TRACE links stop growing with it. Each touched entry operation then keeps only its newest
- * `$maxPerOperation` samples, none more than `$maxAgeMs` older than its newest: the store stays
- * bounded by operations, and a rarely called endpoint keeps its last examples however old.
+ * name: its `ops` and IN_TRACE links stop growing with it. Each entry operation given a new sample then
+ * keeps only its newest `$maxPerOperation` samples, none more than `$maxAgeMs` older than its newest:
+ * the store stays bounded by operations, and a rarely called endpoint keeps its last examples however
+ * old. Most rows append hops to a sample already stored (a trace's spans come in over several flushes),
+ * and appending neither adds a sample nor moves its time by more than the trace lasts, so only a new
+ * one prunes. A new sample has no links yet: they are created, not merged, which spares looking each
+ * one up among the operation's and the sample's others (docs/benchmarks.md item 133).
  */
 export const MERGE_TRACE_SAMPLES = `
 UNWIND $rows AS row
@@ -256,15 +260,29 @@ SET t.ops = ops,
     t.hops = (t.hops + [h IN hops WHERE NOT h IN t.hops])[0..${MAX_HOPS}],
     t.error = t.error OR row.error,
     ${SEEN('t')}
-WITH o, t, row, ops
-CALL (t, row, ops) {
+WITH o, t, row, ops, NOT EXISTS { (t)--() } AS bare
+CALL (o, t, row, ops, bare) {
+  WITH o, t, row, ops WHERE bare
+  CREATE (o)-[sampled:SAMPLED]->(t)
+  SET ${SEEN('sampled')}
+  WITH t, row, ops
   UNWIND [k IN row.ops WHERE k IN ops] AS k
   MATCH (x:Operation {key: k})
-  MERGE (x)-[in:IN_TRACE]->(t)
+  CREATE (x)-[in:IN_TRACE]->(t)
   SET ${SEEN('in')}
 }
-MERGE (o)-[sampled:SAMPLED]->(t)
-SET ${SEEN('sampled')}
+CALL (o, t, row, ops, bare) {
+  WITH o, t, row, ops WHERE NOT bare
+  CALL (t, row, ops) {
+    UNWIND [k IN row.ops WHERE k IN ops] AS k
+    MATCH (x:Operation {key: k})
+    MERGE (x)-[in:IN_TRACE]->(t)
+    SET ${SEEN('in')}
+  }
+  MERGE (o)-[sampled:SAMPLED]->(t)
+  SET ${SEEN('sampled')}
+}
+WITH o, bare WHERE bare
 WITH DISTINCT o
 CALL (o) {
   MATCH (o)-[:SAMPLED]->(s:TraceSample)
