@@ -134,14 +134,23 @@ export const MERGE_DATABASES = MERGE_COMPONENT('Database');
 export const MERGE_DESTINATIONS = MERGE_COMPONENT('MessagingDestination');
 export const MERGE_EXTERNALS = MERGE_COMPONENT('External');
 
+/**
+ * An operation's row of a flush: its totals, histogram and recent-health rings. Its HAS_OPERATION link
+ * is merged (its times moved) only when the operation is new or its ring turns to another minute:
+ * finding the link in every flush was half the statement's db hits (docs/model.md, item 134).
+ */
 export const MERGE_OPERATIONS = `
 UNWIND $rows AS row
 WITH row, toInteger(row.minute) AS m
 MATCH (c:Component {key: row.componentKey})
 MERGE (o:Operation {key: row.key})
   ON CREATE SET o.name = row.name, o.kind = row.kind, o.componentKey = row.componentKey, o.entryCalls = 0, ${INIT_MEASURE('o')}
-MERGE (c)-[has:HAS_OPERATION]->(o)
-SET ${SEEN('has')}
+WITH c, o, row, m
+CALL (c, o, row, m) {
+  WITH c, o, row, m WHERE o.hmCur IS NULL OR o.hmCur <> m
+  MERGE (c)-[has:HAS_OPERATION]->(o)
+  SET ${SEEN('has')}
+}
 ${ROLL_MINUTE('o')}
 SET o.entryCalls = o.entryCalls + toInteger(row.entryCalls),
     o.entryPoint = o.entryCalls + toInteger(row.entryCalls) > 0,
