@@ -8,7 +8,7 @@
  * `npx tsx test/bench/statement-variants.ts <edges|operations|calls|traceSamples|tags> <variant,…> [flushes]`
  * with NEO4J_URI at a Neo4j on this machine that nothing else uses and `NEO4J_TX_LOG_DIR` at its
  * `data/transactions/neo4j` folder (as `writer-ab.ts`). Variants: cur, noBuckets, noRings, noSeen,
- * noExemplars (calls), noInTrace, noInTraceSeen (traceSamples); for tags, cur (the tag nodes, then one row per
+ * noRingCall (the minute ring's subquery alone), noExemplars (calls), noInTrace, noInTraceSeen (traceSamples); for tags, cur (the tag nodes, then one row per
  * subject) and perRow (the statement before docs/benchmarks.md item 94: a MERGE per tag row). A tool for working on the writer,
  * not part of `npm run bench`.
  */
@@ -86,6 +86,7 @@ const VARIANTS: Record<string, (s: string) => string> = {
   noBuckets: (s) =>
     cut(s, new RegExp(`${v}\\.latBuckets = \\[held IN [^\\n]*\\]\\[0\\]`), `${v}.latBuckets = ${v}.latBuckets`),
   noRings: (s) => cut(s, new RegExp(`\\nWITH ${v}, row, m\\nCALL[\\s\\S]*$`), ''),
+  noRingCall: (s) => cut(s, new RegExp(`\\nWITH ${v}, row, m\\nCALL \\(${v}, row, m\\) \\{[\\s\\S]*?\\n\\}\\n`), '\n'),
   noSeen: (s) => cut(s, new RegExp(`${v}\\.lastSeen = CASE[^\\n]*END`), `${v}.lastSeen = ${v}.lastSeen`),
   noExemplars: (s) => cut(s, /SET r\.exemplars = [^\n]*\n/, 'SET '),
   noInTraceSeen: (s) =>
