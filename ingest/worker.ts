@@ -12,7 +12,7 @@ import type { Config } from '../src/core/config.js';
 import type { Logger } from '../src/core/logger.js';
 import { readsSpanAttribute } from './derive.js';
 import { createEngine, engineOptions, type Engine } from './engine.js';
-import { createFlushInterval } from './flush-interval.js';
+import { createBusyMeter, createFlushInterval } from './flush-interval.js';
 import type { Intake } from './intake.js';
 import { createIngestMetrics, registerIngestGauges } from './metrics.js';
 import { createAttributeKeys } from './otlp/attribute-keys.js';
@@ -63,6 +63,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     metrics,
     log,
     flushInterval: createFlushInterval(config.ingest.flushInterval),
+    loopBusy: createBusyMeter(config.ingest.flushInterval.busyPercent),
     breakdownIntervalMs: config.ingest.breakdownIntervalMs,
     limits: config.limits.decode,
     attributeKeys,

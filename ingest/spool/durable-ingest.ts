@@ -37,6 +37,11 @@ export interface DurableIngestDeps {
    * that Neo4j's write load stays bounded. Its value for no rows is the shortest interval.
    */
   flushInterval: FlushInterval;
+  /**
+   * Whether the event loop was busy most of the time since it was last asked (asked at each flush;
+   * ingest/flush-interval.ts `createBusyMeter`): then the next flush waits the longest interval. Default: never.
+   */
+  loopBusy?: () => boolean;
   /** the clock flushes are scheduled by (tests move it) */
   flushClock?: () => number;
   /**
@@ -134,6 +139,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   const readAheadMaxSpans = deps.readAheadMaxSpans ?? 50_000;
   const maxLagMs = deps.maxLagMs ?? 0;
   const { flushInterval } = deps;
+  const loopBusy = deps.loopBusy ?? (() => false);
   const maxUnreadWorkMs = deps.maxUnreadWorkMs ?? flushInterval(0);
   const maxHoldMs = deps.maxHoldMs ?? 2000;
   /** requests held before being read, oldest first, until the loop has room for them */
@@ -413,8 +419,11 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     let writing: Promise<void> | undefined;
     let writeError: unknown;
     let readAhead = 0;
+    /** the loop was busy most of the last interval: the next flush waits the longest */
+    let busy = false;
     const startWrite = (write: () => Promise<void>) => {
       readAhead = 0;
+      busy = loopBusy();
       // The interval counts from the collect: a write longer than it is followed by the next at once.
       lastFlush = flushClock();
       writing = write()
@@ -453,9 +462,9 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
       if (handoff.size > 0 && records.length > 0) dropPassed();
       if (records.length > 0) forgetRead();
       const caughtUp = records.length < readBatch;
-      // Behind (a whole read step taken, more waiting), the flush waits for the longest interval.
+      // Behind (a whole read step taken, more waiting) or busy, the flush waits for the longest interval.
       const due =
-        flushClock() - lastFlush >= flushInterval(lastRows, !caughtUp) ||
+        flushClock() - lastFlush >= flushInterval(lastRows, !caughtUp || busy) ||
         (caughtUp && (stopping || flushWaiters.length > 0));
       if (due && !writing) {
         startWrite(await flushAndCheckpoint());

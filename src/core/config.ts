@@ -107,6 +107,11 @@ export const envSchema = z.object({
     .describe(
       'the longest the flush interval grows to with the rows of a flush, and the interval while the worker is behind in reading; below TOPOGRAPH_INGEST_MAX_LAG (no growth when not above TOPOGRAPH_FLUSH_INTERVAL)',
     ),
+  TOPOGRAPH_FLUSH_BUSY_PERCENT: integer('integer 0–100', 0, 100)
+    .prefault('85')
+    .describe(
+      "the worker's event loop busy this share (percent) of a flush interval or more: the next waits TOPOGRAPH_FLUSH_INTERVAL_MAX, as when it is behind in reading (fewer, larger writes at the edge of its CPU); `0`: never",
+    ),
   TOPOGRAPH_BREAKDOWN_INTERVAL: duration
     .prefault('10s')
     .describe(
@@ -356,6 +361,7 @@ export const configSchema = envSchema.transform((c, ctx) => {
         minMs: c.TOPOGRAPH_FLUSH_INTERVAL,
         maxMs: c.TOPOGRAPH_FLUSH_INTERVAL_MAX,
         rowsPerSecond: c.TOPOGRAPH_FLUSH_ROWS_PER_SECOND,
+        busyPercent: c.TOPOGRAPH_FLUSH_BUSY_PERCENT,
       },
       breakdownIntervalMs: c.TOPOGRAPH_BREAKDOWN_INTERVAL,
       pairingTtlMs: c.TOPOGRAPH_PAIRING_TTL,

@@ -1,7 +1,8 @@
 /**
  * The flush interval grows with the rows of the last flush (ingest/flush-interval.ts): the durable
  * loop, writing through the real checkpoint store to the real Neo4j, waits longer after a flush of
- * many rows and the shortest interval after one of few, and the longest while it is behind. The
+ * many rows and the shortest interval after one of few, and the longest while it is behind or its
+ * event loop was busy (the meter injected here: ingest/flush-interval.ts measures Node's). The
  * clock flushes are scheduled by is injected and moved a step at a time, each step once the loop
  * has gone idle (or, behind, as it reads): nothing sleeps.
  */
@@ -186,5 +187,71 @@ describe('the flush interval of a loop that is behind', () => {
     }
     // Caught up: the shortest interval again.
     expect(commits).toEqual([3000, 6000, 7000, 8000]);
+  });
+});
+
+describe('the flush interval of a loop that is busy', () => {
+  let ingest: DurableIngest | undefined;
+  afterEach(async () => {
+    await ingest?.stop();
+    ingest = undefined;
+  });
+
+  it('is the longest after an interval the event loop was busy, and the shortest again after one it was not', async () => {
+    const busyPace = { minMs: 1000, maxMs: 3000, rowsPerSecond: 1_000_000 };
+    const clock = { t: 0 };
+    const real = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-flush-busy-')), maxBytes: 1 << 24 });
+    let waits = 0;
+    const spool: Spool = {
+      ...real,
+      waitForData: (ms) => {
+        waits++;
+        return real.waitForData(ms);
+      },
+    };
+    const store = createCheckpointStore(graph, spool.id, config.ingest.writer);
+    const commits: number[] = [];
+    let writing = 0;
+    const counted: CheckpointStore = {
+      load: () => store.load(),
+      async commit(batch, next, expected) {
+        writing++;
+        commits.push(clock.t);
+        try {
+          await store.commit(batch, next, expected);
+        } finally {
+          writing--;
+        }
+      },
+    };
+    // What the meter says at each flush about the interval before it: busy twice, then not.
+    const answers = [true, true, false, false, false];
+    ingest = createDurableIngest({
+      spool,
+      store: counted,
+      engine: createEngine(engineOptions(config)),
+      log: createLogger('test', 'silent'),
+      limits: config.limits.decode,
+      metrics: createIngestMetrics(createRegistry('flush-busy-test')),
+      flushInterval: createFlushInterval(busyPace),
+      loopBusy: () => answers.shift() ?? false,
+      flushClock: () => clock.t,
+      shutdownTimeoutMs: 2000,
+    });
+    const settled = async (after: number) => {
+      for (let i = 0; i < 1000 && !(waits > after && writing === 0); i++) await new Promise((r) => setTimeout(r, 5));
+      expect(waits > after && writing === 0).toBe(true);
+    };
+    ingest.start();
+    await settled(0);
+
+    // One call a step, never a whole read step waiting: never behind.
+    for (let step = 0; step < 60 && commits.length < 5; step++) {
+      clock.t += STEP_MS;
+      const before = waits;
+      expect(await ingest.accept(httpCalls('fy-a0', 'fy-b0', env, 1))).toEqual({});
+      await settled(before);
+    }
+    expect(commits).toEqual([1000, 4000, 7000, 8000, 9000]);
   });
 });
