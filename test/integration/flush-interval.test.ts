@@ -15,7 +15,7 @@ import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { createFlushInterval } from '../../ingest/flush-interval.js';
 import { createIngestMetrics } from '../../ingest/metrics.js';
 import { createCheckpointStore, type CheckpointStore } from '../../ingest/spool/checkpoint-store.js';
-import { createDurableIngest, type DurableIngest } from '../../ingest/spool/durable-ingest.js';
+import { createDurableIngest, type DurableIngest, type DurableIngestDeps } from '../../ingest/spool/durable-ingest.js';
 import { openSpool, type Spool } from '../../ingest/spool/segment-log.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -29,57 +29,86 @@ const env = uniqueName('flush-interval-env');
 const STEP_MS = 250;
 const pace = { minMs: 1000, maxMs: 8000, rowsPerSecond: 20 };
 
+interface Harness {
+  ingest: DurableIngest;
+  /** the flush clock, moved by the test */
+  clock: { t: number };
+  /** each commit's time on the flush clock and rows */
+  commits: { at: number; rows: number }[];
+  /** Waits (polling, bounded) until the loop has gone idle with no write in flight since `after` waits. */
+  settled(after: number): Promise<void>;
+  /** how many times the loop has waited for data */
+  waits(): number;
+}
+
+/**
+ * A durable loop writing through the real checkpoint store, on an injected flush clock. `onRead`
+ * sees each read step's records (a test moves the clock as they are read); the rest goes to
+ * `createDurableIngest` as is.
+ */
+async function startLoop(
+  name: string,
+  options: Pick<DurableIngestDeps, 'flushInterval'> & Partial<Pick<DurableIngestDeps, 'loopBusy' | 'readBatch'>>,
+  onRead: (records: number, clock: { t: number }) => void = () => {},
+): Promise<Harness> {
+  const clock = { t: 0 };
+  const real = await openSpool({ dir: mkdtempSync(join(tmpdir(), `topograph-${name}-`)), maxBytes: 1 << 24 });
+  let waits = 0;
+  const spool: Spool = {
+    ...real,
+    async read(max, skipBody) {
+      const records = await real.read(max, skipBody);
+      onRead(records.length, clock);
+      return records;
+    },
+    waitForData: (ms) => {
+      waits++;
+      return real.waitForData(ms);
+    },
+  };
+  const store = createCheckpointStore(graph, spool.id, config.ingest.writer);
+  const commits: { at: number; rows: number }[] = [];
+  let writing = 0;
+  const counted: CheckpointStore = {
+    load: () => store.load(),
+    async commit(batch, next, expected) {
+      writing++;
+      commits.push({ at: clock.t, rows: factCount(batch) });
+      try {
+        await store.commit(batch, next, expected);
+      } finally {
+        writing--;
+      }
+    },
+  };
+  const ingest = createDurableIngest({
+    spool,
+    store: counted,
+    engine: createEngine(engineOptions(config)),
+    log: createLogger('test', 'silent'),
+    limits: config.limits.decode,
+    metrics: createIngestMetrics(createRegistry(`${name}-test`)),
+    flushClock: () => clock.t,
+    shutdownTimeoutMs: 2000,
+    ...options,
+  });
+  const settled = async (after: number) => {
+    for (let i = 0; i < 1000 && !(waits > after && writing === 0); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(waits > after && writing === 0).toBe(true);
+  };
+  return { ingest, clock, commits, settled, waits: () => waits };
+}
+
 describe('the flush interval of the durable loop', () => {
-  let ingest: DurableIngest | undefined;
+  let loop: Harness | undefined;
   afterEach(async () => {
-    await ingest?.stop();
-    ingest = undefined;
+    await loop?.ingest.stop();
+    loop = undefined;
   });
 
   it('waits rows / rate after a flush of many rows, and the shortest interval after one of few', async () => {
-    const clock = { t: 0 };
-    const real = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-flush-interval-')), maxBytes: 1 << 24 });
-    /** the loop waits for data once it has nothing left to do for now */
-    let waits = 0;
-    const spool: Spool = {
-      ...real,
-      waitForData: (ms) => {
-        waits++;
-        return real.waitForData(ms);
-      },
-    };
-    const store = createCheckpointStore(graph, spool.id, config.ingest.writer);
-    const commits: { at: number; rows: number }[] = [];
-    let writing = 0;
-    const counted: CheckpointStore = {
-      load: () => store.load(),
-      async commit(batch, next, expected) {
-        writing++;
-        commits.push({ at: clock.t, rows: factCount(batch) });
-        try {
-          await store.commit(batch, next, expected);
-        } finally {
-          writing--;
-        }
-      },
-    };
-    ingest = createDurableIngest({
-      spool,
-      store: counted,
-      engine: createEngine(engineOptions(config)),
-      log: createLogger('test', 'silent'),
-      limits: config.limits.decode,
-      metrics: createIngestMetrics(createRegistry('flush-interval-test')),
-      flushInterval: createFlushInterval(pace),
-      flushClock: () => clock.t,
-      shutdownTimeoutMs: 2000,
-    });
-
-    /** Waits (polling, bounded) until the loop has gone idle with no write in flight since `after`. */
-    const settled = async (after: number) => {
-      for (let i = 0; i < 1000 && !(waits > after && writing === 0); i++) await new Promise((r) => setTimeout(r, 5));
-      expect(waits > after && writing === 0).toBe(true);
-    };
+    loop = await startLoop('flush-interval', { flushInterval: createFlushInterval(pace) });
+    const { ingest, clock, commits, settled, waits } = loop;
     ingest.start();
     await settled(0);
 
@@ -92,7 +121,7 @@ describe('the flush interval of the durable loop', () => {
     };
     for (let step = 0; step < 40 && commits.length < 4; step++) {
       clock.t += STEP_MS;
-      const before = waits;
+      const before = waits();
       expect(await ingest.accept(step === 0 ? many : httpCalls('fi-a0', 'fi-b0', env, 1))).toEqual({});
       await settled(before);
     }
@@ -110,65 +139,18 @@ describe('the flush interval of the durable loop', () => {
     expect(third!.at - second!.at).toBe(pace.minMs);
     expect(fourth!.at - third!.at).toBe(pace.minMs);
   });
-});
-
-describe('the flush interval of a loop that is behind', () => {
-  let ingest: DurableIngest | undefined;
-  afterEach(async () => {
-    await ingest?.stop();
-    ingest = undefined;
-  });
 
   it('is the longest while more waits than one read step, and the shortest again once caught up', async () => {
-    const behindPace = { minMs: 1000, maxMs: 3000, rowsPerSecond: 1_000_000 };
-    const clock = { t: 0 };
-    const real = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-flush-behind-')), maxBytes: 1 << 24 });
     // While the backlog is read, each record read takes a quarter second of the flush clock.
     let backlog = true;
-    let waits = 0;
-    const spool: Spool = {
-      ...real,
-      async read(max, skipBody) {
-        const records = await real.read(max, skipBody);
-        if (backlog) clock.t += STEP_MS * records.length;
-        return records;
+    loop = await startLoop(
+      'flush-behind',
+      { flushInterval: createFlushInterval({ minMs: 1000, maxMs: 3000, rowsPerSecond: 1_000_000 }), readBatch: 1 },
+      (records, clock) => {
+        if (backlog) clock.t += STEP_MS * records;
       },
-      waitForData: (ms) => {
-        waits++;
-        return real.waitForData(ms);
-      },
-    };
-    const store = createCheckpointStore(graph, spool.id, config.ingest.writer);
-    const commits: number[] = [];
-    let writing = 0;
-    const counted: CheckpointStore = {
-      load: () => store.load(),
-      async commit(batch, next, expected) {
-        writing++;
-        commits.push(clock.t);
-        try {
-          await store.commit(batch, next, expected);
-        } finally {
-          writing--;
-        }
-      },
-    };
-    ingest = createDurableIngest({
-      spool,
-      store: counted,
-      engine: createEngine(engineOptions(config)),
-      log: createLogger('test', 'silent'),
-      limits: config.limits.decode,
-      metrics: createIngestMetrics(createRegistry('flush-behind-test')),
-      flushInterval: createFlushInterval(behindPace),
-      flushClock: () => clock.t,
-      readBatch: 1,
-      shutdownTimeoutMs: 2000,
-    });
-    const settled = async (after: number) => {
-      for (let i = 0; i < 1000 && !(waits > after && writing === 0); i++) await new Promise((r) => setTimeout(r, 5));
-      expect(waits > after && writing === 0).toBe(true);
-    };
+    );
+    const { ingest, clock, commits, settled, waits } = loop;
 
     // A backlog of 24 records (six seconds of reading), spooled before the loop starts, as after an outage.
     for (let i = 0; i < 24; i++)
@@ -176,82 +158,37 @@ describe('the flush interval of a loop that is behind', () => {
     ingest.start();
     await settled(0);
     // Every read step was whole until the last: the flushes came the longest interval apart.
-    expect(commits).toEqual([3000, 6000]);
+    expect(commits.map((c) => c.at)).toEqual([3000, 6000]);
 
     backlog = false;
     for (let step = 0; step < 20 && commits.length < 4; step++) {
       clock.t += STEP_MS;
-      const before = waits;
+      const before = waits();
       expect(await ingest.accept(httpCalls('fb-a0', 'fb-b0', env, 1))).toEqual({});
       await settled(before);
     }
     // Caught up: the shortest interval again.
-    expect(commits).toEqual([3000, 6000, 7000, 8000]);
-  });
-});
-
-describe('the flush interval of a loop that is busy', () => {
-  let ingest: DurableIngest | undefined;
-  afterEach(async () => {
-    await ingest?.stop();
-    ingest = undefined;
+    expect(commits.map((c) => c.at)).toEqual([3000, 6000, 7000, 8000]);
   });
 
   it('is the longest after an interval the event loop was busy, and the shortest again after one it was not', async () => {
-    const busyPace = { minMs: 1000, maxMs: 3000, rowsPerSecond: 1_000_000 };
-    const clock = { t: 0 };
-    const real = await openSpool({ dir: mkdtempSync(join(tmpdir(), 'topograph-flush-busy-')), maxBytes: 1 << 24 });
-    let waits = 0;
-    const spool: Spool = {
-      ...real,
-      waitForData: (ms) => {
-        waits++;
-        return real.waitForData(ms);
-      },
-    };
-    const store = createCheckpointStore(graph, spool.id, config.ingest.writer);
-    const commits: number[] = [];
-    let writing = 0;
-    const counted: CheckpointStore = {
-      load: () => store.load(),
-      async commit(batch, next, expected) {
-        writing++;
-        commits.push(clock.t);
-        try {
-          await store.commit(batch, next, expected);
-        } finally {
-          writing--;
-        }
-      },
-    };
     // What the meter says at each flush about the interval before it: busy twice, then not.
     const answers = [true, true, false, false, false];
-    ingest = createDurableIngest({
-      spool,
-      store: counted,
-      engine: createEngine(engineOptions(config)),
-      log: createLogger('test', 'silent'),
-      limits: config.limits.decode,
-      metrics: createIngestMetrics(createRegistry('flush-busy-test')),
-      flushInterval: createFlushInterval(busyPace),
+    loop = await startLoop('flush-busy', {
+      flushInterval: createFlushInterval({ minMs: 1000, maxMs: 3000, rowsPerSecond: 1_000_000 }),
       loopBusy: () => answers.shift() ?? false,
-      flushClock: () => clock.t,
-      shutdownTimeoutMs: 2000,
     });
-    const settled = async (after: number) => {
-      for (let i = 0; i < 1000 && !(waits > after && writing === 0); i++) await new Promise((r) => setTimeout(r, 5));
-      expect(waits > after && writing === 0).toBe(true);
-    };
+    const { ingest, clock, commits, settled, waits } = loop;
     ingest.start();
     await settled(0);
 
     // One call a step, never a whole read step waiting: never behind.
     for (let step = 0; step < 60 && commits.length < 5; step++) {
       clock.t += STEP_MS;
-      const before = waits;
+      const before = waits();
       expect(await ingest.accept(httpCalls('fy-a0', 'fy-b0', env, 1))).toEqual({});
       await settled(before);
     }
-    expect(commits).toEqual([1000, 4000, 7000, 8000, 9000]);
+    expect(commits.map((c) => c.at)).toEqual([1000, 4000, 7000, 8000, 9000]);
   });
 });
