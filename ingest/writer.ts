@@ -251,9 +251,11 @@ const MOVED_HOPS = `[h IN row.hops | [p IN [split(h, ',')] |
  * keeps only its newest `$maxPerOperation` samples, none more than `$maxAgeMs` older than its newest:
  * the store stays bounded by operations, and a rarely called endpoint keeps its last examples however
  * old. Most rows append hops to a sample already stored (a trace's spans come in over several flushes),
- * and appending neither adds a sample nor moves its time by more than the trace lasts, so only a new
- * one prunes. A new sample has no links yet: they are created, not merged, which spares looking each
- * one up among the operation's and the sample's others (docs/benchmarks.md item 133).
+ * and appending neither adds a sample nor moves its time by more than the trace lasts, so only a
+ * sample new under its entry operation prunes. A new sample has no links yet: they are created, not
+ * merged, which spares looking each one up among the operation's and the sample's others
+ * (docs/benchmarks.md item 133); the `SET` on the sample locks it before it is asked whether it has
+ * any, so a second writer of the same trace sees the first one's links.
  */
 export const MERGE_TRACE_SAMPLES = `
 UNWIND $rows AS row
@@ -269,7 +271,7 @@ SET t.ops = ops,
     t.hops = (t.hops + [h IN hops WHERE NOT h IN t.hops])[0..${MAX_HOPS}],
     t.error = t.error OR row.error,
     ${SEEN('t')}
-WITH o, t, row, ops, NOT EXISTS { (t)--() } AS bare
+WITH o, t, row, ops, NOT EXISTS { (t)--() } AS bare, NOT EXISTS { (o)-[:SAMPLED]->(t) } AS added
 CALL (o, t, row, ops, bare) {
   WITH o, t, row, ops WHERE bare
   CREATE (o)-[sampled:SAMPLED]->(t)
@@ -291,7 +293,7 @@ CALL (o, t, row, ops, bare) {
   MERGE (o)-[sampled:SAMPLED]->(t)
   SET ${SEEN('sampled')}
 }
-WITH o, bare WHERE bare
+WITH o, added WHERE added
 WITH DISTINCT o
 CALL (o) {
   MATCH (o)-[:SAMPLED]->(s:TraceSample)

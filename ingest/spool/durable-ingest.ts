@@ -477,7 +477,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
         continue;
       }
       if (records.length === 0 && !stopping && flushWaiters.length === 0) {
-        const wait = writing ? 1000 : Math.max(1, flushInterval(lastRows) - (flushClock() - lastFlush));
+        const wait = writing ? 1000 : Math.max(1, flushInterval(lastRows, busy) - (flushClock() - lastFlush));
         await Promise.race([spool.waitForData(wait), new Promise<void>((r) => (wake = r))]);
         wake = undefined;
       } else if (records.length === 0 && writing) {

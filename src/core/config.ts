@@ -105,12 +105,12 @@ export const envSchema = z.object({
   TOPOGRAPH_FLUSH_INTERVAL_MAX: duration
     .prefault('2s')
     .describe(
-      'the longest the flush interval grows to with the rows of a flush, and the interval while the worker is behind in reading; below TOPOGRAPH_INGEST_MAX_LAG (no growth when not above TOPOGRAPH_FLUSH_INTERVAL)',
+      'the longest the flush interval grows to with the rows of a flush, and the interval while the worker is behind in reading or busy (TOPOGRAPH_FLUSH_BUSY_PERCENT); below TOPOGRAPH_INGEST_MAX_LAG (no growth when not above TOPOGRAPH_FLUSH_INTERVAL)',
     ),
   TOPOGRAPH_FLUSH_BUSY_PERCENT: integer('integer 0–100', 0, 100)
     .prefault('85')
     .describe(
-      "the worker's event loop busy this share (percent) of a flush interval or more: the next waits TOPOGRAPH_FLUSH_INTERVAL_MAX, as when it is behind in reading (fewer, larger writes at the edge of its CPU); `0`: never",
+      "the worker's event loop busy this share (percent) of a flush interval or more: the next waits TOPOGRAPH_FLUSH_INTERVAL_MAX, as when it is behind in reading (fewer, larger writes at the edge of its CPU; none while TOPOGRAPH_FLUSH_ROWS_PER_SECOND is 0); `0`: never",
     ),
   TOPOGRAPH_BREAKDOWN_INTERVAL: duration
     .prefault('10s')

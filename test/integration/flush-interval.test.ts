@@ -39,6 +39,8 @@ interface Harness {
   settled(after: number): Promise<void>;
   /** how many times the loop has waited for data */
   waits(): number;
+  /** how long it asked to wait each time */
+  waitMs: number[];
 }
 
 /**
@@ -54,6 +56,7 @@ async function startLoop(
   const clock = { t: 0 };
   const real = await openSpool({ dir: mkdtempSync(join(tmpdir(), `topograph-${name}-`)), maxBytes: 1 << 24 });
   let waits = 0;
+  const waitMs: number[] = [];
   const spool: Spool = {
     ...real,
     async read(max, skipBody) {
@@ -63,6 +66,7 @@ async function startLoop(
     },
     waitForData: (ms) => {
       waits++;
+      waitMs.push(ms);
       return real.waitForData(ms);
     },
   };
@@ -96,7 +100,7 @@ async function startLoop(
     for (let i = 0; i < 1000 && !(waits > after && writing === 0); i++) await new Promise((r) => setTimeout(r, 5));
     expect(waits > after && writing === 0).toBe(true);
   };
-  return { ingest, clock, commits, settled, waits: () => waits };
+  return { ingest, clock, commits, settled, waits: () => waits, waitMs };
 }
 
 describe('the flush interval of the durable loop', () => {
@@ -190,5 +194,7 @@ describe('the flush interval of the durable loop', () => {
       await settled(before);
     }
     expect(commits.map((c) => c.at)).toEqual([1000, 4000, 7000, 8000, 9000]);
+    // Idle between flushes, the loop sleeps until the next is due (a step at least), never polls.
+    expect(Math.min(...loop.waitMs)).toBeGreaterThanOrEqual(STEP_MS);
   });
 });
