@@ -46,17 +46,20 @@ const times = async () =>
     };
   });
 
+/** One link whose times are the operation's. */
+const together = (first: number, last: number) => ({
+  links: 1,
+  hasFirst: first,
+  hasLast: last,
+  opFirst: first,
+  opLast: last,
+});
+
 describe("an operation's HAS_OPERATION link", () => {
   it('is made with the operation, and its times follow the operation by the minute', async () => {
     const minute = Math.floor((Date.now() - 10 * 60_000) / 60_000) * 60_000;
     await request(minute + 5_000);
-    expect(await times()).toEqual({
-      links: 1,
-      hasFirst: minute + 5_010,
-      hasLast: minute + 5_010,
-      opFirst: minute + 5_010,
-      opLast: minute + 5_010,
-    });
+    expect(await times()).toEqual(together(minute + 5_010, minute + 5_010));
 
     // Later in the same minute: the operation's time moves, the link's waits for the next minute.
     await request(minute + 40_000);
@@ -64,12 +67,6 @@ describe("an operation's HAS_OPERATION link", () => {
 
     // The next minute: the link's time moves with it, still one link.
     await request(minute + 65_000);
-    expect(await times()).toEqual({
-      links: 1,
-      hasFirst: minute + 5_010,
-      hasLast: minute + 65_010,
-      opFirst: minute + 5_010,
-      opLast: minute + 65_010,
-    });
+    expect(await times()).toEqual(together(minute + 5_010, minute + 65_010));
   });
 });
