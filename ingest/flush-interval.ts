@@ -38,7 +38,7 @@ export function createFlushInterval(config: Omit<FlushIntervalConfig, 'busyPerce
 }
 
 /** The share (0–1) of wall time the event loop was busy since the last call: Node's event-loop utilization. */
-export function eventLoopShare(): () => number {
+function eventLoopShare(): () => number {
   let last = performance.eventLoopUtilization();
   return () => {
     const now = performance.eventLoopUtilization();

@@ -81,6 +81,9 @@ const cut = (s: string, re: RegExp, by: string) => {
   if (out === s) throw new Error(`${re} is not in the ${which} statement`);
   return out;
 };
+/** An IN_TRACE link's write in the trace-sample statement, and the times set on it. */
+const IN_TRACE_LINK = /(?:MERGE|CREATE) \(x\)-\[in:IN_TRACE\]->\(t\)/;
+const IN_TRACE_SEEN = /\n\s*SET \n\s*in\.firstSeen[^\n]*\n\s*in\.lastSeen[^\n]*/;
 const VARIANTS: Record<string, (s: string) => string> = {
   cur: (s) => s,
   noBuckets: (s) =>
@@ -89,9 +92,15 @@ const VARIANTS: Record<string, (s: string) => string> = {
   noRingCall: (s) => cut(s, new RegExp(`\\nWITH ${v}, row, m\\nCALL \\(${v}, row, m\\) \\{[\\s\\S]*?\\n\\}\\n`), '\n'),
   noSeen: (s) => cut(s, new RegExp(`${v}\\.lastSeen = CASE[^\\n]*END`), `${v}.lastSeen = ${v}.lastSeen`),
   noExemplars: (s) => cut(s, /SET r\.exemplars = [^\n]*\n/, 'SET '),
-  noInTraceSeen: (s) =>
-    cut(s, /MERGE \(x\)-\[in:IN_TRACE\]->\(t\)\n {2}SET [\s\S]*?\n\}/, 'MERGE (x)-[in:IN_TRACE]->(t)\n}'),
-  noInTrace: (s) => cut(s, /CALL \(t, row\) \{[\s\S]*?\n\}\n/, ''),
+  // The IN_TRACE writes come twice: created on a new sample, merged on a stored one.
+  noInTraceSeen: (s) => cut(s, new RegExp(`(${IN_TRACE_LINK.source})${IN_TRACE_SEEN.source}`, 'g'), '$1'),
+  // A FOREACH over nothing keeps each subquery ending in a write, as Cypher wants.
+  noInTrace: (s) =>
+    cut(
+      s,
+      new RegExp(`${IN_TRACE_LINK.source}${IN_TRACE_SEEN.source}`, 'g'),
+      'FOREACH (_ IN [] | SET x.unused = null)',
+    ),
 };
 const variants = names.split(',').map((name) => {
   if (which === 'tags') {
