@@ -241,6 +241,12 @@ const MOVED_HOPS = `[h IN row.hops | [p IN [split(h, ',')] |
       '[' + toString(at[toInteger(substring(p[0], 1))]) + ',' + toString(at[toInteger(p[1])]) +
       substring(h, size(p[0]) + size(p[1]) + 1)][0]]`;
 
+/** The IN_TRACE links from each operation of the row the sample holds: created on a new sample, merged on a stored one. */
+const IN_TRACE_LINKS = (write: 'CREATE' | 'MERGE') => `UNWIND [k IN row.ops WHERE k IN ops] AS k
+  MATCH (x:Operation {key: k})
+  ${write} (x)-[in:IN_TRACE]->(t)
+  SET ${SEEN('in')}`;
+
 /**
  * Sampled trace skeletons, one node per trace hanging off its entry operation (SAMPLED) and linked
  * from every operation it touched (IN_TRACE); hops arriving in a later flush are appended. A hop
@@ -277,18 +283,12 @@ CALL (o, t, row, ops, bare) {
   CREATE (o)-[sampled:SAMPLED]->(t)
   SET ${SEEN('sampled')}
   WITH t, row, ops
-  UNWIND [k IN row.ops WHERE k IN ops] AS k
-  MATCH (x:Operation {key: k})
-  CREATE (x)-[in:IN_TRACE]->(t)
-  SET ${SEEN('in')}
+  ${IN_TRACE_LINKS('CREATE')}
 }
 CALL (o, t, row, ops, bare) {
   WITH o, t, row, ops WHERE NOT bare
   CALL (t, row, ops) {
-    UNWIND [k IN row.ops WHERE k IN ops] AS k
-    MATCH (x:Operation {key: k})
-    MERGE (x)-[in:IN_TRACE]->(t)
-    SET ${SEEN('in')}
+    ${IN_TRACE_LINKS('MERGE')}
   }
   MERGE (o)-[sampled:SAMPLED]->(t)
   SET ${SEEN('sampled')}
