@@ -182,7 +182,7 @@ interface Served {
 }
 
 /** One call served, counted under each tag on the operation that served it. */
-function tagOperation(agg: Aggregator, opKey: string, tags: [string, string][], error: boolean, at: number): void {
+function tagOperation(agg: Aggregator, opKey: string, tags: readonly (readonly [string, string])[], error: boolean, at: number): void {
   for (const [k, v] of tags) agg.tag(opKey, true, k, v, 1, error, at);
 }
 
@@ -365,7 +365,7 @@ export function createEngine(options: EngineOptions): Engine {
   function ingestSpan(
     span: Span,
     service: ServiceInfo,
-    resourceTags: [string, string][],
+    resourceTags: readonly (readonly [string, string])[],
     children: Half[],
     source: number,
   ): void {

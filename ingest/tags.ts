@@ -32,8 +32,12 @@ export function hashTagValue(secret: string, value: string): string {
 }
 
 export interface TagFilter {
-  /** the allow-listed [key, value] pairs of these attributes */
-  select(attrs: Attributes): [string, string][];
+  /**
+   * The allow-listed [key, value] pairs of these attributes: one shared pair per key and value, and
+   * one shared empty list when there are none (it runs for every span and resource; read them, never
+   * change them).
+   */
+  select(attrs: Attributes): readonly (readonly [string, string])[];
   readonly overflowed: number;
 }
 
@@ -55,6 +59,8 @@ export function tagKeyMatcher(keys: readonly string[]): (key: string) => boolean
   return (key) => patterns.some((p) => p.test(key));
 }
 
+const NO_TAGS: readonly (readonly [string, string])[] = Object.freeze([]);
+
 export function createTagFilter(options: TagFilterOptions): TagFilter {
   const onList = tagKeyMatcher(options.keys);
   const rules = (options.rules ?? []).map((r) => ({ pattern: toPattern(r.key), action: r.action }));
@@ -70,7 +76,9 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
   };
   // Attribute keys repeat endlessly; decide each once (bounded, so hostile keys cannot grow it forever).
   const decided = new Map<string, boolean>();
-  const values = new Map<string, Set<string>>();
+  // Each key's pairs by value, at most `maxValuesPerKey` of them, and the key's overflow pair.
+  const values = new Map<string, Map<string, readonly [string, string]>>();
+  const overflowPairs = new Map<string, readonly [string, string]>();
   let overflowed = 0;
 
   const allowed = (key: string): boolean => {
@@ -82,21 +90,24 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
     return yes;
   };
 
-  const capped = (key: string, value: string): string => {
+  const pair = (key: string, value: string): readonly [string, string] => {
     let seen = values.get(key);
-    if (!seen) values.set(key, (seen = new Set()));
-    if (seen.has(value)) return value;
+    if (!seen) values.set(key, (seen = new Map()));
+    let kv = seen.get(value);
+    if (kv) return kv;
     if (seen.size >= options.maxValuesPerKey) {
       overflowed++;
-      return OVERFLOW_VALUE;
+      kv = overflowPairs.get(key);
+      if (!kv) overflowPairs.set(key, (kv = [key, OVERFLOW_VALUE]));
+      return kv;
     }
-    seen.add(value);
-    return value;
+    seen.set(value, (kv = [key, value]));
+    return kv;
   };
 
   return {
     select(attrs) {
-      const out: [string, string][] = [];
+      let out: (readonly [string, string])[] | undefined;
       for (const key in attrs) {
         if (!allowed(key)) continue;
         const action = actionFor(key);
@@ -104,9 +115,9 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
         let value = text(attrs[key]!);
         if (value === undefined) continue;
         if (action === 'hash') value = hashTagValue(options.hashSecret!, value);
-        out.push([key, capped(key, value)]);
+        (out ??= []).push(pair(key, value));
       }
-      return out;
+      return out ?? NO_TAGS;
     },
     get overflowed() {
       return overflowed;
