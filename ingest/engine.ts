@@ -39,7 +39,7 @@ import { SpanIdWords } from './hex.js';
 import { NO_LINKS, PairingStore } from './pairing.js';
 import { Origin, PresenceMemory, type PresenceMemoryOptions } from './presence.js';
 import { SpanKind, type DecodedBatch, type Span } from './span.js';
-import { createTagFilter } from './tags.js';
+import { createTagFilter, type TagPairs } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
 import { LibrarySightings } from './library-sightings.js';
 import type { Config } from '../src/core/config.js';
@@ -182,7 +182,7 @@ interface Served {
 }
 
 /** One call served, counted under each tag on the operation that served it. */
-function tagOperation(agg: Aggregator, opKey: string, tags: readonly (readonly [string, string])[], error: boolean, at: number): void {
+function tagOperation(agg: Aggregator, opKey: string, tags: TagPairs, error: boolean, at: number): void {
   for (const [k, v] of tags) agg.tag(opKey, true, k, v, 1, error, at);
 }
 
@@ -365,7 +365,7 @@ export function createEngine(options: EngineOptions): Engine {
   function ingestSpan(
     span: Span,
     service: ServiceInfo,
-    resourceTags: readonly (readonly [string, string])[],
+    resourceTags: TagPairs,
     children: Half[],
     source: number,
   ): void {

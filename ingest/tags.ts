@@ -31,13 +31,15 @@ export function hashTagValue(secret: string, value: string): string {
   return HASH_PREFIX + createHmac('sha256', secret).update(value, 'utf8').digest('hex').slice(0, HASH_HEX_DIGITS);
 }
 
+/** allow-listed [key, value] pairs, shared: read them, never change them */
+export type TagPairs = readonly (readonly [string, string])[];
+
 export interface TagFilter {
   /**
-   * The allow-listed [key, value] pairs of these attributes: one shared pair per key and value, and
-   * one shared empty list when there are none (it runs for every span and resource; read them, never
-   * change them).
+   * The allow-listed pairs of these attributes: one pair per key and value kept with the cap, and one
+   * empty list for none (it runs for every span and resource: no array made per span).
    */
-  select(attrs: Attributes): readonly (readonly [string, string])[];
+  select(attrs: Attributes): TagPairs;
   readonly overflowed: number;
 }
 
@@ -59,7 +61,7 @@ export function tagKeyMatcher(keys: readonly string[]): (key: string) => boolean
   return (key) => patterns.some((p) => p.test(key));
 }
 
-const NO_TAGS: readonly (readonly [string, string])[] = Object.freeze([]);
+const NO_TAGS: TagPairs = Object.freeze([]);
 
 export function createTagFilter(options: TagFilterOptions): TagFilter {
   const onList = tagKeyMatcher(options.keys);
