@@ -7,7 +7,8 @@
  * Neo4j server for Topograph, the one Collector process for the Collector. With
  * `BENCH_PEER_AB=<checkout>` (`npm run bench -- --only=peer`), that checkout's worker and API take a
  * turn in each of four rounds too, each Topograph first in every other round: two versions side by
- * side in one run.
+ * side in one run; `BENCH_PEER_AB_NODE=<node binary>` runs that side on another Node.js (the same
+ * checkout under two runtimes: `BENCH_PEER_AB=.`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,8 @@ export async function peerBench(opts: {
    * against the same Collector and Neo4j.
    */
   alsoCheckout?: string;
+  /** the Node.js binary the other checkout's worker and API run on (default: this one's) */
+  alsoNode?: string;
 }): Promise<PeerResult> {
   ensureCollector();
   const neo4jPort = Number(new URL(opts.target.uri.replace(/^[a-z+]+:/, 'http:')).port || 7687);
@@ -111,12 +114,12 @@ export async function peerBench(opts: {
       TOPOGRAPH_LOG_LEVEL: 'info',
     };
     /** A checkout's worker (with a spool of its own) and API; what `drained` and the CPU figures need of them. */
-    const startTopograph = async (root: string) => {
+    const startTopograph = async (root: string, node = process.execPath) => {
       const ingestPort = await freePort();
       const spoolDir = mkdtempSync(join(tmpdir(), 'topograph-bench-spool-peer-'));
       spoolDirs.push(spoolDir);
       const start = (file: string, env: Record<string, string>, readyWhen: RegExp) =>
-        startProcess(process.execPath, ['--import', 'tsx', join(root, file)], env, readyWhen);
+        startProcess(node, ['--import', 'tsx', join(root, file)], env, readyWhen);
       const worker = await start(
         'ingest/main.ts',
         {
@@ -145,7 +148,7 @@ export async function peerBench(opts: {
     const a = await startTopograph(ROOT);
     sides.set('topograph', { url: `${a.url}/v1/traces`, pids: a.pids, ingestUrl: a.url });
     if (opts.alsoCheckout) {
-      const b = await startTopograph(opts.alsoCheckout);
+      const b = await startTopograph(opts.alsoCheckout, opts.alsoNode);
       sides.set('topograph B', { url: `${b.url}/v1/traces`, pids: b.pids, ingestUrl: b.url });
     }
     sides.set('collector', {

@@ -160,7 +160,9 @@ try {
   if (peer) {
     // BENCH_PEER_AB=<checkout>: that checkout's Topograph takes a turn beside this one's in every round.
     const alsoCheckout = process.env.BENCH_PEER_AB;
-    const p = await peerBench({ target, shape: benchShape(runId, environment), quick, alsoCheckout });
+    // BENCH_PEER_AB_NODE=<node binary>: that side runs on another Node.js.
+    const alsoNode = process.env.BENCH_PEER_AB_NODE;
+    const p = await peerBench({ target, shape: benchShape(runId, environment), quick, alsoCheckout, alsoNode });
     console.log(
       `\nTopograph beside the OpenTelemetry Collector: ${p.pool.requests} prepared OTLP/protobuf requests (${p.pool.spans} spans), ` +
         `${p.concurrency} in flight, ${p.durationMs / 1000} s per run, alternating; CPU from /proc (user + system). ` +
