@@ -1,5 +1,6 @@
-# One image for both processes: `npx tsx ingest/main.ts` (worker) or `npx tsx src/api/main.ts` (API).
-FROM node:20-bookworm-slim
+# One image for both processes: `npx tsx ingest/main.ts` (worker) or `npx tsx src/api/main.ts` (API), on the
+# image's Node.js 24 LTS (the `node` package the npm scripts run on is a dev dependency, left out here).
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
