@@ -400,7 +400,7 @@ export class Aggregator {
     record(row.t, error, latencyMs, at);
     this.options.sampler?.hop(traceId, fromOp, toOp, error, latencyMs, at);
     // The newest few distinct trace ids, in a ring: an `unshift` and a trim per call cost ~8 times
-    // as much (docs/benchmarks.md item 142). The row puts them newest first.
+    // as much (docs/benchmarks.md item 144). The row puts them newest first.
     const max = this.options.exemplarsPerEdge;
     if (max > 0 && !row.exemplars.includes(traceId)) row.exemplars[row.exemplarsAdded++ % max] = traceId;
   }
