@@ -181,9 +181,28 @@ interface Served {
   first: number;
 }
 
+/**
+ * `calls` under each of `tags` on `subject`. Indexed, not `for (const [k, v] of tags)`: that made an
+ * iterator per loop and per pair, ~115 bytes a span (docs/benchmarks.md item 149).
+ */
+function countTags(
+  agg: Aggregator,
+  subject: string,
+  onOperation: boolean,
+  tags: TagPairs,
+  calls: number,
+  error: boolean,
+  at: number,
+): void {
+  for (let i = 0; i < tags.length; i++) {
+    const pair = tags[i]!;
+    agg.tag(subject, onOperation, pair[0], pair[1], calls, error, at);
+  }
+}
+
 /** One call served, counted under each tag on the operation that served it. */
 function tagOperation(agg: Aggregator, opKey: string, tags: TagPairs, error: boolean, at: number): void {
-  for (const [k, v] of tags) agg.tag(opKey, true, k, v, 1, error, at);
+  countTags(agg, opKey, true, tags, 1, error, at);
 }
 
 /** No keys: a root server half waits under none (shared, never written to). */
@@ -412,7 +431,7 @@ export function createEngine(options: EngineOptions): Engine {
     // its operation keeps the CLIENT kind its span carries.
     const ownSide = namesOwnService(span, service);
     // The span's own tags on its service, whatever its kind (a resource's tags: once per resource).
-    for (const [k, v] of spanTags) agg.tag(service.key, false, k, v, 1, error, at);
+    countTags(agg, service.key, false, spanTags, 1, error, at);
     switch (ownSide ? SpanKind.SERVER : span.kind) {
       case SpanKind.SERVER:
       case SpanKind.CONSUMER: {
@@ -506,37 +525,41 @@ export function createEngine(options: EngineOptions): Engine {
     origin = Origin[decoded.origin ?? 'otlp'];
     const agg = out.agg;
     const children: Half[] = [];
-    for (const rs of decoded.batch) {
-      // One pass, no closure per resource: a request from a Collector in front carries one resource
-      // for every few spans (the bench's, ~3).
+    // Indexed loops: a request from a Collector in front carries one resource for every few spans
+    // (the bench's, ~3), and `for … of` made iterators per resource (docs/benchmarks.md item 149).
+    const { batch } = decoded;
+    for (let r = 0; r < batch.length; r++) {
+      const rs = batch[r]!;
+      const { scopeSpans } = rs;
       let latest = 0;
       let count = 0;
-      for (const ss of rs.scopeSpans) {
-        count += ss.spans.length;
-        for (const s of ss.spans) if (s.endMs > latest) latest = s.endMs;
+      for (let i = 0; i < scopeSpans.length; i++) {
+        const spans = scopeSpans[i]!.spans;
+        count += spans.length;
+        for (let j = 0; j < spans.length; j++) if (spans[j]!.endMs > latest) latest = spans[j]!.endMs;
       }
       if (count === 0) continue;
       const service = describeService(rs.resource);
       const stamp = Math.min(now, Math.floor(latest));
       agg.service(service, stamp);
       const resourceTags = tags.select(rs.resource);
-      for (const [k, v] of resourceTags) agg.tag(service.key, false, k, v, 0, false, stamp);
-      for (const lib of librariesOf(rs.resource, options.versionKeys)) agg.use(service.key, lib, stamp);
+      countTags(agg, service.key, false, resourceTags, 0, false, stamp);
+      const libraries = librariesOf(rs.resource, options.versionKeys);
+      for (let i = 0; i < libraries.length; i++) agg.use(service.key, libraries[i]!, stamp);
       served.calls = 0;
       served.errors = 0;
       served.first = stamp;
-      for (const ss of rs.scopeSpans) {
-        const lib = scopeLibrary(ss.scope);
-        if (lib && ss.spans.length > 0) agg.use(service.key, lib, stamp);
-        for (const span of ss.spans) ingestSpan(span, service, resourceTags, children, source);
+      for (let i = 0; i < scopeSpans.length; i++) {
+        const { scope, spans } = scopeSpans[i]!;
+        const lib = scopeLibrary(scope);
+        if (lib && spans.length > 0) agg.use(service.key, lib, stamp);
+        for (let j = 0; j < spans.length; j++) ingestSpan(spans[j]!, service, resourceTags, children, source);
       }
       if (served.calls > 0) {
         agg.served(service, served.calls, served.errors, served.first);
         const ok = served.calls - served.errors;
-        for (const [k, v] of resourceTags) {
-          if (ok > 0) agg.tag(service.key, false, k, v, ok, false, served.first);
-          if (served.errors > 0) agg.tag(service.key, false, k, v, served.errors, true, served.first);
-        }
+        if (ok > 0) countTags(agg, service.key, false, resourceTags, ok, false, served.first);
+        if (served.errors > 0) countTags(agg, service.key, false, resourceTags, served.errors, true, served.first);
       }
     }
     if (!restoring) {

@@ -50,15 +50,17 @@ async function child(dir: string, spansPerS: number, seconds: number): Promise<S
   session.disconnect();
   const bySelf = new Map<string, number>();
   let total = 0;
-  const walk = (node: ProfileNode) => {
+  // A builtin (no script: an iterator's `next`, `push`, `fromCharCode`) is named with its caller.
+  const walk = (node: ProfileNode, caller: string) => {
     const f = node.callFrame;
-    const name = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    const own = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    const name = f.url === '' && caller !== '' ? `${own} < ${caller}` : own;
     bySelf.set(name, (bySelf.get(name) ?? 0) + node.selfSize);
     total += node.selfSize;
-    for (const c of node.children) walk(c);
+    for (const c of node.children) walk(c, f.url === '' ? caller : own);
   };
-  walk(profile.head);
-  const top = [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, 25);
+  walk(profile.head, '');
+  const top = [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, 40);
   return { bytesPerSpan: total / spans, spans, top: top.map(([k, v]) => [k, v / spans]) };
 }
 

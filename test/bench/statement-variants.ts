@@ -8,7 +8,7 @@
  * `npx tsx test/bench/statement-variants.ts <edges|operations|calls|traceSamples|tags> <variant,…> [flushes]`
  * with NEO4J_URI at a Neo4j on this machine that nothing else uses and `NEO4J_TX_LOG_DIR` at its
  * `data/transactions/neo4j` folder (as `writer-ab.ts`). Variants: cur, noBuckets, noRings, noSeen,
- * noRingCall (the minute ring's subquery alone), noExemplars (calls), noInTrace, noInTraceSeen (traceSamples); for tags, cur (the tag nodes, then one row per
+ * noRingCall (the minute ring's subquery alone), noExemplars (calls), noInTrace, noInTraceSeen, noPrune (traceSamples); for tags, cur (the tag nodes, then one row per
  * subject) and perRow (the statement before docs/benchmarks.md item 94: a MERGE per tag row). A tool for working on the writer,
  * not part of `npm run bench`.
  */
@@ -94,6 +94,10 @@ const VARIANTS: Record<string, (s: string) => string> = {
   noExemplars: (s) => cut(s, /SET r\.exemplars = [^\n]*\n/, 'SET '),
   // The IN_TRACE writes come twice: created on a new sample, merged on a stored one.
   noInTraceSeen: (s) => cut(s, new RegExp(`(${IN_TRACE_LINK.source})${IN_TRACE_SEEN.source}`, 'g'), '$1'),
+  // The pruning of each entry operation given a new sample.
+  noPrune: (s) => cut(s, /\nWITH o, added WHERE added[\s\S]*$/, ''),
+  // The pruning of each entry operation given a new sample.
+  noPrune: (s) => cut(s, /\nWITH o, added WHERE added[\s\S]*$/, ''),
   // A FOREACH over nothing keeps each subquery ending in a write, as Cypher wants.
   noInTrace: (s) =>
     cut(
