@@ -55,29 +55,117 @@ export function hopParts(text: string): { fromKey: string; toKey: string; figure
   return { fromKey, toKey, figures: JSON.stringify(rest).slice(1, -1) };
 }
 
-interface Hop {
-  from: string;
-  to: string;
-  error: boolean;
-  latencyMs: number;
-  at: number;
+/**
+ * The hops of one flush's traces, in columns: no object per hop. Every call made one, held until
+ * the flush, so each outlived the young generation and was promoted (docs/benchmarks.md item 150).
+ * A trace is a slot (in arrival order, as its hops are in it): its hops are a list through `next`.
+ */
+class PendingHops {
+  /** trace id → slot */
+  readonly slots = new Map<string, number>();
+  traceIds: string[] = [];
+  head = new Int32Array(256);
+  tail = new Int32Array(256);
+  count = new Int32Array(256);
+  hops = 0;
+  from: string[] = [];
+  to: string[] = [];
+  latencyMs = new Float64Array(1024);
+  at = new Float64Array(1024);
+  error = new Uint8Array(1024);
+  /** the trace's next hop, -1 after its last */
+  next = new Int32Array(1024);
+
+  get traces(): number {
+    return this.slots.size;
+  }
+
+  /** The slot of a new trace. */
+  add(traceId: string): number {
+    const slot = this.slots.size;
+    if (slot === this.head.length) {
+      this.head = grown(this.head);
+      this.tail = grown(this.tail);
+      this.count = grown(this.count);
+    }
+    this.slots.set(traceId, slot);
+    this.traceIds[slot] = traceId;
+    this.head[slot] = -1;
+    this.count[slot] = 0;
+    return slot;
+  }
+
+  push(slot: number, from: string, to: string, error: boolean, latencyMs: number, at: number): void {
+    const h = this.hops++;
+    if (h === this.next.length) {
+      this.latencyMs = grown(this.latencyMs);
+      this.at = grown(this.at);
+      this.error = grown(this.error);
+      this.next = grown(this.next);
+    }
+    this.from[h] = from;
+    this.to[h] = to;
+    this.latencyMs[h] = latencyMs;
+    this.at[h] = at;
+    this.error[h] = error ? 1 : 0;
+    this.next[h] = -1;
+    if (this.head[slot]! < 0) this.head[slot] = h;
+    else this.next[this.tail[slot]!] = h;
+    this.tail[slot] = h;
+    this.count[slot]!++;
+  }
+
+  /**
+   * The operation a trace entered through: the earliest hop's caller that no hop calls (the first in
+   * arrival order among hops at the same time), else the earliest hop's caller (`first`).
+   */
+  entryOf(slot: number, first: number): string {
+    const { from, to, at, next } = this;
+    const head = this.head[slot]!;
+    // A few hops are compared with each other; a long trace's callees go in a set.
+    const callees = this.count[slot]! > 16 ? new Set<string>() : undefined;
+    if (callees) for (let h = head; h >= 0; h = next[h]!) callees.add(to[h]!);
+    let found = -1;
+    for (let h = head; h >= 0; h = next[h]!) {
+      if (found >= 0 && !(at[h]! < at[found]!)) continue;
+      let called = false;
+      if (callees) called = callees.has(from[h]!);
+      else for (let g = head; g >= 0 && !called; g = next[g]!) called = to[g] === from[h];
+      if (!called) found = h;
+    }
+    return from[found >= 0 ? found : first]!;
+  }
+
+  /** Forgets this flush's hops; the columns are kept for the next, unless a burst left them far too large. */
+  clear(): void {
+    this.traceIds.fill('', 0, this.slots.size);
+    this.slots.clear();
+    if (this.next.length > SHRINK_ABOVE && this.hops < this.next.length / 4) {
+      const n = Math.max(1024, 2 * this.hops);
+      this.latencyMs = new Float64Array(n);
+      this.at = new Float64Array(n);
+      this.error = new Uint8Array(n);
+      this.next = new Int32Array(n);
+      this.from = [];
+      this.to = [];
+    }
+    this.hops = 0;
+  }
 }
 
-/**
- * The operation a trace entered through: the earliest hop's caller that no hop calls (the first in
- * arrival order among hops at the same time), else the earliest hop's caller (`first`).
- */
-function entryOf(hops: Hop[], first: Hop): string {
-  const callees = new Set<string>();
-  for (const h of hops) callees.add(h.to);
-  let found: Hop | undefined;
-  for (const h of hops) if (!callees.has(h.from) && (found === undefined || h.at < found.at)) found = h;
-  return (found ?? first).from;
+/** Hop columns longer than this shrink after a flush that used under a quarter of them. */
+const SHRINK_ABOVE = 1 << 16;
+
+function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 export class TraceSampler {
-  private pending = new Map<string, Hop[]>();
-  private counts = new Map<string, { ok: number; errors: number }>();
+  private pending = new PendingHops();
+  /** per window, per entry operation: the traces kept */
+  private counts = new Map<number, Map<string, { ok: number; errors: number }>>();
   /** recent decisions: the entry operation of a kept trace, null for one left out */
   private decided = new Map<string, string | null>();
   /** hops not considered because the flush already held its most traces */
@@ -86,61 +174,75 @@ export class TraceSampler {
   constructor(private readonly options: TraceSamplingOptions) {}
 
   hop(traceId: string, from: string, to: string, error: boolean, latencyMs: number, at: number): void {
-    let hops = this.pending.get(traceId);
-    if (!hops) {
-      if (this.pending.size >= (this.options.maxTracesPerFlush ?? MAX_TRACES_PER_FLUSH)) {
+    const pending = this.pending;
+    let slot = pending.slots.get(traceId);
+    if (slot === undefined) {
+      if (pending.traces >= (this.options.maxTracesPerFlush ?? MAX_TRACES_PER_FLUSH)) {
         this.droppedHops++;
         return;
       }
-      hops = [];
-      this.pending.set(traceId, hops);
+      slot = pending.add(traceId);
     }
-    if (hops.length < MAX_HOPS) hops.push({ from, to, error, latencyMs, at });
+    if (pending.count[slot]! < MAX_HOPS) pending.push(slot, from, to, error, latencyMs, at);
   }
 
   /** Decides which of this flush's traces to keep and hands back their rows. */
   drain(): TraceSampleRow[] {
     const rows: TraceSampleRow[] = [];
+    const p = this.pending;
+    const { at, next } = p;
     let newestWindow = -Infinity;
-    for (const [traceId, hops] of this.pending) {
+    for (let slot = 0; slot < p.traces; slot++) {
+      const traceId = p.traceIds[slot]!;
       // Most traces are left out: they are decided without sorting their hops (a sort per trace per
       // flush was most of this), which only a kept trace's row needs.
-      let first = hops[0]!;
+      let first = p.head[slot]!;
       let error = false;
-      for (const h of hops) {
-        if (h.at < first.at) first = h;
-        if (h.error) error = true;
+      for (let h = first; h >= 0; h = next[h]!) {
+        if (at[h]! < at[first]!) first = h;
+        if (p.error[h]) error = true;
       }
       const earlier = this.decided.get(traceId);
-      const entry = earlier ?? entryOf(hops, first);
-      const firstSeen = Math.floor(first.at);
+      const entry = earlier ?? p.entryOf(slot, first);
+      const firstSeen = Math.floor(at[first]!);
       const window = Math.floor(firstSeen / this.options.windowMs);
       newestWindow = Math.max(newestWindow, window);
       // A trace is decided once: later hops follow the decision, so a left-out trace's tail never
       // comes back as a sample of its own.
       const keep = earlier === undefined ? this.admit(entry, window, error) : earlier !== null;
       this.remember(traceId, keep ? entry : null);
-      if (!keep) continue;
-      hops.sort((a, b) => a.at - b.at);
-      const ops = [...new Set(hops.flatMap((h) => [h.from, h.to]))].sort();
-      const position = new Map(ops.map((k, i) => [k, i]));
-      rows.push({
-        traceId,
-        entry,
-        error,
-        firstSeen,
-        lastSeen: Math.floor(hops[hops.length - 1]!.at),
-        ops,
-        // Keys by position: each key stored once per sample, not twice per hop (with its JSON escaping a
-        // hop by keys was ~290 bytes, and trace samples most of a flush's transaction log).
-        hops: hops.map((h) =>
-          JSON.stringify([position.get(h.from), position.get(h.to), ...figures(h.error, h.latencyMs, h.at)]),
-        ),
-      });
+      if (keep) rows.push(this.rowOf(slot, traceId, entry, error, firstSeen));
     }
-    this.pending.clear();
+    p.clear();
     this.forgetWindowsBefore(newestWindow - 1);
     return rows.sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0));
+  }
+
+  /** A kept trace's row: its hops in time order (arrival order among equal times). */
+  private rowOf(slot: number, traceId: string, entry: string, error: boolean, firstSeen: number): TraceSampleRow {
+    const p = this.pending;
+    const hops: number[] = [];
+    for (let h = p.head[slot]!; h >= 0; h = p.next[h]!) hops.push(h);
+    hops.sort((a, b) => p.at[a]! - p.at[b]!);
+    const ops = [...new Set(hops.flatMap((h) => [p.from[h]!, p.to[h]!]))].sort();
+    const position = new Map(ops.map((k, i) => [k, i]));
+    return {
+      traceId,
+      entry,
+      error,
+      firstSeen,
+      lastSeen: Math.floor(p.at[hops[hops.length - 1]!]!),
+      ops,
+      // Keys by position: each key stored once per sample, not twice per hop (with its JSON escaping a
+      // hop by keys was ~290 bytes, and trace samples most of a flush's transaction log).
+      hops: hops.map((h) =>
+        JSON.stringify([
+          position.get(p.from[h]!),
+          position.get(p.to[h]!),
+          ...figures(p.error[h] === 1, p.latencyMs[h]!, p.at[h]!),
+        ]),
+      ),
+    };
   }
 
   /** Whether the trace may have a skeleton stored: kept, or not decided within the decisions remembered. */
@@ -149,9 +251,10 @@ export class TraceSampler {
   }
 
   private admit(entry: string, window: number, error: boolean): boolean {
-    const key = `${window}\n${entry}`;
-    const c = this.counts.get(key) ?? { ok: 0, errors: 0 };
-    this.counts.set(key, c);
+    let inWindow = this.counts.get(window);
+    if (!inWindow) this.counts.set(window, (inWindow = new Map()));
+    let c = inWindow.get(entry);
+    if (!c) inWindow.set(entry, (c = { ok: 0, errors: 0 }));
     if (error && c.errors < this.options.errorsPerWindow) {
       c.errors++;
       return true;
@@ -171,8 +274,6 @@ export class TraceSampler {
 
   private forgetWindowsBefore(window: number): void {
     if (!Number.isFinite(window)) return;
-    for (const key of this.counts.keys()) {
-      if (Number(key.slice(0, key.indexOf('\n'))) < window) this.counts.delete(key);
-    }
+    for (const w of this.counts.keys()) if (w < window) this.counts.delete(w);
   }
 }

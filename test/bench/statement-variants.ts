@@ -96,8 +96,6 @@ const VARIANTS: Record<string, (s: string) => string> = {
   noInTraceSeen: (s) => cut(s, new RegExp(`(${IN_TRACE_LINK.source})${IN_TRACE_SEEN.source}`, 'g'), '$1'),
   // The pruning of each entry operation given a new sample.
   noPrune: (s) => cut(s, /\nWITH o, added WHERE added[\s\S]*$/, ''),
-  // The pruning of each entry operation given a new sample.
-  noPrune: (s) => cut(s, /\nWITH o, added WHERE added[\s\S]*$/, ''),
   // A FOREACH over nothing keeps each subquery ending in a write, as Cypher wants.
   noInTrace: (s) =>
     cut(
