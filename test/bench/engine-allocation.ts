@@ -4,7 +4,8 @@
  * `spans/s` (a collect per simulated second), and once the pairing TTL has filled its windows counts
  * every allocation of the next seconds with V8's sampling heap profiler, objects the GC collected
  * included (what a span costs the young generation, which CPU time under load cannot show). Reports
- * the bytes per span and the functions that allocated most (self).
+ * the bytes per span and the functions that allocated most (self). With `BENCH_SURVIVORS=1`, only
+ * the objects that outlived a scavenge.
  *
  * `npx tsx test/bench/engine-allocation.ts <checkout A> <checkout B> [spans/s] [seconds]` (defaults
  * 20000, 6 counted after 12). A tool for working on the worker, not part of `npm run bench`; a
@@ -27,6 +28,11 @@ interface ProfileNode {
 }
 
 const WARM_SECONDS = 12;
+/**
+ * `BENCH_SURVIVORS=1`: only what outlived a scavenge (the objects a minor GC collected left out),
+ * what the young generation copies and promotes, where a span's cost to the collector is.
+ */
+const survivors = process.env.BENCH_SURVIVORS === '1';
 
 async function child(dir: string, spansPerS: number, seconds: number): Promise<SideResult> {
   const { engine, started, feed } = await engineOnWorkload(dir, 'alloc');
@@ -38,7 +44,7 @@ async function child(dir: string, spansPerS: number, seconds: number): Promise<S
       await session.post('HeapProfiler.startSampling', {
         samplingInterval: 1024,
         includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMinorGC: !survivors,
       });
       spans = 0;
     }
