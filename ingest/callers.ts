@@ -41,6 +41,14 @@ export interface Half {
   span?: Span;
   /** root SERVER/CONSUMER with peer.service: the caller that sent no spans */
   externalCaller?: VirtualComponent;
+  /**
+   * CLIENT/PRODUCER: the entry operation it was made on behalf of, found at the end of the batch it
+   * came in while its ancestors are surely still remembered (a call that expires asks ~TTL later,
+   * when a worker at its ancestry bound may have let them go; docs/benchmarks.md item 151).
+   */
+  caller?: OperationRef;
+  /** CLIENT/PRODUCER: paired with its server half (its call is queued or credited already) */
+  answered?: boolean;
   /** the input it came from (the engine's `source`; 0 when the caller numbers none) */
   source: number;
   /** which source sent it (ingest/presence.ts Origin bits) */
@@ -158,7 +166,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       child.origin,
     );
     // resolveCaller starts at the parent span itself (the pseudo client's parent) within the parent's service.
-    callTo({ ...child, service: from }, toOp.key, child.error, child.latencyMs, at, service.version);
+    callTo({ ...child, service: from, caller: undefined }, toOp.key, child.error, child.latencyMs, at, service.version);
   }
 
   /** A non-entry span (INTERNAL, CLIENT, …) whose parent is another service's span: that service called here. */
@@ -210,7 +218,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       const p = pending[i]!;
       const expired = final || p.queuedAt <= deadline;
       // A batch's end credits only the callers it finds: giving up on a missing one is the collect's.
-      const from = direct && p.via ? undefined : resolveCaller(p.client, expired && !direct);
+      const from = direct && p.via ? undefined : (p.client.caller ?? resolveCaller(p.client, expired && !direct));
       if (!from) {
         pending[kept++] = p;
         continue;
@@ -276,6 +284,18 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       ancestry.remember(span.traceId, span.spanId, span, elapsed(at), words);
     },
 
+    /**
+     * After a batch: each of its client halves still waiting for a server half learns its caller now,
+     * when its ancestry is known (see `Half.caller`); one whose ancestors are not all in yet is asked
+     * again when its call is queued, as before.
+     */
+    findCallers(clients: readonly Half[]): void {
+      for (let i = 0; i < clients.length; i++) {
+        const c = clients[i]!;
+        if (!c.answered && c.caller === undefined) c.caller = resolveCaller(c, false);
+      }
+    },
+
     /** Non-entry children of one batch: those whose parent is not there yet wait for it. */
     awaitParents(children: Half[], at: number): void {
       // Parents usually come in the same batch, often after their children: checked once the batch is in.
@@ -334,7 +354,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
         if (client && client.service.key !== c.service) {
           // A call found from a parent span: the parent's service made it (see callFromParent).
           const parent = ancestry.find(client.traceId, client.parentSpanId);
-          client = parent >= 0 ? { ...client, service: ancestry.service(parent) } : undefined;
+          client = parent >= 0 ? { ...client, service: ancestry.service(parent), caller: undefined } : undefined;
         }
         if (client)
           pending.push({

@@ -241,6 +241,8 @@ export function createEngine(options: EngineOptions): Engine {
   let tick = 0;
   /** the ids of the span under way as words, read once for the pairing store and the ancestry index */
   const ids = new SpanIdWords();
+  /** the client halves of the request under way left waiting for a server half (callers.findCallers) */
+  const waitingClients: Half[] = [];
   /** the one key of a span asked of the late memory (`oneKey`) */
   const lateKey = [''];
   /** a server half's parent key (trace id, parent span id) as the late memory's six words */
@@ -306,6 +308,7 @@ export function createEngine(options: EngineOptions): Engine {
   function paired(c: Half, s: Half, credit: Credit): void {
     const agg = out.agg;
     c.span = undefined;
+    c.answered = true;
     const messaging = c.kind === SpanKind.PRODUCER || s.kind === SpanKind.CONSUMER;
     const destination = messaging ? (c.destination ?? s.destination) : undefined;
     if (destination) {
@@ -413,6 +416,8 @@ export function createEngine(options: EngineOptions): Engine {
       calleeOp: undefined,
       span: undefined,
       externalCaller: undefined,
+      caller: undefined,
+      answered: undefined,
       source,
       origin,
     };
@@ -468,7 +473,10 @@ export function createEngine(options: EngineOptions): Engine {
         else if (keep) {
           const expired = restoring || late.size === 0 ? undefined : takeOwn(span);
           if (expired) pairedLate(half, expired.half, expired);
-          else pairing.addClient(span.traceId, span.spanId, half, tick, ids);
+          else {
+            pairing.addClient(span.traceId, span.spanId, half, tick, ids);
+            if (!half.answered) waitingClients.push(half);
+          }
         }
         break;
       }
@@ -565,7 +573,9 @@ export function createEngine(options: EngineOptions): Engine {
     if (!restoring) {
       callers.awaitParents(children, tick);
       callers.creditKnown(tick);
+      callers.findCallers(waitingClients);
     }
+    waitingClients.length = 0;
   }
 
   function collect(at: number, final: boolean, clock = at, holdBreakdowns = false): FactBatch {

@@ -602,8 +602,11 @@ export function createLatePairs(options: LatePairsOptions) {
       } finally {
         out.agg = live;
       }
-      // What its expiry reached is in the credits: a client's callee need not be kept twice.
-      const kept = side === 'client' ? { ...half, callee: undefined, calleeOp: undefined, span: undefined } : half;
+      // What its expiry reached is in the credits: a client's callee and caller need not be kept twice.
+      const kept =
+        side === 'client'
+          ? { ...half, callee: undefined, calleeOp: undefined, span: undefined, caller: undefined, answered: undefined }
+          : half;
       const ref = (entry.ref = add(keys, figuresOf(half, at, entry.seq)));
       hold(ref, { side, half: kept, keys, credits });
       // A client's call is queued until its caller is known (ingest/callers.ts), through `wrap`.

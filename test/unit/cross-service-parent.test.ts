@@ -131,4 +131,22 @@ describe('the ancestry index', () => {
     expect(sink.calls()).toEqual({ 'a:GET /a -> b:GET /b': 1 });
     expect(pipeline.stats().ancestry).toBeLessThanOrEqual(10);
   });
+
+  it('a call no server answers keeps its caller when its ancestors go before it expires', async () => {
+    const { sink, clock, pipeline } = capturePipeline({ pairingMaxEntries: 2 });
+    const t = new TraceBuilder();
+    const entry = t.server('a', '/a');
+    t.client('a', { parent: entry, attributes: { 'server.address': 'payments.example.com' } });
+    pipeline.ingest(t.batch());
+    // Later traffic fills the index (10 spans) and pushes the entry span and its call out of it.
+    const later = new TraceBuilder();
+    for (let i = 0; i < 12; i++) later.server('c', '/c');
+    pipeline.ingest(later.batch());
+    expect(pipeline.stats().ancestryEvicted).toBeGreaterThanOrEqual(2);
+    clock.now += 10_000;
+    await pipeline.drainAll();
+    // Found when the call came in, not when it expired: not an operation named after the client span.
+    expect(sink.calls()).toEqual({ 'a:GET /a -> payments.example.com:GET': 1 });
+    expect(pipeline.stats().unresolvedCallers).toBe(0);
+  });
 });
