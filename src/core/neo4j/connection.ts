@@ -171,6 +171,9 @@ export async function applySchema(graph: Graph): Promise<void> {
   }
 }
 
+/** What readiness asks the database: the cheapest query that needs it to take a transaction. */
+export const READY_QUERY = 'RETURN 1';
+
 /**
  * For entry points: applies the schema, retrying with backoff until Neo4j answers, and tells
  * /readyz whether the store is usable (reachable, schema applied).
@@ -196,13 +199,22 @@ export function createSchemaReadiness(graph: Graph, log: { warn(obj: object, msg
   return {
     /** resolves once the schema is applied */
     applied: applied$,
+    /**
+     * Whether the database answers a query. Not the server's handshake alone: while a Neo4j shuts
+     * down its Bolt port can still take a connection for a moment after the database stopped taking
+     * transactions, and the worker's admission, which asks this while it is behind, then read a
+     * stopping Neo4j as up (docs/ingest.md, "Backpressure").
+     */
     async ready(): Promise<boolean> {
       if (!applied) return false;
+      const session = graph.driver.session({ database: graph.database, defaultAccessMode: neo4j.session.READ });
       try {
-        await graph.driver.getServerInfo({ database: graph.database });
+        await session.run(READY_QUERY);
         return true;
       } catch {
         return false;
+      } finally {
+        await session.close().catch(() => undefined);
       }
     },
   };
