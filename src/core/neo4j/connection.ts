@@ -202,7 +202,7 @@ export function createSchemaReadiness(graph: Graph, log: { warn(obj: object, msg
     /**
      * Whether the database answers a query. Not the server's handshake alone: while a Neo4j shuts
      * down its Bolt port can still take a connection for a moment after the database stopped taking
-     * transactions, and the worker's admission, which asks this while it is behind, then read a
+     * transactions, and the worker's admission, which asks this while it is behind, could then read a
      * stopping Neo4j as up (docs/ingest.md, "Backpressure").
      */
     async ready(): Promise<boolean> {
