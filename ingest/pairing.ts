@@ -20,6 +20,7 @@
  * sleeping. Bounded: past `maxEntries`, the oldest halves are expired early and counted as evicted.
  */
 import { hashIdWords, idHex, spanWords, traceWords, type SpanIdWords } from './hex.js';
+import { widened } from './typed-columns.js';
 
 export interface PairingCallbacks<C, S> {
   onComplete(client: C, server: S): void;
@@ -369,20 +370,13 @@ export class PairingStore<C, S> {
   private grow(): void {
     const old = this.capacity;
     const next = Math.max(MIN_CAPACITY, old * 2);
-    const widen = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(next);
-      b.set(a);
-      return b;
-    };
-    const keys = new Uint32Array(next * KEY_WORDS);
-    keys.set(this.keys);
-    this.keys = keys;
-    this.flags = widen(this.flags, (n) => new Uint8Array(n));
-    this.owner = widen(this.owner, (n) => new Int32Array(n));
-    this.nextKey = widen(this.nextKey, (n) => new Int32Array(n));
-    this.at = widen(this.at, (n) => new Float64Array(n));
-    this.older = widen(this.older, (n) => new Int32Array(n));
-    this.newer = widen(this.newer, (n) => new Int32Array(n));
+    this.keys = widened(this.keys, next * KEY_WORDS);
+    this.flags = widened(this.flags, next);
+    this.owner = widened(this.owner, next);
+    this.nextKey = widened(this.nextKey, next);
+    this.at = widened(this.at, next);
+    this.older = widened(this.older, next);
+    this.newer = widened(this.newer, next);
     for (let r = old; r < next; r++) this.values.push(undefined);
     // The new records go on the free list, lowest first.
     for (let r = next - 1; r >= old; r--) {

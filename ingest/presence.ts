@@ -15,6 +15,7 @@
  */
 import { HOUR_MS, type EdgeSource } from '../src/core/model.js';
 import type { FactBatch } from './aggregate.js';
+import { widened } from './typed-columns.js';
 
 /** Where spans came from, as bits: an edge seen by halves of two origins carries both (names from src/core/model.ts EDGE_SOURCES). */
 export const Origin = { otlp: 1, zipkin: 2, import: 4 } as const satisfies Partial<Record<EdgeSource, number>>;
@@ -160,10 +161,9 @@ export class PresenceMemory {
     const slot = this.used++;
     if (slot >= this.newest.length) {
       const capacity = Math.max(256, 2 * this.newest.length);
-      const grown = <T extends Int32Array | Uint32Array | Uint8Array>(from: T, to: T) => (to.set(from), to);
-      this.newest = grown(this.newest, new Int32Array(capacity));
-      this.masks = grown(this.masks, new Uint32Array(capacity * this.stride));
-      this.sources = grown(this.sources, new Uint8Array(capacity));
+      this.newest = widened(this.newest, capacity);
+      this.masks = widened(this.masks, capacity * this.stride);
+      this.sources = widened(this.sources, capacity);
     }
     this.masks.fill(0, slot * this.stride, (slot + 1) * this.stride);
     return slot;

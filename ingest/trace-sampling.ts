@@ -10,6 +10,7 @@
  */
 import type { TraceSampleFacts } from '../src/core/records.js';
 import type { TraceSamplingConfig } from '../src/core/config.js';
+import { widened, type TypedColumn } from './typed-columns.js';
 
 /** The TOPOGRAPH_TRACE_* sampling settings (src/core/config.ts), and a memory bound tests may lower. */
 export interface TraceSamplingOptions extends TraceSamplingConfig {
@@ -156,11 +157,7 @@ class PendingHops {
 /** Hop columns longer than this shrink after a flush that used under a quarter of them. */
 const SHRINK_ABOVE = 1 << 16;
 
-function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T): T {
-  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-  b.set(a);
-  return b;
-}
+const grown = <T extends TypedColumn>(column: T): T => widened(column, column.length * 2);
 
 export class TraceSampler {
   private pending = new PendingHops();
