@@ -26,10 +26,13 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 const peer = args.has('--peer') || only === 'peer';
 const started = performance.now();
 
+const config = loadConfig();
 const GOALS = {
   ingest_spans_per_s: { goal: 50_000, better: 'higher' },
   ingest_vs_noop_sink: { goal: 0.9, better: 'higher' },
-  freshness_p99_ms: { goal: 2000, better: 'lower' },
+  // At saturation a worker refuses once what it acknowledged waits TOPOGRAPH_INGEST_MAX_LAG to be
+  // written (docs/ingest.md, "Backpressure"): that bound is the goal there, 2 s at half load.
+  freshness_p99_ms: { goal: config.ingest.maxLagMs, better: 'lower' },
   freshness_half_load_p99_ms: { goal: 2000, better: 'lower' },
   graphql_vs_cypher_p50: { goal: 1.2, better: 'lower' },
   graphql_vs_cypher_p99: { goal: 1.5, better: 'lower' },
@@ -39,7 +42,6 @@ const GOALS = {
   ingest_vs_collector: { goal: 1.0, better: 'higher' },
 } as const;
 
-const config = loadConfig();
 const target = await resolveNeo4j(config.neo4j);
 const graph = createGraph(target);
 await applySchema(graph);
