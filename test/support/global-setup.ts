@@ -1,7 +1,7 @@
 /**
- * Runs once before the test files: finds the Neo4j the tests use (NEO4J_URI, else the project's
- * local server, started if needed and stopped afterwards only if this run started it) and applies
- * the schema. Test files read the target with `inject('neo4j')`.
+ * Runs once before the test files: finds the Neo4j the tests use (NEO4J_URI, else the test suite's
+ * own local server, `.neo4j/tests`, started if needed and stopped afterwards only if this run
+ * started it) and applies the schema. Test files read the target with `inject('neo4j')`.
  */
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
@@ -9,13 +9,20 @@ import { createEngine, engineOptions } from '../../ingest/engine.js';
 import { createNeo4jSink } from '../../ingest/writer.js';
 import { defaultConfig, loadConfig } from '../../src/core/config.js';
 import { applySchema, createGraph, resolveNeo4j, type Graph } from '../../src/core/neo4j/connection.js';
-import { defaultLocalOptions, stopLocalNeo4j } from '../../src/core/neo4j/local-server.js';
+import {
+  defaultLocalOptions,
+  fetchServer,
+  stopLocalNeo4j,
+  testLocalOptions,
+} from '../../src/core/neo4j/local-server.js';
 import { driveEngine } from './capture.js';
 import { ORDERS_QUERY, TraceBuilder } from './spans.js';
 
 export default async function setup(project: TestProject) {
   const config = loadConfig();
-  const target = await resolveNeo4j(config.neo4j);
+  // Its jars are the project server's (fetched once with Maven), its data its own.
+  if (!config.neo4j.uri) fetchServer(defaultLocalOptions());
+  const target = await resolveNeo4j(config.neo4j, testLocalOptions());
   const graph = createGraph(target);
   await applySchema(graph);
   await warmUp(graph);
@@ -23,7 +30,7 @@ export default async function setup(project: TestProject) {
   const { startedLocal, ...neo4j } = target;
   project.provide('neo4j', neo4j);
   return async () => {
-    if (startedLocal && process.env.TOPOGRAPH_KEEP_NEO4J !== '1') await stopLocalNeo4j(defaultLocalOptions());
+    if (startedLocal && process.env.TOPOGRAPH_KEEP_NEO4J !== '1') await stopLocalNeo4j(testLocalOptions());
   };
 }
 

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import neo4j, { type Driver, type ManagedTransaction, type Record as Neo4jRecord } from 'neo4j-driver';
 import type { Neo4jConfig } from '../config.js';
-import { defaultLocalOptions, ensureLocalNeo4j } from './local-server.js';
+import { defaultLocalOptions, ensureLocalNeo4j, type LocalNeo4jOptions } from './local-server.js';
 import { retry } from '../retry.js';
 
 export interface Neo4jTarget {
@@ -39,23 +39,27 @@ export interface TxOptions {
 }
 
 /**
- * Where to connect: NEO4J_URI when set, else the project's local server (started on demand).
- * Returns whether the local server was started by this call so the caller can stop it.
+ * Where to connect: NEO4J_URI when set, else a local server (the project's unless `local` says
+ * another; started on demand). Returns whether the local server was started by this call so the
+ * caller can stop it.
  */
-export async function resolveNeo4j(neo4j: Neo4jConfig): Promise<Neo4jTarget & { startedLocal: boolean }> {
+export async function resolveNeo4j(
+  neo4j: Neo4jConfig,
+  local: LocalNeo4jOptions = defaultLocalOptions(),
+): Promise<Neo4jTarget & { startedLocal: boolean }> {
   if (neo4j.uri) {
     if (neo4j.password === undefined) {
       throw new Error('NEO4J_PASSWORD must be set when NEO4J_URI is set');
     }
     return { ...neo4j, uri: neo4j.uri, password: neo4j.password, startedLocal: false };
   }
-  const local = await ensureLocalNeo4j(defaultLocalOptions());
+  const server = await ensureLocalNeo4j(local);
   return {
-    uri: local.uri,
-    user: local.user,
-    password: local.password,
+    uri: server.uri,
+    user: server.user,
+    password: server.password,
     database: neo4j.database,
-    startedLocal: local.started,
+    startedLocal: server.started,
   };
 }
 

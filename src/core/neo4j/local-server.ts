@@ -8,6 +8,8 @@
  *   password    the generated password of the `neo4j` user
  *   neo4j.pid   the running server, so later starts reuse it
  *   stopping    the pid of a server being stopped, so a start meanwhile waits for it to be gone
+ *   tests/      the test suite's own server (the same layout, on the jars in lib/): `npm test`
+ *               writes its data there, not into the store `npm start` shows
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -57,6 +59,23 @@ export function defaultLocalOptions(overrides: Partial<LocalNeo4jOptions> = {}):
     log: (msg) => process.stderr.write(`[neo4j-local] ${msg}\n`),
     ...overrides,
   };
+}
+
+/**
+ * The test suite's local server: a store of its own beside the project's (`<dir>/tests`), one port
+ * above each of its ports, on its jars. Tests leave their services and environments behind (each
+ * names its own, and none wipes what it cannot tell is its own); here they do not end up in the map
+ * `npm start` shows.
+ */
+export function testLocalOptions(overrides: Partial<LocalNeo4jOptions> = {}): LocalNeo4jOptions {
+  const shared = defaultLocalOptions();
+  return defaultLocalOptions({
+    dir: join(shared.dir, 'tests'),
+    libDir: join(shared.dir, 'lib'),
+    boltPort: shared.boltPort + 1,
+    httpPort: shared.httpPort + 1,
+    ...overrides,
+  });
 }
 
 const paths = (dir: string, libDir = join(dir, 'lib')) => ({
