@@ -7,8 +7,8 @@
  * side runs: the worker, the API and the Neo4j server for Topograph, the one Collector process for
  * the Collector. With `BENCH_PEER_AB=<checkout>` (`npm run bench -- --only=peer`), that checkout's
  * worker and API take a turn in each round too, each Topograph first in every other round: two
- * versions side by side in one run; `BENCH_PEER_AB_NODE=<node binary>` runs that side on another Node.js (the same
- * checkout under two runtimes: `BENCH_PEER_AB=.`).
+ * versions side by side in one run; `BENCH_PEER_AB_NODE=<node binary>` runs that side on another
+ * Node.js (the same checkout under two runtimes: `BENCH_PEER_AB=.`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,8 +96,9 @@ export async function peerBench(opts: {
   const setup: SenderSetup = { shape: opts.shape, poolSpans: opts.quick ? 120_000 : 300_000, spansPerRequest: 500 };
   const durationMs = opts.quick ? 8_000 : 20_000;
   const warmupMs = opts.quick ? 2_000 : 4_000;
-  // Four rounds either way: the same code moved by a fifth or more from one 20 s round to the next
-  // on this shared machine (docs/benchmarks.md item 153), and two rounds left the ratio at its mercy.
+  // Four rounds, with or without a second checkout: the same code moved by a fifth or more from one
+  // 20 s round to the next on this shared machine, and two left the ratio to one bad minute
+  // (docs/benchmarks.md item 153).
   const rounds = opts.quick ? 2 : 4;
   const concurrency = 4;
   const sender = forkTs('sender.ts', []);
