@@ -55,7 +55,7 @@ export function renderConfigDocs(): string {
     '',
     '## The local Neo4j server',
     '',
-    'Read by `npm start`, `npm run neo4j` and the tests when `NEO4J_URI` is unset.',
+    'Read by `npm start`, `npm run neo4j` and the tests when `NEO4J_URI` is unset. The tests run a server of their own, in `tests/` under that folder and one port above each (docs/development.md).',
     '',
     ...table(localNeo4jEnvSchema),
     '',
