@@ -24,6 +24,8 @@ export interface IngestMetrics {
   recordsSkipped: Counter;
   /** requests held unread, by how the hold ended */
   held: Counter<'outcome'>;
+  /** seconds the durable loop read nothing while the last flush was written, by why */
+  writeWaitSeconds: Counter<'reason'>;
 }
 
 /** What the gauges show, read at each scrape: the engine (ingest/engine.ts) and the durable loop (ingest/spool/durable-ingest.ts). */
@@ -107,6 +109,12 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       name: 'topograph_ingest_held_total',
       help: 'Requests held unread while the loop had too much to read, by how the hold ended (admitted, refused)',
       labelNames: ['outcome'],
+      registers,
+    }),
+    writeWaitSeconds: new Counter({
+      name: 'topograph_ingest_write_wait_seconds_total',
+      help: 'Time the durable loop read nothing while the last flush was being written, by why: read_ahead (it had read its bound of spans on since the write began; Neo4j is the bottleneck) or store_unavailable (Neo4j away)',
+      labelNames: ['reason'],
       registers,
     }),
   };

@@ -31,7 +31,10 @@ export interface DurableIngestDeps {
   store: CheckpointStore;
   engine: Engine;
   log: Logger;
-  metrics: Pick<IngestMetrics, 'spoolRefused' | 'recordsSkipped' | 'held' | 'flushSeconds' | 'flushFailures'>;
+  metrics: Pick<
+    IngestMetrics,
+    'spoolRefused' | 'recordsSkipped' | 'held' | 'flushSeconds' | 'flushFailures' | 'writeWaitSeconds'
+  >;
   /**
    * The interval after a flush of so many rows (ingest/flush-interval.ts): it grows with the rows so
    * that Neo4j's write load stays bounded. Its value for no rows is the shortest interval.
@@ -136,7 +139,10 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   // 25,000 a third of the requests were decoded a second time, read back from disk (7.5% of the
   // worker's CPU, docs/benchmarks.md item 108). ~400 bytes of heap a span.
   const handoffMaxSpans = deps.handoffMaxSpans ?? 60_000;
-  const readAheadMaxSpans = deps.readAheadMaxSpans ?? 50_000;
+  // What a write of 0.5-2 s lets the loop read at ~100,000 spans a second; at 50,000 the loop stood still
+  // 76-84% of a Neo4j-bound run (topograph_ingest_write_wait_seconds_total, docs/benchmarks.md item 155).
+  // The engine holds rows by key, not spans, so memory hardly moves with it.
+  const readAheadMaxSpans = deps.readAheadMaxSpans ?? 200_000;
   const maxLagMs = deps.maxLagMs ?? 0;
   const { flushInterval } = deps;
   const loopBusy = deps.loopBusy ?? (() => false);
@@ -436,7 +442,10 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     for (;;) {
       if (writeError) throw writeError;
       if (writing && (!storeAvailable || readAhead >= readAheadMaxSpans)) {
+        const reason = storeAvailable ? 'read_ahead' : 'store_unavailable';
+        const since = performance.now();
         await writing;
+        metrics.writeWaitSeconds.inc({ reason }, (performance.now() - since) / 1000);
         continue;
       }
       // A record whose decoded batch was handed over is not read back from disk (a copy of every body).

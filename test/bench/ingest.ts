@@ -52,6 +52,8 @@ interface DrainReply {
   flushMaxMs: number;
   flushMeanMs: number;
   rowsPerFlush: number;
+  /** share of the timed part the loop read nothing, waiting for a write after reading its bound on */
+  waitShare: number;
   bounds: BoundsCost;
   /** spans received in the timed part */
   received: number;

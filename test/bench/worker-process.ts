@@ -103,8 +103,16 @@ server.listen(0, '127.0.0.1', () => {
 /** The current value of one of the worker's own (unlabelled) metrics. */
 const metric = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
 const spansReceived = () => metric('topograph_ingest_spans_received_total');
+/** seconds the loop stood still waiting for a write after reading its bound of spans on (Neo4j set the pace) */
+const waitedOnWrite = async () =>
+  (await registry.getSingleMetric('topograph_ingest_write_wait_seconds_total')!.get()).values.find(
+    (v) => v.labels.reason === 'read_ahead',
+  )?.value ?? 0;
 /** spans received before the timed part (the warm-up), left out of the CPU per span */
 let receivedAtStart = 0;
+/** when the timed part began, and the wait counted until then */
+let timedFrom = performance.now();
+let waitedAtStart = 0;
 
 process.on('message', (m: { cmd: 'warmed' | 'drain' }) => {
   if (m.cmd === 'warmed') {
@@ -114,6 +122,8 @@ process.on('message', (m: { cmd: 'warmed' | 'drain' }) => {
       flushes.length = 0;
       cpuAtStart = process.cpuUsage();
       receivedAtStart = await spansReceived();
+      waitedAtStart = await waitedOnWrite();
+      timedFrom = performance.now();
       process.send!({ warmed: true });
     })();
     return;
@@ -121,6 +131,7 @@ process.on('message', (m: { cmd: 'warmed' | 'drain' }) => {
   if (m.cmd !== 'drain') return;
   void (async () => {
     const start = performance.now();
+    const waitShare = ((await waitedOnWrite()) - waitedAtStart) / ((start - timedFrom) / 1000);
     // Acknowledged means spooled: the drain lasts until everything acknowledged is written and checkpointed.
     await worker.flush();
     await worker.stop();
@@ -145,6 +156,7 @@ process.on('message', (m: { cmd: 'warmed' | 'drain' }) => {
       flushMaxMs: Math.max(0, ...flushes.map((f) => f.ms)),
       flushMeanMs: flushes.reduce((n, f) => n + f.ms, 0) / Math.max(1, flushes.length),
       rowsPerFlush: flushes.reduce((n, f) => n + f.rows, 0) / Math.max(1, flushes.length),
+      waitShare,
       bounds: {
         paired: worker.engine.pairing.stats.completed,
         halvesEvicted: worker.engine.pairing.stats.evicted,

@@ -181,6 +181,14 @@ describe('processing lag bound', () => {
     wall.t += 1000;
     await until(async () => (await lagOf(registry)) === 0);
 
+    const waited = async () =>
+      Number(
+        /topograph_ingest_write_wait_seconds_total\{reason="read_ahead",[^}]*\} (\S+)/.exec(
+          await registry.metrics(),
+        )?.[1] ?? 0,
+      );
+    expect(await waited()).toBe(0);
+
     // The third waits for the write: it is unread, and ages.
     expect(await ingest!.accept(oneCall())).toEqual({});
     wall.t += 1000;
@@ -193,6 +201,8 @@ describe('processing lag bound', () => {
     await ingest!.flush();
     expect(await lagOf(registry)).toBe(0);
     expect(store.commits[store.commits.length - 1]).toBe(spool!.stats().lastSeq);
+    // The time the loop stood still is counted, so an operator sees Neo4j set the pace.
+    expect(await waited()).toBeGreaterThan(0.05);
   });
 
   it('refuses with 429 once what was acknowledged waits more than the bound to be written, and accepts again once it is', async () => {
