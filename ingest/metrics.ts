@@ -60,7 +60,7 @@ export interface IngestReadings {
 
 export function createIngestMetrics(registry: Registry): IngestMetrics {
   const registers = [registry];
-  return {
+  const metrics: IngestMetrics = {
     spansReceived: new Counter({
       name: 'topograph_ingest_spans_received_total',
       help: 'Spans accepted by the receivers',
@@ -118,6 +118,9 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       registers,
     }),
   };
+  // Both series from the first scrape: a rate over a series that appears only once the loop first waits reads as no data.
+  for (const reason of ['read_ahead', 'store_unavailable']) metrics.writeWaitSeconds.inc({ reason }, 0);
+  return metrics;
 }
 
 /** The gauges, each reading `read` when scraped. */
