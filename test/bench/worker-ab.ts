@@ -40,7 +40,7 @@ interface DrainReply {
   cpuUsPerSpan: number;
   received: number;
   maxRssMb: number;
-  /** share of the timed part the loop waited for a write, its read-ahead bound reached */
+  /** share of the timed part the loop waited for a write, its read-ahead bound reached (absent: a checkout from before it was counted) */
   waitShare?: number;
 }
 
@@ -89,7 +89,7 @@ async function runOnce(side: 'A' | 'B', dir: string): Promise<void> {
     const name = `${side} ${dir}`;
     results.set(name, [...(results.get(name) ?? []), row]);
     console.log(
-      `${name}: ${drain.cpuUsPerSpan.toFixed(1)} µs CPU per span, ${drain.received} spans, ${result.failures} refused, peak RSS ${drain.maxRssMb.toFixed(0)} MB, waiting on a write ${(100 * (drain.waitShare ?? 0)).toFixed(1)}%; /proc: user ${user!.toFixed(1)}, system ${system!.toFixed(1)} µs per span`,
+      `${name}: ${drain.cpuUsPerSpan.toFixed(1)} µs CPU per span, ${drain.received} spans, ${result.failures} refused, peak RSS ${drain.maxRssMb.toFixed(0)} MB, waiting on a write ${drain.waitShare === undefined ? '-' : `${(100 * drain.waitShare).toFixed(1)}%`}; /proc: user ${user!.toFixed(1)}, system ${system!.toFixed(1)} µs per span`,
     );
   } finally {
     worker.kill();

@@ -100,14 +100,13 @@ server.listen(0, '127.0.0.1', () => {
   process.send!({ port: (server.address() as AddressInfo).port });
 });
 
-/** The current value of one of the worker's own (unlabelled) metrics. */
-const metric = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+/** The current value of one of the worker's own metrics (of its series with label `reason`, if given). */
+const metric = async (name: string, reason?: string) =>
+  (await registry.getSingleMetric(name)!.get()).values.find((v) => reason === undefined || v.labels.reason === reason)
+    ?.value ?? 0;
 const spansReceived = () => metric('topograph_ingest_spans_received_total');
 /** seconds the loop stood still waiting for a write after reading its bound of spans on (Neo4j set the pace) */
-const waitedOnWrite = async () =>
-  (await registry.getSingleMetric('topograph_ingest_write_wait_seconds_total')!.get()).values.find(
-    (v) => v.labels.reason === 'read_ahead',
-  )?.value ?? 0;
+const waitedOnWrite = () => metric('topograph_ingest_write_wait_seconds_total', 'read_ahead');
 /** spans received before the timed part (the warm-up), left out of the CPU per span */
 let receivedAtStart = 0;
 /** when the timed part began, and the wait counted until then */

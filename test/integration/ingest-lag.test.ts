@@ -139,13 +139,13 @@ describe('processing lag bound', () => {
     expect(await cond()).toBe(true);
   }
 
-  /** Metric text → one of the loop's lag gauges, in seconds. */
-  const gauge = async (registry: Registry, name: string) =>
-    Number(new RegExp(`^${name}\\{[^}]*\\} ([\\d.e-]+)`, 'm').exec(await registry.metrics())?.[1]);
+  /** Metric text → one of the loop's metrics in seconds (the series whose labels start with `labels`). */
+  const secondsOf = async (registry: Registry, name: string, labels = '') =>
+    Number(new RegExp(`^${name}\\{${labels}[^}]*\\} ([\\d.e-]+)`, 'm').exec(await registry.metrics())?.[1]);
   /** How long the oldest unread request has waited for the loop. */
-  const lagOf = (registry: Registry) => gauge(registry, 'topograph_ingest_processing_lag_seconds');
+  const lagOf = (registry: Registry) => secondsOf(registry, 'topograph_ingest_processing_lag_seconds');
   /** How long the oldest acknowledged request has waited to be written: what the bound is on. */
-  const writeLagOf = (registry: Registry) => gauge(registry, 'topograph_ingest_write_lag_seconds');
+  const writeLagOf = (registry: Registry) => secondsOf(registry, 'topograph_ingest_write_lag_seconds');
 
   /**
    * Hangs the next commit and sends until a request stays unread: the loop reads on while the
@@ -181,12 +181,7 @@ describe('processing lag bound', () => {
     wall.t += 1000;
     await until(async () => (await lagOf(registry)) === 0);
 
-    const waited = async () =>
-      Number(
-        /topograph_ingest_write_wait_seconds_total\{reason="read_ahead",[^}]*\} (\S+)/.exec(
-          await registry.metrics(),
-        )?.[1] ?? 0,
-      );
+    const waited = () => secondsOf(registry, 'topograph_ingest_write_wait_seconds_total', 'reason="read_ahead",');
     expect(await waited()).toBe(0);
 
     // The third waits for the write: it is unread, and ages.
@@ -254,7 +249,7 @@ describe('processing lag bound', () => {
 
   it('holds a request unread while the loop has more to read than its bound on unread work, and refuses it after the hold', async () => {
     const { registry } = await behindOnReading(100);
-    expect(await gauge(registry, 'topograph_ingest_unread_work_seconds')).toBeGreaterThan(0);
+    expect(await secondsOf(registry, 'topograph_ingest_unread_work_seconds')).toBeGreaterThan(0);
     expect(await writeLagOf(registry)).toBeLessThan(1);
 
     // Nothing is read meanwhile: held, then refused with 429, nothing spooled.
@@ -277,7 +272,7 @@ describe('processing lag bound', () => {
     expect(await waiting).toBeUndefined();
     expect(await registry.metrics()).toMatch(/topograph_ingest_held_total\{outcome="admitted",process="lag-test"\} 1/);
     await ingest!.flush();
-    expect(await gauge(registry, 'topograph_ingest_unread_work_seconds')).toBe(0);
+    expect(await secondsOf(registry, 'topograph_ingest_unread_work_seconds')).toBe(0);
     expect(ingest!.admit()).toBeUndefined();
   });
 
