@@ -1,8 +1,8 @@
 /**
  * Late halves with real worker processes (issue 19): two workers behind a trace-id router, their
  * clocks forced ahead by the test (test/support/shifted-clock.mjs) instead of a TTL slept out. Client
- * halves whose servers come 45 s (forced) later first count against `unknown`, then are corrected to
- * the real edge; halves waiting when one worker is killed with SIGKILL and kept down for 90 s (forced)
+ * halves whose servers come 200 s (forced) later first count against `unknown`, then are corrected to
+ * the real edge; halves waiting when one worker is killed with SIGKILL and kept down for 400 s (forced)
  * pair normally after its restart, the downtime left out of the pairing clock. The graph ends exact:
  * the real edges with every call, nothing left on `unknown`.
  */
@@ -39,6 +39,18 @@ const edgesOf = async (env: string) =>
     ),
   );
 
+/** Waits until the environment's edges pass `ok`; a timeout names the edges last seen. */
+const untilEdges = (env: string, ok: (edges: string[]) => boolean, what: string) =>
+  eventually(
+    async () => {
+      const edges = await edgesOf(env);
+      if (ok(edges)) return true;
+      throw new Error(`edges then: ${JSON.stringify(edges)}`);
+    },
+    60_000,
+    what,
+  );
+
 /** A late-halves counter of a worker's /metrics. */
 async function lateHalves(port: number, outcome: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -46,7 +58,7 @@ async function lateHalves(port: number, outcome: string): Promise<number> {
 }
 
 it(
-  'two workers: halves 45 s apart corrected to the real edge, and a SIGKILL with 90 s down not counted against waiting halves',
+  'two workers: halves 200 s apart corrected to the real edge, and a SIGKILL with 400 s down not counted against waiting halves',
   { timeout: 240_000 },
   async () => {
     const env = uniqueName('late');
@@ -58,7 +70,9 @@ it(
       startIngestWorker(port, spoolDir, {
         NODE_OPTIONS: `--import=${pathToFileURL(join(ROOT, 'test/support/shifted-clock.mjs')).href}`,
         TEST_CLOCK_SHIFT_FILE: shiftFile,
-        TOPOGRAPH_PAIRING_TTL: '20s',
+        // Longer than every wait below in real time: the restarted worker's waiting halves must not
+        // expire on the machine's own clock while a loaded CI box is slow to show the other's.
+        TOPOGRAPH_PAIRING_TTL: '180s',
       });
     const workers: { port: number; spoolDir: string; child: Child }[] = [];
     for (let w = 0; w < 2; w++) {
@@ -82,53 +96,42 @@ it(
       spans.filter((s) => workerOf(s.spanContext().traceId, 2) === w).length;
     try {
       await send(early.clientSpans);
-      forward(45_000);
-      await eventually(
-        async () => ((await edgesOf(env)).includes(`a -> unknown x${CALLS} unpaired ${CALLS}`) ? true : undefined),
-        60_000,
+      forward(200_000);
+      await untilEdges(
+        env,
+        (edges) => edges.includes(`a -> unknown x${CALLS} unpaired ${CALLS}`),
         'the early client halves to expire to unknown',
       );
 
       await send(waiting.clientSpans);
       const victim = workers[1]!;
       await killHard(victim.child);
-      forward(90_000);
+      forward(400_000);
       victim.child = await start(victim.port, victim.spoolDir);
       // Calls of its own first, once written: a collect on the restarted worker's clock has run, which
-      // would expire the waiting halves if the 90 s counted.
+      // would expire the waiting halves if the 400 s counted.
       const own = [...other.clientSpans, ...other.serverSpans].filter(
         (s) => workerOf(s.spanContext().traceId, 2) === 1,
       );
       await sendUntilAcked(`http://127.0.0.1:${victim.port}/v1/traces`, otlpBody(own));
       const ownEdge = `x -> y x${routedTo(other.clientSpans, 1)} unpaired 0`;
-      await eventually(
-        async () => ((await edgesOf(env)).includes(ownEdge) ? true : undefined),
-        60_000,
-        'the restarted worker to write',
-      );
-      // The other worker ran through the 90 s: its waiting halves expire at its next collect, which a
+      await untilEdges(env, (edges) => edges.includes(ownEdge), 'the restarted worker to write');
+      // The other worker ran through the 400 s: its waiting halves expire at its next collect, which a
       // slow commit may hold back; their servers are sent once they have (else they would pair in time).
       const expiredOnOther = routedTo(waiting.clientSpans, 0);
       if (expiredOnOther > 0)
-        await eventually(
-          async () =>
-            (await edgesOf(env)).includes(`c -> unknown x${expiredOnOther} unpaired ${expiredOnOther}`)
-              ? true
-              : undefined,
-          60_000,
+        await untilEdges(
+          env,
+          (edges) => edges.includes(`c -> unknown x${expiredOnOther} unpaired ${expiredOnOther}`),
           'the other worker to expire its waiting halves',
         );
       await send(waiting.serverSpans);
       await send(early.serverSpans);
 
       const exact = [`a -> b x${CALLS} unpaired 0`, `c -> d x${CALLS} unpaired 0`, ownEdge];
-      await eventually(
-        async () => (JSON.stringify(await edgesOf(env)) === JSON.stringify(exact) ? true : undefined),
-        60_000,
-        `exactly ${exact.join(', ')}`,
-      );
+      await untilEdges(env, (edges) => JSON.stringify(edges) === JSON.stringify(exact), `exactly ${exact.join(', ')}`);
       // The restarted worker corrected only the early halves it owns: its waiting ones paired as if
-      // the 90 s down had not passed. The other worker ran through those 90 s: its waiting halves
+      // the 400 s down had not passed. The other worker ran through those 400 s: its waiting halves
       // expired and were corrected too.
       expect(await lateHalves(victim.port, 'corrected')).toBe(routedTo(early.clientSpans, 1));
       expect(await lateHalves(workers[0]!.port, 'corrected')).toBe(
