@@ -9,6 +9,7 @@ import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './
 import type { CorrectionRow } from './late-pairs.js';
 import { Origin, type ComponentPresenceRow, type EdgePresenceRow } from './presence.js';
 import { RowIndex } from './row-index.js';
+import type { TagPairs } from './tags.js';
 import type { TraceSampler, TraceSampleRow } from './trace-sampling.js';
 import { VersionCounts, type EdgeVersionRow, type ServiceVersionRow, type VersionRows } from './versions.js';
 
@@ -279,6 +280,16 @@ interface TagEntry {
   value: string;
   t: Tally;
 }
+/** Calls counted under a whole list of tags on a subject, spread over its pairs when the tag rows are read. */
+interface TagListEntry {
+  subject: string;
+  onOperation: boolean;
+  pairs: TagPairs;
+  calls: number;
+  errors: number;
+  firstSeen: number;
+  lastSeen: number;
+}
 
 export interface AggregatorOptions {
   exemplarsPerEdge: number;
@@ -294,6 +305,12 @@ export class Aggregator {
   private calls = new RowIndex<CallEntry>(3);
   private uses = new RowIndex<UsesRow>(3);
   private tags = new RowIndex<TagEntry>(3);
+  /**
+   * Tags as counted, by subject and list (ingest/tags.ts: a span's allow-listed pairs are one shared
+   * list): one lookup per span and subject instead of one per pair. Folded into `tags` before tag
+   * rows are counted or read (`foldTagLists`); sums, first and last seen come out the same.
+   */
+  private tagLists = new RowIndex<TagListEntry>(2);
   private versions = new VersionCounts();
 
   constructor(private readonly options: AggregatorOptions) {}
@@ -429,26 +446,55 @@ export class Aggregator {
       );
   }
 
-  tag(
-    subject: string,
-    onOperation: boolean,
-    key: string,
-    value: string,
-    calls: number,
-    error: boolean,
-    at: number,
-  ): void {
+  /** `calls` (0: only seen) under each of `pairs` on `subject`, as of `at`; with `error`, each of them failed. */
+  countTags(subject: string, onOperation: boolean, pairs: TagPairs, calls: number, error: boolean, at: number): void {
+    if (pairs.length === 0) return;
     const row =
-      this.tags.get(subject, key, value) ??
-      this.tags.add({ subject, onOperation, key, value, t: new Tally(at, at, NO_LATENCY) }, subject, key, value);
-    row.t.calls += calls;
-    if (error && calls > 0) row.t.errors += calls;
-    widen(row.t, at);
+      this.tagLists.get(subject, pairs) ??
+      this.tagLists.add(
+        { subject, onOperation, pairs, calls: 0, errors: 0, firstSeen: at, lastSeen: at },
+        subject,
+        pairs,
+      );
+    row.calls += calls;
+    if (error) row.errors += calls;
+    widenSeen(row, at);
+  }
+
+  /** The counts under lists, spread over their pairs' rows. */
+  private foldTagLists(): void {
+    if (this.tagLists.size === 0) return;
+    for (const l of this.tagLists.drain()) {
+      for (let i = 0; i < l.pairs.length; i++) {
+        const pair = l.pairs[i]!;
+        const key = pair[0];
+        const value = pair[1];
+        const row =
+          this.tags.get(l.subject, key, value) ??
+          this.tags.add(
+            {
+              subject: l.subject,
+              onOperation: l.onOperation,
+              key,
+              value,
+              t: new Tally(l.firstSeen, l.lastSeen, NO_LATENCY),
+            },
+            l.subject,
+            key,
+            value,
+          );
+        row.t.calls += l.calls;
+        row.t.errors += l.errors;
+        widen(row.t, l.firstSeen);
+        widen(row.t, l.lastSeen);
+      }
+    }
   }
 
   get isEmpty(): boolean {
     return (
-      this.services.size +
+      this.tagLists.size +
+        this.services.size +
         this.virtuals.size +
         this.operations.size +
         this.edges.size +
@@ -462,11 +508,13 @@ export class Aggregator {
 
   /** Tag and version rows gathered and not yet drained. */
   get breakdownCount(): number {
+    this.foldTagLists();
     return this.tags.size + this.versions.size;
   }
 
   /** The tag and version rows gathered since they were last drained, copied and left in place. */
   peekBreakdowns(): Breakdowns {
+    this.foldTagLists();
     return { tags: this.tags.current().map(tagRow), ...this.versions.peek() };
   }
 
@@ -502,6 +550,7 @@ export class Aggregator {
 
   /** The tag and/or version rows gathered since they were last drained (`kinds`; both by default), and a fresh start for them. */
   drainBreakdowns(kinds: BreakdownKinds = ALL_BREAKDOWNS): Breakdowns {
+    if (kinds.tags) this.foldTagLists();
     return {
       tags: kinds.tags ? this.tags.drain().map(tagRow) : [],
       ...(kinds.versions ? this.versions.drain() : { edgeVersions: [], callVersions: [], serviceVersions: [] }),

@@ -181,30 +181,6 @@ interface Served {
   first: number;
 }
 
-/**
- * `calls` under each of `tags` on `subject`. Indexed, not `for (const [k, v] of tags)`: that made an
- * iterator per loop and per pair, ~115 bytes a span (docs/benchmarks.md item 149).
- */
-function countTags(
-  agg: Aggregator,
-  subject: string,
-  onOperation: boolean,
-  tags: TagPairs,
-  calls: number,
-  error: boolean,
-  at: number,
-): void {
-  for (let i = 0; i < tags.length; i++) {
-    const pair = tags[i]!;
-    agg.tag(subject, onOperation, pair[0], pair[1], calls, error, at);
-  }
-}
-
-/** One call served, counted under each tag on the operation that served it. */
-function tagOperation(agg: Aggregator, opKey: string, tags: TagPairs, error: boolean, at: number): void {
-  countTags(agg, opKey, true, tags, 1, error, at);
-}
-
 /** No keys: a root server half waits under none (shared, never written to). */
 const NONE: string[] = [];
 
@@ -436,7 +412,7 @@ export function createEngine(options: EngineOptions): Engine {
     // its operation keeps the CLIENT kind its span carries.
     const ownSide = namesOwnService(span, service);
     // The span's own tags on its service, whatever its kind (a resource's tags: once per resource).
-    countTags(agg, service.key, false, spanTags, 1, error, at);
+    agg.countTags(service.key, false, spanTags, 1, error, at);
     switch (ownSide ? SpanKind.SERVER : span.kind) {
       case SpanKind.SERVER:
       case SpanKind.CONSUMER: {
@@ -448,8 +424,8 @@ export function createEngine(options: EngineOptions): Engine {
         if (at < served.first) served.first = at;
         // The resource's tags, then the span's: not a concatenated array per span. The service's
         // share of the resource's tags is counted once per resource (Served).
-        tagOperation(agg, op.key, resourceTags, error, at);
-        tagOperation(agg, op.key, spanTags, error, at);
+        agg.countTags(op.key, true, resourceTags, 1, error, at);
+        agg.countTags(op.key, true, spanTags, 1, error, at);
         if (span.kind === SpanKind.CONSUMER) half.destination = destinationOf(span, service.environment);
         const links = span.kind === SpanKind.CONSUMER ? span.links : NO_LINKS;
         if (span.parentSpanId === '' && links.length === 0) {
@@ -551,7 +527,7 @@ export function createEngine(options: EngineOptions): Engine {
       const stamp = Math.min(now, Math.floor(latest));
       agg.service(service, stamp);
       const resourceTags = tags.select(rs.resource);
-      countTags(agg, service.key, false, resourceTags, 0, false, stamp);
+      agg.countTags(service.key, false, resourceTags, 0, false, stamp);
       const libraries = librariesOf(rs.resource, options.versionKeys);
       for (let i = 0; i < libraries.length; i++) agg.use(service.key, libraries[i]!, stamp);
       served.calls = 0;
@@ -566,8 +542,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (served.calls > 0) {
         agg.served(service, served.calls, served.errors, served.first);
         const ok = served.calls - served.errors;
-        if (ok > 0) countTags(agg, service.key, false, resourceTags, ok, false, served.first);
-        if (served.errors > 0) countTags(agg, service.key, false, resourceTags, served.errors, true, served.first);
+        if (ok > 0) agg.countTags(service.key, false, resourceTags, ok, false, served.first);
+        if (served.errors > 0) agg.countTags(service.key, false, resourceTags, served.errors, true, served.first);
       }
     }
     if (!restoring) {

@@ -27,6 +27,7 @@ import type { Half } from './callers.js';
 import type { OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 import { idHex, isHexId } from './hex.js';
 import { LateRing, type KeyHash, type SlotFigures } from './late-ring.js';
+import type { TagPairs } from './tags.js';
 import { RowIndex } from './row-index.js';
 import { fromTemplate, sameTemplate, templateOf, textOf, type Template } from './late-template.js';
 
@@ -830,7 +831,10 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * object of closures cost nine closures per expiry, each named at run time under tsx
  * (`__name`, 2.5% of the saturated worker: docs/benchmarks.md item 123).
  */
-class Recording implements Pick<Aggregator, 'virtual' | 'edge' | 'operation' | 'call' | 'tag' | 'service' | 'use'> {
+class Recording implements Pick<
+  Aggregator,
+  'virtual' | 'edge' | 'operation' | 'call' | 'countTags' | 'service' | 'use'
+> {
   constructor(
     private readonly agg: Aggregator,
     private readonly keep: (c: Credit) => void,
@@ -883,16 +887,14 @@ class Recording implements Pick<Aggregator, 'virtual' | 'edge' | 'operation' | '
     this.keep({ c: [from, to, error, latencyMs, at, fromVersion, toVersion] });
   }
 
-  tag(
-    subject: string,
-    onOperation: boolean,
-    key: string,
-    value: string,
-    calls: number,
-    error: boolean,
-    at: number,
-  ): void {
-    this.agg.tag(subject, onOperation, key, value, calls, error, at);
-    if (calls > 0) this.keep({ t: [subject, onOperation, key, value, calls, error] });
+  countTags(subject: string, onOperation: boolean, pairs: TagPairs, calls: number, error: boolean, at: number): void {
+    this.agg.countTags(subject, onOperation, pairs, calls, error, at);
+    if (calls <= 0) return;
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i]!;
+      const key = pair[0];
+      const value = pair[1];
+      this.keep({ t: [subject, onOperation, key, value, calls, error] });
+    }
   }
 }

@@ -37,7 +37,9 @@ export type TagPairs = readonly (readonly [string, string])[];
 export interface TagFilter {
   /**
    * The allow-listed pairs of these attributes: one pair per key and value kept with the cap, and one
-   * empty list for none (it runs for every span and resource: no array made per span).
+   * list per run of pairs (the same pairs in the same order are the same list; one empty list for
+   * none). It runs for every span and resource: no array is made per span, and the aggregator counts
+   * a span's tags under its list at once (ingest/aggregate.ts `countTags`).
    */
   select(attrs: Attributes): TagPairs;
   readonly overflowed: number;
@@ -63,6 +65,19 @@ export function tagKeyMatcher(keys: readonly string[]): (key: string) => boolean
 
 const NO_TAGS: TagPairs = Object.freeze([]);
 
+/**
+ * Lists `select` made, past which it starts a new trie: ~50 bytes and a pair per list. Lists come back
+ * span after span (a route and a tenant or two); many more mean values that vary together, and a new
+ * trie then costs only lists made again, each counted apart until the aggregator adds them up.
+ */
+export const MAX_TAG_LISTS = 20_000;
+
+/** A list `select` returned, and the longer lists that begin with it, by the pair that follows. */
+interface ListNode {
+  readonly pairs: TagPairs;
+  next?: Map<readonly [string, string], ListNode>;
+}
+
 export function createTagFilter(options: TagFilterOptions): TagFilter {
   const onList = tagKeyMatcher(options.keys);
   const rules = (options.rules ?? []).map((r) => ({ pattern: toPattern(r.key), action: r.action }));
@@ -82,6 +97,8 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
   const values = new Map<string, Map<string, readonly [string, string]>>();
   const overflowPairs = new Map<string, readonly [string, string]>();
   let overflowed = 0;
+  let root: ListNode = { pairs: NO_TAGS };
+  let lists = 0;
 
   const allowed = (key: string): boolean => {
     let yes = decided.get(key);
@@ -109,7 +126,11 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
 
   return {
     select(attrs) {
-      let out: (readonly [string, string])[] | undefined;
+      if (lists >= MAX_TAG_LISTS) {
+        root = { pairs: NO_TAGS };
+        lists = 0;
+      }
+      let node = root;
       for (const key in attrs) {
         if (!allowed(key)) continue;
         const action = actionFor(key);
@@ -117,9 +138,16 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
         let value = text(attrs[key]!);
         if (value === undefined) continue;
         if (action === 'hash') value = hashTagValue(options.hashSecret!, value);
-        (out ??= []).push(pair(key, value));
+        const kv = pair(key, value);
+        let next = node.next?.get(kv);
+        if (next === undefined) {
+          next = { pairs: Object.freeze([...node.pairs, kv]) };
+          (node.next ??= new Map()).set(kv, next);
+          lists++;
+        }
+        node = next;
       }
-      return out ?? NO_TAGS;
+      return node.pairs;
     },
     get overflowed() {
       return overflowed;

@@ -3,9 +3,10 @@
  * tags (allow-list with `*` globs, per-key cardinality cap, overflow counted) as the pipeline derives them.
  */
 import { describe, expect, it } from 'vitest';
+import { Aggregator } from '../../ingest/aggregate.js';
 import { librariesOf, scopeLibrary } from '../../ingest/derive.js';
 import { SpanKind } from '../../ingest/span.js';
-import { createTagFilter, OVERFLOW_VALUE } from '../../ingest/tags.js';
+import { createTagFilter, MAX_TAG_LISTS, OVERFLOW_VALUE } from '../../ingest/tags.js';
 import { capturePipeline } from '../support/capture.js';
 import { TraceBuilder } from '../support/spans.js';
 
@@ -141,5 +142,53 @@ describe('tags', () => {
     ]);
     const onService = sink.all.tags.filter((r) => !r.onOperation && r.key === 'team');
     expect(onService.reduce((n, r) => [n[0]! + r.calls, n[1]! + r.errors], [0, 0])).toEqual([5, 3]);
+  });
+
+  it('counts a pair once on its subject whatever lists it came in: calls, errors, first and last seen, and rows only seen', () => {
+    const f = createTagFilter({ keys: ['tenant.id', 'http.route'], maxValuesPerKey: 10 });
+    const both = f.select({ 'tenant.id': 'a', 'http.route': '/x' });
+    const route = f.select({ 'http.route': '/x' });
+    const other = f.select({ 'tenant.id': 'b', 'http.route': '/x' });
+    // The same pairs in the same order are the same list: what lets the aggregator count a span at once.
+    expect(f.select({ 'tenant.id': 'a', 'http.route': '/x' })).toBe(both);
+    const agg = new Aggregator({ exemplarsPerEdge: 1 });
+    agg.countTags('op', true, both, 1, false, 500);
+    agg.countTags('op', true, route, 1, true, 100);
+    agg.countTags('op', true, other, 1, true, 900);
+    agg.countTags('op', true, both, 1, false, 300);
+    agg.countTags('svc', false, route, 0, false, 50);
+    // A list equal to one counted, but another array (as after the filter's trie starts anew), adds to the same rows.
+    agg.countTags('svc', false, [['http.route', '/x']], 2, true, 70);
+    expect(agg.breakdownCount).toBe(4);
+    const rows = (b: ReturnType<Aggregator['peekBreakdowns']>) =>
+      b.tags
+        .map((r) => [r.subject, r.onOperation, `${r.key}=${r.value}`, r.calls, r.errors, r.firstSeen, r.lastSeen])
+        .sort();
+    const expected = [
+      ['op', true, 'http.route=/x', 4, 2, 100, 900],
+      ['op', true, 'tenant.id=a', 2, 0, 300, 500],
+      ['op', true, 'tenant.id=b', 1, 1, 900, 900],
+      ['svc', false, 'http.route=/x', 2, 2, 50, 70],
+    ];
+    expect(rows(agg.peekBreakdowns())).toEqual(expected);
+    // Counted on after a peek, and drained once.
+    agg.countTags('op', true, route, 1, false, 1_000);
+    expected[0] = ['op', true, 'http.route=/x', 5, 2, 100, 1_000];
+    expect(rows(agg.drainBreakdowns())).toEqual(expected);
+    expect(agg.breakdownCount).toBe(0);
+    expect(agg.isEmpty).toBe(true);
+  });
+
+  it('selects the same pairs past its bound on lists kept', () => {
+    const f = createTagFilter({ keys: ['tenant.id', 'http.route'], maxValuesPerKey: MAX_TAG_LISTS * 2 });
+    const first = f.select({ 'tenant.id': 't0', 'http.route': '/r' });
+    for (let i = 1; i <= MAX_TAG_LISTS; i++) f.select({ 'tenant.id': `t${i}` });
+    const again = f.select({ 'tenant.id': 't0', 'http.route': '/r' });
+    expect(again).not.toBe(first);
+    expect(again).toEqual([
+      ['tenant.id', 't0'],
+      ['http.route', '/r'],
+    ]);
+    expect(f.select({})).toEqual([]);
   });
 });
