@@ -179,7 +179,7 @@ describe('tags', () => {
     expect(agg.isEmpty).toBe(true);
   });
 
-  it('selects the same pairs past its bound on lists kept', () => {
+  it('gives the same pairs once its bound on lists has started the trie anew', () => {
     const f = createTagFilter({ keys: ['tenant.id', 'http.route'], maxValuesPerKey: MAX_TAG_LISTS * 2 });
     const first = f.select({ 'tenant.id': 't0', 'http.route': '/r' });
     for (let i = 1; i <= MAX_TAG_LISTS; i++) f.select({ 'tenant.id': `t${i}` });
