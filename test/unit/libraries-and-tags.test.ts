@@ -154,7 +154,9 @@ describe('tags', () => {
     const agg = new Aggregator({ exemplarsPerEdge: 1 });
     agg.countTags('op', true, both, 1, false, 500);
     agg.countTags('op', true, route, 1, true, 100);
+    agg.countTags('op', true, route, 1, false, 400);
     agg.countTags('op', true, other, 1, true, 900);
+    agg.countTags('op', true, other, 1, false, 950);
     agg.countTags('op', true, both, 1, false, 300);
     agg.countTags('svc', false, route, 0, false, 50);
     // A list equal to one counted, but another array (as after the filter's trie starts anew), adds to the same rows.
@@ -165,15 +167,15 @@ describe('tags', () => {
         .map((r) => [r.subject, r.onOperation, `${r.key}=${r.value}`, r.calls, r.errors, r.firstSeen, r.lastSeen])
         .sort();
     const expected = [
-      ['op', true, 'http.route=/x', 4, 2, 100, 900],
+      ['op', true, 'http.route=/x', 6, 2, 100, 950],
       ['op', true, 'tenant.id=a', 2, 0, 300, 500],
-      ['op', true, 'tenant.id=b', 1, 1, 900, 900],
+      ['op', true, 'tenant.id=b', 2, 1, 900, 950],
       ['svc', false, 'http.route=/x', 2, 2, 50, 70],
     ];
     expect(rows(agg.peekBreakdowns())).toEqual(expected);
     // Counted on after a peek, and drained once.
     agg.countTags('op', true, route, 1, false, 1_000);
-    expected[0] = ['op', true, 'http.route=/x', 5, 2, 100, 1_000];
+    expected[0] = ['op', true, 'http.route=/x', 7, 2, 100, 1_000];
     expect(rows(agg.drainBreakdowns())).toEqual(expected);
     expect(agg.breakdownCount).toBe(0);
     expect(agg.isEmpty).toBe(true);
