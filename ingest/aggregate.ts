@@ -457,7 +457,7 @@ export class Aggregator {
         pairs,
       );
     row.calls += calls;
-    if (error) row.errors += calls;
+    if (error && calls > 0) row.errors += calls;
     widenSeen(row, at);
   }
 
@@ -506,7 +506,7 @@ export class Aggregator {
     );
   }
 
-  /** Tag and version rows gathered and not yet drained. */
+  /** Tag and version rows gathered and not yet drained (the tag lists folded into rows first, to count them). */
   get breakdownCount(): number {
     this.foldTagLists();
     return this.tags.size + this.versions.size;

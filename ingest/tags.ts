@@ -66,17 +66,23 @@ export function tagKeyMatcher(keys: readonly string[]): (key: string) => boolean
 const NO_TAGS: TagPairs = Object.freeze([]);
 
 /**
- * Lists `select` made, past which it starts a new trie: ~50 bytes and a pair per list. Lists come back
- * span after span (a route and a tenant or two); many more mean values that vary together, and a new
- * trie then costs only lists made again, each counted apart until the aggregator adds them up.
+ * Trie nodes `select` keeps (each a run of pairs; those a span ended on hold their list), past which
+ * it starts a new trie: a node is an object and a Map entry, and a list one array of its pairs, ~100–250
+ * bytes and 8 a pair, so a few MB at the bound. Lists come back span after span (a route and a tenant
+ * or two). Values that vary together (customer ids across routes) can pass the bound: the trie then
+ * starts anew every 20,000 nodes, a span on a new list costs a node per pair and one array (the old
+ * way made that array for every span), and a list made again is counted apart from its earlier copy
+ * until the aggregator adds them up at the flush.
  */
 export const MAX_TAG_LISTS = 20_000;
 
-/** A list `select` returned, and the longer lists that begin with it, by the pair that follows. */
+/** A run of pairs `select` walked, its list once a span ended on it, and the runs one pair longer. */
 interface ListNode {
-  readonly pairs: TagPairs;
-  next?: Map<readonly [string, string], ListNode>;
+  pairs: TagPairs | undefined;
+  next: Map<readonly [string, string], ListNode> | undefined;
 }
+
+const newNode = (): ListNode => ({ pairs: undefined, next: undefined });
 
 export function createTagFilter(options: TagFilterOptions): TagFilter {
   const onList = tagKeyMatcher(options.keys);
@@ -97,8 +103,10 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
   const values = new Map<string, Map<string, readonly [string, string]>>();
   const overflowPairs = new Map<string, readonly [string, string]>();
   let overflowed = 0;
-  let root: ListNode = { pairs: NO_TAGS };
-  let lists = 0;
+  let root = newNode();
+  let nodes = 0;
+  /** the pairs of the span being selected: copied only when they make a new list */
+  const walked: (readonly [string, string])[] = [];
 
   const allowed = (key: string): boolean => {
     let yes = decided.get(key);
@@ -126,11 +134,12 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
 
   return {
     select(attrs) {
-      if (lists >= MAX_TAG_LISTS) {
-        root = { pairs: NO_TAGS };
-        lists = 0;
+      if (nodes >= MAX_TAG_LISTS) {
+        root = newNode();
+        nodes = 0;
       }
       let node = root;
+      let n = 0;
       for (const key in attrs) {
         if (!allowed(key)) continue;
         const action = actionFor(key);
@@ -139,15 +148,17 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
         if (value === undefined) continue;
         if (action === 'hash') value = hashTagValue(options.hashSecret!, value);
         const kv = pair(key, value);
+        walked[n++] = kv;
         let next = node.next?.get(kv);
         if (next === undefined) {
-          next = { pairs: Object.freeze([...node.pairs, kv]) };
+          next = newNode();
           (node.next ??= new Map()).set(kv, next);
-          lists++;
+          nodes++;
         }
         node = next;
       }
-      return node.pairs;
+      if (n === 0) return NO_TAGS;
+      return (node.pairs ??= Object.freeze(walked.slice(0, n)));
     },
     get overflowed() {
       return overflowed;

@@ -181,16 +181,23 @@ describe('tags', () => {
     expect(agg.isEmpty).toBe(true);
   });
 
-  it('gives the same pairs once its bound on lists has started the trie anew', () => {
+  it('gives the same pairs once its bound on trie nodes has started it anew, and shares lists again after', () => {
     const f = createTagFilter({ keys: ['tenant.id', 'http.route'], maxValuesPerKey: MAX_TAG_LISTS * 2 });
     const first = f.select({ 'tenant.id': 't0', 'http.route': '/r' });
-    for (let i = 1; i <= MAX_TAG_LISTS; i++) f.select({ 'tenant.id': `t${i}` });
+    // Two nodes a span: the bound is passed partway, with every list still right.
+    let wrong = 0;
+    for (let i = 1; i <= MAX_TAG_LISTS; i++) {
+      const got = f.select({ 'tenant.id': `t${i}`, 'http.route': '/r' });
+      if (got.length !== 2 || got[0]![1] !== `t${i}` || got[1]![1] !== '/r') wrong++;
+    }
+    expect(wrong).toBe(0);
     const again = f.select({ 'tenant.id': 't0', 'http.route': '/r' });
     expect(again).not.toBe(first);
     expect(again).toEqual([
       ['tenant.id', 't0'],
       ['http.route', '/r'],
     ]);
+    expect(f.select({ 'tenant.id': 't0', 'http.route': '/r' })).toBe(again);
     expect(f.select({})).toEqual([]);
   });
 });
