@@ -300,6 +300,8 @@ export interface AggregatorOptions {
 export class Aggregator {
   private services = new Map<string, ComponentRow>();
   private virtuals = new Map<string, { kind: VirtualComponent['kind']; row: ComponentRow }>();
+  // Keyed minute first: one map per minute holds the keys, not a small map of minutes under every key
+  // (fewer maps, and one scattered lookup less per row: docs/benchmarks.md item 159).
   private operations = new RowIndex<OperationEntry>(2);
   private edges = new RowIndex<EdgeEntry>(3);
   private calls = new RowIndex<CallEntry>(3);
@@ -365,8 +367,8 @@ export class Aggregator {
   operation(op: OperationRef, at: number, call?: { error: boolean; latencyMs: number }, entry = false): void {
     const minute = Math.floor(at / MINUTE_MS);
     const row =
-      this.operations.get(op.key, minute) ??
-      this.operations.add({ op, minute, entryCalls: 0, t: tallyAt(at) }, op.key, minute);
+      this.operations.get(minute, op.key) ??
+      this.operations.add({ op, minute, entryCalls: 0, t: tallyAt(at) }, minute, op.key);
     if (call) record(row.t, call.error, call.latencyMs, at);
     else widen(row.t, at);
     if (entry) row.entryCalls++;
@@ -387,8 +389,8 @@ export class Aggregator {
     this.versions.edge('edges', from, to, fromVersion, toVersion, error, at);
     const minute = Math.floor(at / MINUTE_MS);
     const row =
-      this.edges.get(from, to, minute) ??
-      this.edges.add({ from, to, minute, protocols: [], origins: 0, t: tallyAt(at) }, from, to, minute);
+      this.edges.get(minute, from, to) ??
+      this.edges.add({ from, to, minute, protocols: [], origins: 0, t: tallyAt(at) }, minute, from, to);
     record(row.t, error, latencyMs, at);
     row.origins |= origins;
     if (!row.protocols.includes(protocol)) row.protocols.push(protocol);
@@ -407,12 +409,12 @@ export class Aggregator {
     this.versions.edge('calls', fromOp, toOp, fromVersion, toVersion, error, at);
     const minute = Math.floor(at / MINUTE_MS);
     const row =
-      this.calls.get(fromOp, toOp, minute) ??
+      this.calls.get(minute, fromOp, toOp) ??
       this.calls.add(
         { from: fromOp, to: toOp, minute, exemplars: [], exemplarsAdded: 0, t: tallyAt(at) },
+        minute,
         fromOp,
         toOp,
-        minute,
       );
     record(row.t, error, latencyMs, at);
     this.options.sampler?.hop(traceId, fromOp, toOp, error, latencyMs, at);
