@@ -280,15 +280,18 @@ interface TagEntry {
   value: string;
   t: Tally;
 }
-/** Calls counted under a whole list of tags on a subject, spread over its pairs when the tag rows are read. */
-interface TagListEntry {
-  subject: string;
-  onOperation: boolean;
-  pairs: TagPairs;
+/** What a tag row adds up: a list's counts, or a row read back from a checkpoint. */
+interface Counted {
   calls: number;
   errors: number;
   firstSeen: number;
   lastSeen: number;
+}
+/** Calls counted under a whole list of tags on a subject, spread over its pairs when the tag rows are read. */
+interface TagListEntry extends Counted {
+  subject: string;
+  onOperation: boolean;
+  pairs: TagPairs;
 }
 
 export interface AggregatorOptions {
@@ -469,28 +472,25 @@ export class Aggregator {
     for (const l of this.tagLists.drain()) {
       for (let i = 0; i < l.pairs.length; i++) {
         const pair = l.pairs[i]!;
-        const key = pair[0];
-        const value = pair[1];
-        const row =
-          this.tags.get(l.subject, key, value) ??
-          this.tags.add(
-            {
-              subject: l.subject,
-              onOperation: l.onOperation,
-              key,
-              value,
-              t: new Tally(l.firstSeen, l.lastSeen, NO_LATENCY),
-            },
-            l.subject,
-            key,
-            value,
-          );
-        row.t.calls += l.calls;
-        row.t.errors += l.errors;
-        widen(row.t, l.firstSeen);
-        widen(row.t, l.lastSeen);
+        this.addTagCounts(l.subject, l.onOperation, pair[0], pair[1], l);
       }
     }
+  }
+
+  /** Counts added to one pair's row on `subject`, its first and last seen widening the row's. */
+  private addTagCounts(subject: string, onOperation: boolean, key: string, value: string, c: Counted): void {
+    const row =
+      this.tags.get(subject, key, value) ??
+      this.tags.add(
+        { subject, onOperation, key, value, t: new Tally(c.firstSeen, c.lastSeen, NO_LATENCY) },
+        subject,
+        key,
+        value,
+      );
+    row.t.calls += c.calls;
+    row.t.errors += c.errors;
+    widen(row.t, c.firstSeen);
+    widen(row.t, c.lastSeen);
   }
 
   get isEmpty(): boolean {
@@ -522,26 +522,7 @@ export class Aggregator {
 
   /** Counts breakdowns as `peekBreakdowns` gave them, on top of what is counted (a restart from a checkpoint). */
   restoreBreakdowns(b: Breakdowns): void {
-    for (const r of b.tags) {
-      const row =
-        this.tags.get(r.subject, r.key, r.value) ??
-        this.tags.add(
-          {
-            subject: r.subject,
-            onOperation: r.onOperation,
-            key: r.key,
-            value: r.value,
-            t: new Tally(r.firstSeen, r.lastSeen, NO_LATENCY),
-          },
-          r.subject,
-          r.key,
-          r.value,
-        );
-      row.t.calls += r.calls;
-      row.t.errors += r.errors;
-      widen(row.t, r.firstSeen);
-      widen(row.t, r.lastSeen);
-    }
+    for (const r of b.tags) this.addTagCounts(r.subject, r.onOperation, r.key, r.value, r);
     this.versions.restore(b);
   }
 
