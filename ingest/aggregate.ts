@@ -303,8 +303,8 @@ export interface AggregatorOptions {
 export class Aggregator {
   private services = new Map<string, ComponentRow>();
   private virtuals = new Map<string, { kind: VirtualComponent['kind']; row: ComponentRow }>();
-  // Keyed minute first: one map per minute holds the keys, not a small map of minutes under every key
-  // (fewer maps, and one scattered lookup less per row: docs/benchmarks.md item 159).
+  // Operations, edges and calls are keyed minute first: one map per minute holds the keys, not a small
+  // map of minutes under every key (fewer maps, one scattered lookup less per row: docs/benchmarks.md item 159).
   private operations = new RowIndex<OperationEntry>(2);
   private edges = new RowIndex<EdgeEntry>(3);
   private calls = new RowIndex<CallEntry>(3);
