@@ -1,12 +1,20 @@
 /**
  * The ancestry index: every span the engine saw in the last two pairing TTLs, by trace and span id,
  * with what finding the entry operation above a client span needs (its parent, name, kind, service,
- * entry operation). At saturation it holds ~700,000 spans, more than anything else in the worker,
+ * entry operation). At saturation it holds ~1,000,000 spans, more than anything else in the worker,
  * so it keeps no object per span: a span is a slot in columns (typed arrays for ids, times and kind;
  * plain arrays for the shared name, service and operation objects), in arrival order in a ring that
- * grows up to its bound, and found through an open-addressing table of slot numbers keyed by the
- * ids' bits. A Map of objects with a 48-character id string per span held ~280 bytes per span (heap
- * snapshot, docs/benchmarks.md item 62); a slot holds ~80.
+ * grows up to its bound. A Map of objects with a 48-character id string per span held ~280 bytes per
+ * span (heap snapshot, docs/benchmarks.md item 62); a slot holds ~80.
+ *
+ * The ring is cut into `BLOCKS` blocks, each found through an open-addressing table of its own
+ * (slot numbers keyed by the ids' bits), asked newest block first. Spans leave in arrival order, so a
+ * block leaves whole: its table is emptied at once, where one shared table cost every span a second
+ * probe and a deletion that re-hashed the entries after it, each a cache miss (item 160). Until its
+ * block leaves, a span past the time window is only marked gone (`gone`: it is not found); the bound
+ * lets the oldest block go whole, so a full index holds between seven eighths of its bound and all of it.
+ * A span id that comes again replaces the earlier one in the same block; an earlier one in an older
+ * block stays, never found again (the newer is asked first), and counts until its block leaves.
  *
  * Ids are the model's lower-case hex (32 characters for a trace, 16 for a span); any other id (an
  * importer's odd one, a test's) is kept the same way but found through a Map by its string.
@@ -36,13 +44,15 @@ const HAS_PARENT = 8;
 const BY_STRING = 16;
 /** its parent's id is not model hex: kept as a string */
 const PARENT_STRING = 32;
-/** a slot left behind when its span id came again (the newer one is at the tail) */
+/** a slot left behind when its span id came again in its block (the newer one is later in the ring) */
 const DEAD = 64;
 const KIND_BITS = 7;
 
 /** 4 words of trace id, 2 of span id */
 const KEY_WORDS = 6;
 const MIN_CAPACITY = 1024;
+/** the ring's blocks, each with a table of its own (see the file comment) */
+export const BLOCKS = 8;
 
 interface StringIds {
   /** its key in `byString` ('' when found by bits) */
@@ -77,13 +87,15 @@ export interface AncestryIndex {
   oldestSource(): number;
 }
 
-/** An index holding at most `maxEntries` spans: past it the oldest go early, counted in `evicted`. */
+/** An index holding at most `maxEntries` spans: past it the oldest block goes early, its spans counted in `evicted`. */
 export function createAncestryIndex(maxEntries: number): AncestryIndex {
   const bound = Math.max(1, maxEntries);
   let capacity = 0;
-  /** the ring: its oldest slot, and how many slots from there are in use (live or dead) */
+  /** the ring: its oldest slot (always a block's first), and how many slots from there are in use */
   let head = 0;
   let used = 0;
+  /** of the slots in use, how many from `head` on are past the time window (their block not yet let go) */
+  let gone = 0;
   let live = 0;
   let evicted = 0;
   let keys = new Uint32Array(0);
@@ -94,11 +106,15 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
   let names: string[] = [];
   let services: (ServiceInfo | undefined)[] = [];
   let entryOps: (OperationRef | undefined)[] = [];
+  /** slots per block, a power of two (the last block holds the rest of the ring) */
+  let blockShift = 0;
+  let blockMask = 0;
   /**
-   * open addressing, linear probing: slot + 1 in the low `slotBits` bits (0 for empty), and above them
-   * as many high bits of the ids' hash as fit in 31 (`fingerprint`); a power of two, at least twice the capacity
+   * a table per block, open addressing with linear probing: the slot's place in its block + 1 in the
+   * low `slotBits` bits (0 for empty), and above them as many high bits of the ids' hash as fit in 31
+   * (`fingerprint`); twice the block's size
    */
-  let table = new Int32Array(0);
+  let tables: Int32Array[] = [];
   let mask = 0;
   let slotBits = 0;
   let slotMask = 0;
@@ -112,8 +128,6 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
   const probe = new Uint32Array(KEY_WORDS);
   let probeTrace: string | undefined;
   let probeTraceHex = false;
-  /** the ids being remembered (probe is reused by what remembering does first) */
-  const ids = new Uint32Array(KEY_WORDS);
   const parentIds = new Uint32Array(2);
 
   /** Reads `traceId` and `spanId` into `probe`; false when either is not model hex. */
@@ -131,24 +145,27 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
   }
 
   /**
-   * The hash's high bits kept beside a slot in the table: a lookup reads the ids (a cache miss each, as
-   * the ids of ~500,000 spans are ~12 MB) only of the entries whose fingerprint is the probe's, not of
-   * every entry its run passes. 0 when the slot numbers take all 31 bits.
+   * The hash's high bits kept beside a slot in a table: a lookup reads the ids (a cache miss each, as
+   * the ids of ~1,000,000 spans are ~24 MB) only of the entries whose fingerprint is the probe's.
    */
   const fingerprint = (h: number) => (fingerprintShift >= 32 ? 0 : h >>> fingerprintShift);
 
-  /** The slot a table entry holds. */
-  const slotAt = (position: number) => (table[position]! & slotMask) - 1;
+  /** How far `slot` is from the head, in arrival order. */
+  const fromHead = (slot: number) => (slot >= head ? slot - head : slot + capacity - head);
 
-  /** The table position holding the slot whose ids are `probe`, or -1. */
-  function lookup(): number {
-    const h = hash(probe, 0);
-    const fp = fingerprint(h);
+  /** Whether a slot in use is past the time window. */
+  const isGone = (slot: number) => gone > 0 && fromHead(slot) < gone;
+
+  /** The slot in block `b` whose ids are `probe`, or -1. */
+  function lookupIn(b: number, h: number, fp: number): number {
+    const table = tables[b]!;
+    const base = b << blockShift;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const entry = table[i]!;
       if (entry === 0) return -1;
       if (entry >>> slotBits !== fp) continue;
-      const k = ((entry & slotMask) - 1) * KEY_WORDS;
+      const slot = base + (entry & slotMask) - 1;
+      const k = slot * KEY_WORDS;
       if (
         keys[k + 4] === probe[4] &&
         keys[k + 5] === probe[5] &&
@@ -157,59 +174,106 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
         keys[k + 2] === probe[2] &&
         keys[k + 3] === probe[3]
       )
-        return i;
+        return slot;
     }
   }
 
-  const home = (position: number) => hash(keys, slotAt(position) * KEY_WORDS) & mask;
+  /** The newest slot in use whose ids are `probe` and that is not gone, or -1: the blocks newest first. */
+  function lookup(): number {
+    if (used === 0) return -1;
+    const h = hash(probe, 0);
+    const fp = fingerprint(h);
+    let tail = head + used - 1;
+    if (tail >= capacity) tail -= capacity;
+    const first = head >>> blockShift;
+    const last = capacity === 0 ? 0 : (capacity - 1) >>> blockShift;
+    for (let b = tail >>> blockShift; ; b = b === 0 ? last : b - 1) {
+      const slot = lookupIn(b, h, fp);
+      // The newest copy past the window: any older one is too.
+      if (slot >= 0) return isGone(slot) ? -1 : slot;
+      if (b === first) return -1;
+    }
+  }
 
+  /** Whether two slots hold the same ids. */
+  function sameIds(a: number, b: number): boolean {
+    const x = a * KEY_WORDS;
+    const y = b * KEY_WORDS;
+    for (let w = 0; w < KEY_WORDS; w++) if (keys[x + w] !== keys[y + w]) return false;
+    return true;
+  }
+
+  /** Puts `slot` (its ids written) in its block's table; an earlier slot of the same ids there is left dead. */
   function insert(slot: number): void {
+    const b = slot >>> blockShift;
+    const table = tables[b]!;
     const h = hash(keys, slot * KEY_WORDS);
+    const fp = fingerprint(h);
     let i = h & mask;
-    while (table[i] !== 0) i = (i + 1) & mask;
-    table[i] = (slot + 1) | (fingerprint(h) << slotBits);
-  }
-
-  /** Empties table position `hole`, moving later entries of its run back so that no lookup stops short of them. */
-  function removeAt(hole: number): void {
-    for (let j = (hole + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
-      const k = home(j);
-      // An entry whose home lies cyclically in (hole, j] is still reachable; any other moves into the hole.
-      const reachable = hole <= j ? hole < k && k <= j : hole < k || k <= j;
-      if (reachable) continue;
-      table[hole] = table[j]!;
-      hole = j;
+    for (let entry = table[i]!; entry !== 0; entry = table[(i = (i + 1) & mask)]!) {
+      if (entry >>> slotBits !== fp) continue;
+      const other = (b << blockShift) + (entry & slotMask) - 1;
+      if (sameIds(other, slot)) {
+        bury(other);
+        break;
+      }
     }
-    table[hole] = 0;
+    table[i] = ((slot & blockMask) + 1) | (fp << slotBits);
   }
 
-  /** Takes a live slot out of whichever lookup holds it. */
-  function unlink(slot: number): void {
+  /** Marks a slot replaced by a newer one of the same ids. */
+  function bury(slot: number): void {
     const f = flags[slot]!;
-    if (f & (BY_STRING | PARENT_STRING)) {
-      if (f & BY_STRING) byString.delete(stringIds.get(slot)!.key);
-      stringIds.delete(slot);
-    }
-    if (!(f & BY_STRING)) {
-      for (let w = 0; w < KEY_WORDS; w++) probe[w] = keys[slot * KEY_WORDS + w]!;
-      probeTrace = undefined;
-      removeAt(lookup());
-    }
-    live--;
+    if (f & DEAD) return;
+    if (!isGone(slot)) live--;
+    if (f & (BY_STRING | PARENT_STRING)) stringIds.delete(slot);
+    flags[slot] = f | DEAD;
   }
 
-  /** Drops the oldest slot: a live one is forgotten (a dead one was unlinked already). */
-  function dropHead(): void {
-    if (!(flags[head]! & DEAD)) unlink(head);
+  /** Takes a slot whose id or parent's is not hex out of the Maps (its block goes, or it was gone when the ring grew). */
+  function forgetStrings(slot: number): void {
+    const s = stringIds.get(slot)!;
+    if (flags[slot]! & BY_STRING && byString.get(s.key) === slot) byString.delete(s.key);
+    stringIds.delete(slot);
+  }
+
+  /** Lets the head block go whole (`full`: the bound made it go; what was not gone yet counts as evicted). */
+  function dropBlock(full: boolean): void {
+    const b = head >>> blockShift;
+    const end = Math.min((b + 1) << blockShift, capacity);
+    const count = Math.min(end - head, used);
+    for (let slot = head; slot < head + count; slot++) {
+      const f = flags[slot]!;
+      if (f & DEAD) continue;
+      if (slot - head >= gone) {
+        live--;
+        if (full) evicted++;
+      }
+      if (f & (BY_STRING | PARENT_STRING)) forgetStrings(slot);
+    }
     // Let a service or operation no longer seen anywhere be collected.
-    services[head] = undefined;
-    entryOps[head] = undefined;
-    if (++head === capacity) head = 0;
-    used--;
+    services.fill(undefined, head, head + count);
+    entryOps.fill(undefined, head, head + count);
+    tables[b]!.fill(0);
+    gone = Math.max(0, gone - count);
+    used -= count;
+    head = end === capacity ? 0 : end;
   }
 
-  /** Doubles the ring (up to the bound), its slots renumbered from 0 in arrival order. */
+  /** Doubles the ring (up to the bound), its slots renumbered from 0 in arrival order, those gone left out. */
   function grow(): void {
+    // What is gone is not copied.
+    for (let i = 0; i < gone; i++) {
+      const slot = (head + i) % capacity;
+      if (!(flags[slot]! & DEAD) && flags[slot]! & (BY_STRING | PARENT_STRING)) forgetStrings(slot);
+      services[slot] = undefined;
+      entryOps[slot] = undefined;
+    }
+    if (gone > 0) {
+      head = (head + gone) % capacity;
+      used -= gone;
+      gone = 0;
+    }
     const next = Math.min(bound, Math.max(MIN_CAPACITY, capacity * 2));
     const nKeys = new Uint32Array(next * KEY_WORDS);
     const nParents = new Uint32Array(next * 2);
@@ -243,7 +307,7 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
     // Ids not in hex (rare): renumbered as their slots are.
     const moved = new Map<number, StringIds>();
     for (const [from, s] of stringIds) {
-      const i = (from - head + capacity) % capacity;
+      const i = fromHead(from);
       moved.set(i, s);
       if (flags[from]! & BY_STRING) byString.set(s.key, i);
     }
@@ -258,23 +322,25 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
     entryOps = nEntryOps;
     capacity = next;
     head = 0;
-    let size = 2;
-    while (size < next * 2) size *= 2;
-    table = new Int32Array(size);
-    mask = size - 1;
-    // Slot numbers 1..capacity in the low bits, the hash's highest bits in the rest of 31.
-    slotBits = 1;
-    while (2 ** slotBits <= next) slotBits++;
+    blockShift = 0;
+    while (2 ** blockShift * BLOCKS < next) blockShift++;
+    blockMask = 2 ** blockShift - 1;
+    mask = 2 ** (blockShift + 1) - 1;
+    tables = [];
+    for (let b = 0; b << blockShift < next; b++) tables.push(new Int32Array(mask + 1));
+    // A block's places 1..2^blockShift in the low bits, the hash's highest bits in the rest of 31.
+    slotBits = blockShift + 1;
     slotMask = 2 ** slotBits - 1;
     fingerprintShift = 32 - Math.max(0, 31 - slotBits);
     for (let slot = 0; slot < used; slot++) if (!(flags[slot]! & (DEAD | BY_STRING))) insert(slot);
   }
 
   function find(traceId: string, spanId: string): number {
-    if (!toWords(traceId, spanId)) return byString.get(`${traceId} ${spanId}`) ?? -1;
-    if (live === 0) return -1;
-    const i = lookup();
-    return i < 0 ? -1 : slotAt(i);
+    if (!toWords(traceId, spanId)) {
+      const slot = byString.get(`${traceId} ${spanId}`);
+      return slot === undefined || isGone(slot) ? -1 : slot;
+    }
+    return lookup();
   }
 
   return {
@@ -290,6 +356,8 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
       // By bits when the ids are model hex; by string otherwise (rare: importers, tests).
       let hex: boolean;
       let parentHex: boolean;
+      let parent0 = 0;
+      let parent1 = 0;
       if (words) {
         // Word by word: a subarray to copy from would be an object per span.
         const w = words.words;
@@ -298,32 +366,20 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
         probeTraceHex = words.traceHex;
         hex = words.traceHex && words.spanHex;
         parentHex = words.parentHex;
-        if (parentHex) {
-          parentIds[0] = w[6]!;
-          parentIds[1] = w[7]!;
-        }
+        parent0 = w[6]!;
+        parent1 = w[7]!;
       } else {
         hex = toWords(traceId, spanId);
         parentHex = hasParent && spanWords(a.parentSpanId, parentIds, 0);
-      }
-      let previous: number;
-      if (hex) {
-        ids.set(probe);
-        const i = live === 0 ? -1 : lookup();
-        previous = i < 0 ? -1 : slotAt(i);
-      } else previous = byString.get(`${traceId} ${spanId}`) ?? -1;
-      if (previous >= 0) {
-        unlink(previous);
-        flags[previous] = flags[previous]! | DEAD;
+        parent0 = parentIds[0]!;
+        parent1 = parentIds[1]!;
       }
       if (used === capacity) {
         if (capacity < bound) grow();
-        else {
-          if (!(flags[head]! & DEAD)) evicted++;
-          dropHead();
-        }
+        else dropBlock(true);
       }
-      const slot = (head + used) % capacity;
+      let slot = head + used;
+      if (slot >= capacity) slot -= capacity;
       used++;
       live++;
       const parentString = hasParent && !parentHex;
@@ -333,18 +389,20 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
         (hex ? 0 : BY_STRING) |
         (parentString ? PARENT_STRING : 0);
       if (hex) {
-        keys.set(ids, slot * KEY_WORDS);
+        keys.set(probe, slot * KEY_WORDS);
         insert(slot);
+      } else {
+        const key = `${traceId} ${spanId}`;
+        const previous = byString.get(key);
+        if (previous !== undefined) bury(previous);
+        byString.set(key, slot);
       }
       if (parentHex) {
-        parents[slot * 2] = parentIds[0]!;
-        parents[slot * 2 + 1] = parentIds[1]!;
+        parents[slot * 2] = parent0;
+        parents[slot * 2 + 1] = parent1;
       }
-      if (!hex || parentString) {
-        const key = hex ? '' : `${traceId} ${spanId}`;
-        if (!hex) byString.set(key, slot);
-        stringIds.set(slot, { key, traceId, parentSpanId: a.parentSpanId });
-      }
+      if (!hex || parentString)
+        stringIds.set(slot, { key: hex ? '' : `${traceId} ${spanId}`, traceId, parentSpanId: a.parentSpanId });
       arrivedAt[slot] = arrived;
       sources[slot] = a.source;
       names[slot] = a.name;
@@ -365,8 +423,7 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
       probeTrace = undefined;
       probe[4] = parents[slot * 2]!;
       probe[5] = parents[slot * 2 + 1]!;
-      const i = lookup();
-      return i < 0 ? -1 : slotAt(i);
+      return lookup();
     },
 
     hasParent: (slot) => (flags[slot]! & HAS_PARENT) !== 0,
@@ -376,12 +433,22 @@ export function createAncestryIndex(maxEntries: number): AncestryIndex {
     entryOp: (slot) => entryOps[slot],
 
     expire(arrived) {
-      while (used > 0 && ((flags[head]! & DEAD) !== 0 || arrivedAt[head]! <= arrived)) dropHead();
+      // Marked gone span by span (no table touched), then let go of block by block.
+      while (gone < used) {
+        let slot = head + gone;
+        if (slot >= capacity) slot -= capacity;
+        if (arrivedAt[slot]! > arrived) break;
+        if (!(flags[slot]! & DEAD)) live--;
+        gone++;
+      }
+      while (used > 0 && gone >= Math.min(Math.min(((head >>> blockShift) + 1) << blockShift, capacity) - head, used))
+        dropBlock(false);
     },
 
     oldestSource() {
-      for (let i = 0; i < used; i++) {
-        const slot = (head + i) % capacity;
+      for (let i = gone; i < used; i++) {
+        let slot = head + i;
+        if (slot >= capacity) slot -= capacity;
         if (!(flags[slot]! & DEAD)) return sources[slot]!;
       }
       return Number.POSITIVE_INFINITY;
