@@ -29,7 +29,7 @@ import { idHex, isHexId } from './hex.js';
 import { LateRing, type KeyHash, type SlotFigures } from './late-ring.js';
 import type { TagPairs } from './tags.js';
 import { RowIndex } from './row-index.js';
-import { fromTemplate, sameTemplate, templateOf, textOf, type Template } from './late-template.js';
+import { fitsTemplate, fromTemplate, templateOf, textOf, type Template } from './late-template.js';
 
 /** One aggregator call an expiry made: enough to take it back. */
 export type Credit =
@@ -286,7 +286,7 @@ export function createLatePairs(options: LatePairsOptions) {
 
   /**
    * The template last made for a half of this service and name, by number: the next such half
-   * nearly always has the same one, which `sameTemplate` tells without writing its text. Bounded
+   * nearly always has the same one, which `fitsTemplate` tells without making it or writing its text. Bounded
    * like the key caches.
    */
   let recent = new WeakMap<ServiceInfo, Map<string, number>>();
@@ -297,16 +297,17 @@ export function createLatePairs(options: LatePairsOptions) {
     const t = ring.template(ref);
     if (t >= 0) return templates[t]!.text;
     const w = wholes.get(ref);
-    const made = w && templateOf(w.side, w.half, w.keys, w.credits);
-    if (!made) return undefined;
+    if (!w) return undefined;
     let byName = recent.get(w.half.service);
     if (byName === undefined) recent.set(w.half.service, (byName = new Map()));
     const last = byName.get(w.half.name);
     const known = last === undefined ? undefined : templates[last];
-    if (known !== undefined && sameTemplate(known.template, made)) {
+    if (known !== undefined && fitsTemplate(known.template, w.side, w.half, w.keys, w.credits)) {
       share(ref, last!);
       return known.text;
     }
+    const made = templateOf(w.side, w.half, w.keys, w.credits);
+    if (!made) return undefined;
     const n = templateNumber(textOf(made)!, () => made);
     // Compared from here on against an object made as this one was (one read from a checkpoint is not).
     templates[n]!.template = made;

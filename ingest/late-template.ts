@@ -94,11 +94,87 @@ export function templateOf(
 }
 
 /**
+ * Whether the template `templateOf` would make of this half has the text of `tpl`, told without
+ * making it (a template a half: most of the bytes its expiry allocated, docs/benchmarks.md item 161).
+ * `true` means the same text; `false` may still be the same text (`tpl` read from a checkpoint, or
+ * a value equal but not the same object), which only costs the caller the slow way.
+ */
+export function fitsTemplate(
+  tpl: Template,
+  side: Template['side'],
+  h: Half,
+  keys: readonly string[],
+  credits: readonly Credit[],
+): boolean {
+  const key = keys[0];
+  if (key === undefined || tpl.side !== side || !isHexId(key)) return false;
+  if (keys.length === 1 ? tpl.keys !== undefined : !sameList(tpl.keys, keys)) return false;
+  if (tpl.credits.length !== credits.length) return false;
+  const t = tpl.half;
+  if (
+    t.name !== h.name ||
+    t.kind !== h.kind ||
+    t.service !== h.service ||
+    t.protocol !== h.protocol ||
+    t.op !== h.op ||
+    t.destination !== h.destination ||
+    t.callee !== h.callee ||
+    t.calleeOp !== h.calleeOp ||
+    t.externalCaller !== h.externalCaller ||
+    t.origin !== h.origin
+  )
+    return false;
+  if (!sameOptional(t, 'traceId', !keyTrace(key, h.traceId), h.traceId)) return false;
+  if (!sameOptional(t, 'spanId', side === 'client' && !keySpan(key, h.spanId), h.spanId)) return false;
+  let resolved = false;
+  for (let i = 0; i < credits.length; i++) {
+    const c = credits[i]!;
+    const tc = tpl.credits[i] as Record<string, unknown>;
+    let kind: keyof typeof VARIABLE | undefined;
+    if ('e' in c) kind = 'e';
+    else if ('c' in c) kind = 'c';
+    else if ('o' in c) kind = 'o';
+    else if ('t' in c) kind = 't';
+    if (kind === undefined) {
+      if (!sameFields(tc, c as Record<string, unknown>)) return false;
+      continue;
+    }
+    if (kind === 'c') resolved = true;
+    const values = (c as Record<string, unknown[]>)[kind]!;
+    const kept = tc[kind];
+    if (!Array.isArray(kept) || kept.length !== values.length) return false;
+    const variable = VARIABLE[kind];
+    for (let j = 0; j < values.length; j++) {
+      const v = values[j];
+      const own =
+        (j === variable[0] && v === h.error) ||
+        (j === variable[1] && v === h.latencyMs) ||
+        (j === variable[2] && v === h.at);
+      if (kept[j] !== (own ? null : v)) return false;
+    }
+  }
+  const parent = side === 'client' ? !resolved : !keySpan(key, h.parentSpanId);
+  return sameOptional(t, 'parentSpanId', parent, h.parentSpanId);
+}
+
+/** Whether `traceId` is the trace part of `key` (compared in place: no slice of the key per half). */
+const keyTrace = (key: string, traceId: string) => traceId.length === TRACE_HEX && key.startsWith(traceId);
+
+/** Whether `spanId` is the span part of `key`. */
+const keySpan = (key: string, spanId: string) => key.length - TRACE_HEX === spanId.length && key.endsWith(spanId);
+
+/** Whether a field `templateOf` sets only when `present` is there (with `value`) exactly then. */
+function sameOptional(t: Record<string, unknown>, field: string, present: boolean, value: string): boolean {
+  return present ? t[field] === value : !(field in t);
+}
+
+/**
  * Whether two templates `templateOf` made have the same text, without writing it (~1 KB a template:
  * writing and hashing it was most of remembering a half, docs/benchmarks.md item 116). Every value
  * is compared by identity, in the order `templateOf` sets the fields (the same fields come in the
  * same order), so `true` means the same text; `false` may still be the same text (equal objects that
- * are not the same object), which only costs the caller the slow way.
+ * are not the same object). The late memory asks `fitsTemplate`, which answers this for a half whose
+ * template is not made yet (test/unit/late-template.test.ts holds the two to the same answers).
  */
 export function sameTemplate(a: Template, b: Template): boolean {
   if (a.side !== b.side || !sameList(a.keys, b.keys) || a.credits.length !== b.credits.length) return false;

@@ -2,12 +2,13 @@
  * A late half's template (ingest/late-template.ts): the late memory finds a half's template by
  * comparing it with the last one made for its service and name (`sameTemplate`), not by its text.
  * Whatever the comparison says, the text a half is remembered and checkpointed with must be the
- * text of its own template.
+ * text of its own template. A half is first compared with that template without making its own
+ * (`fitsTemplate`), which must answer as comparing the one made would.
  */
 import { describe, expect, it } from 'vitest';
 import { createEngine, engineOptions } from '../../ingest/engine.js';
 import type { LateHalf } from '../../ingest/late-pairs.js';
-import { sameTemplate, templateOf, textOf, type Template } from '../../ingest/late-template.js';
+import { fitsTemplate, sameTemplate, templateOf, textOf, type Template } from '../../ingest/late-template.js';
 import { SpanKind } from '../../ingest/span.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { splitCalls, TraceBuilder } from '../support/spans.js';
@@ -107,5 +108,56 @@ describe('late half templates', () => {
       change(other);
       expect([change.toString(), sameTemplate(base, other)]).toEqual([change.toString(), false]);
     }
+  });
+
+  it('tells whether a half fits a template without making one, as comparing the made one does', () => {
+    const halves = expiredHalves();
+    const templates = halves.map(templateOfHalf);
+    let fits = 0;
+    let not = 0;
+    for (let i = 0; i < halves.length; i += 3)
+      for (let j = i % 5; j < halves.length; j += 7) {
+        const h = halves[j]!;
+        const fit = fitsTemplate(templates[i]!, h.side, h.half, h.keys, h.credits);
+        expect(fit).toBe(sameTemplate(templates[i]!, templateOfHalf(h)));
+        if (fit) fits++;
+        else not++;
+      }
+    expect(fits).toBeGreaterThan(100);
+    expect(not).toBeGreaterThan(100);
+  });
+
+  it('tells a half from its template when any part of it differs', () => {
+    const halves = expiredHalves();
+    const changes: ((h: LateHalf) => void)[] = [
+      (h) => (h.side = h.side === 'client' ? 'server' : 'client'),
+      (h) => (h.half.name = `${h.half.name}!`),
+      (h) => (h.half.service = { ...h.half.service }),
+      (h) => (h.half.protocol = 'other'),
+      (h) => (h.half.origin = h.half.origin + 1),
+      (h) => (h.half.traceId = 'f'.repeat(32)),
+      (h) => (h.half.spanId = 'f'.repeat(16)),
+      (h) => (h.half.parentSpanId = 'e'.repeat(16)),
+      (h) => (h.half.error = !h.half.error),
+      (h) => (h.half.latencyMs = h.half.latencyMs + 1),
+      (h) => (h.half.at = h.half.at + 1),
+      (h) => (h.keys = [...h.keys, h.keys[0]!]),
+      (h) => h.credits.pop(),
+      (h) => (h.credits = h.credits.map((c) => ('v' in c ? { v: `${c.v}!` } : c))),
+    ];
+    let told = 0;
+    for (const h of halves.filter((_, i) => i % 9 === 0)) {
+      const own = templateOfHalf(h);
+      expect(fitsTemplate(own, h.side, h.half, h.keys, h.credits)).toBe(true);
+      for (const change of changes) {
+        const other: LateHalf = { ...h, half: { ...h.half }, keys: [...h.keys], credits: [...h.credits] };
+        change(other);
+        const made = templateOf(other.side, other.half, other.keys, other.credits);
+        const fit = fitsTemplate(own, other.side, other.half, other.keys, other.credits);
+        expect([change.toString(), fit]).toEqual([change.toString(), made !== undefined && sameTemplate(own, made)]);
+        if (!fit) told++;
+      }
+    }
+    expect(told).toBeGreaterThan(halves.length / 9);
   });
 });
