@@ -108,13 +108,36 @@ function hexId(r: Reader, same?: { start: number; len: number; text: string }): 
 }
 
 function nanosToMs(r: Reader): number {
-  // fixed64 as two 32-bit halves: a double keeps well under a microsecond of precision here.
-  const lo = r.fixed32();
-  const hi = r.fixed32();
+  // fixed64 as two 32-bit halves: a double keeps well under a microsecond of precision here. Read
+  // from the bytes in place: protobufjs's fixed32() hands back each half above 2^31 as a heap number.
+  const at = r.pos;
+  if (at + 8 > r.len) return (r.fixed32() + r.fixed32() * 4294967296) / 1e6;
+  const b = r.buf;
+  r.pos = at + 8;
+  const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 16777216;
+  const hi = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16)) + b[at + 7]! * 16777216;
   return (hi * 4294967296 + lo) / 1e6;
 }
 
+/**
+ * An int64 attribute value. One of up to seven bytes (below 2^49: status codes, sizes, counts) is
+ * summed in place; protobufjs's int64() makes an object for every value (~24 bytes a span), and
+ * reads the rest (negative values, larger ones, a value cut short) as it always did.
+ */
 function int64ToNumber(r: Reader): number {
+  const b = r.buf;
+  const end = Math.min(r.len, r.pos + 7);
+  let value = 0;
+  let scale = 1;
+  for (let at = r.pos; at < end; at++) {
+    const byte = b[at]!;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      r.pos = at + 1;
+      return value;
+    }
+    scale *= 128;
+  }
   const v = r.int64() as unknown as number | { toNumber(): number };
   return typeof v === 'number' ? v : v.toNumber();
 }
