@@ -4,7 +4,7 @@
  * `drain()` hands the rows to the writer and starts afresh.
  */
 import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, MINUTE_MS, tagKey } from '../src/core/model.js';
-import type { ComponentFacts } from '../src/core/records.js';
+import type { ComponentFacts, VersionFacts } from '../src/core/records.js';
 import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 import type { CorrectionRow } from './late-pairs.js';
 import { Origin, type ComponentPresenceRow, type EdgePresenceRow } from './presence.js';
@@ -256,6 +256,13 @@ interface OperationEntry {
   entryCalls: number;
   t: Tally;
 }
+/** One row's calls from one caller version to one callee version, not yet folded into the version counts. */
+interface PairTally extends VersionFacts {
+  fromVersion: string;
+  toVersion: string;
+}
+/** Version pairs a row tallies itself; any more go to the version counts call by call (a bound on the scan). */
+const MAX_ROW_PAIRS = 8;
 interface EdgeEntry {
   from: string;
   to: string;
@@ -263,11 +270,13 @@ interface EdgeEntry {
   protocols: string[];
   origins: number;
   t: Tally;
+  versions: PairTally[];
 }
 interface CallEntry {
   from: string;
   to: string;
   minute: number;
+  versions: PairTally[];
   /** the newest distinct trace ids, a ring: `exemplarsAdded` is where the next one goes (modulo its length) */
   exemplars: string[];
   exemplarsAdded: number;
@@ -317,6 +326,8 @@ export class Aggregator {
    */
   private tagLists = new RowIndex<TagListEntry>(2);
   private versions = new VersionCounts();
+  /** version pairs tallied on edge and call rows since they were last folded into `versions` */
+  private rowPairs = 0;
 
   constructor(private readonly options: AggregatorOptions) {}
 
@@ -389,11 +400,11 @@ export class Aggregator {
     toVersion = '',
     origins: number = Origin.otlp,
   ): void {
-    this.versions.edge('edges', from, to, fromVersion, toVersion, error, at);
     const minute = Math.floor(at / MINUTE_MS);
     const row =
       this.edges.get(minute, from, to) ??
-      this.edges.add({ from, to, minute, protocols: [], origins: 0, t: tallyAt(at) }, minute, from, to);
+      this.edges.add({ from, to, minute, protocols: [], origins: 0, t: tallyAt(at), versions: [] }, minute, from, to);
+    this.countVersions('edges', row, fromVersion, toVersion, error, at);
     record(row.t, error, latencyMs, at);
     row.origins |= origins;
     if (!row.protocols.includes(protocol)) row.protocols.push(protocol);
@@ -409,22 +420,70 @@ export class Aggregator {
     fromVersion = '',
     toVersion = '',
   ): void {
-    this.versions.edge('calls', fromOp, toOp, fromVersion, toVersion, error, at);
     const minute = Math.floor(at / MINUTE_MS);
     const row =
       this.calls.get(minute, fromOp, toOp) ??
       this.calls.add(
-        { from: fromOp, to: toOp, minute, exemplars: [], exemplarsAdded: 0, t: tallyAt(at) },
+        { from: fromOp, to: toOp, minute, versions: [], exemplars: [], exemplarsAdded: 0, t: tallyAt(at) },
         minute,
         fromOp,
         toOp,
       );
+    this.countVersions('calls', row, fromVersion, toVersion, error, at);
     record(row.t, error, latencyMs, at);
     this.options.sampler?.hop(traceId, fromOp, toOp, error, latencyMs, at);
     // The newest few distinct trace ids, in a ring: an `unshift` and a trim per call cost ~8 times
     // as much (docs/benchmarks.md item 144). The row puts them newest first.
     const max = this.options.exemplarsPerEdge;
     if (max > 0 && !row.exemplars.includes(traceId)) row.exemplars[row.exemplarsAdded++ % max] = traceId;
+  }
+
+  /**
+   * One call over an edge or call row, counted for its version pair on the row itself: an edge's calls
+   * nearly all go to one or two pairs, and finding the pair's row in the version counts by its four
+   * parts per call was ~5% of the worker (docs/benchmarks.md item 163). The row's pairs are folded
+   * into the version counts before those are counted, read or drained, and before the row is drained.
+   * Calls where neither side reports a version are left out (`VersionCounts.edge`).
+   */
+  private countVersions(
+    which: 'edges' | 'calls',
+    row: EdgeEntry | CallEntry,
+    fromVersion: string,
+    toVersion: string,
+    error: boolean,
+    at: number,
+  ): void {
+    if (fromVersion === '' && toVersion === '') return;
+    const pairs = row.versions;
+    for (let i = 0; i < pairs.length; i++) {
+      const p = pairs[i]!;
+      if (p.fromVersion === fromVersion && p.toVersion === toVersion) {
+        p.calls++;
+        if (error) p.errors++;
+        widenSeen(p, at);
+        return;
+      }
+    }
+    if (pairs.length >= MAX_ROW_PAIRS) {
+      this.versions.edge(which, row.from, row.to, fromVersion, toVersion, error, at);
+      return;
+    }
+    pairs.push({ fromVersion, toVersion, calls: 1, errors: error ? 1 : 0, firstSeen: at, lastSeen: at });
+    this.rowPairs++;
+  }
+
+  /** The version pairs tallied on edge and call rows, added to the version counts. */
+  private foldVersions(): void {
+    if (this.rowPairs === 0) return;
+    const fold = (which: 'edges' | 'calls', rows: readonly (EdgeEntry | CallEntry)[]) => {
+      for (const row of rows) {
+        for (const p of row.versions) this.versions.add(which, row.from, row.to, p.fromVersion, p.toVersion, p);
+        row.versions.length = 0;
+      }
+    };
+    fold('edges', this.edges.current());
+    fold('calls', this.calls.current());
+    this.rowPairs = 0;
   }
 
   /** `calls` calls `s` served (SERVER or CONSUMER spans), `errors` of them failed, the earliest at `at`: counted for the version it runs. */
@@ -511,12 +570,14 @@ export class Aggregator {
   /** Tag and version rows gathered and not yet drained (the tag lists folded into rows first, to count them). */
   get breakdownCount(): number {
     this.foldTagLists();
+    this.foldVersions();
     return this.tags.size + this.versions.size;
   }
 
   /** The tag and version rows gathered since they were last drained, copied and left in place. */
   peekBreakdowns(): Breakdowns {
     this.foldTagLists();
+    this.foldVersions();
     return { tags: this.tags.current().map(tagRow), ...this.versions.peek() };
   }
 
@@ -534,6 +595,7 @@ export class Aggregator {
   /** The tag and/or version rows gathered since they were last drained (`kinds`; both by default), and a fresh start for them. */
   drainBreakdowns(kinds: BreakdownKinds = ALL_BREAKDOWNS): Breakdowns {
     if (kinds.tags) this.foldTagLists();
+    if (kinds.versions) this.foldVersions();
     return {
       tags: kinds.tags ? this.tags.drain().map(tagRow) : [],
       ...(kinds.versions ? this.versions.drain() : { edgeVersions: [], callVersions: [], serviceVersions: [] }),
@@ -545,6 +607,8 @@ export class Aggregator {
    * order. With `holdBreakdowns` the tag and version rows stay gathered (`drainBreakdowns` takes them).
    */
   drain(holdBreakdowns = false): FactBatch {
+    // The rows' version pairs go to the version counts before the rows go (held or drained below).
+    this.foldVersions();
     const batch = emptyFactBatch();
     batch.services = [...this.services.values()];
     for (const { kind, row } of this.virtuals.values()) {

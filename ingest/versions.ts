@@ -94,6 +94,28 @@ export class VersionCounts {
     count(row, 1, error ? 1 : 0, at);
   }
 
+  /** Calls over an edge from one version pair, already summed (an aggregator row's tally), as `edge` counts one. */
+  add(
+    which: 'edges' | 'calls',
+    from: string,
+    to: string,
+    fromVersion: string,
+    toVersion: string,
+    c: VersionFacts,
+  ): void {
+    const index = which === 'edges' ? this.edges : this.calls;
+    const row =
+      index.get(from, to, fromVersion, toVersion) ??
+      index.add(
+        { from, to, fromVersion, toVersion, calls: 0, errors: 0, firstSeen: c.firstSeen, lastSeen: c.lastSeen },
+        from,
+        to,
+        fromVersion,
+        toVersion,
+      );
+    add(row, c);
+  }
+
   /**
    * Calls a late correction takes back from a version pair (`calls`, `errors` negative), netted with
    * what is counted here: written with the other version counts, never ahead of the credit it undoes,

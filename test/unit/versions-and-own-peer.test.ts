@@ -78,6 +78,35 @@ describe('versions on edges', () => {
     expect(rest.edges.map((e) => [e.calls, e.errors])).toEqual([[6, 2]]);
   });
 
+  it('counts every version pair of one edge in a minute, however many, each with its own first and last seen', () => {
+    const agg = new Aggregator({ exemplarsPerEdge: 0 });
+    const at = 1_700_000_000_000;
+    // Twelve callee versions over one edge in one minute: more than a row tallies itself.
+    for (let round = 0; round < 3; round++)
+      for (let v = 0; v < 12; v++) {
+        const when = at + round * 1000 + v;
+        agg.edge('web', 'api', 'http', v === round, 5, when, '1', `v${v}`);
+        agg.call('web GET /', 'api GET /v', v === round, 5, when, 'trace', '1', `v${v}`);
+      }
+    // Counted before a flush (what the worker plans its next flush by): one row per pair and edge.
+    expect(agg.breakdownCount).toBe(24);
+    const batch = agg.drain();
+    const expected = Array.from(
+      { length: 12 },
+      (_, v) => `1 -> v${v}: 3/${v < 3 ? 1 : 0} seen ${v}..${2000 + v}`,
+    ).sort();
+    for (const rows of [batch.edgeVersions, batch.callVersions])
+      expect(
+        rows
+          .map(
+            (r) =>
+              `${r.fromVersion} -> ${r.toVersion}: ${r.calls}/${r.errors} seen ${r.firstSeen - at}..${r.lastSeen - at}`,
+          )
+          .sort(),
+      ).toEqual(expected);
+    expect(batch.edges.map((e) => [e.calls, e.errors])).toEqual([[36, 3]]);
+  });
+
   it('nets take-backs with the counts: a pair netted to none is not written, one only taken back moves no seen time, across a checkpoint too', () => {
     const at = 1_700_000_000_000;
     const agg = new Aggregator({ exemplarsPerEdge: 0 });
