@@ -10,6 +10,7 @@
  */
 import { resolve } from 'node:path';
 import { settledSummary } from './stats.js';
+import { workerDecoder } from './worker-decoder.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 
 const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
@@ -30,14 +31,10 @@ interface Side {
 const sides: Side[] = [];
 for (const dir of dirs) {
   const { loadConfig } = await import(`${dir}/src/core/config.ts`);
-  const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
-  const { createAttributeKeys } = await import(`${dir}/ingest/otlp/attribute-keys.ts`);
-  const { readsSpanAttribute } = await import(`${dir}/ingest/derive.ts`);
   const config = loadConfig();
-  const keys = createAttributeKeys(readsSpanAttribute(config.ingest.tagKeys));
   sides.push({
     name: dir,
-    decode: (body) => decodeOtlpProtobuf(body, config.limits.decode, keys),
+    decode: await workerDecoder(dir, config),
     cpuUsPerSpan: [],
   });
 }

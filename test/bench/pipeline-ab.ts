@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { settledSummary } from './stats.js';
+import { workerDecoder } from './worker-decoder.js';
 import { benchShape, buildTopology, requestsOf } from './workload.js';
 
 const dirs = [process.argv[2], process.argv[3]].map((d) => resolve(d ?? '.'));
@@ -62,14 +63,6 @@ async function stepsOf(dir: string, options: unknown, clock: { at: number }): Pr
   return createPipeline({ sink: createNoopSink(), options, now: () => clock.at });
 }
 
-/** The span attribute keys the checkout's worker decodes with; none (every attribute) before it chose. */
-async function workerAttributeKeys(dir: string, config: { ingest: { tagKeys: string[] } }): Promise<unknown> {
-  if (!existsSync(`${dir}/ingest/otlp/attribute-keys.ts`)) return undefined;
-  const { createAttributeKeys } = await import(`${dir}/ingest/otlp/attribute-keys.ts`);
-  const { readsSpanAttribute } = await import(`${dir}/ingest/derive.ts`);
-  return createAttributeKeys(readsSpanAttribute(config.ingest.tagKeys));
-}
-
 const sides: Side[] = [];
 for (const dir of dirs) {
   const { loadConfig } = await import(`${dir}/src/core/config.ts`);
@@ -78,13 +71,12 @@ for (const dir of dirs) {
   const optionsOf = (engineOptions ?? (await import(`${dir}/ingest/worker.ts`)).pipelineOptions) as (
     c: unknown,
   ) => unknown;
-  const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
   const config = loadConfig();
   const clock = { at: started };
-  const attributeKeys = await workerAttributeKeys(dir, config);
   sides.push({
     name: dir,
-    decode: (body) => decodeOtlpProtobuf(body, config.limits.decode, attributeKeys),
+    // As the checkout's worker decodes: with its attribute keys, where it has them.
+    decode: await workerDecoder(dir, config),
     pipeline: await stepsOf(dir, optionsOf(config), clock),
     cpuUsPerSpan: [],
     rows: [],

@@ -8,6 +8,7 @@
  * can delete exactly what it created.
  */
 import protobuf from 'protobufjs/minimal.js';
+import { workerDecoder } from './worker-decoder.js';
 
 /** mulberry32: small, fast, good enough for shaping traffic, and the same sequence for the same seed. */
 export function prng(seed: number): () => number {
@@ -401,15 +402,15 @@ export function replayedRequests(runId: string, started: number): { next(): Buff
 export async function engineOnWorkload(dir: string, runId: string) {
   const { loadConfig } = await import(`${dir}/src/core/config.ts`);
   const { createEngine, engineOptions } = await import(`${dir}/ingest/engine.ts`);
-  const { decodeOtlpProtobuf } = await import(`${dir}/ingest/otlp/decode-protobuf.ts`);
   const config = loadConfig();
+  const decode = await workerDecoder(dir, config);
   const engine = createEngine(engineOptions(config));
   const started = Date.now();
   const requests = replayedRequests(runId, started);
   const feed = (at: number, count: number): number => {
     let n = 0;
     while (n < count) {
-      const decoded = decodeOtlpProtobuf(requests.next(), config.limits.decode);
+      const decoded = decode(requests.next());
       engine.ingest(decoded, at);
       n += decoded.spanCount;
     }
