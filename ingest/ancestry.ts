@@ -12,9 +12,11 @@
  * block leaves whole: its table is emptied at once, where one shared table cost every span a second
  * probe and a deletion that re-hashed the entries after it, each a cache miss (item 160). Until its
  * block leaves, a span past the time window is only marked gone (`gone`: it is not found); the bound
- * lets the oldest block go whole, so a full index holds between seven eighths of its bound and all of it.
+ * lets the oldest block go whole. A block is an eighth of the ring rounded up to a power of two, so a
+ * full index holds at least three quarters of its bound (87% at the default 1,000,000) and at most all.
  * A span id that comes again replaces the earlier one in the same block; an earlier one in an older
- * block stays, never found again (the newer is asked first), and counts until its block leaves.
+ * block stays, never found again (the newer is asked first), and counts in `size` until its block
+ * leaves (in `evicted` too, should the bound make it go).
  *
  * Ids are the model's lower-case hex (32 characters for a trace, 16 for a span); any other id (an
  * importer's odd one, a test's) is kept the same way but found through a Map by its string.
@@ -64,11 +66,11 @@ interface StringIds {
 export interface AncestryIndex {
   /** spans held */
   readonly size: number;
-  /** spans forgotten before their time because the index was full */
+  /** spans forgotten before their time because the index was full (an older copy of a repeated id among them) */
   readonly evicted: number;
   /**
-   * Remembers a span as of `arrived` (ms since the engine began); a repeated id replaces the earlier
-   * one and moves to the end (arrival order). `words`: the span's ids already read (the engine reads
+   * Remembers a span as of `arrived` (ms since the engine began); a repeated id is found as the newer
+   * one from then on, at the end (arrival order; see the file comment for the older copy). `words`: the span's ids already read (the engine reads
    * them once per span for the pairing store too), else they are read here.
    */
   remember(traceId: string, spanId: string, a: Ancestor, arrived: number, words?: SpanIdWords): void;

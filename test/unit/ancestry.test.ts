@@ -207,6 +207,49 @@ describe('the ancestry index', () => {
     }
   });
 
+  it('at its bound and past its window at once, with ids not in hex and repeated: finds only what it should', () => {
+    const next = random(6);
+    const max = 200;
+    const window = 150;
+    const index = createAncestryIndex(max);
+    const all: Held[] = [];
+    const newest = new Map<string, Held>();
+    for (let i = 0; i < 3_000; i++) {
+      const odd = next() < 0.3;
+      const again = all.length > 0 && next() < 0.05 ? all[all.length - 1 - Math.floor(next() * 20)] : undefined;
+      const parent = all.length > 0 && next() < 0.7 ? all[all.length - 1 - Math.floor(next() * 5)] : undefined;
+      const held = {
+        traceId: again?.traceId ?? parent?.traceId ?? (odd ? `zipkin-${i}` : hex(next, 32)),
+        spanId: again?.spanId ?? (odd ? `s${i}` : hex(next, 16)),
+        a: ancestor(next, i, parent && !again ? parent.spanId : (again?.a.parentSpanId ?? '')),
+        arrived: i,
+      };
+      index.remember(held.traceId, held.spanId, held.a, held.arrived);
+      all.push(held);
+      newest.set(`${held.traceId} ${held.spanId}`, held);
+      // Expired at a window the bound reaches first in bursts: blocks go partly gone, partly evicted.
+      if (i % 37 === 0) index.expire(i - window);
+      if (i % 101 !== 0) continue;
+      const deadline = Math.floor(i / 37) * 37 - window;
+      expect(index.size).toBeLessThanOrEqual(max);
+      const wrong: string[] = [];
+      for (const [key, h] of newest) {
+        const slot = index.find(h.traceId, h.spanId);
+        // The newest copy only, inside the window; among the newest three quarters of the bound, surely held.
+        if (h.arrived <= deadline) {
+          if (slot >= 0) wrong.push(`${key} found past the window`);
+        } else if (h.arrived > i - max * (1 - 2 / BLOCKS) && slot < 0) wrong.push(`${key} not found`);
+        else if (slot >= 0 && (index.kind(slot) !== h.a.kind || index.name(slot) !== h.a.name))
+          wrong.push(`${key} is an older copy`);
+      }
+      expect(wrong).toEqual([]);
+    }
+    index.expire(Number.POSITIVE_INFINITY);
+    expect(index.size).toBe(0);
+    for (const h of all) expect(index.find(h.traceId, h.spanId)).toBe(-1);
+    expect(index.evicted).toBeGreaterThan(0);
+  });
+
   it('keeps ids that are not model hex (importers, tests) by their string, parents included', () => {
     run({ seed: 4, spans: 3_000, repeats: 0.02, odd: 0.3, window: 1_000 });
   });

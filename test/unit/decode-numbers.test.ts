@@ -91,4 +91,26 @@ describe('the protobuf decoder reads numbers in place', () => {
       TIMES.map((t) => [expectedMs(t), expectedMs([t[0] + 1, t[1]])]),
     );
   });
+
+  it('refuses a request cut short anywhere, inside a time or an integer too, with an InvalidPayloadError', () => {
+    const bytes = encoded();
+    let refused = 0;
+    for (let cut = 1; cut < bytes.length; cut++) {
+      // A copy of exactly the cut bytes, not a view of the whole request.
+      const body = Buffer.alloc(cut);
+      Buffer.from(bytes).copy(body, 0, 0, cut);
+      try {
+        const { batch } = decodeOtlpProtobuf(body, defaultConfig().limits.decode);
+        for (const span of batch.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))) {
+          expect(Number.isFinite(span.startMs) && Number.isFinite(span.endMs)).toBe(true);
+          for (const [k, n] of INTEGERS.entries())
+            if (`int.${k}` in span.attributes) expect(span.attributes[`int.${k}`]).toBe(n);
+        }
+      } catch (error) {
+        expect((error as Error).name).toBe('InvalidPayloadError');
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(bytes.length / 2);
+  });
 });

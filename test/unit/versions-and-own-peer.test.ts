@@ -78,7 +78,7 @@ describe('versions on edges', () => {
     expect(rest.edges.map((e) => [e.calls, e.errors])).toEqual([[6, 2]]);
   });
 
-  it('counts every version pair of one edge in a minute, however many, each with its own first and last seen', () => {
+  it('counts every version pair of one edge, however many, each with its own first and last seen, before and after they were counted', () => {
     const agg = new Aggregator({ exemplarsPerEdge: 0 });
     const at = 1_700_000_000_000;
     // Twelve callee versions over one edge in one minute: more than a row tallies itself.
@@ -90,10 +90,16 @@ describe('versions on edges', () => {
       }
     // Counted before a flush (what the worker plans its next flush by): one row per pair and edge.
     expect(agg.breakdownCount).toBe(24);
+    // More calls on the same rows after that count, and on the next minute's rows: added, not lost or doubled.
+    for (const when of [at + 2500, at + 60_000])
+      for (let v = 0; v < 12; v++) {
+        agg.edge('web', 'api', 'http', false, 5, when + v, '1', `v${v}`);
+        agg.call('web GET /', 'api GET /v', false, 5, when + v, 'trace', '1', `v${v}`);
+      }
     const batch = agg.drain();
     const expected = Array.from(
       { length: 12 },
-      (_, v) => `1 -> v${v}: 3/${v < 3 ? 1 : 0} seen ${v}..${2000 + v}`,
+      (_, v) => `1 -> v${v}: 5/${v < 3 ? 1 : 0} seen ${v}..${60_000 + v}`,
     ).sort();
     for (const rows of [batch.edgeVersions, batch.callVersions])
       expect(
@@ -104,7 +110,10 @@ describe('versions on edges', () => {
           )
           .sort(),
       ).toEqual(expected);
-    expect(batch.edges.map((e) => [e.calls, e.errors])).toEqual([[36, 3]]);
+    expect(batch.edges.map((e) => [e.calls, e.errors])).toEqual([
+      [48, 3],
+      [12, 0],
+    ]);
   });
 
   it('nets take-backs with the counts: a pair netted to none is not written, one only taken back moves no seen time, across a checkpoint too', () => {
