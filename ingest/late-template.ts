@@ -37,6 +37,15 @@ const VARIABLE: Record<'e' | 'o' | 'c' | 't', [error: number, latency: number, a
   t: [5, -1, -1],
 };
 
+/** A credit's kind when it carries the half's own figures (see `VARIABLE`); undefined for any other. */
+function variableKind(c: Credit): keyof typeof VARIABLE | undefined {
+  if ('e' in c) return 'e';
+  if ('c' in c) return 'c';
+  if ('o' in c) return 'o';
+  if ('t' in c) return 't';
+  return undefined;
+}
+
 /**
  * The template of a half whose partner finds it by `keys`, or undefined when its first key is not a
  * hex id. Its text (`JSON.stringify`) is what interns it and what a checkpoint writes.
@@ -69,11 +78,7 @@ export function templateOf(
   let resolved = false;
   const out: unknown[] = [];
   for (const c of credits) {
-    let kind: keyof typeof VARIABLE | undefined;
-    if ('e' in c) kind = 'e';
-    else if ('c' in c) kind = 'c';
-    else if ('o' in c) kind = 'o';
-    else if ('t' in c) kind = 't';
+    const kind = variableKind(c);
     if (kind === undefined) {
       out.push(c);
       continue;
@@ -130,11 +135,7 @@ export function fitsTemplate(
   for (let i = 0; i < credits.length; i++) {
     const c = credits[i]!;
     const tc = tpl.credits[i] as Record<string, unknown>;
-    let kind: keyof typeof VARIABLE | undefined;
-    if ('e' in c) kind = 'e';
-    else if ('c' in c) kind = 'c';
-    else if ('o' in c) kind = 'o';
-    else if ('t' in c) kind = 't';
+    const kind = variableKind(c);
     if (kind === undefined) {
       if (!sameFields(tc, c as Record<string, unknown>)) return false;
       continue;

@@ -69,7 +69,9 @@ export class VersionCounts {
 
   /**
    * One call over a DEPENDS_ON (`edges`) or CALLS (`calls`) edge. Calls where neither side reports a
-   * version are left out: they add nothing a version breakdown could tell, and cost a row each.
+   * version are left out: they add nothing a version breakdown could tell, and cost a row each. The
+   * aggregator counts most calls on its own rows and adds them here summed (`add`; ingest/aggregate.ts
+   * `countVersions`), a row's pairs past its few one by one here.
    */
   edge(
     which: 'edges' | 'calls',
@@ -81,17 +83,7 @@ export class VersionCounts {
     at: number,
   ): void {
     if (fromVersion === '' && toVersion === '') return;
-    const index = which === 'edges' ? this.edges : this.calls;
-    const row =
-      index.get(from, to, fromVersion, toVersion) ??
-      index.add(
-        { from, to, fromVersion, toVersion, calls: 0, errors: 0, firstSeen: at, lastSeen: at },
-        from,
-        to,
-        fromVersion,
-        toVersion,
-      );
-    count(row, 1, error ? 1 : 0, at);
+    this.add(which, from, to, fromVersion, toVersion, { calls: 1, errors: error ? 1 : 0, firstSeen: at, lastSeen: at });
   }
 
   /** Calls over an edge from one version pair, already summed (an aggregator row's tally), as `edge` counts one. */
