@@ -120,9 +120,9 @@ function nanosToMs(r: Reader): number {
 }
 
 /**
- * An int64 attribute value. One of up to seven bytes (below 2^49: status codes, sizes, counts) is
- * summed in place; protobufjs's int64() makes an object for every value (~24 bytes a span), and
- * reads the rest (negative values, larger ones, a value cut short) as it always did.
+ * An int64 attribute value. A varint of up to seven bytes (a value below 2^49: status codes, sizes,
+ * counts) is summed in place, where protobufjs's int64() makes an object for every value (~24 bytes
+ * a span); protobufjs reads the rest (negative values, larger ones, a value cut short) as before.
  */
 function int64ToNumber(r: Reader): number {
   const b = r.buf;
