@@ -4,7 +4,7 @@
  * `drain()` hands the rows to the writer and starts afresh.
  */
 import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, MINUTE_MS, tagKey } from '../src/core/model.js';
-import type { ComponentFacts, VersionFacts } from '../src/core/records.js';
+import type { ComponentFacts, EdgeVersionFacts } from '../src/core/records.js';
 import type { LibraryUse, OperationRef, ServiceInfo, VirtualComponent } from './derive.js';
 import type { CorrectionRow } from './late-pairs.js';
 import { Origin, type ComponentPresenceRow, type EdgePresenceRow } from './presence.js';
@@ -256,11 +256,6 @@ interface OperationEntry {
   entryCalls: number;
   t: Tally;
 }
-/** One row's calls from one caller version to one callee version, not yet folded into the version counts. */
-interface PairTally extends VersionFacts {
-  fromVersion: string;
-  toVersion: string;
-}
 /** Version pairs a row tallies itself; any more go to the version counts call by call (a bound on the scan). */
 const MAX_ROW_PAIRS = 8;
 interface EdgeEntry {
@@ -270,13 +265,15 @@ interface EdgeEntry {
   protocols: string[];
   origins: number;
   t: Tally;
-  versions: PairTally[];
+  /** its calls per version pair, not yet folded into the version counts (`countVersions`) */
+  versions: EdgeVersionFacts[];
 }
 interface CallEntry {
   from: string;
   to: string;
   minute: number;
-  versions: PairTally[];
+  /** its calls per version pair, not yet folded into the version counts (`countVersions`) */
+  versions: EdgeVersionFacts[];
   /** the newest distinct trace ids, a ring: `exemplarsAdded` is where the next one goes (modulo its length) */
   exemplars: string[];
   exemplarsAdded: number;
