@@ -154,35 +154,38 @@ export function scopeLibrary(scope: Scope): LibraryUse | undefined {
 export function isError(span: Span): boolean {
   if (span.status === StatusCode.ERROR) return true;
   if (span.kind === SpanKind.SERVER && span.status !== StatusCode.OK) {
-    const status = sc.httpStatus(span.attributes);
+    const status = sc.httpStatus(span.attributes, span.keyBits);
     return status !== undefined && status >= 500;
   }
   return false;
 }
 
-export function protocolOf(a: Attributes): string {
-  if (sc.dbSystem(a)) return 'db';
-  if (sc.messagingSystem(a)) return 'messaging';
-  const rpc = sc.rpcSystem(a);
+export function protocolOf(span: Span): string {
+  const a = span.attributes;
+  const present = span.keyBits;
+  if (sc.dbSystem(a, present)) return 'db';
+  if (sc.messagingSystem(a, present)) return 'messaging';
+  const rpc = sc.rpcSystem(a, present);
   if (rpc) return rpc;
-  if (sc.httpMethod(a) || sc.urlFull(a)) return 'http';
+  if (sc.httpMethod(a, present) || sc.urlFull(a, present)) return 'http';
   return 'unknown';
 }
 
 /** The name of a SERVER or CONSUMER span's operation: method and route for HTTP, never a raw URL. */
 export function entryOperationName(span: Span): string {
   const a = span.attributes;
-  const method = sc.httpMethod(a);
+  const present = span.keyBits;
+  const method = sc.httpMethod(a, present);
   if (method) {
-    const route = sc.httpRoute(a);
+    const route = sc.httpRoute(a, present);
     if (route) return spaced(method, route);
     // Span names of HTTP servers without a route are `GET` or `GET /path`: keep the method, template the path.
     const fromName = span.name.startsWith(`${method} `) ? span.name.slice(method.length + 1) : undefined;
-    const path = fromName ?? sc.urlPath(a) ?? sc.urlFull(a);
+    const path = fromName ?? sc.urlPath(a, present) ?? sc.urlFull(a, present);
     return path ? spaced(method, sc.templatePath(path)) : method;
   }
-  const rpcService = sc.rpcService(a);
-  const rpcMethod = sc.rpcMethod(a);
+  const rpcService = sc.rpcService(a, present);
+  const rpcMethod = sc.rpcMethod(a, present);
   if (rpcService && rpcMethod) return slashed(rpcService, rpcMethod);
   return normalizeName(span.name);
 }
@@ -199,9 +202,9 @@ function normalizeName(name: string): string {
 
 /** The destination a PRODUCER or CONSUMER span names, when it names one. */
 export function destinationOf(span: Span, environment: string): VirtualComponent | undefined {
-  const system = sc.messagingSystem(span.attributes);
+  const system = sc.messagingSystem(span.attributes, span.keyBits);
   if (!system) return undefined;
-  const name = sc.messagingDestination(span.attributes) ?? system;
+  const name = sc.messagingDestination(span.attributes, span.keyBits) ?? system;
   return sharedComponent({
     kind: ComponentKind.MESSAGING_DESTINATION,
     key: destinationKey(environment, system, name),
@@ -215,40 +218,43 @@ export function destinationOf(span: Span, environment: string): VirtualComponent
  * The name of a peer that sends no spans of its own, by Tempo's precedence: peer.service,
  * server.address (net.peer.name), network peer address:port, db.namespace, db.name, URL host, db.system.
  */
-export function peerName(a: Attributes): string | undefined {
-  const byPeer = sc.peerService(a) ?? sc.serverAddress(a);
+export function peerName(a: Attributes, present = sc.ANY_KEY): string | undefined {
+  const byPeer = sc.peerService(a, present) ?? sc.serverAddress(a, present);
   if (byPeer) return byPeer;
-  const address = sc.networkPeerAddress(a);
+  const address = sc.networkPeerAddress(a, present);
   if (address) {
-    const port = sc.networkPeerPort(a);
+    const port = sc.networkPeerPort(a, present);
     return port ? `${address}:${port}` : address;
   }
-  return sc.dbNamespace(a) ?? sc.dbName(a) ?? sc.urlHost(sc.urlFull(a)) ?? sc.dbSystem(a);
+  return (
+    sc.dbNamespace(a, present) ?? sc.dbName(a, present) ?? sc.urlHost(sc.urlFull(a, present)) ?? sc.dbSystem(a, present)
+  );
 }
 
 /** What an unanswered CLIENT (or PRODUCER) span called: a Database, a MessagingDestination or an External peer. */
 export function calleeOf(span: Span, environment: string): VirtualComponent {
   const a = span.attributes;
+  const present = span.keyBits;
   if (span.kind === SpanKind.PRODUCER || span.kind === SpanKind.CONSUMER) {
     const destination = destinationOf(span, environment);
     if (destination) return destination;
   }
-  const system = sc.dbSystem(a);
+  const system = sc.dbSystem(a, present);
   if (system) {
-    const name = peerName(a) ?? system;
-    const address = sc.serverAddress(a) ?? sc.networkPeerAddress(a);
-    const port = sc.serverPort(a) ?? sc.networkPeerPort(a);
+    const name = peerName(a, present) ?? system;
+    const address = sc.serverAddress(a, present) ?? sc.networkPeerAddress(a, present);
+    const port = sc.serverPort(a, present) ?? sc.networkPeerPort(a, present);
     return sharedComponent({
       kind: ComponentKind.DATABASE,
       key: databaseKey(environment, system, name),
       name,
       environment,
       system,
-      namespace: sc.dbNamespace(a) ?? sc.dbName(a),
+      namespace: sc.dbNamespace(a, present) ?? sc.dbName(a, present),
       address: address ? (port ? `${address}:${port}` : address) : undefined,
     });
   }
-  const name = peerName(a) ?? UNKNOWN_PEER;
+  const name = peerName(a, present) ?? UNKNOWN_PEER;
   return sharedComponent({ kind: ComponentKind.EXTERNAL, key: externalKey(environment, name), name, environment });
 }
 
@@ -257,20 +263,25 @@ export function calleeOf(span: Span, environment: string): VirtualComponent {
  * needed at once. Any other CLIENT span's callee is needed only if no server half answers it.
  */
 export function mayCallDatabase(span: Span): boolean {
-  return span.kind !== SpanKind.CLIENT || sc.dbSystem(span.attributes) !== undefined;
+  return span.kind !== SpanKind.CLIENT || sc.dbSystem(span.attributes, span.keyBits) !== undefined;
 }
 
 /** What a CLIENT span asked for, as its callee would name it: a database's operation, an HTTP method and path. */
 function clientOperationName(span: Span, database: boolean): string {
   const a = span.attributes;
+  const present = span.keyBits;
   if (database) {
-    const op = sc.dbOperation(a);
-    const collection = sc.dbCollection(a);
-    return op ? (collection ? spaced(op, collection) : op) : (sc.dbQuerySummary(a) ?? normalizeName(span.name));
+    const op = sc.dbOperation(a, present);
+    const collection = sc.dbCollection(a, present);
+    return op
+      ? collection
+        ? spaced(op, collection)
+        : op
+      : (sc.dbQuerySummary(a, present) ?? normalizeName(span.name));
   }
-  const method = sc.httpMethod(a);
-  const template = sc.urlTemplate(a);
-  const path = template ?? sc.urlPath(a) ?? sc.urlFull(a);
+  const method = sc.httpMethod(a, present);
+  const template = sc.urlTemplate(a, present);
+  const path = template ?? sc.urlPath(a, present) ?? sc.urlFull(a, present);
   return method ? (path ? spaced(method, template ?? sc.templatePath(path)) : method) : normalizeName(span.name);
 }
 
@@ -288,14 +299,14 @@ export function calleeOperation(span: Span, callee: VirtualComponent): Operation
  * a proxy naming itself. Such a span is that service's own side of the call, not a call to a peer.
  */
 export function namesOwnService(span: Span, service: ServiceInfo): boolean {
-  if (span.kind !== SpanKind.CLIENT || sc.peerService(span.attributes) !== service.name) return false;
-  const namespace = sc.peerNamespace(span.attributes);
+  if (span.kind !== SpanKind.CLIENT || sc.peerService(span.attributes, span.keyBits) !== service.name) return false;
+  const namespace = sc.peerNamespace(span.attributes, span.keyBits);
   return namespace === undefined || namespace === service.namespace;
 }
 
 /** The operation of a CLIENT span that names its own service: a CLIENT operation of that service. */
 export function ownClientOperation(span: Span, service: ServiceInfo): OperationRef {
-  const name = clientOperationName(span, sc.dbSystem(span.attributes) !== undefined);
+  const name = clientOperationName(span, sc.dbSystem(span.attributes, span.keyBits) !== undefined);
   return operation(service.key, OperationKind.CLIENT, name);
 }
 
@@ -320,7 +331,7 @@ export function internalOperation(name: string, service: ServiceInfo): Operation
  * (Tempo's virtual client); none when it names the service itself.
  */
 export function externalCallerOf(span: Span, service: ServiceInfo): VirtualComponent | undefined {
-  const name = sc.peerService(span.attributes);
+  const name = sc.peerService(span.attributes, span.keyBits);
   const environment = service.environment;
   return name && name !== service.name
     ? { kind: ComponentKind.EXTERNAL, key: externalKey(environment, name), name, environment }

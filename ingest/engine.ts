@@ -385,7 +385,7 @@ export function createEngine(options: EngineOptions): Engine {
       error,
       latencyMs,
       at,
-      protocol: protocolOf(span.attributes),
+      protocol: protocolOf(span),
       op: undefined,
       destination: undefined,
       callee: undefined,

@@ -30,13 +30,44 @@ function firstNumber(attrs: Attributes, keys: readonly string[]): number | undef
 }
 
 const spanKeys = new Set<string>();
+/** each key's `keyBits`: the bits of the accessors that read it */
+const bitsByKey = new Map<string, number>();
+let accessors = 0;
+
+/**
+ * What a span's `keyBits` is when nothing is known of its keys: every accessor looks. A span the
+ * protobuf decoder reads says which accessors' keys its attributes hold, so that the others answer
+ * without a lookup: an absent key costs as much to look up as a present one (a keyed load across
+ * the attribute objects of every instrumentation), and most keys asked of a span are absent (an HTTP
+ * span is asked for a database's, a queue's and an RPC's first). docs/benchmarks.md item 165.
+ */
+export const ANY_KEY = -1;
+
+/** The bits a span's `keyBits` holds for an attribute under `key` (0 when no accessor reads it). */
+export function keyBits(key: string): number {
+  return bitsByKey.get(key) ?? 0;
+}
+
+/** A bit for one more accessor, given to each of its keys; past 31 accessors they share the last. */
+function accessorBit(keys: readonly string[]): number {
+  const bit = 1 << Math.min(accessors++, 30);
+  for (const key of keys) {
+    spanKeys.add(key);
+    bitsByKey.set(key, keyBits(key) | bit);
+  }
+  return bit;
+}
+
+/** An attribute accessor: the first present value among its keys, asked only when `present` says one may be there. */
+export type Accessor<T = string> = (a: Attributes, present?: number) => T | undefined;
+
 /**
  * An accessor over these keys, newest first. Each key is listed in SPAN_ATTRIBUTE_KEYS, and the key
  * list is made once (a list per call was an array allocated for every attribute read of every span).
  */
-function reads(...keys: string[]): (a: Attributes) => string | undefined {
-  for (const key of keys) spanKeys.add(key);
-  return (a) => first(a, keys);
+function reads(...keys: string[]): Accessor {
+  const bit = accessorBit(keys);
+  return (a, present = ANY_KEY) => ((present & bit) === 0 ? undefined : first(a, keys));
 }
 
 /** `service.peer.name`, the newest conventions' name for the `peer.service` it deprecates, read first. */
@@ -71,8 +102,9 @@ export const dbQuerySummary = reads('db.query.summary');
 export const httpMethod = reads('http.request.method', 'http.method');
 export const httpRoute = reads('http.route');
 const HTTP_STATUS = ['http.response.status_code', 'http.status_code'];
-for (const key of HTTP_STATUS) spanKeys.add(key);
-export const httpStatus = (a: Attributes) => firstNumber(a, HTTP_STATUS);
+const httpStatusBit = accessorBit(HTTP_STATUS);
+export const httpStatus: Accessor<number> = (a, present = ANY_KEY) =>
+  (present & httpStatusBit) === 0 ? undefined : firstNumber(a, HTTP_STATUS);
 export const urlFull = reads('url.full', 'http.url');
 export const urlTemplate = reads('url.template');
 export const urlPath = reads('url.path', 'http.target', 'http.path');
@@ -84,8 +116,9 @@ const messagingSystemKey = reads('messaging.system');
  * `messaging.system`; Brave's Kafka and RabbitMQ instrumentation (Zipkin) predates it and says so
  * only through its tags (`kafka.topic`, `rabbit.exchange`, `rabbit.queue`).
  */
-export const messagingSystem = (a: Attributes) =>
-  messagingSystemKey(a) ?? (kafkaTopic(a) ? 'kafka' : rabbitExchangeOrQueue(a) ? 'rabbitmq' : undefined);
+export const messagingSystem: Accessor = (a, present = ANY_KEY) =>
+  messagingSystemKey(a, present) ??
+  (kafkaTopic(a, present) ? 'kafka' : rabbitExchangeOrQueue(a, present) ? 'rabbitmq' : undefined);
 export const messagingDestination = reads(
   'messaging.destination.name',
   'messaging.destination',

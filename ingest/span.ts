@@ -40,6 +40,12 @@ export interface Span {
   status: StatusCode;
   attributes: Attributes;
   links: SpanLink[];
+  /**
+   * Which semantic-convention accessors may find a key in `attributes` (ingest/semconv.ts `keyBits`
+   * of each key, or'ed): an accessor whose bit is not set answers without looking. Absent: any may.
+   * The protobuf decoder sets it; a key added to `attributes` afterwards must add its bits too.
+   */
+  keyBits?: number;
 }
 
 export interface Scope {

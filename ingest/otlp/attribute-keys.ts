@@ -6,6 +6,7 @@
  * reads; the others are checked and counted without a string or object being made for them.
  */
 import { isUtf8 } from 'node:buffer';
+import { keyBits } from '../semconv.js';
 
 export interface AttributeKey {
   /** the key as decoded (latin1 for ASCII, else UTF-8 with replacement characters, as the decoder reads strings) */
@@ -14,6 +15,8 @@ export interface AttributeKey {
   readonly kept: boolean;
   /** whether the key's bytes are valid UTF-8 */
   readonly utf8: boolean;
+  /** what an attribute under this key adds to its span's `keyBits` (ingest/semconv.ts) */
+  readonly bits: number;
 }
 
 interface Entry extends AttributeKey {
@@ -83,11 +86,13 @@ export function createAttributeKeys(keep?: (key: string) => boolean): AttributeK
       const { text, utf8 } = decodeKey(buf, start, end);
       const kept = keep === undefined || keep(text);
       // Past the bounds (a sender inventing keys) nothing is copied or kept for the key.
-      if (size >= MAX_REMEMBERED_KEYS || chain >= MAX_CHAIN) return { text, kept, utf8 };
+      const bits = keyBits(text);
+      if (size >= MAX_REMEMBERED_KEYS || chain >= MAX_CHAIN) return { text, kept, utf8, bits };
       const entry: Entry = {
         text,
         kept,
         utf8,
+        bits,
         hash,
         bytes: Buffer.from(buf.subarray(start, end)),
         next: buckets[slot],

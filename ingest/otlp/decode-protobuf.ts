@@ -14,6 +14,7 @@ import type { AttrValue, Attributes, DecodedBatch, ResourceSpans, Scope, ScopeSp
 import { bytesHex } from '../hex.js';
 import { createAttributeKeys, type AttributeKey, type AttributeKeys } from './attribute-keys.js';
 import { shortAscii } from './ascii-strings.js';
+import { ANY_KEY, keyBits } from '../semconv.js';
 import { InvalidPayloadError, tooManySpans } from './errors.js';
 import {
   checkSpan,
@@ -243,8 +244,9 @@ function setAttribute(into: Attributes, key: string, value: AttrValue): void {
  * any other has its strings checked for UTF-8 (a bad one still rejects the span) and nothing built.
  * Whatever only a whole read can answer exactly (a value the limits would cut, a nested list the
  * limits would trim, a field in an unexpected order or wire type) sets `needWhole` instead.
+ * Returns the key's bits for the span's `keyBits` when the attribute was built, else 0.
  */
-function readSpanKeyValue(r: Reader, end: number, into: Attributes, s: State): void {
+function readSpanKeyValue(r: Reader, end: number, into: Attributes, s: State): number {
   let key: AttributeKey | undefined;
   let value: AttrValue = null;
   while (r.pos < end) {
@@ -252,7 +254,7 @@ function readSpanKeyValue(r: Reader, end: number, into: Attributes, s: State): v
     const field = tag >>> 3;
     if ((field === 1 || field === 2) && ((tag & 7) !== WIRE_LEN || (field === 1) !== (key === undefined))) {
       s.needWhole = true;
-      return;
+      return 0;
     }
     if (field === 1) key = attributeKey(r, s);
     else if (field === 2) {
@@ -260,12 +262,16 @@ function readSpanKeyValue(r: Reader, end: number, into: Attributes, s: State): v
       if (key!.kept) value = readAnyValue(r, valueEnd, 0, s, key!.text);
       else if (!checkAnyValue(r, valueEnd, 0, s, key!)) {
         s.needWhole = true;
-        return;
+        return 0;
       }
     } else r.skipType(tag & 7);
   }
   if (key === undefined) s.needWhole = true;
-  else if (key.kept) setAttribute(into, key.text, value);
+  else if (key.kept) {
+    setAttribute(into, key.text, value);
+    return key.bits;
+  }
+  return 0;
 }
 
 /**
@@ -410,6 +416,8 @@ function readSpan(r: Reader, end: number, s: State, whole: boolean): Span | unde
     status: 0,
     attributes: {},
     links: NO_LINKS,
+    // Every attribute a whole read builds is left for the accessors to look for.
+    keyBits: whole ? ANY_KEY : 0,
   };
   while (r.pos < end) {
     const tag = r.uint32();
@@ -441,7 +449,7 @@ function readSpan(r: Reader, end: number, s: State, whole: boolean): Span | unde
         else {
           // Past the count limit, which attributes the limit drops depends on those left out too.
           if (++attributes > s.limits.maxAttributes) s.needWhole = true;
-          else readSpanKeyValue(r, r.pos + len, span.attributes, s);
+          else span.keyBits! |= readSpanKeyValue(r, r.pos + len, span.attributes, s);
           if (s.needWhole) return undefined;
         }
         break;
@@ -582,7 +590,7 @@ export function decodeOtlpProtobuf(
           if (problem !== undefined) rejected.push({ at: `${at}.spans[${i}]`, message: problem });
           else {
             limitSpan(span, limits, counts);
-            if (leavesOut && readWhole) span.attributes = keptOf(span.attributes, keys);
+            if (leavesOut && readWhole) keepOnly(span, keys);
             ss.spans.push(span);
             accepted.push(i);
           }
@@ -602,11 +610,20 @@ export function decodeOtlpProtobuf(
   return { batch, spanCount, rejected, limited: counts };
 }
 
-/** The attributes of a span read whole that the key table keeps (after the limits, so they count as for any span). */
-function keptOf(attributes: Attributes, keys: AttributeKeys): Attributes {
+/**
+ * A span read whole left with the attributes the key table keeps (after the limits, so they count as
+ * for any span), and its `keyBits` as a span read with only those gets them.
+ */
+function keepOnly(span: Span, keys: AttributeKeys): void {
   const out: Attributes = {};
-  for (const key of Object.keys(attributes)) if (keys.keeps(key)) setAttribute(out, key, attributes[key]!);
-  return out;
+  let bits = 0;
+  for (const key of Object.keys(span.attributes))
+    if (keys.keeps(key)) {
+      setAttribute(out, key, span.attributes[key]!);
+      bits |= keyBits(key);
+    }
+  span.attributes = out;
+  span.keyBits = bits;
 }
 
 /** A ScopeSpans's place in the request and the indexes of its accepted spans. */

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readsSpanAttribute } from '../../ingest/derive.js';
+import { keyBits } from '../../ingest/semconv.js';
 import { createAttributeKeys, MAX_REMEMBERED_KEYS } from '../../ingest/otlp/attribute-keys.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { InvalidPayloadError } from '../../ingest/otlp/errors.js';
@@ -18,14 +19,22 @@ const config = defaultConfig();
 const small: DecodeLimits = { maxSpans: 50, maxAttributes: 4, maxValueLength: 12, maxDepth: 2, maxDurationMs: 60_000 };
 const bad = new Uint8Array([0x47, 0x45, 0x54, 0xff, 0xfe]);
 
-/** The whole decode with the span attributes `keep` leaves out taken away afterwards. */
+/**
+ * The whole decode with the span attributes `keep` leaves out taken away afterwards, and each span's
+ * `keyBits` naming the accessors that its attributes left may answer.
+ */
 function wholeThenFiltered(body: Uint8Array, limits: DecodeLimits, keep: (key: string) => boolean): DecodedBatch {
   const d = decodeOtlpProtobuf(body, limits);
   for (const rs of d.batch)
     for (const ss of rs.scopeSpans)
       for (const span of ss.spans) {
         const kept: Attributes = {};
-        for (const [k, v] of Object.entries(span.attributes)) if (keep(k)) kept[k] = v;
+        span.keyBits = 0;
+        for (const [k, v] of Object.entries(span.attributes))
+          if (keep(k)) {
+            kept[k] = v;
+            span.keyBits |= keyBits(k);
+          }
         span.attributes = kept;
       }
   return d;
