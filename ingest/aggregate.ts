@@ -371,18 +371,27 @@ export class Aggregator {
     });
   }
 
-  /**
-   * An operation was seen at `at`; `call` counts one call it served, `entry` one that came from
-   * outside the traced system (a root span, or a caller that never reported).
-   */
-  operation(op: OperationRef, at: number, call?: { error: boolean; latencyMs: number }, entry = false): void {
-    const minute = Math.floor(at / MINUTE_MS);
-    const row =
-      this.operations.get(minute, op.key) ??
-      this.operations.add({ op, minute, entryCalls: 0, t: tallyAt(at) }, minute, op.key);
-    if (call) record(row.t, call.error, call.latencyMs, at);
-    else widen(row.t, at);
+  /** An operation was seen at `at`; `entry` counts a call that came from outside the traced system (a root span, or a caller that never reported). */
+  operation(op: OperationRef, at: number, entry = false): void {
+    const row = this.operationEntry(op, at);
+    widen(row.t, at);
     if (entry) row.entryCalls++;
+  }
+
+  /**
+   * One call an operation served at `at`. Its own method, not an object of figures passed to
+   * `operation`: that was an object allocated per span (docs/benchmarks.md item 166).
+   */
+  operationCall(op: OperationRef, at: number, error: boolean, latencyMs: number): void {
+    record(this.operationEntry(op, at).t, error, latencyMs, at);
+  }
+
+  private operationEntry(op: OperationRef, at: number): OperationEntry {
+    const minute = Math.floor(at / MINUTE_MS);
+    return (
+      this.operations.get(minute, op.key) ??
+      this.operations.add({ op, minute, entryCalls: 0, t: tallyAt(at) }, minute, op.key)
+    );
   }
 
   /** `fromVersion`, `toVersion`: the `service.version` of each end ('' when none reports one); `origins`: the sources that saw the call (ingest/presence.ts). */

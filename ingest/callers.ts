@@ -176,7 +176,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     if (above >= 0) {
       if (acrossServices(child, above, false)) {
         const op = internalOperation(child.name, child.service);
-        out.agg.operation(op, child.at, { error: child.error, latencyMs: child.latencyMs });
+        out.agg.operationCall(op, child.at, child.error, child.latencyMs);
         callFromParent(child, ancestry.service(above), op, at);
       }
       return true;

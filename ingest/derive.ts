@@ -126,23 +126,30 @@ export function describeService(resource: Attributes): ServiceInfo {
   });
 }
 
+/**
+ * One object per library, version and kind: every resource (one for every few spans from a Collector
+ * in front) names the same few again. Nothing mutates them.
+ */
+const library = remembered((name: string, version: string, kind: string): LibraryUse => ({
+  name,
+  version,
+  kind: kind as LibraryUse['kind'],
+}));
+
 /** Libraries a resource and scope reveal: the OTel SDK, the runtime, configured version attributes, the scope. */
 export function librariesOf(resource: Attributes, versionKeys: readonly string[]): LibraryUse[] {
   const out: LibraryUse[] = [];
   const sdk = sc.str(resource, 'telemetry.sdk.name');
   if (sdk) {
     const language = sc.str(resource, 'telemetry.sdk.language');
-    out.push({
-      name: language ? slashed(sdk, language) : sdk,
-      version: sc.str(resource, 'telemetry.sdk.version') ?? '',
-      kind: 'sdk',
-    });
+    const name = language ? slashed(sdk, language) : sdk;
+    out.push(library(name, sc.str(resource, 'telemetry.sdk.version') ?? '', 'sdk'));
   }
   const runtime = sc.str(resource, 'process.runtime.name');
-  if (runtime) out.push({ name: runtime, version: sc.str(resource, 'process.runtime.version') ?? '', kind: 'runtime' });
+  if (runtime) out.push(library(runtime, sc.str(resource, 'process.runtime.version') ?? '', 'runtime'));
   for (const key of versionKeys) {
     const version = sc.str(resource, key);
-    if (version) out.push({ name: key, version, kind: 'attribute' });
+    if (version) out.push(library(key, version, 'attribute'));
   }
   return out;
 }

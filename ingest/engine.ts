@@ -248,7 +248,7 @@ export function createEngine(options: EngineOptions): Engine {
   /** A server half nobody instrumented called: its operation is an entry point. */
   const entryFromOutside = (s: Half) => {
     const agg = out.agg;
-    agg.operation(s.op!, s.at, undefined, true);
+    agg.operation(s.op!, s.at, true);
     if (s.destination) deliveredFrom(s, s.destination);
     else if (s.externalCaller) {
       agg.virtual(s.externalCaller, s.at);
@@ -264,7 +264,7 @@ export function createEngine(options: EngineOptions): Engine {
     const op = c.calleeOp!;
     agg.virtual(callee, c.at);
     agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at, c.service.version, '', c.origin);
-    agg.operation(op, c.at, { error: c.error, latencyMs: c.latencyMs });
+    agg.operationCall(op, c.at, c.error, c.latencyMs);
     callers.callTo(c, op.key, c.error, c.latencyMs, tick, '', via);
   }
 
@@ -303,7 +303,7 @@ export function createEngine(options: EngineOptions): Engine {
       );
       edgeInto(agg, destination.key, s, 'messaging');
       const publish = destinationPublish(destination);
-      agg.operation(publish, c.at, { error: c.error, latencyMs: c.latencyMs });
+      agg.operationCall(publish, c.at, c.error, c.latencyMs);
       credit(c, publish.key, c.error, c.latencyMs);
       agg.call(publish.key, s.op!.key, s.error, s.latencyMs, s.at, s.traceId, '', s.service.version);
     } else {
@@ -418,7 +418,7 @@ export function createEngine(options: EngineOptions): Engine {
       case SpanKind.CONSUMER: {
         const op = ownSide ? ownClientOperation(span, service) : entryOperation(span, service);
         half.op = op;
-        agg.operation(op, at, { error, latencyMs });
+        agg.operationCall(op, at, error, latencyMs);
         served.calls++;
         if (error) served.errors++;
         if (at < served.first) served.first = at;

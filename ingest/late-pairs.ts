@@ -869,9 +869,14 @@ class Recording implements Pick<
     this.keep({ e: [from, to, error, latencyMs, at, fromVersion, toVersion] });
   }
 
-  operation(op: OperationRef, at: number, call?: { error: boolean; latencyMs: number }, entry = false): void {
-    this.agg.operation(op, at, call, entry);
-    if (call || entry) this.keep({ o: [op.key, at, call?.error ?? false, call?.latencyMs ?? 0, !!call, entry] });
+  operation(op: OperationRef, at: number, entry = false): void {
+    this.agg.operation(op, at, entry);
+    if (entry) this.keep({ o: [op.key, at, false, 0, false, entry] });
+  }
+
+  operationCall(op: OperationRef, at: number, error: boolean, latencyMs: number): void {
+    this.agg.operationCall(op, at, error, latencyMs);
+    this.keep({ o: [op.key, at, error, latencyMs, true, false] });
   }
 
   call(

@@ -5,17 +5,23 @@
  */
 import type { Attributes } from './span.js';
 
-/** The first present, non-empty value among `keys`, as a string. */
-export function str(attrs: Attributes, ...keys: string[]): string | undefined {
-  return first(attrs, keys);
+/**
+ * The value under `key` as a string, when it is present and not empty. One key, not a rest list of
+ * them: the list was an array allocated per call, five a resource (docs/benchmarks.md item 166).
+ */
+export function str(attrs: Attributes, key: string): string | undefined {
+  const v = attrs[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
 }
 
+/** The first present, non-empty value among `keys`, as a string. */
 function first(attrs: Attributes, keys: readonly string[]): string | undefined {
   for (const key of keys) {
-    const v = attrs[key];
-    if (v === undefined || v === null || v === '') continue;
-    if (typeof v === 'string') return v;
-    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    const v = str(attrs, key);
+    if (v !== undefined) return v;
   }
   return undefined;
 }
