@@ -121,18 +121,32 @@ describe('protobuf decoding with only the attributes derivation reads', () => {
   it('gives the same batch or the same InvalidPayloadError for mutated requests', () => {
     let seed = 0x5eed;
     const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
-    const base = Buffer.from(
+    const bases = [
       request({ 'app.a': 'abc', 'http.request.method': 'GET', 'app.list': ['a', 1, true], 'app.kv': { k: 'v' } }),
-    );
-    const seen = new Set<string>();
-    for (let i = 0; i < 2000; i++) {
-      const buf = Buffer.from(base);
-      for (let e = 0; e < 1 + Math.floor(rand() * 4); e++)
-        buf[Math.floor(rand() * buf.length)] = Math.floor(rand() * 256);
-      const cut = rand() < 0.3 ? buf.subarray(0, Math.floor(rand() * buf.length)) : buf;
-      seen.add(typeof expectSame(cut, small) === 'string' ? 'invalid' : 'ok');
+      // The layout SDKs write (a key, then a short text, number or flag; read from the bytes in place),
+      // beside values and keys about the one-byte length's end (127 and 128 bytes).
+      request({
+        'http.request.method': 'POST',
+        'server.port': 443,
+        team: '',
+        'app.flag': true,
+        'url.full': `http://h/${'p'.repeat(110)}`,
+        'http.route': `/${'r'.repeat(123)}`,
+        [`app.${'k'.repeat(124)}`]: 'v',
+        'db.system': 'é',
+      }),
+    ];
+    for (const [b, base] of bases.entries()) {
+      const seen = new Set<string>();
+      for (let i = 0; i < 2000; i++) {
+        const buf = Buffer.from(base);
+        for (let e = 0; e < 1 + Math.floor(rand() * 4); e++)
+          buf[Math.floor(rand() * buf.length)] = Math.floor(rand() * 256);
+        const cut = rand() < 0.3 ? buf.subarray(0, Math.floor(rand() * buf.length)) : buf;
+        seen.add(typeof expectSame(cut, b === 0 ? small : config.limits.decode) === 'string' ? 'invalid' : 'ok');
+      }
+      expect([...seen].sort()).toEqual(['invalid', 'ok']);
     }
-    expect([...seen].sort()).toEqual(['invalid', 'ok']);
   });
 
   it('remembers a bounded number of distinct keys, and still decodes past them', () => {
