@@ -213,6 +213,13 @@ function readKvList(r: Reader, end: number, depth: number, s: State): { [key: st
 }
 
 function readKeyValue(r: Reader, end: number, into: Attributes, depth: number, s: State): void {
+  const key = shortKeyValueKey(r, end, s);
+  if (key === undefined) readAnyLayoutKeyValue(r, end, into, depth, s);
+  else setAttribute(into, key.text, shortValue(r, end, depth, s, key));
+}
+
+/** A KeyValue in any layout (see `shortKeyValueKey`). */
+function readAnyLayoutKeyValue(r: Reader, end: number, into: Attributes, depth: number, s: State): void {
   let key = '';
   let value: AttrValue = null;
   while (r.pos < end) {
@@ -250,8 +257,14 @@ function setAttribute(into: Attributes, key: string, value: AttrValue): void {
  * Returns the key's bits for the span's `keyBits` when the attribute was built, else 0.
  */
 function readSpanKeyValue(r: Reader, end: number, into: Attributes, s: State): number {
-  const bits = readShortKeyValue(r, end, into, s);
-  return bits >= 0 ? bits : readAnyKeyValue(r, end, into, s);
+  const key = shortKeyValueKey(r, end, s);
+  if (key === undefined) return readAnyKeyValue(r, end, into, s);
+  if (!key.kept) {
+    if (!checkAnyValue(r, end, 0, s, key)) s.needWhole = true;
+    return 0;
+  }
+  setAttribute(into, key.text, shortValue(r, end, 0, s, key));
+  return key.bits;
 }
 
 /** Field tags of a KeyValue (key 1, value 2) and of an AnyValue's string (1), as the bytes spell them. */
@@ -261,12 +274,12 @@ const STRING_TAG = (1 << 3) | WIRE_LEN;
 
 /**
  * The layout every SDK writes, read from the bytes in place: the key, then the value, each shorter than
- * 128 bytes (a one-byte length), the value ending the attribute, and a text value its only field. Any
- * other layout (-1 back) is left to `readAnyKeyValue`, which reads what this reads the same way.
- * protobufjs's reads cost a call and a bounds check per varint, five or six an attribute
- * (docs/benchmarks.md item 167).
+ * 128 bytes (a one-byte length), the value ending the KeyValue at `end`. Its key, and the reader left
+ * at the value (see `shortValue`); undefined, the reader not moved, for any other layout, which
+ * protobufjs's reads take as before. Those cost a call and a bounds check per varint, five or six an
+ * attribute (docs/benchmarks.md items 167 and 168).
  */
-function readShortKeyValue(r: Reader, end: number, into: Attributes, s: State): number {
+function shortKeyValueKey(r: Reader, end: number, s: State): AttributeKey | undefined {
   const buf = r.buf as Buffer;
   const at = r.pos;
   const keyLen = buf[at + 1]!;
@@ -280,21 +293,22 @@ function readShortKeyValue(r: Reader, end: number, into: Attributes, s: State): 
     valueAt + valueLen !== end ||
     end > r.len
   )
-    return -1;
+    return undefined;
   const key = s.keys.lookup(buf, at + 2, at + 2 + keyLen);
   if (!key.utf8) s.badUtf8 ??= 'an attribute key';
   r.pos = valueAt;
-  if (!key.kept) {
-    if (!checkAnyValue(r, end, 0, s, key)) s.needWhole = true;
-    return 0;
-  }
-  let value: AttrValue;
-  if (buf[valueAt] === STRING_TAG && buf[valueAt + 1] === valueLen - 2) {
-    value = textAt(buf, valueAt + 2, end, s, 'an attribute', key.text);
+  return key;
+}
+
+/** The value `shortKeyValueKey` left the reader at: a text, its only field, from the bytes in place; any other as `readAnyValue` reads it. */
+function shortValue(r: Reader, end: number, depth: number, s: State, key: AttributeKey): AttrValue {
+  const buf = r.buf as Buffer;
+  const at = r.pos;
+  if (buf[at] === STRING_TAG && buf[at + 1] === end - at - 2) {
     r.pos = end;
-  } else value = readAnyValue(r, end, 0, s, key.text);
-  setAttribute(into, key.text, value);
-  return key.bits;
+    return textAt(buf, at + 2, end, s, 'an attribute', key.text);
+  }
+  return readAnyValue(r, end, depth, s, key.text);
 }
 
 /** A span attribute in any layout (see `readSpanKeyValue`). */

@@ -45,7 +45,12 @@ export function rawSpan(over: RawSpan = {}): RawSpan {
 
 type W = protobuf.Writer;
 
-function writeAnyValue(w: W, v: RawValue): void {
+/** How KeyValues are laid out: `valueFirst` writes each value before its key (valid protobuf, written by no SDK). */
+interface Layout {
+  valueFirst?: boolean;
+}
+
+function writeAnyValue(w: W, v: RawValue, layout: Layout): void {
   if (v instanceof Uint8Array) w.uint32((1 << 3) | 2).bytes(v);
   else if (typeof v === 'string') w.uint32((1 << 3) | 2).string(v);
   else if (typeof v === 'boolean') w.uint32(2 << 3).bool(v);
@@ -54,23 +59,24 @@ function writeAnyValue(w: W, v: RawValue): void {
     w.uint32((5 << 3) | 2).fork();
     for (const x of v) {
       w.uint32((1 << 3) | 2).fork();
-      writeAnyValue(w, x);
+      writeAnyValue(w, x, layout);
       w.ldelim();
     }
     w.ldelim();
   } else {
     w.uint32((6 << 3) | 2).fork();
-    for (const [k, x] of Object.entries(v)) writeKeyValue(w, 1, k, x);
+    for (const [k, x] of Object.entries(v)) writeKeyValue(w, 1, k, x, layout);
     w.ldelim();
   }
 }
 
-function writeKeyValue(w: W, field: number, key: string, v: RawValue): void {
+function writeKeyValue(w: W, field: number, key: string, v: RawValue, layout: Layout): void {
   w.uint32((field << 3) | 2).fork();
-  w.uint32((1 << 3) | 2).string(key);
+  if (!layout.valueFirst) w.uint32((1 << 3) | 2).string(key);
   w.uint32((2 << 3) | 2).fork();
-  writeAnyValue(w, v);
+  writeAnyValue(w, v, layout);
   w.ldelim();
+  if (layout.valueFirst) w.uint32((1 << 3) | 2).string(key);
   w.ldelim();
 }
 
@@ -83,11 +89,11 @@ function fixed64(w: W, field: number, ns: bigint): void {
 const hexBytes = (hex: string) => Buffer.from(hex, 'hex');
 
 /** ExportTraceServiceRequest { resource_spans (1) { resource (1), scope_spans (2) { scope (1), spans (2) } } } */
-export function encodeProtobuf(req: RawRequest): Uint8Array {
+export function encodeProtobuf(req: RawRequest, layout: Layout = {}): Uint8Array {
   const w = protobuf.Writer.create();
   w.uint32((1 << 3) | 2).fork();
   w.uint32((1 << 3) | 2).fork();
-  for (const [k, v] of Object.entries(req.resource)) writeKeyValue(w, 1, k, v);
+  for (const [k, v] of Object.entries(req.resource)) writeKeyValue(w, 1, k, v, layout);
   w.ldelim();
   w.uint32((2 << 3) | 2).fork();
   w.uint32((1 << 3) | 2)
@@ -105,7 +111,7 @@ export function encodeProtobuf(req: RawRequest): Uint8Array {
     if (s.kind !== undefined) w.uint32(6 << 3).int32(s.kind);
     if (s.startNs !== undefined) fixed64(w, 7, s.startNs);
     if (s.endNs !== undefined) fixed64(w, 8, s.endNs);
-    for (const [k, v] of Object.entries(s.attributes ?? {})) writeKeyValue(w, 9, k, v);
+    for (const [k, v] of Object.entries(s.attributes ?? {})) writeKeyValue(w, 9, k, v, layout);
     if (s.statusCode !== undefined)
       w.uint32((15 << 3) | 2)
         .fork()
