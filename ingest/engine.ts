@@ -206,11 +206,13 @@ export function createEngine(options: EngineOptions): Engine {
     sampled: (traceId) => sampler.mayHaveKept(traceId),
   });
   let spans = 0;
-  /** the wall time of the step under way: no fact is later */
   /** what the halves of the request under way were sent by */
   let origin: number = Origin.otlp;
+  /** the ids' words the decoder read for the request under way, when it did (`DecodedBatch.idWords`) */
+  let idWords: Uint32Array | undefined;
   const presence = new PresenceMemory(options.presence);
   const librarySightings = new LibrarySightings(options.librarySeenRefreshMs ?? 0);
+  /** the wall time of the step under way: no fact is later */
   let now = 0;
   const served: Served = { calls: 0, errors: 0, first: 0 };
   /** the pairing clock of the step under way: halves wait, and pairing callbacks queue their calls, at it */
@@ -398,7 +400,8 @@ export function createEngine(options: EngineOptions): Engine {
       origin,
     };
     const spanTags = tags.select(span.attributes);
-    ids.read(span.traceId, span.spanId, span.parentSpanId);
+    if (idWords !== undefined && span.idAt !== undefined) ids.take(idWords, span.idAt);
+    else ids.read(span.traceId, span.spanId, span.parentSpanId);
     // Replaying, only the halves that were still waiting when the state was taken wait again.
     let keep = true;
     if (restoring) {
@@ -507,6 +510,7 @@ export function createEngine(options: EngineOptions): Engine {
     now = at;
     tick = clock;
     origin = Origin[decoded.origin ?? 'otlp'];
+    idWords = decoded.idWords;
     const agg = out.agg;
     const children: Half[] = [];
     // Indexed loops: a request from a Collector in front carries one resource for every few spans

@@ -152,6 +152,20 @@ export function idHex(key: Uint32Array, at: number): string {
 }
 
 /**
+ * A span's ids in a decoder's column (`DecodedBatch.idWords`): the words `SpanIdWords.words` holds,
+ * then a word of `ID_FLAGS` saying which ids are the model's (16 bytes of trace id, 8 of span id, 8
+ * of parent span id).
+ */
+export const ID_STRIDE = 9;
+export const ID_FLAGS = { trace: 1, span: 2, parent: 4 } as const;
+
+/** `count` words of `buf` from `at` (big-endian, as `hexWord` reads their hex) into `into` from `to`. */
+export function bytesWords(buf: Uint8Array, at: number, count: number, into: Uint32Array, to: number): void {
+  for (let i = 0; i < count; i++, at += 4)
+    into[to + i] = ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+}
+
+/**
  * A span's ids as 32-bit words, read once per span and handed to the pairing store and the ancestry
  * index, which key by them (no id string joined, no string hashed): `words` holds the trace id (0–3),
  * the span id (4–5) and the parent span id (6–7). An id that is not model hex (an importer's odd one,
@@ -165,6 +179,22 @@ export class SpanIdWords {
   parentHex = false;
   /** spans of a trace come together: its words are kept from the last span */
   private trace: string | undefined;
+
+  /**
+   * The words a decoder read from the bytes (`column` from `at`, see `ID_STRIDE`): a copy, where
+   * `read` parses 32 to 64 hex characters a span (~2% of the worker, docs/benchmarks.md item 170).
+   */
+  take(column: Uint32Array, at: number): this {
+    const w = this.words;
+    for (let i = 0; i < 8; i++) w[i] = column[at + i]!;
+    const flags = column[at + 8]!;
+    this.traceHex = (flags & ID_FLAGS.trace) !== 0;
+    this.spanHex = (flags & ID_FLAGS.span) !== 0;
+    this.parentHex = (flags & ID_FLAGS.parent) !== 0;
+    // The trace words `read` keeps from span to span are not those of its remembered trace any more.
+    this.trace = undefined;
+    return this;
+  }
 
   read(traceId: string, spanId: string, parentSpanId: string): this {
     if (traceId !== this.trace) {

@@ -46,6 +46,8 @@ export interface Span {
    * The protobuf decoder sets it; a key added to `attributes` afterwards must add its bits too.
    */
   keyBits?: number;
+  /** where the decoder put its ids' words in its batch's `idWords` (see there); absent: none */
+  idAt?: number;
 }
 
 export interface Scope {
@@ -81,6 +83,11 @@ export interface DecodedBatch {
   limited?: { attributesDropped: number; valuesTruncated: number; unknownEnums: number };
   /** who sent it, for the edges' `sources` (ingest/presence.ts); OTLP when not said */
   origin?: 'otlp' | 'zipkin' | 'import';
+  /**
+   * The protobuf decoder's ids as 32-bit words, read from the bytes (ingest/hex.ts `ID_STRIDE` per
+   * span from its `idAt`): what the engine would otherwise parse back from each span's hex ids.
+   */
+  idWords?: Uint32Array;
 }
 
 export function countSpans(batch: TraceBatch): number {

@@ -11,7 +11,7 @@
 import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs/minimal.js';
 import type { AttrValue, Attributes, DecodedBatch, ResourceSpans, Scope, ScopeSpans, Span, SpanLink } from '../span.js';
-import { bytesHex } from '../hex.js';
+import { bytesHex, bytesWords, ID_FLAGS, ID_STRIDE } from '../hex.js';
 import { createAttributeKeys, type AttributeKey, type AttributeKeys } from './attribute-keys.js';
 import { shortAscii } from './ascii-strings.js';
 import { ANY_KEY, keyBits } from '../semconv.js';
@@ -42,6 +42,21 @@ interface State {
   unknownEnums: number;
   /** the last trace id read, by position in the body (see hexId) */
   lastTrace: { start: number; len: number; text: string };
+  /** the ids' words of the spans read so far, `ID_STRIDE` a span (`DecodedBatch.idWords`) */
+  idWords: Uint32Array;
+  /** spans given a place in `idWords` */
+  idSpans: number;
+}
+
+/** A span's place in `s.idWords`, which grows to hold it. */
+function idPlace(s: State): number {
+  const at = s.idSpans++ * ID_STRIDE;
+  if (at + ID_STRIDE > s.idWords.length) {
+    const grown = new Uint32Array(2 * s.idWords.length + ID_STRIDE);
+    grown.set(s.idWords);
+    s.idWords = grown;
+  }
+  return at;
 }
 
 /** Reads a length prefix and moves past the bytes it announces: returns where they start (they end at `r.pos`). */
@@ -467,10 +482,12 @@ const NO_LINKS: SpanLink[] = [];
  * One span. `whole`: every attribute is built, as the key table then keeps them all; otherwise only
  * those it keeps, and undefined comes back when `needWhole` says the span must be read whole.
  */
-function readSpan(r: Reader, end: number, s: State, whole: boolean): Span | undefined {
+function readSpan(r: Reader, end: number, s: State, whole: boolean, idAt: number): Span | undefined {
   let kind = 0;
   let status = 0;
   let attributes = 0;
+  let idFlags = 0;
+  const buf = r.buf;
   const span: Span = {
     traceId: '',
     spanId: '',
@@ -484,18 +501,36 @@ function readSpan(r: Reader, end: number, s: State, whole: boolean): Span | unde
     links: NO_LINKS,
     // Every attribute a whole read builds is left for the accessors to look for.
     keyBits: whole ? ANY_KEY : 0,
+    idAt,
   };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
+      // Each id's words too, from its bytes, when it is the model's (its hex twice its bytes).
       case 1:
         span.traceId = hexId(r, s.lastTrace);
+        idFlags &= ~ID_FLAGS.trace;
+        if (span.traceId.length === 32) {
+          bytesWords(buf, r.pos - 16, 4, s.idWords, idAt);
+          idFlags |= ID_FLAGS.trace;
+        }
         break;
       case 2:
         span.spanId = hexId(r);
+        idFlags &= ~ID_FLAGS.span;
+        if (span.spanId.length === 16) {
+          bytesWords(buf, r.pos - 8, 2, s.idWords, idAt + 4);
+          idFlags |= ID_FLAGS.span;
+        }
         break;
       case 4:
         span.parentSpanId = hexId(r);
+        idFlags &= ~ID_FLAGS.parent;
+        if (span.parentSpanId.length === 16) {
+          bytesWords(buf, r.pos - 8, 2, s.idWords, idAt + 6);
+          // All zeros is no parent (ingest/otlp/validate.ts makes such a span a root).
+          if ((s.idWords[idAt + 6]! | s.idWords[idAt + 7]!) !== 0) idFlags |= ID_FLAGS.parent;
+        }
         break;
       case 5:
         span.name = str(r, s, 'name');
@@ -540,6 +575,7 @@ function readSpan(r: Reader, end: number, s: State, whole: boolean): Span | unde
   if (!knownKind || !knownStatus) s.unknownEnums++;
   span.kind = (knownKind ? kind : 0) as Span['kind'];
   span.status = (knownStatus ? status : 0) as Span['status'];
+  s.idWords[idAt + 8] = idFlags;
   return span;
 }
 
@@ -561,7 +597,16 @@ export function decodeOtlpProtobuf(
   const batch: ResourceSpans[] = [];
   const rejected: DecodedBatch['rejected'] = [];
   const counts = noLimitCounts();
-  const state: State = { limits, keys, needWhole: false, unknownEnums: 0, lastTrace: { start: 0, len: 0, text: '' } };
+  const state: State = {
+    limits,
+    keys,
+    needWhole: false,
+    unknownEnums: 0,
+    lastTrace: { start: 0, len: 0, text: '' },
+    // A place for about every 128 bytes of body (the bench's requests hold a span for every ~240).
+    idWords: new Uint32Array(ID_STRIDE * Math.max(16, r.len >> 7)),
+    idSpans: 0,
+  };
   const leavesOut = !keys.keepsAll;
   /** whether the last span was read with all its attributes */
   let readWhole = !leavesOut;
@@ -615,12 +660,14 @@ export function decodeOtlpProtobuf(
    */
   function spanAt(r: Reader, end: number): Span {
     readWhole = !leavesOut;
+    // One place for the span's ids, whichever read below gives the span.
+    const idAt = idPlace(state);
     if (leavesOut) {
       const start = r.pos;
       const unknownEnums = state.unknownEnums;
       state.needWhole = false;
       try {
-        const span = readSpan(r, end, state, false);
+        const span = readSpan(r, end, state, false, idAt);
         if (span !== undefined) return span;
       } catch {
         // read again below
@@ -630,7 +677,7 @@ export function decodeOtlpProtobuf(
       state.unknownEnums = unknownEnums;
       readWhole = true;
     }
-    return readSpan(r, end, state, true)!;
+    return readSpan(r, end, state, true, idAt)!;
   }
 
   /** Reads one ScopeSpans; the indexes of its accepted spans are listed in `located`, for the resource's verdict. */
@@ -673,7 +720,7 @@ export function decodeOtlpProtobuf(
   }
 
   counts.unknownEnums = state.unknownEnums;
-  return { batch, spanCount, rejected, limited: counts };
+  return { batch, spanCount, rejected, limited: counts, idWords: state.idWords };
 }
 
 /**
