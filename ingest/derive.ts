@@ -169,30 +169,30 @@ export function isError(span: Span): boolean {
 
 export function protocolOf(span: Span): string {
   const a = span.attributes;
-  const present = span.keyBits;
-  if (sc.dbSystem(a, present)) return 'db';
-  if (sc.messagingSystem(a, present)) return 'messaging';
-  const rpc = sc.rpcSystem(a, present);
+  const keyBits = span.keyBits;
+  if (sc.dbSystem(a, keyBits)) return 'db';
+  if (sc.messagingSystem(a, keyBits)) return 'messaging';
+  const rpc = sc.rpcSystem(a, keyBits);
   if (rpc) return rpc;
-  if (sc.httpMethod(a, present) || sc.urlFull(a, present)) return 'http';
+  if (sc.httpMethod(a, keyBits) || sc.urlFull(a, keyBits)) return 'http';
   return 'unknown';
 }
 
 /** The name of a SERVER or CONSUMER span's operation: method and route for HTTP, never a raw URL. */
 export function entryOperationName(span: Span): string {
   const a = span.attributes;
-  const present = span.keyBits;
-  const method = sc.httpMethod(a, present);
+  const keyBits = span.keyBits;
+  const method = sc.httpMethod(a, keyBits);
   if (method) {
-    const route = sc.httpRoute(a, present);
+    const route = sc.httpRoute(a, keyBits);
     if (route) return spaced(method, route);
     // Span names of HTTP servers without a route are `GET` or `GET /path`: keep the method, template the path.
     const fromName = span.name.startsWith(`${method} `) ? span.name.slice(method.length + 1) : undefined;
-    const path = fromName ?? sc.urlPath(a, present) ?? sc.urlFull(a, present);
+    const path = fromName ?? sc.urlPath(a, keyBits) ?? sc.urlFull(a, keyBits);
     return path ? spaced(method, sc.templatePath(path)) : method;
   }
-  const rpcService = sc.rpcService(a, present);
-  const rpcMethod = sc.rpcMethod(a, present);
+  const rpcService = sc.rpcService(a, keyBits);
+  const rpcMethod = sc.rpcMethod(a, keyBits);
   if (rpcService && rpcMethod) return slashed(rpcService, rpcMethod);
   return normalizeName(span.name);
 }
@@ -225,43 +225,43 @@ export function destinationOf(span: Span, environment: string): VirtualComponent
  * The name of a peer that sends no spans of its own, by Tempo's precedence: peer.service,
  * server.address (net.peer.name), network peer address:port, db.namespace, db.name, URL host, db.system.
  */
-export function peerName(a: Attributes, present = sc.ANY_KEY): string | undefined {
-  const byPeer = sc.peerService(a, present) ?? sc.serverAddress(a, present);
+export function peerName(a: Attributes, keyBits = sc.ANY_KEY): string | undefined {
+  const byPeer = sc.peerService(a, keyBits) ?? sc.serverAddress(a, keyBits);
   if (byPeer) return byPeer;
-  const address = sc.networkPeerAddress(a, present);
+  const address = sc.networkPeerAddress(a, keyBits);
   if (address) {
-    const port = sc.networkPeerPort(a, present);
+    const port = sc.networkPeerPort(a, keyBits);
     return port ? `${address}:${port}` : address;
   }
   return (
-    sc.dbNamespace(a, present) ?? sc.dbName(a, present) ?? sc.urlHost(sc.urlFull(a, present)) ?? sc.dbSystem(a, present)
+    sc.dbNamespace(a, keyBits) ?? sc.dbName(a, keyBits) ?? sc.urlHost(sc.urlFull(a, keyBits)) ?? sc.dbSystem(a, keyBits)
   );
 }
 
 /** What an unanswered CLIENT (or PRODUCER) span called: a Database, a MessagingDestination or an External peer. */
 export function calleeOf(span: Span, environment: string): VirtualComponent {
   const a = span.attributes;
-  const present = span.keyBits;
+  const keyBits = span.keyBits;
   if (span.kind === SpanKind.PRODUCER || span.kind === SpanKind.CONSUMER) {
     const destination = destinationOf(span, environment);
     if (destination) return destination;
   }
-  const system = sc.dbSystem(a, present);
+  const system = sc.dbSystem(a, keyBits);
   if (system) {
-    const name = peerName(a, present) ?? system;
-    const address = sc.serverAddress(a, present) ?? sc.networkPeerAddress(a, present);
-    const port = sc.serverPort(a, present) ?? sc.networkPeerPort(a, present);
+    const name = peerName(a, keyBits) ?? system;
+    const address = sc.serverAddress(a, keyBits) ?? sc.networkPeerAddress(a, keyBits);
+    const port = sc.serverPort(a, keyBits) ?? sc.networkPeerPort(a, keyBits);
     return sharedComponent({
       kind: ComponentKind.DATABASE,
       key: databaseKey(environment, system, name),
       name,
       environment,
       system,
-      namespace: sc.dbNamespace(a, present) ?? sc.dbName(a, present),
+      namespace: sc.dbNamespace(a, keyBits) ?? sc.dbName(a, keyBits),
       address: address ? (port ? `${address}:${port}` : address) : undefined,
     });
   }
-  const name = peerName(a, present) ?? UNKNOWN_PEER;
+  const name = peerName(a, keyBits) ?? UNKNOWN_PEER;
   return sharedComponent({ kind: ComponentKind.EXTERNAL, key: externalKey(environment, name), name, environment });
 }
 
@@ -276,19 +276,19 @@ export function mayCallDatabase(span: Span): boolean {
 /** What a CLIENT span asked for, as its callee would name it: a database's operation, an HTTP method and path. */
 function clientOperationName(span: Span, database: boolean): string {
   const a = span.attributes;
-  const present = span.keyBits;
+  const keyBits = span.keyBits;
   if (database) {
-    const op = sc.dbOperation(a, present);
-    const collection = sc.dbCollection(a, present);
+    const op = sc.dbOperation(a, keyBits);
+    const collection = sc.dbCollection(a, keyBits);
     return op
       ? collection
         ? spaced(op, collection)
         : op
-      : (sc.dbQuerySummary(a, present) ?? normalizeName(span.name));
+      : (sc.dbQuerySummary(a, keyBits) ?? normalizeName(span.name));
   }
-  const method = sc.httpMethod(a, present);
-  const template = sc.urlTemplate(a, present);
-  const path = template ?? sc.urlPath(a, present) ?? sc.urlFull(a, present);
+  const method = sc.httpMethod(a, keyBits);
+  const template = sc.urlTemplate(a, keyBits);
+  const path = template ?? sc.urlPath(a, keyBits) ?? sc.urlFull(a, keyBits);
   return method ? (path ? spaced(method, template ?? sc.templatePath(path)) : method) : normalizeName(span.name);
 }
 

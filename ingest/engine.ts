@@ -208,8 +208,8 @@ export function createEngine(options: EngineOptions): Engine {
   let spans = 0;
   /** what the halves of the request under way were sent by */
   let origin: number = Origin.otlp;
-  /** the ids' words the decoder read for the request under way, when it did (`DecodedBatch.idWords`) */
-  let idWords: Uint32Array | undefined;
+  /** the ids' words the decoder read for the request under way, when it did (`DecodedBatch.idColumn`) */
+  let idColumn: Uint32Array | undefined;
   const presence = new PresenceMemory(options.presence);
   const librarySightings = new LibrarySightings(options.librarySeenRefreshMs ?? 0);
   /** the wall time of the step under way: no fact is later */
@@ -400,7 +400,7 @@ export function createEngine(options: EngineOptions): Engine {
       origin,
     };
     const spanTags = tags.select(span.attributes);
-    if (idWords !== undefined && span.idAt !== undefined) ids.take(idWords, span.idAt);
+    if (idColumn !== undefined && span.idAt !== undefined) ids.take(idColumn, span.idAt);
     else ids.read(span.traceId, span.spanId, span.parentSpanId);
     // Replaying, only the halves that were still waiting when the state was taken wait again.
     let keep = true;
@@ -510,7 +510,7 @@ export function createEngine(options: EngineOptions): Engine {
     now = at;
     tick = clock;
     origin = Origin[decoded.origin ?? 'otlp'];
-    idWords = decoded.idWords;
+    idColumn = decoded.idColumn;
     const agg = out.agg;
     const children: Half[] = [];
     // Indexed loops: a request from a Collector in front carries one resource for every few spans

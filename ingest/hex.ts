@@ -152,7 +152,7 @@ export function idHex(key: Uint32Array, at: number): string {
 }
 
 /**
- * A span's ids in a decoder's column (`DecodedBatch.idWords`): the words `SpanIdWords.words` holds,
+ * A span's ids in a decoder's column (`DecodedBatch.idColumn`): the words `SpanIdWords.words` holds,
  * then a word of `ID_FLAGS` saying which ids are the model's (16 bytes of trace id, 8 of span id, 8
  * of parent span id).
  */

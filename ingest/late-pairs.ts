@@ -871,7 +871,7 @@ class Recording implements Pick<
 
   operation(op: OperationRef, at: number, entry = false): void {
     this.agg.operation(op, at, entry);
-    if (entry) this.keep({ o: [op.key, at, false, 0, false, entry] });
+    if (entry) this.keep({ o: [op.key, at, false, 0, false, true] });
   }
 
   operationCall(op: OperationRef, at: number, error: boolean, latencyMs: number): void {

@@ -50,7 +50,7 @@ let accessors = 0;
 export const ANY_KEY = -1;
 
 /** The bits a span's `keyBits` holds for an attribute under `key` (0 when no accessor reads it). */
-export function keyBits(key: string): number {
+export function bitsOfKey(key: string): number {
   return bitsByKey.get(key) ?? 0;
 }
 
@@ -59,13 +59,13 @@ function accessorBit(keys: readonly string[]): number {
   const bit = 1 << Math.min(accessors++, 30);
   for (const key of keys) {
     spanKeys.add(key);
-    bitsByKey.set(key, keyBits(key) | bit);
+    bitsByKey.set(key, bitsOfKey(key) | bit);
   }
   return bit;
 }
 
-/** An attribute accessor: the first present value among its keys, asked only when `present` says one may be there. */
-export type Accessor<T = string> = (a: Attributes, present?: number) => T | undefined;
+/** An attribute accessor: the first present value among its keys, looked for only when a span's `keyBits` say one may be there. */
+export type Accessor<T = string> = (a: Attributes, keyBits?: number) => T | undefined;
 
 /**
  * An accessor over these keys, newest first. Each key is listed in SPAN_ATTRIBUTE_KEYS, and the key
@@ -73,7 +73,7 @@ export type Accessor<T = string> = (a: Attributes, present?: number) => T | unde
  */
 function reads(...keys: string[]): Accessor {
   const bit = accessorBit(keys);
-  return (a, present = ANY_KEY) => ((present & bit) === 0 ? undefined : first(a, keys));
+  return (a, keyBits = ANY_KEY) => ((keyBits & bit) === 0 ? undefined : first(a, keys));
 }
 
 /** `service.peer.name`, the newest conventions' name for the `peer.service` it deprecates, read first. */
@@ -109,8 +109,8 @@ export const httpMethod = reads('http.request.method', 'http.method');
 export const httpRoute = reads('http.route');
 const HTTP_STATUS = ['http.response.status_code', 'http.status_code'];
 const httpStatusBit = accessorBit(HTTP_STATUS);
-export const httpStatus: Accessor<number> = (a, present = ANY_KEY) =>
-  (present & httpStatusBit) === 0 ? undefined : firstNumber(a, HTTP_STATUS);
+export const httpStatus: Accessor<number> = (a, keyBits = ANY_KEY) =>
+  (keyBits & httpStatusBit) === 0 ? undefined : firstNumber(a, HTTP_STATUS);
 export const urlFull = reads('url.full', 'http.url');
 export const urlTemplate = reads('url.template');
 export const urlPath = reads('url.path', 'http.target', 'http.path');
@@ -122,9 +122,9 @@ const messagingSystemKey = reads('messaging.system');
  * `messaging.system`; Brave's Kafka and RabbitMQ instrumentation (Zipkin) predates it and says so
  * only through its tags (`kafka.topic`, `rabbit.exchange`, `rabbit.queue`).
  */
-export const messagingSystem: Accessor = (a, present = ANY_KEY) =>
-  messagingSystemKey(a, present) ??
-  (kafkaTopic(a, present) ? 'kafka' : rabbitExchangeOrQueue(a, present) ? 'rabbitmq' : undefined);
+export const messagingSystem: Accessor = (a, keyBits = ANY_KEY) =>
+  messagingSystemKey(a, keyBits) ??
+  (kafkaTopic(a, keyBits) ? 'kafka' : rabbitExchangeOrQueue(a, keyBits) ? 'rabbitmq' : undefined);
 export const messagingDestination = reads(
   'messaging.destination.name',
   'messaging.destination',

@@ -46,7 +46,7 @@ export interface Span {
    * The protobuf decoder sets it; a key added to `attributes` afterwards must add its bits too.
    */
   keyBits?: number;
-  /** where the decoder put its ids' words in its batch's `idWords` (see there); absent: none */
+  /** where the decoder put its ids' words in its batch's `idColumn` (see there); absent: none */
   idAt?: number;
 }
 
@@ -87,7 +87,7 @@ export interface DecodedBatch {
    * The protobuf decoder's ids as 32-bit words, read from the bytes (ingest/hex.ts `ID_STRIDE` per
    * span from its `idAt`): what the engine would otherwise parse back from each span's hex ids.
    */
-  idWords?: Uint32Array;
+  idColumn?: Uint32Array;
 }
 
 export function countSpans(batch: TraceBatch): number {

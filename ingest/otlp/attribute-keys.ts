@@ -6,7 +6,7 @@
  * reads; the others are checked and counted without a string or object being made for them.
  */
 import { isUtf8 } from 'node:buffer';
-import { keyBits } from '../semconv.js';
+import { bitsOfKey } from '../semconv.js';
 
 export interface AttributeKey {
   /** the key as decoded (latin1 for ASCII, else UTF-8 with replacement characters, as the decoder reads strings) */
@@ -86,7 +86,7 @@ export function createAttributeKeys(keep?: (key: string) => boolean): AttributeK
       const { text, utf8 } = decodeKey(buf, start, end);
       const kept = keep === undefined || keep(text);
       // Past the bounds (a sender inventing keys) nothing is copied or kept for the key.
-      const bits = keyBits(text);
+      const bits = bitsOfKey(text);
       if (size >= MAX_REMEMBERED_KEYS || chain >= MAX_CHAIN) return { text, kept, utf8, bits };
       const entry: Entry = {
         text,

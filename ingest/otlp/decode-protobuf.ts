@@ -1,6 +1,7 @@
 /**
  * OTLP/protobuf ExportTraceServiceRequest → the internal span model, read field by field with
- * protobufjs's Reader: nothing is built that derivation does not read (events, trace state and
+ * protobufjs's Reader (and attributes in the layout SDKs write from the bytes in place, see
+ * `shortKeyValueKey`): nothing is built that derivation does not read (events, trace state and
  * dropped counts are skipped), and a bad span is rejected on its own instead of failing the request.
  *
  * Field numbers are those of opentelemetry-proto (trace/v1, common/v1, resource/v1, collector/trace/v1).
@@ -12,9 +13,9 @@ import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs/minimal.js';
 import type { AttrValue, Attributes, DecodedBatch, ResourceSpans, Scope, ScopeSpans, Span, SpanLink } from '../span.js';
 import { bytesHex, bytesWords, ID_FLAGS, ID_STRIDE } from '../hex.js';
+import { ANY_KEY, bitsOfKey } from '../semconv.js';
 import { createAttributeKeys, type AttributeKey, type AttributeKeys } from './attribute-keys.js';
 import { shortAscii } from './ascii-strings.js';
-import { ANY_KEY, keyBits } from '../semconv.js';
 import { InvalidPayloadError, tooManySpans } from './errors.js';
 import {
   checkSpan,
@@ -42,19 +43,19 @@ interface State {
   unknownEnums: number;
   /** the last trace id read, by position in the body (see hexId) */
   lastTrace: { start: number; len: number; text: string };
-  /** the ids' words of the spans read so far, `ID_STRIDE` a span (`DecodedBatch.idWords`) */
-  idWords: Uint32Array;
-  /** spans given a place in `idWords` */
+  /** the ids' words of the spans read so far, `ID_STRIDE` a span (`DecodedBatch.idColumn`) */
+  idColumn: Uint32Array;
+  /** spans given a place in `idColumn` */
   idSpans: number;
 }
 
-/** A span's place in `s.idWords`, which grows to hold it. */
+/** A span's place in `s.idColumn`, which grows to hold it. */
 function idPlace(s: State): number {
   const at = s.idSpans++ * ID_STRIDE;
-  if (at + ID_STRIDE > s.idWords.length) {
-    const grown = new Uint32Array(2 * s.idWords.length + ID_STRIDE);
-    grown.set(s.idWords);
-    s.idWords = grown;
+  if (at + ID_STRIDE > s.idColumn.length) {
+    const grown = new Uint32Array(2 * s.idColumn.length + ID_STRIDE);
+    grown.set(s.idColumn);
+    s.idColumn = grown;
   }
   return at;
 }
@@ -229,12 +230,12 @@ function readKvList(r: Reader, end: number, depth: number, s: State): { [key: st
 
 function readKeyValue(r: Reader, end: number, into: Attributes, depth: number, s: State): void {
   const key = shortKeyValueKey(r, end, s);
-  if (key === undefined) readAnyLayoutKeyValue(r, end, into, depth, s);
+  if (key === undefined) readKeyValueAnyLayout(r, end, into, depth, s);
   else setAttribute(into, key.text, shortValue(r, end, depth, s, key));
 }
 
 /** A KeyValue in any layout (see `shortKeyValueKey`). */
-function readAnyLayoutKeyValue(r: Reader, end: number, into: Attributes, depth: number, s: State): void {
+function readKeyValueAnyLayout(r: Reader, end: number, into: Attributes, depth: number, s: State): void {
   let key = '';
   let value: AttrValue = null;
   while (r.pos < end) {
@@ -273,7 +274,7 @@ function setAttribute(into: Attributes, key: string, value: AttrValue): void {
  */
 function readSpanKeyValue(r: Reader, end: number, into: Attributes, s: State): number {
   const key = shortKeyValueKey(r, end, s);
-  if (key === undefined) return readAnyKeyValue(r, end, into, s);
+  if (key === undefined) return readSpanKeyValueAnyLayout(r, end, into, s);
   if (!key.kept) {
     if (!checkAnyValue(r, end, 0, s, key)) s.needWhole = true;
     return 0;
@@ -327,7 +328,7 @@ function shortValue(r: Reader, end: number, depth: number, s: State, key: Attrib
 }
 
 /** A span attribute in any layout (see `readSpanKeyValue`). */
-function readAnyKeyValue(r: Reader, end: number, into: Attributes, s: State): number {
+function readSpanKeyValueAnyLayout(r: Reader, end: number, into: Attributes, s: State): number {
   let key: AttributeKey | undefined;
   let value: AttrValue = null;
   while (r.pos < end) {
@@ -506,12 +507,13 @@ function readSpan(r: Reader, end: number, s: State, whole: boolean, idAt: number
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
-      // Each id's words too, from its bytes, when it is the model's (its hex twice its bytes).
+      // Each id's words too, from its bytes, for the engine's keys. Only 16-byte trace and 8-byte span
+      // ids are the model's (ingest/otlp/validate.ts refuses a span with any other), so no other is flagged.
       case 1:
         span.traceId = hexId(r, s.lastTrace);
         idFlags &= ~ID_FLAGS.trace;
         if (span.traceId.length === 32) {
-          bytesWords(buf, r.pos - 16, 4, s.idWords, idAt);
+          bytesWords(buf, r.pos - 16, 4, s.idColumn, idAt);
           idFlags |= ID_FLAGS.trace;
         }
         break;
@@ -519,7 +521,7 @@ function readSpan(r: Reader, end: number, s: State, whole: boolean, idAt: number
         span.spanId = hexId(r);
         idFlags &= ~ID_FLAGS.span;
         if (span.spanId.length === 16) {
-          bytesWords(buf, r.pos - 8, 2, s.idWords, idAt + 4);
+          bytesWords(buf, r.pos - 8, 2, s.idColumn, idAt + 4);
           idFlags |= ID_FLAGS.span;
         }
         break;
@@ -527,9 +529,9 @@ function readSpan(r: Reader, end: number, s: State, whole: boolean, idAt: number
         span.parentSpanId = hexId(r);
         idFlags &= ~ID_FLAGS.parent;
         if (span.parentSpanId.length === 16) {
-          bytesWords(buf, r.pos - 8, 2, s.idWords, idAt + 6);
+          bytesWords(buf, r.pos - 8, 2, s.idColumn, idAt + 6);
           // All zeros is no parent (ingest/otlp/validate.ts makes such a span a root).
-          if ((s.idWords[idAt + 6]! | s.idWords[idAt + 7]!) !== 0) idFlags |= ID_FLAGS.parent;
+          if ((s.idColumn[idAt + 6]! | s.idColumn[idAt + 7]!) !== 0) idFlags |= ID_FLAGS.parent;
         }
         break;
       case 5:
@@ -575,7 +577,7 @@ function readSpan(r: Reader, end: number, s: State, whole: boolean, idAt: number
   if (!knownKind || !knownStatus) s.unknownEnums++;
   span.kind = (knownKind ? kind : 0) as Span['kind'];
   span.status = (knownStatus ? status : 0) as Span['status'];
-  s.idWords[idAt + 8] = idFlags;
+  s.idColumn[idAt + 8] = idFlags;
   return span;
 }
 
@@ -603,8 +605,8 @@ export function decodeOtlpProtobuf(
     needWhole: false,
     unknownEnums: 0,
     lastTrace: { start: 0, len: 0, text: '' },
-    // A place for about every 128 bytes of body (the bench's requests hold a span for every ~240).
-    idWords: new Uint32Array(ID_STRIDE * Math.max(16, r.len >> 7)),
+    // Grown by doubling: sized by the body, a large request of few spans would hold a large column.
+    idColumn: new Uint32Array(ID_STRIDE * 64),
     idSpans: 0,
   };
   const leavesOut = !keys.keepsAll;
@@ -720,7 +722,7 @@ export function decodeOtlpProtobuf(
   }
 
   counts.unknownEnums = state.unknownEnums;
-  return { batch, spanCount, rejected, limited: counts, idWords: state.idWords };
+  return { batch, spanCount, rejected, limited: counts, idColumn: state.idColumn };
 }
 
 /**
@@ -733,7 +735,7 @@ function keepOnly(span: Span, keys: AttributeKeys): void {
   for (const key of Object.keys(span.attributes))
     if (keys.keeps(key)) {
       setAttribute(out, key, span.attributes[key]!);
-      bits |= keyBits(key);
+      bits |= bitsOfKey(key);
     }
   span.attributes = out;
   span.keyBits = bits;

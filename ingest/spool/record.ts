@@ -26,8 +26,15 @@ const FORMAT_PREFIX = Object.fromEntries(
  * of every body.
  */
 export function encodeSpoolPayload(decoded: DecodedBatch, raw?: RawBody): Buffer[] {
-  return raw ? [FORMAT_PREFIX[raw.contentType], raw.body] : [Buffer.from(JSON.stringify(decoded.batch))];
+  return raw ? [FORMAT_PREFIX[raw.contentType], raw.body] : [Buffer.from(JSON.stringify(decoded.batch, portable))];
 }
+
+/**
+ * A span's `keyBits` and `idAt` are left out of the JSON: they mean something only to the process that
+ * decoded it (the bits follow the order ingest/semconv.ts declares its accessors in; `idAt` points
+ * into a column not written), and a record may be read by another build after a restart.
+ */
+const portable = (key: string, value: unknown) => (key === 'keyBits' || key === 'idAt' ? undefined : value);
 
 /** The request a payload holds, decoded with the limits (and attribute keys) the receivers decode with. */
 export function decodeSpoolPayload(payload: Buffer, limits: DecodeLimits, attributeKeys?: AttributeKeys): DecodedBatch {

@@ -10,6 +10,7 @@ import { createAttributeKeys } from '../../ingest/otlp/attribute-keys.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { InvalidPayloadError } from '../../ingest/otlp/errors.js';
 import type { DecodeLimits } from '../../ingest/otlp/validate.js';
+import type { DecodedBatch } from '../../ingest/span.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { prng } from '../bench/workload.js';
 import { encodeProtobuf, rawSpan, type RawRequest, type RawValue } from '../support/otlp-payloads.js';
@@ -59,6 +60,8 @@ const keys = [
   'app.x',
   'k'.repeat(120),
   'k'.repeat(126),
+  'k'.repeat(127),
+  'k'.repeat(128),
   'k'.repeat(130),
 ];
 
@@ -81,7 +84,7 @@ function outcome(body: Uint8Array, limits: DecodeLimits, workerKeys: boolean): u
   try {
     return decodeOtlpProtobuf(body, limits, keyTable);
   } catch (error) {
-    if (error instanceof InvalidPayloadError) return 'invalid';
+    if (error instanceof InvalidPayloadError) return `invalid: ${error.message}`;
     throw error;
   }
 }
@@ -106,5 +109,33 @@ describe('attributes in the layout SDKs write and in any other', () => {
     }
     // The requests do carry attributes through both reads.
     expect(attributes).toBeGreaterThan(3000);
+  });
+
+  it('refuse a request cut short anywhere, its attributes in the SDK layout', () => {
+    const body = encodeProtobuf({
+      resource: { 'service.name': 'layouts', 'host.name': 'h1', nested: { a: 'b', c: ['d'] } },
+      spans: [
+        rawSpan({ attributes: { 'http.request.method': 'GET', 'http.route': '/orders/list', team: 'core' } }),
+        rawSpan({ kind: 3, attributes: { 'url.full': 'http://pay/v1', 'app.x': 'y' } }),
+      ],
+    });
+    expect(outcome(body, config.limits.decode, true)).toMatchObject({ spanCount: 2 });
+    for (let cut = 1; cut < body.length; cut++)
+      for (const workerKeys of [false, true])
+        expect(outcome(body.subarray(0, cut), config.limits.decode, workerKeys)).toMatch(/^invalid: /);
+  });
+
+  it('take the last of two fields a value holds, as protobuf says, not the text before it', () => {
+    // 'http.route' = 'ab' made a value holding an empty text and then a flag, in as many bytes.
+    const body = Buffer.from(
+      encodeProtobuf({ resource: { 'service.name': 's' }, spans: [rawSpan({ attributes: { 'http.route': 'ab' } })] }),
+    );
+    const at = body.indexOf(Buffer.from([0x12, 0x04, 0x0a, 0x02, 0x61, 0x62]));
+    expect(at).toBeGreaterThan(0);
+    body.set([0x0a, 0x00, 0x10, 0x01], at + 2);
+    for (const workerKeys of [false, true]) {
+      const decoded = outcome(body, config.limits.decode, workerKeys) as DecodedBatch;
+      expect(decoded.batch[0]!.scopeSpans[0]!.spans[0]!.attributes).toEqual({ 'http.route': true });
+    }
   });
 });

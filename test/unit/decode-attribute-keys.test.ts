@@ -6,11 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readsSpanAttribute } from '../../ingest/derive.js';
-import { keyBits } from '../../ingest/semconv.js';
 import { createAttributeKeys, MAX_REMEMBERED_KEYS } from '../../ingest/otlp/attribute-keys.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { InvalidPayloadError } from '../../ingest/otlp/errors.js';
 import type { DecodeLimits } from '../../ingest/otlp/validate.js';
+import { bitsOfKey } from '../../ingest/semconv.js';
 import type { Attributes, DecodedBatch } from '../../ingest/span.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { encodeProtobuf, rawSpan, type RawRequest } from '../support/otlp-payloads.js';
@@ -33,7 +33,7 @@ function wholeThenFiltered(body: Uint8Array, limits: DecodeLimits, keep: (key: s
         for (const [k, v] of Object.entries(span.attributes))
           if (keep(k)) {
             kept[k] = v;
-            span.keyBits |= keyBits(k);
+            span.keyBits |= bitsOfKey(k);
           }
         span.attributes = kept;
       }

@@ -78,7 +78,7 @@ describe("the protobuf decoder's id words", () => {
     let parents = 0;
     for (const span of accepted) {
       const read = asked(fromHex.read(span.traceId, span.spanId, span.parentSpanId));
-      expect(asked(fromColumn.take(decoded.idWords!, span.idAt!))).toEqual(read);
+      expect(asked(fromColumn.take(decoded.idColumn!, span.idAt!))).toEqual(read);
       if (read.parent) parents++;
     }
     expect(parents).toBeGreaterThan(200);
@@ -86,7 +86,7 @@ describe("the protobuf decoder's id words", () => {
     const [first, second] = [accepted[1]!, accepted.find((s) => s.traceId !== accepted[1]!.traceId)!];
     const mixed = new SpanIdWords();
     mixed.read(first.traceId, first.spanId, first.parentSpanId);
-    mixed.take(decoded.idWords!, second.idAt!);
+    mixed.take(decoded.idColumn!, second.idAt!);
     expect(asked(mixed.read(first.traceId, first.spanId, first.parentSpanId))).toEqual(
       asked(fromHex.read(first.traceId, first.spanId, first.parentSpanId)),
     );

@@ -6,12 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   calleeOf,
+  calleeOperation,
   destinationOf,
   entryOperationName,
   externalCallerOf,
   isError,
   mayCallDatabase,
   namesOwnService,
+  ownClientOperation,
   peerName,
   protocolOf,
   readsSpanAttribute,
@@ -49,6 +51,8 @@ function derived(span: Span) {
     error: isError(span),
     entry: entryOperationName(span),
     callee: calleeOf(span, 'prod'),
+    calleeOperation: calleeOperation(span, calleeOf(span, 'prod')),
+    ownClientOperation: ownClientOperation(span, service),
     destination: destinationOf(span, 'prod'),
     mayCallDatabase: mayCallDatabase(span),
     ownService: namesOwnService(span, service),
@@ -105,13 +109,13 @@ describe("a decoded span's keyBits", () => {
       rawSpan({ attributes: { 'http.request.method': 'GET', 'custom.key': 'x' } }),
       rawSpan({ attributes: { 'custom.key': 'x' } }),
     ]);
-    expect(http!.keyBits! & sc.keyBits('http.request.method')).toBe(sc.keyBits('http.request.method'));
-    expect(http!.keyBits! & sc.keyBits('db.system')).toBe(0);
+    expect(http!.keyBits! & sc.bitsOfKey('http.request.method')).toBe(sc.bitsOfKey('http.request.method'));
+    expect(http!.keyBits! & sc.bitsOfKey('db.system')).toBe(0);
     expect(bare!.keyBits).toBe(0);
-    expect(sc.keyBits('custom.key')).toBe(0);
+    expect(sc.bitsOfKey('custom.key')).toBe(0);
     // Shared by two accessors (kafka.topic names a system and a destination), a key has both bits.
-    expect(sc.keyBits('kafka.topic') & sc.keyBits('messaging.destination.name')).not.toBe(0);
-    expect(sc.keyBits('kafka.topic')).not.toBe(sc.keyBits('messaging.destination.name'));
+    expect(sc.bitsOfKey('kafka.topic') & sc.bitsOfKey('messaging.destination.name')).not.toBe(0);
+    expect(sc.bitsOfKey('kafka.topic')).not.toBe(sc.bitsOfKey('messaging.destination.name'));
   });
 
   it('leave a span decoded whole to every accessor', () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeOtlpJson } from '../../ingest/otlp/decode-json.js';
 import { decodeOtlpProtobuf } from '../../ingest/otlp/decode-protobuf.js';
 import { defaultConfig } from '../../src/core/config.js';
-import { decodeSpoolPayload } from '../../ingest/spool/record.js';
+import { decodeSpoolPayload, encodeSpoolPayload } from '../../ingest/spool/record.js';
 import { buildTopology, encodeRequest, traces, type SpanRec } from '../bench/workload.js';
 
 const LIMITS = defaultConfig().limits.decode;
@@ -69,5 +69,19 @@ describe('spool payload', () => {
     const legacy = decodeSpoolPayload(Buffer.from(JSON.stringify(accepted.batch)), LIMITS);
     expect(legacy.batch).toEqual(accepted.batch);
     expect(legacy.spanCount).toBe(accepted.spanCount);
+  });
+
+  it("a batch handed over without a body is spooled without what only the decoding process can read (its spans' key bits and id places)", () => {
+    const accepted = decodeOtlpProtobuf(body, LIMITS);
+    const spooled = decodeSpoolPayload(Buffer.concat(encodeSpoolPayload(accepted)), LIMITS);
+    const withoutLocal = accepted.batch.map((rs) => ({
+      ...rs,
+      scopeSpans: rs.scopeSpans.map((ss) => ({
+        ...ss,
+        spans: ss.spans.map(({ keyBits: _bits, idAt: _at, ...span }) => span),
+      })),
+    }));
+    expect(accepted.batch[0]!.scopeSpans[0]!.spans[0]!.keyBits).toBeDefined();
+    expect(JSON.stringify(spooled.batch)).toBe(JSON.stringify(withoutLocal));
   });
 });
