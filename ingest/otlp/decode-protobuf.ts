@@ -605,8 +605,9 @@ export function decodeOtlpProtobuf(
     needWhole: false,
     unknownEnums: 0,
     lastTrace: { start: 0, len: 0, text: '' },
-    // Grown by doubling: sized by the body, a large request of few spans would hold a large column.
-    idColumn: new Uint32Array(ID_STRIDE * 64),
+    // A place for every 128 bytes of body (the bench's requests hold a span for every ~240), up to 1,024
+    // (36 KB): past that it doubles as spans come, so a large request of few spans holds a small column.
+    idColumn: new Uint32Array(ID_STRIDE * Math.min(1024, Math.max(16, r.len >> 7))),
     idSpans: 0,
   };
   const leavesOut = !keys.keepsAll;
