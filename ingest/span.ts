@@ -41,7 +41,7 @@ export interface Span {
   attributes: Attributes;
   links: SpanLink[];
   /**
-   * Which semantic-convention accessors may find a key in `attributes` (ingest/semconv.ts `keyBits`
+   * Which semantic-convention accessors may find a key in `attributes` (ingest/semconv.ts `bitsOfKey`
    * of each key, or'ed): an accessor whose bit is not set answers without looking. Absent: any may.
    * The protobuf decoder sets it; a key added to `attributes` afterwards must add its bits too.
    */
