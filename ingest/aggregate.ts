@@ -448,8 +448,9 @@ export class Aggregator {
    * One call over an edge or call row, counted for its version pair on the row itself: an edge's calls
    * nearly all go to one or two pairs, and finding the pair's row in the version counts by its four
    * parts per call was ~5% of the worker (docs/benchmarks.md item 163). The row's pairs are folded
-   * into the version counts before those are counted, read or drained, and before the row is drained.
-   * Calls where neither side reports a version are left out (`VersionCounts.edge`).
+   * into the version counts before those are counted, read or drained, and before the row is drained;
+   * past `MAX_ROW_PAIRS` a pair goes to the version counts at once. Calls where neither side reports a
+   * version are left out: they add nothing a version breakdown could tell, and cost a row each.
    */
   private countVersions(
     which: 'edges' | 'calls',
@@ -470,12 +471,12 @@ export class Aggregator {
         return;
       }
     }
-    if (pairs.length >= MAX_ROW_PAIRS) {
-      this.versions.edge(which, row.from, row.to, fromVersion, toVersion, error, at);
-      return;
+    const one = { fromVersion, toVersion, calls: 1, errors: error ? 1 : 0, firstSeen: at, lastSeen: at };
+    if (pairs.length >= MAX_ROW_PAIRS) this.versions.add(which, row.from, row.to, fromVersion, toVersion, one);
+    else {
+      pairs.push(one);
+      this.rowPairs++;
     }
-    pairs.push({ fromVersion, toVersion, calls: 1, errors: error ? 1 : 0, firstSeen: at, lastSeen: at });
-    this.rowPairs++;
   }
 
   /** The version pairs tallied on edge and call rows, added to the version counts. */

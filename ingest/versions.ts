@@ -68,25 +68,10 @@ export class VersionCounts {
   private services = new RowIndex<ServiceVersionRow>(2);
 
   /**
-   * One call over a DEPENDS_ON (`edges`) or CALLS (`calls`) edge. Calls where neither side reports a
-   * version are left out: they add nothing a version breakdown could tell, and cost a row each. The
-   * aggregator counts most calls on its own rows and adds them here summed (`add`; ingest/aggregate.ts
-   * `countVersions`), a row's pairs past its few one by one here.
+   * Calls over a DEPENDS_ON (`edges`) or CALLS (`calls`) edge from one version pair, already summed: the
+   * aggregator counts calls on its own rows and adds them here (ingest/aggregate.ts `countVersions`),
+   * a row's pairs past its few one call at a time.
    */
-  edge(
-    which: 'edges' | 'calls',
-    from: string,
-    to: string,
-    fromVersion: string,
-    toVersion: string,
-    error: boolean,
-    at: number,
-  ): void {
-    if (fromVersion === '' && toVersion === '') return;
-    this.add(which, from, to, fromVersion, toVersion, { calls: 1, errors: error ? 1 : 0, firstSeen: at, lastSeen: at });
-  }
-
-  /** Calls over an edge from one version pair, already summed (an aggregator row's tally), as `edge` counts one. */
   add(
     which: 'edges' | 'calls',
     from: string,
