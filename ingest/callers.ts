@@ -211,6 +211,20 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
    * expiry queued waits for the collect, as a late partner arriving before it may still take it back
    * uncredited.
    */
+  /** One call from `from` (made by `client`) to `toOp`, credited to `agg`. */
+  function credit(
+    agg: Aggregator,
+    from: OperationRef,
+    client: Half,
+    toOp: string,
+    error: boolean,
+    latencyMs: number,
+    toVersion: string,
+  ): void {
+    agg.operation(from, client.at);
+    agg.call(from.key, toOp, error, latencyMs, client.at, client.traceId, client.service.version, toVersion);
+  }
+
   function resolvePending(final: boolean, at: number, start = 0, direct = false): void {
     const deadline = at - options.ttlMs;
     let kept = start;
@@ -225,18 +239,7 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
       }
       if (from.kind === OperationKind.INTERNAL && p.client.parentSpanId !== '') unresolvedCallers += expired ? 1 : 0;
       const agg = p.via ? p.via(out.agg) : out.agg;
-      if (!agg) continue;
-      agg.operation(from, p.client.at);
-      agg.call(
-        from.key,
-        p.toOp,
-        p.error,
-        p.latencyMs,
-        p.client.at,
-        p.client.traceId,
-        p.client.service.version,
-        p.toVersion,
-      );
+      if (agg) credit(agg, from, p.client, p.toOp, p.error, p.latencyMs, p.toVersion);
     }
     pending.length = kept;
     asked = kept;
@@ -257,6 +260,16 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
   return {
     callTo,
     crossServiceParent,
+
+    /**
+     * A call credited at once, to the current aggregator, when `client` learnt its caller at the end of
+     * its batch (`findCallers`); false when it did not (then it is queued with `callTo`).
+     */
+    callKnown(client: Half, toOp: string, error: boolean, latencyMs: number, toVersion = ''): boolean {
+      if (client.caller === undefined) return false;
+      credit(out.agg, client.caller, client, toOp, error, latencyMs, toVersion);
+      return true;
+    },
 
     /** Whether `child`'s parent span is known and belongs to `child`'s own service. */
     hasParentInService(child: Half): boolean {

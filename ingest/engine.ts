@@ -259,7 +259,7 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   /** A client half no server half answered: the call reached the component its attributes name. */
-  function reachedUninstrumented(c: Half, via?: CallVia): void {
+  function reachedUninstrumented(c: Half, via?: CallVia): boolean {
     const agg = out.agg;
     if (c.span) deriveCallee(c);
     const callee = c.callee!;
@@ -267,7 +267,10 @@ export function createEngine(options: EngineOptions): Engine {
     agg.virtual(callee, c.at);
     agg.edge(c.service.key, callee.key, c.protocol, c.error, c.latencyMs, c.at, c.service.version, '', c.origin);
     agg.operationCall(op, c.at, c.error, c.latencyMs);
+    // An expired client whose caller is known is credited with the rest of its expiry (`via` would record it later).
+    if (via !== undefined && callers.callKnown(c, op.key, c.error, c.latencyMs)) return false;
     callers.callTo(c, op.key, c.error, c.latencyMs, tick, '', via);
+    return via !== undefined;
   }
 
   /** What a client half reached if no server half answers, from the span it kept (let go of then). */
@@ -358,7 +361,11 @@ export function createEngine(options: EngineOptions): Engine {
         // A message delivered again under the same producer span: its publish was counted once already.
         if (parent?.kind === SpanKind.PRODUCER && s.destination) deliveredFrom(s, s.destination);
         else if (parent) callers.callFromParent(s, parent.service, s.op!, tick);
-        else late.expire('server', s, keys, tick, out, () => entryFromOutside(s));
+        else
+          late.expire('server', s, keys, tick, out, () => {
+            entryFromOutside(s);
+            return false;
+          });
       },
     },
   );
@@ -554,6 +561,12 @@ export function createEngine(options: EngineOptions): Engine {
       callers.awaitParents(children, tick);
       callers.creditKnown(tick);
       callers.findCallers(waitingClients);
+      // A client still unanswered lets go of its span: ~10% of them (calls to what sends no spans) wait
+      // the whole pairing TTL, and their spans outlived scavenges (docs/benchmarks.md item 171).
+      for (let i = 0; i < waitingClients.length; i++) {
+        const c = waitingClients[i]!;
+        if (!c.answered && c.span !== undefined) deriveCallee(c);
+      }
     }
     waitingClients.length = 0;
   }

@@ -243,9 +243,9 @@ export function createLatePairs(options: LatePairsOptions) {
   }
 
   /**
-   * Halves held whole until templated, by age. Making the template is most of what remembering a half
-   * costs (~10 µs), and the checkpoint that writes the half needs it: so it is made once, by that
-   * checkpoint, or else by the collect after next (a worker without checkpoints).
+   * Halves held whole until templated, by age: those whose expiry queued a call, until it is credited.
+   * Making the template is most of what remembering a half costs (~10 µs): so it is made once, by the
+   * checkpoint that writes the half, or else by the collect after next (a worker without checkpoints).
    */
   let unsettled: number[] = [];
   let settling: number[] = [];
@@ -297,7 +297,11 @@ export function createLatePairs(options: LatePairsOptions) {
     const t = ring.template(ref);
     if (t >= 0) return templates[t]!.text;
     const w = wholes.get(ref);
-    if (!w) return undefined;
+    return w === undefined ? undefined : templated(ref, w);
+  }
+
+  /** Remembers `ref` against the template of `w` (undefined: none fits, a key not in hex); its text. */
+  function templated(ref: number, w: Whole): string | undefined {
     let byName = recent.get(w.half.service);
     if (byName === undefined) recent.set(w.half.service, (byName = new Map()));
     const last = byName.get(w.half.name);
@@ -581,7 +585,9 @@ export function createLatePairs(options: LatePairsOptions) {
 
     /**
      * Runs an expiry of `half` with an aggregator that records what it credits, and remembers it.
-     * Returns the entry: a call the expiry queued (its caller not known yet) records through `wrap`.
+     * `run` says whether the expiry queued a call (its caller not known yet), which records through
+     * `wrap` with the entry returned. A half with nothing queued is templated at once: its credits and
+     * copy then die young instead of outliving a scavenge until the checkpoint (docs/benchmarks.md item 171).
      */
     expire(
       side: LateHalf['side'],
@@ -589,7 +595,7 @@ export function createLatePairs(options: LatePairsOptions) {
       keys: string[],
       at: number,
       out: { agg: Aggregator },
-      run: () => void,
+      run: () => boolean,
     ): LateEntry {
       const entry: LateEntry = { ref: -1, seq: nextSeq++, taken: false };
       if (options.windowMs <= 0) {
@@ -599,8 +605,9 @@ export function createLatePairs(options: LatePairsOptions) {
       const credits: Credit[] = [];
       const live = out.agg;
       out.agg = recorder(live, (c) => credits.push(c));
+      let queued: boolean;
       try {
-        run();
+        queued = run();
       } finally {
         out.agg = live;
       }
@@ -610,9 +617,12 @@ export function createLatePairs(options: LatePairsOptions) {
           ? { ...half, callee: undefined, calleeOp: undefined, span: undefined, caller: undefined, answered: undefined }
           : half;
       const ref = (entry.ref = add(keys, figuresOf(half, at, entry.seq)));
-      hold(ref, { side, half: kept, keys, credits });
-      // A client's call is queued until its caller is known (ingest/callers.ts), through `wrap`.
-      if (side === 'client') handles.set(ref, entry);
+      const whole: Whole = { side, half: kept, keys, credits };
+      if (queued) {
+        // A call queued until its caller is known (ingest/callers.ts) is credited through `wrap`: held whole till then.
+        hold(ref, whole);
+        handles.set(ref, entry);
+      } else if (templated(ref, whole) === undefined) hold(ref, whole);
       bound();
       return entry;
     },

@@ -5,12 +5,15 @@
  * every allocation of the next seconds with V8's sampling heap profiler, objects the GC collected
  * included (what a span costs the young generation, which CPU time under load cannot show). Reports
  * the bytes per span and the functions that allocated most (self). With `BENCH_SURVIVORS=1`, only
- * the objects that outlived a scavenge.
+ * the objects that outlived a scavenge (and those still young at the end: pin the young generation's
+ * size with `BENCH_GC_FLAGS`, as engine-gc.ts says, for figures that repeat). `BENCH_PROFILE_OUT=<prefix>`
+ * writes each side's profile.
  *
  * `npx tsx test/bench/engine-allocation.ts <checkout A> <checkout B> [spans/s] [seconds]` (defaults
  * 20000, 6 counted after 12). A tool for working on the worker, not part of `npm run bench`; a
  * checkout is a directory holding `ingest/` and `src/`.
  */
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { answerAsChild, checkouts, forkTs } from './children.js';
 import { engineOnWorkload } from './workload.js';
@@ -51,9 +54,13 @@ async function child(dir: string, spansPerS: number, seconds: number): Promise<S
     const at = started + second * 1000;
     spans += feed(at, spansPerS);
     engine.collect(at);
+    // As the durable loop does after each collect: the checkpoint's state (what it templates and frees).
+    engine.state();
   }
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } };
   session.disconnect();
+  if (process.env.BENCH_PROFILE_OUT)
+    writeFileSync(`${process.env.BENCH_PROFILE_OUT}-${process.pid}.heapprofile`, JSON.stringify(profile));
   const bySelf = new Map<string, number>();
   let total = 0;
   // A builtin (no script: an iterator's `next`, `push`, `fromCharCode`) is named with its caller.
@@ -75,7 +82,12 @@ if (!(await answerAsChild(child))) {
   const spansPerS = Number(process.argv[4] ?? 20_000);
   const seconds = Number(process.argv[5] ?? 6);
   for (const dir of dirs) {
-    const side = forkTs('engine-allocation.ts', ['--child', dir, String(spansPerS), String(seconds)]);
+    const side = forkTs(
+      'engine-allocation.ts',
+      ['--child', dir, String(spansPerS), String(seconds)],
+      {},
+      process.env.BENCH_GC_FLAGS?.split(' ').filter(Boolean) ?? [],
+    );
     const r = await side.next<SideResult>();
     console.log(
       `${dir}: ${r.bytesPerSpan.toFixed(0)} bytes allocated per span over ${r.spans} spans; by function (self):`,

@@ -119,8 +119,12 @@ describe('late memory bound', () => {
         latencyMs: 1,
         at: n,
         source: 0,
+        parentSpanId: key(n).slice(32),
+        name: 'GET /',
+        service: service,
       }) as never;
-    for (let n = 0; n < 5; n++) late.expire('server', half(n), [key(n)], n, agg, () => {});
+    const service = { key: 'shop' };
+    for (let n = 0; n < 5; n++) late.expire('server', half(n), [key(n)], n, agg, () => false);
     expect(late.stats()).toMatchObject({ waiting: 3, droppedBound: 2 });
     expect(late.take([key(0)], 'server')).toBeUndefined();
     expect(late.take([key(1)], 'server')).toBeUndefined();
