@@ -31,6 +31,32 @@ export interface Checkpoint {
 
 export { EMPTY_STATE } from './checkpoint-state.js';
 
+/**
+ * A checkpoint as the store writes it: the engine's state encoded. The loop encodes each checkpoint
+ * once, as it is taken, so that what a write and its retries hold until the next commit is text, not
+ * the state's objects (the late journal rebuilds a half per remembered expiry): held that long, those
+ * were promoted out of the young generation (docs/benchmarks.md item 173).
+ */
+export interface EncodedCheckpoint extends Omit<Checkpoint, 'state'> {
+  /** the state but its late memory (ingest/spool/checkpoint-state.ts) */
+  state: string;
+  /** the late journal (none: unchanged): its segment, the frame of its halves, what it forgot */
+  late?: { segment: number; halves: string | undefined; dropped: number[]; gone: number[] };
+}
+
+export function encodeCheckpoint(cp: Checkpoint): EncodedCheckpoint {
+  const { late, ...waiting } = cp.state;
+  return {
+    generation: cp.generation,
+    position: cp.position,
+    replayFrom: cp.replayFrom,
+    clock: cp.clock,
+    pauses: cp.pauses,
+    state: encodeState(waiting),
+    late: late && { segment: late.segment, halves: encodeLate(late.halves), dropped: late.dropped, gone: late.gone },
+  };
+}
+
 /** Takes the checkpoint's write lock before reading it, so concurrent commits see each other. */
 export const LOCK_CHECKPOINT = `
 MERGE (c:IngestCheckpoint {id: $id})
@@ -103,7 +129,7 @@ export class CheckpointMovedError extends Error {
 export interface CheckpointStore {
   load(): Promise<Checkpoint | undefined>;
   /** Writes the facts and moves the checkpoint from `expected` generation to `next`, in one transaction. */
-  commit(batch: FactBatch, next: Checkpoint, expectedGeneration: number): Promise<void>;
+  commit(batch: FactBatch, next: Checkpoint | EncodedCheckpoint, expectedGeneration: number): Promise<void>;
 }
 
 /** Pauses are kept flat (`[at, ms, at, ms, …]`): a property holds no nested list. */
@@ -144,9 +170,8 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
     },
     async commit(batch, next, expectedGeneration) {
       // The late memory: only what changed since the last checkpoint (ingest/spool/late-state.ts).
-      const { late, ...waiting } = next.state;
-      const state = encodeState(waiting);
-      const halves = encodeLate(late?.halves);
+      const cp = typeof next.state === 'string' ? (next as EncodedCheckpoint) : encodeCheckpoint(next as Checkpoint);
+      const { late } = cp;
       await graph.write(
         'topograph-ingest',
         async (tx) => {
@@ -156,12 +181,15 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
           if (found !== expectedGeneration) throw new CheckpointMovedError(found);
           await writeFacts(tx, batch, writer);
           if (late && late.dropped.length > 0) await tx.run(DROP_LATE_SEGMENTS, { id, dropped: late.dropped });
-          if (late && halves) await tx.run(ADD_LATE_SEGMENT, { id, segment: late.segment, halves });
+          if (late?.halves) await tx.run(ADD_LATE_SEGMENT, { id, segment: late.segment, halves: late.halves });
           await tx.run(SAVE_CHECKPOINT, {
             id,
-            ...next,
-            state,
-            pauses: (next.pauses ?? []).flat(),
+            generation: cp.generation,
+            position: cp.position,
+            replayFrom: cp.replayFrom,
+            clock: cp.clock,
+            state: cp.state,
+            pauses: (cp.pauses ?? []).flat(),
             lateGone: late?.gone ?? null,
             lateSegment: late?.segment ?? null,
           });

@@ -21,10 +21,32 @@ import type { DecodeLimits } from '../otlp/validate.js';
 import { breakdownsToTake, factCount, type FactBatch } from '../aggregate.js';
 import type { FlushInterval } from '../flush-interval.js';
 import type { DecodedBatch } from '../span.js';
-import { CheckpointMovedError, EMPTY_STATE, type Checkpoint, type CheckpointStore } from './checkpoint-store.js';
+import {
+  CheckpointMovedError,
+  encodeCheckpoint,
+  type Checkpoint,
+  type CheckpointStore,
+  type EncodedCheckpoint,
+} from './checkpoint-store.js';
 import { createPairingClock, unsettledStarts } from './pairing-clock.js';
 import { decodeSpoolPayload, encodeSpoolPayload } from './record.js';
 import type { Spool, SpoolRecord } from './segment-log.js';
+
+/** A checkpoint as the loop keeps it once written: its place, and how much of each kind its state held. */
+interface Written {
+  generation: number;
+  position: number;
+  replayFrom: number;
+  /** the state's waiting halves, orphans and queued calls */
+  waiting: [halves: number, orphans: number, calls: number];
+}
+
+const written = (cp: Checkpoint): Written => ({
+  generation: cp.generation,
+  position: cp.position,
+  replayFrom: cp.replayFrom,
+  waiting: [cp.state.halves.length, cp.state.orphans.length, cp.state.calls.length],
+});
 
 export interface DurableIngestDeps {
   spool: Spool;
@@ -180,7 +202,8 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
   const handoff = new Map<number, DecodedBatch>();
   let handoffSpans = 0;
 
-  let committed: Checkpoint = { generation: 0, position: 0, replayFrom: 1, clock: 0, state: EMPTY_STATE };
+  /** The last checkpoint written, as far as the loop needs it (its state counted, not kept: see `written`). */
+  let committed: Written = { generation: 0, position: 0, replayFrom: 1, waiting: [0, 0, 0] };
   /** before the receivers listen: every record this process accepts is at or after it */
   const startedAt = deps.starts?.at ?? wall();
   let pairingClock = createPairingClock({ startedAt });
@@ -282,7 +305,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     const earlier = unsettledStarts(deps.starts?.earlier ?? [], cp);
     pairingClock = createPairingClock({ pauses: cp?.pauses, startedAt, lastAlive: cp?.clock, earlier });
     if (cp) {
-      committed = cp;
+      committed = written(cp);
       let replayed = 0;
       const restorer = engine.restore(cp.state);
       if (cp.replayFrom <= cp.position) {
@@ -309,21 +332,18 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     await spool.seek(position + 1);
   }
 
-  function unchanged(rows: number, next: Checkpoint): boolean {
-    const a = next.state;
-    const b = committed.state;
+  /** Nothing to write: no facts, and a checkpoint the same as the last one written. */
+  function unchanged(rows: number, next: Written, late: boolean): boolean {
     return (
       rows === 0 &&
       next.position === committed.position &&
       next.replayFrom === committed.replayFrom &&
-      a.halves.length === b.halves.length &&
-      a.orphans.length === b.orphans.length &&
-      a.calls.length === b.calls.length &&
-      a.late === undefined
+      next.waiting.every((n, i) => n === committed.waiting[i]) &&
+      !late
     );
   }
 
-  async function commitWithRetry(batch: FactBatch, next: Checkpoint): Promise<void> {
+  async function commitWithRetry(batch: FactBatch, next: EncodedCheckpoint, done: Written): Promise<void> {
     await retry(
       async () => {
         const end = metrics.flushSeconds.startTimer();
@@ -356,7 +376,7 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     );
     if (!storeAvailable) log.info({ position: next.position }, 'Neo4j is back; catching up from the spool');
     markAvailable();
-    committed = next;
+    committed = done;
     forgetWritten(next.position);
     firstUncommittedAt = firstSinceCollect;
     await spool.release(next.replayFrom);
@@ -395,12 +415,14 @@ export function createDurableIngest(deps: DurableIngestDeps): DurableIngest {
     };
     const rows = factCount(batch);
     lastRows = rows;
-    const skip = unchanged(rows, cp);
+    const done = written(cp);
+    // Encoded now, while nothing else runs: the write holds the text, and the state's objects die young.
+    const encoded = unchanged(rows, done, state.late !== undefined) ? undefined : encodeCheckpoint(cp);
     return async () => {
-      if (!skip) {
-        await commitWithRetry(batch, cp);
+      if (encoded) {
+        await commitWithRetry(batch, encoded, done);
         log.debug(
-          { generation: cp.generation, position: cp.position, replayFrom: cp.replayFrom, facts: rows },
+          { generation: done.generation, position: done.position, replayFrom: done.replayFrom, facts: rows },
           'checkpointed',
         );
       }
