@@ -36,7 +36,8 @@ export interface Half {
   /**
    * A CLIENT half waiting with no `callee` yet: its span, which `callee` is derived from should no
    * server half answer (most are answered, and deriving it, a URL's template among it, was ~4% of
-   * the worker: docs/benchmarks.md item 122). Let go of once answered or expired.
+   * the worker: docs/benchmarks.md item 122). Let go of once answered, or at the end of its request
+   * when still unanswered (its callee derived then: item 172).
    */
   span?: Span;
   /** root SERVER/CONSUMER with peer.service: the caller that sent no spans */
@@ -205,12 +206,6 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     return internalOperation(name, service);
   }
 
-  /**
-   * Credits the pending calls from `start` on whose caller is found (all of them when `final`); the
-   * rest keep waiting, in order. `direct`: only calls credited straight to the aggregator; one an
-   * expiry queued waits for the collect, as a late partner arriving before it may still take it back
-   * uncredited.
-   */
   /** One call from `from` (made by `client`) to `toOp`, credited to `agg`. */
   function credit(
     agg: Aggregator,
@@ -225,6 +220,12 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     agg.call(from.key, toOp, error, latencyMs, client.at, client.traceId, client.service.version, toVersion);
   }
 
+  /**
+   * Credits the pending calls from `start` on whose caller is found (all of them when `final`); the
+   * rest keep waiting, in order. `direct`: only calls credited straight to the aggregator; one an
+   * expiry queued waits for the collect, as a late partner arriving before it may still take it back
+   * uncredited.
+   */
   function resolvePending(final: boolean, at: number, start = 0, direct = false): void {
     const deadline = at - options.ttlMs;
     let kept = start;
@@ -262,13 +263,11 @@ export function createCallerStage(options: CallerStageOptions, out: { agg: Aggre
     crossServiceParent,
 
     /**
-     * A call credited at once, to the current aggregator, when `client` learnt its caller at the end of
-     * its batch (`findCallers`); false when it did not (then it is queued with `callTo`).
+     * A call credited at once, to the current aggregator, from the caller `client` learnt at the end of
+     * its batch (`findCallers`; one without is queued with `callTo`).
      */
-    callKnown(client: Half, toOp: string, error: boolean, latencyMs: number, toVersion = ''): boolean {
-      if (client.caller === undefined) return false;
-      credit(out.agg, client.caller, client, toOp, error, latencyMs, toVersion);
-      return true;
+    callKnown(client: Half, toOp: string, error: boolean, latencyMs: number): void {
+      credit(out.agg, client.caller!, client, toOp, error, latencyMs, '');
     },
 
     /** Whether `child`'s parent span is known and belongs to `child`'s own service. */

@@ -243,7 +243,8 @@ export function createLatePairs(options: LatePairsOptions) {
   }
 
   /**
-   * Halves held whole until templated, by age: those whose expiry queued a call, until it is credited.
+   * Halves held whole, by age: those whose expiry queued a call, until it is credited, and those no
+   * template fits (ids not in hex; tried again, and kept whole).
    * Making the template is most of what remembering a half costs (~10 µs): so it is made once, by the
    * checkpoint that writes the half, or else by the collect after next (a worker without checkpoints).
    */

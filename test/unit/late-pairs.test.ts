@@ -98,7 +98,7 @@ describe('late halves', () => {
     clock.now += 20_000;
     await pipeline.flush();
     expect(sink.edges()).toEqual({ 'a -> unknown': { calls: 2, errors: 1 } });
-    // A collect later they are held as their figures and the template (until then whole).
+    // Held as their figures and the template since they expired; a collect later, the same.
     clock.now += 1_000;
     await pipeline.flush();
     // Each late server half alone: the correction it brings is its own call's, nothing of the other's.
