@@ -274,7 +274,10 @@ export function createEngine(options: EngineOptions): Engine {
     else callers.callTo(c, op.key, c.error, c.latencyMs, tick, '', via);
   }
 
-  /** What a client half reached if no server half answers, from the span it kept (let go of then: at the end of its request, or at expiry). */
+  /**
+   * What a client half reached if no server half answers, from the span it kept (let go of then): at
+   * the end of its request when still unanswered, else at its expiry.
+   */
   function deriveCallee(c: Half): void {
     c.callee = calleeOf(c.span!, c.service.environment);
     c.calleeOp = calleeOperation(c.span!, c.callee);

@@ -588,7 +588,7 @@ export function createLatePairs(options: LatePairsOptions) {
      * Runs an expiry of `half` with an aggregator that records what it credits, and remembers it.
      * `run` says whether the expiry queued a call (its caller not known yet), which records through
      * `wrap` with the entry returned. A half with nothing queued is templated at once: its credits and
-     * copy then die young instead of outliving a scavenge until the checkpoint (docs/benchmarks.md item 171).
+     * copy then die young instead of outliving a scavenge until the checkpoint (docs/benchmarks.md item 172).
      */
     expire(
       side: LateHalf['side'],
