@@ -111,6 +111,7 @@ describe('late memory bound', () => {
   it('past the bound the oldest are forgotten first and counted; the newest are still found', () => {
     const late = createLatePairs({ windowMs: 15 * 60_000, maxEntries: 3 });
     const agg = { agg: undefined as never };
+    const service = { key: 'shop' };
     const half = (n: number) =>
       ({
         traceId: key(n).slice(0, 32),
@@ -121,9 +122,8 @@ describe('late memory bound', () => {
         source: 0,
         parentSpanId: key(n).slice(32),
         name: 'GET /',
-        service: service,
+        service,
       }) as never;
-    const service = { key: 'shop' };
     for (let n = 0; n < 5; n++) late.expire('server', half(n), [key(n)], n, agg, () => false);
     expect(late.stats()).toMatchObject({ waiting: 3, droppedBound: 2 });
     expect(late.take([key(0)], 'server')).toBeUndefined();
