@@ -171,7 +171,8 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
     async commit(batch, next, expectedGeneration) {
       // The late memory: only what changed since the last checkpoint (ingest/spool/late-state.ts).
       const cp = typeof next.state === 'string' ? (next as EncodedCheckpoint) : encodeCheckpoint(next as Checkpoint);
-      const { late } = cp;
+      // The rest are the checkpoint node's properties as they are: generation, position, replayFrom, clock, state.
+      const { late, pauses, ...properties } = cp;
       await graph.write(
         'topograph-ingest',
         async (tx) => {
@@ -184,12 +185,8 @@ export function createCheckpointStore(graph: Graph, id: string, writer: WriterOp
           if (late?.halves) await tx.run(ADD_LATE_SEGMENT, { id, segment: late.segment, halves: late.halves });
           await tx.run(SAVE_CHECKPOINT, {
             id,
-            generation: cp.generation,
-            position: cp.position,
-            replayFrom: cp.replayFrom,
-            clock: cp.clock,
-            state: cp.state,
-            pauses: (cp.pauses ?? []).flat(),
+            ...properties,
+            pauses: (pauses ?? []).flat(),
             lateGone: late?.gone ?? null,
             lateSegment: late?.segment ?? null,
           });
