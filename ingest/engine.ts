@@ -204,6 +204,7 @@ export function createEngine(options: EngineOptions): Engine {
     windowMs: options.pairingLateWindowMs ?? 0,
     maxEntries: options.pairingLateMaxEntries ?? 0,
     sampled: (traceId) => sampler.mayHaveKept(traceId),
+    pendingHop: (traceId, from, to, error, latencyMs, at) => sampler.takeBack(traceId, from, to, error, latencyMs, at),
   });
   let spans = 0;
   /** what the halves of the request under way were sent by */

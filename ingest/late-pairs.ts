@@ -161,6 +161,8 @@ export interface LatePairsOptions {
   maxEntries: number;
   /** whether a trace may have a sampled skeleton to correct (default: any may) */
   sampled?: (traceId: string) => boolean;
+  /** takes back a hop credited in the flush under way, if it was (ingest/trace-sampling.ts `takeBack`); else a correction takes it back from the stored skeleton */
+  pendingHop?: (traceId: string, from: string, to: string, error: boolean, latencyMs: number, at: number) => boolean;
   /** the key index's hash (tests force collisions with one) */
   hash?: KeyHash;
 }
@@ -464,7 +466,11 @@ export function createLatePairs(options: LatePairsOptions) {
       measure(row('call', from, to, minuteOf(at)), sign, error, latencyMs);
       versions('callVersion', from, to, error, v);
       // The hop the trace sampler may have kept (a sampled trace shows the real hop instead).
-      if (traceId !== '' && (options.sampled?.(traceId) ?? true)) {
+      if (
+        traceId !== '' &&
+        !(options.pendingHop?.(traceId, from, to, error, latencyMs, at) ?? false) &&
+        (options.sampled?.(traceId) ?? true)
+      ) {
         const hop = row('hop', traceId, hopText(from, to, error, latencyMs, at), 0, from, to);
         hop.calls--;
       }

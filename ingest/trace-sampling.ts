@@ -117,6 +117,30 @@ class PendingHops {
   }
 
   /**
+   * Takes back one hop of this flush equal to the one given, if there is one: unlinked from its
+   * trace's list (a trace left with none is passed over by `drain`). Returns whether it found it.
+   */
+  remove(slot: number, from: string, to: string, error: boolean, latencyMs: number, at: number): boolean {
+    let before = -1;
+    for (let h = this.head[slot]!; h >= 0; before = h, h = this.next[h]!) {
+      if (
+        this.from[h] !== from ||
+        this.to[h] !== to ||
+        this.latencyMs[h] !== latencyMs ||
+        this.at[h] !== at ||
+        this.error[h] !== (error ? 1 : 0)
+      )
+        continue;
+      if (before < 0) this.head[slot] = this.next[h]!;
+      else this.next[before] = this.next[h]!;
+      if (this.tail[slot] === h) this.tail[slot] = before;
+      this.count[slot]!--;
+      return true;
+    }
+    return false;
+  }
+
+  /**
    * The operation a trace entered through: the earliest hop's caller that no hop calls (the first in
    * arrival order among hops at the same time), else the earliest hop's caller (`first`).
    */
@@ -183,6 +207,18 @@ export class TraceSampler {
     if (pending.count[slot]! < MAX_HOPS) pending.push(slot, from, to, error, latencyMs, at);
   }
 
+  /**
+   * A hop credited in this flush and now taken back (a late half corrected its call): it is dropped
+   * here, before the flush is written. Returns whether it was; if not, it may be stored from an
+   * earlier flush, and the late correction takes it back there (ingest/late-writer.ts). A correction
+   * for a hop of the same flush would reach Neo4j before the flush's samples (it must, for a hop
+   * taken back and credited again, ingest/writer.ts), find nothing, and leave the hop stored.
+   */
+  takeBack(traceId: string, from: string, to: string, error: boolean, latencyMs: number, at: number): boolean {
+    const slot = this.pending.slots.get(traceId);
+    return slot !== undefined && this.pending.remove(slot, from, to, error, latencyMs, at);
+  }
+
   /** Decides which of this flush's traces to keep and hands back their rows. */
   drain(): TraceSampleRow[] {
     const rows: TraceSampleRow[] = [];
@@ -194,6 +230,8 @@ export class TraceSampler {
       // Most traces are left out: they are decided without sorting their hops (a sort per trace per
       // flush was most of this), which only a kept trace's row needs.
       let first = p.head[slot]!;
+      // Every hop it had in this flush taken back (`takeBack`): nothing to decide or write.
+      if (first < 0) continue;
       let error = false;
       for (let h = first; h >= 0; h = next[h]!) {
         if (at[h]! < at[first]!) first = h;

@@ -23,6 +23,25 @@ describe('TraceSampler', () => {
     expect(rows.filter((r) => r.entry === 'other-entry')).toHaveLength(2);
   });
 
+  it('takes back a hop of the flush under way, once; a trace left with none is not written', () => {
+    const s = new TraceSampler(opts);
+    trace(s, 'kept', 1000);
+    s.hop('kept', 'mid', 'cache', false, 2, 1002);
+    s.hop('gone', 'entry', 'queue', false, 3, 1000);
+    expect(s.takeBack('kept', 'mid', 'cache', false, 2, 1002)).toBe(true);
+    expect(s.takeBack('kept', 'mid', 'db', true, 5, 1001)).toBe(false);
+    expect(s.takeBack('gone', 'entry', 'queue', false, 3, 1000)).toBe(true);
+    expect(s.takeBack('gone', 'entry', 'queue', false, 3, 1000)).toBe(false);
+    // A hop after the last one was taken back follows the others.
+    s.hop('kept', 'mid', 'queue', false, 1, 1003);
+    const rows = s.drain();
+    expect(rows.map((r) => [r.traceId, r.hops.map((h) => readHop(r, h)).map((h) => `${h.from}>${h.to}`)])).toEqual([
+      ['kept', ['entry>mid', 'mid>db', 'mid>queue']],
+    ]);
+    // Drained, the hops are no longer this flush's: a take-back is then a correction's to make.
+    expect(s.takeBack('kept', 'entry', 'mid', false, 10, 1000)).toBe(false);
+  });
+
   it('finds the entry operation and encodes hops compactly', () => {
     const s = new TraceSampler(opts);
     s.hop('t', 'mid', 'db', false, 5, 2000);
