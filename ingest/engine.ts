@@ -42,6 +42,7 @@ import { SpanKind, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter, type TagPairs } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
 import { LibrarySightings } from './library-sightings.js';
+import { UnansweredCallees } from './unanswered-callees.js';
 import type { Config } from '../src/core/config.js';
 import type { TagRule } from '../src/core/tag-rules.js';
 
@@ -52,6 +53,8 @@ export interface EngineOptions {
   pairingLateWindowMs?: number;
   /** how many expired halves are remembered at most */
   pairingLateMaxEntries?: number;
+  /** expiries in a row after which a callee's calls expire at the end of their request (ingest/unanswered-callees.ts; 0 or absent: never) */
+  pairingUnansweredAfter?: number;
   /** which hours of presence were handed to the writer: how much is remembered */
   presence: PresenceMemoryOptions;
   /** how often a library use still running is written again (ingest/library-sightings.ts; 0 or absent: every flush) */
@@ -74,6 +77,7 @@ export function engineOptions(config: Pick<Config, 'ingest' | 'limits'>): Engine
     pairingMaxEntries: config.ingest.pairingMaxEntries,
     pairingLateWindowMs: config.ingest.pairingLateWindowMs,
     pairingLateMaxEntries: config.ingest.pairingLateMaxEntries,
+    pairingUnansweredAfter: config.ingest.pairingUnansweredAfter,
     presence: config.ingest.presence,
     librarySeenRefreshMs: config.ingest.librarySeenRefreshMs,
     tagKeys: config.ingest.tagKeys,
@@ -222,6 +226,14 @@ export function createEngine(options: EngineOptions): Engine {
   const ids = new SpanIdWords();
   /** the client halves of the request under way left waiting for a server half (callers.findCallers) */
   const waitingClients: Half[] = [];
+  /** where each of `waitingClients` waits in the pairing store */
+  const waitingRecords: number[] = [];
+  // Only with the late memory on: it is what corrects a call expired early that is answered after all.
+  const unanswered = new UnansweredCallees(
+    (options.pairingLateWindowMs ?? 0) > 0 && (options.pairingLateMaxEntries ?? 0) > 0
+      ? (options.pairingUnansweredAfter ?? 0)
+      : 0,
+  );
   /** the one key of a span asked of the late memory (`oneKey`) */
   const lateKey = [''];
   /** a server half's parent key (trace id, parent span id) as the late memory's six words */
@@ -295,6 +307,8 @@ export function createEngine(options: EngineOptions): Engine {
     const agg = out.agg;
     c.span = undefined;
     c.answered = true;
+    // Its callee was derived: it was still unanswered at the end of its request, or expired.
+    if (c.callee !== undefined) unanswered.answered(c.callee.key);
     const messaging = c.kind === SpanKind.PRODUCER || s.kind === SpanKind.CONSUMER;
     const destination = messaging ? (c.destination ?? s.destination) : undefined;
     if (destination) {
@@ -342,6 +356,9 @@ export function createEngine(options: EngineOptions): Engine {
    * may be forgotten since: its call is credited from that operation.
    */
   function pairedLate(c: Half, s: Half, expired: LateHalf): void {
+    // The callee its expiry credited (the late memory keeps no derived callee) answered after all.
+    const callee = expired.side === 'client' ? expired.credits.find((k) => 'v' in k) : undefined;
+    if (callee && 'v' in callee) unanswered.answered(callee.v);
     const from = expired.side === 'client' ? expired.credits.find((k) => 'c' in k) : undefined;
     if (!from || !('c' in from)) return paired(c, s, throughCallers);
     paired(c, s, (client, toOp, error, latencyMs, toVersion) =>
@@ -355,7 +372,7 @@ export function createEngine(options: EngineOptions): Engine {
     { ttlMs: options.pairingTtlMs, maxEntries: options.pairingMaxEntries },
     {
       onComplete: (c, s) => paired(c, s, throughCallers),
-      onExpireClient(c) {
+      onExpireClient(c, reason) {
         const entry: LateEntry = late.expire('client', c, [c.traceId + c.spanId], tick, out, () => {
           // Expired by a collect's clock, a client that learnt its caller at the end of its batch is
           // credited with the rest of its expiry: nothing is queued, and the late memory templates it
@@ -367,6 +384,7 @@ export function createEngine(options: EngineOptions): Engine {
           reachedUninstrumented(c, now ? undefined : (agg) => late.wrap(entry, agg), now);
           return !now;
         });
+        if (reason === 'ttl') unanswered.expired(c.callee!.key);
       },
       onExpireServer(s, _reason, keys) {
         // No CLIENT/PRODUCER half answered: a cross-service parent of another kind is still the caller.
@@ -475,8 +493,11 @@ export function createEngine(options: EngineOptions): Engine {
           const expired = restoring || late.size === 0 ? undefined : takeOwn(span);
           if (expired) pairedLate(half, expired.half, expired);
           else {
-            pairing.addClient(span.traceId, span.spanId, half, tick, ids);
-            if (!half.answered) waitingClients.push(half);
+            const record = pairing.addClient(span.traceId, span.spanId, half, tick, ids);
+            if (!half.answered) {
+              waitingClients.push(half);
+              waitingRecords.push(record);
+            }
           }
         }
         break;
@@ -579,12 +600,16 @@ export function createEngine(options: EngineOptions): Engine {
       // A client still unanswered lets go of its span: on the bench's workload a third of these are
       // answered later (their callee derived for nothing), but the rest, calls to what sends no spans,
       // wait the whole pairing TTL, and their spans outlived scavenges (docs/benchmarks.md item 172).
+      // One whose callee never answers expires at the next collect, not after the TTL (ingest/unanswered-callees.ts).
       for (let i = 0; i < waitingClients.length; i++) {
         const c = waitingClients[i]!;
-        if (!c.answered && c.span !== undefined) deriveCallee(c);
+        if (c.answered) continue;
+        if (c.span !== undefined) deriveCallee(c);
+        if (c.callee !== undefined && unanswered.silent(c.callee.key)) pairing.expireSoon(waitingRecords[i]!, c);
       }
     }
     waitingClients.length = 0;
+    waitingRecords.length = 0;
   }
 
   function collect(at: number, final: boolean, clock = at, holdBreakdowns = false): FactBatch {

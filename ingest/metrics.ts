@@ -4,6 +4,7 @@
  * what the worker reports (`IngestReadings`), so nothing on the per-span path sets a gauge.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { PairingStats } from './pairing.js';
 
 export interface IngestMetrics {
   /** spans accepted by any receiver */
@@ -33,7 +34,7 @@ export interface IngestReadings {
   engine: {
     readonly pairing: {
       readonly size: number;
-      readonly stats: { completed: number; expiredClients: number; expiredServers: number; evicted: number };
+      readonly stats: PairingStats;
     };
     stats(): {
       pendingParents: number;
@@ -196,7 +197,7 @@ export function registerIngestGauges(registry: Registry, read: IngestReadings): 
     });
   new Gauge({
     name: 'topograph_ingest_pairing_events',
-    help: 'Pairing outcomes since start: completed, expired client/server halves, evicted when full',
+    help: 'Pairing outcomes since start: completed, expired client/server halves, evicted when full, client halves expired early (their callee never answers)',
     labelNames: ['outcome'],
     registers: [registry],
     collect() {
@@ -205,6 +206,7 @@ export function registerIngestGauges(registry: Registry, read: IngestReadings): 
       this.set({ outcome: 'expired_client' }, s.expiredClients);
       this.set({ outcome: 'expired_server' }, s.expiredServers);
       this.set({ outcome: 'evicted' }, s.evicted);
+      this.set({ outcome: 'expired_unanswered' }, s.unanswered);
     },
   });
   new Gauge({

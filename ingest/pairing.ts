@@ -24,7 +24,8 @@ import { widened } from './typed-columns.js';
 
 export interface PairingCallbacks<C, S> {
   onComplete(client: C, server: S): void;
-  onExpireClient(client: C, reason: 'ttl' | 'evicted'): void;
+  /** `unanswered`: expired before its TTL, after `expireSoon` (its callee is not expected to answer) */
+  onExpireClient(client: C, reason: 'ttl' | 'evicted' | 'unanswered'): void;
   /** `keys`: every key it waited under (trace id + span id of its parent, then of a consumer's links) */
   onExpireServer(server: S, reason: 'ttl' | 'evicted', keys: string[]): void;
 }
@@ -39,6 +40,8 @@ export interface PairingStats {
   expiredClients: number;
   expiredServers: number;
   evicted: number;
+  /** clients expired before their TTL, after `expireSoon` */
+  unanswered: number;
 }
 
 /** A span link as the decoders make it: the other span's ids. */
@@ -55,11 +58,13 @@ const USED = 1;
 const SERVER = 2;
 /** its ids are not model hex: the words hold a hash of the joined string, kept in `strings` */
 const BY_STRING = 4;
+/** the time of a client half `expireSoon` moved to the front: before any deadline */
+const SOON = Number.NEGATIVE_INFINITY;
 /** A server half's links when it has none (shared, never written to). */
 export const NO_LINKS: readonly PairingLink[] = [];
 
 export class PairingStore<C, S> {
-  readonly stats: PairingStats = { completed: 0, expiredClients: 0, expiredServers: 0, evicted: 0 };
+  readonly stats: PairingStats = { completed: 0, expiredClients: 0, expiredServers: 0, evicted: 0, unanswered: 0 };
   private capacity = 0;
   private keys = new Uint32Array(0);
   private flags = new Uint8Array(0);
@@ -100,9 +105,10 @@ export class PairingStore<C, S> {
   /**
    * A CLIENT or PRODUCER half, keyed by trace id and its own span id; it pairs with the oldest server
    * waiting under it. `words`: the span's ids already read (`spanId` is its own), else read here. A
-   * second client under a waiting client's key takes its place (a span sent again).
+   * second client under a waiting client's key takes its place (a span sent again). Returns where it
+   * waits (for `expireSoon`), or -1 when a server half completed it.
    */
-  addClient(traceId: string, spanId: string, client: C, now: number, words?: SpanIdWords): void {
+  addClient(traceId: string, spanId: string, client: C, now: number, words?: SpanIdWords): number {
     this.setKey(traceId, spanId, words !== undefined && words.traceHex && words.spanHex ? words : undefined, 4);
     const server = this.find(SERVER);
     if (server >= 0) {
@@ -111,20 +117,39 @@ export class PairingStore<C, S> {
       this.takeServer(half);
       this.stats.completed++;
       this.callbacks.onComplete(client, value);
-      return;
+      return -1;
     }
     const waiting = this.find(0);
     if (waiting >= 0) {
       // As a Map's set did: the newer half, its time, the older one's place in the arrival order.
       this.values[waiting] = client;
-      this.at[waiting] = now;
-      return;
+      if (this.at[waiting] !== SOON) this.at[waiting] = now;
+      return waiting;
     }
     const r = this.add(0);
     this.owner[r] = r;
     this.wait(r, client, now, false);
     this.clients++;
     this.bound();
+    return r;
+  }
+
+  /**
+   * Lets `client` expire at the next `expire`, whatever its TTL, if it still waits where `addClient`
+   * put it (`at`): it moves to the front of the clients' arrival order, and expires as `unanswered`.
+   * Until then a server half still completes it. Returns whether it was moved.
+   */
+  expireSoon(at: number, client: C): boolean {
+    if (at < 0 || at >= this.capacity || this.values[at] !== client || this.flags[at]! & SERVER) return false;
+    if (this.at[at] === SOON) return true;
+    this.unlist(at, false);
+    this.at[at] = SOON;
+    this.older[at] = -1;
+    this.newer[at] = this.clientOldest;
+    if (this.clientOldest >= 0) this.older[this.clientOldest] = at;
+    else this.clientNewest = at;
+    this.clientOldest = at;
+    return true;
   }
 
   /**
@@ -185,9 +210,11 @@ export class PairingStore<C, S> {
   expire(now: number): void {
     const deadline = now - this.options.ttlMs;
     while (this.clientOldest >= 0 && this.at[this.clientOldest]! <= deadline) {
+      const soon = this.at[this.clientOldest] === SOON;
       const value = this.takeClient(this.clientOldest);
-      this.stats.expiredClients++;
-      this.callbacks.onExpireClient(value, 'ttl');
+      if (soon) this.stats.unanswered++;
+      else this.stats.expiredClients++;
+      this.callbacks.onExpireClient(value, soon ? 'unanswered' : 'ttl');
     }
     while (this.serverOldest >= 0 && this.at[this.serverOldest]! <= deadline) {
       const half = this.serverOldest;

@@ -131,6 +131,11 @@ export const envSchema = z.object({
     .describe(
       'expired halves remembered for the late window at most (~90 bytes each, in columns off the heap: ~150 MB when full; sized so that the 15-minute window decides up to ~1,900 expiries a second; docs/ingest.md); past it the oldest are forgotten early (counted) and their calls stay on the virtual edge',
     ),
+  TOPOGRAPH_PAIRING_UNANSWERED_AFTER: nonNegativeInt
+    .prefault('32')
+    .describe(
+      'after this many calls to one callee in a row expired unanswered, its next calls expire at the end of their request instead of waiting the pairing TTL (a server half that comes anyway corrects them through the late window; 0, or a late window of 0: never)',
+    ),
   TOPOGRAPH_PRESENCE_MAX_ENTRIES: positiveInt
     .prefault('200000')
     .describe(
@@ -368,6 +373,7 @@ export const configSchema = envSchema.transform((c, ctx) => {
       pairingMaxEntries: c.TOPOGRAPH_PAIRING_MAX_ENTRIES,
       pairingLateWindowMs: c.TOPOGRAPH_PAIRING_LATE_WINDOW,
       pairingLateMaxEntries: c.TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES,
+      pairingUnansweredAfter: c.TOPOGRAPH_PAIRING_UNANSWERED_AFTER,
       presence: { maxEntries: c.TOPOGRAPH_PRESENCE_MAX_ENTRIES, hours: c.TOPOGRAPH_PRESENCE_HOURS },
       librarySeenRefreshMs: c.TOPOGRAPH_LIBRARY_SEEN_REFRESH,
       maxBodyBytes: c.TOPOGRAPH_MAX_BODY_BYTES,

@@ -9,7 +9,8 @@
  * `npx tsx test/bench/worker-ab.ts <checkout A> <checkout B> [pairs] [noop|neo4j] [spans/s] [seconds]`
  * (defaults 3, noop, 15000, 8). `BENCH_CPU_PROF=<dir>` writes a V8 CPU profile of each worker,
  * `BENCH_WORKER_NODE_FLAGS` adds node flags to both workers, `BENCH_WORKER_NODE_FLAGS_A` or `_B` to
- * one side only (one checkout under two V8 settings: `worker-ab.ts . . …`). With
+ * one side only (one checkout under two V8 settings: `worker-ab.ts . . …`), `BENCH_WORKER_ENV_A` or `_B` (`K=V K2=V2`) adds environment
+ * to one side (one checkout under two settings). With
  * `neo4j` (NEO4J_* as for the bench) the runs write under a fresh environment, deleted at the end.
  * A tool for working on the worker, not part of `npm run bench`; a checkout is a directory holding
  * `ingest/`, `src/` and `test/bench/worker-process.ts`.
@@ -56,7 +57,16 @@ async function runOnce(side: 'A' | 'B', dir: string): Promise<void> {
     // forkTs resolves from this directory: the other checkout's worker, relative to it.
     relative(HERE, `${dir}/test/bench/worker-process.ts`),
     [sink],
-    { TOPOGRAPH_LOG_LEVEL: 'warn' },
+    {
+      TOPOGRAPH_LOG_LEVEL: 'warn',
+      // BENCH_WORKER_ENV_A or _B, e.g. TOPOGRAPH_INGEST_MAX_UNREAD_WORK=250ms: one side under other settings.
+      ...Object.fromEntries(
+        (process.env[`BENCH_WORKER_ENV_${side}`]?.split(' ').filter(Boolean) ?? []).map((kv) => [
+          kv.slice(0, kv.indexOf('=')),
+          kv.slice(kv.indexOf('=') + 1),
+        ]),
+      ),
+    },
     [
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
       // BENCH_WORKER_NODE_FLAGS, e.g. --heapsnapshot-signal=SIGUSR2: both workers under other V8 settings.

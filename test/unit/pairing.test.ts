@@ -51,6 +51,25 @@ describe('PairingStore', () => {
     expect(s.size).toBe(0);
   });
 
+  it('expires a client `expireSoon` names at the next expiry, still pairing it until then', () => {
+    const { s, events } = store(10_000);
+    const older = s.addClient(T, 'a', 'c1', 1_000);
+    const soon = s.addClient(T, 'b', 'c2', 2_000);
+    const paired = s.addClient(T, 'c', 'c3', 2_000);
+    expect(s.expireSoon(soon, 'c2')).toBe(true);
+    expect(s.expireSoon(paired, 'c3')).toBe(true);
+    expect(s.expireSoon(older, 'not the client waiting there')).toBe(false);
+    s.addServer(T, 'c', NO_LINKS, 's3', 2_500);
+    // Sent again, a client takes the place, and the early expiry, of the one it replaces.
+    s.addClient(T, 'b', 'c2 again', 3_000);
+    s.addClient(T, 'd', 'c4', 3_000);
+    s.expire(3_500);
+    expect(events).toEqual(['pair c3+s3', 'client c2 again unanswered']);
+    s.expire(13_000);
+    expect(events.slice(2)).toEqual(['client c1 ttl', 'client c4 ttl']);
+    expect(s.stats).toMatchObject({ completed: 1, expiredClients: 2, unanswered: 1 });
+  });
+
   it('keeps every server waiting under one key: several children of one parent each pair or expire', () => {
     const { s, events } = store();
     s.addServer(T, 'p', NO_LINKS, 's1', 0);
