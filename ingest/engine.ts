@@ -53,7 +53,7 @@ export interface EngineOptions {
   pairingLateWindowMs?: number;
   /** how many expired halves are remembered at most */
   pairingLateMaxEntries?: number;
-  /** expiries in a row after which a callee's calls expire at the end of their request (ingest/unanswered-callees.ts; 0 or absent: never) */
+  /** unanswered expiries after which a callee's calls expire at the next collect (ingest/unanswered-callees.ts; 0 or absent: never) */
   pairingUnansweredAfter?: number;
   /** which hours of presence were handed to the writer: how much is remembered */
   presence: PresenceMemoryOptions;
@@ -605,7 +605,11 @@ export function createEngine(options: EngineOptions): Engine {
         const c = waitingClients[i]!;
         if (c.answered) continue;
         if (c.span !== undefined) deriveCallee(c);
-        if (c.callee !== undefined && unanswered.silent(c.callee.key)) pairing.expireSoon(waitingRecords[i]!, c);
+        if (c.callee === undefined || !unanswered.silent(c.callee.key)) continue;
+        // Sent again (an exporter's retry) after its first copy expired early: that copy was counted.
+        // Waiting the TTL, the copy would have taken the first one's place.
+        if (late.holdsClient(c.traceId + c.spanId)) pairing.forget(waitingRecords[i]!, c);
+        else pairing.expireSoon(waitingRecords[i]!, c);
       }
     }
     waitingClients.length = 0;

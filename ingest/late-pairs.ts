@@ -645,6 +645,11 @@ export function createLatePairs(options: LatePairsOptions) {
       return (agg) => wrap(entry, agg);
     },
 
+    /** Whether an expired client half is remembered under `key` (its trace id + span id): a span sent again finds its own copy. */
+    holdsClient(key: string): boolean {
+      return ring.size > 0 && ofSide(find(key), 'client') >= 0;
+    },
+
     /**
      * The remembered half of `side` a late half with these keys completes (removed and taken back), if
      * any: a late server asks for a client, a late client for a server.

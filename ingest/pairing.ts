@@ -134,13 +134,20 @@ export class PairingStore<C, S> {
     return r;
   }
 
+  /** Takes `client` out without expiring it, if it still waits where `addClient` put it (`at`): a copy of a half already counted. */
+  forget(at: number, client: C): boolean {
+    if (!this.waitsAt(at, client)) return false;
+    this.takeClient(at);
+    return true;
+  }
+
   /**
    * Lets `client` expire at the next `expire`, whatever its TTL, if it still waits where `addClient`
    * put it (`at`): it moves to the front of the clients' arrival order, and expires as `unanswered`.
    * Until then a server half still completes it. Returns whether it was moved.
    */
   expireSoon(at: number, client: C): boolean {
-    if (at < 0 || at >= this.capacity || this.values[at] !== client || this.flags[at]! & SERVER) return false;
+    if (!this.waitsAt(at, client)) return false;
     if (this.at[at] === SOON) return true;
     this.unlist(at, false);
     this.at[at] = SOON;
@@ -204,6 +211,11 @@ export class PairingStore<C, S> {
   *waiting(): Generator<{ client?: C; server?: S; at: number }> {
     for (let r = this.clientOldest; r >= 0; r = this.newer[r]!) yield { client: this.values[r] as C, at: this.at[r]! };
     for (let r = this.serverOldest; r >= 0; r = this.newer[r]!) yield { server: this.values[r] as S, at: this.at[r]! };
+  }
+
+  /** Whether `client` waits in record `at` (a record is reused once its half is gone). */
+  private waitsAt(at: number, client: C): boolean {
+    return at >= 0 && at < this.capacity && this.values[at] === client && (this.flags[at]! & SERVER) === 0;
   }
 
   /** Expires every half that waited longer than the TTL at `now`. */

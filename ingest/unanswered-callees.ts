@@ -4,19 +4,21 @@
  * waited the whole pairing TTL before its call became a fact, held in the pairing buffer and in every
  * checkpoint meanwhile: on the bench's workload, where one span in ten is such a call, those halves
  * were nearly all of what a checkpoint carried and a tenth of the worker's CPU
- * (docs/benchmarks.md item 176). Once a callee's calls have expired unanswered `after` times in a row,
- * its next client halves expire at the end of their request instead, as a full buffer's oldest do:
- * the late memory (ingest/late-pairs.ts) still corrects the call if a server half comes after all, so
- * this moves when a call is counted, never what is counted.
+ * (docs/benchmarks.md item 176). Once `after` calls to a callee have expired unanswered, and none was
+ * seen answered, its next client halves still unanswered when their request has been read expire at
+ * the next collect: until then a server half still pairs with one, and after it the late memory
+ * (ingest/late-pairs.ts) corrects the call to the real one, so this moves when a call is counted, not
+ * what is counted (docs/ingest.md, "Callees that never answer", for the edges of that).
  *
- * A callee whose call is answered once (paired, on time or late) is not expected again until the
- * memory starts over: past `maxKeys` callees it forgets them all, as a restart does. Pure.
+ * An answer is seen when a client half is paired (on time or late) after its callee was derived, at
+ * the end of its request: a callee answered once is not expected to stay silent again until the
+ * memory starts over, past `maxKeys` callees, as after a restart. Pure.
  */
 export class UnansweredCallees {
-  /** expiries in a row by callee key; `ANSWERED` once one of its calls was answered */
+  /** unanswered expiries by callee key; `ANSWERED` once one of its calls was answered */
   private streaks = new Map<string, number>();
 
-  /** `after`: expiries in a row before a callee is expected to stay silent (0: never). */
+  /** `after`: unanswered expiries before a callee is expected to stay silent (0: never). */
   constructor(
     private readonly after: number,
     private readonly maxKeys = 10_000,

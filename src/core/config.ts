@@ -134,7 +134,7 @@ export const envSchema = z.object({
   TOPOGRAPH_PAIRING_UNANSWERED_AFTER: nonNegativeInt
     .prefault('32')
     .describe(
-      'after this many calls to one callee in a row expired unanswered, its next calls expire at the end of their request instead of waiting the pairing TTL (a server half that comes anyway corrects them through the late window; 0, or a late window of 0: never)',
+      'once this many calls to one callee expired unanswered, and none was seen answered, its next calls still unanswered when their request is read expire at the next flush instead of waiting the pairing TTL (a server half that comes later corrects them through the late window; 0, or a late window of 0: never)',
     ),
   TOPOGRAPH_PRESENCE_MAX_ENTRIES: positiveInt
     .prefault('200000')

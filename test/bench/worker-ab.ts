@@ -61,7 +61,7 @@ async function runOnce(side: 'A' | 'B', dir: string): Promise<void> {
       TOPOGRAPH_LOG_LEVEL: 'warn',
       // BENCH_WORKER_ENV_A or _B, e.g. TOPOGRAPH_INGEST_MAX_UNREAD_WORK=250ms: one side under other settings.
       ...Object.fromEntries(
-        (process.env[`BENCH_WORKER_ENV_${side}`]?.split(' ').filter(Boolean) ?? []).map((kv) => [
+        (process.env[`BENCH_WORKER_ENV_${side}`]?.split(' ').filter((kv) => kv.includes('=')) ?? []).map((kv) => [
           kv.slice(0, kv.indexOf('=')),
           kv.slice(kv.indexOf('=') + 1),
         ]),

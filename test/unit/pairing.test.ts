@@ -70,6 +70,17 @@ describe('PairingStore', () => {
     expect(s.stats).toMatchObject({ completed: 1, expiredClients: 2, unanswered: 1 });
   });
 
+  it('forgets a client without expiring it, only where it still waits', () => {
+    const { s, events } = store(10_000);
+    const at = s.addClient(T, 'a', 'c1', 1_000);
+    expect(s.forget(at, 'another')).toBe(false);
+    expect(s.forget(at, 'c1')).toBe(true);
+    expect(s.forget(at, 'c1')).toBe(false);
+    s.expire(20_000);
+    expect(events).toEqual([]);
+    expect(s.size).toBe(0);
+  });
+
   it('keeps every server waiting under one key: several children of one parent each pair or expire', () => {
     const { s, events } = store();
     s.addServer(T, 'p', NO_LINKS, 's1', 0);

@@ -94,6 +94,20 @@ describe('calls to a callee that never answers', () => {
     expect(engine.pairing.stats.unanswered).toBe(1);
   });
 
+  it('are counted once when their request is sent again after the first copy expired', () => {
+    const engine = engineThatLearnt();
+    const at = T0 + TTL + 2000;
+    const t = checkout(at, 'silent-host');
+    engine.ingest(t.batch(['web']), at, 10);
+    expect(callsOf(engine.collect(at + 1000))).toContain('web GET /checkout -> silent-host GET ×1');
+    // An exporter's retry, well within the TTL the copy would otherwise have waited.
+    engine.ingest(t.batch(['web']), at + 3000, 11);
+    const again = engine.collect(at + 4000);
+    expect(callsOf(again).filter((c) => c.includes('silent-host'))).toEqual([]);
+    expect(engine.pairing.size).toBe(0);
+    expect(engine.pairing.stats.unanswered).toBe(1);
+  });
+
   it('wait the whole TTL without the late memory, which would correct them', () => {
     const engine = engineThatLearnt({ pairingLateWindowMs: 0 });
     const at = T0 + TTL + 2000;
