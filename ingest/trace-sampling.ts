@@ -16,6 +16,8 @@ import { widened, type TypedColumn } from './typed-columns.js';
 export interface TraceSamplingOptions extends TraceSamplingConfig {
   /** traces whose hops one flush considers (default MAX_TRACES_PER_FLUSH) */
   maxTracesPerFlush?: number;
+  /** decisions remembered (default DECISION_MEMORY) */
+  decisionMemory?: number;
 }
 
 export const MAX_TRACES_PER_FLUSH = 50_000;
@@ -183,16 +185,54 @@ const SHRINK_ABOVE = 1 << 16;
 
 const grown = <T extends TypedColumn>(column: T): T => widened(column, column.length * 2);
 
+/**
+ * The last `max` decisions, by trace id: a decision made again moves to the newest. The oldest go in
+ * the order they were made, through a ring of the ids: a Map's own order (deleting
+ * `keys().next()`) walks every entry deleted before it, which V8 keeps until it rehashes, and with
+ * the memory full that cost ~40 µs a decision (docs/benchmarks.md item 178).
+ */
+class Decisions {
+  /** trace id → the number of its latest decision; decision `n` is in slot `n % max` */
+  private readonly latest = new Map<string, number>();
+  private readonly ids: (string | undefined)[];
+  private readonly entries: (string | null)[];
+  private made = 0;
+
+  constructor(private readonly max: number) {
+    this.ids = new Array<string | undefined>(max).fill(undefined);
+    this.entries = new Array<string | null>(max).fill(null);
+  }
+
+  /** The entry operation of a kept trace, null for one left out, undefined when not (or no longer) known. */
+  get(traceId: string): string | null | undefined {
+    const n = this.latest.get(traceId);
+    return n === undefined ? undefined : this.entries[n % this.max]!;
+  }
+
+  set(traceId: string, entry: string | null): void {
+    const n = this.made++;
+    const slot = n % this.max;
+    const oldest = this.ids[slot];
+    // The decision it replaces is forgotten unless its trace was decided again since.
+    if (oldest !== undefined && this.latest.get(oldest) === n - this.max) this.latest.delete(oldest);
+    this.ids[slot] = traceId;
+    this.entries[slot] = entry;
+    this.latest.set(traceId, n);
+  }
+}
+
 export class TraceSampler {
   private pending = new PendingHops();
   /** per window, per entry operation: the traces kept */
   private counts = new Map<number, Map<string, { ok: number; errors: number }>>();
   /** recent decisions: the entry operation of a kept trace, null for one left out */
-  private decided = new Map<string, string | null>();
+  private decided: Decisions;
   /** hops not considered because the flush already held its most traces */
   droppedHops = 0;
 
-  constructor(private readonly options: TraceSamplingOptions) {}
+  constructor(private readonly options: TraceSamplingOptions) {
+    this.decided = new Decisions(options.decisionMemory ?? DECISION_MEMORY);
+  }
 
   hop(traceId: string, from: string, to: string, error: boolean, latencyMs: number, at: number): void {
     const pending = this.pending;
@@ -245,7 +285,7 @@ export class TraceSampler {
       // A trace is decided once: later hops follow the decision, so a left-out trace's tail never
       // comes back as a sample of its own.
       const keep = earlier === undefined ? this.admit(entry, window, error) : earlier !== null;
-      this.remember(traceId, keep ? entry : null);
+      this.decided.set(traceId, keep ? entry : null);
       if (keep) rows.push(this.rowOf(slot, traceId, entry, error, firstSeen));
     }
     p.clear();
@@ -299,12 +339,6 @@ export class TraceSampler {
       return true;
     }
     return false;
-  }
-
-  private remember(traceId: string, entry: string | null): void {
-    this.decided.delete(traceId);
-    this.decided.set(traceId, entry);
-    if (this.decided.size > DECISION_MEMORY) this.decided.delete(this.decided.keys().next().value!);
   }
 
   private forgetWindowsBefore(window: number): void {

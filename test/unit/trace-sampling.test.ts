@@ -42,6 +42,21 @@ describe('TraceSampler', () => {
     expect(s.takeBack('kept', 'entry', 'mid', false, 10, 1000)).toBe(false);
   });
 
+  it('remembers its latest decisions, a trace decided again among the newest', () => {
+    // Every trace left out: a trace whose decision is remembered may have no skeleton.
+    const s = new TraceSampler({ ...opts, perWindow: 0, errorsPerWindow: 0, decisionMemory: 2 });
+    const decide = (id: string) => {
+      s.hop(id, 'entry', 'mid', false, 1, 1000);
+      s.drain();
+    };
+    decide('a');
+    decide('a');
+    decide('b');
+    expect([s.mayHaveKept('a'), s.mayHaveKept('b')]).toEqual([false, false]);
+    decide('c');
+    expect([s.mayHaveKept('a'), s.mayHaveKept('b'), s.mayHaveKept('c')]).toEqual([true, false, false]);
+  });
+
   it('finds the entry operation and encodes hops compactly', () => {
     const s = new TraceSampler(opts);
     s.hop('t', 'mid', 'db', false, 5, 2000);
