@@ -129,7 +129,7 @@ export const envSchema = z.object({
   TOPOGRAPH_PAIRING_LATE_MAX_ENTRIES: positiveInt
     .prefault('1750000')
     .describe(
-      'expired halves remembered for the late window at most (~90 bytes each, in columns off the heap: ~150 MB when full; sized so that the 15-minute window decides up to ~1,900 expiries a second; docs/ingest.md); past it the oldest are forgotten early (counted) and their calls stay on the virtual edge',
+      'expired halves remembered for the late window at most (~95 bytes each, in columns off the heap: ~170 MB when full; sized so that the 15-minute window decides up to ~1,900 expiries a second; docs/ingest.md); past it the oldest are forgotten early (counted) and their calls stay on the virtual edge',
     ),
   TOPOGRAPH_PAIRING_UNANSWERED_AFTER: nonNegativeInt
     .prefault('32')
