@@ -186,38 +186,63 @@ const SHRINK_ABOVE = 1 << 16;
 const grown = <T extends TypedColumn>(column: T): T => widened(column, column.length * 2);
 
 /**
- * The last `max` decisions, by trace id: a decision made again moves to the newest. The oldest go in
- * the order they were made, through a ring of the ids: a Map's own order (deleting
- * `keys().next()`) walks every entry deleted before it, which V8 keeps until it rehashes, and with
- * the memory full that cost ~40 µs a decision (docs/benchmarks.md item 178).
+ * The latest decisions of the last `max` traces decided, by trace id: a trace decided again moves to
+ * the newest. The oldest go in the order they were made, through a log of the decisions: a Map's own
+ * order (deleting `keys().next()`) walks every entry deleted before it, which V8 keeps until it
+ * rehashes, and with the memory full that cost ~40 µs a decision (docs/benchmarks.md item 178). The
+ * log has room for twice `max`: when it is full of decisions made again since, it is compacted to
+ * the latest of each trace (at most `max`), so a decision costs the same on average.
  */
 class Decisions {
-  /** trace id → the number of its latest decision; decision `n` is in slot `n % max` */
+  /** trace id → the position in the log of its latest decision */
   private readonly latest = new Map<string, number>();
+  /** the log: position `n` in slot `n % room` */
   private readonly ids: (string | undefined)[];
   private readonly entries: (string | null)[];
-  private made = 0;
+  private readonly room: number;
+  /** the oldest position still in the log, and the next one */
+  private start = 0;
+  private end = 0;
 
   constructor(private readonly max: number) {
-    this.ids = new Array<string | undefined>(max).fill(undefined);
-    this.entries = new Array<string | null>(max).fill(null);
+    if (!Number.isInteger(max) || max < 1)
+      throw new RangeError(`decisions remembered must be an integer ≥ 1, not ${max}`);
+    this.room = 2 * max;
+    this.ids = new Array<string | undefined>(this.room).fill(undefined);
+    this.entries = new Array<string | null>(this.room).fill(null);
   }
 
   /** The entry operation of a kept trace, null for one left out, undefined when not (or no longer) known. */
   get(traceId: string): string | null | undefined {
     const n = this.latest.get(traceId);
-    return n === undefined ? undefined : this.entries[n % this.max]!;
+    return n === undefined ? undefined : this.entries[n % this.room]!;
   }
 
   set(traceId: string, entry: string | null): void {
-    const n = this.made++;
-    const slot = n % this.max;
-    const oldest = this.ids[slot];
-    // The decision it replaces is forgotten unless its trace was decided again since.
-    if (oldest !== undefined && this.latest.get(oldest) === n - this.max) this.latest.delete(oldest);
-    this.ids[slot] = traceId;
-    this.entries[slot] = entry;
+    if (this.end - this.start === this.room) this.compact();
+    const n = this.end++;
+    this.ids[n % this.room] = traceId;
+    this.entries[n % this.room] = entry;
     this.latest.set(traceId, n);
+    while (this.latest.size > this.max) {
+      const oldest = this.start++;
+      const id = this.ids[oldest % this.room]!;
+      // A trace decided again since stays, under its later decision.
+      if (this.latest.get(id) === oldest) this.latest.delete(id);
+    }
+  }
+
+  /** Keeps only each trace's latest decision, in order, at the start of the log. */
+  private compact(): void {
+    let to = this.start;
+    for (let n = this.start; n < this.end; n++) {
+      const id = this.ids[n % this.room]!;
+      if (this.latest.get(id) !== n) continue;
+      this.ids[to % this.room] = id;
+      this.entries[to % this.room] = this.entries[n % this.room]!;
+      this.latest.set(id, to++);
+    }
+    this.end = to;
   }
 }
 

@@ -42,19 +42,34 @@ describe('TraceSampler', () => {
     expect(s.takeBack('kept', 'entry', 'mid', false, 10, 1000)).toBe(false);
   });
 
-  it('remembers its latest decisions, a trace decided again among the newest', () => {
+  it('remembers the decisions of its last traces, a trace decided again among the newest', () => {
     // Every trace left out: a trace whose decision is remembered may have no skeleton.
     const s = new TraceSampler({ ...opts, perWindow: 0, errorsPerWindow: 0, decisionMemory: 2 });
     const decide = (id: string) => {
       s.hop(id, 'entry', 'mid', false, 1, 1000);
       s.drain();
     };
+    const known = (...ids: string[]) => ids.map((id) => !s.mayHaveKept(id));
     decide('a');
     decide('a');
     decide('b');
-    expect([s.mayHaveKept('a'), s.mayHaveKept('b')]).toEqual([false, false]);
+    expect(known('a', 'b')).toEqual([true, true]);
     decide('c');
-    expect([s.mayHaveKept('a'), s.mayHaveKept('b'), s.mayHaveKept('c')]).toEqual([true, false, false]);
+    expect(known('a', 'b', 'c')).toEqual([false, true, true]);
+    // Two traces, however often one of them is decided again.
+    for (let i = 0; i < 10; i++) decide('c');
+    expect(known('b', 'c')).toEqual([true, true]);
+    decide('d');
+    expect(known('b', 'c', 'd')).toEqual([false, true, true]);
+  });
+
+  it('lets go of the trace decided longest ago, not of one whose earlier decision is the oldest', () => {
+    const s = new TraceSampler({ ...opts, perWindow: 0, errorsPerWindow: 0, decisionMemory: 2 });
+    for (const id of ['a', 'b', 'a', 'c']) {
+      s.hop(id, 'entry', 'mid', false, 1, 1000);
+      s.drain();
+    }
+    expect(['a', 'b', 'c'].map((id) => !s.mayHaveKept(id))).toEqual([true, false, true]);
   });
 
   it('finds the entry operation and encodes hops compactly', () => {
