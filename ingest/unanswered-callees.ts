@@ -3,8 +3,8 @@
  * ever pairs with (an uninstrumented third party, a managed service). A client half calling one
  * waited the whole pairing TTL before its call became a fact, held in the pairing buffer and in every
  * checkpoint meanwhile: on the bench's workload, where one span in ten is such a call, those halves
- * were nearly all of what a checkpoint carried and a tenth of the worker's CPU
- * (docs/benchmarks.md item 176). Once `after` calls to a callee have expired unanswered, and none was
+ * were nearly all of the waiting state a checkpoint carried, ~72,000 a flush (docs/benchmarks.md
+ * item 176). Once `after` calls to a callee have expired unanswered, and none was
  * seen answered, its next client halves still unanswered when their request has been read expire at
  * the next collect: until then a server half still pairs with one, and after it the late memory
  * (ingest/late-pairs.ts) corrects the call to the real one, so this moves when a call is counted, not
