@@ -4,8 +4,9 @@
  * start. Each slot holds a half's figures in typed arrays, the index of its template, its checkpoint
  * place, and its key (trace id and span id in lower-case hex, as the decoders make them) as six
  * 32-bit words; a hash index over those words finds a slot by its key. A remembered half costs ~77
- * bytes here and 16–32 in the index (8 an entry, up to 64 after a drain until it shrinks), off the V8 heap, where an object per half cost ~320 (item 83 of
- * docs/benchmarks.md) and 15 minutes of the bench's expiries did not fit.
+ * bytes here and 16–32 in the index (8 an entry; up to 64 after a drain, until it shrinks), off the
+ * V8 heap, where an object per half cost ~320 (item 83 of docs/benchmarks.md) and 15 minutes of the
+ * bench's expiries did not fit.
  *
  * The ring is chunked (4,096 slots each) so that it grows and shrinks without copying: a chunk the
  * start has passed is reused at the end. A slot taken from the middle (a late partner came) stays in
