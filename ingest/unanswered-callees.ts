@@ -28,21 +28,23 @@ export class UnansweredCallees {
   expired(key: string): void {
     if (this.after === 0) return;
     const streak = this.streaks.get(key);
-    if (streak === ANSWERED) return;
-    if (streak === undefined && this.streaks.size >= this.maxKeys) this.streaks = new Map();
-    this.streaks.set(key, (streak ?? 0) + 1);
+    if (streak !== ANSWERED) this.set(key, (streak ?? 0) + 1);
   }
 
   /** A call to `key` was answered by a server half. */
   answered(key: string): void {
-    if (this.after === 0) return;
-    if (!this.streaks.has(key) && this.streaks.size >= this.maxKeys) this.streaks = new Map();
-    this.streaks.set(key, ANSWERED);
+    if (this.after > 0) this.set(key, ANSWERED);
   }
 
   /** Whether a call to `key` is expected to stay unanswered. */
   silent(key: string): boolean {
     return this.after > 0 && (this.streaks.get(key) ?? 0) >= this.after;
+  }
+
+  /** A callee new to a full memory starts it over. */
+  private set(key: string, streak: number): void {
+    if (!this.streaks.has(key) && this.streaks.size >= this.maxKeys) this.streaks = new Map();
+    this.streaks.set(key, streak);
   }
 }
 
