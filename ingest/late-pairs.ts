@@ -29,7 +29,7 @@ import { idHex, isHexId } from './hex.js';
 import { LateRing, type KeyHash, type SlotFigures } from './late-ring.js';
 import type { TagPairs } from './tags.js';
 import { RowIndex } from './row-index.js';
-import { fitsTemplate, fromTemplate, templateOf, textOf, type Template } from './late-template.js';
+import { fitsTemplate, fromTemplate, templateOf, textOf, type Figures, type Template } from './late-template.js';
 
 /** One aggregator call an expiry made: enough to take it back. */
 export type Credit =
@@ -60,6 +60,41 @@ export interface LateHalf {
   index?: number;
   /** its template's text (ingest/late-template.ts) when known, so that it is not made again */
   template?: string;
+}
+
+/**
+ * A half the memory holds against a template, as `journal` gives it: what a checkpoint's record holds
+ * (its key, its template's text, its figures and its place), not the half rebuilt whole from them.
+ * Rebuilding every such half for the checkpoint to take its figures back out was 2.2% of the
+ * saturated worker (docs/benchmarks.md item 180). `wholeOf` rebuilds it when it is needed whole.
+ */
+export interface TemplatedHalf {
+  key: string;
+  template: string;
+  error: boolean;
+  latencyMs: number;
+  at: number;
+  source: number;
+  expiredAt: number;
+  seq: number;
+  segment: number;
+  index: number;
+}
+
+/** Whether a journal's half is held against a template (see `TemplatedHalf`). */
+export const isTemplated = (h: LateHalf | TemplatedHalf): h is TemplatedHalf => !('half' in h);
+
+/** A journal's half whole (a templated one rebuilt from its template, as `parse` reads its text). */
+export function wholeOf(h: LateHalf | TemplatedHalf, parse = (text: string) => JSON.parse(text) as Template): LateHalf {
+  if (!isTemplated(h)) return h;
+  return {
+    ...fromTemplate(parse(h.template), h.key, h),
+    expiredAt: h.expiredAt,
+    seq: h.seq,
+    segment: h.segment,
+    index: h.index,
+    template: h.template,
+  };
 }
 
 /** A template interned by its text, with how many remembered halves use it (dropped at none). */
@@ -110,7 +145,7 @@ export interface LateJournal {
   /** the segment `halves` are written as (from `journal`), or the last segment number used (for `restore`) */
   segment: number;
   /** in expiry order: the halves remembered (or changed: a queued call credited) since the last checkpoint */
-  halves: LateHalf[];
+  halves: (LateHalf | TemplatedHalf)[];
   /** for `restore`: halves read in place from the checkpoint's segments (`halves` then holds the rest) */
   stored?: StoredHalves[];
   /** segments none of whose halves is remembered any more */
@@ -555,7 +590,7 @@ export function createLatePairs(options: LatePairsOptions) {
   }
 
   /** Sets `figures` to a half's. */
-  function figuresOf(half: Half, expiredAt: number, seq: number, segment = -1, index = -1): SlotFigures {
+  function figuresOf(half: Figures, expiredAt: number, seq: number, segment = -1, index = -1): SlotFigures {
     figures.error = half.error;
     figures.latencyMs = half.latencyMs;
     figures.at = half.at;
@@ -709,13 +744,28 @@ export function createLatePairs(options: LatePairsOptions) {
       const held = [...fresh].sort((a, b) => ring.seq(a) - ring.seq(b));
       fresh.clear();
       const segment = held.length > 0 ? ++lastSegment : lastSegment;
-      const halves = held.map((ref, index): LateHalf => {
+      const halves = held.map((ref, index): LateHalf | TemplatedHalf => {
         ring.setPlace(ref, segment, index);
         // One held whole since it expired is written as it is, and templated on the way.
         const whole = wholes.get(ref);
         const template = settle(ref);
+        if (!whole) {
+          // Held against a template (one not in hex is held whole): its record's contents.
+          const f = ring.read(ref, figures);
+          return {
+            key: ring.key(ref),
+            template: template!,
+            error: f.error,
+            latencyMs: f.latencyMs,
+            at: f.at,
+            source: f.source,
+            expiredAt: f.expiredAt,
+            seq: f.seq,
+            segment,
+            index,
+          };
+        }
         // Named field by field, not spread twice over the half: ~180 bytes a span (docs/benchmarks.md item 113).
-        if (!whole) return Object.assign(open(ref), { segment, index, template });
         const { side, half, keys, credits } = whole;
         return {
           side,
@@ -797,8 +847,14 @@ export function createLatePairs(options: LatePairsOptions) {
         const k = from[i]!;
         if (k < 0) {
           const h = whole[i]!;
-          const ref = add(h.keys, figuresOf(h.half, h.expiredAt, seqs[i]!, h.segment, h.index));
-          hold(ref, { side: h.side, half: h.half, keys: h.keys, credits: h.credits }, h.template);
+          if (isTemplated(h)) {
+            const t = templateNumber(h.template, () => JSON.parse(h.template) as Template);
+            const keys = templates[t]!.template.keys ?? [h.key];
+            share(add(keys, figuresOf(h, h.expiredAt, seqs[i]!, h.segment, h.index)), t);
+          } else {
+            const ref = add(h.keys, figuresOf(h.half, h.expiredAt, seqs[i]!, h.segment, h.index));
+            hold(ref, { side: h.side, half: h.half, keys: h.keys, credits: h.credits }, h.template);
+          }
         } else {
           const s = stored[k]!;
           const r = record[i]!;

@@ -18,7 +18,14 @@
  * `seq`, the record count before the JSON's length) still reads.
  */
 import { isHexId } from '../hex.js';
-import type { LateHalf, LateJournal, StoredHalves } from '../late-pairs.js';
+import {
+  isTemplated,
+  wholeOf,
+  type LateHalf,
+  type LateJournal,
+  type StoredHalves,
+  type TemplatedHalf,
+} from '../late-pairs.js';
 import type { SlotFigures } from '../late-ring.js';
 import { fromTemplate, templateOf, textOf, type Template } from '../late-template.js';
 import { bytesOf, frame, unframe } from './byte-frame.js';
@@ -37,21 +44,26 @@ const fits = (n: number, base: number) => Number.isInteger(n) && Math.abs(n - ba
 const bare = ({ segment: _s, index: _i, taken: _t, template: _x, ...entry }: LateHalf): LateHalf => entry;
 
 /** Halves as a segment's frame (undefined when none), each at its place in `entries`. */
-export function encodeLate(entries: readonly LateHalf[] | undefined): string | undefined {
+export function encodeLate(entries: readonly (LateHalf | TemplatedHalf)[] | undefined): string | undefined {
   if (!entries || entries.length === 0) return undefined;
   const first = entries[0]!;
-  const base = { at: first.half.at, expiredAt: first.expiredAt, source: first.half.source, seq: first.seq ?? 0 };
+  const firstFigures = isTemplated(first) ? first : first.half;
+  const base = { at: firstFigures.at, expiredAt: first.expiredAt, source: firstFigures.source, seq: first.seq ?? 0 };
   const templates: string[] = [];
   const index = new Map<string, number>();
   const odd: [place: number, entry: LateHalf][] = [];
   const records = Buffer.allocUnsafe(entries.length * RECORD);
   let at = 0;
   entries.forEach((entry, place) => {
+    const templated = isTemplated(entry);
+    const key = templated ? entry.key : (entry.keys[0] ?? '');
     // The memory's text when it has one (a key not in hex never has a record, whatever it says).
-    const text = isHexId(entry.keys[0] ?? '')
-      ? (entry.template ?? textOf(templateOf(entry.side, entry.half, entry.keys, entry.credits)))
-      : undefined;
-    const h = entry.half;
+    const text = !isHexId(key)
+      ? undefined
+      : templated
+        ? entry.template
+        : (entry.template ?? textOf(templateOf(entry.side, entry.half, entry.keys, entry.credits)));
+    const h = templated ? entry : entry.half;
     const seq = entry.seq ?? 0;
     if (
       text === undefined ||
@@ -60,12 +72,12 @@ export function encodeLate(entries: readonly LateHalf[] | undefined): string | u
       !fits(h.source, base.source) ||
       !fits(seq, base.seq)
     ) {
-      odd.push([place, bare(entry)]);
+      odd.push([place, bare(wholeOf(entry))]);
       return;
     }
     let t = index.get(text);
     if (t === undefined) index.set(text, (t = templates.push(text) - 1));
-    at += records.write(entry.keys[0]!, at, 24, 'hex');
+    at += records.write(key, at, 24, 'hex');
     at = records.writeUInt32LE(t, at);
     at = records.writeUInt8(h.error ? 1 : 0, at);
     at = records.writeDoubleLE(h.latencyMs, at);

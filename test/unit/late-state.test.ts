@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createEngine, engineOptions } from '../../ingest/engine.js';
-import type { LateHalf } from '../../ingest/late-pairs.js';
+import { isTemplated, wholeOf, type LateHalf } from '../../ingest/late-pairs.js';
 import { SpanKind } from '../../ingest/span.js';
 import { decodeLate, encodeLate } from '../../ingest/spool/late-state.js';
 import { defaultConfig } from '../../src/core/config.js';
@@ -67,7 +67,7 @@ describe('late halves in the checkpoint', () => {
     const { batches, servers } = expiries(now);
     for (const b of batches) first.ingest(b, now, 7);
     first.collect(now + 20_000);
-    const late = first.state().late!.halves;
+    const late = first.state().late!.halves.map((h) => wholeOf(h));
     expect(late.map((e) => e.side).sort()).toEqual(['client', 'client', 'client', 'client', 'server', 'server']);
     const decoded = decodeLate(encodeLate(late));
     expect(decoded!.map(asRead)).toEqual(late.map(asRead));
@@ -92,7 +92,7 @@ describe('late halves in the checkpoint', () => {
     const engine = createEngine(options);
     for (let i = 0; i < 100; i++) engine.ingest(splitCalls(100, { startMs: now - 100 + i }).clients, now, i);
     engine.collect(now + 20_000);
-    const late = engine.state().late!.halves;
+    const late = engine.state().late!.halves.map((h) => wholeOf(h));
     expect(late).toHaveLength(10_000);
     const bytes = Buffer.from(encodeLate(late)!, 'base64').byteLength;
     expect(bytes).toBeLessThan(10_000 * 60);
@@ -108,7 +108,7 @@ describe('late halves in the checkpoint', () => {
     const engine = createEngine(options);
     engine.ingest(splitCalls(3, { startMs: now - 100 }).clients, now, 1);
     engine.collect(now + 20_000);
-    const halves = engine.state().late!.halves;
+    const halves = engine.state().late!.halves.map((h) => wholeOf(h));
     // Its key not in hex: kept whole, in the middle.
     const odd = { ...halves[1]!, keys: ['not-a-hex-key'] };
     const decoded = decodeLate(encodeLate([halves[0]!, odd, halves[2]!]), 4)!;
@@ -117,6 +117,47 @@ describe('late halves in the checkpoint', () => {
       [4, 1, 'not-a-hex-key', halves[1]!.seq],
       [4, 2, halves[2]!.keys[0], halves[2]!.seq],
     ]);
+  });
+
+  it('halves held against templates go as their records, and read back and restore the same', async () => {
+    const now = 1_700_000_000_000;
+    const first = createEngine(options);
+    const { batches, servers } = expiries(now);
+    for (const b of batches) first.ingest(b, now, 7);
+    first.collect(now + 20_000);
+    first.collect(now + 21_000);
+    const state = first.state();
+    const held = state.late!.halves;
+    expect(held.length).toBe(6);
+    expect(held.every(isTemplated)).toBe(true);
+    const whole = held.map((h) => wholeOf(h));
+    expect(encodeLate(held)).toBe(encodeLate(whole));
+    expect(decodeLate(encodeLate(held))!.map(asRead)).toEqual(whole.map(asRead));
+
+    // A restart from the state as taken (not through the checkpoint's bytes) corrects the same.
+    const engine = createEngine(options);
+    engine.restore(state).finish(now + 21_000);
+    expect(engine.stats().late.waiting).toBe(6);
+    const sink = captureSink();
+    const restarted = driveEngine(engine, sink, () => now + 50_000);
+    restarted.ingest(servers);
+    await restarted.flush();
+    expect(sink.edges()).toEqual({ 'a -> b': { calls: 3, errors: 1 }, 'a -> unknown': { calls: -3, errors: -1 } });
+  });
+
+  it('a half held against a template that fits no record goes whole', () => {
+    const now = 1_700_000_000_000;
+    const engine = createEngine(options);
+    engine.ingest(splitCalls(2, { startMs: now - 100 }).clients, now, 1);
+    engine.collect(now + 20_000);
+    const [a, b] = engine.state().late!.halves;
+    if (!isTemplated(a!) || !isTemplated(b!)) throw new Error('expected halves held against templates');
+    // Its time past what a record's 32-bit offset from the segment's first holds.
+    const far = { ...b, at: b.at + 2 ** 32 };
+    const decoded = decodeLate(encodeLate([a, far]), 5)!;
+    const { template: _t, ...farWhole } = wholeOf(far);
+    expect(decoded.map(asRead)).toEqual([wholeOf(a), farWhole].map(asRead));
+    expect(decoded[1]!.half.at).toBe(b.at + 2 ** 32);
   });
 
   it('nothing remembered is no property at all', () => {

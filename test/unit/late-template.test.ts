@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createEngine, engineOptions } from '../../ingest/engine.js';
-import type { LateHalf } from '../../ingest/late-pairs.js';
+import { wholeOf, type LateHalf } from '../../ingest/late-pairs.js';
 import { fitsTemplate, sameTemplate, templateOf, textOf, type Template } from '../../ingest/late-template.js';
 import { SpanKind } from '../../ingest/span.js';
 import { defaultConfig } from '../../src/core/config.js';
@@ -44,7 +44,10 @@ function expiredHalves(): LateHalf[] {
     engine.ingest(t.batch(['a']), now, 200 + i);
   }
   engine.collect(now + 20_000);
-  return engine.state().late!.halves;
+  // Rebuilt from one object per template, as the memory holds it: halves alike share their parts.
+  const parsed = new Map<string, Template>();
+  const parse = (text: string) => parsed.get(text) ?? parsed.set(text, JSON.parse(text) as Template).get(text)!;
+  return engine.state().late!.halves.map((h) => wholeOf(h, parse));
 }
 
 const templateOfHalf = (h: LateHalf): Template => templateOf(h.side, h.half, h.keys, h.credits)!;
