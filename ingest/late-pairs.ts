@@ -224,8 +224,16 @@ export function createLatePairs(options: LatePairsOptions) {
   const wholes = new Map<number, Whole>();
   /** keys the ring does not index, by key: a first key not in hex, and those after the first (a consumer's links) */
   const extraKeys = new Map<string, number>();
-  /** first keys not in hex, by ref */
-  const oddKeys = new Map<number, string>();
+  /** refs of halves whose first key is not in hex */
+  const oddKeys = new Set<number>();
+  /**
+   * The same refs with their expiry order (`[ref, seq]` flat), oldest first, for the bound to let the
+   * oldest go: a Set's oldest found by `keys().next()` walks every entry deleted before it, which made
+   * each such eviction ~40 µs once the Set was full (docs/benchmarks.md items 178 and 182). A ref taken
+   * out otherwise stays here, stale (its slot no longer held under that order), until passed or compacted.
+   */
+  let oddOrder: number[] = [];
+  let oddHead = 0;
   /** the templates of the halves remembered, by number (the ring's template column), and their numbers by text */
   const templates: (Shared | undefined)[] = [];
   const byText = new Map<string, number>();
@@ -563,7 +571,9 @@ export function createLatePairs(options: LatePairsOptions) {
     const hex = isHexId(first);
     const ref = ring.push(hex ? first : undefined, f);
     if (!hex) {
-      oddKeys.set(ref, first);
+      oddKeys.add(ref);
+      oddOrder.push(ref, f.seq);
+      if (oddOrder.length - oddHead > 4 * oddKeys.size + 1024) compactOddOrder();
       extraKeys.set(first, ref);
     }
     for (let i = 1; i < keys.length; i++) extraKeys.set(keys[i]!, ref);
@@ -583,10 +593,26 @@ export function createLatePairs(options: LatePairsOptions) {
     // A half whose ids are not in hex (an importer's) fits no template and stays an object of ~300 bytes:
     // at most a sixteenth of the bound are held so, or ids of another form would take ~4 times the
     // memory the bound was sized for (docs/ingest.md, "Late halves").
-    while (oddKeys.size > options.maxEntries / ODD_SHARE) {
-      remove(oddKeys.keys().next().value!);
+    while (oddKeys.size > options.maxEntries / ODD_SHARE && oddHead < oddOrder.length) {
+      const ref = oddOrder[oddHead]!;
+      const seq = oddOrder[oddHead + 1]!;
+      oddHead += 2;
+      if (!ring.holds(ref, seq)) continue;
+      remove(ref);
       stats.droppedBound++;
     }
+    if (oddHead > 1024 && oddHead * 2 > oddOrder.length) compactOddOrder();
+  }
+
+  /** `oddOrder` without the refs passed or no longer held as the half it names. */
+  function compactOddOrder(): void {
+    const kept: number[] = [];
+    for (let i = oddHead; i < oddOrder.length; i += 2) {
+      const ref = oddOrder[i]!;
+      if (ring.holds(ref, oddOrder[i + 1]!)) kept.push(ref, oddOrder[i + 1]!);
+    }
+    oddOrder = kept;
+    oddHead = 0;
   }
 
   /** Sets `figures` to a half's. */

@@ -173,6 +173,66 @@ describe('late halves', () => {
     expect(pipeline.stats().late).toMatchObject({ waiting: 12, droppedBound: 8 });
   });
 
+  it('the bound lets the oldest halves whose ids are not in hex go first, past ones taken back', async () => {
+    // A bound of 48: three odd halves held at most.
+    const { sink, clock, pipeline } = capturePipeline({ ...options, pairingLateMaxEntries: 48 });
+    const odd = (n: string) => splitCalls(1, { startMs: clock.now - 100, trace: new TraceBuilder(`importer-${n}`) });
+    const calls = ['a', 'b', 'c', 'd', 'e'].map(odd);
+    // a, b, c expire in turn; a's server comes late and takes it back; d and e expire.
+    for (const c of calls.slice(0, 3)) {
+      pipeline.ingest(c.clients);
+      clock.now += 11_000;
+      await pipeline.flush();
+    }
+    pipeline.ingest(calls[0]!.servers);
+    await pipeline.flush();
+    for (const c of calls.slice(3, 5)) {
+      pipeline.ingest(c.clients);
+      clock.now += 11_000;
+      await pipeline.flush();
+    }
+    expect(pipeline.stats().late).toMatchObject({ corrected: 1, waiting: 3, droppedBound: 1 });
+    // b went (the oldest still held); c, d and e are still remembered and corrected.
+    for (const c of [calls[2]!, calls[3]!, calls[4]!]) pipeline.ingest(c.servers);
+    await pipeline.flush();
+    expect(pipeline.stats().late).toMatchObject({ corrected: 4, waiting: 0 });
+    expect(sink.edges()).toEqual({ 'a -> b': { calls: 4, errors: 0 }, 'a -> unknown': { calls: 1, errors: 0 } });
+  });
+
+  it('the order the bound lets odd halves go in stays right past a thousand taken back', async () => {
+    // A bound of 1,600: a hundred odd halves held at most, and room for the thousand taken back.
+    const { clock, pipeline } = capturePipeline({
+      ...options,
+      pairingLateMaxEntries: 1_600,
+      pairingLateWindowMs: 24 * 3_600_000,
+    });
+    const odd = (n: string) => splitCalls(1, { startMs: clock.now - 100, trace: new TraceBuilder(`importer-${n}`) });
+    const expire = async (...calls: ReturnType<typeof odd>[]) => {
+      for (const c of calls) pipeline.ingest(c.clients);
+      clock.now += 11_000;
+      await pipeline.flush();
+    };
+    const held = Array.from({ length: 100 }, (_, i) => odd(`held-${i}`));
+    for (const h of held) await expire(h);
+    for (let i = 0; i < 1_100; i++) {
+      const taken = odd(`taken-${i}`);
+      await expire(taken);
+      pipeline.ingest(taken.servers);
+      await pipeline.flush();
+    }
+    const [c, d] = [odd('c'), odd('d')];
+    await expire(c, d);
+    expect(pipeline.stats().late).toMatchObject({ corrected: 1_100, waiting: 100, droppedBound: 2 });
+    // The two oldest went: their servers find nothing; the next one's, c's and d's find theirs.
+    pipeline.ingest(held[0]!.servers);
+    pipeline.ingest(held[1]!.servers);
+    await pipeline.flush();
+    expect(pipeline.stats().late).toMatchObject({ corrected: 1_100 });
+    for (const late of [held[2]!, c, d]) pipeline.ingest(late.servers);
+    await pipeline.flush();
+    expect(pipeline.stats().late).toMatchObject({ corrected: 1_103, waiting: 97 });
+  });
+
   it('what is remembered survives a checkpoint: a fresh engine restored from it corrects the late half', async () => {
     const clock = { now: 1_700_000_000_000 };
     const { clients, servers } = split(4, clock.now - 100);
