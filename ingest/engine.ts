@@ -31,6 +31,7 @@ import {
   protocolOf,
   scopeLibrary,
   sharedName,
+  type LibraryUse,
   type OperationRef,
   type ServiceInfo,
   type VirtualComponent,
@@ -38,7 +39,7 @@ import {
 import { SpanIdWords } from './hex.js';
 import { NO_LINKS, PairingStore } from './pairing.js';
 import { Origin, PresenceMemory, type PresenceMemoryOptions } from './presence.js';
-import { SpanKind, type DecodedBatch, type Span } from './span.js';
+import { SpanKind, type Attributes, type DecodedBatch, type Span } from './span.js';
 import { createTagFilter, type TagPairs } from './tags.js';
 import { TraceSampler, type TraceSamplingOptions } from './trace-sampling.js';
 import { LibrarySightings } from './library-sightings.js';
@@ -113,6 +114,13 @@ export interface EngineStats {
 export const ancestryBound = (options: Pick<EngineOptions, 'pairingMaxEntries'>) => 5 * options.pairingMaxEntries;
 
 /** A waiting half by its ids (the engine's own halves serve as such, with no copy). */
+/** What the engine derives from a resource (see `resourceFacts`). */
+interface ResourceFacts {
+  service: ServiceInfo;
+  resourceTags: TagPairs;
+  libraries: LibraryUse[];
+}
+
 export interface HalfId {
   traceId: string;
   spanId: string;
@@ -549,6 +557,23 @@ export function createEngine(options: EngineOptions): Engine {
     return late.take(keys, 'client');
   }
 
+  /**
+   * What a resource says of its service, tags and libraries. A resource the decoder shares between
+   * requests (frozen: ingest/otlp/resource-table.ts) has them derived once, kept beside it here.
+   */
+  const factsOf = new WeakMap<Attributes, ResourceFacts>();
+  function resourceFacts(resource: Attributes): ResourceFacts {
+    const known = factsOf.get(resource);
+    if (known !== undefined) return known;
+    const facts: ResourceFacts = {
+      service: describeService(resource),
+      resourceTags: tags.select(resource),
+      libraries: librariesOf(resource, options.versionKeys),
+    };
+    if (Object.isFrozen(resource)) factsOf.set(resource, facts);
+    return facts;
+  }
+
   function ingest(decoded: DecodedBatch, at: number, source = 0, clock = at): void {
     now = at;
     tick = clock;
@@ -570,12 +595,10 @@ export function createEngine(options: EngineOptions): Engine {
         for (let j = 0; j < spans.length; j++) if (spans[j]!.endMs > latest) latest = spans[j]!.endMs;
       }
       if (count === 0) continue;
-      const service = describeService(rs.resource);
+      const { service, resourceTags, libraries } = resourceFacts(rs.resource);
       const stamp = Math.min(now, Math.floor(latest));
       agg.service(service, stamp);
-      const resourceTags = tags.select(rs.resource);
       agg.countTags(service.key, false, resourceTags, 0, false, stamp);
-      const libraries = librariesOf(rs.resource, options.versionKeys);
       for (let i = 0; i < libraries.length; i++) agg.use(service.key, libraries[i]!, stamp);
       served.calls = 0;
       served.errors = 0;

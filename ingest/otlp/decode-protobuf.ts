@@ -16,6 +16,7 @@ import { bytesHex, bytesWords, ID_FLAGS, ID_STRIDE } from '../hex.js';
 import { ANY_KEY, bitsOfKey } from '../semconv.js';
 import { createAttributeKeys, type AttributeKey, type AttributeKeys } from './attribute-keys.js';
 import { shortAscii } from './ascii-strings.js';
+import { knownResource, rememberResource } from './resource-table.js';
 import { InvalidPayloadError, tooManySpans } from './errors.js';
 import {
   checkSpan,
@@ -627,15 +628,34 @@ export function decodeOtlpProtobuf(
       const ri = batch.length;
       const located: Located[] = [];
       let badResource: string | undefined;
+      /** whether the resource was found in the table (its limits already applied) */
+      let found = false;
+      /** where the resource's bytes start and end when it was read from exactly them (-1: not so) */
+      let resourceAt = -1;
+      let resourceEnd = -1;
       while (r.pos < rsEnd) {
         const t = r.uint32();
         const field = t >>> 3;
         if ((field === 1 || field === 2) && (t & 7) === WIRE_LEN) {
           const end = r.uint32() + r.pos;
           if (field === 1) {
+            const known = knownResource(r.buf as Buffer, r.pos, end, limits);
+            if (known !== undefined) {
+              rs.resource = known;
+              r.pos = end;
+              badResource = undefined;
+              found = true;
+              continue;
+            }
+            found = false;
+            const at = r.pos;
             state.badUtf8 = undefined;
             rs.resource = readResource(r, end, state);
             badResource = state.badUtf8;
+            // Kept only when read from exactly its bytes: a nested length past its end reads on
+            // (the bytes after it decide what it says, and whether it is refused).
+            resourceAt = r.pos === end ? at : -1;
+            resourceEnd = end;
           } else {
             const at = `resourceSpans[${ri}].scopeSpans[${rs.scopeSpans.length}]`;
             rs.scopeSpans.push(readScopeSpans(r, end, at, located));
@@ -649,7 +669,12 @@ export function decodeOtlpProtobuf(
             rejected.push({ at: `${l.at}.spans[${i}]`, message: `resource ${badResource} is not valid UTF-8` });
         for (const ss of rs.scopeSpans) ss.spans = [];
       } else for (const l of located) spanCount += l.spans.length;
-      rs.resource = limitAttributes(rs.resource, limits, counts);
+      if (!found) {
+        const read = rs.resource;
+        rs.resource = limitAttributes(read, limits, counts);
+        if (resourceAt >= 0 && !badResource && rs.resource === read)
+          rememberResource(r.buf as Buffer, resourceAt, resourceEnd, limits, rs.resource);
+      }
       batch.push(rs);
     }
   } catch (error) {
