@@ -113,14 +113,16 @@ export interface EngineStats {
  */
 export const ancestryBound = (options: Pick<EngineOptions, 'pairingMaxEntries'>) => 5 * options.pairingMaxEntries;
 
-/** A waiting half by its ids (the engine's own halves serve as such, with no copy). */
 /** What the engine derives from a resource (see `resourceFacts`). */
 interface ResourceFacts {
   service: ServiceInfo;
   resourceTags: TagPairs;
+  /** of its tag values, how many were past the cap (`TagFilter.overflowed`) */
+  tagsOverflowed: number;
   libraries: LibraryUse[];
 }
 
+/** A waiting half by its ids (the engine's own halves serve as such, with no copy). */
 export interface HalfId {
   traceId: string;
   spanId: string;
@@ -564,10 +566,16 @@ export function createEngine(options: EngineOptions): Engine {
   const factsOf = new WeakMap<Attributes, ResourceFacts>();
   function resourceFacts(resource: Attributes): ResourceFacts {
     const known = factsOf.get(resource);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      // Its values past the tag cap count each time the resource comes, as when it was selected anew.
+      if (known.tagsOverflowed > 0) tags.overflowAgain(known.tagsOverflowed);
+      return known;
+    }
+    const overflowedBefore = tags.overflowed;
     const facts: ResourceFacts = {
       service: describeService(resource),
       resourceTags: tags.select(resource),
+      tagsOverflowed: tags.overflowed - overflowedBefore,
       libraries: librariesOf(resource, options.versionKeys),
     };
     if (Object.isFrozen(resource)) factsOf.set(resource, facts);

@@ -42,6 +42,8 @@ export interface TagFilter {
    * a span's tags under its list at once (ingest/aggregate.ts `countTags`).
    */
   select(attrs: Attributes): TagPairs;
+  /** Counts `n` values past the cap again: those of a selection kept and used again (a shared resource's). */
+  overflowAgain(n: number): void;
   readonly overflowed: number;
 }
 
@@ -159,6 +161,9 @@ export function createTagFilter(options: TagFilterOptions): TagFilter {
       }
       if (n === 0) return NO_TAGS;
       return (node.pairs ??= Object.freeze(walked.slice(0, n)));
+    },
+    overflowAgain(n) {
+      overflowed += n;
     },
     get overflowed() {
       return overflowed;

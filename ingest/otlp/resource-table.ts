@@ -46,7 +46,8 @@ const slotOf = (h: number) => (h ^ (h >>> 15)) & (SLOTS - 1);
 /** The attributes of a resource kept with these bytes, read under `limits`; undefined when none is. */
 export function knownResource(buf: Buffer, start: number, end: number, limits: DecodeLimits): Attributes | undefined {
   const len = end - start;
-  if (len > MAX_BYTES) return undefined;
+  // Bytes past the body (a length that runs past it) are for the reader to refuse, with its message.
+  if (len > MAX_BYTES || end > buf.length) return undefined;
   const h = bytesHash(buf, start, end);
   const slot = slotOf(h);
   const k = known[slot];

@@ -93,4 +93,30 @@ describe('resources shared between requests', () => {
     expect(tagsOf([])).toEqual([]);
     expect(tagsOf(['team'])).toEqual(['team=payments']);
   });
+
+  it('values of a shared resource past the tag cap are counted each time it comes', () => {
+    const engine = createEngine({ ...engineOptions(defaultConfig()), tagKeys: ['team'], tagMaxValues: 1 });
+    const body = (team: string) => encodeProtobuf({ resource: { 'service.name': 's', team }, spans: [rawSpan()] });
+    for (let i = 0; i < 5; i++) {
+      engine.ingest(decodeOtlpProtobuf(body('a'), limits), Date.now());
+      engine.ingest(decodeOtlpProtobuf(body('b'), limits), Date.now());
+    }
+    // `b` is past the cap of one value each of the 5 times.
+    expect(engine.stats().tagOverflow).toBe(5);
+  });
+
+  it('a resource whose length runs past the body is refused as when the table held nothing', () => {
+    const body = Buffer.from('0a0b0a090a070a016112020a00', 'hex');
+    const cut = body.subarray(0, body.length - 1);
+    const cold = (() => {
+      try {
+        decodeOtlpProtobuf(cut, { ...limits });
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(cold).toMatch(/index out of range/);
+    decodeOtlpProtobuf(body, limits);
+    expect(() => decodeOtlpProtobuf(cut, limits)).toThrow(cold);
+  });
 });
