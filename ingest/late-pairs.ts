@@ -68,17 +68,10 @@ export interface LateHalf {
  * Rebuilding every such half for the checkpoint to take its figures back out was 2.2% of the
  * saturated worker (docs/benchmarks.md item 180). `wholeOf` rebuilds it when it is needed whole.
  */
-export interface TemplatedHalf {
+export interface TemplatedHalf extends Omit<SlotFigures, 'template'> {
   key: string;
+  /** its template's text (the slot holds its number) */
   template: string;
-  error: boolean;
-  latencyMs: number;
-  at: number;
-  source: number;
-  expiredAt: number;
-  seq: number;
-  segment: number;
-  index: number;
 }
 
 /** Whether a journal's half is held against a template (see `TemplatedHalf`). */
