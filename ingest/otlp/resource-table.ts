@@ -2,8 +2,8 @@
  * Resources read from request bodies, one attributes object per resource while its bytes keep coming
  * back. A process sends the same resource with every export (its service, SDK, host and runtime), and
  * a request from a Collector in front carries one for every few spans (the bench's, ~3): reading each
- * again, then describing its service, choosing its tags and listing its libraries from it, was ~5% of
- * the saturated worker (docs/benchmarks.md item 184). The same bytes give the same object, so what the
+ * again, then describing its service, choosing its tags and listing its libraries from it, was ~3% of
+ * the saturated worker's busy thread (docs/benchmarks.md item 184). The same bytes give the same object, so what the
  * engine derives from a resource is kept beside it (ingest/engine.ts).
  *
  * A direct-mapped table by a hash of the resource's bytes, bounded (`SLOTS` resources of at most
@@ -66,7 +66,7 @@ export function knownResource(buf: Buffer, start: number, end: number, limits: D
 
 /**
  * Keeps `attributes`, read whole from `buf[start, end)` under `limits`, for the next request sending
- * these bytes (unless the slot holds a resource found more often); frozen when kept. Returns them.
+ * these bytes (unless the slot holds a resource found more often), and freezes them when kept.
  */
 export function rememberResource(
   buf: Buffer,
@@ -74,16 +74,15 @@ export function rememberResource(
   end: number,
   limits: DecodeLimits,
   attributes: Attributes,
-): Attributes {
-  if (end - start > MAX_BYTES) return attributes;
+): void {
+  if (end - start > MAX_BYTES) return;
   const h = bytesHash(buf, start, end);
   const slot = slotOf(h);
   if (known[slot] !== undefined && credits[slot]! > 0) {
     credits[slot] = credits[slot]! - 1;
-    return attributes;
+    return;
   }
   known[slot] = { bytes: Buffer.from(buf.subarray(start, end)), limits, attributes: Object.freeze(attributes) };
   hashes[slot] = h;
   credits[slot] = 0;
-  return attributes;
 }
