@@ -16,7 +16,7 @@ import { bytesHex, bytesWords, ID_FLAGS, ID_STRIDE } from '../hex.js';
 import { ANY_KEY, bitsOfKey } from '../semconv.js';
 import { createAttributeKeys, type AttributeKey, type AttributeKeys } from './attribute-keys.js';
 import { shortAscii } from './ascii-strings.js';
-import { knownResource, rememberResource } from './resource-table.js';
+import { knownResource, rememberResource, resourceHash } from './resource-table.js';
 import { InvalidPayloadError, tooManySpans } from './errors.js';
 import {
   checkSpan,
@@ -630,16 +630,19 @@ export function decodeOtlpProtobuf(
       let badResource: string | undefined;
       /** whether the resource was found in the table (its limits already applied) */
       let found = false;
-      /** where the resource's bytes start and end when it was read from exactly them (-1: not so) */
+      /** where the resource's bytes start and end when it was read from exactly them (-1: not so), and their hash */
       let resourceAt = -1;
       let resourceEnd = -1;
+      let resourceKey: number | undefined;
       while (r.pos < rsEnd) {
         const t = r.uint32();
         const field = t >>> 3;
         if ((field === 1 || field === 2) && (t & 7) === WIRE_LEN) {
           const end = r.uint32() + r.pos;
           if (field === 1) {
-            const known = knownResource(r.buf as Buffer, r.pos, end, limits);
+            resourceKey = resourceHash(r.buf as Buffer, r.pos, end);
+            const known =
+              resourceKey === undefined ? undefined : knownResource(r.buf as Buffer, r.pos, end, resourceKey, limits);
             if (known !== undefined) {
               rs.resource = known;
               r.pos = end;
@@ -672,8 +675,8 @@ export function decodeOtlpProtobuf(
       if (!found) {
         const read = rs.resource;
         rs.resource = limitAttributes(read, limits, counts);
-        if (resourceAt >= 0 && !badResource && rs.resource === read)
-          rememberResource(r.buf as Buffer, resourceAt, resourceEnd, limits, rs.resource);
+        if (resourceAt >= 0 && resourceKey !== undefined && !badResource && rs.resource === read)
+          rememberResource(r.buf as Buffer, resourceAt, resourceEnd, resourceKey, limits, rs.resource);
       }
       batch.push(rs);
     }

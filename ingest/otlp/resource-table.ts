@@ -32,10 +32,13 @@ const hashes = new Int32Array(SLOTS);
 const credits = new Uint8Array(SLOTS);
 
 /**
- * FNV-1a over the bytes of `buf[start, end)`, every one: the resources of one system's services
- * differ in a byte or two (`svc24`, `svc25`), which a hash of some of the bytes left in one slot.
+ * The hash a resource in `buf[start, end)` is kept and found by, or undefined when it is not kept:
+ * larger than `MAX_BYTES`, or its length running past the body (for the reader to refuse, with its
+ * message). FNV-1a over every byte: the resources of one system's services differ in a byte or two
+ * (`svc24`, `svc25`), which a hash of some of the bytes left in one slot.
  */
-function bytesHash(buf: Buffer, start: number, end: number): number {
+export function resourceHash(buf: Buffer, start: number, end: number): number | undefined {
+  if (end - start > MAX_BYTES || end > buf.length) return undefined;
   let h = 0x811c9dc5 ^ (end - start);
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   return h;
@@ -43,12 +46,18 @@ function bytesHash(buf: Buffer, start: number, end: number): number {
 
 const slotOf = (h: number) => (h ^ (h >>> 15)) & (SLOTS - 1);
 
-/** The attributes of a resource kept with these bytes, read under `limits`; undefined when none is. */
-export function knownResource(buf: Buffer, start: number, end: number, limits: DecodeLimits): Attributes | undefined {
+/**
+ * The attributes of a resource kept with the bytes `buf[start, end)` (`h`: their `resourceHash`), read
+ * under `limits`; undefined when none is.
+ */
+export function knownResource(
+  buf: Buffer,
+  start: number,
+  end: number,
+  h: number,
+  limits: DecodeLimits,
+): Attributes | undefined {
   const len = end - start;
-  // Bytes past the body (a length that runs past it) are for the reader to refuse, with its message.
-  if (len > MAX_BYTES || end > buf.length) return undefined;
-  const h = bytesHash(buf, start, end);
   const slot = slotOf(h);
   const k = known[slot];
   if (
@@ -65,18 +74,18 @@ export function knownResource(buf: Buffer, start: number, end: number, limits: D
 }
 
 /**
- * Keeps `attributes`, read whole from `buf[start, end)` under `limits`, for the next request sending
- * these bytes (unless the slot holds a resource found more often), and freezes them when kept.
+ * Keeps `attributes`, read whole from `buf[start, end)` (`h`: their `resourceHash`) under `limits`,
+ * for the next request sending these bytes (unless the slot holds a resource found more often), and
+ * freezes them when kept.
  */
 export function rememberResource(
   buf: Buffer,
   start: number,
   end: number,
+  h: number,
   limits: DecodeLimits,
   attributes: Attributes,
 ): void {
-  if (end - start > MAX_BYTES) return;
-  const h = bytesHash(buf, start, end);
   const slot = slotOf(h);
   if (known[slot] !== undefined && credits[slot]! > 0) {
     credits[slot] = credits[slot]! - 1;
