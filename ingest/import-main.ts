@@ -3,6 +3,8 @@
  * Tempo responses, Zipkin v2, Jaeger, pdata YAML, Jaeger dependency links) into Neo4j through the
  * ingest engine. Prints one result per file and the import rate; exits 1 when a file was refused.
  */
+// First: the engine's heap settings hold before any module allocates.
+import './heap-settings.js';
 import { loadConfigOrExit } from '../src/core/config.js';
 import { fileArgsOrExit } from './cli-args.js';
 import { applySchema, createGraph, resolveNeo4j } from '../src/core/neo4j/connection.js';

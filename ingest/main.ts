@@ -1,4 +1,6 @@
 /** `npm run ingest`: the ingest worker on its own. Reads the environment, connects, listens. */
+// First: the engine's heap settings hold before any module allocates.
+import './heap-settings.js';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { AUTH_OFF_WARNING } from '../src/core/auth.js';

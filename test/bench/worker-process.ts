@@ -7,6 +7,8 @@
  * each flush commits the facts with the checkpoint. With the discarding sink the checkpoint is kept
  * in memory, so the ratio measures what Neo4j costs, not what the spool costs.
  */
+// First: the engine's heap settings hold before any module allocates.
+import '../../ingest/heap-settings.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
