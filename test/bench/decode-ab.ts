@@ -8,6 +8,8 @@
  * `npx tsx test/bench/decode-ab.ts <checkout A> <checkout B> [rounds]` — a tool for working on the
  * worker, not part of `npm run bench`; a checkout is a directory holding `ingest/` and `src/`.
  */
+// First, as in the worker: the engine's heap settings hold before any module allocates.
+import '../../ingest/heap-settings.js';
 import { resolve } from 'node:path';
 import { settledSummary } from './stats.js';
 import { workerDecoder } from './worker-decoder.js';

@@ -13,6 +13,8 @@
  * 20000, 6 counted after 25). A tool for working on the worker, not part of `npm run bench`; a
  * checkout is a directory holding `ingest/` and `src/`.
  */
+// First, as in the worker: the engine's heap settings hold before any module allocates.
+import '../../ingest/heap-settings.js';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { answerAsChild, checkouts, forkTs } from './children.js';

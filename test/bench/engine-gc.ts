@@ -18,6 +18,8 @@
  * `npx tsx test/bench/engine-gc.ts <checkout A> <checkout B> [rounds] [spans/s] [seconds]` (defaults
  * 3, 20000, 20 counted after 25). A tool for working on the worker, not part of `npm run bench`.
  */
+// First, as in the worker: the engine's heap settings hold before any module allocates.
+import '../../ingest/heap-settings.js';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { GCProfiler } from 'node:v8';
 import { answerAsChild, checkouts, forkTs } from './children.js';

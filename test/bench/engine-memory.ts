@@ -13,6 +13,8 @@
  * or `_B` to one side only (one checkout under two V8 settings: `engine-memory.ts . .`). A tool for working on the
  * worker, not part of `npm run bench`; a checkout is a directory holding `ingest/` and `src/`.
  */
+// First, as in the worker: the engine's heap settings hold before any module allocates.
+import '../../ingest/heap-settings.js';
 import { writeHeapSnapshot } from 'node:v8';
 import { answerAsChild, checkouts, forkTs } from './children.js';
 import { engineOnWorkload } from './workload.js';

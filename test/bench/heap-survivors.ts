@@ -1,17 +1,20 @@
 /**
  * A preload for the real worker: after a warm-up, V8's sampling heap profiler records the objects that
- * outlive the young generation (promoted, then freed by a full collection, or still alive), by the
- * function that allocated them, and the profile goes to `<dir>/<pid>.heapprofile` with its top
- * functions printed. What a scavenge copies and promotes is what the collector's CPU goes to
- * (docs/benchmarks.md items 171, 188); engine-allocation.ts `BENCH_SURVIVORS=1` shows the same for the
- * engine alone, without the receiver, spool and handoff around it.
+ * did not die young (promoted and then freed by a full collection, allocated in the old generation
+ * directly, or still alive when sampling stops), by the function that allocated them; the profile goes
+ * to `<dir>/<pid>.heapprofile` with its top functions printed. What a scavenge copies and promotes is
+ * what the collector's CPU goes to (docs/benchmarks.md items 171, 188, 189); engine-allocation.ts
+ * `BENCH_SURVIVORS=1` shows the same for the engine alone, without the receiver, spool and handoff.
  *
  * `BENCH_SURVIVORS_OUT=<dir> BENCH_WORKER_NODE_FLAGS_A="--import ./test/bench/heap-survivors.ts" npx tsx test/bench/worker-ab.ts …`
- * (`BENCH_SURVIVORS_AFTER` and `BENCH_SURVIVORS_FOR`: seconds of warm-up and of sampling, default 12
- * and 15). A tool for working on the worker, not part of `npm run bench`.
+ * from the repository's root (`<dir>` defaults to the system's temporary directory). Sampling starts
+ * `BENCH_SURVIVORS_AFTER` seconds after the worker does and lasts `BENCH_SURVIVORS_FOR` (default 12
+ * and 15): give worker-ab a run long enough for both (30 s). A tool for working on the worker, not
+ * part of `npm run bench`.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 interface ProfileNode {
@@ -20,7 +23,7 @@ interface ProfileNode {
   children: ProfileNode[];
 }
 
-const dir = process.env.BENCH_SURVIVORS_OUT ?? '.';
+const dir = process.env.BENCH_SURVIVORS_OUT ?? tmpdir();
 const after = Number(process.env.BENCH_SURVIVORS_AFTER ?? 12) * 1000;
 const span = Number(process.env.BENCH_SURVIVORS_FOR ?? 15) * 1000;
 const session = new Session();
@@ -28,12 +31,13 @@ session.connect();
 
 function top(head: ProfileNode): string {
   const bytes = new Map<string, number>();
+  // A builtin (no script: `fromCharCode`, a Map's `set`) is named with the script function calling it.
   const walk = (n: ProfileNode, caller: string) => {
-    const here = `${n.callFrame.functionName} ${n.callFrame.url.replace(/.*\//, '')}`.trim();
-    // Built-ins (an empty url) are named with their caller, as engine-allocation.ts does.
-    const name = n.callFrame.url === '' && caller ? `${n.callFrame.functionName} < ${caller}` : here;
+    const f = n.callFrame;
+    const own = `${f.functionName} ${f.url.replace(/.*\//, '')}`.trim();
+    const name = f.url === '' && caller !== '' ? `${f.functionName} < ${caller}` : own;
     if (n.selfSize > 0) bytes.set(name, (bytes.get(name) ?? 0) + n.selfSize);
-    for (const c of n.children) walk(c, here);
+    for (const c of n.children) walk(c, f.url === '' ? caller : own);
   };
   walk(head, '');
   const total = [...bytes.values()].reduce((a, b) => a + b, 0);
@@ -41,22 +45,23 @@ function top(head: ProfileNode): string {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 15)
     .map(([name, b]) => `${(b / 1e6).toFixed(1).padStart(8)} MB  ${name}`);
-  return [`outlived the young generation in ${span / 1000} s: ${(total / 1e6).toFixed(1)} MB`, ...lines].join('\n');
+  return [`did not die young in ${span / 1000} s: ${(total / 1e6).toFixed(1)} MB`, ...lines].join('\n');
 }
 
-setTimeout(() => {
-  void (async () => {
-    await session.post('HeapProfiler.startSampling', {
-      samplingInterval: 4096,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: false,
-    });
-    setTimeout(() => {
-      void (async () => {
-        const { profile } = await session.post('HeapProfiler.stopSampling');
-        writeFileSync(join(dir, `${process.pid}.heapprofile`), JSON.stringify(profile));
-        console.error(`heap-survivors ${process.pid}: ${top(profile.head as ProfileNode)}`);
-      })();
-    }, span).unref();
-  })();
-}, after).unref();
+async function sample(): Promise<void> {
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: false,
+  });
+  await new Promise((resolve) => setTimeout(resolve, span).unref());
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${process.pid}.heapprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  console.error(`heap-survivors ${process.pid} (${file}): ${top(profile.head as ProfileNode)}`);
+}
+
+// A failure here is the tool's, not the worker's: reported, never thrown into the worker under test.
+setTimeout(() => sample().catch((error: unknown) => console.error('heap-survivors:', error)), after).unref();

@@ -8,6 +8,8 @@
  * `src/`. With `checkpoint`, each collect is followed by what the durable worker's checkpoint costs:
  * the engine's state, encoded by the checkout's own encoders.
  */
+// First, as in the worker: the engine's heap settings hold before any module allocates.
+import '../../ingest/heap-settings.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { settledSummary } from './stats.js';

@@ -10,6 +10,8 @@
  * 30000): each round runs each side in a fresh process, A B then B A. A tool for working on the
  * worker, not part of `npm run bench`.
  */
+// First, as in the worker: the engine's heap settings hold before any module allocates.
+import '../../ingest/heap-settings.js';
 import { answerAsChild, checkouts, forkTs } from './children.js';
 import { replayedRequests } from './workload.js';
 
