@@ -18,18 +18,13 @@ import '../../ingest/heap-settings.js';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { answerAsChild, checkouts, forkTs } from './children.js';
+import { bytesByFunction, type ProfileNode } from './heap-profile.js';
 import { engineOnWorkload } from './workload.js';
 
 interface SideResult {
   bytesPerSpan: number;
   spans: number;
   top: [string, number][];
-}
-
-interface ProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: ProfileNode[];
 }
 
 // Past twice the pairing TTL: the halves that expire are then of the steady state, not the first
@@ -65,18 +60,7 @@ async function child(dir: string, spansPerS: number, seconds: number): Promise<S
   session.disconnect();
   if (process.env.BENCH_PROFILE_OUT)
     writeFileSync(`${process.env.BENCH_PROFILE_OUT}-${process.pid}.heapprofile`, JSON.stringify(profile));
-  const bySelf = new Map<string, number>();
-  let total = 0;
-  // A builtin (no script: an iterator's `next`, `push`, `fromCharCode`) is named with its caller.
-  const walk = (node: ProfileNode, caller: string) => {
-    const f = node.callFrame;
-    const own = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
-    const name = f.url === '' && caller !== '' ? `${own} < ${caller}` : own;
-    bySelf.set(name, (bySelf.get(name) ?? 0) + node.selfSize);
-    total += node.selfSize;
-    for (const c of node.children) walk(c, f.url === '' ? caller : own);
-  };
-  walk(profile.head, '');
+  const { total, bySelf } = bytesByFunction(profile.head);
   const top = [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, 40);
   return { bytesPerSpan: total / spans, spans, top: top.map(([k, v]) => [k, v / spans]) };
 }

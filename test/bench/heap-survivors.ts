@@ -16,12 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-interface ProfileNode {
-  callFrame: { functionName: string; url: string };
-  selfSize: number;
-  children: ProfileNode[];
-}
+import { bytesByFunction, type ProfileNode } from './heap-profile.js';
 
 const dir = process.env.BENCH_SURVIVORS_OUT ?? tmpdir();
 const after = Number(process.env.BENCH_SURVIVORS_AFTER ?? 12) * 1000;
@@ -30,18 +25,8 @@ const session = new Session();
 session.connect();
 
 function top(head: ProfileNode): string {
-  const bytes = new Map<string, number>();
-  // A builtin (no script: `fromCharCode`, a Map's `set`) is named with the script function calling it.
-  const walk = (n: ProfileNode, caller: string) => {
-    const f = n.callFrame;
-    const own = `${f.functionName} ${f.url.replace(/.*\//, '')}`.trim();
-    const name = f.url === '' && caller !== '' ? `${f.functionName} < ${caller}` : own;
-    if (n.selfSize > 0) bytes.set(name, (bytes.get(name) ?? 0) + n.selfSize);
-    for (const c of n.children) walk(c, f.url === '' ? caller : own);
-  };
-  walk(head, '');
-  const total = [...bytes.values()].reduce((a, b) => a + b, 0);
-  const lines = [...bytes]
+  const { total, bySelf } = bytesByFunction(head);
+  const lines = [...bySelf]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 15)
     .map(([name, b]) => `${(b / 1e6).toFixed(1).padStart(8)} MB  ${name}`);
